@@ -1,0 +1,228 @@
+"""The analytics store: ClickHouse SQL through one small interface.
+
+Two adapters speak the same SQL (server-side `{name:Type}` parameters included):
+
+- `ChdbStore`: the ClickHouse engine in-process (chDB), the embedded default. chDB allows one
+  data path per process, so the three domains share it as three databases.
+- `ClickHouseServerStore`: a ClickHouse server through clickhouse-connect's HTTP client.
+
+Both are blocking libraries; every call runs on the store's own worker threads so the event
+loop never waits on a query. Rows come back as dicts of Python values (`date`, `datetime`,
+`float`, `str`), the same from both adapters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+from nexus.errors import StoreUnavailable
+
+log = logging.getLogger("nexus.analytics")
+
+Row = dict[str, Any]
+Params = Mapping[str, Any]
+
+
+class AnalyticsStore(Protocol):
+    """ClickHouse SQL, asynchronously. `round_trips` counts calls that reached the engine."""
+
+    round_trips: int
+
+    async def command(self, sql: str, params: Params | None = None) -> None: ...
+
+    async def query(self, sql: str, params: Params | None = None) -> list[Row]: ...
+
+    async def insert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def open_analytics(url: str) -> AnalyticsStore:
+    """The adapter `ANALYTICS_URL` names: `chdb://PATH` or `http(s)://user:pw@host:port`."""
+    parts = urlsplit(url)
+    if parts.scheme == "chdb":
+        return ChdbStore(Path(parts.netloc + parts.path))
+    if parts.scheme in ("http", "https", "clickhouse"):
+        return ClickHouseServerStore(url)
+    raise ValueError(
+        f"ANALYTICS_URL scheme {parts.scheme!r} is not supported: use chdb://PATH or http(s)://HOST"
+    )
+
+
+def _param_text(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _tsv_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        inner = ",".join(
+            repr(item) if isinstance(item, (int, float)) else "'" + str(item).replace("'", "\\'") + "'"
+            for item in value
+        )
+        return _tsv_field(f"[{inner}]")
+    text = str(value)
+    return (
+        text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+class ChdbStore:
+    """ClickHouse in-process (chDB), one session on one data path, one worker thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.round_trips = 0
+        # chDB sessions are not thread-safe: one thread serialises every call.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chdb")
+        self._session: Any = None
+
+    def _open(self) -> Any:
+        if self._session is None:
+            from chdb import session
+
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._session = session.Session(str(self.path))
+        return self._session
+
+    def execute_raw(self, sql: str, fmt: str, params: Params | None = None) -> bytes:
+        """Run `sql` on the worker's session and return chDB's output in format `fmt` (blocking).
+
+        Callers on the event loop use `command`/`query`/`insert`; this is the seam the
+        ClickHouse-HTTP test fixture uses to answer clickhouse-connect from the same engine.
+        """
+        session = self._open()
+        bound = {name: _param_text(value) for name, value in (params or {}).items()}
+        result = session.query(sql, fmt, params=bound) if bound else session.query(sql, fmt)
+        return bytes(result.bytes())
+
+    async def _run(self, sql: str, fmt: str, params: Params | None) -> bytes:
+        self.round_trips += 1
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._worker, self.execute_raw, sql, fmt, params)
+        except OSError as error:
+            log.error("chDB unavailable: %s", type(error).__name__)
+            raise StoreUnavailable("analytics") from error
+
+    async def command(self, sql: str, params: Params | None = None) -> None:
+        await self._run(sql, "CSV", params)
+
+    async def query(self, sql: str, params: Params | None = None) -> list[Row]:
+        import pyarrow as pa
+
+        payload = await self._run(sql, "ArrowStream", params)
+        if not payload:
+            return []
+        table = pa.ipc.open_stream(pa.py_buffer(payload)).read_all()
+        rows: list[Row] = table.to_pylist()
+        return rows
+
+    async def insert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if not rows:
+            return
+        body = "\n".join("\t".join(_tsv_field(value) for value in row) for row in rows)
+        await self._run(f"INSERT INTO {table} ({', '.join(columns)}) FORMAT TabSeparated\n{body}", "CSV", None)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            await asyncio.get_running_loop().run_in_executor(self._worker, session.close)
+        self._worker.shutdown(wait=False)
+
+
+class ClickHouseServerStore:
+    """A ClickHouse server over HTTP through clickhouse-connect."""
+
+    def __init__(self, url: str, *, connect_timeout: float = 5.0) -> None:
+        parts = urlsplit(url)
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        self._options = {
+            "host": parts.hostname or "127.0.0.1",
+            "port": parts.port or (8443 if parts.scheme == "https" else 8123),
+            "username": parts.username or "default",
+            "password": parts.password or "",
+            "secure": parts.scheme == "https",
+            "connect_timeout": connect_timeout,
+            "autogenerate_session_id": False,
+            **query,
+        }
+        self.round_trips = 0
+        self._worker = ThreadPoolExecutor(max_workers=4, thread_name_prefix="clickhouse")
+        self._client: Any = None
+
+    def _connected(self) -> Any:
+        if self._client is None:
+            import clickhouse_connect
+
+            self._client = clickhouse_connect.get_client(**self._options)
+        return self._client
+
+    async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        from clickhouse_connect.driver.exceptions import OperationalError
+
+        self.round_trips += 1
+
+        def call() -> Any:
+            return getattr(self._connected(), method)(*args, **kwargs)
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._worker, call)
+        except (OperationalError, OSError) as error:
+            # The message of a connection error names the host and user; keep it in no log.
+            log.error("ClickHouse server unavailable: %s", type(error).__name__)
+            raise StoreUnavailable("analytics") from error
+
+    async def command(self, sql: str, params: Params | None = None) -> None:
+        await self._call("command", sql, parameters=_bound(params))
+
+    async def query(self, sql: str, params: Params | None = None) -> list[Row]:
+        result = await self._call("query", sql, parameters=_bound(params))
+        return [_utc(row) for row in result.named_results()]
+
+    async def insert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if rows:
+            await self._call("insert", table, [list(row) for row in rows], column_names=list(columns))
+
+    async def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._worker.shutdown(wait=False)
+
+
+def _utc(row: Row) -> Row:
+    # clickhouse-connect returns naive datetimes for DateTime64(3, 'UTC'); chDB aware ones.
+    for name, value in row.items():
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            row[name] = value.replace(tzinfo=dt.UTC)
+    return row
+
+
+def _bound(params: Params | None) -> dict[str, Any] | None:
+    return {name: _param_text(value) for name, value in params.items()} if params else None
