@@ -59,11 +59,21 @@ def open_analytics(url: str) -> AnalyticsStore:
 
 
 def _param_text(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        # ClickHouse's text form of an Array parameter: ['a','b'] / [1,2].
+        return "[" + ",".join(_array_item(item) for item in value) + "]"
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def _array_item(item: Any) -> str:
+    if isinstance(item, (int, float)) and not isinstance(item, bool):
+        return repr(item)
+    text = str(_param_text(item)).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
 
 
 def _tsv_field(value: Any) -> str:
@@ -78,11 +88,7 @@ def _tsv_field(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, (list, tuple)):
-        inner = ",".join(
-            repr(item) if isinstance(item, (int, float)) else "'" + str(item).replace("'", "\\'") + "'"
-            for item in value
-        )
-        return _tsv_field(f"[{inner}]")
+        return _tsv_field(_param_text(value))
     text = str(value)
     return (
         text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")

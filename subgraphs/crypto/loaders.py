@@ -1,0 +1,27 @@
+"""The request context: fresh DataLoaders per request over the crypto repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiodataloader import DataLoader
+
+from nexus.stores import Stores
+from subgraphs.crypto.repository import CryptoRepository
+
+
+@dataclass
+class CryptoContext:
+    repository: CryptoRepository
+    tokens: DataLoader = field(init=False)
+    candles: DataLoader = field(init=False)
+    latest_prices: DataLoader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = DataLoader(self.repository.tokens_by_symbol)
+        self.candles = DataLoader(self.repository.candles)
+        self.latest_prices = DataLoader(self.repository.latest_prices)
+
+
+def make_context(stores: Stores) -> CryptoContext:
+    return CryptoContext(CryptoRepository(stores.require_analytics()))

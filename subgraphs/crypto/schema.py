@@ -1,0 +1,25 @@
+"""The crypto subgraph's root fields."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from nexus.graphql_errors import SubgraphSchema
+from subgraphs.crypto.loaders import CryptoContext
+from subgraphs.crypto.types import Token, from_record
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A token by ticker symbol (case-insensitive); null if unknown.")
+    async def token(self, info: Info[CryptoContext, None], symbol: str) -> Token | None:
+        return from_record(await info.context.tokens.load(symbol.upper()))
+
+    @strawberry.field(description="Every token on record, by symbol.")
+    async def tokens(self, info: Info[CryptoContext, None]) -> list[Token]:
+        records = await info.context.repository.all_tokens()
+        return [token for record in records if (token := from_record(record)) is not None]
+
+
+schema = SubgraphSchema(query=Query, types=[Token])

@@ -1,0 +1,47 @@
+"""GraphQL types of the crypto subgraph."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from subgraphs.candles import Candle, LatestPrice, candle_range
+from subgraphs.crypto.loaders import CryptoContext
+from subgraphs.crypto.repository import TokenRecord
+
+
+@strawberry.federation.type(keys=["symbol"], description="A crypto asset priced in US dollars.")
+class Token:
+    symbol: str
+    name: str
+    kind: str = strawberry.field(description="`coin` or `stablecoin`.")
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info[CryptoContext, None], symbol: str
+    ) -> Token | None:
+        return from_record(await info.context.tokens.load(symbol.upper()))
+
+    @strawberry.field(description="Daily candles between `from` and `to` inclusive, oldest first.")
+    async def candles(
+        self,
+        info: Info[CryptoContext, None],
+        from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
+        to: dt.date | None = None,
+    ) -> list[Candle]:
+        candles: list[Candle] = await info.context.candles.load(candle_range(self.symbol, from_, to))
+        return candles
+
+    @strawberry.field(description="The last daily close on record.")
+    async def latest_price(self, info: Info[CryptoContext, None]) -> LatestPrice | None:
+        price: LatestPrice | None = await info.context.latest_prices.load(self.symbol)
+        return price
+
+
+def from_record(record: TokenRecord | None) -> Token | None:
+    if record is None:
+        return None
+    return Token(symbol=record.symbol, name=record.name, kind=record.kind)
