@@ -35,8 +35,11 @@ log = logging.getLogger("nexus.stores.platform")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
-_ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg",
-                  "sqlite": "sqlite+aiosqlite"}
+_ASYNC_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
 
 # What a database that is down, unreachable or refusing us raises, whichever layer raises it.
 # IntegrityError and the other DBAPIErrors about a statement are the caller's to handle.

@@ -1,0 +1,11 @@
+"""The platform subgraph: organizations, users and their watchlists (PostgreSQL or SQLite)."""
+
+from __future__ import annotations
+
+from nexus.subgraph import Subgraph
+from subgraphs.platform.context import make_context
+from subgraphs.platform.schema import schema
+
+subgraph = Subgraph(name="platform", schema=schema, make_context=make_context)
+
+__all__ = ["make_context", "schema", "subgraph"]

@@ -1,0 +1,48 @@
+"""What a watchlist item points at: stubs of entities other subgraphs own.
+
+Each is declared with a non-resolvable key, so the router can send the stub on to the
+subgraph that owns the type (crypto for Token, micro for Stock, macro for Series) while this
+subgraph never has to resolve one itself.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
+
+from subgraphs.platform.models import InstrumentKind
+
+# The GraphQL enum is the domain enum itself (strawberry.enum registers it in place).
+strawberry.enum(InstrumentKind, name="InstrumentKind")
+
+
+@strawberry.federation.type(keys=[Key(fields=FieldSet("symbol"), resolvable=False)])
+class Token:
+    symbol: str
+
+
+@strawberry.federation.type(keys=[Key(fields=FieldSet("symbol"), resolvable=False)])
+class Stock:
+    symbol: str
+
+
+@strawberry.federation.type(keys=[Key(fields=FieldSet("id"), resolvable=False)])
+class Series:
+    id: strawberry.ID
+
+
+Instrument = Annotated[Token | Stock | Series, strawberry.union("Instrument")]
+
+
+def instrument(kind: InstrumentKind, key: str) -> Token | Stock | Series:
+    """The stub for a watchlist item of `kind` whose symbol or series id is `key`."""
+    match kind:
+        case InstrumentKind.TOKEN:
+            return Token(symbol=key)
+        case InstrumentKind.STOCK:
+            return Stock(symbol=key)
+        case InstrumentKind.SERIES:
+            return Series(id=strawberry.ID(key))
