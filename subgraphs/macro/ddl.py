@@ -1,0 +1,24 @@
+"""The macro database: FRED series and observations, the Treasury par yield curve."""
+
+DATABASE = "macro"
+
+STATEMENTS = [
+    f"CREATE DATABASE IF NOT EXISTS {DATABASE}",
+    f"""CREATE TABLE IF NOT EXISTS {DATABASE}.series (
+        id LowCardinality(String),
+        title String,
+        units String,
+        frequency LowCardinality(String)
+    ) ENGINE = ReplacingMergeTree ORDER BY id""",
+    f"""CREATE TABLE IF NOT EXISTS {DATABASE}.observations (
+        series_id LowCardinality(String),
+        date Date,
+        value Float64
+    ) ENGINE = ReplacingMergeTree ORDER BY (series_id, date)""",
+    # Long format: one row per published tenor (2M and 4M start late; 30Y pauses 2002-2006).
+    f"""CREATE TABLE IF NOT EXISTS {DATABASE}.par_curve (
+        date Date,
+        months UInt16,
+        rate Float64
+    ) ENGINE = ReplacingMergeTree ORDER BY (date, months)""",
+]

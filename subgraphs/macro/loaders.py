@@ -1,0 +1,29 @@
+"""The request context: fresh DataLoaders per request over the macro repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiodataloader import DataLoader
+
+from nexus.stores import Stores
+from subgraphs.macro.repository import MacroRepository
+
+
+@dataclass
+class MacroContext:
+    repository: MacroRepository
+    series: DataLoader = field(init=False)
+    observations: DataLoader = field(init=False)
+    latest_observations: DataLoader = field(init=False)
+    par_curves: DataLoader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.series = DataLoader(self.repository.series_by_id)
+        self.observations = DataLoader(self.repository.observations)
+        self.latest_observations = DataLoader(self.repository.latest_observations)
+        self.par_curves = DataLoader(self.repository.par_curves)
+
+
+def make_context(stores: Stores) -> MacroContext:
+    return MacroContext(MacroRepository(stores.require_analytics()))

@@ -1,0 +1,113 @@
+"""Every read of the macro store, batched: one query per DataLoader batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from nexus.stores.analytics import AnalyticsStore
+from subgraphs.macro.ddl import DATABASE
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesRecord:
+    id: str
+    title: str
+    units: str
+    frequency: str
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationRange:
+    series_id: str
+    start: dt.date | None
+    end: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationRecord:
+    date: dt.date
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class CurveRecord:
+    date: dt.date
+    points: list[tuple[int, float]]  # (months, rate in percent), shortest tenor first
+
+
+class MacroRepository:
+    def __init__(self, store: AnalyticsStore) -> None:
+        self.store = store
+
+    async def series_by_id(self, ids: Sequence[str]) -> list[SeriesRecord | None]:
+        rows = await self.store.query(
+            f"SELECT id, title, units, frequency FROM {DATABASE}.series FINAL "
+            "WHERE id IN {ids:Array(String)}",
+            {"ids": sorted(set(ids))},
+        )
+        found = {row["id"]: SeriesRecord(**row) for row in rows}
+        return [found.get(series_id) for series_id in ids]
+
+    async def all_series(self) -> list[SeriesRecord]:
+        rows = await self.store.query(
+            f"SELECT id, title, units, frequency FROM {DATABASE}.series FINAL ORDER BY id"
+        )
+        return [SeriesRecord(**row) for row in rows]
+
+    async def observations(
+        self, ranges: Sequence[ObservationRange]
+    ) -> list[list[ObservationRecord]]:
+        """One query per distinct (from, to) window, whatever the number of series."""
+        windows: dict[tuple[dt.date | None, dt.date | None], set[str]] = defaultdict(set)
+        for key in ranges:
+            windows[(key.start, key.end)].add(key.series_id)
+        found: dict[ObservationRange, list[ObservationRecord]] = defaultdict(list)
+        for (start, end), ids in windows.items():
+            rows = await self.store.query(
+                f"SELECT series_id, date, value FROM {DATABASE}.observations "
+                "WHERE series_id IN {ids:Array(String)} "
+                "AND date >= {start:Date} AND date <= {end:Date} ORDER BY series_id, date",
+                {
+                    "ids": sorted(ids),
+                    "start": start or dt.date(1970, 1, 1),
+                    "end": end or dt.date(2149, 6, 1),
+                },
+            )
+            for row in rows:
+                key = ObservationRange(row["series_id"], start, end)
+                found[key].append(ObservationRecord(row["date"], row["value"]))
+        return [found.get(key, []) for key in ranges]
+
+    async def latest_observations(self, ids: Sequence[str]) -> list[ObservationRecord | None]:
+        rows = await self.store.query(
+            # Aliases must not shadow `date`/`value`: ClickHouse substitutes aliases in expressions.
+            f"SELECT series_id, max(date) AS last_date, argMax(value, date) AS last_value "
+            f"FROM {DATABASE}.observations WHERE series_id IN {{ids:Array(String)}} "
+            "GROUP BY series_id",
+            {"ids": sorted(set(ids))},
+        )
+        found = {
+            row["series_id"]: ObservationRecord(row["last_date"], row["last_value"]) for row in rows
+        }
+        return [found.get(series_id) for series_id in ids]
+
+    async def par_curves(self, days: Sequence[dt.date]) -> list[CurveRecord | None]:
+        """For each day, the curve published that day or, failing that, the last day before it."""
+        rows = await self.store.query(
+            "SELECT m.day AS day, c.date AS date, c.months AS months, c.rate AS rate FROM ("
+            "  SELECT a.day AS day, d.date AS curve_date"
+            "  FROM (SELECT arrayJoin({days:Array(Date)}) AS day, 1 AS k) AS a"
+            f"  ASOF INNER JOIN (SELECT DISTINCT date, 1 AS k FROM {DATABASE}.par_curve) AS d"
+            "  ON a.k = d.k AND a.day >= d.date"
+            f") AS m INNER JOIN {DATABASE}.par_curve AS c ON c.date = m.curve_date "
+            "ORDER BY day, months",
+            {"days": sorted(set(days))},
+        )
+        curves: dict[dt.date, CurveRecord] = {}
+        for row in rows:
+            curve = curves.setdefault(row["day"], CurveRecord(row["date"], []))
+            curve.points.append((row["months"], row["rate"]))
+        return [curves.get(day) for day in days]
