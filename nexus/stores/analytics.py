@@ -113,12 +113,15 @@ class ChdbStore:
             self._session = session.Session(str(self.path))
         return self._session
 
-    def execute_raw(self, sql: str, fmt: str, params: Params | None = None) -> bytes:
-        """Run `sql` on the worker's session and return chDB's output in format `fmt` (blocking).
+    def execute_blocking(self, sql: str, fmt: str, params: Params | None = None) -> bytes:
+        """Run `sql` on the store's worker thread and wait: chDB's output in format `fmt`.
 
         Callers on the event loop use `command`/`query`/`insert`; this is the seam the
         ClickHouse-HTTP test fixture uses to answer clickhouse-connect from the same engine.
         """
+        return self._worker.submit(self._execute, sql, fmt, params).result()
+
+    def _execute(self, sql: str, fmt: str, params: Params | None = None) -> bytes:
         session = self._open()
         bound = {name: _param_text(value) for name, value in (params or {}).items()}
         result = session.query(sql, fmt, params=bound) if bound else session.query(sql, fmt)
@@ -128,7 +131,7 @@ class ChdbStore:
         self.round_trips += 1
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._worker, self.execute_raw, sql, fmt, params)
+            return await loop.run_in_executor(self._worker, self._execute, sql, fmt, params)
         except OSError as error:
             log.error("chDB unavailable: %s", type(error).__name__)
             raise StoreUnavailable("analytics") from error
@@ -231,4 +234,5 @@ def _utc(row: Row) -> Row:
 
 
 def _bound(params: Params | None) -> dict[str, Any] | None:
-    return {name: _param_text(value) for name, value in params.items()} if params else None
+    # clickhouse-connect renders Python values (lists, dates) in the server's text form itself.
+    return dict(params) if params else None

@@ -79,7 +79,7 @@ class ClickHouseHttp:
         fmt = match.group(1) if match else "TabSeparated"
         if match:
             statement = statement[: match.start()]
-        return self.store.execute_raw(statement, fmt, params or None)
+        return self.store.execute_blocking(statement, fmt, params or None)
 
     def _insert_native(self, sql: str, body: bytes) -> bytes:
         match = _INSERT_NATIVE.match(sql)
@@ -88,7 +88,7 @@ class ClickHouseHttp:
             rows_file.write(body)
         try:
             columns = match.group("columns") or ""
-            self.store.execute_raw(
+            self.store.execute_blocking(
                 f"INSERT INTO {match.group('table')} {columns} "
                 f"SELECT * FROM file('{rows_file.name}', 'Native')",
                 "CSV",

@@ -1,0 +1,110 @@
+"""Both analytics adapters speak the same SQL and return the same Python values.
+
+The ClickHouse-server path runs the real clickhouse-connect client against an HTTP server that
+answers the ClickHouse HTTP interface from the process's chDB engine (tests/support).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import uvicorn
+
+from nexus.errors import StoreUnavailable
+from nexus.stores.analytics import AnalyticsStore, ChdbStore, ClickHouseServerStore, open_analytics
+from tests.support.clickhouse_http import ClickHouseHttp
+
+
+@pytest.fixture(scope="module")
+def clickhouse_url(analytics: ChdbStore) -> Iterator[str]:
+    server = uvicorn.Server(
+        uvicorn.Config(ClickHouseHttp(analytics), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(5)
+
+
+@pytest.fixture(params=["chdb", "clickhouse-connect"])
+async def store(
+    request: pytest.FixtureRequest, analytics: ChdbStore, clickhouse_url: str
+) -> AsyncIterator[AnalyticsStore]:
+    if request.param == "chdb":
+        yield analytics
+        return
+    server_store = ClickHouseServerStore(clickhouse_url)
+    yield server_store
+    await server_store.close()
+
+
+async def test_ddl_insert_and_parameterised_query_round_trip(store: AnalyticsStore) -> None:
+    table = f"scratch_{uuid.uuid4().hex[:8]}"
+    await store.command("CREATE DATABASE IF NOT EXISTS scratch")
+    await store.command(
+        f"CREATE TABLE scratch.{table} (symbol String, day Date, at DateTime64(3, 'UTC'), "
+        "price Float64, tags Array(String)) ENGINE = MergeTree ORDER BY (symbol, day)"
+    )
+    awkward = "tab\there, newline\nthere, quote ' and backslash \\"
+    at = dt.datetime(2021, 1, 27, 14, 30, 5, tzinfo=dt.UTC)
+    await store.insert(
+        f"scratch.{table}",
+        ["symbol", "day", "at", "price", "tags"],
+        [["GME", dt.date(2021, 1, 27), at, 347.51, ["meme", "squeeze"]], [awkward, dt.date(2021, 1, 28), at, 193.6, []]],
+    )
+    rows = await store.query(
+        f"SELECT symbol, day, at, price, tags FROM scratch.{table} "
+        "WHERE day >= {since:Date} AND symbol IN {symbols:Array(String)} ORDER BY day",
+        {"since": dt.date(2021, 1, 27), "symbols": ["GME", awkward]},
+    )
+    assert rows == [
+        {"symbol": "GME", "day": dt.date(2021, 1, 27), "at": at, "price": 347.51, "tags": ["meme", "squeeze"]},
+        {"symbol": awkward, "day": dt.date(2021, 1, 28), "at": at, "price": 193.6, "tags": []},
+    ]
+    await store.command(f"DROP TABLE scratch.{table}")
+
+
+async def test_each_call_counts_one_round_trip(store: AnalyticsStore) -> None:
+    before = store.round_trips
+    await store.query("SELECT 1 AS one")
+    await store.query("SELECT count() AS n FROM macro.series")
+    assert store.round_trips - before == 2
+
+
+async def test_both_adapters_see_the_same_demo_data(store: AnalyticsStore) -> None:
+    rows = await store.query(
+        "SELECT date, value FROM macro.observations WHERE series_id = {id:String} "
+        "AND date BETWEEN {a:Date} AND {b:Date} ORDER BY date",
+        {"id": "DGS10", "a": dt.date(2024, 1, 2), "b": dt.date(2024, 1, 4)},
+    )
+    assert rows == [
+        {"date": dt.date(2024, 1, 2), "value": 3.95},
+        {"date": dt.date(2024, 1, 3), "value": 3.91},
+        {"date": dt.date(2024, 1, 4), "value": 3.99},
+    ]
+
+
+async def test_a_server_that_is_down_is_store_unavailable_without_its_address() -> None:
+    store = ClickHouseServerStore("http://reader:s3cret@127.0.0.1:1", connect_timeout=1)
+    with pytest.raises(StoreUnavailable) as raised:
+        await store.query("SELECT 1")
+    assert raised.value.extensions == {"code": "STORE_UNAVAILABLE", "store": "analytics"}
+    assert "s3cret" not in str(raised.value) and "127.0.0.1" not in str(raised.value)
+    await store.close()
+
+
+def test_the_url_picks_the_adapter(tmp_path: object) -> None:
+    assert isinstance(open_analytics("chdb:///tmp/somewhere"), ChdbStore)
+    assert isinstance(open_analytics("http://127.0.0.1:8123"), ClickHouseServerStore)
+    with pytest.raises(ValueError, match="chdb://PATH"):
+        open_analytics("mysql://x")

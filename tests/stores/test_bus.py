@@ -1,0 +1,81 @@
+"""The event bus on the machine's real Redis and in-process: same behaviour through one interface."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from nexus.errors import StoreUnavailable
+from nexus.stores.bus import Bus, BusMessage, InProcessBus, RedisBus, Subscription, open_bus
+from tests.conftest import REDIS_URL
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
+    opened = open_bus("memory://" if request.param == "memory" else REDIS_URL)
+    yield opened
+    await opened.close()
+
+
+async def _next(subscription: Subscription) -> BusMessage:
+    iterator = aiter(subscription)
+    return await asyncio.wait_for(anext(iterator), 5)
+
+
+async def test_a_pattern_subscriber_receives_matching_events_in_order(bus: Bus) -> None:
+    prefix = f"test{uuid.uuid4().hex[:8]}"
+    subscription = await bus.subscribe(f"{prefix}.market.*")
+    await asyncio.sleep(0.05)  # Redis confirms PSUBSCRIBE asynchronously
+    await bus.publish(f"{prefix}.social.spike", {"symbol": "GME"})
+    for price in (100.0, 101.5, 99.25):
+        await bus.publish(f"{prefix}.market.BTC", {"symbol": "BTC", "price": price})
+    iterator = aiter(subscription)
+    received = [await asyncio.wait_for(anext(iterator), 5) for _ in range(3)]
+    assert [m.event["price"] for m in received] == [100.0, 101.5, 99.25]
+    assert {m.channel for m in received} == {f"{prefix}.market.BTC"}
+    await subscription.close()
+
+
+async def test_every_subscriber_gets_every_event(bus: Bus) -> None:
+    channel = f"test{uuid.uuid4().hex[:8]}.alert.price"
+    first, second = await bus.subscribe(channel), await bus.subscribe(channel)
+    await asyncio.sleep(0.05)
+    assert await bus.publish(channel, {"rule": 7}) == 2
+    assert (await _next(first)).event == {"rule": 7}
+    assert (await _next(second)).event == {"rule": 7}
+    await first.close()
+    await second.close()
+
+
+async def test_a_closed_subscription_receives_nothing_more() -> None:
+    bus = InProcessBus()
+    subscription = await bus.subscribe("market.*")
+    await subscription.close()
+    assert await bus.publish("market.BTC", {"price": 1.0}) == 0
+
+
+async def test_a_slow_in_process_subscriber_never_blocks_the_publisher() -> None:
+    bus = InProcessBus(queue_size=2)
+    slow = await bus.subscribe("market.*")
+    delivered = [await bus.publish("market.ETH", {"n": n}) for n in range(5)]
+    assert delivered == [1, 1, 0, 0, 0]
+    assert (await _next(slow)).event == {"n": 0}
+
+
+async def test_redis_that_is_down_is_store_unavailable() -> None:
+    bus = RedisBus("redis://:hunter2@127.0.0.1:1/0")
+    with pytest.raises(StoreUnavailable) as raised:
+        await bus.publish("market.BTC", {"price": 1.0})
+    assert raised.value.extensions == {"code": "STORE_UNAVAILABLE", "store": "bus"}
+    assert "hunter2" not in str(raised.value)
+    await bus.close()
+
+
+def test_the_url_picks_the_bus() -> None:
+    assert isinstance(open_bus("memory://"), InProcessBus)
+    assert isinstance(open_bus("redis://127.0.0.1:6379/0"), RedisBus)
+    with pytest.raises(ValueError, match="memory://"):
+        open_bus("amqp://x")
