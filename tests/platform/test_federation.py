@@ -1,0 +1,73 @@
+"""What the router sees: `_service { sdl }` and `_entities` for the platform's entities."""
+
+from __future__ import annotations
+
+from tests.platform.conftest import GraphQL, create_watchlist, register
+
+ENTITIES = """
+query Entities($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    __typename
+    ... on User { id email watchlists { name } }
+    ... on Watchlist { id name owner { email } items { key } }
+    ... on Organization { id slug }
+  }
+}
+"""
+
+
+async def test_sdl_declares_entities_and_non_resolvable_instrument_stubs(
+    graphql: GraphQL,
+) -> None:
+    result = await graphql("{ _service { sdl } }")
+
+    assert result.errors is None
+    assert result.data is not None
+    sdl = result.data["_service"]["sdl"]
+    for declaration in (
+        'type Token @key(fields: "symbol", resolvable: false) {\n  symbol: String!\n}',
+        'type Stock @key(fields: "symbol", resolvable: false) {\n  symbol: String!\n}',
+        'type Series @key(fields: "id", resolvable: false) {\n  id: ID!\n}',
+        "union Instrument = Token | Stock | Series",
+        'type User @key(fields: "id")',
+        'type Organization @key(fields: "id")',
+        'type Watchlist @key(fields: "id")',
+        "enum InstrumentKind {\n  TOKEN\n  STOCK\n  SERIES\n}",
+    ):
+        assert declaration in sdl
+    assert '@link(url: "https://specs.apollo.dev/federation/v2' in sdl
+
+
+async def test_entities_resolve_users_and_watchlists_in_order(graphql: GraphQL) -> None:
+    owner = await register(graphql)
+    watchlist = await create_watchlist(graphql, owner, [("TOKEN", "BTC")])
+    unknown = "00000000-0000-4000-8000-000000000000"
+
+    result = await graphql(
+        ENTITIES,
+        representations=[
+            {"__typename": "Watchlist", "id": watchlist},
+            {"__typename": "User", "id": owner},
+            {"__typename": "User", "id": unknown},
+        ],
+    )
+
+    assert result.errors is None
+    assert result.data == {
+        "_entities": [
+            {
+                "__typename": "Watchlist",
+                "id": watchlist,
+                "name": "Main",
+                "owner": {"email": "ada@example.com"},
+                "items": [{"key": "BTC"}],
+            },
+            {
+                "__typename": "User",
+                "id": owner,
+                "email": "ada@example.com",
+                "watchlists": [{"name": "Main"}],
+            },
+            None,
+        ]
+    }
