@@ -1,0 +1,29 @@
+"""Composition: subgraph SDL in, standard supergraph SDL (link v1.0, join v0.5) out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from graph.compose.errors import CompositionError
+from graph.compose.merge import merge_subgraphs
+from graph.compose.printer import print_supergraph
+from graph.compose.subgraph import SubgraphSDL, read_subgraph
+from graph.supergraph.api_schema import client_schema_sdl
+
+__all__ = ["CompositionError", "SubgraphSDL", "client_schema_sdl", "compose_supergraph"]
+
+
+def compose_supergraph(subgraphs: Sequence[SubgraphSDL]) -> str:
+    """The supergraph SDL of `subgraphs`; raises `CompositionError` listing every problem."""
+    if not subgraphs:
+        raise CompositionError(["No subgraphs to compose; pass at least one subgraph's SDL."])
+    schemas = []
+    errors: list[str] = []
+    for subgraph in subgraphs:
+        try:
+            schemas.append(read_subgraph(subgraph))
+        except CompositionError as error:
+            errors.extend(error.messages)
+    if errors:
+        raise CompositionError(errors)
+    return print_supergraph(merge_subgraphs(schemas))
