@@ -6,7 +6,7 @@ Every variable has a default that selects the embedded store, so a fresh machine
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -31,3 +31,13 @@ class Settings:
             redis_url=env.get("REDIS_URL", "memory://"),
             log_level=env.get("NEXUS_LOG_LEVEL", "INFO").upper(),
         )
+
+    def for_subgraph(self, name: str) -> Settings:
+        """Settings of a subgraph run as its own process.
+
+        chDB allows one data path per process, so an embedded analytics store gets a path of its
+        own per subgraph; a configured server URL is kept as it is.
+        """
+        if not self.analytics_url.startswith("chdb://"):
+            return self
+        return replace(self, analytics_url=f"chdb://{self.data_dir / ('analytics-' + name)}")

@@ -40,6 +40,8 @@ class Bus(Protocol):
 
     async def subscribe(self, *patterns: str) -> Subscription: ...
 
+    async def ping(self) -> bool: ...
+
     async def close(self) -> None: ...
 
 
@@ -94,6 +96,9 @@ class InProcessBus:
         subscription = _QueueSubscription(self, patterns, self.queue_size)
         self.subscribers.add(subscription)
         return subscription
+
+    async def ping(self) -> bool:
+        return True
 
     async def close(self) -> None:
         self.subscribers.clear()
@@ -152,7 +157,12 @@ class RedisBus:
         return _RedisSubscription(pubsub)
 
     async def ping(self) -> bool:
-        return bool(await self.client.ping())
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        try:
+            return bool(await self.client.ping())
+        except (RedisConnectionError, OSError) as error:
+            raise StoreUnavailable("bus") from error
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -1,0 +1,93 @@
+"""The ASGI applications: all subgraphs in one process (`serve`) or one subgraph alone."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+from strawberry.asgi import GraphQL
+
+from nexus.config import Settings
+from nexus.demo.load import load_demo
+from nexus.runtime import load_subgraph, open_stores
+from nexus.stores import Stores
+from nexus.subgraph import Subgraph
+
+log = logging.getLogger("nexus.app")
+
+
+class SubgraphGraphQL(GraphQL[Any, None]):
+    """Strawberry's ASGI GraphQL app with our per-request context (fresh DataLoaders)."""
+
+    def __init__(self, subgraph: Subgraph, stores: Stores) -> None:
+        super().__init__(subgraph.schema, graphql_ide="graphiql")
+        self.subgraph = subgraph
+        self.stores = stores
+
+    async def get_context(self, request: Any, response: Any) -> Any:
+        return self.subgraph.make_context(self.stores)
+
+
+async def store_health(stores: Stores) -> dict[str, str]:
+    """`ok` or `unavailable` for each store this process holds."""
+    checks: dict[str, Any] = {}
+    if stores.analytics is not None:
+        checks["analytics"] = stores.analytics.query("SELECT 1 AS ok")
+    if stores.platform is not None:
+        checks["platform"] = stores.platform.ping()
+    if stores.vectors is not None:
+        checks["vectors"] = stores.vectors.ping()
+    if stores.bus is not None:
+        checks["bus"] = stores.bus.ping()
+    health = {}
+    for name, check in checks.items():
+        try:
+            await check
+            health[name] = "ok"
+        except Exception:  # a readiness probe reports, it never raises
+            log.warning("store not ready", extra={"store": name})
+            health[name] = "unavailable"
+    return health
+
+
+def create_app(
+    settings: Settings,
+    names: Sequence[str],
+    *,
+    single: bool = False,
+    load_demo_on_start: bool = True,
+    stores: Stores | None = None,
+) -> Starlette:
+    """Serve the subgraphs `names`: at `/graphql` when `single`, else `/subgraphs/NAME/graphql`."""
+    stores = stores if stores is not None else open_stores(settings, names)
+    subgraphs = [load_subgraph(name) for name in names]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if load_demo_on_start:
+            await load_demo(stores, names, only_missing=True)
+        log.info("serving", extra={"subgraphs": list(names)})
+        yield
+        await stores.close()
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        health = await store_health(stores)
+        ready = all(state == "ok" for state in health.values())
+        return JSONResponse({"ready": ready, "stores": health}, status_code=200 if ready else 503)
+
+    routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    for subgraph in subgraphs:
+        path = "/graphql" if single else f"/subgraphs/{subgraph.name}/graphql"
+        routes.append(Route(path, SubgraphGraphQL(subgraph, stores), methods=["GET", "POST"]))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.stores = stores
+    return app

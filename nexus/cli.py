@@ -1,0 +1,126 @@
+"""The `nexus` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from nexus.config import Settings
+from nexus.logs import configure_logging
+from nexus.runtime import SUBGRAPH_NAMES, open_stores
+
+DEFAULT_HOST = "127.0.0.1"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nexus",
+        description="Nexus-Alpha: financial-intelligence GraphQL API. Configuration comes from "
+        "environment variables (DATABASE_URL, ANALYTICS_URL, VECTOR_URL, REDIS_URL, "
+        "NEXUS_DATA_DIR, NEXUS_LOG_LEVEL); see the README.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve every subgraph in one process")
+    serve.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default %(default)s)")
+    serve.add_argument("--no-demo", action="store_true", help="do not load the demo data on first start")
+
+    one = commands.add_parser("subgraph", help="serve one subgraph as its own ASGI app at /graphql")
+    one.add_argument("name", choices=SUBGRAPH_NAMES, help="which subgraph")
+    one.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default %(default)s)")
+    one.add_argument("--port", type=int, required=True, help="port to listen on")
+    one.add_argument("--no-demo", action="store_true", help="do not load the demo data on first start")
+
+    migrate = commands.add_parser("migrate", help="apply the platform store's Alembic migrations")
+    migrate.add_argument("--revision", default="head", help="target revision (default %(default)s)")
+    migrate.add_argument("--downgrade", action="store_true", help="downgrade to --revision instead")
+
+    demo = commands.add_parser("load-demo", help="load the shipped demo dataset (idempotent)")
+    demo.add_argument(
+        "--only", nargs="+", choices=SUBGRAPH_NAMES, default=list(SUBGRAPH_NAMES), help="domains to load"
+    )
+
+    export = commands.add_parser("export-schema", help="write the composed client schema (schema.graphql)")
+    export.add_argument("--output", type=Path, default=Path("schema.graphql"), help="file to write")
+    export.add_argument("--check", action="store_true", help="fail if the file differs instead of writing it")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    match args.command:
+        case "serve":
+            return _serve(settings, list(SUBGRAPH_NAMES), args.host, args.port, single=False, demo=not args.no_demo)
+        case "subgraph":
+            return _serve(settings, [args.name], args.host, args.port, single=True, demo=not args.no_demo)
+        case "migrate":
+            return asyncio.run(_migrate(settings, args.revision, downgrade=args.downgrade))
+        case "load-demo":
+            return asyncio.run(_load_demo(settings, args.only))
+        case "export-schema":
+            return _export_schema(args.output, check=args.check)
+    return 2
+
+
+def _serve(settings: Settings, names: list[str], host: str, port: int, *, single: bool, demo: bool) -> int:
+    import uvicorn
+
+    from nexus.app import create_app
+
+    if single:
+        settings = settings.for_subgraph(names[0])
+    if "platform" in names:
+        asyncio.run(_migrate(settings, "head", downgrade=False))
+    app = create_app(settings, names, single=single, load_demo_on_start=demo)
+    uvicorn.run(app, host=host, port=port, log_config=None)
+    return 0
+
+
+async def _migrate(settings: Settings, revision: str, *, downgrade: bool) -> int:
+    from nexus.stores.platform import downgrade as run_downgrade
+    from nexus.stores.platform import upgrade as run_upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if downgrade:
+        await run_downgrade(settings.database_url, revision)
+    else:
+        await run_upgrade(settings.database_url, revision)
+    return 0
+
+
+async def _load_demo(settings: Settings, domains: list[str]) -> int:
+    from nexus.demo.load import load_demo
+
+    if "platform" in domains:
+        await _migrate(settings, "head", downgrade=False)
+    stores = open_stores(settings, domains)
+    try:
+        await load_demo(stores, domains)
+    finally:
+        await stores.close()
+    return 0
+
+
+def _export_schema(output: Path, *, check: bool) -> int:
+    from nexus.schema_export import client_schema
+
+    sdl = client_schema()
+    if check:
+        current = output.read_text() if output.exists() else ""
+        if current != sdl:
+            print(f"{output} is out of date: run `nexus export-schema` and commit it", file=sys.stderr)
+            return 1
+        return 0
+    output.write_text(sdl)
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
