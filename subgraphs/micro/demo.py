@@ -1,0 +1,87 @@
+"""Load the micro part of the demo dataset. Idempotent: loading twice adds no rows.
+
+Real daily candles (GME and AMC 2019-09..2022-09; BB, NOK and TSLA in Jan-Feb 2021), the
+real r/wallstreetbets comments of September 2019 as posts, and synthetic posts generated
+from the candles (`generator.py`), each embedded into the `micro_posts` vector collection.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+from pathlib import Path
+from typing import Any
+
+from nexus.demo import DEMO_DATA
+from nexus.stores.analytics import AnalyticsStore
+from nexus.stores.vectors import VectorStore
+from subgraphs.micro.ddl import DATABASE, STATEMENTS, TABLES
+from subgraphs.micro.embedding import DIMENSIONS, embed
+from subgraphs.micro.generator import DailyBar, reddit_posts, synthetic_posts
+from subgraphs.micro.records import POST_COLUMNS, PostRecord
+from subgraphs.micro.repository import POSTS_COLLECTION
+
+STOCKS = [
+    ("AMC", "AMC Entertainment Holdings"),
+    ("BB", "BlackBerry"),
+    ("GME", "GameStop Corp."),
+    ("NOK", "Nokia"),
+    ("TSLA", "Tesla"),
+]
+
+
+async def ensure_schema(store: AnalyticsStore, vectors: VectorStore) -> None:
+    for statement in STATEMENTS:
+        await store.command(statement)
+    await vectors.ensure_collection(POSTS_COLLECTION, DIMENSIONS)
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    with gzip.open(path, "rt", newline="", encoding="utf-8") as file:
+        reader = csv.reader(file)
+        return next(reader), list(reader)
+
+
+def _post_row(post: PostRecord) -> list[Any]:
+    return [
+        post.id, post.source, post.author, post.author_followers, post.text, post.created_at,
+        list(post.cashtags), post.sentiment, post.synthetic,
+    ]
+
+
+async def load_demo(
+    analytics: AnalyticsStore, vectors: VectorStore, data_dir: Path = DEMO_DATA
+) -> dict[str, int]:
+    """Create the schema, load every table and the post embeddings; the rows loaded per table."""
+    await ensure_schema(analytics, vectors)
+    columns, rows = _read_csv(data_dir / "stock_candles.csv.gz")
+    candles = [[row[0], row[1], *map(float, row[2:])] for row in rows]
+    bars = [
+        DailyBar(symbol, dt.date.fromisoformat(date), float(close), float(volume))
+        for symbol, date, _, _, _, close, volume in rows
+    ]
+    comment_columns, comment_rows = _read_csv(data_dir / "wsb_comments.csv.gz")
+    posts = reddit_posts(dict(zip(comment_columns, row, strict=True)) for row in comment_rows)
+    posts += synthetic_posts(bars)
+
+    await analytics.insert(f"{DATABASE}.stocks", ["symbol", "name"], STOCKS)
+    await analytics.insert(f"{DATABASE}.candles", columns, candles)
+    await analytics.insert(f"{DATABASE}.posts", POST_COLUMNS, [_post_row(post) for post in posts])
+    # ReplacingMergeTree collapses rows loaded twice once parts merge; merge now.
+    for table in TABLES:
+        await analytics.command(f"OPTIMIZE TABLE {DATABASE}.{table} FINAL")
+
+    embeddings = embed(post.text for post in posts)
+    await vectors.upsert(
+        POSTS_COLLECTION,
+        [{"id": post.id, "vector": vector} for post, vector in zip(posts, embeddings, strict=True)],
+    )
+    mentions = sum(len(post.cashtags) for post in posts)
+    return {
+        f"{DATABASE}.stocks": len(STOCKS),
+        f"{DATABASE}.candles": len(candles),
+        f"{DATABASE}.posts": len(posts),
+        f"{DATABASE}.mentions": mentions,
+        POSTS_COLLECTION: len(posts),
+    }

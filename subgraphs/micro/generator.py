@@ -1,0 +1,163 @@
+"""Synthetic social posts driven by real price moves, and the real WSB comments as posts.
+
+The demo has real daily candles but no licensed social feed, so it generates one: every post
+it makes is marked `synthetic`. Each trading day of each stock gets
+
+    posts = BASE_RATE + RETURN_WEIGHT * |r| + SURPRISE_WEIGHT * max(0, v / mean_20(v) - 1)
+
+posts (capped at `MAX_DAILY_POSTS`), where r is the close-to-close return and v / mean_20(v)
+the day's volume over its trailing 20-day mean: quiet days carry a few posts, and the
+January 2021 short squeeze brings the meme-stock spike. A post's sentiment is
+tanh(SENTIMENT_GAIN * r) plus Gaussian noise, its wording bullish, bearish or neutral by that
+sentiment's sign, its author one of a fixed set of made-up influencer handles. The generator is
+seeded: the same candles always give the same posts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from subgraphs.micro.embedding import cashtags
+from subgraphs.micro.records import PostRecord
+
+SEED = 20210127
+BASE_RATE = 3.0
+RETURN_WEIGHT = 120.0
+SURPRISE_WEIGHT = 8.0
+MAX_DAILY_POSTS = 400
+SENTIMENT_GAIN = 8.0
+SENTIMENT_NOISE = 0.35
+VOLUME_WINDOW = 20
+
+# (handle, followers): made-up accounts; any likeness to a real handle is accidental.
+INFLUENCERS: tuple[tuple[str, int], ...] = (
+    ("synthetic_tendieman", 412_000),
+    ("synthetic_diamondhands", 268_500),
+    ("synthetic_squeezewatch", 131_200),
+    ("synthetic_valuedeepdive", 88_400),
+    ("synthetic_optionsflow", 57_900),
+    ("synthetic_bagholder", 12_300),
+    ("synthetic_retailquant", 6_150),
+    ("synthetic_lurker", 830),
+)
+
+_BULLISH = (
+    "{tag} to the moon, diamond hands holding strong",
+    "Loading more {tag} calls, this squeeze is not over",
+    "{tag} volume is insane today, shorts are trapped",
+    "Bought the dip on {tag}, apes together strong",
+    "{tag} breaking out, rocket fuel in the tank",
+    "Still holding {tag}, tendies incoming",
+)
+_BEARISH = (
+    "{tag} is dumping hard, paper hands everywhere",
+    "Sold my {tag} at a loss, this bubble is popping",
+    "{tag} shorts winning today, red candles all day",
+    "Bagholding {tag} again, should have taken profits",
+    "{tag} crashing after the hype, stay careful",
+    "Puts on {tag} printing, the squeeze is done",
+)
+_NEUTRAL = (
+    "Watching {tag} closely, waiting for a clear setup",
+    "Anyone have good due diligence on {tag} earnings",
+    "{tag} trading sideways, nothing new today",
+    "What is the float on {tag} right now",
+    "Quiet session for {tag}, volume about average",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DailyBar:
+    symbol: str
+    date: dt.date
+    close: float
+    volume: float
+
+
+def daily_post_counts(closes: np.ndarray, volumes: np.ndarray) -> np.ndarray:
+    """Posts per trading day for one stock (the first day, with no return, gets the base rate)."""
+    returns = np.zeros_like(closes)
+    returns[1:] = closes[1:] / closes[:-1] - 1.0
+    trailing = np.array(
+        [volumes[max(0, day - VOLUME_WINDOW) : day].mean() if day else volumes[0]
+         for day in range(len(volumes))]
+    )
+    surprise = np.maximum(0.0, volumes / np.where(trailing > 0, trailing, 1.0) - 1.0)
+    counts = BASE_RATE + RETURN_WEIGHT * np.abs(returns) + SURPRISE_WEIGHT * surprise
+    return np.minimum(np.rint(counts), MAX_DAILY_POSTS).astype(np.int64)
+
+
+def synthetic_posts(bars: Sequence[DailyBar]) -> list[PostRecord]:
+    """Posts for every stock's bars (bars of one symbol in date order), deterministically."""
+    by_symbol: dict[str, list[DailyBar]] = {}
+    for bar in bars:
+        by_symbol.setdefault(bar.symbol, []).append(bar)
+    trading: dict[dt.date, list[str]] = {}
+    for bar in sorted(bars, key=lambda bar: bar.symbol):
+        trading.setdefault(bar.date, []).append(bar.symbol)
+    posts: list[PostRecord] = []
+    for index, symbol in enumerate(sorted(by_symbol)):
+        # One stream per symbol: adding a stock does not change another's posts.
+        rng = np.random.default_rng([SEED, index])
+        series = by_symbol[symbol]
+        closes = np.array([bar.close for bar in series])
+        counts = daily_post_counts(closes, np.array([bar.volume for bar in series]))
+        for day, (bar, count) in enumerate(zip(series, counts, strict=True)):
+            daily_return = closes[day] / closes[day - 1] - 1.0 if day else 0.0
+            # A post may name a second ticker, one that traded that day too.
+            others = [other for other in trading[bar.date] if other != symbol]
+            posts.extend(_posts_of_day(rng, bar, int(count), daily_return, others))
+    return posts
+
+
+def _posts_of_day(
+    rng: np.random.Generator, bar: DailyBar, count: int, daily_return: float, others: list[str]
+) -> Iterable[PostRecord]:
+    # 12:00-24:00 UTC: US pre-market to after-hours.
+    seconds = np.sort(rng.integers(12 * 3600, 24 * 3600, size=count))
+    midnight = dt.datetime.combine(bar.date, dt.time(), tzinfo=dt.UTC)
+    weights = np.array([math.log(followers) for _, followers in INFLUENCERS])
+    for number, second in enumerate(seconds):
+        sentiment = float(np.clip(
+            math.tanh(SENTIMENT_GAIN * daily_return) + rng.normal(0.0, SENTIMENT_NOISE), -1.0, 1.0
+        ))
+        templates = _BULLISH if sentiment > 0.15 else _BEARISH if sentiment < -0.15 else _NEUTRAL
+        text = templates[int(rng.integers(len(templates)))].format(tag="$" + bar.symbol)
+        if others and rng.random() < 0.1:
+            text += f" (also watching ${others[int(rng.integers(len(others)))]})"
+        author = int(rng.choice(len(INFLUENCERS), p=weights / weights.sum()))
+        handle, followers = INFLUENCERS[author]
+        yield PostRecord(
+            id=f"synthetic:{bar.symbol}:{bar.date.isoformat()}:{number:03d}",
+            source="synthetic",
+            author=handle,
+            author_followers=followers,
+            text=text,
+            created_at=midnight + dt.timedelta(seconds=int(second)),
+            cashtags=tuple(cashtags(text)),
+            sentiment=round(sentiment, 4),
+            synthetic=True,
+        )
+
+
+def reddit_posts(comments: Iterable[dict[str, str]]) -> list[PostRecord]:
+    """Real r/wallstreetbets comments (id, created, score, body) as posts; authors not shipped."""
+    return [
+        PostRecord(
+            id=f"reddit:{comment['id']}",
+            source="reddit",
+            author="r/wallstreetbets",
+            author_followers=None,
+            text=comment["body"],
+            created_at=dt.datetime.fromisoformat(comment["created"]).replace(tzinfo=dt.UTC),
+            cashtags=tuple(cashtags(comment["body"])),
+            sentiment=None,
+            synthetic=False,
+        )
+        for comment in comments
+    ]

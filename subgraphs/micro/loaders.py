@@ -1,0 +1,38 @@
+"""The request context: fresh DataLoaders per request over the micro repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiodataloader import DataLoader
+
+from nexus.stores import Stores
+from subgraphs.micro.repository import MicroRepository
+
+
+@dataclass
+class MicroContext:
+    repository: MicroRepository
+    stocks: DataLoader = field(init=False)
+    candles: DataLoader = field(init=False)
+    latest_prices: DataLoader = field(init=False)
+    post_counts: DataLoader = field(init=False)
+    mention_volumes: DataLoader = field(init=False)
+    latest_posts: DataLoader = field(init=False)
+    posts: DataLoader = field(init=False)
+    similar_posts: DataLoader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stocks = DataLoader(self.repository.stocks_by_symbol)
+        self.candles = DataLoader(self.repository.candles)
+        self.latest_prices = DataLoader(self.repository.latest_prices)
+        self.post_counts = DataLoader(self.repository.post_counts)
+        self.mention_volumes = DataLoader(self.repository.mention_volumes)
+        self.latest_posts = DataLoader(self.repository.latest_posts)
+        self.posts = DataLoader(self.repository.posts_by_id)
+        self.similar_posts = DataLoader(self.repository.similar_post_ids)
+
+
+def make_context(stores: Stores) -> MicroContext:
+    """A new context per request, so a DataLoader's cache never outlives its request."""
+    return MicroContext(MicroRepository(stores.require_analytics(), stores.require_vectors()))

@@ -1,0 +1,166 @@
+"""Every read of the micro stores, batched: one query per DataLoader batch.
+
+Per-ticker reads group their keys by the arguments they share (the period, the limit), so a
+batch of any number of stocks asked the same thing is one query. Reads use `FINAL` so a row
+ingested twice and not yet merged is still counted once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+from nexus.stores.analytics import AnalyticsStore, Row
+from nexus.stores.vectors import VectorStore
+from subgraphs.candles import Candle, CandleRange, LatestPrice, load_candles, load_latest_prices
+from subgraphs.micro.ddl import DATABASE
+from subgraphs.micro.embedding import embed
+from subgraphs.micro.records import (
+    EARLIEST,
+    LATEST,
+    DailyMentionsRecord,
+    LatestPosts,
+    Period,
+    PostRecord,
+    SimilarTo,
+    StockRecord,
+)
+
+POSTS_COLLECTION = f"{DATABASE}_posts"
+
+_POST_FIELDS = (
+    "post.id AS id, post.source AS source, post.author AS author, "
+    "post.author_followers AS author_followers, post.text AS text, "
+    "post.created_at AS created_at, post.cashtags AS cashtags, "
+    "post.sentiment AS sentiment, post.synthetic AS synthetic"
+)
+_IN_PERIOD = (
+    "symbol IN {symbols:Array(String)} "
+    "AND toDate(created_at) BETWEEN {start:Date} AND {end:Date}"
+)
+
+
+def _post(row: Row) -> PostRecord:
+    return PostRecord(**{**row, "cashtags": tuple(row["cashtags"])})
+
+
+def _by_window(periods: Sequence[Period]) -> dict[tuple[dt.date, dt.date], list[str]]:
+    symbols: dict[tuple[dt.date, dt.date], set[str]] = defaultdict(set)
+    for key in periods:
+        symbols[(key.start, key.end)].add(key.symbol)
+    return {window: sorted(names) for window, names in symbols.items()}
+
+
+class MicroRepository:
+    def __init__(self, store: AnalyticsStore, vectors: VectorStore) -> None:
+        self.store = store
+        self.vectors = vectors
+
+    async def stocks_by_symbol(self, symbols: Sequence[str]) -> list[StockRecord | None]:
+        rows = await self.store.query(
+            f"SELECT symbol, name FROM {DATABASE}.stocks FINAL "
+            "WHERE symbol IN {symbols:Array(String)}",
+            {"symbols": sorted(set(symbols))},
+        )
+        found = {row["symbol"]: StockRecord(**row) for row in rows}
+        return [found.get(symbol) for symbol in symbols]
+
+    async def all_stocks(self) -> list[StockRecord]:
+        rows = await self.store.query(
+            f"SELECT symbol, name FROM {DATABASE}.stocks FINAL ORDER BY symbol"
+        )
+        return [StockRecord(**row) for row in rows]
+
+    async def candles(self, ranges: Sequence[CandleRange]) -> list[list[Candle]]:
+        return await load_candles(self.store, DATABASE, ranges)
+
+    async def latest_prices(self, symbols: Sequence[str]) -> list[LatestPrice | None]:
+        return await load_latest_prices(self.store, DATABASE, symbols)
+
+    async def posts_by_id(self, ids: Sequence[str]) -> list[PostRecord | None]:
+        rows = await self.store.query(
+            f"SELECT {_POST_FIELDS} FROM {DATABASE}.posts AS post FINAL "
+            "WHERE post.id IN {ids:Array(String)}",
+            {"ids": sorted(set(ids))},
+        )
+        found = {row["id"]: _post(row) for row in rows}
+        return [found.get(id_) for id_ in ids]
+
+    async def post_counts(self, periods: Sequence[Period]) -> list[int]:
+        counts: dict[Period, int] = {}
+        for (start, end), symbols in _by_window(periods).items():
+            rows = await self.store.query(
+                f"SELECT symbol, count() AS posts FROM {DATABASE}.mentions FINAL "
+                f"WHERE {_IN_PERIOD} GROUP BY symbol",
+                {"symbols": symbols, "start": start, "end": end},
+            )
+            for row in rows:
+                counts[Period(row["symbol"], start, end)] = int(row["posts"])
+        return [counts.get(key, 0) for key in periods]
+
+    async def mention_volumes(self, periods: Sequence[Period]) -> list[list[DailyMentionsRecord]]:
+        days: dict[Period, list[DailyMentionsRecord]] = defaultdict(list)
+        for (start, end), symbols in _by_window(periods).items():
+            rows = await self.store.query(
+                "SELECT symbol, toDate(created_at) AS date, count() AS posts, "
+                f"avg(sentiment) AS mean_sentiment FROM {DATABASE}.mentions FINAL "
+                f"WHERE {_IN_PERIOD} GROUP BY symbol, date ORDER BY symbol, date",
+                {"symbols": symbols, "start": start, "end": end},
+            )
+            for row in rows:
+                key = Period(row.pop("symbol"), start, end)
+                days[key].append(DailyMentionsRecord(**{**row, "posts": int(row["posts"])}))
+        return [days.get(key, []) for key in periods]
+
+    async def latest_posts(self, keys: Sequence[LatestPosts]) -> list[list[PostRecord]]:
+        """Each ticker's newest posts in its period, newest first."""
+        by_limit: dict[int, list[Period]] = defaultdict(list)
+        for key in keys:
+            by_limit[key.limit].append(key.period)
+        found: dict[LatestPosts, list[PostRecord]] = defaultdict(list)
+        for limit, periods in by_limit.items():
+            for (start, end), symbols in _by_window(periods).items():
+                rows = await self.store.query(
+                    f"SELECT hit.symbol AS ticker, {_POST_FIELDS} FROM ("
+                    f"SELECT symbol, post_id, created_at FROM {DATABASE}.mentions FINAL "
+                    f"WHERE {_IN_PERIOD} ORDER BY symbol, created_at DESC, post_id "
+                    "LIMIT {limit:UInt32} BY symbol) AS hit "
+                    f"INNER JOIN {DATABASE}.posts AS post FINAL ON post.id = hit.post_id "
+                    "ORDER BY hit.symbol, hit.created_at DESC, hit.post_id",
+                    {"symbols": symbols, "start": start, "end": end, "limit": limit},
+                )
+                for row in rows:
+                    key = LatestPosts(Period(row.pop("ticker"), start, end), limit)
+                    found[key].append(_post(row))
+        return [found.get(key, []) for key in keys]
+
+    async def latest_posts_overall(
+        self, start: dt.date | None, end: dt.date | None, limit: int
+    ) -> list[PostRecord]:
+        """The newest posts of any ticker (or none) in a period, newest first."""
+        rows = await self.store.query(
+            f"SELECT {_POST_FIELDS} FROM {DATABASE}.posts AS post FINAL "
+            "WHERE toDate(post.created_at) BETWEEN {start:Date} AND {end:Date} "
+            "ORDER BY post.created_at DESC, post.id LIMIT {limit:UInt32}",
+            {"start": start or EARLIEST, "end": end or LATEST, "limit": limit},
+        )
+        return [_post(row) for row in rows]
+
+    async def similar_post_ids(self, keys: Sequence[SimilarTo]) -> list[list[str]]:
+        """For each post, the ids of the posts whose text embeds nearest to its own.
+
+        One vector search for the whole batch: each post's text is embedded here (the same
+        function embedded the stored posts), and the post itself is dropped from its hits.
+        """
+        if not keys:
+            return []
+        vectors = embed(key.text for key in keys)
+        hits = await self.vectors.search(
+            POSTS_COLLECTION, vectors.tolist(), limit=max(key.limit for key in keys) + 1
+        )
+        return [
+            [hit.id for hit in found if hit.id != key.post_id][: key.limit]
+            for key, found in zip(keys, hits, strict=True)
+        ]
+

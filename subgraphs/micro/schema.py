@@ -1,0 +1,51 @@
+"""The micro subgraph's root fields."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from nexus.graphql_errors import SubgraphSchema
+from subgraphs.micro.loaders import MicroContext
+from subgraphs.micro.records import LatestPosts, checked_limit, period
+from subgraphs.micro.types import From, Post, Stock, To, post_from, posts_from, stock_from
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A stock by ticker symbol (case-insensitive); null if unknown.")
+    async def stock(self, info: Info[MicroContext, None], symbol: str) -> Stock | None:
+        return stock_from(await info.context.stocks.load(symbol.upper()))
+
+    @strawberry.field(description="Every stock on record, by symbol.")
+    async def stocks(self, info: Info[MicroContext, None]) -> list[Stock]:
+        records = await info.context.repository.all_stocks()
+        return [stock for record in records if (stock := stock_from(record)) is not None]
+
+    @strawberry.field(description="A post by id; null if unknown.")
+    async def post(self, info: Info[MicroContext, None], id: strawberry.ID) -> Post | None:
+        return post_from(await info.context.posts.load(str(id)))
+
+    @strawberry.field(
+        description="The newest posts in the period, newest first; only those tagging "
+        "`cashtag` (case-insensitive, with or without `$`) when given."
+    )
+    async def posts(
+        self,
+        info: Info[MicroContext, None],
+        cashtag: str | None = None,
+        from_: From = None,
+        to: To = None,
+        limit: int = 20,
+    ) -> list[Post]:
+        checked_limit(limit)
+        if cashtag is None:
+            window = period("", from_, to)
+            return posts_from(
+                await info.context.repository.latest_posts_overall(window.start, window.end, limit)
+            )
+        key = LatestPosts(period(cashtag.removeprefix("$").upper(), from_, to), limit)
+        return posts_from(await info.context.latest_posts.load(key))
+
+
+schema = SubgraphSchema(query=Query, types=[Stock, Post])

@@ -1,0 +1,141 @@
+"""GraphQL types of the micro subgraph: stocks and the social posts that mention them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from subgraphs.candles import Candle, LatestPrice, candle_range
+from subgraphs.micro.loaders import MicroContext
+from subgraphs.micro.records import (
+    DailyMentionsRecord,
+    LatestPosts,
+    PostRecord,
+    SimilarTo,
+    StockRecord,
+    checked_limit,
+    period,
+)
+
+From = Annotated[
+    dt.date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")
+]
+To = Annotated[dt.date | None, strawberry.argument(description="Last day (UTC), inclusive.")]
+
+
+@strawberry.type(description="Posts mentioning a stock on one day (UTC).")
+class DailyMentions:
+    date: dt.date
+    posts: int
+    mean_sentiment: float | None = strawberry.field(
+        description="Mean sentiment of the day's posts that carry one, in [-1, 1]."
+    )
+
+
+@strawberry.federation.type(keys=["id"], description="A social post (an X post, a Reddit comment).")
+class Post:
+    id: strawberry.ID
+    source: str = strawberry.field(description="Where it was posted: `x`, `reddit`, `synthetic`.")
+    author: str
+    author_followers: int | None
+    text: str
+    created_at: dt.datetime
+    cashtags: list[str] = strawberry.field(
+        description="The `$TICKER` tags in the text, upper-cased."
+    )
+    sentiment: float | None = strawberry.field(
+        description="From -1 (bearish) to 1 (bullish); null where none was scored."
+    )
+    synthetic: bool = strawberry.field(
+        description="True for the demo's generated posts: not real social data."
+    )
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info[MicroContext, None], id: strawberry.ID
+    ) -> Post | None:
+        return post_from(await info.context.posts.load(str(id)))
+
+    @strawberry.field(description="The posts worded most like this one (vector search).")
+    async def similar(self, info: Info[MicroContext, None], limit: int = 5) -> list[Post]:
+        key = SimilarTo(str(self.id), self.text, checked_limit(limit))
+        ids: list[str] = await info.context.similar_posts.load(key)
+        return posts_from(await info.context.posts.load_many(ids))
+
+
+@strawberry.federation.type(keys=["symbol"], description="A listed stock and its social footprint.")
+class Stock:
+    symbol: str
+    name: str
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[MicroContext, None], symbol: str) -> Stock | None:
+        return stock_from(await info.context.stocks.load(symbol.upper()))
+
+    @strawberry.field(description="Daily candles between `from` and `to` inclusive, oldest first.")
+    async def candles(
+        self, info: Info[MicroContext, None], from_: From = None, to: To = None
+    ) -> list[Candle]:
+        candles: list[Candle] = await info.context.candles.load(
+            candle_range(self.symbol, from_, to)
+        )
+        return candles
+
+    @strawberry.field(description="The last daily close on record.")
+    async def latest_price(self, info: Info[MicroContext, None]) -> LatestPrice | None:
+        price: LatestPrice | None = await info.context.latest_prices.load(self.symbol)
+        return price
+
+    @strawberry.field(description="How many posts mention the stock's cashtag in the period.")
+    async def post_count(
+        self, info: Info[MicroContext, None], from_: From = None, to: To = None
+    ) -> int:
+        count: int = await info.context.post_counts.load(period(self.symbol, from_, to))
+        return count
+
+    @strawberry.field(description="The newest posts mentioning the stock in the period.")
+    async def posts(
+        self, info: Info[MicroContext, None], from_: From = None, to: To = None, limit: int = 20
+    ) -> list[Post]:
+        key = LatestPosts(period(self.symbol, from_, to), checked_limit(limit))
+        return posts_from(await info.context.latest_posts.load(key))
+
+    @strawberry.field(description="Posts and mean sentiment per day with a mention, oldest first.")
+    async def mention_volume(
+        self, info: Info[MicroContext, None], from_: From = None, to: To = None
+    ) -> list[DailyMentions]:
+        days: list[DailyMentionsRecord] = await info.context.mention_volumes.load(
+            period(self.symbol, from_, to)
+        )
+        return [
+            DailyMentions(date=day.date, posts=day.posts, mean_sentiment=day.mean_sentiment)
+            for day in days
+        ]
+
+
+def stock_from(record: StockRecord | None) -> Stock | None:
+    return None if record is None else Stock(symbol=record.symbol, name=record.name)
+
+
+def post_from(record: PostRecord | None) -> Post | None:
+    if record is None:
+        return None
+    return Post(
+        id=strawberry.ID(record.id),
+        source=record.source,
+        author=record.author,
+        author_followers=record.author_followers,
+        text=record.text,
+        created_at=record.created_at,
+        cashtags=list(record.cashtags),
+        sentiment=record.sentiment,
+        synthetic=record.synthetic,
+    )
+
+
+def posts_from(records: Iterable[PostRecord | None]) -> list[Post]:
+    return [post for record in records if (post := post_from(record)) is not None]
