@@ -25,15 +25,21 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve every subgraph in one process")
-    serve.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default %(default)s)")
+    serve.add_argument(
+        "--host", default=DEFAULT_HOST, help="interface to bind (default %(default)s)"
+    )
     serve.add_argument("--port", type=int, default=8000, help="port (default %(default)s)")
-    serve.add_argument("--no-demo", action="store_true", help="do not load the demo data on first start")
+    serve.add_argument(
+        "--no-demo", action="store_true", help="do not load the demo data on first start"
+    )
 
     one = commands.add_parser("subgraph", help="serve one subgraph as its own ASGI app at /graphql")
     one.add_argument("name", choices=SUBGRAPH_NAMES, help="which subgraph")
     one.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default %(default)s)")
     one.add_argument("--port", type=int, required=True, help="port to listen on")
-    one.add_argument("--no-demo", action="store_true", help="do not load the demo data on first start")
+    one.add_argument(
+        "--no-demo", action="store_true", help="do not load the demo data on first start"
+    )
 
     migrate = commands.add_parser("migrate", help="apply the platform store's Alembic migrations")
     migrate.add_argument("--revision", default="head", help="target revision (default %(default)s)")
@@ -41,12 +47,20 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("load-demo", help="load the shipped demo dataset (idempotent)")
     demo.add_argument(
-        "--only", nargs="+", choices=SUBGRAPH_NAMES, default=list(SUBGRAPH_NAMES), help="domains to load"
+        "--only",
+        nargs="+",
+        choices=SUBGRAPH_NAMES,
+        default=list(SUBGRAPH_NAMES),
+        help="domains to load",
     )
 
-    export = commands.add_parser("export-schema", help="write the composed client schema (schema.graphql)")
+    export = commands.add_parser(
+        "export-schema", help="write the composed client schema (schema.graphql)"
+    )
     export.add_argument("--output", type=Path, default=Path("schema.graphql"), help="file to write")
-    export.add_argument("--check", action="store_true", help="fail if the file differs instead of writing it")
+    export.add_argument(
+        "--check", action="store_true", help="fail if the file differs instead of writing it"
+    )
     return parser
 
 
@@ -56,9 +70,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)
     match args.command:
         case "serve":
-            return _serve(settings, list(SUBGRAPH_NAMES), args.host, args.port, single=False, demo=not args.no_demo)
+            return _serve(
+                settings,
+                list(SUBGRAPH_NAMES),
+                args.host,
+                args.port,
+                single=False,
+                demo=not args.no_demo,
+            )
         case "subgraph":
-            return _serve(settings, [args.name], args.host, args.port, single=True, demo=not args.no_demo)
+            return _serve(
+                settings, [args.name], args.host, args.port, single=True, demo=not args.no_demo
+            )
         case "migrate":
             return asyncio.run(_migrate(settings, args.revision, downgrade=args.downgrade))
         case "load-demo":
@@ -68,7 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-def _serve(settings: Settings, names: list[str], host: str, port: int, *, single: bool, demo: bool) -> int:
+def _serve(
+    settings: Settings, names: list[str], host: str, port: int, *, single: bool, demo: bool
+) -> int:
     import uvicorn
 
     from nexus.app import create_app
@@ -114,7 +139,9 @@ def _export_schema(output: Path, *, check: bool) -> int:
     if check:
         current = output.read_text() if output.exists() else ""
         if current != sdl:
-            print(f"{output} is out of date: run `nexus export-schema` and commit it", file=sys.stderr)
+            print(
+                f"{output} is out of date: run `nexus export-schema` and commit it", file=sys.stderr
+            )
             return 1
         return 0
     output.write_text(sdl)

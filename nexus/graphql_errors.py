@@ -60,19 +60,31 @@ def client_error(error: GraphQLError) -> GraphQLError:
         extensions.update(error.extensions or {})
         extensions["code"] = code
         return GraphQLError(
-            error.message, nodes=error.nodes, source=error.source, positions=error.positions,
-            path=error.path, extensions=extensions,
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=extensions,
         )
     log.error(
         "unexpected resolver error",
-        exc_info=(type(error.original_error), error.original_error, error.original_error.__traceback__)
+        exc_info=(
+            type(error.original_error),
+            error.original_error,
+            error.original_error.__traceback__,
+        )
         if error.original_error is not None
         else None,
         extra={"path": error.path},
     )
     return GraphQLError(
-        "Unexpected error.", nodes=error.nodes, source=error.source, positions=error.positions,
-        path=error.path, extensions={"code": "INTERNAL_SERVER_ERROR"},
+        "Unexpected error.",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR"},
     )
 
 

@@ -20,5 +20,5 @@ if TYPE_CHECKING:
 class Subgraph:
     name: str
     schema: strawberry.federation.Schema
-    # Builds the context of ONE request (fresh DataLoaders, so batching never leaks across requests).
+    # Builds the context of ONE request: fresh DataLoaders, so no batch spans two requests.
     make_context: Callable[[Stores], Any]

@@ -30,7 +30,9 @@ CREATE TABLE IF NOT EXISTS {database}.candles (
 """
 
 
-@strawberry.federation.type(shareable=True, description="One day of trading: open, high, low, close and volume.")
+@strawberry.federation.type(
+    shareable=True, description="One day of trading: open, high, low, close and volume."
+)
 class Candle:
     date: dt.date
     open: float
@@ -40,12 +42,16 @@ class Candle:
     volume: float
 
 
-@strawberry.federation.type(shareable=True, description="The last close on record and its change from the close before.")
+@strawberry.federation.type(
+    shareable=True, description="The last close on record and its change from the close before."
+)
 class LatestPrice:
     date: dt.date
     close: float
     previous_close: float | None
-    change_percent: float | None = strawberry.field(description="Percent change from the previous close.")
+    change_percent: float | None = strawberry.field(
+        description="Percent change from the previous close."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +82,11 @@ async def load_candles(
             f"SELECT symbol, date, open, high, low, close, volume FROM {database}.candles "
             "WHERE symbol IN {symbols:Array(String)} "
             "AND date >= {start:Date} AND date <= {end:Date} ORDER BY symbol, date",
-            {"symbols": sorted(symbols), "start": start or dt.date(1970, 1, 1), "end": end or dt.date(2149, 6, 1)},
+            {
+                "symbols": sorted(symbols),
+                "start": start or dt.date(1970, 1, 1),
+                "end": end or dt.date(2149, 6, 1),
+            },
         )
         for row in rows:
             symbol = row.pop("symbol")

@@ -20,14 +20,18 @@ import pytest
 
 from nexus.stores.analytics import ChdbStore
 
-POSTGRES_URL = os.environ.get("NEXUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "NEXUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("NEXUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _reachable(url: str, default_port: int) -> bool:
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 2):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 2
+        ):
             return True
     except OSError:
         return False
@@ -53,8 +57,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Outside CI, tests of a service that is not running are skipped with the reason.
     skips = {
-        "postgres": (_reachable(POSTGRES_URL, 5432), "PostgreSQL is not running on " + POSTGRES_URL.split("@")[-1]),
-        "redis": (_reachable(REDIS_URL, 6379), "Redis is not running on " + REDIS_URL.split("@")[-1]),
+        "postgres": (
+            _reachable(POSTGRES_URL, 5432),
+            "PostgreSQL is not running on " + POSTGRES_URL.split("@")[-1],
+        ),
+        "redis": (
+            _reachable(REDIS_URL, 6379),
+            "Redis is not running on " + REDIS_URL.split("@")[-1],
+        ),
     }
     for item in items:
         for marker, (up, reason) in skips.items():

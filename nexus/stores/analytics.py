@@ -90,9 +90,7 @@ def _tsv_field(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return _tsv_field(_param_text(value))
     text = str(value)
-    return (
-        text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 class ChdbStore:
@@ -155,7 +153,9 @@ class ChdbStore:
         if not rows:
             return
         body = "\n".join("\t".join(_tsv_field(value) for value in row) for row in rows)
-        await self._run(f"INSERT INTO {table} ({', '.join(columns)}) FORMAT TabSeparated\n{body}", "CSV", None)
+        await self._run(
+            f"INSERT INTO {table} ({', '.join(columns)}) FORMAT TabSeparated\n{body}", "CSV", None
+        )
 
     async def close(self) -> None:
         if self._session is not None:
@@ -170,7 +170,7 @@ class ClickHouseServerStore:
     def __init__(self, url: str, *, connect_timeout: float = 5.0) -> None:
         parts = urlsplit(url)
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-        self._options = {
+        self._options: dict[str, Any] = {
             "host": parts.hostname or "127.0.0.1",
             "port": parts.port or (8443 if parts.scheme == "https" else 8123),
             "username": parts.username or "default",
@@ -217,7 +217,9 @@ class ClickHouseServerStore:
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
         if rows:
-            await self._call("insert", table, [list(row) for row in rows], column_names=list(columns))
+            await self._call(
+                "insert", table, [list(row) for row in rows], column_names=list(columns)
+            )
 
     async def close(self) -> None:
         if self._client is not None:

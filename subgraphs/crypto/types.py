@@ -20,9 +20,7 @@ class Token:
     kind: str = strawberry.field(description="`coin` or `stablecoin`.")
 
     @classmethod
-    async def resolve_reference(
-        cls, info: Info[CryptoContext, None], symbol: str
-    ) -> Token | None:
+    async def resolve_reference(cls, info: Info[CryptoContext, None], symbol: str) -> Token | None:
         return from_record(await info.context.tokens.load(symbol.upper()))
 
     @strawberry.field(description="Daily candles between `from` and `to` inclusive, oldest first.")
@@ -32,7 +30,9 @@ class Token:
         from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
         to: dt.date | None = None,
     ) -> list[Candle]:
-        candles: list[Candle] = await info.context.candles.load(candle_range(self.symbol, from_, to))
+        candles: list[Candle] = await info.context.candles.load(
+            candle_range(self.symbol, from_, to)
+        )
         return candles
 
     @strawberry.field(description="The last daily close on record.")

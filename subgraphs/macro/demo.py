@@ -12,8 +12,19 @@ from subgraphs.macro.ddl import DATABASE, STATEMENTS
 
 # Column headers of the Treasury file -> maturity in months.
 TENOR_MONTHS = {
-    "1 Mo": 1, "2 Mo": 2, "3 Mo": 3, "4 Mo": 4, "6 Mo": 6, "1 Yr": 12, "2 Yr": 24,
-    "3 Yr": 36, "5 Yr": 60, "7 Yr": 84, "10 Yr": 120, "20 Yr": 240, "30 Yr": 360,
+    "1 Mo": 1,
+    "2 Mo": 2,
+    "3 Mo": 3,
+    "4 Mo": 4,
+    "6 Mo": 6,
+    "1 Yr": 12,
+    "2 Yr": 24,
+    "3 Yr": 36,
+    "5 Yr": 60,
+    "7 Yr": 84,
+    "10 Yr": 120,
+    "20 Yr": 240,
+    "30 Yr": 360,
 }
 
 

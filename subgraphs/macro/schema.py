@@ -15,7 +15,7 @@ from subgraphs.macro.types import Series, YieldCurve, curve_from_record, from_re
 @strawberry.type
 class Query:
     @strawberry.field(description="A FRED series by id (case-insensitive); null if unknown.")
-    async def series(self, info: Info[MacroContext, None], id: strawberry.ID) -> Series | None:  # noqa: A002
+    async def series(self, info: Info[MacroContext, None], id: strawberry.ID) -> Series | None:
         return from_record(await info.context.series.load(str(id).upper()))
 
     @strawberry.field(description="Every FRED series on record, by id.")

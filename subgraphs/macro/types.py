@@ -27,7 +27,7 @@ class Series:
     frequency: str
 
     @classmethod
-    async def resolve_reference(cls, info: Info[MacroContext, None], id: str) -> Series | None:  # noqa: A002
+    async def resolve_reference(cls, info: Info[MacroContext, None], id: str) -> Series | None:
         return from_record(await info.context.series.load(str(id).upper()))
 
     @strawberry.field(description="Observations between `from` and `to` inclusive, oldest first.")
@@ -38,7 +38,9 @@ class Series:
         to: dt.date | None = None,
     ) -> list[Observation]:
         if from_ is not None and to is not None and from_ > to:
-            raise BadUserInput(f"`from` ({from_}) is after `to` ({to}): swap them.", argument="from")
+            raise BadUserInput(
+                f"`from` ({from_}) is after `to` ({to}): swap them.", argument="from"
+            )
         records = await info.context.observations.load(ObservationRange(str(self.id), from_, to))
         return [Observation(date=r.date, value=r.value) for r in records]
 
@@ -58,7 +60,9 @@ class CurvePoint:
 @strawberry.type(description="The US Treasury daily par yield curve.")
 class YieldCurve:
     date: dt.date = strawberry.field(description="The business day the curve was published.")
-    points: list[CurvePoint] = strawberry.field(description="Every published tenor, shortest first.")
+    points: list[CurvePoint] = strawberry.field(
+        description="Every published tenor, shortest first."
+    )
 
 
 def tenor_label(months: int) -> str:
@@ -69,7 +73,10 @@ def from_record(record: SeriesRecord | None) -> Series | None:
     if record is None:
         return None
     return Series(
-        id=strawberry.ID(record.id), title=record.title, units=record.units, frequency=record.frequency
+        id=strawberry.ID(record.id),
+        title=record.title,
+        units=record.units,
+        frequency=record.frequency,
     )
 
 

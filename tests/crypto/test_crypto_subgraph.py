@@ -19,23 +19,38 @@ def stores(analytics: ChdbStore) -> Stores:
 
 async def test_btc_candles_are_the_real_daily_prices(stores: Stores) -> None:
     response = await execute(
-        subgraph, stores,
+        subgraph,
+        stores,
         '{ token(symbol: "btc") { symbol name kind '
         'candles(from: "2021-01-27", to: "2021-01-28") { date open high low close volume } } }',
     )
     token = response["data"]["token"]
     assert (token["symbol"], token["name"], token["kind"]) == ("BTC", "Bitcoin", "coin")
     assert token["candles"] == [
-        {"date": "2021-01-27", "open": 32564.029297, "high": 32564.029297, "low": 29367.138672,
-         "close": 30432.546875, "volume": 62576762015.0},
-        {"date": "2021-01-28", "open": 30441.041016, "high": 33858.3125, "low": 30023.207031,
-         "close": 33466.097656, "volume": 76517157706.0},
+        {
+            "date": "2021-01-27",
+            "open": 32564.029297,
+            "high": 32564.029297,
+            "low": 29367.138672,
+            "close": 30432.546875,
+            "volume": 62576762015.0,
+        },
+        {
+            "date": "2021-01-28",
+            "open": 30441.041016,
+            "high": 33858.3125,
+            "low": 30023.207031,
+            "close": 33466.097656,
+            "volume": 76517157706.0,
+        },
     ]
 
 
 async def test_latest_price_is_the_last_close_with_its_change(stores: Stores) -> None:
     response = await execute(
-        subgraph, stores, '{ token(symbol: "ETH") { latestPrice { date close previousClose changePercent } } }'
+        subgraph,
+        stores,
+        '{ token(symbol: "ETH") { latestPrice { date close previousClose changePercent } } }',
     )
     price = response["data"]["token"]["latestPrice"]
     assert price["date"] == "2022-11-15" and price["close"] == 1251.736206
@@ -43,7 +58,9 @@ async def test_latest_price_is_the_last_close_with_its_change(stores: Stores) ->
 
 
 async def test_an_unknown_symbol_is_null_and_nothing_else(stores: Stores) -> None:
-    assert await execute(subgraph, stores, '{ token(symbol: "DOGE") { symbol } }') == {"data": {"token": None}}
+    assert await execute(subgraph, stores, '{ token(symbol: "DOGE") { symbol } }') == {
+        "data": {"token": None}
+    }
 
 
 async def test_bad_dates_are_bad_user_input(stores: Stores) -> None:
@@ -60,8 +77,9 @@ async def test_fifty_watchlist_tokens_cost_the_same_round_trips_as_five(
     symbols = ["BTC", "ETH", "USDT", "btc", "NOPE"] * (count // 5)
     before = analytics.round_trips
     response = await execute(
-        subgraph, stores,
-        'query($r: [_Any!]!) { _entities(representations: $r) { ... on Token { symbol '
+        subgraph,
+        stores,
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Token { symbol "
         'latestPrice { close } candles(from: "2022-01-01", to: "2022-01-31") { close } } } }',
         {"r": [{"__typename": "Token", "symbol": s} for s in symbols]},
     )

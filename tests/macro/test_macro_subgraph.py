@@ -33,7 +33,8 @@ def fred_values(series_id: str, year: int) -> list[dict[str, object]]:
 
 async def test_dgs10_observations_in_2024_are_the_real_fred_values(stores: Stores) -> None:
     response = await execute(
-        subgraph, stores,
+        subgraph,
+        stores,
         '{ series(id: "DGS10") { id title units frequency '
         'observations(from: "2024-01-01", to: "2024-12-31") { date value } } }',
     )
@@ -47,8 +48,13 @@ async def test_dgs10_observations_in_2024_are_the_real_fred_values(stores: Store
 
 
 async def test_series_ids_are_case_insensitive_and_latest_is_the_last_value(stores: Stores) -> None:
-    response = await execute(subgraph, stores, '{ series(id: "walcl") { id latest { date value } } }')
-    assert response["data"]["series"] == {"id": "WALCL", "latest": {"date": "2025-12-24", "value": 6581231.0}}
+    response = await execute(
+        subgraph, stores, '{ series(id: "walcl") { id latest { date value } } }'
+    )
+    assert response["data"]["series"] == {
+        "id": "WALCL",
+        "latest": {"date": "2025-12-24", "value": 6581231.0},
+    }
 
 
 async def test_the_yield_curve_has_every_published_tenor(stores: Stores) -> None:
@@ -58,7 +64,19 @@ async def test_the_yield_curve_has_every_published_tenor(stores: Stores) -> None
     curve = response["data"]["yieldCurve"]
     assert curve["date"] == "2024-12-31"
     assert [p["tenor"] for p in curve["points"]] == [
-        "1M", "2M", "3M", "4M", "6M", "1Y", "2Y", "3Y", "5Y", "7Y", "10Y", "20Y", "30Y"
+        "1M",
+        "2M",
+        "3M",
+        "4M",
+        "6M",
+        "1Y",
+        "2Y",
+        "3Y",
+        "5Y",
+        "7Y",
+        "10Y",
+        "20Y",
+        "30Y",
     ]
     assert curve["points"][0]["rate"] == 4.4 and curve["points"][-1]["rate"] == 4.78
 
@@ -79,8 +97,12 @@ async def test_an_unknown_series_is_null_and_nothing_else(stores: Stores) -> Non
     ("query", "variables"),
     [
         ('{ series(id: "DGS10") { observations(from: "2024-13-01") { value } } }', None),
-        ('query($d: Date!) { yieldCurve(date: $d) { date } }', {"d": "31/12/2024"}),
-        ('{ series(id: "DGS10") { observations(from: "2024-02-01", to: "2024-01-01") { value } } }', None),
+        ("query($d: Date!) { yieldCurve(date: $d) { date } }", {"d": "31/12/2024"}),
+        (
+            '{ series(id: "DGS10") { observations(from: "2024-02-01", to: "2024-01-01") '
+            "{ value } } }",
+            None,
+        ),
     ],
 )
 async def test_malformed_or_inverted_dates_are_bad_user_input(
@@ -98,8 +120,10 @@ async def test_entities_make_a_constant_number_of_store_round_trips(
     ids = ["DGS10", "DGS2", "WALCL", "M2SL", "UNKNOWN"] * (count // 5)
     before = analytics.round_trips
     response = await execute(
-        subgraph, stores,
-        'query($r: [_Any!]!) { _entities(representations: $r) { ... on Series { id latest { value } '
+        subgraph,
+        stores,
+        "query($r: [_Any!]!) { _entities(representations: $r) { "
+        "... on Series { id latest { value } "
         'observations(from: "2024-01-01", to: "2024-01-31") { value } } } }',
         {"r": [{"__typename": "Series", "id": i} for i in ids]},
     )
@@ -118,11 +142,16 @@ async def test_the_sdl_declares_series_as_an_entity(stores: Stores) -> None:
 async def test_loading_twice_adds_no_rows(analytics: ChdbStore) -> None:
     async def counts() -> list[int]:
         rows = await analytics.query(
-            "SELECT (SELECT count() FROM macro.series) AS s, (SELECT count() FROM macro.observations) AS o, "
+            "SELECT (SELECT count() FROM macro.series) AS s, "
+            "(SELECT count() FROM macro.observations) AS o, "
             "(SELECT count() FROM macro.par_curve) AS c"
         )
         return [rows[0]["s"], rows[0]["o"], rows[0]["c"]]
 
     before = await counts()
     loaded = await load_demo(analytics)
-    assert await counts() == before == [loaded["macro.series"], loaded["macro.observations"], loaded["macro.par_curve"]]
+    assert (
+        await counts()
+        == before
+        == [loaded["macro.series"], loaded["macro.observations"], loaded["macro.par_curve"]]
+    )

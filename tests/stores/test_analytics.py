@@ -23,7 +23,9 @@ from tests.support.clickhouse_http import ClickHouseHttp
 @pytest.fixture(scope="module")
 def clickhouse_url(analytics: ChdbStore) -> Iterator[str]:
     server = uvicorn.Server(
-        uvicorn.Config(ClickHouseHttp(analytics), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            ClickHouseHttp(analytics), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -60,7 +62,10 @@ async def test_ddl_insert_and_parameterised_query_round_trip(store: AnalyticsSto
     await store.insert(
         f"scratch.{table}",
         ["symbol", "day", "at", "price", "tags"],
-        [["GME", dt.date(2021, 1, 27), at, 347.51, ["meme", "squeeze"]], [awkward, dt.date(2021, 1, 28), at, 193.6, []]],
+        [
+            ["GME", dt.date(2021, 1, 27), at, 347.51, ["meme", "squeeze"]],
+            [awkward, dt.date(2021, 1, 28), at, 193.6, []],
+        ],
     )
     rows = await store.query(
         f"SELECT symbol, day, at, price, tags FROM scratch.{table} "
@@ -68,7 +73,13 @@ async def test_ddl_insert_and_parameterised_query_round_trip(store: AnalyticsSto
         {"since": dt.date(2021, 1, 27), "symbols": ["GME", awkward]},
     )
     assert rows == [
-        {"symbol": "GME", "day": dt.date(2021, 1, 27), "at": at, "price": 347.51, "tags": ["meme", "squeeze"]},
+        {
+            "symbol": "GME",
+            "day": dt.date(2021, 1, 27),
+            "at": at,
+            "price": 347.51,
+            "tags": ["meme", "squeeze"],
+        },
         {"symbol": awkward, "day": dt.date(2021, 1, 28), "at": at, "price": 193.6, "tags": []},
     ]
     await store.command(f"DROP TABLE scratch.{table}")

@@ -1,4 +1,4 @@
-"""The event bus on the machine's real Redis and in-process: same behaviour through one interface."""
+"""The event bus on the machine's real Redis and in-process: one interface, one behaviour."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ async def execute(
     response: dict[str, Any] = {"data": result.data}
     if result.errors:
         response["errors"] = [
-            {"message": e.message, "path": e.path, "extensions": e.extensions} for e in result.errors
+            {"message": e.message, "path": e.path, "extensions": e.extensions}
+            for e in result.errors
         ]
     return response
