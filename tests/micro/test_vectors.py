@@ -1,0 +1,33 @@
+"""The vector store on its own: search order, and an unreachable Milvus."""
+
+from __future__ import annotations
+
+import pytest
+
+from nexus.errors import StoreUnavailable
+from nexus.stores.vectors import VectorStore
+from subgraphs.micro.embedding import embed
+
+
+async def test_search_returns_the_nearest_rows_most_similar_first(vectors: VectorStore) -> None:
+    texts = {"a": "$GME to the moon", "b": "$AMC to the moon", "c": "quiet day for bonds"}
+    await vectors.ensure_collection("test_search", 256)
+    vectors_by_id = zip(texts, embed(texts.values()), strict=True)
+    await vectors.upsert("test_search", [{"id": id_, "vector": v} for id_, v in vectors_by_id])
+
+    [hits] = await vectors.search("test_search", embed(["$GME moon"]).tolist(), limit=3)
+
+    assert [hit.id for hit in hits][:2] == ["a", "b"]
+    assert hits[0].similarity > hits[1].similarity > hits[2].similarity
+    assert await vectors.count("test_search") == 3
+
+
+async def test_an_unreachable_milvus_is_store_unavailable_without_its_address() -> None:
+    store = VectorStore("http://127.0.0.1:9", timeout=1.0)
+
+    with pytest.raises(StoreUnavailable) as raised:
+        await store.ping()
+
+    assert raised.value.extensions == {"code": "STORE_UNAVAILABLE", "store": "vectors"}
+    assert "127.0.0.1" not in str(raised.value)
+    await store.close()
