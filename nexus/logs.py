@@ -32,6 +32,9 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Milvus Lite answers pymilvus' AllocTimestamp probe with "not implemented", which gRPC logs
+    # as an error with a traceback on every connect; pymilvus falls back, so it is noise.
+    logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -1,0 +1,138 @@
+"""The first README command's server, started as a real process on a fresh data directory.
+
+`nexus serve` must load the demo data on first start (showing progress) and answer on every
+subgraph; `nexus subgraph NAME` must serve one subgraph alone at /graphql.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    def __init__(self, args: list[str], data_dir: Path) -> None:
+        self.port = _free_port()
+        self.log = data_dir / "server.log"
+        env = {**os.environ, "NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": "memory://"}
+        for name in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
+            env.pop(name, None)
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "nexus.cli", *args, "--port", str(self.port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited:\n{self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError(f"server not ready in {timeout}s:\n{self.log.read_text()}")
+
+    def query(self, path: str, query: str) -> dict[str, Any]:
+        response = httpx.post(f"{self.url}{path}", json={"query": query}, timeout=30)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = Server(["serve"], tmp_path_factory.mktemp("serve"))
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
+def test_first_start_loads_the_demo_data_with_progress(served: Server) -> None:
+    log = served.log.read_text()
+    for step in ("[1/4] macro", "[2/4] micro", "[3/4] crypto", "[4/4] platform", "demo data ready"):
+        assert step in log
+
+
+def test_every_subgraph_answers_with_demo_data(served: Server) -> None:
+    macro = served.query(
+        "/subgraphs/macro/graphql",
+        '{ series(id: "DGS10") { observations(from: "2024-01-01", to: "2024-12-31") { value } } }',
+    )
+    assert len(macro["data"]["series"]["observations"]) == 250
+    crypto = served.query("/subgraphs/crypto/graphql", '{ token(symbol: "BTC") { name } }')
+    assert crypto == {"data": {"token": {"name": "Bitcoin"}}}
+    micro = served.query("/subgraphs/micro/graphql", '{ stock(symbol: "GME") { name } }')
+    assert micro["data"]["stock"]["name"].startswith("GameStop")
+    platform = served.query(
+        "/subgraphs/platform/graphql",
+        '{ userByEmail(email: "demo@nexus-alpha.dev") { displayName watchlists { name '
+        "items { kind key } } } }",
+    )
+    watchlist = platform["data"]["userByEmail"]["watchlists"][0]
+    assert watchlist["name"] == "Meme and macro"
+    assert {(i["kind"], i["key"]) for i in watchlist["items"]} >= {
+        ("TOKEN", "BTC"),
+        ("SERIES", "DGS10"),
+    }
+
+
+def test_health_and_a_malformed_date_over_http(served: Server) -> None:
+    assert httpx.get(f"{served.url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{served.url}/readyz").json()
+    assert ready["ready"] is True
+    assert set(ready["stores"]) == {"analytics", "platform", "vectors", "bus"}
+    bad = served.query("/subgraphs/macro/graphql", '{ yieldCurve(date: "yesterday") { date } }')
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "Traceback" not in str(bad)
+
+
+def test_one_subgraph_runs_alone_at_graphql(tmp_path: Path) -> None:
+    server = Server(["subgraph", "macro"], tmp_path)
+    try:
+        server.wait_ready()
+        response = server.query(
+            "/graphql",
+            '{ series(id: "DGS10") { observations(from: "2024-12-30", to: "2024-12-31") '
+            "{ date value } } }",
+        )
+        assert response == {
+            "data": {
+                "series": {
+                    "observations": [
+                        {"date": "2024-12-30", "value": 4.55},
+                        {"date": "2024-12-31", "value": 4.58},
+                    ]
+                }
+            }
+        }
+        sdl = server.query("/graphql", "{ _service { sdl } }")["data"]["_service"]["sdl"]
+        assert "type Series @key" in sdl and "type Token" not in sdl
+    finally:
+        server.stop()
