@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,6 +28,11 @@ async def down_store(
     store = PlatformStore.from_url(str(request.param).format(tmp=tmp_path))
     yield store
     await store.close()
+    # aiosqlite leaves the worker thread of a failed connect to stop on its own; let it finish
+    # while the event loop is still open, or it dies calling into a closed loop.
+    for thread in threading.enumerate():
+        if thread.name.endswith("(_connection_worker_thread)"):
+            await asyncio.to_thread(thread.join, 1.0)
 
 
 async def test_queries_and_mutations_answer_store_unavailable(
