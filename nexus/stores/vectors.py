@@ -62,7 +62,6 @@ class VectorStore:
         # Milvus Lite's client is not safe to share across threads: one thread serialises calls.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="milvus")
         self._client: Any = None
-        self._dimensions: dict[str, int] = {}
 
     def _connected(self) -> Any:
         if self._client is None:
@@ -111,7 +110,6 @@ class VectorStore:
             client.create_collection(name, schema=schema, index_params=index)
 
         await self._call(ensure)
-        self._dimensions[name] = dimension
 
     async def upsert(self, name: str, rows: Sequence[VectorRow]) -> int:
         """Insert or replace `rows` (each with `id` and `vector`) by primary key; the row count."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from nexus.errors import StoreUnavailable
+from nexus.stores import Stores
 from nexus.stores.vectors import VectorStore
+from subgraphs.micro import subgraph
 from subgraphs.micro.embedding import embed
 
 
@@ -31,3 +33,21 @@ async def test_an_unreachable_milvus_is_store_unavailable_without_its_address() 
     assert raised.value.extensions == {"code": "STORE_UNAVAILABLE", "store": "vectors"}
     assert "127.0.0.1" not in str(raised.value)
     await store.close()
+
+
+async def test_similar_posts_with_milvus_down_is_a_coded_error_and_the_rest_resolves(
+    micro_stores: Stores,
+) -> None:
+    down = VectorStore("http://127.0.0.1:9", timeout=1.0)
+    stores = Stores(settings=micro_stores.settings, analytics=micro_stores.analytics, vectors=down)
+
+    result = await subgraph.schema.execute(
+        '{ stock(symbol: "GME") { name } post(id: "reddit:eyoxvxv") { id similar { id } } }',
+        context_value=subgraph.make_context(stores),
+    )
+
+    assert result.data == {"stock": {"name": "GameStop Corp."}, "post": None}
+    assert [error.extensions for error in result.errors or []] == [
+        {"code": "STORE_UNAVAILABLE", "store": "vectors"}
+    ]
+    await down.close()
