@@ -1,0 +1,92 @@
+"""Walking and merging response data: objects at a Flatten path, representations, deep merge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.planner.nodes import FieldSelection, InlineFragment, Selection
+
+Path = list[str | int]
+
+
+def objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[Path, dict[str, Any]]]:
+    """Every object reached by `path` (`@` enters each list item), with its concrete path."""
+    found: list[tuple[Path, dict[str, Any]]] = []
+
+    def walk(value: Any, remaining: tuple[str, ...], at: Path) -> None:
+        if value is None:
+            return
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, remaining[1:] if remaining[:1] == ("@",) else remaining, [*at, index])
+            return
+        if not remaining:
+            if isinstance(value, dict):
+                found.append((at, value))
+            return
+        step, rest = remaining[0], remaining[1:]
+        if step == "@":
+            walk(value, rest, at)
+        elif isinstance(value, dict):
+            walk(value.get(step), rest, [*at, step])
+
+    walk(data, path, [])
+    return found
+
+
+def representation(obj: dict[str, Any], requires: tuple[Selection, ...]) -> dict[str, Any] | None:
+    """The `_entities` representation of `obj`, or None when it lacks a required value."""
+    typename = obj.get("__typename")
+    for selection in requires:
+        if isinstance(selection, InlineFragment) and selection.type_condition == typename:
+            selected = _select(obj, selection.selections)
+            if selected is None:
+                return None
+            return {"__typename": typename, **selected}
+    return None
+
+
+def _select(obj: dict[str, Any], selections: tuple[Selection, ...]) -> dict[str, Any] | None:
+    out: dict[str, Any] = {}
+    for selection in selections:
+        if isinstance(selection, InlineFragment):
+            if obj.get("__typename") == selection.type_condition:
+                inner = _select(obj, selection.selections)
+                if inner is None:
+                    return None
+                out.update(inner)
+            continue
+        assert isinstance(selection, FieldSelection)
+        key = selection.response_key
+        if key not in obj:
+            return None
+        value = obj[key]
+        if selection.selections is not None and value is not None:
+            value = _select_value(value, selection.selections)
+            if value is None:
+                return None
+        out[key] = value
+    return out
+
+
+def _select_value(value: Any, selections: tuple[Selection, ...]) -> Any:
+    if isinstance(value, list):
+        return [_select_value(v, selections) if v is not None else None for v in value]
+    if isinstance(value, dict):
+        return _select(value, selections)
+    return None
+
+
+def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
+    for key, value in source.items():
+        existing = target.get(key)
+        if isinstance(existing, dict) and isinstance(value, dict):
+            deep_merge(existing, value)
+        elif isinstance(existing, list) and isinstance(value, list) and len(existing) == len(value):
+            for index, (old, new) in enumerate(zip(existing, value, strict=True)):
+                if isinstance(old, dict) and isinstance(new, dict):
+                    deep_merge(old, new)
+                elif new is not None or old is None:
+                    existing[index] = new
+        elif value is not None or existing is None:
+            target[key] = value

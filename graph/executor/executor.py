@@ -1,0 +1,124 @@
+"""Run a plan: one `match` over plan nodes; independent fetches run concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from graph.executor.data import Path, deep_merge, objects_at, representation
+from graph.executor.transport import SubgraphResponse, Transport
+from graph.planner.nodes import (
+    Condition,
+    Fetch,
+    Flatten,
+    InlineFragment,
+    Parallel,
+    PlanNode,
+    Sequence,
+    Subscription,
+)
+
+
+class PlanRun:
+    """The state of one execution: the merged data and the errors gathered so far."""
+
+    def __init__(self, transport: Transport, variables: Mapping[str, Any]) -> None:
+        self.transport = transport
+        self.variables = variables
+        self.data: dict[str, Any] = {}
+        self.errors: list[dict[str, Any]] = []
+
+    async def run(self, node: PlanNode) -> None:
+        match node:
+            case Fetch():
+                await self._root_fetch(node)
+            case Flatten(path, fetch):
+                await self._entity_fetch(path, fetch)
+            case Sequence(nodes):
+                for child in nodes:
+                    await self.run(child)
+            case Parallel(nodes):
+                await asyncio.gather(*(self.run(child) for child in nodes))
+            case Condition(condition, if_clause, else_clause):
+                chosen = if_clause if self.variables.get(condition) else else_clause
+                if chosen is not None:
+                    await self.run(chosen)
+            case Subscription():
+                raise NotImplementedError("subscriptions are executed by the subscription handler")
+
+    def _variables(self, fetch: Fetch) -> dict[str, Any]:
+        return {
+            name: self.variables[name] for name in fetch.variable_usages if name in self.variables
+        }
+
+    async def _root_fetch(self, fetch: Fetch) -> None:
+        response = await self.transport.fetch(
+            fetch.service, fetch.operation, self._variables(fetch) or None
+        )
+        data = response.get("data")
+        if isinstance(data, dict):
+            deep_merge(self.data, data)
+        self._add_errors(fetch.service, response, lambda path: path)
+
+    async def _entity_fetch(self, path: tuple[str, ...], fetch: Fetch) -> None:
+        types = {s.type_condition for s in fetch.requires if isinstance(s, InlineFragment)}
+        targets: list[list[tuple[Path, dict[str, Any]]]] = []
+        representations: list[dict[str, Any]] = []
+        index_of: dict[str, int] = {}
+        for at, obj in objects_at(self.data, path):
+            if obj.get("__typename") not in types:
+                continue
+            rep = representation(obj, fetch.requires)
+            if rep is None:
+                continue
+            identity = json.dumps(rep, sort_keys=True, default=str)
+            if identity not in index_of:
+                index_of[identity] = len(representations)
+                representations.append(rep)
+                targets.append([])
+            targets[index_of[identity]].append((at, obj))
+        if not representations:
+            return
+        variables = {**self._variables(fetch), "representations": representations}
+        response = await self.transport.fetch(fetch.service, fetch.operation, variables)
+        data = response.get("data")
+        entities = data.get("_entities") if isinstance(data, dict) else None
+        if isinstance(entities, list) and len(entities) == len(representations):
+            for entity, objects in zip(entities, targets, strict=True):
+                if isinstance(entity, dict):
+                    for _, obj in objects:
+                        deep_merge(obj, entity)
+        elif data is not None:
+            self.errors.append(
+                {
+                    "message": f'Subgraph "{fetch.service}" returned {len(entities or [])} '
+                    f"entities for {len(representations)} representations.",
+                    "extensions": {"code": "SUBGRAPH_ERROR", "serviceName": fetch.service},
+                }
+            )
+
+        def rebase(error_path: list[Any]) -> list[Any] | None:
+            if len(error_path) >= 2 and error_path[0] == "_entities":
+                index = error_path[1]
+                if isinstance(index, int) and 0 <= index < len(targets):
+                    return [*targets[index][0][0], *error_path[2:]]
+            return None
+
+        self._add_errors(fetch.service, response, rebase)
+
+    def _add_errors(self, service: str, response: SubgraphResponse, rebase: Any) -> None:
+        for error in response.get("errors") or ():
+            if not isinstance(error, dict):
+                continue
+            copied = {"message": str(error.get("message", "Subgraph error"))}
+            path = error.get("path")
+            if isinstance(path, list):
+                rebased = rebase(path)
+                if rebased is not None:
+                    copied["path"] = rebased
+            extensions = dict(error.get("extensions") or {})
+            extensions.setdefault("serviceName", service)
+            copied["extensions"] = extensions  # type: ignore[assignment]
+            self.errors.append(copied)

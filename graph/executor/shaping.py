@@ -1,0 +1,106 @@
+"""The final response: the client's selection over the merged data, with spec null propagation.
+
+Fields the planner added (keys, @requires inputs, `__typename`) are dropped because only the
+shape's fields are copied; a null in a non-null position nulls the nearest nullable parent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.planner.shape import ResponseShape, ShapeField, Wrapper
+
+Errors = list[dict[str, Any]]
+
+
+class _Invalid:
+    """A non-null position came back null: the parent must become null."""
+
+
+INVALID = _Invalid()
+
+
+def shape_response(shape: ResponseShape, data: dict[str, Any], errors: Errors) -> Any:
+    result = _object(shape.fields, data, shape.root_type, [], errors)
+    return None if result is INVALID else result
+
+
+def _object(
+    fields: tuple[ShapeField, ...],
+    source: dict[str, Any],
+    runtime_type: str,
+    path: list[Any],
+    errors: Errors,
+) -> dict[str, Any] | _Invalid:
+    grouped: dict[str, list[ShapeField]] = {}
+    for field in fields:
+        if field.applies_to is None or runtime_type in field.applies_to:
+            grouped.setdefault(field.response_key, []).append(field)
+    out: dict[str, Any] = {}
+    for key, group in grouped.items():
+        field = group[0]
+        if field.name == "__typename":
+            out[key] = runtime_type
+            continue
+        if field.introspection:
+            out[key] = source.get(key)
+            continue
+        children = None
+        if field.children is not None:
+            children = tuple(c for g in group for c in (g.children or ()))
+        value = _value(field, field.wrappers, source.get(key), children, [*path, key], errors)
+        if value is INVALID:
+            return INVALID
+        out[key] = value
+    return out
+
+
+def _value(
+    field: ShapeField,
+    wrappers: tuple[Wrapper, ...],
+    value: Any,
+    children: tuple[ShapeField, ...] | None,
+    path: list[Any],
+    errors: Errors,
+) -> Any:
+    if wrappers and wrappers[0] == "non_null":
+        inner = _value(field, wrappers[1:], value, children, path, errors)
+        if inner is None:
+            _null_error(field, path, errors)
+            return INVALID
+        return inner
+    if value is None:
+        return None
+    if wrappers:  # a list
+        if not isinstance(value, list):
+            return None
+        items = []
+        for index, item in enumerate(value):
+            shaped = _value(field, wrappers[1:], item, children, [*path, index], errors)
+            if shaped is INVALID:
+                return None
+            items.append(shaped)
+        return items
+    if children is None:
+        return value
+    if not isinstance(value, dict):
+        return None
+    runtime_type = value.get("__typename") or field.named_type
+    shaped = _object(children, value, runtime_type, path, errors)
+    return None if shaped is INVALID else shaped
+
+
+def _null_error(field: ShapeField, path: list[Any], errors: Errors) -> None:
+    for error in errors:
+        error_path = error.get("path")
+        if isinstance(error_path, list) and error_path[: len(path)] == path:
+            return
+        if isinstance(error_path, list) and path[: len(error_path)] == error_path:
+            return
+    errors.append(
+        {
+            "message": "Cannot return null for non-nullable field "
+            f"{field.parent_type}.{field.name}.",
+            "path": path,
+        }
+    )

@@ -1,0 +1,79 @@
+"""Build a router over Strawberry federation schemas living in this process (the default)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from graph.compose import SubgraphSDL, compose_supergraph
+from graph.executor import InProcessTransport
+from graph.executor.in_process import SubgraphCall
+from graph.limits import RequestLimits
+from graph.router import Router
+
+if TYPE_CHECKING:
+    import strawberry
+
+    from nexus.stores import Stores
+    from nexus.subgraph import Subgraph
+
+
+def subgraph_sdl(schema: strawberry.federation.Schema) -> str:
+    """The SDL a subgraph serves at `_service { sdl }`."""
+    result = schema.execute_sync("{ _service { sdl } }")
+    if result.errors or not result.data:
+        raise RuntimeError(f"The schema did not answer _service {{ sdl }}: {result.errors}")
+    return str(result.data["_service"]["sdl"])
+
+
+def compose_schemas(
+    schemas: Mapping[str, strawberry.federation.Schema], urls: Mapping[str, str] | None = None
+) -> str:
+    """The supergraph SDL of in-process schemas; `urls` default to `http://localhost/<name>`."""
+    urls = urls or {}
+    return compose_supergraph(
+        [
+            SubgraphSDL(name, urls.get(name, f"http://localhost/{name}"), subgraph_sdl(schema))
+            for name, schema in schemas.items()
+        ]
+    )
+
+
+def schema_call(
+    schema: strawberry.federation.Schema, make_context: Callable[[], Any] | None = None
+) -> SubgraphCall:
+    async def call(query: str, variables: dict[str, Any] | None) -> Any:
+        context = make_context() if make_context is not None else None
+        return await schema.execute(query, variable_values=variables, context_value=context)
+
+    return call
+
+
+def in_process_router(
+    schemas: Mapping[str, strawberry.federation.Schema],
+    *,
+    contexts: Mapping[str, Callable[[], Any]] | None = None,
+    limits: RequestLimits | None = None,
+    urls: Mapping[str, str] | None = None,
+) -> Router:
+    """A router serving `schemas` in-process; `contexts[name]()` builds one request's context."""
+    contexts = contexts or {}
+    transport = InProcessTransport(
+        {name: schema_call(schema, contexts.get(name)) for name, schema in schemas.items()}
+    )
+    return Router.from_supergraph_sdl(compose_schemas(schemas, urls), transport, limits=limits)
+
+
+def router_for_subgraphs(
+    subgraphs: Sequence[Subgraph], stores: Stores, *, limits: RequestLimits | None = None
+) -> Router:
+    """The `nexus serve` router: our subgraph records, in-process, one context per fetch."""
+    return in_process_router(
+        {s.name: s.schema for s in subgraphs},
+        contexts={s.name: _bind(s, stores) for s in subgraphs},
+        limits=limits,
+    )
+
+
+def _bind(subgraph: Subgraph, stores: Stores) -> Callable[[], Any]:
+    return lambda: subgraph.make_context(stores)

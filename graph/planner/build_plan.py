@@ -1,0 +1,136 @@
+"""Stage 5, plan: the optimised fetch graph as Fetch/Flatten/Sequence/Parallel nodes."""
+
+from __future__ import annotations
+
+from graphql import ArgumentNode, ListValueNode, ObjectValueNode, ValueNode, VariableNode, print_ast
+
+from graph.planner.fetch_graph import FetchGraph, FetchGroup, SelectionSet
+from graph.planner.nodes import (
+    Fetch,
+    FieldSelection,
+    Flatten,
+    InlineFragment,
+    Parallel,
+    PlanNode,
+    Selection,
+    Sequence,
+    Subscription,
+)
+from graph.planner.operation import NormalizedOperation
+
+
+def build_plan(fetch_graph: FetchGraph, operation: NormalizedOperation) -> PlanNode | None:
+    groups = fetch_graph.groups
+    if not groups:
+        return None
+    nodes = {g.id: _node(g, operation) for g in groups}
+    roots = sorted((g for g in groups if not g.entity), key=lambda g: g.root_order)
+    if operation.kind == "subscription":
+        primary = nodes[roots[0].id]
+        assert isinstance(primary, Fetch)
+        rest = [g for g in groups if g is not roots[0]]
+        return Subscription(primary, _dag(rest, nodes) if rest else None)
+    if operation.kind == "mutation":
+        return Sequence(tuple(_dag(_descendants(root, groups), nodes) for root in roots))
+    return _dag(groups, nodes)
+
+
+def _descendants(root: FetchGroup, groups: list[FetchGroup]) -> list[FetchGroup]:
+    found = [root]
+    for group in groups:  # groups are created after what they depend on
+        if group is not root and any(d in found for d in group.depends_on):
+            found.append(group)
+    return found
+
+
+def _dag(groups: list[FetchGroup], nodes: dict[int, PlanNode]) -> PlanNode:
+    members = {g.id for g in groups}
+    deps = {g.id: [d for d in g.depends_on if d.id in members] for g in groups}
+    if all(len(d) <= 1 for d in deps.values()):
+        children: dict[int, list[FetchGroup]] = {g.id: [] for g in groups}
+        for group in groups:
+            for dependency in deps[group.id]:
+                children[dependency.id].append(group)
+
+        def tree(group: FetchGroup) -> PlanNode:
+            below = [tree(c) for c in children[group.id]]
+            if not below:
+                return nodes[group.id]
+            after = below[0] if len(below) == 1 else Parallel(tuple(below))
+            return Sequence((nodes[group.id], after))
+
+        tops = [tree(g) for g in groups if not deps[g.id]]
+        return tops[0] if len(tops) == 1 else Parallel(tuple(tops))
+    levels: dict[int, int] = {}
+    for group in groups:
+        levels[group.id] = 1 + max((levels[d.id] for d in deps[group.id]), default=-1)
+    stages = []
+    for level in range(max(levels.values()) + 1):
+        stage = [nodes[g.id] for g in groups if levels[g.id] == level]
+        stages.append(stage[0] if len(stage) == 1 else Parallel(tuple(stage)))
+    return Sequence(tuple(stages))
+
+
+def _node(group: FetchGroup, operation: NormalizedOperation) -> PlanNode:
+    selections = group.selections.freeze()
+    usages = sorted(_variables(group.selections))
+    definitions = [print_ast(operation.variable_definitions[v]) for v in usages]
+    body = _compact(selections)
+    if group.entity:
+        declared = ", ".join(["$representations: [_Any!]!", *definitions])
+        text = f"query({declared}) {{ _entities(representations: $representations) {body} }}"
+        fetch = Fetch(
+            service=group.subgraph,
+            operation=text,
+            selections=selections,
+            requires=group.requires.freeze(),
+            variable_usages=tuple(usages),
+        )
+        return Flatten(group.path, fetch)
+    kind = operation.kind
+    name = f" {operation.name}__{group.subgraph}__{group.id}" if operation.name else ""
+    declared = f"({', '.join(definitions)})" if definitions else ""
+    head = f"{kind}{name}{declared}" if name or declared or kind != "query" else ""
+    return Fetch(
+        service=group.subgraph,
+        operation=f"{head} {body}".strip(),
+        selections=selections,
+        variable_usages=tuple(usages),
+        operation_kind=kind,
+    )
+
+
+def _variables(selection_set: SelectionSet) -> set[str]:
+    found: set[str] = set()
+    for item in selection_set.items.values():
+        for argument in getattr(item, "arguments", ()):
+            found |= _value_variables(argument)
+        if item.selections is not None:
+            found |= _variables(item.selections)
+    return found
+
+
+def _value_variables(node: ArgumentNode | ValueNode) -> set[str]:
+    value = node.value if isinstance(node, ArgumentNode) else node
+    if isinstance(value, VariableNode):
+        return {value.name.value}
+    if isinstance(value, ListValueNode):
+        return {name for v in value.values for name in _value_variables(v)}
+    if isinstance(value, ObjectValueNode):
+        return {name for f in value.fields for name in _value_variables(f.value)}
+    return set()
+
+
+def _compact(selections: tuple[Selection, ...]) -> str:
+    parts = []
+    for selection in selections:
+        if isinstance(selection, InlineFragment):
+            parts.append(f"... on {selection.type_condition} {_compact(selection.selections)}")
+            continue
+        assert isinstance(selection, FieldSelection)
+        text = f"{selection.alias}: " if selection.alias else ""
+        text += selection.name + selection.arguments
+        if selection.selections is not None:
+            text += " " + _compact(selection.selections)
+        parts.append(text)
+    return "{ " + " ".join(parts) + " }"

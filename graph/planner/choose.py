@@ -1,0 +1,80 @@
+"""Stage 2, choose: which subgraph resolves a root field, and which key an entity jump uses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from graph.planner.errors import UnsatisfiableFieldError
+from graph.planner.operation import OperationField
+from graph.supergraph.model import EntityKey, Supergraph
+
+
+def root_subgraph(
+    supergraph: Supergraph, root_type: str, field: OperationField, already_used: Sequence[str]
+) -> str:
+    """Prefer a subgraph already fetched from, then the one resolving most of the subtree."""
+    candidates = supergraph.graphs_resolving(root_type, field.name)
+    if not candidates:
+        raise UnsatisfiableFieldError(
+            f'No subgraph resolves "{root_type}.{field.name}"; check the supergraph.'
+        )
+    for used in already_used:
+        if used in candidates:
+            return used
+    return max(candidates, key=lambda g: (_local_children(supergraph, field, g), -ord(g[0])))
+
+
+def _local_children(supergraph: Supergraph, field: OperationField, graph: str) -> int:
+    return sum(
+        1 for child in field.children if supergraph.resolves(child.parent_type, child.name, graph)
+    )
+
+
+def jump_targets(
+    supergraph: Supergraph, type_name: str, fields: Sequence[OperationField], from_graph: str
+) -> dict[str, list[OperationField]]:
+    """Fields that `from_graph` cannot resolve on `type_name`, grouped by the subgraph to ask.
+
+    Greedy: the subgraph able to serve the most of the remaining fields wins; ties go by name.
+    """
+    remaining = list(fields)
+    chosen: dict[str, list[OperationField]] = {}
+    options = {
+        id(f): [
+            g
+            for g in supergraph.graphs_resolving(type_name, f.name)
+            if _has_key(supergraph, type_name, g)
+        ]
+        for f in fields
+    }
+    while remaining:
+        counts: dict[str, int] = {}
+        for f in remaining:
+            for graph in options[id(f)]:
+                counts[graph] = counts.get(graph, 0) + 1
+        if not counts:
+            field = remaining[0]
+            raise UnsatisfiableFieldError(
+                f'Cannot resolve "{type_name}.{field.name}" from subgraph "{from_graph}": no other '
+                f'subgraph resolves it with a resolvable @key on "{type_name}". Add a @key to '
+                f'"{type_name}" in a subgraph that resolves the field.'
+            )
+        best = min(counts, key=lambda g: (-counts[g], g))
+        served = [f for f in remaining if best in options[id(f)]]
+        chosen[best] = served
+        remaining = [f for f in remaining if best not in options[id(f)]]
+    return chosen
+
+
+def _has_key(supergraph: Supergraph, type_name: str, graph: str) -> bool:
+    in_graph = supergraph.types[type_name].graphs.get(graph)
+    return in_graph is not None and any(k.resolvable for k in in_graph.keys)
+
+
+def entity_key(supergraph: Supergraph, type_name: str, to_graph: str, from_graph: str) -> EntityKey:
+    """A resolvable key of `to_graph`, preferring one `from_graph` can supply by itself."""
+    keys = [k for k in supergraph.types[type_name].graphs[to_graph].keys if k.resolvable]
+    for key in keys:
+        if all(supergraph.resolves(type_name, name, from_graph) for name in key.top_level):
+            return key
+    return keys[0]

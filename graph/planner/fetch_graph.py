@@ -1,0 +1,129 @@
+"""The fetch graph: one group per subgraph request, with the groups it must wait for.
+
+Selections are mutable while the walk adds fields; `freeze` turns them into plan records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphql import ArgumentNode, print_ast
+
+from graph.planner.nodes import FieldSelection, InlineFragment, Selection
+
+
+@dataclass(slots=True)
+class FieldSel:
+    name: str
+    alias: str | None = None
+    arguments: tuple[ArgumentNode, ...] = ()
+    selections: SelectionSet | None = None
+
+
+@dataclass(slots=True)
+class FragmentSel:
+    type_condition: str
+    selections: SelectionSet
+
+
+@dataclass(slots=True)
+class SelectionSet:
+    """Ordered selections; a field is merged with an earlier one of the same response key."""
+
+    items: dict[str, FieldSel | FragmentSel] = field(default_factory=dict)
+
+    def add_field(
+        self,
+        name: str,
+        alias: str | None = None,
+        arguments: tuple[ArgumentNode, ...] = (),
+        composite: bool = False,
+    ) -> FieldSel:
+        key = alias or name
+        existing = self.items.get(key)
+        if isinstance(existing, FieldSel):
+            if composite and existing.selections is None:
+                existing.selections = SelectionSet()
+            return existing
+        added = FieldSel(name, alias, arguments, SelectionSet() if composite else None)
+        self.items[key] = added
+        return added
+
+    def fragment(self, type_condition: str) -> SelectionSet:
+        key = f"... on {type_condition}"
+        existing = self.items.get(key)
+        if isinstance(existing, FragmentSel):
+            return existing.selections
+        created = FragmentSel(type_condition, SelectionSet())
+        self.items[key] = created
+        return created.selections
+
+    def merge(self, other: SelectionSet) -> None:
+        for item in other.items.values():
+            if isinstance(item, FragmentSel):
+                self.fragment(item.type_condition).merge(item.selections)
+                continue
+            target = self.add_field(
+                item.name, item.alias, item.arguments, composite=item.selections is not None
+            )
+            if item.selections is not None and target.selections is not None:
+                target.selections.merge(item.selections)
+
+    def freeze(self) -> tuple[Selection, ...]:
+        frozen: list[Selection] = []
+        for item in self.items.values():
+            if isinstance(item, FragmentSel):
+                if item.selections.items:
+                    frozen.append(InlineFragment(item.type_condition, item.selections.freeze()))
+                continue
+            arguments = ""
+            if item.arguments:
+                arguments = "(" + ", ".join(print_ast(a) for a in item.arguments) + ")"
+            children = item.selections.freeze() if item.selections is not None else None
+            frozen.append(FieldSelection(item.name, item.alias, arguments, children))
+        return tuple(frozen)
+
+
+@dataclass(eq=False, slots=True)
+class FetchGroup:
+    id: int
+    subgraph: str
+    path: tuple[str, ...]  # where its results merge; () for a root fetch
+    entity: bool
+    selections: SelectionSet = field(default_factory=SelectionSet)
+    requires: SelectionSet = field(default_factory=SelectionSet)
+    depends_on: list[FetchGroup] = field(default_factory=list)
+    root_order: int = 0  # position among root fetches (mutations run in this order)
+
+    def describe(self) -> str:
+        where = ".".join(self.path) or "root"
+        return f"#{self.id} {self.subgraph} at {where}"
+
+
+@dataclass(slots=True)
+class FetchGraph:
+    groups: list[FetchGroup] = field(default_factory=list)
+
+    def new_group(
+        self, subgraph: str, path: tuple[str, ...], entity: bool, depends_on: list[FetchGroup]
+    ) -> FetchGroup:
+        group = FetchGroup(
+            id=max((g.id for g in self.groups), default=-1) + 1,
+            subgraph=subgraph,
+            path=path,
+            entity=entity,
+            depends_on=list(dict.fromkeys(depends_on)),
+        )
+        self.groups.append(group)
+        return group
+
+    def depends_transitively(self, group: FetchGroup, on: FetchGroup) -> bool:
+        stack, seen = list(group.depends_on), set()
+        while stack:
+            current = stack.pop()
+            if current is on:
+                return True
+            if current.id not in seen:
+                seen.add(current.id)
+                stack.extend(current.depends_on)
+        return False

@@ -1,0 +1,38 @@
+"""Pass: entity fetches to the same subgraph at the same path become one `_entities` call."""
+
+from __future__ import annotations
+
+from graph.planner.fetch_graph import FetchGraph, FetchGroup
+
+
+def merge_siblings(fetch_graph: FetchGraph) -> bool:
+    groups = fetch_graph.groups
+    for index, first in enumerate(groups):
+        for second in groups[index + 1 :]:
+            if _mergeable(fetch_graph, first, second):
+                _merge(fetch_graph, first, second)
+                return True
+    return False
+
+
+def _mergeable(fetch_graph: FetchGraph, first: FetchGroup, second: FetchGroup) -> bool:
+    return (
+        first.entity
+        and second.entity
+        and first.subgraph == second.subgraph
+        and first.path == second.path
+        and not fetch_graph.depends_transitively(first, second)
+        and not fetch_graph.depends_transitively(second, first)
+    )
+
+
+def _merge(fetch_graph: FetchGraph, kept: FetchGroup, dropped: FetchGroup) -> None:
+    kept.selections.merge(dropped.selections)
+    kept.requires.merge(dropped.requires)
+    kept.depends_on = list(dict.fromkeys(d for d in kept.depends_on + dropped.depends_on))
+    for group in fetch_graph.groups:
+        if dropped in group.depends_on:
+            group.depends_on = list(
+                dict.fromkeys(kept if d is dropped else d for d in group.depends_on)
+            )
+    fetch_graph.groups.remove(dropped)

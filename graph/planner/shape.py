@@ -1,0 +1,65 @@
+"""The response shape: what the client selected, so the executor can build the final response.
+
+The executor reads it (never the schema) to pick the client's keys in order, resolve type
+conditions by `__typename`, and propagate nulls per the GraphQL spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from graphql import GraphQLList, GraphQLNonNull, GraphQLOutputType, GraphQLSchema, is_abstract_type
+
+from graph.planner.operation import INTROSPECTION_FIELDS, NormalizedOperation, OperationField
+
+Wrapper = Literal["non_null", "list"]
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeField:
+    response_key: str
+    name: str
+    parent_type: str
+    wrappers: tuple[Wrapper, ...]  # outermost first: `[Int!]!` is non_null, list, non_null
+    named_type: str
+    abstract: bool
+    applies_to: frozenset[str] | None
+    children: tuple[ShapeField, ...] | None
+    introspection: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseShape:
+    root_type: str
+    fields: tuple[ShapeField, ...]
+
+
+def _wrappers(type_: GraphQLOutputType) -> tuple[Wrapper, ...]:
+    wrappers: list[Wrapper] = []
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        wrappers.append("non_null" if isinstance(type_, GraphQLNonNull) else "list")
+        type_ = type_.of_type
+    return tuple(wrappers)
+
+
+def build_shape(operation: NormalizedOperation, schema: GraphQLSchema) -> ResponseShape:
+    return ResponseShape(operation.root_type, tuple(_shape(f, schema) for f in operation.fields))
+
+
+def _shape(field: OperationField, schema: GraphQLSchema) -> ShapeField:
+    introspection = field.name in INTROSPECTION_FIELDS
+    named = field.named_type
+    return ShapeField(
+        response_key=field.response_key,
+        name=field.name,
+        parent_type=field.parent_type,
+        wrappers=_wrappers(field.type),
+        named_type=named,
+        abstract=is_abstract_type(schema.get_type(named)),
+        applies_to=field.applies_to,
+        children=None
+        if introspection or not field.children
+        else tuple(_shape(c, schema) for c in field.children),
+        introspection=introspection,
+    )

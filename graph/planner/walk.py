@@ -1,0 +1,277 @@
+"""Stage 3, walk: the normalised operation over the query graph, growing the fetch graph.
+
+Fields a group's subgraph resolves stay in that group; the others become entity jumps: the
+current group selects `__typename` and the key (and any @requires fields), and a new `_entities`
+group for the chosen subgraph waits for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from graphql import (
+    FieldNode,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLOutputType,
+    GraphQLString,
+    InlineFragmentNode,
+    SelectionSetNode,
+    parse,
+    parse_type,
+    type_from_ast,
+)
+
+from graph.planner.choose import entity_key, jump_targets, root_subgraph
+from graph.planner.errors import UnsatisfiableFieldError
+from graph.planner.fetch_graph import FetchGraph, FetchGroup, SelectionSet
+from graph.planner.operation import INTROSPECTION_FIELDS, NormalizedOperation, OperationField
+from graph.supergraph.model import Supergraph
+
+Provided = dict[str, "Provided"]
+_MAX_JUMP_DEPTH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    group: FetchGroup
+    target: SelectionSet
+    path: tuple[str, ...]
+    provided: Provided | None = None
+    requires_satisfied: bool = False
+    depth: int = 0
+
+
+def list_depth(type_: GraphQLOutputType) -> int:
+    depth = 0
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        depth += isinstance(type_, GraphQLList)
+        type_ = type_.of_type
+    return depth
+
+
+class Walker:
+    def __init__(self, supergraph: Supergraph, operation: NormalizedOperation) -> None:
+        self.supergraph = supergraph
+        self.operation = operation
+        self.fetch_graph = FetchGraph()
+
+    def walk(self) -> FetchGraph:
+        roots: list[FetchGroup] = []
+        root_type = self.operation.root_type
+        for field in self.operation.fields:
+            if field.name in INTROSPECTION_FIELDS or field.name == "__typename":
+                continue
+            if self.operation.kind == "mutation":
+                previous = [roots[-1].subgraph] if roots else []
+                graph = root_subgraph(self.supergraph, root_type, field, previous)
+                group = roots[-1] if roots and roots[-1].subgraph == graph else None
+            else:
+                graph = root_subgraph(
+                    self.supergraph, root_type, field, [g.subgraph for g in roots]
+                )
+                group = next((g for g in roots if g.subgraph == graph), None)
+            if group is None:
+                group = self.fetch_graph.new_group(graph, (), entity=False, depends_on=[])
+                group.root_order = len(roots)
+                roots.append(group)
+            self.plan_fields(Position(group, group.selections, ()), root_type, [field])
+        return self.fetch_graph
+
+    def plan_fields(self, position: Position, type_name: str, fields: list[OperationField]) -> None:
+        kind = self.supergraph.types[type_name].kind
+        if kind in ("interface", "union"):
+            self._plan_abstract(position, type_name, fields)
+            return
+        relevant = [f for f in fields if f.applies_to is None or type_name in f.applies_to]
+        remote = [f for f in relevant if not self._local(position, type_name, f)]
+        for field in relevant:
+            if field not in remote:
+                self._plan_local(position, type_name, field)
+        if remote:
+            targets = jump_targets(self.supergraph, type_name, remote, position.group.subgraph)
+            for graph, served in targets.items():
+                self._jump(position, type_name, graph, served)
+
+    def _plan_abstract(
+        self, position: Position, type_name: str, fields: list[OperationField]
+    ) -> None:
+        position.target.add_field("__typename")
+        graph = position.group.subgraph
+        implementations = self.supergraph.possible_types(type_name, graph)
+        if self._stays_abstract(position, type_name, implementations, fields):
+            for field in fields:
+                self._plan_local(position, type_name, field)
+            return
+        for concrete in implementations:
+            relevant = [f for f in fields if f.applies_to is None or concrete in f.applies_to]
+            if relevant:
+                fragment = position.target.fragment(concrete)
+                self.plan_fields(replace(position, target=fragment), concrete, relevant)
+
+    def _stays_abstract(
+        self,
+        position: Position,
+        type_name: str,
+        implementations: list[str],
+        fields: list[OperationField],
+    ) -> bool:
+        is_interface = self.supergraph.types[type_name].kind == "interface"
+        for field in fields:
+            if field.name == "__typename":
+                continue
+            if not is_interface:
+                return False
+            if field.applies_to is not None and not set(implementations) <= field.applies_to:
+                return False
+            if not self._local(position, type_name, field):
+                return False
+            for concrete in implementations:
+                if not self._local(position, concrete, field):
+                    return False
+        return True
+
+    def _local(self, position: Position, type_name: str, field: OperationField) -> bool:
+        if field.name == "__typename":
+            return True
+        if position.provided is not None and field.name in position.provided:
+            return True
+        graph = position.group.subgraph
+        if not self.supergraph.resolves(type_name, field.name, graph):
+            return False
+        in_graph = self.supergraph.field_in(type_name, field.name, graph)
+        return not (in_graph and in_graph.requires and not position.requires_satisfied)
+
+    def _plan_local(self, position: Position, type_name: str, field: OperationField) -> None:
+        composite = bool(field.children)
+        selection = position.target.add_field(field.name, field.alias, field.arguments, composite)
+        if not composite or selection.selections is None:
+            return
+        provided = (position.provided or {}).get(field.name)
+        in_graph = self.supergraph.field_in(type_name, field.name, position.group.subgraph)
+        if in_graph is not None and in_graph.provides:
+            provided = {**(provided or {}), **_provided_tree(in_graph.provides)}
+        path = position.path + (field.response_key,) + ("@",) * list_depth(field.type)
+        child = Position(position.group, selection.selections, path, provided, depth=position.depth)
+        self.plan_fields(child, field.named_type, list(field.children))
+
+    def _jump(
+        self, position: Position, type_name: str, graph: str, fields: list[OperationField]
+    ) -> None:
+        if position.depth > _MAX_JUMP_DEPTH:
+            raise UnsatisfiableFieldError(
+                f'Resolving "{type_name}.{fields[0].name}" needs a chain of more than '
+                f"{_MAX_JUMP_DEPTH} entity jumps; the keys between subgraphs form a cycle."
+            )
+        key = entity_key(self.supergraph, type_name, graph, position.group.subgraph)
+        field_sets = [key.fields]
+        for field in fields:
+            in_graph = self.supergraph.field_in(type_name, field.name, graph)
+            if in_graph is not None and in_graph.requires:
+                field_sets.append(in_graph.requires)
+        position.target.add_field("__typename")
+        before = len(self.fetch_graph.groups)
+        requirement = replace(position, requires_satisfied=False, depth=position.depth + 1)
+        for field_set in field_sets:
+            self.plan_fields(requirement, type_name, self._field_set(type_name, field_set))
+        created = self.fetch_graph.groups[before:]
+        group = self.fetch_graph.new_group(
+            graph, position.path, entity=True, depends_on=[position.group, *created]
+        )
+        representation = group.requires.fragment(type_name)
+        representation.add_field("__typename")
+        for field_set in field_sets:
+            _add_field_set(representation, _parse_field_set(field_set))
+        entity = Position(
+            group,
+            group.selections.fragment(type_name),
+            position.path,
+            requires_satisfied=True,
+            depth=position.depth + 1,
+        )
+        self.plan_fields(entity, type_name, fields)
+
+    def _field_set(self, type_name: str, field_set: str) -> list[OperationField]:
+        return self._operation_fields(type_name, _parse_field_set(field_set), None)
+
+    def _operation_fields(
+        self, type_name: str, selection_set: SelectionSetNode, applies_to: frozenset[str] | None
+    ) -> list[OperationField]:
+        fields: list[OperationField] = []
+        for selection in selection_set.selections:
+            if isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                inner_type = condition.name.value if condition else type_name
+                narrowed = frozenset(self.supergraph.possible_types(inner_type))
+                fields.extend(self._operation_fields(inner_type, selection.selection_set, narrowed))
+                continue
+            assert isinstance(selection, FieldNode)
+            name = selection.name.value
+            field_type = self._field_type(type_name, name)
+            children: list[OperationField] = []
+            if selection.selection_set is not None:
+                named = _named(self.supergraph.types[type_name].fields[name].type)
+                children = self._operation_fields(named, selection.selection_set, None)
+            fields.append(
+                OperationField(
+                    response_key=name,
+                    name=name,
+                    alias=None,
+                    arguments=(),
+                    parent_type=type_name,
+                    type=field_type,
+                    applies_to=applies_to,
+                    children=tuple(children),
+                )
+            )
+        return fields
+
+    def _field_type(self, type_name: str, field_name: str) -> GraphQLOutputType:
+        if field_name == "__typename":
+            return GraphQLNonNull(GraphQLString)
+        info = self.supergraph.types[type_name].fields.get(field_name)
+        if info is None:
+            raise UnsatisfiableFieldError(
+                f'A field set names "{type_name}.{field_name}", which the supergraph does not '
+                "define; recompose the supergraph."
+            )
+        found = type_from_ast(self.supergraph.api_schema, parse_type(info.type))
+        return found if found is not None else GraphQLString  # type: ignore[return-value]
+
+
+def _named(type_ref: str) -> str:
+    return type_ref.strip("[]!")
+
+
+def _parse_field_set(field_set: str) -> SelectionSetNode:
+    operation = parse("{" + field_set + "}").definitions[0]
+    return operation.selection_set  # type: ignore[attr-defined]
+
+
+def _add_field_set(target: SelectionSet, selection_set: SelectionSetNode) -> None:
+    for selection in selection_set.selections:
+        if isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            inner = target.fragment(condition.name.value) if condition else target
+            _add_field_set(inner, selection.selection_set)
+        elif isinstance(selection, FieldNode):
+            composite = selection.selection_set is not None
+            added = target.add_field(selection.name.value, composite=composite)
+            if selection.selection_set is not None and added.selections is not None:
+                _add_field_set(added.selections, selection.selection_set)
+
+
+def _provided_tree(field_set: str) -> Provided:
+    tree: Provided = {}
+
+    def visit(selection_set: SelectionSetNode, into: Provided) -> None:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                child = into.setdefault(selection.name.value, {})
+                if selection.selection_set is not None:
+                    visit(selection.selection_set, child)
+            elif isinstance(selection, InlineFragmentNode):
+                visit(selection.selection_set, into)
+
+    visit(_parse_field_set(field_set), tree)
+    return tree

@@ -1,0 +1,204 @@
+"""The router: parse, validate and limit a request, plan it, run the plan, shape the response."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    execute,
+    get_operation_ast,
+    parse,
+    print_ast,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+
+from graph.executor import PlanRun, Transport, shape_response
+from graph.limits import LimitExceeded, RequestLimits, check_document_size, check_limits
+from graph.planner import PlannerError, QueryPlan, QueryPlanner
+from graph.planner.operation import INTROSPECTION_FIELDS
+from graph.supergraph import Supergraph, read_supergraph
+
+Response = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDocument:
+    document: DocumentNode
+    text: str  # the printed document: the plan cache key
+
+
+class RequestError(Exception):
+    """The request cannot run; `response` is the GraphQL error response to send."""
+
+    def __init__(self, message: str, code: str, locations: list[Any] | None = None) -> None:
+        super().__init__(message)
+        error: dict[str, Any] = {"message": message, "extensions": {"code": code}}
+        if locations:
+            error["locations"] = locations
+        self.response: Response = {"errors": [error]}
+
+
+class Router:
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        transport: Transport,
+        *,
+        limits: RequestLimits | None = None,
+        plan_cache_size: int = 1024,
+    ) -> None:
+        self.supergraph = supergraph
+        self.transport = transport
+        self.limits = limits or RequestLimits()
+        self.planner = QueryPlanner(supergraph, cache_size=plan_cache_size)
+        self._documents: OrderedDict[str, ParsedDocument | RequestError] = OrderedDict()
+        self._document_cache_size = plan_cache_size
+
+    @classmethod
+    def from_supergraph_sdl(
+        cls, sdl: str, transport: Transport, *, limits: RequestLimits | None = None
+    ) -> Router:
+        return cls(read_supergraph(sdl), transport, limits=limits)
+
+    async def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        operation_name: str | None = None,
+    ) -> Response:
+        """A GraphQL response for the request; never raises for bad input or failing subgraphs."""
+        try:
+            parsed, operation = self.prepare(query, operation_name)
+            coerced = self._coerce(operation, dict(variables or {}))
+            plan = self.planner.plan(
+                parsed.document, operation_name, coerced, document_text=parsed.text
+            )
+        except RequestError as error:
+            return error.response
+        except PlannerError as error:
+            return RequestError(str(error), "QUERY_PLANNING_FAILED").response
+        return await self.run(plan, parsed.document, operation_name, dict(variables or {}))
+
+    def prepare(
+        self, query: str, operation_name: str | None
+    ) -> tuple[ParsedDocument, OperationDefinitionNode]:
+        """Parse, validate and limit `query`; raises RequestError. Cached per query text."""
+        try:
+            check_document_size(query, self.limits)
+        except LimitExceeded as error:
+            raise RequestError(error.message, error.code) from error
+        cached = self._documents.get(query)
+        if cached is None:
+            cached = self._parse(query)
+            self._documents[query] = cached
+            if len(self._documents) > self._document_cache_size:
+                self._documents.popitem(last=False)
+        if isinstance(cached, RequestError):
+            raise cached
+        operation = get_operation_ast(cached.document, operation_name)
+        if operation is None:
+            message = (
+                f'Unknown operation named "{operation_name}".'
+                if operation_name
+                else "Must provide operation name if query contains multiple operations."
+            )
+            raise RequestError(message, "GRAPHQL_VALIDATION_FAILED")
+        try:
+            check_limits(cached.document, operation, self.limits)
+        except LimitExceeded as error:
+            raise RequestError(error.message, error.code) from error
+        return cached, operation
+
+    def _parse(self, query: str) -> ParsedDocument | RequestError:
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            return RequestError(error.message, "GRAPHQL_PARSE_FAILED", _locations(error))
+        errors = validate(self.supergraph.api_schema, document)
+        if errors:
+            failure = RequestError(errors[0].message, "GRAPHQL_VALIDATION_FAILED")
+            failure.response = {
+                "errors": [_coded(e.formatted, "GRAPHQL_VALIDATION_FAILED") for e in errors]
+            }
+            return failure
+        return ParsedDocument(document, print_ast(document))
+
+    def _coerce(
+        self, operation: OperationDefinitionNode, variables: dict[str, Any]
+    ) -> dict[str, Any]:
+        result = get_variable_values(
+            self.supergraph.api_schema, operation.variable_definitions or (), variables
+        )
+        if isinstance(result, list):
+            failure = RequestError(result[0].message, "BAD_USER_INPUT")
+            failure.response = {"errors": [_coded(e.formatted, "BAD_USER_INPUT") for e in result]}
+            raise failure
+        return dict(result.coerced)
+
+    async def run(
+        self,
+        plan: QueryPlan,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: dict[str, Any],
+    ) -> Response:
+        state = PlanRun(self.transport, variables)
+        if plan.node is not None:
+            await state.run(plan.node)
+        if plan.has_introspection:
+            state.data.update(self._introspect(document, operation_name, variables))
+        data = shape_response(plan.shape, state.data, state.errors)
+        response: Response = {"data": data}
+        if state.errors:
+            response = {"errors": state.errors, "data": data}
+        return response
+
+    def _introspect(
+        self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any]
+    ) -> dict[str, Any]:
+        operation = get_operation_ast(document, operation_name)
+        assert operation is not None
+        fields = tuple(
+            s
+            for s in operation.selection_set.selections
+            if isinstance(s, FieldNode) and s.name.value in INTROSPECTION_FIELDS
+        )
+        selection_set = dataclasses.replace(operation.selection_set, selections=fields)
+        only = dataclasses.replace(operation, selection_set=selection_set)
+        definitions = tuple(only if d is operation else d for d in document.definitions)
+        introspection = dataclasses.replace(document, definitions=definitions)
+        result = execute(
+            self.supergraph.api_schema,
+            introspection,
+            variable_values=variables,
+            operation_name=operation_name,
+        )
+        assert not hasattr(result, "__await__")
+        return dict(result.data or {})
+
+    async def ready(self) -> dict[str, bool]:
+        return await self.transport.ready()
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+
+def _locations(error: GraphQLError) -> list[Any] | None:
+    if not error.locations:
+        return None
+    return [{"line": loc.line, "column": loc.column} for loc in error.locations]
+
+
+def _coded(formatted: Mapping[str, Any], code: str) -> dict[str, Any]:
+    error = dict(formatted)
+    error["extensions"] = {**(error.get("extensions") or {}), "code": code}
+    return error

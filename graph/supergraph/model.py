@@ -1,0 +1,141 @@
+"""The query graph model: which subgraph resolves which type and field, and how entities jump.
+
+Read from a supergraph SDL by `graph.supergraph.reader`; the planner asks it questions, the
+executor never sees it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from graphql import FieldNode, GraphQLSchema, GraphQLSyntaxError, parse
+
+TypeKind = Literal["object", "interface", "union", "enum", "input", "scalar"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubgraphEndpoint:
+    name: str
+    enum_name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntityKey:
+    fields: str
+    resolvable: bool = True
+
+    @property
+    def top_level(self) -> frozenset[str]:
+        return top_level_fields(self.fields)
+
+
+@lru_cache(maxsize=4096)
+def top_level_fields(fields: str) -> frozenset[str]:
+    """The first-level field names of a field set such as `id owner { id }`."""
+    try:
+        operation = parse("{" + fields + "}").definitions[0]
+    except GraphQLSyntaxError:
+        return frozenset()
+    selections = operation.selection_set.selections  # type: ignore[attr-defined]
+    return frozenset(s.name.value for s in selections if isinstance(s, FieldNode))
+
+
+@dataclass(frozen=True, slots=True)
+class TypeInGraph:
+    graph: str
+    keys: tuple[EntityKey, ...] = ()
+    interface_object: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInGraph:
+    graph: str
+    external: bool = False
+    requires: str | None = None
+    provides: str | None = None
+    override: str | None = None
+    used_overridden: bool = False
+
+
+@dataclass(slots=True)
+class FieldInfo:
+    name: str
+    type: str
+    graphs: dict[str, FieldInGraph] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class TypeInfo:
+    name: str
+    kind: TypeKind
+    graphs: dict[str, TypeInGraph] = field(default_factory=dict)
+    fields: dict[str, FieldInfo] = field(default_factory=dict)
+    implements: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    members: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def key_fields(self, graph: str) -> frozenset[str]:
+        in_graph = self.graphs.get(graph)
+        if in_graph is None:
+            return frozenset()
+        return frozenset(name for key in in_graph.keys for name in key.top_level)
+
+
+@dataclass(slots=True)
+class Supergraph:
+    """A supergraph as the planner needs it; `api_schema` is what clients validate against."""
+
+    subgraphs: dict[str, SubgraphEndpoint]
+    types: dict[str, TypeInfo]
+    api_schema: GraphQLSchema
+    sdl: str
+    root_types: dict[str, str] = field(default_factory=dict)
+
+    def resolves(self, type_name: str, field_name: str, graph: str) -> bool:
+        """Whether `graph` returns `type_name.field_name` itself (not external, not overridden)."""
+        type_info = self.types.get(type_name)
+        if type_info is None or graph not in type_info.graphs:
+            return False
+        if field_name == "__typename":
+            return True
+        field_info = type_info.fields.get(field_name)
+        in_graph = field_info.graphs.get(graph) if field_info else None
+        if in_graph is None:
+            return False
+        if in_graph.external or in_graph.used_overridden:
+            return field_name in type_info.key_fields(graph)
+        return True
+
+    def graphs_resolving(self, type_name: str, field_name: str) -> list[str]:
+        type_info = self.types.get(type_name)
+        if type_info is None:
+            return []
+        return [g for g in sorted(type_info.graphs) if self.resolves(type_name, field_name, g)]
+
+    def field_in(self, type_name: str, field_name: str, graph: str) -> FieldInGraph | None:
+        type_info = self.types.get(type_name)
+        field_info = type_info.fields.get(field_name) if type_info else None
+        return field_info.graphs.get(graph) if field_info else None
+
+    def possible_types(self, type_name: str, graph: str | None = None) -> list[str]:
+        """Object types a value of `type_name` may have, in `graph` when given, sorted."""
+        type_info = self.types.get(type_name)
+        if type_info is None:
+            return []
+        if type_info.kind == "object":
+            return [type_name]
+        found: set[str] = set()
+        for candidate in self.types.values():
+            if candidate.kind != "object":
+                continue
+            graphs = [graph] if graph is not None else list(candidate.implements)
+            if type_info.kind == "interface" and any(
+                type_name in candidate.implements.get(g, ()) for g in graphs
+            ):
+                found.add(candidate.name)
+        if type_info.kind == "union":
+            graphs = [graph] if graph is not None else list(type_info.members)
+            found.update(m for g in graphs for m in type_info.members.get(g, ()))
+        return sorted(found)
