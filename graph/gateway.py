@@ -1,0 +1,180 @@
+"""The HTTP face of the router: `/graphql` per GraphQL-over-HTTP, GraphiQL, `/healthz`, `/readyz`.
+
+Media types: `application/graphql-response+json` (request errors answer 400) and
+`application/json` (always 200 for a well-formed request). GET never runs a mutation (405).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from graphql import OperationType
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from graph.graphiql import GRAPHIQL_HTML
+from graph.router import RequestError, Router
+
+log = logging.getLogger("graph.gateway")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+class _BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.headers = headers or {}
+
+
+def _media_type(accept: str) -> str | None:
+    """The response media type the client accepts, preferring graphql-response+json."""
+    if not accept.strip():
+        return JSON
+    offered = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    if GRAPHQL_RESPONSE in offered:
+        return GRAPHQL_RESPONSE
+    if JSON in offered or "application/*" in offered or "*/*" in offered:
+        return JSON
+    return None
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "query" not in request.query_params
+
+
+def _params_from_get(request: Request) -> dict[str, Any]:
+    params = request.query_params
+    variables = params.get("variables")
+    extensions = params.get("extensions")
+    try:
+        return {
+            "query": params.get("query"),
+            "operationName": params.get("operationName") or None,
+            "variables": json.loads(variables) if variables else None,
+            "extensions": json.loads(extensions) if extensions else None,
+        }
+    except json.JSONDecodeError as error:
+        raise _BadRequest("The `variables` or `extensions` parameter is not valid JSON.") from error
+
+
+async def _params_from_post(request: Request) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON:
+        raise _BadRequest(
+            f"POST bodies must be {JSON} (got {content_type or 'no content type'}).", 415
+        )
+    try:
+        body = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise _BadRequest("The request body is not valid JSON.") from error
+    if not isinstance(body, dict):
+        raise _BadRequest("The request body must be a JSON object with a `query` string.")
+    return body
+
+
+def _validated(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str | None]:
+    query = params.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise _BadRequest("The request has no `query` string; send the GraphQL document.")
+    variables = params.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise _BadRequest("`variables` must be a JSON object.")
+    operation_name = params.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise _BadRequest("`operationName` must be a string.")
+    return query, variables, operation_name
+
+
+def create_app(router: Router, *, graphiql: bool = True) -> Starlette:
+    """A Starlette app serving `router` at `/graphql`, with `/healthz` and `/readyz`."""
+
+    def reply(payload: dict[str, Any], media_type: str, status: int = 200) -> Response:
+        if media_type == GRAPHQL_RESPONSE and status == 200 and "data" not in payload:
+            status = 400
+        return JSONResponse(payload, status_code=status, media_type=media_type)
+
+    async def graphql_endpoint(request: Request) -> Response:
+        if request.method == "GET" and graphiql and _wants_html(request):
+            return HTMLResponse(GRAPHIQL_HTML)
+        media_type = _media_type(request.headers.get("accept", ""))
+        if media_type is None:
+            return JSONResponse(
+                {"errors": [{"message": f"Accept {GRAPHQL_RESPONSE} or {JSON}."}]},
+                status_code=406,
+            )
+        try:
+            if request.method == "GET":
+                params = _params_from_get(request)
+            else:
+                params = await _params_from_post(request)
+            query, variables, operation_name = _validated(params)
+            if request.method == "GET":
+                _refuse_get_mutation(router, query, operation_name)
+        except _BadRequest as error:
+            return JSONResponse(
+                {"errors": [{"message": error.message, "extensions": {"code": "BAD_REQUEST"}}]},
+                status_code=error.status,
+                headers=error.headers,
+                media_type=media_type,
+            )
+        try:
+            result = await router.execute(query, variables, operation_name)
+        except Exception:
+            log.exception("router failed")
+            internal = {"message": "Internal server error.", "extensions": {"code": "INTERNAL"}}
+            return reply({"errors": [internal]}, media_type, 500)
+        return reply(result, media_type)
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        try:
+            subgraphs = await router.ready()
+        except Exception:
+            log.exception("readiness check failed")
+            subgraphs = {}
+        ready = bool(subgraphs) and all(subgraphs.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "subgraphs": subgraphs},
+            status_code=200 if ready else 503,
+        )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await router.close()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def _refuse_get_mutation(router: Router, query: str, operation_name: str | None) -> None:
+    try:
+        _, operation = router.prepare(query, operation_name)
+    except RequestError:
+        return  # execute() answers the parse or validation error
+    if operation.operation is not OperationType.QUERY:
+        raise _BadRequest(
+            f"{operation.operation.value.capitalize()}s cannot run over GET; use POST.",
+            405,
+            {"allow": "POST"},
+        )
