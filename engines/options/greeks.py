@@ -1,0 +1,158 @@
+"""First- and second-order option Greeks by automatic differentiation.
+
+The price ``V(S, sigma, T, r)`` of :mod:`engines.options.black_scholes` is differentiated
+with JAX: forward-mode passes (``jax.jvp``) for the first-order sensitivities and
+forward-over-forward passes for the second-order ones, compiled by XLA as one program.
+Because the price is elementwise, a unit tangent over the whole batch gives every
+option's derivative in one pass.
+
+Definitions (``U`` is the spot for Black-Scholes-Merton, the forward for Black-76):
+
+    delta = dV/dU,  gamma = d2V/dU2,  vega = dV/dsigma,  theta = -dV/dT,
+    rho = dV/dr,    vanna = d2V/dU dsigma,  volga = d2V/dsigma2.
+
+For Black-76 the forward is held fixed when ``r`` moves, so ``rho = -T V``.  Units are
+per unit of the input (vega per 1.00 of volatility, theta per year, rho per 1.00 of rate).
+
+References:
+    [1] Griewank, A., Walther, A. (2008). Evaluating Derivatives, 2nd ed., SIAM.
+    [2] Hull, J. C. (2022). Options, Futures, and Other Derivatives, 11th ed., ch. 19.
+    [3] Haug, E. G. (2007). The Complete Guide to Option Pricing Formulas, 2nd ed., ch. 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike, DTypeLike
+
+from engines.options.black_scholes import prepare_option_inputs, price_from_inputs
+
+__all__ = ["OptionGreeks", "option_greeks"]
+
+
+class OptionGreeks(NamedTuple):
+    """Prices and Greeks, each ``[batch...]`` in the input dtype."""
+
+    prices: jax.Array
+    deltas: jax.Array
+    gammas: jax.Array
+    vegas: jax.Array
+    thetas: jax.Array
+    rhos: jax.Array
+    vannas: jax.Array
+    volgas: jax.Array
+
+
+@partial(jax.jit, static_argnames=("use_forwards",))
+def _greeks_jit(
+    volatilities: jax.Array,
+    strikes: jax.Array,
+    expiries: jax.Array,
+    underlyings: jax.Array,
+    discount_rates: jax.Array,
+    dividend_rates: jax.Array,
+    is_call_options: jax.Array,
+    use_forwards: bool,
+) -> OptionGreeks:
+    (
+        volatilities,
+        strikes,
+        expiries,
+        underlyings,
+        discount_rates,
+        dividend_rates,
+        is_call_options,
+    ) = jnp.broadcast_arrays(
+        volatilities,
+        strikes,
+        expiries,
+        underlyings,
+        discount_rates,
+        dividend_rates,
+        is_call_options,
+    )
+    ones = jnp.ones_like(underlyings)
+
+    def price(u: jax.Array, s: jax.Array, t: jax.Array, r: jax.Array) -> jax.Array:
+        return price_from_inputs(s, strikes, t, u, r, dividend_rates, is_call_options, use_forwards)
+
+    def along_u(s: jax.Array, t: jax.Array, r: jax.Array) -> Callable[[jax.Array], jax.Array]:
+        return lambda u: jax.jvp(lambda x: price(x, s, t, r), (u,), (ones,))[1]
+
+    u, s, t, r = underlyings, volatilities, expiries, discount_rates
+    prices, deltas = jax.jvp(lambda x: price(x, s, t, r), (u,), (ones,))
+    vegas = jax.jvp(lambda x: price(u, x, t, r), (s,), (ones,))[1]
+    dv_dt = jax.jvp(lambda x: price(u, s, x, r), (t,), (ones,))[1]
+    rhos = jax.jvp(lambda x: price(u, s, t, x), (r,), (ones,))[1]
+    gammas = jax.jvp(along_u(s, t, r), (u,), (ones,))[1]
+    vannas = jax.jvp(lambda x: along_u(x, t, r)(u), (s,), (ones,))[1]
+    volgas = jax.jvp(
+        lambda y: jax.jvp(lambda x: price(u, x, t, r), (y,), (ones,))[1], (s,), (ones,)
+    )[1]
+    return OptionGreeks(prices, deltas, gammas, vegas, -dv_dt, rhos, vannas, volgas)
+
+
+def option_greeks(
+    *,
+    volatilities: ArrayLike,
+    strikes: ArrayLike,
+    expiries: ArrayLike,
+    spots: ArrayLike | None = None,
+    forwards: ArrayLike | None = None,
+    discount_rates: ArrayLike | None = None,
+    dividend_rates: ArrayLike | None = None,
+    is_call_options: ArrayLike | None = None,
+    dtype: DTypeLike | None = None,
+) -> OptionGreeks:
+    """Price, delta, gamma, vega, theta, rho, vanna and volga of European options by autodiff.
+
+    Formula: with ``V`` the Black-Scholes-Merton (``spots=``) or Black-76 (``forwards=``)
+    price and ``U`` the spot or forward, ``delta = dV/dU``, ``gamma = d2V/dU2``,
+    ``vega = dV/dsigma``, ``theta = -dV/dT``, ``rho = dV/dr``, ``vanna = d2V/dU dsigma``,
+    ``volga = d2V/dsigma2``; e.g. for a BSM call ``delta = e^{-qT} N(d1)`` and
+    ``gamma = e^{-qT} n(d1) / (S sigma sqrt T)``.  At zero volatility or expiry the Greeks
+    are those of the discounted intrinsic value (gamma, vega, vanna, volga = 0 off the strike).
+
+    Example:
+        >>> from engines.options import option_greeks
+        >>> g = option_greeks(volatilities=0.2, strikes=100.0, expiries=1.0, spots=100.0,
+        ...                   discount_rates=0.05)
+        >>> [round(float(x), 6) for x in (g.deltas, g.gammas, g.vegas, g.thetas, g.rhos)]
+        [0.636831, 0.018762, 37.524035, -6.414028, 53.232482]
+
+    Args:
+        volatilities: ``[batch...]`` float, ``sigma >= 0``.
+        strikes: ``[batch...]`` float, ``K > 0``.
+        expiries: ``[batch...]`` float, ``T >= 0`` in years.
+        spots: ``[batch...]`` float, ``S > 0``; default None (give spots or forwards).
+        forwards: ``[batch...]`` float, ``F > 0`` for Black-76; default None.
+        discount_rates: ``[batch...]`` float, ``r``; default None meaning 0.
+        dividend_rates: ``[batch...]`` float, ``q`` (spots only); default None meaning 0.
+        is_call_options: ``[batch...]`` bool; default None meaning calls.
+        dtype: float32 or float64; default None meaning the dtype of ``volatilities``.
+
+    Returns:
+        :class:`OptionGreeks` of ``[batch...]`` arrays (prices first).
+
+    References:
+        [1] Griewank, Walther (2008), Evaluating Derivatives; [2] Hull (2022), ch. 19;
+        [3] Haug (2007), The Complete Guide to Option Pricing Formulas, ch. 2.
+    """
+    x = prepare_option_inputs(
+        volatilities=volatilities,
+        strikes=strikes,
+        expiries=expiries,
+        spots=spots,
+        forwards=forwards,
+        discount_rates=discount_rates,
+        dividend_rates=dividend_rates,
+        is_call_options=is_call_options,
+        dtype=dtype,
+        first=volatilities,
+    )
+    return _greeks_jit(*x)
