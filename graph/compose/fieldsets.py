@@ -13,12 +13,17 @@ def parse_field_set(fields: str) -> SelectionSetNode:
     return operation.selection_set  # type: ignore[attr-defined]
 
 
-def top_level_names(fields: str) -> set[str]:
+def top_level_names(fields: str, *, leaves_only: bool = False) -> set[str]:
+    """First-level field names; with `leaves_only`, those without a sub-selection."""
     try:
         selection_set = parse_field_set(fields)
     except GraphQLSyntaxError:
         return set()
-    return {sel.name.value for sel in selection_set.selections if isinstance(sel, FieldNode)}
+    return {
+        sel.name.value
+        for sel in selection_set.selections
+        if isinstance(sel, FieldNode) and not (leaves_only and sel.selection_set)
+    }
 
 
 def missing_fields(subgraph: SubgraphSchema, type_name: str, fields: str) -> list[str]:

@@ -36,11 +36,38 @@ def merge_subgraphs(subgraphs: Sequence[SubgraphSchema]) -> ComposedSupergraph:
         merged = _merge_type(name, definitions, enum_of, errors)
         if merged is not None:
             types[name] = merged
+    _add_interface_object_fields(types)
     for subgraph in ordered:
         _check_field_sets(subgraph, errors)
     if errors:
         raise CompositionError(errors)
     return ComposedSupergraph(graphs=graphs, types=types)
+
+
+def _add_interface_object_fields(types: dict[str, SuperType]) -> None:
+    """Fields an @interfaceObject adds to an interface also appear on its implementations, with
+    a bare `@join__field`: no subgraph resolves them on the object type itself."""
+    for interface in types.values():
+        object_graphs = {j.graph for j in interface.join_types if j.interface_object}
+        if interface.kind != "interface" or not object_graphs:
+            continue
+        added = [
+            f
+            for f in interface.fields.values()
+            if f.joins is not None and {j.graph for j in f.joins} <= object_graphs
+        ]
+        for implementation in types.values():
+            if interface.name not in implementation.interfaces:
+                continue
+            for field in added:
+                if field.name not in implementation.fields:
+                    implementation.fields[field.name] = SuperField(
+                        name=field.name,
+                        type=field.type,
+                        arguments=dict(field.arguments),
+                        description=field.description,
+                        joins=[],
+                    )
 
 
 def _graphs(subgraphs: Sequence[SubgraphSchema]) -> list[Graph]:
@@ -324,7 +351,7 @@ def _check_field_field_sets(
                 f'@requires(fields: "{field.requires}") on {where} names field "{missing}", '
                 "which is not defined there; declare it with @external."
             )
-        for name in top_level_names(field.requires):
+        for name in top_level_names(field.requires, leaves_only=True):
             required = type_def.fields.get(name)
             if required is not None and not required.external and not subgraph.fed1:
                 errors.append(

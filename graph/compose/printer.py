@@ -225,6 +225,8 @@ def _print_field(type_def: SuperType, field: SuperField) -> str:
     text += f": {field.type}"
     if field.default is not None:
         text += f" = {field.default}"
+    if field.joins is not None and not field.joins:
+        text += " @join__field"
     for join in field.joins or ():
         text += " " + _join_field(join)
     return text + _element_directives(field)

@@ -78,8 +78,12 @@ def _select_value(value: Any, selections: tuple[Selection, ...]) -> Any:
 
 
 def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
+    """Merge `source` into `target`; the `__typename` already there wins (an @interfaceObject
+    subgraph answers with the interface's name, not the object's)."""
     for key, value in source.items():
         existing = target.get(key)
+        if key == "__typename" and existing is not None:
+            continue
         if isinstance(existing, dict) and isinstance(value, dict):
             deep_merge(existing, value)
         elif isinstance(existing, list) and isinstance(value, list) and len(existing) == len(value):

@@ -64,6 +64,7 @@ class PlanRun:
 
     async def _entity_fetch(self, path: tuple[str, ...], fetch: Fetch) -> None:
         types = {s.type_condition for s in fetch.requires if isinstance(s, InlineFragment)}
+        rewrites = dict(fetch.typename_rewrites)
         targets: list[list[tuple[Path, dict[str, Any]]]] = []
         representations: list[dict[str, Any]] = []
         index_of: dict[str, int] = {}
@@ -73,6 +74,7 @@ class PlanRun:
             rep = representation(obj, fetch.requires)
             if rep is None:
                 continue
+            rep["__typename"] = rewrites.get(rep["__typename"], rep["__typename"])
             identity = json.dumps(rep, sort_keys=True, default=str)
             if identity not in index_of:
                 index_of[identity] = len(representations)

@@ -85,6 +85,7 @@ def _node(group: FetchGroup, operation: NormalizedOperation) -> PlanNode:
             selections=selections,
             requires=group.requires.freeze(),
             variable_usages=tuple(usages),
+            typename_rewrites=tuple(sorted(group.typename_rewrites.items())),
         )
         return Flatten(group.path, fetch)
     kind = operation.kind

@@ -32,26 +32,20 @@ def _local_children(supergraph: Supergraph, field: OperationField, graph: str) -
 
 def jump_targets(
     supergraph: Supergraph, type_name: str, fields: Sequence[OperationField], from_graph: str
-) -> dict[str, list[OperationField]]:
-    """Fields that `from_graph` cannot resolve on `type_name`, grouped by the subgraph to ask.
+) -> dict[tuple[str, str], list[OperationField]]:
+    """Fields `from_graph` cannot resolve on `type_name`, grouped by (subgraph, entity type).
 
-    Greedy: the subgraph able to serve the most of the remaining fields wins; ties go by name.
+    The entity type is `type_name`, or an interface that an @interfaceObject subgraph resolves.
+    Greedy: the target able to serve the most remaining fields wins; ties go by name.
     """
     remaining = list(fields)
-    chosen: dict[str, list[OperationField]] = {}
-    options = {
-        id(f): [
-            g
-            for g in supergraph.graphs_resolving(type_name, f.name)
-            if _has_key(supergraph, type_name, g)
-        ]
-        for f in fields
-    }
+    chosen: dict[tuple[str, str], list[OperationField]] = {}
+    options = {id(f): _targets(supergraph, type_name, f.name) for f in fields}
     while remaining:
-        counts: dict[str, int] = {}
+        counts: dict[tuple[str, str], int] = {}
         for f in remaining:
-            for graph in options[id(f)]:
-                counts[graph] = counts.get(graph, 0) + 1
+            for target in options[id(f)]:
+                counts[target] = counts.get(target, 0) + 1
         if not counts:
             field = remaining[0]
             raise UnsatisfiableFieldError(
@@ -59,11 +53,19 @@ def jump_targets(
                 f'subgraph resolves it with a resolvable @key on "{type_name}". Add a @key to '
                 f'"{type_name}" in a subgraph that resolves the field.'
             )
-        best = min(counts, key=lambda g: (-counts[g], g))
-        served = [f for f in remaining if best in options[id(f)]]
-        chosen[best] = served
+        best = min(counts, key=lambda t: (-counts[t], t))
+        chosen[best] = [f for f in remaining if best in options[id(f)]]
         remaining = [f for f in remaining if best not in options[id(f)]]
     return chosen
+
+
+def _targets(supergraph: Supergraph, type_name: str, field_name: str) -> list[tuple[str, str]]:
+    direct = [
+        (graph, type_name)
+        for graph in supergraph.graphs_resolving(type_name, field_name)
+        if _has_key(supergraph, type_name, graph)
+    ]
+    return direct or supergraph.interface_object_graphs(type_name, field_name)
 
 
 def _has_key(supergraph: Supergraph, type_name: str, graph: str) -> bool:

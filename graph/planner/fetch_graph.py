@@ -94,6 +94,8 @@ class FetchGroup:
     requires: SelectionSet = field(default_factory=SelectionSet)
     depends_on: list[FetchGroup] = field(default_factory=list)
     root_order: int = 0  # position among root fetches (mutations run in this order)
+    # object type -> the interface name its representation carries (@interfaceObject targets)
+    typename_rewrites: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         where = ".".join(self.path) or "root"

@@ -43,6 +43,9 @@ class Fetch:
     requires: tuple[Selection, ...] = ()
     variable_usages: tuple[str, ...] = ()
     operation_kind: Literal["query", "mutation", "subscription"] = "query"
+    # (object type, interface): representations of that object type say the interface's name,
+    # because the subgraph knows the interface only as an @interfaceObject
+    typename_rewrites: tuple[tuple[str, str], ...] = ()
     kind: Literal["Fetch"] = "Fetch"
 
 

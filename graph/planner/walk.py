@@ -90,8 +90,8 @@ class Walker:
                 self._plan_local(position, type_name, field)
         if remote:
             targets = jump_targets(self.supergraph, type_name, remote, position.group.subgraph)
-            for graph, served in targets.items():
-                self._jump(position, type_name, graph, served)
+            for (graph, entity_type), served in targets.items():
+                self._jump(position, type_name, graph, entity_type, served)
 
     def _plan_abstract(
         self, position: Position, type_name: str, fields: list[OperationField]
@@ -156,17 +156,24 @@ class Walker:
         self.plan_fields(child, field.named_type, list(field.children))
 
     def _jump(
-        self, position: Position, type_name: str, graph: str, fields: list[OperationField]
+        self,
+        position: Position,
+        type_name: str,
+        graph: str,
+        entity_type: str,
+        fields: list[OperationField],
     ) -> None:
+        """Fetch `fields` of the `type_name` objects here from `graph`, which knows them as
+        `entity_type` (`type_name` itself, or an interface it resolves as @interfaceObject)."""
         if position.depth > _MAX_JUMP_DEPTH:
             raise UnsatisfiableFieldError(
                 f'Resolving "{type_name}.{fields[0].name}" needs a chain of more than '
                 f"{_MAX_JUMP_DEPTH} entity jumps; the keys between subgraphs form a cycle."
             )
-        key = entity_key(self.supergraph, type_name, graph, position.group.subgraph)
+        key = entity_key(self.supergraph, entity_type, graph, position.group.subgraph)
         field_sets = [key.fields]
         for field in fields:
-            in_graph = self.supergraph.field_in(type_name, field.name, graph)
+            in_graph = self.supergraph.field_in(entity_type, field.name, graph)
             if in_graph is not None and in_graph.requires:
                 field_sets.append(in_graph.requires)
         position.target.add_field("__typename")
@@ -178,18 +185,20 @@ class Walker:
         group = self.fetch_graph.new_group(
             graph, position.path, entity=True, depends_on=[position.group, *created]
         )
+        if entity_type != type_name:
+            group.typename_rewrites[type_name] = entity_type
         representation = group.requires.fragment(type_name)
         representation.add_field("__typename")
         for field_set in field_sets:
             _add_field_set(representation, _parse_field_set(field_set))
         entity = Position(
             group,
-            group.selections.fragment(type_name),
+            group.selections.fragment(entity_type),
             position.path,
             requires_satisfied=True,
             depth=position.depth + 1,
         )
-        self.plan_fields(entity, type_name, fields)
+        self.plan_fields(entity, entity_type, fields)
 
     def _field_set(self, type_name: str, field_set: str) -> list[OperationField]:
         return self._operation_fields(type_name, _parse_field_set(field_set), None)

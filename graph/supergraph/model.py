@@ -119,6 +119,24 @@ class Supergraph:
         field_info = type_info.fields.get(field_name) if type_info else None
         return field_info.graphs.get(graph) if field_info else None
 
+    def interface_object_graphs(self, type_name: str, field_name: str) -> list[tuple[str, str]]:
+        """(graph, interface) pairs where an @interfaceObject resolves `field_name` for objects
+        of `type_name` through one of its interfaces."""
+        type_info = self.types.get(type_name)
+        if type_info is None:
+            return []
+        interfaces = sorted({i for names in type_info.implements.values() for i in names})
+        found = []
+        for interface in interfaces:
+            interface_info = self.types.get(interface)
+            if interface_info is None:
+                continue
+            for graph in self.graphs_resolving(interface, field_name):
+                in_graph = interface_info.graphs[graph]
+                if in_graph.interface_object and any(k.resolvable for k in in_graph.keys):
+                    found.append((graph, interface))
+        return found
+
     def possible_types(self, type_name: str, graph: str | None = None) -> list[str]:
         """Object types a value of `type_name` may have, in `graph` when given, sorted."""
         type_info = self.types.get(type_name)

@@ -29,6 +29,7 @@ def _mergeable(fetch_graph: FetchGraph, first: FetchGroup, second: FetchGroup) -
 def _merge(fetch_graph: FetchGraph, kept: FetchGroup, dropped: FetchGroup) -> None:
     kept.selections.merge(dropped.selections)
     kept.requires.merge(dropped.requires)
+    kept.typename_rewrites.update(dropped.typename_rewrites)
     kept.depends_on = list(dict.fromkeys(d for d in kept.depends_on + dropped.depends_on))
     for group in fetch_graph.groups:
         if dropped in group.depends_on:

@@ -1,0 +1,32 @@
+"""A router over any standard supergraph, reaching each subgraph at its `join__graph` URL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from graph.executor import HttpTransport
+from graph.limits import RequestLimits
+from graph.router import Router
+from graph.supergraph import read_supergraph
+
+
+def http_router(
+    supergraph_sdl: str,
+    *,
+    timeout: float = 10.0,
+    limits: RequestLimits | None = None,
+    url_overrides: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Router:
+    """`url_overrides` (subgraph name -> URL) replace the URLs written in the supergraph."""
+    supergraph = read_supergraph(supergraph_sdl)
+    urls = {name: endpoint.url for name, endpoint in supergraph.subgraphs.items()}
+    urls.update(url_overrides or {})
+    transport = HttpTransport(urls, timeout=timeout, headers=headers)
+    return Router(supergraph, transport, limits=limits)
+
+
+def http_router_from_file(path: str | Path, **options: object) -> Router:
+    """`nexus router --supergraph FILE`: read the file, then as `http_router`."""
+    return http_router(Path(path).read_text(encoding="utf-8"), **options)  # type: ignore[arg-type]
