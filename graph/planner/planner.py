@@ -30,6 +30,7 @@ class QueryPlanner:
         self.plans_built = 0
         self.cache_hits = 0
         self._cache: OrderedDict[CacheKey, QueryPlan] = OrderedDict()
+        self._conditions: dict[str, tuple[str, ...]] = {}
 
     def plan(
         self,
@@ -42,9 +43,12 @@ class QueryPlanner:
         """Plan the (validated) `document`; `document_text` is its printed form when known."""
         variables = variables or {}
         text = document_text if document_text is not None else print_ast(document)
-        conditions = tuple(
-            (name, bool(variables.get(name))) for name in _condition_variables(document)
-        )
+        names = self._conditions.get(text)
+        if names is None:
+            names = self._conditions[text] = _condition_variables(document)
+            if len(self._conditions) > self.cache_size:
+                self._conditions.pop(next(iter(self._conditions)))
+        conditions = tuple((name, bool(variables.get(name))) for name in names)
         key: CacheKey = (text, operation_name, conditions)
         cached = self._cache.get(key)
         if cached is not None:

@@ -1,17 +1,18 @@
 """@key entity jumps, chains across subgraphs, @requires, @provides, batching and the plan cache."""
 
 from textwrap import dedent
+from typing import Any
 
 import strawberry
 
 from tests.graph.support import router_over
 
-PRODUCTS = {
+PRODUCTS: dict[str, dict[str, Any]] = {
     "1": {"upc": "1", "name": "Table", "price": 900, "weight": 40},
     "2": {"upc": "2", "name": "Couch", "price": 1500, "weight": 90},
     "3": {"upc": "3", "name": "Chair", "price": 50, "weight": 6},
 }
-USERS = {
+USERS: dict[str, dict[str, Any]] = {
     "u1": {"name": "Ada Lovelace", "username": "ada"},
     "u2": {"name": "Alan", "username": "al"},
 }
