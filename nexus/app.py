@@ -10,7 +10,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 from strawberry.asgi import GraphQL
 
 from nexus.config import Settings
@@ -64,7 +64,8 @@ def create_app(
     load_demo_on_start: bool = True,
     stores: Stores | None = None,
 ) -> Starlette:
-    """Serve the subgraphs `names`: at `/graphql` when `single`, else `/subgraphs/NAME/graphql`."""
+    """Serve the subgraphs `names`: one at `/graphql` when `single`; else each at
+    `/subgraphs/NAME/graphql` and the composed supergraph at `/graphql` (in-process router)."""
     stores = stores if stores is not None else open_stores(settings, names)
     subgraphs = [load_subgraph(name) for name in names]
 
@@ -88,6 +89,12 @@ def create_app(
     for subgraph in subgraphs:
         path = "/graphql" if single else f"/subgraphs/{subgraph.name}/graphql"
         routes.append(Route(path, SubgraphGraphQL(subgraph, stores), methods=["GET", "POST"]))
+    if not single:
+        # The supergraph at /graphql: our router, calling the subgraphs in-process.
+        from graph.gateway import create_app as create_gateway
+        from graph.in_process import router_for_subgraphs
+
+        routes.append(Mount("/", app=create_gateway(router_for_subgraphs(subgraphs, stores))))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.stores = stores
     return app

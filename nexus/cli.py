@@ -41,6 +41,20 @@ def _parser() -> argparse.ArgumentParser:
         "--no-demo", action="store_true", help="do not load the demo data on first start"
     )
 
+    router = commands.add_parser(
+        "router", help="serve a standard supergraph SDL against subgraphs over HTTP at /graphql"
+    )
+    router.add_argument("--supergraph", type=Path, required=True, help="supergraph SDL file")
+    router.add_argument(
+        "--host", default=DEFAULT_HOST, help="interface to bind (default %(default)s)"
+    )
+    router.add_argument("--port", type=int, required=True, help="port to listen on")
+
+    compose = commands.add_parser(
+        "compose", help="write supergraph.graphql (join__ directives) and schema.graphql"
+    )
+    compose.add_argument("--output-dir", type=Path, default=Path("."), help="where to write them")
+
     migrate = commands.add_parser("migrate", help="apply the platform store's Alembic migrations")
     migrate.add_argument("--revision", default="head", help="target revision (default %(default)s)")
     migrate.add_argument("--downgrade", action="store_true", help="downgrade to --revision instead")
@@ -82,6 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(
                 settings, [args.name], args.host, args.port, single=True, demo=not args.no_demo
             )
+        case "router":
+            return _router(args.supergraph, args.host, args.port)
+        case "compose":
+            return _compose(args.output_dir)
         case "migrate":
             return asyncio.run(_migrate(settings, args.revision, downgrade=args.downgrade))
         case "load-demo":
@@ -104,6 +122,32 @@ def _serve(
         asyncio.run(_migrate(settings, "head", downgrade=False))
     app = create_app(settings, names, single=single, load_demo_on_start=demo)
     uvicorn.run(app, host=host, port=port, log_config=None)
+    return 0
+
+
+def _router(supergraph: Path, host: str, port: int) -> int:
+    import uvicorn
+
+    from graph.gateway import create_app
+    from graph.http_router import http_router_from_file
+
+    uvicorn.run(
+        create_app(http_router_from_file(supergraph)), host=host, port=port, log_config=None
+    )
+    return 0
+
+
+def _compose(output_dir: Path) -> int:
+    from graph.compose import client_schema_sdl
+    from nexus.schema_export import supergraph
+
+    sdl = supergraph()
+    (output_dir / "supergraph.graphql").write_text(sdl)
+    (output_dir / "schema.graphql").write_text(client_schema_sdl(sdl))
+    print(
+        f"wrote {output_dir / 'supergraph.graphql'} and {output_dir / 'schema.graphql'}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -103,6 +103,22 @@ def test_every_subgraph_answers_with_demo_data(served: Server) -> None:
     }
 
 
+def test_one_query_spans_the_four_subgraphs_at_graphql(served: Server) -> None:
+    response = served.query(
+        "/graphql",
+        '{ userByEmail(email: "demo@nexus-alpha.dev") { watchlists { items { key instrument { '
+        "__typename ... on Token { latestPrice { close } } "
+        '... on Stock { candles(from: "2021-01-27", to: "2021-01-27") { close } } '
+        "... on Series { latest { value } } } } } } }",
+    )
+    assert "errors" not in response
+    items = response["data"]["userByEmail"]["watchlists"][0]["items"]
+    by_key = {item["key"]: item["instrument"] for item in items}
+    assert by_key["BTC"] == {"__typename": "Token", "latestPrice": {"close": 17003.017578}}
+    assert by_key["GME"] == {"__typename": "Stock", "candles": [{"close": 86.877502}]}
+    assert by_key["WALCL"] == {"__typename": "Series", "latest": {"value": 6581231.0}}
+
+
 def test_health_and_a_malformed_date_over_http(served: Server) -> None:
     assert httpx.get(f"{served.url}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{served.url}/readyz").json()
