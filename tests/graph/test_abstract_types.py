@@ -1,7 +1,7 @@
 """Interfaces and unions spread across subgraphs, fragments on them, and `node(id:)` lookups."""
 
 from textwrap import dedent
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -76,10 +76,12 @@ class QuotedToken:
         return QuotedToken(id=id)
 
 
-SCHEMAS = {
-    "assets": strawberry.federation.Schema(query=AssetsQuery, types=[Stock, Token]),
-    "quotes": strawberry.federation.Schema(types=[QuotedStock, QuotedToken]),
+# Each subgraph's Schema arguments, so the interop tests can rebuild them for v2.9.
+SCHEMA_ARGS: dict[str, dict[str, Any]] = {
+    "assets": {"query": AssetsQuery, "types": [Stock, Token]},
+    "quotes": {"types": [QuotedStock, QuotedToken]},
 }
+SCHEMAS = {name: strawberry.federation.Schema(**args) for name, args in SCHEMA_ARGS.items()}
 
 
 async def test_interface_fields_and_type_conditions_across_subgraphs() -> None:

@@ -108,12 +108,14 @@ class AccountQuery:
         return Account(id=strawberry.ID("u1"), **USERS["u1"])
 
 
-SCHEMAS = {
-    "products": strawberry.federation.Schema(query=CatalogQuery),
-    "inventory": strawberry.federation.Schema(types=[StockProduct]),
-    "reviews": strawberry.federation.Schema(types=[ReviewedProduct]),
-    "accounts": strawberry.federation.Schema(query=AccountQuery),
+# Each subgraph's Schema arguments, so the interop tests can rebuild them for v2.9.
+SCHEMA_ARGS: dict[str, dict[str, Any]] = {
+    "products": {"query": CatalogQuery},
+    "inventory": {"types": [StockProduct]},
+    "reviews": {"types": [ReviewedProduct]},
+    "accounts": {"query": AccountQuery},
 }
+SCHEMAS = {name: strawberry.federation.Schema(**args) for name, args in SCHEMA_ARGS.items()}
 
 SHOP_QUERY = """
 query Shop($first: Int) {

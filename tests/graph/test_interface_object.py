@@ -1,6 +1,7 @@
 """@interfaceObject: a subgraph adds fields to every implementation of an entity interface."""
 
 from textwrap import dedent
+from typing import Any
 
 import strawberry
 
@@ -46,10 +47,12 @@ class ReviewedMedia:
         return ReviewedMedia(id=id)
 
 
-SCHEMAS = {
-    "library": strawberry.federation.Schema(query=LibraryQuery, types=[Book, Movie]),
-    "reviews": strawberry.federation.Schema(types=[ReviewedMedia]),
+# Each subgraph's Schema arguments, so the interop tests can rebuild them for v2.9.
+SCHEMA_ARGS: dict[str, dict[str, Any]] = {
+    "library": {"query": LibraryQuery, "types": [Book, Movie]},
+    "reviews": {"types": [ReviewedMedia]},
 }
+SCHEMAS = {name: strawberry.federation.Schema(**args) for name, args in SCHEMA_ARGS.items()}
 
 
 async def test_interface_object_fields_resolve_for_every_implementation() -> None:

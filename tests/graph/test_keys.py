@@ -2,6 +2,7 @@
 @inaccessible, and @requires with arguments and nested selections."""
 
 from textwrap import dedent
+from typing import Any
 
 import strawberry
 from strawberry.federation.schema_directives import Key
@@ -109,13 +110,15 @@ class ReferenceInstrument:
         return ReferenceInstrument(id=id, name="GameStop Corp.")
 
 
-SCHEMAS = {
-    "ledger": strawberry.federation.Schema(query=LedgerQuery),
-    "customers": strawberry.federation.Schema(types=[CustomerAccount]),
-    "risk": strawberry.federation.Schema(types=[RiskPosition]),
-    "ratings": strawberry.federation.Schema(types=[RatedInstrument]),
-    "reference": strawberry.federation.Schema(types=[ReferenceInstrument]),
+# Each subgraph's Schema arguments, so the interop tests can rebuild them for v2.9.
+SCHEMA_ARGS: dict[str, dict[str, Any]] = {
+    "ledger": {"query": LedgerQuery},
+    "customers": {"types": [CustomerAccount]},
+    "risk": {"types": [RiskPosition]},
+    "ratings": {"types": [RatedInstrument]},
+    "reference": {"types": [ReferenceInstrument]},
 }
+SCHEMAS = {name: strawberry.federation.Schema(**args) for name, args in SCHEMA_ARGS.items()}
 
 
 async def test_nested_compound_key_and_nested_requires_with_arguments() -> None:
