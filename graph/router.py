@@ -86,6 +86,12 @@ class Router:
             return error.response
         except PlannerError as error:
             return RequestError(str(error), "QUERY_PLANNING_FAILED").response
+        if plan.operation_kind == "subscription":
+            return RequestError(
+                "Subscriptions are not served over a single HTTP response; subscribe over "
+                "WebSocket (graphql-transport-ws) instead.",
+                "SUBSCRIPTION_TRANSPORT_REQUIRED",
+            ).response
         return await self.run(plan, parsed.document, operation_name, dict(variables or {}))
 
     def prepare(

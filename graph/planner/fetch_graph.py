@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 
 from graphql import ArgumentNode, print_ast
 
+from graph.planner.errors import FetchGraphError
 from graph.planner.nodes import FieldSelection, InlineFragment, Selection
+
+
+def _printed(arguments: tuple[ArgumentNode, ...]) -> tuple[str, ...]:
+    return tuple(sorted(print_ast(a) for a in arguments))
 
 
 @dataclass(slots=True)
@@ -42,6 +47,12 @@ class SelectionSet:
         key = alias or name
         existing = self.items.get(key)
         if isinstance(existing, FieldSel):
+            if existing.name != name or _printed(existing.arguments) != _printed(arguments):
+                raise FetchGraphError(
+                    f'The response key "{key}" is used for both "{existing.name}" and "{name}" '
+                    "in one subgraph request (an alias shadows a key or @requires field the "
+                    "router needs); rename the alias."
+                )
             if composite and existing.selections is None:
                 existing.selections = SelectionSet()
             return existing

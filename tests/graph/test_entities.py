@@ -311,3 +311,14 @@ async def test_aliases_typename_defaults_and_conditions() -> None:
             ],
         }
     }
+
+
+async def test_alias_shadowing_a_key_field_is_refused_not_answered_wrongly() -> None:
+    router, transport = router_over(SCHEMAS)
+    response = await router.execute("{ topProducts { upc: name inStock } }")
+    assert response["errors"][0]["extensions"]["code"] == "QUERY_PLANNING_FAILED"
+    assert (
+        'The response key "upc" is used for both "name" and "upc"'
+        in (response["errors"][0]["message"])
+    )
+    assert transport.requests == []
