@@ -34,12 +34,19 @@ def objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[Path, dict[str, A
     return found
 
 
-def representation(obj: dict[str, Any], requires: tuple[Selection, ...]) -> dict[str, Any] | None:
-    """The `_entities` representation of `obj`, or None when it lacks a required value."""
-    typename = obj.get("__typename")
+def representation(
+    obj: dict[str, Any], requires: tuple[Selection, ...], typename: str
+) -> dict[str, Any] | None:
+    """The `_entities` representation of `obj` (of type `typename`), or None when it lacks a
+    required value."""
     for selection in requires:
         if isinstance(selection, InlineFragment) and selection.type_condition == typename:
-            selected = _select(obj, selection.selections)
+            fields = tuple(
+                s
+                for s in selection.selections
+                if not (isinstance(s, FieldSelection) and s.name == "__typename")
+            )
+            selected = _select(obj, fields)
             if selected is None:
                 return None
             return {"__typename": typename, **selected}

@@ -68,10 +68,13 @@ class PlanRun:
         targets: list[list[tuple[Path, dict[str, Any]]]] = []
         representations: list[dict[str, Any]] = []
         index_of: dict[str, int] = {}
+        # Objects from an @interfaceObject subgraph carry no __typename: one condition names them.
+        default = next(iter(types)) if len(types) == 1 else None
         for at, obj in objects_at(self.data, path):
-            if obj.get("__typename") not in types:
+            typename = obj.get("__typename") or default
+            if typename not in types:
                 continue
-            rep = representation(obj, fetch.requires)
+            rep = representation(obj, fetch.requires, typename)
             if rep is None:
                 continue
             rep["__typename"] = rewrites.get(rep["__typename"], rep["__typename"])

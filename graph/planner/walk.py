@@ -96,8 +96,12 @@ class Walker:
     def _plan_abstract(
         self, position: Position, type_name: str, fields: list[OperationField]
     ) -> None:
-        position.target.add_field("__typename")
         graph = position.group.subgraph
+        in_graph = self.supergraph.types[type_name].graphs.get(graph)
+        if in_graph is not None and in_graph.interface_object:
+            self._plan_interface_object(position, type_name, fields)
+            return
+        position.target.add_field("__typename")
         implementations = self.supergraph.possible_types(type_name, graph)
         if self._stays_abstract(position, type_name, implementations, fields):
             for field in fields:
@@ -108,6 +112,41 @@ class Walker:
             if relevant:
                 fragment = position.target.fragment(concrete)
                 self.plan_fields(replace(position, target=fragment), concrete, relevant)
+
+    def _plan_interface_object(
+        self, position: Position, type_name: str, fields: list[OperationField]
+    ) -> None:
+        """In a subgraph that knows interface `type_name` only as an @interfaceObject, the real
+        type (and fields it lacks) come from a subgraph where the interface is an entity; this
+        one is not asked for `__typename`, which would only say the interface's name."""
+        local = [
+            f
+            for f in fields
+            if f.name != "__typename"
+            and f.applies_to is None
+            and self._local(position, type_name, f)
+        ]
+        for field in local:
+            self._plan_local(position, type_name, field)
+        rest = [f for f in fields if f not in local]
+        if not rest:
+            return
+        info = self.supergraph.types[type_name]
+        target = next(
+            (
+                graph
+                for graph, in_graph in sorted(info.graphs.items())
+                if not in_graph.interface_object and any(k.resolvable for k in in_graph.keys)
+            ),
+            None,
+        )
+        if target is None:
+            raise UnsatisfiableFieldError(
+                f'No subgraph resolves interface "{type_name}" as an entity, so its concrete '
+                f'types cannot be found from subgraph "{position.group.subgraph}"; add @key to '
+                "the interface where it is defined."
+            )
+        self._jump(position, type_name, target, type_name, rest, typename_in_parent=False)
 
     def _stays_abstract(
         self,
@@ -162,6 +201,8 @@ class Walker:
         graph: str,
         entity_type: str,
         fields: list[OperationField],
+        *,
+        typename_in_parent: bool = True,
     ) -> None:
         """Fetch `fields` of the `type_name` objects here from `graph`, which knows them as
         `entity_type` (`type_name` itself, or an interface it resolves as @interfaceObject)."""
@@ -176,7 +217,8 @@ class Walker:
             in_graph = self.supergraph.field_in(entity_type, field.name, graph)
             if in_graph is not None and in_graph.requires:
                 field_sets.append(in_graph.requires)
-        position.target.add_field("__typename")
+        if typename_in_parent:
+            position.target.add_field("__typename")
         before = len(self.fetch_graph.groups)
         requirement = replace(position, requires_satisfied=False, depth=position.depth + 1)
         for field_set in field_sets:

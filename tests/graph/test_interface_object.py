@@ -13,6 +13,10 @@ class Media:
     id: strawberry.ID
     title: str
 
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> "Media":
+        return next(m for m in LibraryQuery().media() if m.id == id)
+
 
 @strawberry.federation.type(keys=["id"])
 class Book(Media):
@@ -47,10 +51,17 @@ class ReviewedMedia:
         return ReviewedMedia(id=id)
 
 
+@strawberry.type(name="Query")
+class ReviewsQuery:
+    @strawberry.field
+    def most_reviewed(self) -> list[ReviewedMedia]:
+        return [ReviewedMedia(id=strawberry.ID("m1")), ReviewedMedia(id=strawberry.ID("b1"))]
+
+
 # Each subgraph's Schema arguments, so the interop tests can rebuild them for v2.9.
 SCHEMA_ARGS: dict[str, dict[str, Any]] = {
     "library": {"query": LibraryQuery, "types": [Book, Movie]},
-    "reviews": {"types": [ReviewedMedia]},
+    "reviews": {"query": ReviewsQuery, "types": [ReviewedMedia]},
 }
 SCHEMAS = {name: strawberry.federation.Schema(**args) for name, args in SCHEMA_ARGS.items()}
 
@@ -111,7 +122,6 @@ async def test_interface_object_plan_uses_the_interface_in_the_entities_call() -
                 } =>
                 {
                   ... on Media {
-                    __typename
                     reviewCount
                   }
                 }
@@ -120,3 +130,24 @@ async def test_interface_object_plan_uses_the_interface_in_the_entities_call() -
           },
         }"""
     )
+
+
+async def test_starting_from_the_interface_object_subgraph_finds_the_concrete_types() -> None:
+    router, transport = router_over(SCHEMAS)
+    query = """
+    { mostReviewed { __typename reviewCount title ... on Movie { minutes } ... on Book { pages } } }
+    """
+    assert await router.execute(query) == {
+        "data": {
+            "mostReviewed": [
+                {
+                    "__typename": "Movie",
+                    "reviewCount": 40,
+                    "title": "The Big Short",
+                    "minutes": 130,
+                },
+                {"__typename": "Book", "reviewCount": 12, "title": "Flash Boys", "pages": 288},
+            ]
+        }
+    }
+    assert transport.services == ["reviews", "library"]
