@@ -113,3 +113,20 @@ async def test_hive_gateway_and_our_router_return_the_same_data(
     await router.close()
     assert "errors" not in hive
     assert ours == hive
+
+
+def test_hive_composes_our_four_subgraphs_into_the_same_client_schema() -> None:
+    from nexus.runtime import SUBGRAPH_NAMES
+    from nexus.schema_export import subgraph_sdl as served_sdl
+
+    # Strawberry declares Federation v2.11 by default; Hive's composition reads up to v2.9 and
+    # our subgraphs use nothing newer, so the link is read as v2.9 here.
+    subgraphs = [
+        SubgraphSDL(name, f"http://{name}/graphql", served_sdl(name).replace("/v2.11", "/v2.9"))
+        for name in SUBGRAPH_NAMES
+    ]
+    hive = _hive_compose(subgraphs)
+    assert hive["errors"] == []
+    assert client_schema_sdl(hive["supergraphSdl"]) == client_schema_sdl(
+        compose_supergraph(subgraphs)
+    )
