@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,8 +19,9 @@ class InProcessTransport:
     """`calls[name](query, variables)` returns an ExecutionResult (Strawberry or graphql-core) or
     a response dict, directly or as an awaitable."""
 
-    def __init__(self, calls: Mapping[str, SubgraphCall]) -> None:
+    def __init__(self, calls: Mapping[str, SubgraphCall], *, timeout: float | None = 30.0) -> None:
         self.calls = dict(calls)
+        self.timeout = timeout
 
     async def fetch(
         self, service: str, query: str, variables: dict[str, Any] | None
@@ -32,7 +34,13 @@ class InProcessTransport:
         try:
             result = call(query, variables)
             if inspect.isawaitable(result):
-                result = await result
+                result = await asyncio.wait_for(result, self.timeout)
+        except TimeoutError:
+            return subgraph_error(
+                service,
+                f'Subgraph "{service}" did not answer within {self.timeout:g}s.',
+                "SUBGRAPH_UNAVAILABLE",
+            )
         except Exception:
             log.exception("in-process subgraph %s failed", service)
             return subgraph_error(service, f'Subgraph "{service}" failed.', "SUBGRAPH_ERROR")

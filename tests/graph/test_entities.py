@@ -4,6 +4,7 @@ from textwrap import dedent
 from typing import Any
 
 import strawberry
+from graphql import get_introspection_query
 
 from tests.graph.support import router_over
 
@@ -322,3 +323,21 @@ async def test_alias_shadowing_a_key_field_is_refused_not_answered_wrongly() -> 
         in (response["errors"][0]["message"])
     )
     assert transport.requests == []
+
+
+async def test_introspection_is_answered_by_the_router_beside_subgraph_data() -> None:
+    router, transport = router_over(SCHEMAS)
+    response = await router.execute("{ __schema { queryType { name } } me { name } __typename }")
+    assert response == {
+        "data": {
+            "__schema": {"queryType": {"name": "Query"}},
+            "me": {"name": "Ada Lovelace"},
+            "__typename": "Query",
+        }
+    }
+    assert transport.services == ["accounts"]
+    full = await router.execute(get_introspection_query())
+    assert "errors" not in full
+    type_names = {t["name"] for t in full["data"]["__schema"]["types"]}
+    assert {"Product", "Review", "User"} <= type_names
+    assert not {"_Entity", "_Service", "join__Graph"} & type_names

@@ -1,14 +1,16 @@
 """Failing subgraphs: partial results, errors with paths, spec null propagation, HTTP failures."""
 
+import asyncio
 import json
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 import strawberry
 
 from graph.compose import SubgraphSDL, compose_supergraph
-from graph.executor import HttpTransport
+from graph.executor import HttpTransport, InProcessTransport
 from graph.in_process import subgraph_sdl
 from graph.router import Router
 from tests.graph.support import router_over
@@ -157,3 +159,22 @@ async def test_http_subgraph_failures_become_coded_errors(
     [error] = response["errors"]
     assert error["message"] == message
     assert (error["extensions"]["code"], error["extensions"]["serviceName"]) == (code, "prices")
+
+
+async def test_slow_in_process_subgraph_times_out() -> None:
+    async def slow(query: str, variables: dict[str, Any] | None) -> dict[str, Any]:
+        await asyncio.sleep(5)
+        return {"data": None}
+
+    router, _ = router_over(SCHEMAS)
+    assert isinstance(router.transport, InProcessTransport)
+    router.transport.calls["prices"] = slow
+    router.transport.timeout = 0.05
+    response = await router.execute("{ coins { symbol price } }")
+    assert response["data"] == {
+        "coins": [{"symbol": "BTC", "price": None}, {"symbol": "ETH", "price": None}]
+    }
+    assert response["errors"][0]["extensions"] == {
+        "code": "SUBGRAPH_UNAVAILABLE",
+        "serviceName": "prices",
+    }
