@@ -1,10 +1,13 @@
-"""Router benchmarks: in-process overhead and the plan cache.
+"""Router benchmarks: in-process overhead, the plan cache, and HTTP against Hive Gateway.
 
     PYTHONPATH=. python benchmarks/router.py [--iterations 2000]
+    PYTHONPATH=. python benchmarks/router.py --http [--seconds 10] [--concurrency 32]
 
 Overhead: the same cross-subgraph query (four subgraphs, three entity jumps) through the router,
 against replaying the exact subgraph requests the router made, directly on the Strawberry schemas.
 Plan cache: the first plan of an operation runs the pipeline; later runs are cache hits.
+HTTP: the four subgraphs as separate uvicorn processes; our router (one uvicorn process) and
+Hive Gateway (one Node process) in front of them, the same query at the same client load.
 """
 
 from __future__ import annotations
@@ -12,10 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import multiprocessing
 import statistics
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
+import httpx
 from graphql import parse, print_ast
 
 from graph.planner import QueryPlanner
@@ -75,10 +82,115 @@ def plan_cache(iterations: int) -> None:
     print(f"plans built / cache hits   : {planner.plans_built} / {planner.cache_hits}")
 
 
+def _serve_subgraph(name: str, port: int) -> None:
+    import strawberry
+    import uvicorn
+    from strawberry.asgi import GraphQL
+
+    from tests.graph.test_entities import SCHEMA_ARGS
+
+    # Federation v2.9: the newest version Hive Gateway's composition reads.
+    schema = strawberry.federation.Schema(**SCHEMA_ARGS[name], federation_version="2.9")
+    app = GraphQL(schema, graphql_ide=None)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
+
+
+def _serve_router(supergraph: str, port: int) -> None:
+    import uvicorn
+
+    from graph.gateway import create_app
+    from graph.http_router import http_router
+
+    app = create_app(http_router(supergraph), graphiql=False)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
+
+
+def _wait_until(url: str, body: dict[str, Any] | None = None, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.post(url, json=body) if body else httpx.get(url)
+            if response.status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up within {seconds:g}s")
+
+
+async def _load(url: str, body: dict[str, Any], seconds: float, concurrency: int) -> list[float]:
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                start = time.perf_counter()
+                response = await client.post(url, json=body)
+                assert response.status_code == 200 and "errors" not in response.json()
+                latencies.append(time.perf_counter() - start)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies
+
+
+def _report(name: str, latencies: list[float], seconds: float) -> None:
+    ordered = sorted(latencies)
+    p50 = ordered[len(ordered) // 2] * 1e3
+    p95 = ordered[int(len(ordered) * 0.95)] * 1e3
+    print(f"{name:<14} {len(ordered) / seconds:8.1f} req/s   p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
+
+
+def compare_with_hive_gateway(seconds: float, concurrency: int) -> None:
+    from graph.compose import SubgraphSDL, compose_supergraph
+    from graph.in_process import subgraph_sdl
+    from tests.graph.interop.npm import node_modules
+    from tests.graph.interop.servers import free_port, hive_gateway
+
+    context = multiprocessing.get_context("spawn")
+    ports = {name: free_port() for name in SCHEMAS}
+    processes = [context.Process(target=_serve_subgraph, args=(n, p)) for n, p in ports.items()]
+    urls = {name: f"http://127.0.0.1:{port}/graphql" for name, port in ports.items()}
+    subgraphs = [
+        SubgraphSDL(name, urls[name], subgraph_sdl(schema)) for name, schema in SCHEMAS.items()
+    ]
+    supergraph = compose_supergraph(subgraphs).replace("/v2.11", "/v2.9")
+    router_port = free_port()
+    processes.append(context.Process(target=_serve_router, args=(supergraph, router_port)))
+    body = {"query": SHOP_QUERY, "variables": {"first": 3}}
+    with tempfile.TemporaryDirectory() as directory:
+        supergraph_file = Path(directory) / "supergraph.graphql"
+        supergraph_file.write_text(supergraph)
+        for process in processes:
+            process.start()
+        try:
+            for url in urls.values():
+                _wait_until(url, {"query": "{ __typename }"})
+            ours = f"http://127.0.0.1:{router_port}/graphql"
+            _wait_until(f"http://127.0.0.1:{router_port}/healthz")
+            log = Path(directory) / "hive.log"
+            with hive_gateway(node_modules(), supergraph_file, log) as hive:
+                print(f"query: SHOP_QUERY, {concurrency} concurrent clients, {seconds:g}s each")
+                for name, url in (("nexus router", ours), ("hive gateway", hive)):
+                    asyncio.run(_load(url, body, min(2.0, seconds), concurrency))  # warm-up
+                    _report(name, asyncio.run(_load(url, body, seconds, concurrency)), seconds)
+        finally:
+            for process in processes:
+                process.terminate()
+                process.join(10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=2000)
+    parser.add_argument("--http", action="store_true", help="compare with Hive Gateway")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
+    if args.http:
+        compare_with_hive_gateway(args.seconds, args.concurrency)
+        return
     asyncio.run(overhead(args.iterations))
     plan_cache(args.iterations)
 

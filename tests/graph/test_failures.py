@@ -178,3 +178,29 @@ async def test_slow_in_process_subgraph_times_out() -> None:
         "code": "SUBGRAPH_UNAVAILABLE",
         "serviceName": "prices",
     }
+
+
+async def test_identical_queries_in_flight_share_one_http_request() -> None:
+    seen: list[bytes] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.content)
+        await asyncio.sleep(0.05)
+        return httpx.Response(200, json={"data": {"n": len(seen)}})
+
+    transport = HttpTransport(
+        {"s": "http://s.test/graphql"},
+        client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    first, second, _ = await asyncio.gather(
+        transport.fetch("s", "{ n }", None),
+        transport.fetch("s", "{ n }", None),
+        transport.fetch("s", "{ n }", {"x": 1}),
+    )
+    assert first == second
+    assert first is not second  # each caller may merge into its own copy
+    assert len(seen) == 2
+    await asyncio.gather(
+        transport.fetch("s", "mutation { n }", None), transport.fetch("s", "mutation { n }", None)
+    )
+    assert len(seen) == 4
