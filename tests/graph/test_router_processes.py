@@ -1,0 +1,128 @@
+"""Acceptance: the four subgraphs as separate processes behind `nexus router --supergraph FILE`
+answer the cross-subgraph query with the demo data, as the in-process router does."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from nexus.runtime import SUBGRAPH_NAMES
+from nexus.schema_export import supergraph
+from tests.graph.interop.servers import free_port
+
+CROSS_SUBGRAPH_QUERY = """
+{
+  userByEmail(email: "demo@nexus-alpha.dev") {
+    watchlists {
+      items {
+        key
+        instrument {
+          __typename
+          ... on Token { latestPrice { close } }
+          ... on Stock { candles(from: "2021-01-27", to: "2021-01-27") { close } }
+          ... on Series { latest { value } }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+class Process:
+    def __init__(self, args: list[str], data_dir: Path, name: str) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = data_dir / f"{name}.log"
+        env = {**os.environ, "NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": "memory://"}
+        for variable in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
+            env.pop(variable, None)
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "nexus.cli", *args, "--port", str(self.port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait(self, path: str, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"process exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}{path}", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError(f"not ready in {timeout}s:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture(scope="module")
+def processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Process]]:
+    root = tmp_path_factory.mktemp("processes")
+    started: dict[str, Process] = {}
+    try:
+        for name in SUBGRAPH_NAMES:
+            started[name] = Process(["subgraph", name], root / name, name)
+        for process in started.values():
+            process.wait("/readyz")
+        urls = {name: f"{process.url}/graphql" for name, process in started.items()}
+        supergraph_file = root / "supergraph.graphql"
+        supergraph_file.write_text(supergraph(urls))
+        arguments = ["router", "--supergraph", str(supergraph_file)]
+        started["router"] = Process(arguments, root / "router", "router")
+        started["router"].wait("/readyz")
+        yield started
+    finally:
+        for process in started.values():
+            process.stop()
+
+
+@pytest.fixture
+def router_url(processes: dict[str, Process]) -> str:
+    return f"{processes['router'].url}/graphql"
+
+
+def test_cross_subgraph_query_through_nexus_router(router_url: str) -> None:
+    response = httpx.post(router_url, json={"query": CROSS_SUBGRAPH_QUERY}, timeout=60).json()
+    assert "errors" not in response
+    items = response["data"]["userByEmail"]["watchlists"][0]["items"]
+    by_key = {item["key"]: item["instrument"] for item in items}
+    assert by_key["BTC"] == {"__typename": "Token", "latestPrice": {"close": 17003.017578}}
+    assert by_key["GME"] == {"__typename": "Stock", "candles": [{"close": 86.877502}]}
+    assert by_key["WALCL"] == {"__typename": "Series", "latest": {"value": 6581231.0}}
+
+
+def test_bad_query_is_a_spec_error_through_nexus_router(router_url: str) -> None:
+    bad = httpx.post(router_url, json={"query": "{ nope }"}, timeout=60).json()
+    assert bad["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+def test_a_subgraph_down_only_nulls_the_fields_it_owns(
+    router_url: str, processes: dict[str, Process]
+) -> None:
+    processes["macro"].stop()  # the last test of the module: macro stays down
+    response = httpx.post(router_url, json={"query": CROSS_SUBGRAPH_QUERY}, timeout=60).json()
+    items = response["data"]["userByEmail"]["watchlists"][0]["items"]
+    by_key = {item["key"]: item["instrument"] for item in items}
+    assert by_key["BTC"] == {"__typename": "Token", "latestPrice": {"close": 17003.017578}}
+    assert by_key["WALCL"] == {"__typename": "Series", "latest": None}
+    assert {e["extensions"]["code"] for e in response["errors"]} == {"SUBGRAPH_UNAVAILABLE"}
+    assert {e["extensions"]["serviceName"] for e in response["errors"]} == {"macro"}
