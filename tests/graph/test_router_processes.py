@@ -13,7 +13,8 @@ import pytest
 
 from nexus.runtime import SUBGRAPH_NAMES
 from nexus.schema_export import supergraph
-from tests.graph.interop.servers import free_port
+from tests.graph.interop.npm import node_modules
+from tests.graph.interop.servers import free_port, hive_gateway
 
 CROSS_SUBGRAPH_QUERY = """
 {
@@ -113,6 +114,34 @@ def test_cross_subgraph_query_through_nexus_router(router_url: str) -> None:
 def test_bad_query_is_a_spec_error_through_nexus_router(router_url: str) -> None:
     bad = httpx.post(router_url, json={"query": "{ nope }"}, timeout=60).json()
     assert bad["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+OPERATIONS = [
+    CROSS_SUBGRAPH_QUERY,
+    '{ token(symbol: "BTC") { name } stock(symbol: "GME") { name } }',
+    '{ series(id: "DGS10") { observations(from: "2024-12-30", to: "2024-12-31") { date value } } }',
+]
+
+
+@pytest.fixture(scope="module")
+def hive_url(
+    processes: dict[str, Process], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    modules = node_modules()
+    directory = tmp_path_factory.mktemp("hive")
+    supergraph_file = processes["router"].log.parents[1] / "supergraph.graphql"  # what it serves
+    with hive_gateway(modules, supergraph_file, directory / "hive.log") as url:
+        yield url
+
+
+@pytest.mark.parametrize("query", OPERATIONS)
+def test_hive_gateway_over_our_subgraphs_returns_what_our_router_returns(
+    router_url: str, hive_url: str, query: str
+) -> None:
+    ours = httpx.post(router_url, json={"query": query}, timeout=60).json()
+    hive = httpx.post(hive_url, json={"query": query}, timeout=60).json()
+    assert "errors" not in ours
+    assert ours == hive
 
 
 def test_a_subgraph_down_only_nulls_the_fields_it_owns(
