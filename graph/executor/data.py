@@ -64,7 +64,7 @@ def _select(obj: dict[str, Any], selections: tuple[Selection, ...]) -> dict[str,
                 out.update(inner)
             continue
         assert isinstance(selection, FieldSelection)
-        key = selection.response_key
+        key = selection.response_key  # read where it was fetched (maybe aliased) ...
         if key not in obj:
             return None
         value = obj[key]
@@ -72,7 +72,7 @@ def _select(obj: dict[str, Any], selections: tuple[Selection, ...]) -> dict[str,
             value = _select_value(value, selection.selections)
             if value is None:
                 return None
-        out[key] = value
+        out[selection.name] = value  # ... and send it under the field's name
     return out
 
 

@@ -13,8 +13,8 @@ from graph.planner.errors import FetchGraphError
 from graph.planner.nodes import FieldSelection, InlineFragment, Selection
 
 
-def _printed(arguments: tuple[ArgumentNode, ...]) -> tuple[str, ...]:
-    return tuple(sorted(print_ast(a) for a in arguments))
+def same_arguments(first: tuple[ArgumentNode, ...], second: tuple[ArgumentNode, ...]) -> bool:
+    return sorted(print_ast(a) for a in first) == sorted(print_ast(a) for a in second)
 
 
 @dataclass(slots=True)
@@ -47,7 +47,7 @@ class SelectionSet:
         key = alias or name
         existing = self.items.get(key)
         if isinstance(existing, FieldSel):
-            if existing.name != name or _printed(existing.arguments) != _printed(arguments):
+            if existing.name != name or not same_arguments(existing.arguments, arguments):
                 raise FetchGraphError(
                     f'The response key "{key}" is used for both "{existing.name}" and "{name}" '
                     "in one subgraph request (an alias shadows a key or @requires field the "

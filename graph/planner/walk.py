@@ -24,7 +24,13 @@ from graphql import (
 
 from graph.planner.choose import entity_key, jump_targets, root_subgraph
 from graph.planner.errors import UnsatisfiableFieldError
-from graph.planner.fetch_graph import FetchGraph, FetchGroup, SelectionSet
+from graph.planner.fetch_graph import (
+    FetchGraph,
+    FetchGroup,
+    FieldSel,
+    SelectionSet,
+    same_arguments,
+)
 from graph.planner.operation import INTROSPECTION_FIELDS, NormalizedOperation, OperationField
 from graph.supergraph.model import Supergraph
 
@@ -221,8 +227,12 @@ class Walker:
             position.target.add_field("__typename")
         before = len(self.fetch_graph.groups)
         requirement = replace(position, requires_satisfied=False, depth=position.depth + 1)
-        for field_set in field_sets:
-            self.plan_fields(requirement, type_name, self._field_set(type_name, field_set))
+        required = [
+            _unshadowed(position.target, field)
+            for field_set in field_sets
+            for field in self._field_set(type_name, field_set)
+        ]
+        self.plan_fields(requirement, type_name, required)
         created = self.fetch_graph.groups[before:]
         group = self.fetch_graph.new_group(
             graph, position.path, entity=True, depends_on=[position.group, *created]
@@ -231,8 +241,7 @@ class Walker:
             group.typename_rewrites[type_name] = entity_type
         representation = group.requires.fragment(type_name)
         representation.add_field("__typename")
-        for field_set in field_sets:
-            _add_field_set(representation, _parse_field_set(field_set))
+        _add_requirement(representation, required)
         entity = Position(
             group,
             group.selections.fragment(entity_type),
@@ -268,7 +277,7 @@ class Walker:
                     response_key=name,
                     name=name,
                     alias=None,
-                    arguments=(),
+                    arguments=tuple(selection.arguments or ()),
                     parent_type=type_name,
                     type=field_type,
                     applies_to=applies_to,
@@ -299,17 +308,32 @@ def _parse_field_set(field_set: str) -> SelectionSetNode:
     return operation.selection_set  # type: ignore[attr-defined]
 
 
-def _add_field_set(target: SelectionSet, selection_set: SelectionSetNode) -> None:
-    for selection in selection_set.selections:
-        if isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition
-            inner = target.fragment(condition.name.value) if condition else target
-            _add_field_set(inner, selection.selection_set)
-        elif isinstance(selection, FieldNode):
-            composite = selection.selection_set is not None
-            added = target.add_field(selection.name.value, composite=composite)
-            if selection.selection_set is not None and added.selections is not None:
-                _add_field_set(added.selections, selection.selection_set)
+def _unshadowed(target: SelectionSet, field: OperationField) -> OperationField:
+    """`field`, aliased when the selection already uses its name for another field or other
+    arguments (a client's `weight` beside a required `weight(unit: "lb")`)."""
+    alias = None
+    while True:
+        taken = target.items.get(alias or field.name)
+        if not isinstance(taken, FieldSel) or (
+            taken.name == field.name and same_arguments(taken.arguments, field.arguments)
+        ):
+            break
+        alias = f"{alias or field.name}_"
+    if alias is None:
+        return field
+    return replace(field, alias=alias, response_key=alias)
+
+
+def _add_requirement(target: SelectionSet, fields: list[OperationField]) -> None:
+    """The representation's selection: what the executor reads from each object."""
+    for field in fields:
+        if field.applies_to is not None:
+            for type_name in sorted(field.applies_to):
+                _add_requirement(target.fragment(type_name), [replace(field, applies_to=None)])
+            continue
+        added = target.add_field(field.name, field.alias, field.arguments, bool(field.children))
+        if field.children and added.selections is not None:
+            _add_requirement(added.selections, list(field.children))
 
 
 def _provided_tree(field_set: str) -> Provided:

@@ -314,15 +314,21 @@ async def test_aliases_typename_defaults_and_conditions() -> None:
     }
 
 
-async def test_alias_shadowing_a_key_field_is_refused_not_answered_wrongly() -> None:
+async def test_alias_shadowing_a_key_field_gets_the_key_under_another_alias() -> None:
     router, transport = router_over(SCHEMAS)
     response = await router.execute("{ topProducts { upc: name inStock } }")
-    assert response["errors"][0]["extensions"]["code"] == "QUERY_PLANNING_FAILED"
-    assert (
-        'The response key "upc" is used for both "name" and "upc"'
-        in (response["errors"][0]["message"])
-    )
-    assert transport.requests == []
+    assert response == {
+        "data": {
+            "topProducts": [{"upc": "Table", "inStock": True}, {"upc": "Couch", "inStock": False}]
+        }
+    }
+    assert transport.requests[0][1] == "{ topProducts { upc: name __typename upc_: upc } }"
+    assert transport.requests[1][2] == {
+        "representations": [
+            {"__typename": "Product", "upc": "1"},
+            {"__typename": "Product", "upc": "2"},
+        ]
+    }
 
 
 async def test_introspection_is_answered_by_the_router_beside_subgraph_data() -> None:
