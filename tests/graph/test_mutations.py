@@ -1,5 +1,6 @@
 """Mutations: root fields run in order, even when they alternate between subgraphs."""
 
+from collections.abc import AsyncGenerator
 from textwrap import dedent
 
 import httpx
@@ -53,6 +54,13 @@ class AlertsQuery:
         return len(JOURNAL)
 
 
+@strawberry.type(name="Subscription")
+class AlertsSubscription:
+    @strawberry.subscription
+    async def watchlist_alerted(self) -> AsyncGenerator[AlertedWatchlist, None]:
+        yield AlertedWatchlist(id=strawberry.ID("w1"))
+
+
 @strawberry.type(name="Mutation")
 class AlertsMutation:
     @strawberry.mutation
@@ -64,7 +72,10 @@ class AlertsMutation:
 SCHEMAS = {
     "platform": strawberry.federation.Schema(query=PlatformQuery, mutation=PlatformMutation),
     "alerts": strawberry.federation.Schema(
-        query=AlertsQuery, mutation=AlertsMutation, types=[AlertedWatchlist]
+        query=AlertsQuery,
+        mutation=AlertsMutation,
+        subscription=AlertsSubscription,
+        types=[AlertedWatchlist],
     ),
 }
 
@@ -145,3 +156,46 @@ async def test_get_never_runs_a_mutation() -> None:
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
     assert transport.requests == []
+
+
+async def test_subscription_plan_forwards_to_the_owner_and_resolves_the_rest_per_event() -> None:
+    router, _ = router_over(SCHEMAS)
+    subscription = "subscription { watchlistAlerted { alerts name } }"
+    plan = router.planner.plan(router.prepare(subscription, None)[0].document)
+    assert str(plan) == dedent(
+        """\
+        QueryPlan {
+          Subscription {
+            Primary: {
+              Fetch(service: "alerts") {
+                subscription {
+                  watchlistAlerted {
+                    alerts
+                    __typename
+                    id
+                  }
+                }
+              },
+            },
+            Rest: {
+              Flatten(path: "watchlistAlerted") {
+                Fetch(service: "platform") {
+                  {
+                    ... on Watchlist {
+                      __typename
+                      id
+                    }
+                  } =>
+                  {
+                    ... on Watchlist {
+                      name
+                    }
+                  }
+                },
+              },
+            },
+          },
+        }"""
+    )
+    response = await router.execute(subscription)
+    assert response["errors"][0]["extensions"]["code"] == "SUBSCRIPTION_TRANSPORT_REQUIRED"
