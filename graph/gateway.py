@@ -16,9 +16,10 @@ from graphql import OperationType
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
-from graph.graphiql import GRAPHIQL_HTML
+from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from graph.router import RequestError, Router
 
 log = logging.getLogger("graph.gateway")
@@ -48,8 +49,8 @@ def _media_type(accept: str) -> str | None:
 
 
 def _wants_html(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return "text/html" in accept and "query" not in request.query_params
+    """A browser navigating here (a `?query=` link opens GraphiQL with that query)."""
+    return "text/html" in request.headers.get("accept", "")
 
 
 def _params_from_get(request: Request) -> dict[str, Any]:
@@ -98,6 +99,9 @@ def _validated(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str 
 def create_app(router: Router, *, graphiql: bool = True) -> Starlette:
     """A Starlette app serving `router` at `/graphql`, with `/healthz` and `/readyz`."""
 
+    local_assets = graphiql and (ASSETS_DIR / "graphiql.min.js").is_file()
+    page = graphiql_html(local_assets)
+
     def reply(payload: dict[str, Any], media_type: str, status: int = 200) -> Response:
         if media_type == GRAPHQL_RESPONSE and status == 200 and "data" not in payload:
             status = 400
@@ -105,7 +109,7 @@ def create_app(router: Router, *, graphiql: bool = True) -> Starlette:
 
     async def graphql_endpoint(request: Request) -> Response:
         if request.method == "GET" and graphiql and _wants_html(request):
-            return HTMLResponse(GRAPHIQL_HTML)
+            return HTMLResponse(page)
         media_type = _media_type(request.headers.get("accept", ""))
         if media_type is None:
             return JSONResponse(
@@ -157,14 +161,14 @@ def create_app(router: Router, *, graphiql: bool = True) -> Starlette:
         finally:
             await router.close()
 
-    return Starlette(
-        routes=[
-            Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    if local_assets:
+        routes.append(Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"))
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def _refuse_get_mutation(router: Router, query: str, operation_name: str | None) -> None:

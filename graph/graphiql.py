@@ -1,25 +1,50 @@
-"""The GraphiQL page served on GET /graphql to browsers."""
+"""The GraphiQL page served on GET /graphql to browsers, with its vendored assets."""
 
 from __future__ import annotations
 
-# The browser test will vendor these assets; until then the page loads them from a CDN.
-GRAPHIQL_HTML = """<!doctype html>
+from pathlib import Path
+
+ASSETS_DIR = Path(__file__).parent / "static" / "graphiql"
+ASSETS_PATH = "/graphiql-assets"
+_CDN = {
+    "graphiql.min.css": "https://unpkg.com/graphiql@3.9.0/graphiql.min.css",
+    "react.production.min.js": "https://unpkg.com/react@18.3.1/umd/react.production.min.js",
+    "react-dom.production.min.js": (
+        "https://unpkg.com/react-dom@18.3.1/umd/react-dom.production.min.js"
+    ),
+    "graphiql.min.js": "https://unpkg.com/graphiql@3.9.0/graphiql.min.js",
+}
+
+
+def asset_urls(local: bool) -> dict[str, str]:
+    """Where the page loads each asset: our vendored copy, or the CDN when it is missing."""
+    return {name: f"{ASSETS_PATH}/{name}" if local else url for name, url in _CDN.items()}
+
+
+def graphiql_html(local_assets: bool) -> str:
+    urls = asset_urls(local_assets)
+    return f"""<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8" />
   <title>Nexus-Alpha GraphiQL</title>
-  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
-  <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css" />
+  <style>body {{ margin: 0; height: 100vh; }} #graphiql {{ height: 100vh; }}</style>
+  <link rel="stylesheet" href="{urls["graphiql.min.css"]}" />
 </head>
 <body>
   <div id="graphiql">Loading GraphiQL...</div>
-  <script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
+  <script src="{urls["react.production.min.js"]}"></script>
+  <script src="{urls["react-dom.production.min.js"]}"></script>
+  <script src="{urls["graphiql.min.js"]}"></script>
   <script>
-    const fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
+    const params = new URLSearchParams(window.location.search);
+    const fetcher = GraphiQL.createFetcher({{ url: window.location.pathname }});
     ReactDOM.createRoot(document.getElementById("graphiql")).render(
-      React.createElement(GraphiQL, { fetcher, defaultEditorToolsVisibility: true })
+      React.createElement(GraphiQL, {{
+        fetcher,
+        defaultQuery: params.get("query") || "{{ __typename }}",
+        defaultEditorToolsVisibility: true,
+      }})
     );
   </script>
 </body>

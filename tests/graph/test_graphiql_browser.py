@@ -1,0 +1,52 @@
+"""GraphiQL, served from vendored assets, loads in headless Chromium and runs a query."""
+
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+import uvicorn
+
+from graph.gateway import create_app
+from tests.graph.browser import HeadlessChromium, chromium_binary
+from tests.graph.interop.servers import free_port
+from tests.graph.support import router_over
+from tests.graph.test_entities import SCHEMAS
+
+
+@pytest.fixture
+def gateway_url() -> Iterator[str]:
+    router, _ = router_over(SCHEMAS)
+    port = free_port()
+    config = uvicorn.Config(create_app(router), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def chromium() -> Iterator[HeadlessChromium]:
+    binary = chromium_binary()
+    if binary is None:
+        pytest.skip("No Chromium: `apt-get install chromium-headless-shell` runs this test.")
+    browser = HeadlessChromium(binary)
+    yield browser
+    browser.close()
+
+
+def test_graphiql_runs_a_query_in_a_browser(gateway_url: str, chromium: HeadlessChromium) -> None:
+    page = chromium.open(f"{gateway_url}/graphql?query={quote('{ me { name } }')}")
+    chromium.wait_for(page, "!!document.querySelector('.graphiql-execute-button')")
+    chromium.evaluate(page, "document.querySelector('.graphiql-execute-button').click()")
+    response = chromium.wait_for(
+        page,
+        "[document.querySelector('.graphiql-response')?.innerText || '']"
+        ".find(text => text.includes('Ada Lovelace'))",
+    )
+    assert '"name": "Ada Lovelace"' in response
