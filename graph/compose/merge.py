@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from graph.compose.errors import CompositionError
 from graph.compose.fieldsets import missing_fields, top_level_names
 from graph.compose.model import Argument, Field, Key, SubgraphSchema, TypeDef
+from graph.compose.policies import merge_policies
 from graph.compose.supergraph_model import (
     ComposedSupergraph,
     Graph,
@@ -106,6 +107,7 @@ def _merge_type(
         merged.description = merged.description or type_def.description
         merged.inaccessible |= type_def.inaccessible
         merged.tags += type_def.tags
+        merge_policies(merged.policies, type_def.policies)
         keys: list[Key | None] = list(type_def.keys) or [None]
         for key in keys:
             merged.join_types.append(
@@ -149,6 +151,7 @@ def _merge_metadata(target: SuperField, source: Field) -> None:
         target.deprecated, target.deprecation = True, source.deprecation
     target.inaccessible |= source.inaccessible
     target.tags = tuple(sorted(set(target.tags + source.tags)))
+    merge_policies(target.policies, source.policies)
 
 
 def _merge_input_fields(

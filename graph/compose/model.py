@@ -7,7 +7,7 @@ step never deals with `@link` renames or Fed1 conventions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 TypeKind = Literal["object", "interface", "union", "enum", "input", "scalar"]
 
@@ -44,6 +44,7 @@ class Field:
     inaccessible: bool = False
     tags: tuple[str, ...] = ()
     default: str | None = None  # input fields only
+    policies: tuple[tuple[str, dict[str, Any]], ...] = ()  # @authenticated, @cost, ...
 
 
 @dataclass(slots=True)
@@ -61,6 +62,7 @@ class TypeDef:
     interface_object: bool = False
     inaccessible: bool = False
     tags: tuple[str, ...] = ()
+    policies: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 @dataclass(slots=True)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from graphql.language.block_string import print_block_string
 from graphql.language.print_string import print_string
 
 from graph.compose.model import Argument
+from graph.compose.policies import DEFINITIONS, LINKS, features, print_policies
 from graph.compose.supergraph_model import (
     ComposedSupergraph,
     JoinField,
@@ -82,6 +86,10 @@ def print_supergraph(supergraph: ComposedSupergraph) -> str:
     if uses_tag:
         links.append(f'  @link(url: "{TAG}")')
         definitions.append(TAG_DEFINITION)
+    used = features(_all_policies(types.values()))
+    for feature in sorted(used):
+        links.append(f"  {LINKS[feature]}")
+        definitions += [d for d in DEFINITIONS[feature] if d.startswith("directive")]
     roots = [
         f"  {operation}: {name}"
         for operation, name in (
@@ -99,6 +107,10 @@ def print_supergraph(supergraph: ComposedSupergraph) -> str:
     )
     printed = {name: _print_type(t) for name, t in types.items()}
     printed["join__Graph"] = "enum join__Graph {\n" + graph_values + "\n}"
+    for feature in used:
+        for definition in DEFINITIONS[feature]:
+            if definition.startswith("scalar "):
+                printed[definition.split(" ")[1]] = definition
     for block in MACHINERY_TYPES.split("\n\n"):
         if block.startswith("enum link__Purpose"):
             printed["link__Purpose"] = MACHINERY_TYPES[MACHINERY_TYPES.index(block) :]
@@ -106,6 +118,14 @@ def print_supergraph(supergraph: ComposedSupergraph) -> str:
         printed[block.split(" ")[1]] = block
     blocks += [printed[name] for name in sorted(printed)]
     return "\n\n".join(blocks) + "\n"
+
+
+def _all_policies(types: Iterable[SuperType]) -> list[dict[str, dict[str, Any]]]:
+    found = []
+    for type_def in types:
+        found.append(type_def.policies)
+        found += [f.policies for f in type_def.fields.values()]
+    return found
 
 
 def _uses(type_def: SuperType, attribute: str) -> bool:
@@ -138,7 +158,7 @@ def _directive_list(element: SuperType | SuperField | Argument) -> list[str]:
     if element.inaccessible:
         parts.append("@inaccessible")
     parts += [f"@tag(name: {print_string(tag)})" for tag in getattr(element, "tags", ())]
-    return parts
+    return parts + print_policies(getattr(element, "policies", {}))
 
 
 def _print_type(type_def: SuperType) -> str:

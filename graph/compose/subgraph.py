@@ -50,7 +50,17 @@ FEDERATION_DIRECTIVES = (
     "interfaceObject",
     "extends",
     "tag",
+    "composeDirective",
+    "context",
+    "fromContext",
+    *("authenticated", "requiresScopes", "policy", "cost", "listSize"),
 )
+# Carried into the supergraph as they are (the router enforces them); see graph.compose.policies.
+POLICY_DIRECTIVES = ("authenticated", "requiresScopes", "policy", "cost", "listSize")
+UNSUPPORTED = {
+    "context": "@context/@fromContext (Federation 2.8 contexts)",
+    "fromContext": "@context/@fromContext (Federation 2.8 contexts)",
+}
 MACHINERY_TYPES = frozenset(
     {"_Service", "_Any", "_Entity", "_FieldSet", "FieldSet", "link__Import", "link__Purpose"}
 )
@@ -99,6 +109,7 @@ def read_subgraph(subgraph: SubgraphSDL) -> SubgraphSchema:
             [f'Subgraph "{subgraph.name}" has invalid SDL: {error.message}; fix its schema.']
         ) from error
     names, fed1 = _directive_names(document)
+    _refuse_unsupported(subgraph.name, document, names)
     roots = _root_renames(document)
     types: dict[str, TypeDef] = {}
     for definition in document.definitions:
@@ -122,6 +133,29 @@ def read_subgraph(subgraph: SubgraphSDL) -> SubgraphSchema:
             if not root_type.fields:
                 del types[root]
     return SubgraphSchema(name=subgraph.name, url=subgraph.url, types=types, fed1=fed1)
+
+
+def _refuse_unsupported(name: str, document: DocumentNode, names: dict[str, str]) -> None:
+    problems = []
+    for definition in document.definitions:
+        type_name = getattr(getattr(definition, "name", None), "value", "schema")
+        elements = [(type_name, definition)]
+        for field in getattr(definition, "fields", None) or ():
+            elements.append((f"{type_name}.{field.name.value}", field))
+            for argument in getattr(field, "arguments", None) or ():
+                elements.append(
+                    (f"{type_name}.{field.name.value}({argument.name.value}:)", argument)
+                )
+        for where, element in elements:
+            for directive in getattr(element, "directives", None) or ():
+                feature = UNSUPPORTED.get(names.get(directive.name.value, ""))
+                if feature is not None:
+                    problems.append(
+                        f'Subgraph "{name}" uses {feature} on "{where}", which this composer does '
+                        "not support yet; pass the value as an argument or a @requires field."
+                    )
+    if problems:
+        raise CompositionError(problems)
 
 
 def _fed1_keys_are_resolvable(types: dict[str, TypeDef]) -> None:
@@ -194,6 +228,9 @@ class _Directives:
         found = self.all(name)
         return found[0] if found else None
 
+    def policies(self) -> tuple[tuple[str, dict[str, Any]], ...]:
+        return tuple((name, args) for name, args in self.applied if name in POLICY_DIRECTIVES)
+
     def tags(self) -> tuple[str, ...]:
         return tuple(str(args["name"]) for args in self.all("tag"))
 
@@ -211,6 +248,7 @@ def _read_type(
     type_def.interface_object |= directives.has("interfaceObject")
     type_def.inaccessible |= directives.has("inaccessible")
     type_def.tags += directives.tags()
+    type_def.policies += directives.policies()
     for interface in getattr(node, "interfaces", None) or ():
         type_def.interfaces.append(interface.name.value)
     for member in getattr(node, "types", None) or ():
@@ -251,6 +289,7 @@ def _read_field(node: Any, names: dict[str, str], roots: dict[str, str]) -> Fiel
     directives = _Directives(node.directives or (), names)
     field = Field(name=node.name.value, type=_type_string(node.type, roots))
     _read_common(field, node, directives)
+    field.policies = directives.policies()
     field.external = directives.has("external")
     field.shareable = directives.has("shareable")
     requires = directives.first("requires")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from graph.compose.model import Argument, TypeKind
 
@@ -40,6 +41,7 @@ class SuperField:
     tags: tuple[str, ...] = ()
     default: str | None = None
     joins: list[JoinField] | None = None  # None: resolved wherever the type is
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     graphs: list[str] = field(default_factory=list)  # enum values only
 
 
@@ -55,6 +57,7 @@ class SuperType:
     fields: dict[str, SuperField] = field(default_factory=dict)
     inaccessible: bool = False
     tags: tuple[str, ...] = ()
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

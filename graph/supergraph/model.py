@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from graphql import FieldNode, GraphQLSchema, GraphQLSyntaxError, parse
 
@@ -60,11 +60,17 @@ class FieldInGraph:
     used_overridden: bool = False
 
 
+# @authenticated, @requiresScopes, @policy, @cost, @listSize: enforced by the router, by name.
+Policies = dict[str, dict[str, Any]]
+POLICY_DIRECTIVES = ("authenticated", "requiresScopes", "policy", "cost", "listSize")
+
+
 @dataclass(slots=True)
 class FieldInfo:
     name: str
     type: str
     graphs: dict[str, FieldInGraph] = field(default_factory=dict)
+    policies: Policies = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -75,6 +81,7 @@ class TypeInfo:
     fields: dict[str, FieldInfo] = field(default_factory=dict)
     implements: dict[str, tuple[str, ...]] = field(default_factory=dict)
     members: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    policies: Policies = field(default_factory=dict)
 
     def key_fields(self, graph: str) -> frozenset[str]:
         in_graph = self.graphs.get(graph)

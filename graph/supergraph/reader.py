@@ -24,6 +24,7 @@ from graphql import (
 from graph.supergraph.api_schema import build_api_schema
 from graph.supergraph.errors import SupergraphError
 from graph.supergraph.model import (
+    POLICY_DIRECTIVES,
     EntityKey,
     FieldInfo,
     FieldInGraph,
@@ -150,6 +151,8 @@ def _read_type(
         elif directive_name == f"{join}__implements":
             graph = subgraphs[str(args["graph"])].name
             implements.setdefault(graph, []).append(str(args["interface"]))
+        elif directive_name in POLICY_DIRECTIVES:
+            info.policies[directive_name] = args
         elif directive_name == f"{join}__unionMember":
             graph = subgraphs[str(args["graph"])].name
             members.setdefault(graph, []).append(str(args["member"]))
@@ -171,6 +174,11 @@ def _read_field(
     node: Any, join: str, subgraphs: dict[str, SubgraphEndpoint], parent: TypeInfo
 ) -> FieldInfo:
     field = FieldInfo(name=node.name.value, type=print_ast(node.type))
+    field.policies = {
+        d.name.value: _arguments(d)
+        for d in node.directives or ()
+        if d.name.value in POLICY_DIRECTIVES
+    }
     joins = [d for d in node.directives or () if d.name.value == f"{join}__field"]
     if not joins:
         field.graphs = {g: FieldInGraph(graph=g) for g in parent.graphs}

@@ -21,7 +21,15 @@ from graph.gateway import create_app
 from graph.http_router import http_router
 from graph.in_process import subgraph_sdl
 from graph.supergraph import read_supergraph
-from tests.graph import test_abstract_types, test_entities, test_interface_object, test_keys
+from tests.graph import (
+    test_abstract_types,
+    test_entities,
+    test_interface_object,
+    test_keys,
+    test_policies,
+    test_requires_arguments,
+    test_shareable,
+)
 from tests.graph.interop.npm import node_modules
 from tests.graph.interop.servers import hive_gateway, serve_subgraphs
 
@@ -54,7 +62,16 @@ def _hive_compose(subgraphs: list[SubgraphSDL]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "module", [test_entities, test_keys, test_abstract_types, test_interface_object]
+    "module",
+    [
+        test_entities,
+        test_keys,
+        test_abstract_types,
+        test_interface_object,
+        test_shareable,
+        test_requires_arguments,
+        test_policies,
+    ],
 )
 def test_hive_composition_agrees_with_ours(module: Any) -> None:
     subgraphs = [

@@ -27,7 +27,11 @@ class CatalogQuery:
 @strawberry.federation.type(name="Parcel", keys=["id"])
 class ShippedParcel:
     id: strawberry.ID
-    pounds: float = strawberry.federation.field(external=True, name="weight")
+    pounds: strawberry.Private[float]
+
+    @strawberry.federation.field(external=True)
+    def weight(self, unit: str = "kg") -> float:
+        return self.pounds
 
     @strawberry.federation.field(requires=['weight(unit: "lb")'])
     def postage(self) -> float:
