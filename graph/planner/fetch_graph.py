@@ -108,10 +108,6 @@ class FetchGroup:
     # object type -> the interface name its representation carries (@interfaceObject targets)
     typename_rewrites: dict[str, str] = field(default_factory=dict)
 
-    def describe(self) -> str:
-        where = ".".join(self.path) or "root"
-        return f"#{self.id} {self.subgraph} at {where}"
-
 
 @dataclass(slots=True)
 class FetchGraph:

@@ -31,7 +31,6 @@ from graphql import (
     VariableNode,
     get_named_type,
     get_operation_ast,
-    is_abstract_type,
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
@@ -196,7 +195,3 @@ class _Collector:
             applies_to=applies_to,
             children=tuple(children),
         )
-
-
-def abstract(schema: GraphQLSchema, type_name: str) -> bool:
-    return is_abstract_type(schema.get_type(type_name))
