@@ -18,17 +18,20 @@ from jax import lax
 from jax.typing import DTypeLike
 
 
-def seed_key(seed: int) -> jax.Array:
-    """Four-word Threefry key (uint32[4]) derived from a non-negative integer ``seed``."""
-    seed = int(seed) & 0xFFFFFFFFFFFFFFFF
-    words = [seed & 0xFFFFFFFF, seed >> 32, 0x9E3779B9, 0x7F4A7C15]
-    return jnp.asarray(np.array(words, dtype=np.uint32))
+def seed_keys(seed: int, count: int) -> jax.Array:
+    """``count`` independent generator states ``uint32[count, 4]`` derived from ``seed``.
+
+    Each state is a distinct Threefry key (split with ``jax.random.split``) with its counter
+    at zero, so the streams never overlap.
+    """
+    keys = jax.random.key_data(jax.random.split(jax.random.key(int(seed)), count))
+    return jnp.concatenate([keys, jnp.zeros_like(keys)], axis=-1).astype(jnp.uint32)
 
 
 def standard_normals(key: jax.Array, shape: tuple[int, ...], dtype: DTypeLike) -> jax.Array:
     """Standard normal draws of ``shape`` and ``dtype`` (float32 or float64) from ``key``.
 
-    Traceable (use inside ``jax.jit``); ``key`` is a uint32[4] array from :func:`seed_key`.
+    Traceable (use inside ``jax.jit``); ``key`` is one uint32[4] row of :func:`seed_keys`.
     """
     dtype = np.dtype(dtype)
     if dtype == np.float64:
