@@ -97,8 +97,10 @@ OPERATIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+@pytest.fixture(scope="module", params=["gateway-runtime", "hive-router-runtime"])
+def servers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
     modules = node_modules()
     schemas = _schemas(test_entities)
     with serve_subgraphs(schemas) as urls:
@@ -111,7 +113,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
         directory = tmp_path_factory.mktemp("hive")
         supergraph_file = directory / "supergraph.graphql"
         supergraph_file.write_text(supergraph)
-        with hive_gateway(modules, supergraph_file, directory / "hive.log") as hive_url:
+        router_runtime = request.param == "hive-router-runtime"
+        log = directory / "hive.log"
+        with hive_gateway(modules, supergraph_file, log, router_runtime=router_runtime) as hive_url:
             yield supergraph, hive_url
 
 

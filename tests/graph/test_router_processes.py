@@ -123,14 +123,17 @@ OPERATIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["gateway-runtime", "hive-router-runtime"])
 def hive_url(
-    processes: dict[str, Process], tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    processes: dict[str, Process],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     modules = node_modules()
-    directory = tmp_path_factory.mktemp("hive")
+    log = tmp_path_factory.mktemp("hive") / "hive.log"
     supergraph_file = processes["router"].log.parents[1] / "supergraph.graphql"  # what it serves
-    with hive_gateway(modules, supergraph_file, directory / "hive.log") as url:
+    router_runtime = request.param == "hive-router-runtime"
+    with hive_gateway(modules, supergraph_file, log, router_runtime=router_runtime) as url:
         yield url
 
 

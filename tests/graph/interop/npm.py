@@ -12,6 +12,7 @@ import pytest
 
 PACKAGES = (
     "@graphql-hive/gateway@2.15.1",
+    "@graphql-hive/router-runtime@1.4.23",  # Hive Router's query planner, for --hive-router-runtime
     "@theguild/federation-composition@0.27.0",
     "graphql@16.15.0",
 )

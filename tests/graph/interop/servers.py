@@ -58,9 +58,13 @@ def serve_subgraphs(
 
 
 @contextmanager
-def hive_gateway(node_modules: Path, supergraph_file: Path, log_file: Path) -> Iterator[str]:
-    """Hive Gateway serving `supergraph_file`; yields its /graphql URL."""
+def hive_gateway(
+    node_modules: Path, supergraph_file: Path, log_file: Path, *, router_runtime: bool = False
+) -> Iterator[str]:
+    """Hive Gateway serving `supergraph_file` (planned by Hive Router's query planner with
+    `router_runtime`); yields its /graphql URL."""
     port = free_port()
+    runtime = ["--hive-router-runtime"] if router_runtime else []
     with log_file.open("w") as log:
         process = subprocess.Popen(
             [
@@ -71,6 +75,7 @@ def hive_gateway(node_modules: Path, supergraph_file: Path, log_file: Path) -> I
                 "127.0.0.1",
                 "--port",
                 str(port),
+                *runtime,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
