@@ -142,6 +142,11 @@ def _report(name: str, latencies: list[float], seconds: float) -> None:
     print(f"{name:<14} {len(ordered) / seconds:8.1f} req/s   p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
 
 
+def _measure(name: str, url: str, body: dict[str, Any], seconds: float, concurrency: int) -> None:
+    asyncio.run(_load(url, body, min(2.0, seconds), concurrency))  # warm-up
+    _report(name, asyncio.run(_load(url, body, seconds, concurrency)), seconds)
+
+
 def compare_with_hive_gateway(seconds: float, concurrency: int) -> None:
     from graph.compose import SubgraphSDL, compose_supergraph
     from graph.in_process import subgraph_sdl
@@ -155,7 +160,7 @@ def compare_with_hive_gateway(seconds: float, concurrency: int) -> None:
     subgraphs = [
         SubgraphSDL(name, urls[name], subgraph_sdl(schema)) for name, schema in SCHEMAS.items()
     ]
-    supergraph = compose_supergraph(subgraphs).replace("/v2.11", "/v2.9")
+    supergraph = compose_supergraph(subgraphs)
     router_port = free_port()
     processes.append(context.Process(target=_serve_router, args=(supergraph, router_port)))
     body = {"query": SHOP_QUERY, "variables": {"first": 3}}
@@ -169,12 +174,15 @@ def compare_with_hive_gateway(seconds: float, concurrency: int) -> None:
                 _wait_until(url, {"query": "{ __typename }"})
             ours = f"http://127.0.0.1:{router_port}/graphql"
             _wait_until(f"http://127.0.0.1:{router_port}/healthz")
-            log = Path(directory) / "hive.log"
-            with hive_gateway(node_modules(), supergraph_file, log) as hive:
-                print(f"query: SHOP_QUERY, {concurrency} concurrent clients, {seconds:g}s each")
-                for name, url in (("nexus router", ours), ("hive gateway", hive)):
-                    asyncio.run(_load(url, body, min(2.0, seconds), concurrency))  # warm-up
-                    _report(name, asyncio.run(_load(url, body, seconds, concurrency)), seconds)
+            print(f"query: SHOP_QUERY, {concurrency} concurrent clients, {seconds:g}s each")
+            _measure("nexus router", ours, body, seconds, concurrency)
+            for runtime in (False, True):
+                log = Path(directory) / f"hive-{runtime}.log"
+                name = "hive (router)" if runtime else "hive gateway"
+                with hive_gateway(
+                    node_modules(), supergraph_file, log, router_runtime=runtime
+                ) as hive:
+                    _measure(name, hive, body, seconds, concurrency)
         finally:
             for process in processes:
                 process.terminate()
