@@ -21,7 +21,8 @@ def root_subgraph(
     for used in already_used:
         if used in candidates:
             return used
-    return max(candidates, key=lambda g: (_local_children(supergraph, field, g), -ord(g[0])))
+    # max() keeps the first of equals: candidates are sorted by name, so ties go by name.
+    return max(candidates, key=lambda g: _local_children(supergraph, field, g))
 
 
 def _local_children(supergraph: Supergraph, field: OperationField, graph: str) -> int:
