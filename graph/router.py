@@ -23,6 +23,7 @@ from graphql.execution.values import get_variable_values
 
 from graph.executor import PlanRun, Transport, shape_response
 from graph.limits import LimitExceeded, RequestLimits, check_document_size, check_limits
+from graph.override_labels import OverrideLabels
 from graph.planner import PlannerError, QueryPlan, QueryPlanner
 from graph.planner.operation import INTROSPECTION_FIELDS
 from graph.supergraph import Supergraph, read_supergraph
@@ -55,11 +56,15 @@ class Router:
         *,
         limits: RequestLimits | None = None,
         plan_cache_size: int = 1024,
+        override_labels: OverrideLabels | None = None,
     ) -> None:
+        """`override_labels` picks the progressive @override labels on for each request
+        (default: `percent(x)` labels by chance, no named label)."""
         self.supergraph = supergraph
         self.transport = transport
         self.limits = limits or RequestLimits()
         self.planner = QueryPlanner(supergraph, cache_size=plan_cache_size)
+        self.override_labels = override_labels or OverrideLabels(supergraph.override_labels)
         self._documents: OrderedDict[str, ParsedDocument | RequestError] = OrderedDict()
         self._document_cache_size = plan_cache_size
 
@@ -80,7 +85,11 @@ class Router:
             parsed, operation = self.prepare(query, operation_name)
             coerced = self._coerce(operation, dict(variables or {}))
             plan = self.planner.plan(
-                parsed.document, operation_name, coerced, document_text=parsed.text
+                parsed.document,
+                operation_name,
+                coerced,
+                document_text=parsed.text,
+                override_labels=self.override_labels.for_request(),
             )
         except RequestError as error:
             return error.response

@@ -214,6 +214,7 @@ def _merge_output_fields(
         if not _compatible(merged.name, field_name, holders, errors):
             continue
         overridden: dict[str, str] = {}
+        labels: dict[str, str] = {}  # progressive @override: the old subgraph serves when off
         for subgraph, field in holders:
             if field.override == subgraph.name:
                 errors.append(
@@ -222,6 +223,8 @@ def _merge_output_fields(
                 )
             elif field.override is not None:
                 overridden[field.override] = subgraph.name
+                if field.override_label is not None:
+                    labels[field.override] = field.override_label
         resolving = [(s, f) for s, f in holders if not f.external and s.name not in overridden]
         if merged.kind == "object":
             _check_shareable(merged.name, field_name, resolving, definitions, errors)
@@ -234,13 +237,14 @@ def _merge_output_fields(
         mismatch = any(f.type != target.type for _, f in holders)
         special = any(f.external or f.requires or f.provides or f.override for _, f in holders)
         if len(holders) < len(definitions) or mismatch or special or overridden:
-            target.joins = _joins(holders, overridden, definitions, enum_of, mismatch)
+            target.joins = _joins(holders, overridden, labels, definitions, enum_of, mismatch)
         merged.fields[field_name] = target
 
 
 def _joins(
     holders: list[tuple[SubgraphSchema, Field]],
     overridden: dict[str, str],
+    labels: dict[str, str],
     definitions: list[Definition],
     enum_of: dict[str, str],
     mismatch: bool,
@@ -249,7 +253,7 @@ def _joins(
     type_defs = {s.name: t for s, t in definitions}
     for subgraph, field in holders:
         graph = enum_of[subgraph.name]
-        if subgraph.name in overridden:
+        if subgraph.name in overridden and subgraph.name not in labels:
             key_fields = {
                 name
                 for key in type_defs[subgraph.name].keys
@@ -266,7 +270,7 @@ def _joins(
                 provides=field.provides,
                 external=field.external,
                 override=field.override,
-                override_label=field.override_label,
+                override_label=field.override_label or labels.get(subgraph.name),
             )
         )
     return joins

@@ -20,7 +20,7 @@ from graph.planner.shape import build_shape
 from graph.planner.walk import Walker
 from graph.supergraph.model import Supergraph
 
-CacheKey = tuple[str, str | None, tuple[tuple[str, bool], ...]]
+CacheKey = tuple[str, str | None, tuple[tuple[str, bool], ...], tuple[str, ...]]
 
 
 class QueryPlanner:
@@ -31,6 +31,7 @@ class QueryPlanner:
         self.cache_hits = 0
         self._cache: OrderedDict[CacheKey, QueryPlan] = OrderedDict()
         self._conditions: dict[str, tuple[str, ...]] = {}
+        self.override_labels = supergraph.override_labels
 
     def plan(
         self,
@@ -39,8 +40,10 @@ class QueryPlanner:
         variables: Mapping[str, Any] | None = None,
         *,
         document_text: str | None = None,
+        override_labels: frozenset[str] = frozenset(),
     ) -> QueryPlan:
-        """Plan the (validated) `document`; `document_text` is its printed form when known."""
+        """Plan the (validated) `document`; `document_text` is its printed form when known;
+        `override_labels` are the progressive @override labels switched on for this request."""
         variables = variables or {}
         text = document_text if document_text is not None else print_ast(document)
         names = self._conditions.get(text)
@@ -49,13 +52,14 @@ class QueryPlanner:
             if len(self._conditions) > self.cache_size:
                 self._conditions.pop(next(iter(self._conditions)))
         conditions = tuple((name, bool(variables.get(name))) for name in names)
-        key: CacheKey = (text, operation_name, conditions)
+        labels = override_labels & self.override_labels
+        key: CacheKey = (text, operation_name, conditions, tuple(sorted(labels)))
         cached = self._cache.get(key)
         if cached is not None:
             self.cache_hits += 1
             self._cache.move_to_end(key)
             return cached
-        plan = self._build(document, operation_name, variables)
+        plan = self._build(document, operation_name, variables, frozenset(labels))
         self.plans_built += 1
         self._cache[key] = plan
         if len(self._cache) > self.cache_size:
@@ -63,11 +67,16 @@ class QueryPlanner:
         return plan
 
     def _build(
-        self, document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any]
+        self,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: Mapping[str, Any],
+        labels: frozenset[str],
     ) -> QueryPlan:
         schema = self.supergraph.api_schema
         operation = normalize(document, schema, operation_name, variables)
-        fetch_graph = Walker(self.supergraph, operation).walk()
+        supergraph = self.supergraph.with_labels(labels) if labels else self.supergraph
+        fetch_graph = Walker(supergraph, operation).walk()
         optimise_fetch_graph(fetch_graph)
         node = build_plan(fetch_graph, operation)
         return QueryPlan(

@@ -6,6 +6,7 @@ executor never sees it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -58,6 +59,7 @@ class FieldInGraph:
     provides: str | None = None
     override: str | None = None
     used_overridden: bool = False
+    override_label: str | None = None  # progressive @override: which side serves depends on it
 
 
 # @authenticated, @requiresScopes, @policy, @cost, @listSize: enforced by the router, by name.
@@ -99,6 +101,23 @@ class Supergraph:
     api_schema: GraphQLSchema
     sdl: str
     root_types: dict[str, str] = field(default_factory=dict)
+    # Progressive @override labels switched on for the plan being built (see `with_labels`).
+    active_labels: frozenset[str] = frozenset()
+
+    @property
+    def override_labels(self) -> frozenset[str]:
+        """Every progressive @override label in the supergraph (`percent(25)`, `beta`, ...)."""
+        return frozenset(
+            in_graph.override_label
+            for type_info in self.types.values()
+            for field_info in type_info.fields.values()
+            for in_graph in field_info.graphs.values()
+            if in_graph.override_label is not None
+        )
+
+    def with_labels(self, labels: frozenset[str]) -> Supergraph:
+        """The same supergraph, planned as if `labels` were switched on."""
+        return dataclasses.replace(self, active_labels=labels)
 
     def resolves(self, type_name: str, field_name: str, graph: str) -> bool:
         """Whether `graph` returns `type_name.field_name` itself (not external, not overridden)."""
@@ -111,9 +130,16 @@ class Supergraph:
         in_graph = field_info.graphs.get(graph) if field_info else None
         if in_graph is None:
             return False
-        if in_graph.external or in_graph.used_overridden:
+        if in_graph.external or in_graph.used_overridden or self._label_excludes(in_graph):
             return field_name in type_info.key_fields(graph)
         return True
+
+    def _label_excludes(self, in_graph: FieldInGraph) -> bool:
+        """The overriding subgraph serves while its label is on; the overridden one when off."""
+        if in_graph.override_label is None:
+            return False
+        active = in_graph.override_label in self.active_labels
+        return active if in_graph.override is None else not active
 
     def graphs_resolving(self, type_name: str, field_name: str) -> list[str]:
         type_info = self.types.get(type_name)

@@ -195,5 +195,6 @@ def _read_field(
             provides=args.get("provides"),
             override=args.get("override"),
             used_overridden=bool(args.get("usedOverridden", False)),
+            override_label=args.get("overrideLabel"),
         )
     return field

@@ -27,6 +27,7 @@ from tests.graph import (
     test_interface_object,
     test_keys,
     test_policies,
+    test_progressive_override,
     test_requires_arguments,
     test_shareable,
 )
@@ -71,6 +72,7 @@ def _hive_compose(subgraphs: list[SubgraphSDL]) -> dict[str, Any]:
         test_shareable,
         test_requires_arguments,
         test_policies,
+        test_progressive_override,
     ],
 )
 def test_hive_composition_agrees_with_ours(module: Any) -> None:
