@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from graphql import GraphQLError, parse, validate_schema
+
 from graph.compose.errors import CompositionError
 from graph.compose.merge import merge_subgraphs
 from graph.compose.printer import print_supergraph
 from graph.compose.subgraph import SubgraphSDL, read_subgraph
-from graph.supergraph.api_schema import client_schema_sdl
+from graph.supergraph.api_schema import build_api_schema, client_schema_sdl
 
 __all__ = ["CompositionError", "SubgraphSDL", "client_schema_sdl", "compose_supergraph"]
 
@@ -26,4 +28,19 @@ def compose_supergraph(subgraphs: Sequence[SubgraphSDL]) -> str:
             errors.extend(error.messages)
     if errors:
         raise CompositionError(errors)
-    return print_supergraph(merge_subgraphs(schemas))
+    supergraph = print_supergraph(merge_subgraphs(schemas))
+    _check_valid(supergraph)
+    return supergraph
+
+
+def _check_valid(supergraph: str) -> None:
+    """The merged schema must itself be valid GraphQL (an object lacking a field its interface
+    declares in another subgraph, say)."""
+    try:
+        problems = [e.message for e in validate_schema(build_api_schema(parse(supergraph)))]
+    except (GraphQLError, TypeError) as error:
+        problems = [str(error)]
+    if problems:
+        raise CompositionError(
+            [f"The composed schema is invalid: {problem}" for problem in problems]
+        )

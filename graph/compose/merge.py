@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from graph.compose.enums import enum_usage, kept_values
 from graph.compose.errors import CompositionError
 from graph.compose.fieldsets import missing_fields, top_level_names
 from graph.compose.model import Argument, Field, Key, SubgraphSchema, TypeDef
@@ -31,10 +32,11 @@ def merge_subgraphs(subgraphs: Sequence[SubgraphSchema]) -> ComposedSupergraph:
     graphs = _graphs(ordered)
     enum_of = {graph.name: graph.enum_name for graph in graphs}
     type_names = sorted({name for s in ordered for name in s.types})
+    usage = enum_usage(ordered)
     types: dict[str, SuperType] = {}
     for name in type_names:
         definitions = [(s, s.types[name]) for s in ordered if name in s.types]
-        merged = _merge_type(name, definitions, enum_of, errors)
+        merged = _merge_type(name, definitions, enum_of, errors, usage.get(name, set()))
         if merged is not None:
             types[name] = merged
     _add_interface_object_fields(types)
@@ -90,7 +92,11 @@ def _kind_of(type_def: TypeDef) -> str:
 
 
 def _merge_type(
-    name: str, definitions: list[Definition], enum_of: dict[str, str], errors: list[str]
+    name: str,
+    definitions: list[Definition],
+    enum_of: dict[str, str],
+    errors: list[str],
+    usage: set[str],
 ) -> SuperType | None:
     kinds = {_kind_of(t) for _, t in definitions}
     if len(kinds) > 1:
@@ -127,7 +133,7 @@ def _merge_type(
             merged.members.append((graph, member))
     merged.tags = tuple(sorted(set(merged.tags)))
     if kind == "enum":
-        _merge_enum_values(merged, definitions, enum_of)
+        _merge_enum_values(merged, definitions, enum_of, usage, errors)
     elif kind == "input":
         _merge_input_fields(merged, definitions, errors)
     elif kind in ("object", "interface"):
@@ -136,10 +142,18 @@ def _merge_type(
 
 
 def _merge_enum_values(
-    merged: SuperType, definitions: list[Definition], enum_of: dict[str, str]
+    merged: SuperType,
+    definitions: list[Definition],
+    enum_of: dict[str, str],
+    usage: set[str],
+    errors: list[str],
 ) -> None:
+    values = {s.name: list(t.values) for s, t in definitions}
+    kept = kept_values(merged.name, values, usage, errors)
     for subgraph, type_def in definitions:
         for value in type_def.values.values():
+            if kept is not None and value.name not in kept:
+                continue
             target = merged.fields.setdefault(value.name, SuperField(name=value.name, type=""))
             target.graphs.append(enum_of[subgraph.name])
             _merge_metadata(target, value)

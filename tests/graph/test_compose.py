@@ -223,3 +223,33 @@ def test_kind_mismatch_and_bad_sdl_are_errors() -> None:
         'Subgraph "broken" has invalid SDL: Syntax Error: Expected Name, found <EOF>.; fix its '
         "schema."
     ]
+
+
+def test_input_enums_keep_the_values_every_subgraph_accepts() -> None:
+    supergraph = _compose(
+        ("a", FED2 + "enum Unit { KG LB } type Query { weigh(unit: Unit): Int }"),
+        ("b", FED2 + "enum Unit { KG OZ } type Query { ship(unit: Unit): Int }"),
+    )
+    assert "enum Unit {\n  KG\n}" in client_schema_sdl(supergraph)
+
+
+def test_enum_used_both_ways_must_match() -> None:
+    assert _errors(
+        ("a", FED2 + "enum Unit { KG LB } type Query { weigh(unit: Unit): Unit }"),
+        ("b", FED2 + "enum Unit { KG } type Query { ship(unit: Unit): Int }"),
+    ) == [
+        'Enum "Unit" is used as both an input and an output, so every subgraph must define the '
+        'same values; subgraph "b" lacks "LB".'
+    ]
+
+
+def test_composed_schema_must_be_valid_graphql() -> None:
+    shareable = FED2.replace('"@key"', '"@key", "@shareable"')
+    messages = _errors(
+        ("a", shareable + "interface Named { name: String } type Query { n: Named }"),
+        ("b", shareable + "type Coin implements Named { id: ID } type Query { c: Coin }"),
+    )
+    assert messages == [
+        "The composed schema is invalid: Interface field Named.name expected but Coin does not "
+        "provide it."
+    ]
