@@ -91,8 +91,9 @@ class Walker:
             return
         relevant = [f for f in fields if f.applies_to is None or type_name in f.applies_to]
         remote = [f for f in relevant if not self._local(position, type_name, f)]
+        remote_ids = {id(f) for f in remote}
         for field in relevant:
-            if field not in remote:
+            if id(field) not in remote_ids:
                 self._plan_local(position, type_name, field)
         if remote:
             targets = jump_targets(self.supergraph, type_name, remote, position.group.subgraph)
@@ -134,7 +135,8 @@ class Walker:
         ]
         for field in local:
             self._plan_local(position, type_name, field)
-        rest = [f for f in fields if f not in local]
+        local_ids = {id(f) for f in local}
+        rest = [f for f in fields if id(f) not in local_ids]
         if not rest:
             return
         info = self.supergraph.types[type_name]
