@@ -103,10 +103,22 @@ def check_all(
     negative = [*non_negative_volatility, *non_negative_time, *non_negative]
     all_arrays = [a for _, a in (*finite, *negative, *positive)]
     if all(_on_cpu(a) for a in all_arrays):
+        # Two SIMD reductions per array: NaN propagates through min/max and +-inf shows up
+        # in max/min, so finiteness and sign checks share them.
+        extremes: dict[int, tuple[float, float]] = {}
+        for a in all_arrays:
+            if id(a) not in extremes:
+                host = np.asarray(a)
+                extremes[id(a)] = (
+                    (float(host.min()), float(host.max())) if host.size else (0.0, 0.0)
+                )
         counts = np.array(
-            [not np.isfinite(np.asarray(a)).all() for _, a in finite]
-            + [a.size > 0 and bool(np.asarray(a).min() < 0) for _, a in negative]
-            + [a.size > 0 and bool(np.asarray(a).min() <= 0) for _, a in positive]
+            [
+                not (np.isfinite(extremes[id(a)][0]) and np.isfinite(extremes[id(a)][1]))
+                for _, a in finite
+            ]
+            + [extremes[id(a)][0] < 0 for _, a in negative]
+            + [extremes[id(a)][0] <= 0 for _, a in positive]
         )
     else:
         counts = np.asarray(

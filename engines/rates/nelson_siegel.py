@@ -83,11 +83,38 @@ def _loadings(times: jax.Array, taus: jax.Array) -> jax.Array:
     return jnp.stack(columns, axis=-1)
 
 
+def _solve_spd(matrix: jax.Array, rhs: jax.Array) -> jax.Array:
+    """Solve a small symmetric positive definite system by an unrolled Cholesky factorisation.
+
+    Plain elementwise arithmetic (no LAPACK custom call), so it vectorises and fuses under
+    ``vmap`` for thousands of curves at once.
+    """
+    n = matrix.shape[-1]
+    lower: list[list[jax.Array]] = [[jnp.zeros((), matrix.dtype)] * n for _ in range(n)]
+    for j in range(n):
+        diag = matrix[j, j] - sum((lower[j][k] ** 2 for k in range(j)), jnp.zeros((), matrix.dtype))
+        lower[j][j] = jnp.sqrt(jnp.maximum(diag, jnp.finfo(matrix.dtype).tiny))
+        for i in range(j + 1, n):
+            off = matrix[i, j] - sum(
+                (lower[i][k] * lower[j][k] for k in range(j)), jnp.zeros((), matrix.dtype)
+            )
+            lower[i][j] = off / lower[j][j]
+    y: list[jax.Array] = []
+    for i in range(n):
+        acc = rhs[i] - sum((lower[i][k] * y[k] for k in range(i)), jnp.zeros((), matrix.dtype))
+        y.append(acc / lower[i][i])
+    x: list[jax.Array] = [jnp.zeros((), matrix.dtype)] * n
+    for i in reversed(range(n)):
+        acc = y[i] - sum((lower[k][i] * x[k] for k in range(i + 1, n)), jnp.zeros((), matrix.dtype))
+        x[i] = acc / lower[i][i]
+    return jnp.stack(x)
+
+
 def _betas(design: jax.Array, yields: jax.Array, weights: jax.Array) -> jax.Array:
     xtw = design.T * weights
     gram = xtw @ design
     ridge = 1e-10 * (jnp.trace(gram) + 1.0)
-    return jnp.linalg.solve(gram + ridge * jnp.eye(gram.shape[0], dtype=gram.dtype), xtw @ yields)
+    return _solve_spd(gram + ridge * jnp.eye(gram.shape[0], dtype=gram.dtype), xtw @ yields)
 
 
 def _residuals(log_taus: jax.Array, times: jax.Array, yields: jax.Array, w: jax.Array) -> jax.Array:
@@ -116,7 +143,7 @@ def _fit_one(
         scaled = hess + damping * (
             jnp.diag(jnp.diag(hess)) + 1e-12 * jnp.eye(theta.shape[0], dtype=theta.dtype)
         )
-        candidate = jnp.clip(theta - jnp.linalg.solve(scaled, grad), _MIN_LOG_TAU, _MAX_LOG_TAU)
+        candidate = jnp.clip(theta - _solve_spd(scaled, grad), _MIN_LOG_TAU, _MAX_LOG_TAU)
         new_cost = jnp.sum(_residuals(candidate, times, y, w) ** 2)
         better = jnp.isfinite(new_cost) & (new_cost < cost)
         return (
