@@ -6,81 +6,30 @@ subgraph; `nexus subgraph NAME` must serve one subgraph alone at /graphql.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Server:
-    def __init__(self, args: list[str], data_dir: Path) -> None:
-        self.port = _free_port()
-        self.log = data_dir / "server.log"
-        env = {**os.environ, "NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": "memory://"}
-        for name in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
-            env.pop(name, None)
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "nexus.cli", *args, "--port", str(self.port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited:\n{self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError(f"server not ready in {timeout}s:\n{self.log.read_text()}")
-
-    def query(self, path: str, query: str) -> dict[str, Any]:
-        response = httpx.post(f"{self.url}{path}", json={"query": query}, timeout=30)
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(30)
+from tests.support.processes import NexusProcess
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = Server(["serve"], tmp_path_factory.mktemp("serve"))
-    server.wait_ready()
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NexusProcess]:
+    server = NexusProcess(["serve"], tmp_path_factory.mktemp("serve"))
+    server.wait()
     yield server
     server.stop()
 
 
-def test_first_start_loads_the_demo_data_with_progress(served: Server) -> None:
+def test_first_start_loads_the_demo_data_with_progress(served: NexusProcess) -> None:
     log = served.log.read_text()
     for step in ("[1/4] macro", "[2/4] micro", "[3/4] crypto", "[4/4] platform", "demo data ready"):
         assert step in log
 
 
-def test_every_subgraph_answers_with_demo_data(served: Server) -> None:
+def test_every_subgraph_answers_with_demo_data(served: NexusProcess) -> None:
     macro = served.query(
         "/subgraphs/macro/graphql",
         '{ series(id: "DGS10") { observations(from: "2024-01-01", to: "2024-12-31") { value } } }',
@@ -103,7 +52,7 @@ def test_every_subgraph_answers_with_demo_data(served: Server) -> None:
     }
 
 
-def test_one_query_spans_the_four_subgraphs_at_graphql(served: Server) -> None:
+def test_one_query_spans_the_four_subgraphs_at_graphql(served: NexusProcess) -> None:
     response = served.query(
         "/graphql",
         '{ userByEmail(email: "demo@nexus-alpha.dev") { watchlists { items { key instrument { '
@@ -119,7 +68,7 @@ def test_one_query_spans_the_four_subgraphs_at_graphql(served: Server) -> None:
     assert by_key["WALCL"] == {"__typename": "Series", "latest": {"value": 6581231.0}}
 
 
-def test_health_and_a_malformed_date_over_http(served: Server) -> None:
+def test_health_and_a_malformed_date_over_http(served: NexusProcess) -> None:
     assert httpx.get(f"{served.url}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{served.url}/readyz").json()
     assert ready["ready"] is True
@@ -130,9 +79,9 @@ def test_health_and_a_malformed_date_over_http(served: Server) -> None:
 
 
 def test_one_subgraph_runs_alone_at_graphql(tmp_path: Path) -> None:
-    server = Server(["subgraph", "macro"], tmp_path)
+    server = NexusProcess(["subgraph", "macro"], tmp_path)
     try:
-        server.wait_ready()
+        server.wait()
         response = server.query(
             "/graphql",
             '{ series(id: "DGS10") { observations(from: "2024-12-30", to: "2024-12-31") '

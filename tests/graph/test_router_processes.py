@@ -1,12 +1,7 @@
 """Acceptance: the four subgraphs as separate processes behind `nexus router --supergraph FILE`
 answer the cross-subgraph query with the demo data, as the in-process router does."""
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +9,8 @@ import pytest
 from nexus.runtime import SUBGRAPH_NAMES
 from nexus.schema_export import supergraph
 from tests.graph.interop.npm import node_modules
-from tests.graph.interop.servers import free_port, hive_gateway
+from tests.graph.interop.servers import hive_gateway
+from tests.support.processes import NexusProcess
 
 CROSS_SUBGRAPH_QUERY = """
 {
@@ -35,60 +31,20 @@ CROSS_SUBGRAPH_QUERY = """
 """
 
 
-class Process:
-    def __init__(self, args: list[str], data_dir: Path, name: str) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir / f"{name}.log"
-        env = {**os.environ, "NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": "memory://"}
-        for variable in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
-            env.pop(variable, None)
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "nexus.cli", *args, "--port", str(self.port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def wait(self, path: str, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"process exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}{path}", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError(f"not ready in {timeout}s:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
 @pytest.fixture(scope="module")
-def processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Process]]:
+def processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, NexusProcess]]:
     root = tmp_path_factory.mktemp("processes")
-    started: dict[str, Process] = {}
+    started: dict[str, NexusProcess] = {}
     try:
         for name in SUBGRAPH_NAMES:
-            started[name] = Process(["subgraph", name], root / name, name)
+            started[name] = NexusProcess(["subgraph", name], root / name, name)
         for process in started.values():
             process.wait("/readyz")
         urls = {name: f"{process.url}/graphql" for name, process in started.items()}
         supergraph_file = root / "supergraph.graphql"
         supergraph_file.write_text(supergraph(urls))
         arguments = ["router", "--supergraph", str(supergraph_file)]
-        started["router"] = Process(arguments, root / "router", "router")
+        started["router"] = NexusProcess(arguments, root / "router", "router")
         started["router"].wait("/readyz")
         yield started
     finally:
@@ -97,7 +53,7 @@ def processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pr
 
 
 @pytest.fixture
-def router_url(processes: dict[str, Process]) -> str:
+def router_url(processes: dict[str, NexusProcess]) -> str:
     return f"{processes['router'].url}/graphql"
 
 
@@ -126,7 +82,7 @@ OPERATIONS = [
 @pytest.fixture(scope="module", params=["gateway-runtime", "hive-router-runtime"])
 def hive_url(
     request: pytest.FixtureRequest,
-    processes: dict[str, Process],
+    processes: dict[str, NexusProcess],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     modules = node_modules()
@@ -148,7 +104,7 @@ def test_hive_gateway_over_our_subgraphs_returns_what_our_router_returns(
 
 
 def test_a_subgraph_down_only_nulls_the_fields_it_owns(
-    router_url: str, processes: dict[str, Process]
+    router_url: str, processes: dict[str, NexusProcess]
 ) -> None:
     processes["macro"].stop()  # the last test of the module: macro stays down
     response = httpx.post(router_url, json={"query": CROSS_SUBGRAPH_QUERY}, timeout=60).json()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import threading
 import time
@@ -15,11 +14,7 @@ import strawberry
 import uvicorn
 from strawberry.asgi import GraphQL
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.processes import free_port
 
 
 @contextmanager

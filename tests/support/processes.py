@@ -1,0 +1,69 @@
+"""A `nexus` command run as a real process on a fresh data directory, as a user would start it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class NexusProcess:
+    """`python -m nexus.cli ARGS --port P` with embedded stores in `data_dir`, logging to a file."""
+
+    def __init__(self, args: list[str], data_dir: Path, name: str = "server") -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = data_dir / f"{name}.log"
+        env = {**os.environ, "NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": "memory://"}
+        for variable in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
+            env.pop(variable, None)
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "nexus.cli", *args, "--port", str(self.port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait(self, path: str = "/readyz", timeout: float = 180) -> None:
+        """Return once `path` answers 200; fail with the process's log if it exits or times out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"process exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}{path}", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError(f"not ready in {timeout}s:\n{self.log.read_text()[-3000:]}")
+
+    def query(self, path: str, query: str) -> dict[str, Any]:
+        response = httpx.post(f"{self.url}{path}", json={"query": query}, timeout=30)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
