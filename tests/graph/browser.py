@@ -6,10 +6,26 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from typing import Any
 
+# Debian's chromium-headless-shell and chromium packages install /usr/bin/<name>.
 BINARIES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome")
+
+# A closed network makes Chromium retry its background fetches (updates, sync, QUIC probes) and
+# stall; a fresh profile keeps runs independent of each other and of a user's browser.
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--remote-debugging-pipe",
+)
 
 
 def chromium_binary() -> str | None:
@@ -25,15 +41,11 @@ class HeadlessChromium:
             os.dup2(to_chrome_read, 3)
             os.dup2(from_chrome_write, 4)
 
+        self._profile = tempfile.TemporaryDirectory(
+            prefix="nexus-chromium-", ignore_cleanup_errors=True
+        )
         self.process = subprocess.Popen(
-            [
-                binary,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--remote-debugging-pipe",
-                "about:blank",
-            ],
+            [binary, *FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"],
             preexec_fn=wire_pipes,
             pass_fds=(3, 4, to_chrome_read, from_chrome_write),  # keep 3 and 4 once wired
             stdout=subprocess.DEVNULL,
@@ -88,10 +100,12 @@ class HeadlessChromium:
         raise AssertionError(f"timed out waiting for {expression}")
 
     def close(self) -> None:
-        self.process.terminate()
-        try:
+        try:  # a clean exit, so no helper process still writes to the profile
+            self.call("Browser.close")
             self.process.wait(10)
-        except subprocess.TimeoutExpired:
+        except (OSError, RuntimeError, subprocess.TimeoutExpired):
             self.process.kill()
+            self.process.wait(10)
         os.close(self._to_chrome)
         os.close(self._from_chrome)
+        self._profile.cleanup()
