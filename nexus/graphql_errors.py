@@ -99,10 +99,15 @@ class ErrorCodes(SchemaExtension):
 
 
 class SubgraphSchema(strawberry.federation.Schema):
-    """A Federation 2 schema whose errors are coded by `ErrorCodes` and logged once, here."""
+    """A Federation 2 schema whose errors are coded by `ErrorCodes` and logged once, here.
+
+    It declares Federation v2.9 unless told otherwise: Strawberry's default (v2.11) is newer than
+    Hive's composition reads, and our subgraphs use nothing added since v2.9.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs["extensions"] = [ErrorCodes, *kwargs.get("extensions", ())]
+        kwargs.setdefault("federation_version", "2.9")
         super().__init__(**kwargs)
 
     def process_errors(

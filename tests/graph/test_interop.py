@@ -142,11 +142,9 @@ def test_hive_composes_our_four_subgraphs_into_the_same_client_schema() -> None:
     from nexus.runtime import SUBGRAPH_NAMES
     from nexus.schema_export import subgraph_sdl as served_sdl
 
-    # Strawberry declares Federation v2.11 by default; Hive's composition reads up to v2.9 and
-    # our subgraphs use nothing newer, so the link is read as v2.9 here.
+    # Served as they are: our subgraphs declare Federation v2.9 (nexus.graphql_errors).
     subgraphs = [
-        SubgraphSDL(name, f"http://{name}/graphql", served_sdl(name).replace("/v2.11", "/v2.9"))
-        for name in SUBGRAPH_NAMES
+        SubgraphSDL(name, f"http://{name}/graphql", served_sdl(name)) for name in SUBGRAPH_NAMES
     ]
     hive = _hive_compose(subgraphs)
     assert hive["errors"] == []
