@@ -16,6 +16,7 @@ import numpy as np
 from jax.typing import ArrayLike, DTypeLike
 
 from engines.errors import (
+    InvalidRangeError,
     NegativeExpiryError,
     NegativeVolatilityError,
     NonFiniteInputError,
@@ -191,6 +192,49 @@ def check_range(name: str, value: float, low: float, high: float, *, closed: boo
         raise ParameterRangeError(
             f"{name}={value} is out of range; "
             f"it must lie in {brackets[0]}{low}, {high}{brackets[1]}"
+        )
+
+
+def as_arrays(
+    named: Sequence[tuple[str, ArrayLike]], dtype: DTypeLike
+) -> list[tuple[str, jax.Array]]:
+    """Convert each named value with :func:`as_array` and check that the shapes broadcast."""
+    arrays = [(name, as_array(name, value, dtype)) for name, value in named]
+    broadcast_shape(arrays)
+    return arrays
+
+
+def check_below(name: str, x: jax.Array, bound: float) -> None:
+    """Raise :class:`ParameterRangeError` if any entry of ``x`` is ``>= bound``."""
+    bad = int(np.sum(np.asarray(x) >= bound))
+    if bad:
+        raise ParameterRangeError(f"{name} has {bad} value(s) >= {bound}; it must be < {bound}")
+
+
+def check_ordered(
+    name_low: str, low: jax.Array, name_high: str, high: jax.Array, *, strict: bool = True
+) -> None:
+    """Raise :class:`InvalidRangeError` unless ``low < high`` (``<=`` if not strict) everywhere."""
+    low_np, high_np = np.asarray(low), np.asarray(high)
+    bad = int(np.sum(~(low_np < high_np) if strict else ~(low_np <= high_np)))
+    if bad:
+        relation = "<" if strict else "<="
+        raise InvalidRangeError(
+            f"{bad} entries have {name_low} not {relation} {name_high}; "
+            f"give each range as {name_low} {relation} {name_high}"
+        )
+
+
+def check_within(
+    name: str, x: jax.Array, name_low: str, low: jax.Array, name_high: str, high: jax.Array
+) -> None:
+    """Raise :class:`InvalidRangeError` unless ``low <= x <= high`` everywhere."""
+    x_np = np.asarray(x)
+    bad = int(np.sum((x_np < np.asarray(low)) | (x_np > np.asarray(high))))
+    if bad:
+        raise InvalidRangeError(
+            f"{bad} entries of {name} lie outside [{name_low}, {name_high}]; "
+            f"give {name} inside its range"
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "ConflictingArgumentsError",
     "EngineInputError",
+    "InvalidRangeError",
     "NegativeExpiryError",
     "NegativeVolatilityError",
     "NonFiniteInputError",
@@ -53,3 +54,7 @@ class UnsupportedDtypeError(EngineInputError, TypeError):
 
 class ConflictingArgumentsError(EngineInputError):
     """Mutually exclusive arguments were both given, or neither of two required ones."""
+
+
+class InvalidRangeError(EngineInputError):
+    """A lower bound is not below its upper bound, or a value lies outside its range."""
