@@ -238,6 +238,15 @@ def check_within(
         )
 
 
+def check_non_decreasing(name: str, x: jax.Array) -> None:
+    """Raise :class:`InvalidRangeError` if ``x`` decreases anywhere along its last axis."""
+    bad = int(np.sum(np.diff(np.asarray(x), axis=-1) < 0))
+    if bad:
+        raise InvalidRangeError(
+            f"{name} decreases at {bad} place(s); sort each series by {name} first"
+        )
+
+
 def broadcast_shape(named: Sequence[tuple[str, jax.Array]]) -> tuple[int, ...]:
     """Broadcast the shapes of the named arrays or raise :class:`ShapeMismatchError`."""
     try:
