@@ -16,11 +16,19 @@ from graphql import OperationType
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
 
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from graph.router import RequestError, Router
+from graph.subscriptions.legacy_ws import PROTOCOL as LEGACY_WS
+from graph.subscriptions.legacy_ws import LegacyWire, LegacyWsConnection
+from graph.subscriptions.session import SubscriptionSettings
+from graph.subscriptions.sse import EVENT_STREAM, sse_response
+from graph.subscriptions.transport_ws import PROTOCOL as TRANSPORT_WS
+from graph.subscriptions.transport_ws import TransportWsConnection, TransportWsWire
+from graph.subscriptions.websocket import WebSocketConnection
 
 log = logging.getLogger("graph.gateway")
 
@@ -51,6 +59,21 @@ def _media_type(accept: str) -> str | None:
 def _wants_html(request: Request) -> bool:
     """A browser navigating here (a `?query=` link opens GraphiQL with that query)."""
     return "text/html" in request.headers.get("accept", "")
+
+
+def _wants_event_stream(request: Request) -> bool:
+    """GraphQL over SSE: the client accepts `text/event-stream` (and prefers it to JSON)."""
+    accept = request.headers.get("accept", "")
+    return EVENT_STREAM in accept and GRAPHQL_RESPONSE not in accept
+
+
+def _credentials(request: Request) -> dict[str, str]:
+    """What SSE carries of the caller, as WebSocket clients send it in connection_init."""
+    return {
+        name: value
+        for name in ("authorization", "x-api-key")
+        if (value := request.headers.get(name)) is not None
+    }
 
 
 def _params_from_get(request: Request) -> dict[str, Any]:
@@ -96,8 +119,15 @@ def _validated(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str 
     return query, variables, operation_name
 
 
-def create_app(router: Router, *, graphiql: bool = True) -> Starlette:
-    """A Starlette app serving `router` at `/graphql`, with `/healthz` and `/readyz`."""
+def create_app(
+    router: Router,
+    *,
+    graphiql: bool = True,
+    subscriptions: SubscriptionSettings | None = None,
+) -> Starlette:
+    """A Starlette app serving `router` at `/graphql` (HTTP, SSE and WebSocket), with
+    `/healthz` and `/readyz`."""
+    subscription_settings = subscriptions or SubscriptionSettings.from_env()
 
     local_assets = graphiql and (ASSETS_DIR / "graphiql.min.js").is_file()
     page = graphiql_html(local_assets)
@@ -124,6 +154,13 @@ def create_app(router: Router, *, graphiql: bool = True) -> Starlette:
             query, variables, operation_name = _validated(params)
             if request.method == "GET":
                 _refuse_get_mutation(router, query, operation_name)
+            if _wants_event_stream(request):
+                return sse_response(
+                    router,
+                    (query, variables, operation_name),
+                    _credentials(request),
+                    subscription_settings,
+                )
         except _BadRequest as error:
             return JSONResponse(
                 {"errors": [{"message": error.message, "extensions": {"code": "BAD_REQUEST"}}]},
@@ -138,6 +175,19 @@ def create_app(router: Router, *, graphiql: bool = True) -> Starlette:
             internal = {"message": "Internal server error.", "extensions": {"code": "INTERNAL"}}
             return reply({"errors": [internal]}, media_type, 500)
         return reply(result, media_type)
+
+    async def graphql_websocket(websocket: WebSocket) -> None:
+        offered = websocket.scope.get("subprotocols") or []
+        connection: type[WebSocketConnection]
+        if TRANSPORT_WS in offered:
+            connection = TransportWsConnection
+        elif LEGACY_WS in offered:
+            connection = LegacyWsConnection
+        else:
+            await websocket.close(4406, "Subprotocol not acceptable")
+            return
+        wire = TransportWsWire() if connection is TransportWsConnection else LegacyWire()
+        await connection(websocket, router, subscription_settings, wire).serve()
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -163,6 +213,7 @@ def create_app(router: Router, *, graphiql: bool = True) -> Starlette:
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_websocket),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]

@@ -10,6 +10,7 @@ from graph.executor import InProcessTransport
 from graph.executor.in_process import SubgraphCall
 from graph.limits import RequestLimits
 from graph.router import Router
+from graph.subscriptions.streams import InProcessStreams
 
 if TYPE_CHECKING:
     import strawberry
@@ -61,7 +62,17 @@ def in_process_router(
     transport = InProcessTransport(
         {name: schema_call(schema, contexts.get(name)) for name, schema in schemas.items()}
     )
-    return Router.from_supergraph_sdl(compose_schemas(schemas, urls), transport, limits=limits)
+    streams = InProcessStreams(
+        schemas, {name: _ignoring_params(make) for name, make in contexts.items()}
+    )
+    return Router.from_supergraph_sdl(
+        compose_schemas(schemas, urls), transport, limits=limits, streams=streams
+    )
+
+
+def _ignoring_params(make_context: Callable[[], Any]) -> Callable[[Mapping[str, Any]], Any]:
+    # Subgraph contexts do not read the caller's connection parameters yet (authentication does).
+    return lambda params: make_context()
 
 
 def router_for_subgraphs(

@@ -25,7 +25,10 @@ from graph.executor import PlanRun, Transport, shape_response
 from graph.limits import LimitExceeded, RequestLimits, check_document_size, check_limits
 from graph.override_labels import OverrideLabels
 from graph.planner import PlannerError, QueryPlan, QueryPlanner
+from graph.planner.nodes import Subscription as PlannedSubscription
 from graph.planner.operation import INTROSPECTION_FIELDS
+from graph.subscriptions.hub import Listener, SharedStream, SubscriptionHub, stream_key
+from graph.subscriptions.streams import SubgraphStreams
 from graph.supergraph import Supergraph, read_supergraph
 
 Response = dict[str, Any]
@@ -35,6 +38,18 @@ Response = dict[str, Any]
 class ParsedDocument:
     document: DocumentNode
     text: str  # the printed document: the plan cache key
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    """A client operation attached to its shared stream; `cancel` detaches it."""
+
+    hub: SubscriptionHub
+    shared: SharedStream
+    listener: Listener
+
+    def cancel(self) -> None:
+        self.hub.leave(self.shared, self.listener)
 
 
 class RequestError(Exception):
@@ -57,6 +72,7 @@ class Router:
         limits: RequestLimits | None = None,
         plan_cache_size: int = 1024,
         override_labels: OverrideLabels | None = None,
+        streams: SubgraphStreams | None = None,
     ) -> None:
         """`override_labels` picks the progressive @override labels on for each request
         (default: `percent(x)` labels by chance, no named label)."""
@@ -67,12 +83,18 @@ class Router:
         self.override_labels = override_labels or OverrideLabels(supergraph.override_labels)
         self._documents: OrderedDict[str, ParsedDocument | RequestError] = OrderedDict()
         self._document_cache_size = plan_cache_size
+        self.hub = SubscriptionHub(streams, transport) if streams is not None else None
 
     @classmethod
     def from_supergraph_sdl(
-        cls, sdl: str, transport: Transport, *, limits: RequestLimits | None = None
+        cls,
+        sdl: str,
+        transport: Transport,
+        *,
+        limits: RequestLimits | None = None,
+        streams: SubgraphStreams | None = None,
     ) -> Router:
-        return cls(read_supergraph(sdl), transport, limits=limits)
+        return cls(read_supergraph(sdl), transport, limits=limits, streams=streams)
 
     async def execute(
         self,
@@ -102,6 +124,41 @@ class Router:
                 "SUBSCRIPTION_TRANSPORT_REQUIRED",
             ).response
         return await self.run(plan, parsed.document, operation_name, dict(variables or {}))
+
+    async def subscribe(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        connection_params: Mapping[str, Any],
+        listener: Listener,
+    ) -> Subscribed | Response:
+        """Start a streamed operation for `listener`: a subscription joins its shared stream
+        (`Subscribed`); a query or mutation, or a request that cannot run, is answered at once
+        (a response). Never raises for bad input."""
+        try:
+            parsed, operation = self.prepare(query, operation_name)
+            coerced = self._coerce(operation, dict(variables or {}))
+            plan = self.planner.plan(
+                parsed.document,
+                operation_name,
+                coerced,
+                document_text=parsed.text,
+                override_labels=self.override_labels.for_request(),
+            )
+        except RequestError as error:
+            return error.response
+        except PlannerError as error:
+            return RequestError(str(error), "QUERY_PLANNING_FAILED").response
+        if plan.operation_kind != "subscription":
+            return await self.run(plan, parsed.document, operation_name, dict(variables or {}))
+        if self.hub is None or not isinstance(plan.node, PlannedSubscription):
+            return RequestError(
+                "This router serves no subscriptions.", "SUBSCRIPTIONS_UNAVAILABLE"
+            ).response
+        key = stream_key(parsed.text, operation_name, coerced, connection_params)
+        shared = self.hub.join(key, plan, dict(variables or {}), connection_params, listener)
+        return Subscribed(self.hub, shared, listener)
 
     def prepare(
         self, query: str, operation_name: str | None
@@ -204,6 +261,8 @@ class Router:
         return await self.transport.ready()
 
     async def close(self) -> None:
+        if self.hub is not None:
+            await self.hub.close()
         await self.transport.close()
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
 from nexus.config import Settings
@@ -88,7 +88,9 @@ def create_app(
     routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/readyz", readyz)]
     for subgraph in subgraphs:
         path = "/graphql" if single else f"/subgraphs/{subgraph.name}/graphql"
-        routes.append(Route(path, SubgraphGraphQL(subgraph, stores), methods=["GET", "POST"]))
+        endpoint = SubgraphGraphQL(subgraph, stores)
+        routes.append(Route(path, endpoint, methods=["GET", "POST"]))
+        routes.append(WebSocketRoute(path, endpoint))  # subscriptions, for a router elsewhere
     if not single:
         # The supergraph at /graphql: our router, calling the subgraphs in-process.
         from graph.gateway import create_app as create_gateway

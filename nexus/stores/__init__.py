@@ -12,7 +12,7 @@ A process opens only the kinds its subgraphs need (`nexus subgraph macro` never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,13 +23,19 @@ if TYPE_CHECKING:
     from nexus.stores.vectors import VectorStore
 
 
+def _in_process_bus() -> Bus:
+    from nexus.stores.bus import InProcessBus
+
+    return InProcessBus()
+
+
 @dataclass(slots=True)
 class Stores:
     settings: Settings
     platform: PlatformStore | None = None
     analytics: AnalyticsStore | None = None
     vectors: VectorStore | None = None
-    bus: Bus | None = None
+    bus: Bus | None = field(default_factory=_in_process_bus)  # the embedded default
 
     def require_platform(self) -> PlatformStore:
         if self.platform is None:
@@ -45,6 +51,11 @@ class Stores:
         if self.vectors is None:
             raise RuntimeError("this process was started without the vector store")
         return self.vectors
+
+    def require_bus(self) -> Bus:
+        if self.bus is None:
+            raise RuntimeError("this process was started without the event bus")
+        return self.bus
 
     async def close(self) -> None:
         for store in (self.platform, self.analytics, self.vectors, self.bus):

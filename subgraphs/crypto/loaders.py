@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from aiodataloader import DataLoader
 
 from nexus.stores import Stores
+from nexus.stores.bus import Bus
 from subgraphs.crypto.repository import CryptoRepository
 
 
 @dataclass
 class CryptoContext:
     repository: CryptoRepository
+    bus: Bus
     tokens: DataLoader = field(init=False)
     candles: DataLoader = field(init=False)
     latest_prices: DataLoader = field(init=False)
@@ -24,4 +26,4 @@ class CryptoContext:
 
 
 def make_context(stores: Stores) -> CryptoContext:
-    return CryptoContext(CryptoRepository(stores.require_analytics()))
+    return CryptoContext(CryptoRepository(stores.require_analytics()), stores.require_bus())

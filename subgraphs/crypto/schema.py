@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from nexus.graphql_errors import SubgraphSchema
+from subgraphs.crypto.live import Stock, Subscription
 from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.types import Token, from_record
 
@@ -22,4 +23,4 @@ class Query:
         return [token for record in records if (token := from_record(record)) is not None]
 
 
-schema = SubgraphSchema(query=Query, types=[Token])
+schema = SubgraphSchema(query=Query, subscription=Subscription, types=[Token, Stock])

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from aiodataloader import DataLoader
 
 from nexus.stores import Stores
+from nexus.stores.bus import Bus
 from subgraphs.macro.repository import MacroRepository
 
 
 @dataclass
 class MacroContext:
     repository: MacroRepository
+    bus: Bus
     series: DataLoader = field(init=False)
     observations: DataLoader = field(init=False)
     latest_observations: DataLoader = field(init=False)
@@ -26,4 +28,4 @@ class MacroContext:
 
 
 def make_context(stores: Stores) -> MacroContext:
-    return MacroContext(MacroRepository(stores.require_analytics()))
+    return MacroContext(MacroRepository(stores.require_analytics()), stores.require_bus())

@@ -8,12 +8,13 @@ import strawberry
 from strawberry.types import Info
 
 from nexus.graphql_errors import SubgraphSchema
+from subgraphs.macro.live import Mutation, SimulationQuery, Subscription
 from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.types import Series, YieldCurve, curve_from_record, from_record
 
 
 @strawberry.type
-class Query:
+class Query(SimulationQuery):
     @strawberry.field(description="A FRED series by id (case-insensitive); null if unknown.")
     async def series(self, info: Info[MacroContext, None], id: strawberry.ID) -> Series | None:
         return from_record(await info.context.series.load(str(id).upper()))
@@ -31,4 +32,6 @@ class Query:
         return curve_from_record(await info.context.par_curves.load(date))
 
 
-schema = SubgraphSchema(query=Query, types=[Series])
+schema = SubgraphSchema(
+    query=Query, mutation=Mutation, subscription=Subscription, types=[Series]
+)

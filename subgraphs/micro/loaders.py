@@ -7,16 +7,18 @@ from dataclasses import dataclass, field
 from aiodataloader import DataLoader
 
 from nexus.stores import Stores
+from nexus.stores.bus import Bus
 from subgraphs.micro.repository import MicroRepository
 
 
 @dataclass
 class MicroContext:
     repository: MicroRepository
+    bus: Bus
     stocks: DataLoader = field(init=False)
     candles: DataLoader = field(init=False)
     latest_prices: DataLoader = field(init=False)
-    post_counts: DataLoader = field(init=False)
+    post_stats: DataLoader = field(init=False)
     mention_volumes: DataLoader = field(init=False)
     latest_posts: DataLoader = field(init=False)
     posts: DataLoader = field(init=False)
@@ -26,7 +28,7 @@ class MicroContext:
         self.stocks = DataLoader(self.repository.stocks_by_symbol)
         self.candles = DataLoader(self.repository.candles)
         self.latest_prices = DataLoader(self.repository.latest_prices)
-        self.post_counts = DataLoader(self.repository.post_counts)
+        self.post_stats = DataLoader(self.repository.post_stats)
         self.mention_volumes = DataLoader(self.repository.mention_volumes)
         self.latest_posts = DataLoader(self.repository.latest_posts)
         self.posts = DataLoader(self.repository.posts_by_id)
@@ -35,4 +37,6 @@ class MicroContext:
 
 def make_context(stores: Stores) -> MicroContext:
     """A new context per request, so a DataLoader's cache never outlives its request."""
-    return MicroContext(MicroRepository(stores.require_analytics(), stores.require_vectors()))
+    return MicroContext(
+        MicroRepository(stores.require_analytics(), stores.require_vectors()), stores.require_bus()
+    )

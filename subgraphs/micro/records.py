@@ -31,6 +31,14 @@ class PostRecord:
     synthetic: bool
 
 
+@dataclass(frozen=True, slots=True)
+class PostStats:
+    """How many posts mention a ticker in a period, and their mean sentiment."""
+
+    posts: int
+    mean_sentiment: float | None
+
+
 POST_COLUMNS = (
     "id", "source", "author", "author_followers", "text", "created_at", "cashtags",
     "sentiment", "synthetic",

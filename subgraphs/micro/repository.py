@@ -8,6 +8,7 @@ ingested twice and not yet merged is still counted once.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -23,6 +24,7 @@ from subgraphs.micro.records import (
     LatestPosts,
     Period,
     PostRecord,
+    PostStats,
     SimilarTo,
     StockRecord,
 )
@@ -87,17 +89,20 @@ class MicroRepository:
         found = {row["id"]: _post(row) for row in rows}
         return [found.get(id_) for id_ in ids]
 
-    async def post_counts(self, periods: Sequence[Period]) -> list[int]:
-        counts: dict[Period, int] = {}
+    async def post_stats(self, periods: Sequence[Period]) -> list[PostStats]:
+        stats: dict[Period, PostStats] = {}
         for (start, end), symbols in _by_window(periods).items():
             rows = await self.store.query(
-                f"SELECT symbol, count() AS posts FROM {DATABASE}.mentions FINAL "
-                f"WHERE {_IN_PERIOD} GROUP BY symbol",
+                "SELECT symbol, count() AS posts, avg(sentiment) AS mean_sentiment "
+                f"FROM {DATABASE}.mentions FINAL WHERE {_IN_PERIOD} GROUP BY symbol",
                 {"symbols": symbols, "start": start, "end": end},
             )
             for row in rows:
-                counts[Period(row["symbol"], start, end)] = int(row["posts"])
-        return [counts.get(key, 0) for key in periods]
+                mean = row["mean_sentiment"]
+                stats[Period(row["symbol"], start, end)] = PostStats(
+                    int(row["posts"]), None if mean is None or math.isnan(mean) else float(mean)
+                )
+        return [stats.get(key, PostStats(0, None)) for key in periods]
 
     async def mention_volumes(self, periods: Sequence[Period]) -> list[list[DailyMentionsRecord]]:
         days: dict[Period, list[DailyMentionsRecord]] = defaultdict(list)

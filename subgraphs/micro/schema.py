@@ -6,9 +6,10 @@ import strawberry
 from strawberry.types import Info
 
 from nexus.graphql_errors import SubgraphSchema
+from subgraphs.micro.live import Subscription
 from subgraphs.micro.loaders import MicroContext
 from subgraphs.micro.records import LatestPosts, checked_limit, period
-from subgraphs.micro.types import From, Post, Stock, To, post_from, posts_from, stock_from
+from subgraphs.micro.types import From, Post, Stock, To, Token, post_from, posts_from, stock_from
 
 
 @strawberry.type
@@ -48,4 +49,4 @@ class Query:
         return posts_from(await info.context.latest_posts.load(key))
 
 
-schema = SubgraphSchema(query=Query, types=[Stock, Post])
+schema = SubgraphSchema(query=Query, subscription=Subscription, types=[Stock, Token, Post])

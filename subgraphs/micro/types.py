@@ -15,6 +15,7 @@ from subgraphs.micro.records import (
     DailyMentionsRecord,
     LatestPosts,
     PostRecord,
+    PostStats,
     SimilarTo,
     StockRecord,
     checked_limit,
@@ -67,8 +68,51 @@ class Post:
         return posts_from(await info.context.posts.load_many(ids))
 
 
+@strawberry.type
+class SocialFootprint:
+    """The social fields of anything with a cashtag: a stock here, a token (owned by crypto)."""
+
+    symbol: str
+
+    @strawberry.field(description="How many posts mention the cashtag in the period.")
+    async def post_count(
+        self, info: Info[MicroContext, None], from_: From = None, to: To = None
+    ) -> int:
+        stats: PostStats = await info.context.post_stats.load(period(self.symbol, from_, to))
+        return stats.posts
+
+    @strawberry.field(
+        description="Mean sentiment, in [-1, 1], of the period's posts mentioning the cashtag "
+        "that carry one; null when none does."
+    )
+    async def sentiment(
+        self, info: Info[MicroContext, None], from_: From = None, to: To = None
+    ) -> float | None:
+        stats: PostStats = await info.context.post_stats.load(period(self.symbol, from_, to))
+        return stats.mean_sentiment
+
+    @strawberry.field(description="The newest posts mentioning the cashtag in the period.")
+    async def posts(
+        self, info: Info[MicroContext, None], from_: From = None, to: To = None, limit: int = 20
+    ) -> list[Post]:
+        key = LatestPosts(period(self.symbol, from_, to), checked_limit(limit))
+        return posts_from(await info.context.latest_posts.load(key))
+
+    @strawberry.field(description="Posts and mean sentiment per day with a mention, oldest first.")
+    async def mention_volume(
+        self, info: Info[MicroContext, None], from_: From = None, to: To = None
+    ) -> list[DailyMentions]:
+        days: list[DailyMentionsRecord] = await info.context.mention_volumes.load(
+            period(self.symbol, from_, to)
+        )
+        return [
+            DailyMentions(date=day.date, posts=day.posts, mean_sentiment=day.mean_sentiment)
+            for day in days
+        ]
+
+
 @strawberry.federation.type(keys=["symbol"], description="A listed stock and its social footprint.")
-class Stock:
+class Stock(SocialFootprint):
     symbol: str
     name: str
 
@@ -90,31 +134,17 @@ class Stock:
         price: LatestPrice | None = await info.context.latest_prices.load(self.symbol)
         return price
 
-    @strawberry.field(description="How many posts mention the stock's cashtag in the period.")
-    async def post_count(
-        self, info: Info[MicroContext, None], from_: From = None, to: To = None
-    ) -> int:
-        count: int = await info.context.post_counts.load(period(self.symbol, from_, to))
-        return count
 
-    @strawberry.field(description="The newest posts mentioning the stock in the period.")
-    async def posts(
-        self, info: Info[MicroContext, None], from_: From = None, to: To = None, limit: int = 20
-    ) -> list[Post]:
-        key = LatestPosts(period(self.symbol, from_, to), checked_limit(limit))
-        return posts_from(await info.context.latest_posts.load(key))
+@strawberry.federation.type(
+    keys=["symbol"], description="A crypto asset (owned by crypto); here, its social footprint."
+)
+class Token(SocialFootprint):
+    symbol: str
 
-    @strawberry.field(description="Posts and mean sentiment per day with a mention, oldest first.")
-    async def mention_volume(
-        self, info: Info[MicroContext, None], from_: From = None, to: To = None
-    ) -> list[DailyMentions]:
-        days: list[DailyMentionsRecord] = await info.context.mention_volumes.load(
-            period(self.symbol, from_, to)
-        )
-        return [
-            DailyMentions(date=day.date, posts=day.posts, mean_sentiment=day.mean_sentiment)
-            for day in days
-        ]
+    @classmethod
+    def resolve_reference(cls, symbol: str) -> Token:
+        # Any symbol has a footprint, possibly empty: the token itself is crypto's to know.
+        return Token(symbol=symbol.upper())
 
 
 def stock_from(record: StockRecord | None) -> Stock | None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from nexus.errors import StoreUnavailable
 from nexus.stores.bus import Bus, BusMessage, InProcessBus, RedisBus, Subscription, open_bus
 from tests.conftest import REDIS_URL
+from tests.support.redis_server import RedisServer
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
@@ -43,7 +46,8 @@ async def test_every_subscriber_gets_every_event(bus: Bus) -> None:
     channel = f"test{uuid.uuid4().hex[:8]}.alert.price"
     first, second = await bus.subscribe(channel), await bus.subscribe(channel)
     await asyncio.sleep(0.05)
-    assert await bus.publish(channel, {"rule": 7}) == 2
+    # In-process it counts subscriptions; Redis counts subscribed processes (one here).
+    assert await bus.publish(channel, {"rule": 7}) == (2 if isinstance(bus, InProcessBus) else 1)
     assert (await _next(first)).event == {"rule": 7}
     assert (await _next(second)).event == {"rule": 7}
     await first.close()
@@ -79,3 +83,77 @@ def test_the_url_picks_the_bus() -> None:
     assert isinstance(open_bus("redis://127.0.0.1:6379/0"), RedisBus)
     with pytest.raises(ValueError, match="memory://"):
         open_bus("amqp://x")
+
+
+async def test_the_last_retained_event_of_each_channel(bus: Bus) -> None:
+    prefix = f"test{uuid.uuid4().hex[:8]}"
+    await bus.publish(f"{prefix}.market.BTC", {"price": 1.0}, retain=True)
+    await bus.publish(f"{prefix}.market.BTC", {"price": 2.0}, retain=True)
+    await bus.publish(f"{prefix}.market.ETH", {"price": 3.0})  # not retained
+    last = await bus.last([f"{prefix}.market.BTC", f"{prefix}.market.ETH"])
+    assert last == [{"price": 2.0}, None]
+
+
+@pytest.mark.redis
+async def test_many_subscribers_share_one_redis_connection() -> None:
+    bus = RedisBus(REDIS_URL)
+    prefix = f"test{uuid.uuid4().hex[:8]}"
+    subscriptions = [await bus.subscribe(f"{prefix}.market.*") for _ in range(50)]
+    await asyncio.wait_for(bus.wait_subscribed(), 5)
+    await asyncio.sleep(0.05)
+    # Redis sees one subscribed connection: this process; it fans out to its 50 subscribers.
+    assert await bus.publish(f"{prefix}.market.GME", {"price": 20.0}) == 1
+    received = [await _next(subscription) for subscription in subscriptions]
+    assert {m.event["price"] for m in received} == {20.0}
+    for subscription in subscriptions:
+        await subscription.close()
+    await asyncio.sleep(0.05)
+    assert await bus.publish(f"{prefix}.market.GME", {"price": 21.0}) == 0
+    await bus.close()
+
+
+async def test_subscribers_resume_after_redis_restarts(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path)
+    server.start()
+    bus = RedisBus(server.url, reconnect_delays=(0.05, 0.1))
+    publisher = RedisBus(server.url)
+    try:
+        subscription = await bus.subscribe("market.*")
+        await asyncio.wait_for(bus.wait_subscribed(), 5)
+        await asyncio.sleep(0.05)
+        await publisher.publish("market.BTC", {"n": 1})
+        assert (await _next(subscription)).event == {"n": 1}
+
+        server.stop()
+        with pytest.raises(StoreUnavailable):
+            await publisher.publish("market.BTC", {"n": 2})
+        server.start()  # a new, empty Redis on the same port
+        await asyncio.wait_for(_until_subscribed(bus), 10)
+        await publisher.publish("market.BTC", {"n": 3})
+        message = await _next(subscription)
+        while message.channel == "market.probe":
+            message = await _next(subscription)
+        assert message.event == {"n": 3}
+        assert bus.reconnects >= 1
+    finally:
+        await bus.close()
+        await publisher.close()
+        server.stop()
+
+
+async def _until_subscribed(bus: RedisBus) -> None:
+    # After the restart the listener reconnects; PSUBSCRIBE is confirmed when a publish counts it.
+    probe = RedisBus(_url_of(bus))
+    try:
+        while True:
+            with contextlib.suppress(StoreUnavailable):
+                if await probe.publish("market.probe", {}) >= 1:
+                    return
+            await asyncio.sleep(0.05)
+    finally:
+        await probe.close()
+
+
+def _url_of(bus: RedisBus) -> str:
+    kwargs = bus.client.connection_pool.connection_kwargs
+    return f"redis://{kwargs['host']}:{kwargs['port']}/0"

@@ -1,0 +1,135 @@
+"""What every client protocol shares: settings, the operations of one client, their listeners.
+
+A protocol (graphql-transport-ws, legacy graphql-ws, SSE) says how messages look (`Wire`); the
+session keeps the client's operations by id, starts them through the router and stops them when
+the client completes one or goes away, so a client that disconnects frees everything it held.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from graph.router import Router, Subscribed
+from graph.subscriptions.outbox import DEFAULT_LIMIT, Outbox
+from graph.subscriptions.streams import Errors
+
+
+@dataclass(frozen=True)
+class SubscriptionSettings:
+    keepalive_seconds: float = 12.0  # server pings (transport-ws), `ka` (legacy), SSE comments
+    init_timeout_seconds: float = 10.0  # connection_init must arrive within this
+    client_queue_limit: int = DEFAULT_LIMIT  # messages queued for one client before it is dropped
+    max_message_bytes: int = 64 * 1024  # largest client message accepted
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SubscriptionSettings:
+        env = os.environ if environ is None else environ
+        default = cls()
+        return cls(
+            keepalive_seconds=float(
+                env.get("NEXUS_WS_KEEPALIVE_SECONDS", default.keepalive_seconds)
+            ),
+            init_timeout_seconds=float(
+                env.get("NEXUS_WS_INIT_TIMEOUT_SECONDS", default.init_timeout_seconds)
+            ),
+            client_queue_limit=int(env.get("NEXUS_CLIENT_QUEUE_LIMIT", default.client_queue_limit)),
+            max_message_bytes=int(env.get("NEXUS_WS_MAX_MESSAGE_BYTES", default.max_message_bytes)),
+        )
+
+
+class Wire(Protocol):
+    """How one protocol spells an operation's messages."""
+
+    def next(self, id: str, payload: str) -> str: ...
+
+    def error(self, id: str, errors: Errors) -> str: ...
+
+    def complete(self, id: str) -> str: ...
+
+
+class OperationListener:
+    def __init__(self, session: ClientSession, id: str) -> None:
+        self.session = session
+        self.id = id
+
+    def next(self, payload: str) -> None:
+        self.session.outbox.put(self.session.wire.next(self.id, payload))
+
+    def error(self, errors: Errors) -> None:
+        if self.session.operations.pop(self.id, False) is not False:
+            self.session.outbox.put(self.session.wire.error(self.id, errors))
+
+    def complete(self) -> None:
+        if self.session.operations.pop(self.id, False) is not False:
+            self.session.outbox.put(self.session.wire.complete(self.id))
+
+
+class PayloadError(ValueError):
+    """A subscribe payload without a usable query, variables or operation name."""
+
+
+def request_of(payload: Any) -> tuple[str, dict[str, Any] | None, str | None]:
+    if not isinstance(payload, dict):
+        raise PayloadError("The payload must be an object with a `query` string.")
+    query = payload.get("query")
+    variables = payload.get("variables")
+    operation_name = payload.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        raise PayloadError("The payload has no `query` string.")
+    if variables is not None and not isinstance(variables, dict):
+        raise PayloadError("`variables` must be an object.")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise PayloadError("`operationName` must be a string.")
+    return query, variables, operation_name
+
+
+class ClientSession:
+    """One client's operations, started through the router and sent through its outbox."""
+
+    def __init__(self, router: Router, wire: Wire, outbox: Outbox) -> None:
+        self.router = router
+        self.wire = wire
+        self.outbox = outbox
+        self.connection_params: dict[str, Any] = {}
+        # id -> its shared stream, or None while it is starting
+        self.operations: dict[str, Subscribed | None] = {}
+
+    async def start(self, id: str, payload: Any) -> None:
+        """Run operation `id`; the caller has checked that `id` is not in use."""
+        query, variables, operation_name = request_of(payload)
+        listener = OperationListener(self, id)
+        self.operations[id] = None
+        result = await self.router.subscribe(
+            query, variables, operation_name, self.connection_params, listener
+        )
+        if id not in self.operations:  # completed by the client while it was starting
+            if isinstance(result, Subscribed):
+                result.cancel()
+            return
+        if isinstance(result, Subscribed):
+            self.operations[id] = result
+            return
+        del self.operations[id]
+        if "data" in result:
+            self.outbox.put(self.wire.next(id, _json(result)))
+            self.outbox.put(self.wire.complete(id))
+        else:
+            self.outbox.put(self.wire.error(id, result.get("errors") or []))
+
+    def stop(self, id: str) -> None:
+        subscribed = self.operations.pop(id, None)
+        if subscribed is not None:
+            subscribed.cancel()
+
+    async def close(self) -> None:
+        for id in list(self.operations):
+            self.stop(id)
+        await self.outbox.close()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))

@@ -1,0 +1,83 @@
+"""GraphQL over Server-Sent Events, "distinct connections" mode (one operation per request).
+
+Spec: https://github.com/enisdenjo/graphql-sse/blob/master/PROTOCOL.md. The response is
+`text/event-stream`: one `next` event per result, then `complete`; a comment line (`:`) every
+keep-alive interval. A client that does not read fast enough has its stream ended after its
+queue fills (the same policy as the WebSocket protocols), and closing the request stops the
+operation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from starlette.responses import StreamingResponse
+
+from graph.router import Router
+from graph.subscriptions.outbox import Outbox
+from graph.subscriptions.session import ClientSession, SubscriptionSettings
+from graph.subscriptions.streams import Errors
+
+EVENT_STREAM = "text/event-stream"
+OPERATION = "sse"
+_END = "event: complete\ndata:\n\n"
+
+
+class SseWire:
+    def next(self, id: str, payload: str) -> str:
+        return f"event: next\ndata: {payload}\n\n"
+
+    def error(self, id: str, errors: Errors) -> str:
+        return self.next(id, json.dumps({"errors": errors})) + self.complete(id)
+
+    def complete(self, id: str) -> str:
+        return _END
+
+
+def sse_response(
+    router: Router,
+    request: tuple[str, dict[str, Any] | None, str | None],
+    connection_params: Mapping[str, Any],
+    settings: SubscriptionSettings,
+) -> StreamingResponse:
+    handoff: asyncio.Queue[str | None] = asyncio.Queue(1)
+
+    async def overflowed() -> None:
+        await outbox.close()
+        await handoff.put(None)
+
+    outbox = Outbox(handoff.put, overflowed, limit=settings.client_queue_limit)
+    session = ClientSession(router, SseWire(), outbox)
+    session.connection_params = dict(connection_params)
+    query, variables, operation_name = request
+
+    async def events() -> AsyncIterator[str]:
+        outbox.start()
+        try:
+            await session.start(
+                OPERATION, {"query": query, "variables": variables, "operationName": operation_name}
+            )
+            while True:
+                try:
+                    message = await asyncio.wait_for(handoff.get(), settings.keepalive_seconds)
+                except TimeoutError:
+                    yield ":\n\n"
+                    continue
+                if message is None:  # too slow: end the stream
+                    return
+                yield message
+                if message.endswith(_END):
+                    return
+        finally:
+            with contextlib.suppress(Exception):
+                await session.close()
+
+    return StreamingResponse(
+        events(),
+        media_type=EVENT_STREAM,
+        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+    )

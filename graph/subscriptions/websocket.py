@@ -1,0 +1,129 @@
+"""What both WebSocket protocols share: the receive loop, the init deadline, keep-alives, the
+size limit, the slow-client close and the clean-up when the client goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any, ClassVar
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from graph.router import Router
+from graph.subscriptions.outbox import Outbox
+from graph.subscriptions.session import ClientSession, PayloadError, SubscriptionSettings, Wire
+
+
+class Close(Exception):
+    """Close the connection with `code` (after sending what is queued)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class WebSocketConnection:
+    protocol: ClassVar[str]
+    keepalive_message: ClassVar[str]
+
+    def __init__(
+        self, websocket: WebSocket, router: Router, settings: SubscriptionSettings, wire: Wire
+    ) -> None:
+        self.websocket = websocket
+        self.settings = settings
+        self.outbox = Outbox(self.send, self._overflowed, limit=settings.client_queue_limit)
+        self.session = ClientSession(router, wire, self.outbox)
+        self.initialised = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._keepalive: asyncio.Task[None] | None = None
+
+    async def send(self, text: str) -> None:
+        await self.websocket.send_text(text)
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def invalid(self, reason: str) -> Close:
+        """What a malformed message gets."""
+        return Close(4400, reason)
+
+    def payload_error(self, id: str, error: PayloadError) -> None:
+        raise NotImplementedError
+
+    async def serve(self) -> None:
+        await self.websocket.accept(subprotocol=self.protocol)
+        self.outbox.start()
+        deadline = asyncio.get_running_loop().call_later(
+            self.settings.init_timeout_seconds, self._init_timed_out
+        )
+        try:
+            while True:
+                text = await self.websocket.receive_text()
+                if len(text.encode()) > self.settings.max_message_bytes:
+                    raise Close(1009, f"Message over {self.settings.max_message_bytes} bytes")
+                await self.handle(self._message(text))
+        except Close as close:
+            await self.outbox.flush()
+            await self.close(close.code, close.reason)
+        except (WebSocketDisconnect, RuntimeError):
+            pass  # the client went away (or we closed the socket from another task)
+        finally:
+            deadline.cancel()
+            if self._keepalive is not None:
+                self._keepalive.cancel()
+            for task in self._tasks:
+                task.cancel()
+            await self.session.close()
+
+    def _message(self, text: str) -> dict[str, Any]:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            raise self.invalid("Invalid message received: a JSON object with a `type`")
+        return message
+
+    def acknowledge(self, params: Any) -> None:
+        """Accept `connection_init`: keep its payload as the caller's connection parameters."""
+        if params is not None and not isinstance(params, dict):
+            raise self.invalid("The connection_init payload must be an object")
+        self.session.connection_params = dict(params or {})
+        self.initialised = True
+        self.outbox.put('{"type":"connection_ack"}')
+        if self._keepalive is None:
+            self._keepalive = asyncio.create_task(self._keep_alive())
+
+    def start_operation(self, id: str, payload: Any) -> None:
+        self.session.operations[id] = None  # in use from now: a repeated id is refused
+        task = asyncio.create_task(self._start(id, payload))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _start(self, id: str, payload: Any) -> None:
+        try:
+            await self.session.start(id, payload)
+        except PayloadError as error:
+            self.session.operations.pop(id, None)
+            self.payload_error(id, error)
+
+    async def _keep_alive(self) -> None:
+        self.outbox.put(self.keepalive_message)
+        while True:
+            await asyncio.sleep(self.settings.keepalive_seconds)
+            self.outbox.put(self.keepalive_message)
+
+    def _init_timed_out(self) -> None:
+        if not self.initialised:
+            asyncio.get_running_loop().create_task(
+                self.close(4408, "Connection initialisation timeout")
+            )
+
+    async def _overflowed(self) -> None:
+        await self.close(1013, f"Slow consumer: over {self.settings.client_queue_limit} queued")
+
+    async def close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code, reason)

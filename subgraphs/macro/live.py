@@ -1,0 +1,185 @@
+"""Rate-move simulation jobs in GraphQL: start one, follow its progress, read its result."""
+
+from __future__ import annotations
+
+import enum
+import weakref
+from collections.abc import AsyncGenerator, Mapping
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from nexus.errors import BadUserInput, NotFound
+from nexus.events import SimulationUpdate, decode, simulation_channel
+from nexus.stores.bus import Bus
+from subgraphs.live import EventStream
+from subgraphs.macro.loaders import MacroContext
+from subgraphs.macro.simulation import MAX_PATHS, RateShock, SimulationRunner
+
+BASE_RATE_SERIES = "FEDFUNDS"
+_runners: weakref.WeakKeyDictionary[Any, SimulationRunner] = weakref.WeakKeyDictionary()
+
+
+def runner_for(bus: Bus) -> SimulationRunner:
+    """The process's one runner per bus, so jobs outlive the request that started them."""
+    runner = _runners.get(bus)
+    if runner is None:
+        runner = _runners[bus] = SimulationRunner(bus)
+    return runner
+
+
+@strawberry.enum
+class SimulationStatus(enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@strawberry.input(description="A shock to the short rate, simulated with the Vasicek model.")
+class RateSimulationInput:
+    shock_bp: float = strawberry.field(description="The shock in basis points (100 = +1%).")
+    horizon_years: float = strawberry.field(default=5.0, description="Up to 30 years.")
+    paths: int = strawberry.field(default=20_000, description=f"Up to {MAX_PATHS:,}.")
+    mean_reversion: float = strawberry.field(default=0.15, description="Per year, above 0.")
+    volatility_percent: float = strawberry.field(
+        default=1.0, description="Short-rate volatility, in percent per sqrt(year)."
+    )
+    base_rate_percent: float | None = strawberry.field(
+        default=None, description="Today's short rate; default: the last FEDFUNDS value."
+    )
+    long_term_mean_percent: float | None = strawberry.field(
+        default=None, description="Where the rate reverts to; default: the base rate."
+    )
+
+
+@strawberry.type
+class BondPriceChange:
+    maturity_years: float
+    price: float = strawberry.field(description="Zero-coupon price after the shock (Monte Carlo).")
+    unshocked_price: float = strawberry.field(description="Analytic price without the shock.")
+    change_percent: float
+
+
+@strawberry.type(description="Where the short rate ends up and what bonds are worth after it.")
+class RateSimulationResult:
+    base_rate: float
+    shocked_rate: float
+    paths: int
+    final_rate_mean: float
+    final_rate_p05: float
+    final_rate_p50: float
+    final_rate_p95: float
+    bonds: list[BondPriceChange]
+
+
+@strawberry.type(description="A simulation job: its progress, then its result or error.")
+class SimulationJob:
+    id: strawberry.ID
+    status: SimulationStatus
+    progress: float = strawberry.field(description="From 0 to 1.")
+    result: RateSimulationResult | None
+    error: str | None
+
+
+def job_from(update: SimulationUpdate) -> SimulationJob:
+    return SimulationJob(
+        id=strawberry.ID(update.job_id),
+        status=SimulationStatus(update.status),
+        progress=update.progress,
+        result=_result(update.result) if update.result is not None else None,
+        error=update.error,
+    )
+
+
+def _result(result: Mapping[str, Any]) -> RateSimulationResult:
+    bonds = [BondPriceChange(**bond) for bond in result["bonds"]]
+    return RateSimulationResult(**{**result, "bonds": bonds})
+
+
+async def _shock(context: MacroContext, spec: RateSimulationInput) -> RateShock:
+    checks = (
+        (-2000 <= spec.shock_bp <= 2000, "shockBp", "between -2000 and 2000"),
+        (0 < spec.horizon_years <= 30, "horizonYears", "above 0 and at most 30"),
+        (2 <= spec.paths <= MAX_PATHS, "paths", f"between 2 and {MAX_PATHS}"),
+        (0 < spec.mean_reversion <= 10, "meanReversion", "above 0 and at most 10"),
+        (0 <= spec.volatility_percent <= 20, "volatilityPercent", "between 0 and 20"),
+    )
+    for ok, name, bounds in checks:
+        if not ok:
+            raise BadUserInput(f"`{name}` must be {bounds}.", argument=name)
+    base = spec.base_rate_percent
+    if base is None:
+        latest = await context.latest_observations.load(BASE_RATE_SERIES)
+        if latest is None:
+            raise BadUserInput(
+                f"No {BASE_RATE_SERIES} on record: give `baseRatePercent`.",
+                argument="baseRatePercent",
+            )
+        base = float(latest.value)
+    long_term = spec.long_term_mean_percent if spec.long_term_mean_percent is not None else base
+    return RateShock(
+        base_rate=base / 100,
+        shock_bp=spec.shock_bp,
+        horizon_years=spec.horizon_years,
+        paths=spec.paths,
+        mean_reversion=spec.mean_reversion,
+        volatility=spec.volatility_percent / 100,
+        long_term_mean=long_term / 100,
+    )
+
+
+async def _current(bus: Bus, job_id: str) -> SimulationUpdate:
+    (payload,) = await bus.last([simulation_channel(job_id)])
+    update = decode(payload) if payload is not None else None
+    if not isinstance(update, SimulationUpdate):
+        raise NotFound(f"No simulation job {job_id!r}.", argument="jobId")
+    return update
+
+
+@strawberry.type
+class SimulationQuery:
+    @strawberry.field(description="A simulation job's current state.")
+    async def simulation(
+        self, info: Info[MacroContext, None], job_id: strawberry.ID
+    ) -> SimulationJob:
+        return job_from(await _current(info.context.bus, str(job_id)))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Start a rate-move simulation; follow it with `subscription { simulation }`."
+    )
+    async def start_rate_simulation(
+        self, info: Info[MacroContext, None], input: RateSimulationInput
+    ) -> SimulationJob:
+        shock = await _shock(info.context, input)
+        job_id = await runner_for(info.context.bus).start(shock)
+        return job_from(await _current(info.context.bus, job_id))
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="A simulation job's state now, then each change until it succeeds or fails."
+    )
+    async def simulation(
+        self, info: Info[MacroContext, None], job_id: strawberry.ID
+    ) -> AsyncGenerator[SimulationJob, None]:
+        bus = info.context.bus
+        stream = await EventStream.open(bus, SimulationUpdate, simulation_channel(str(job_id)))
+        try:
+            current = await _current(bus, str(job_id))
+            yield job_from(current)
+            if current.finished:
+                return
+            async for update in stream:
+                if update.published_at <= current.published_at:
+                    continue
+                yield job_from(update)
+                if update.finished:
+                    return
+        finally:
+            await stream.close()
