@@ -8,6 +8,7 @@ from pathlib import Path
 from graph.executor import HttpTransport
 from graph.limits import RequestLimits
 from graph.router import Router
+from graph.subscriptions.remote import WebSocketStreams
 from graph.supergraph import read_supergraph
 
 
@@ -24,7 +25,7 @@ def http_router(
     urls = {name: endpoint.url for name, endpoint in supergraph.subgraphs.items()}
     urls.update(url_overrides or {})
     transport = HttpTransport(urls, timeout=timeout, headers=headers)
-    return Router(supergraph, transport, limits=limits)
+    return Router(supergraph, transport, limits=limits, streams=WebSocketStreams(urls))
 
 
 def http_router_from_file(path: str | Path, **options: object) -> Router:
