@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from nexus.stores.analytics import ChdbStore
+from nexus.stores.vectors import VectorStore
 
 POSTGRES_URL = os.environ.get(
     "NEXUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -92,3 +93,18 @@ def analytics(analytics_path: Path) -> Iterator[ChdbStore]:
     asyncio.run(load())
     yield store
     asyncio.run(store.close())
+
+
+@pytest.fixture(scope="session")
+def vectors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VectorStore]:
+    store = VectorStore(tmp_path_factory.mktemp("milvus") / "vectors.db")
+    yield store
+    asyncio.run(store.close())
+
+
+@pytest.fixture(scope="session")
+def micro_load(analytics: ChdbStore, vectors: VectorStore) -> dict[str, int]:
+    """The rows the micro demo load reported (loaded once per test session)."""
+    from subgraphs.micro.demo import load_demo
+
+    return asyncio.run(load_demo(analytics, vectors))

@@ -3,8 +3,7 @@ and a `graphql` callable that runs operations on the micro subgraph as a client 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +15,8 @@ from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.vectors import VectorStore
 from subgraphs.micro import subgraph
-from subgraphs.micro.demo import load_demo
 
 GraphQL = Callable[..., Awaitable[ExecutionResult]]
-
-
-@pytest.fixture(scope="session")
-def vectors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VectorStore]:
-    store = VectorStore(tmp_path_factory.mktemp("milvus") / "vectors.db")
-    yield store
-    asyncio.run(store.close())
-
-
-@pytest.fixture(scope="session")
-def micro_load(analytics: ChdbStore, vectors: VectorStore) -> dict[str, int]:
-    """The rows the micro demo load reported (loaded once per test session)."""
-    return asyncio.run(load_demo(analytics, vectors))
 
 
 @pytest.fixture
