@@ -10,7 +10,8 @@ the day's volume over its trailing 20-day mean: quiet days carry a few posts, an
 January 2021 short squeeze brings the meme-stock spike. A post's sentiment is
 tanh(SENTIMENT_GAIN * r) plus Gaussian noise, its wording bullish, bearish or neutral by that
 sentiment's sign, its author one of a fixed set of made-up influencer handles. The generator is
-seeded: the same candles always give the same posts.
+seeded: the same candles always give the same posts. `draft_post` (wording, sentiment, author)
+is shared with the replay feed's live posts.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ MAX_DAILY_POSTS = 400
 SENTIMENT_GAIN = 8.0
 SENTIMENT_NOISE = 0.35
 VOLUME_WINDOW = 20
+POSTING_HOURS = (12, 24)  # UTC: US pre-market to after-hours, when stocks are posted about
 
 # (handle, followers): made-up accounts; any likeness to a real handle is accidental.
 INFLUENCERS: tuple[tuple[str, int], ...] = (
@@ -45,6 +47,9 @@ INFLUENCERS: tuple[tuple[str, int], ...] = (
     ("synthetic_retailquant", 6_150),
     ("synthetic_lurker", 830),
 )
+# An author is drawn with probability proportional to log(followers).
+_AUTHOR_WEIGHTS = np.array([math.log(followers) for _, followers in INFLUENCERS])
+AUTHOR_PROBABILITIES = _AUTHOR_WEIGHTS / _AUTHOR_WEIGHTS.sum()
 
 _BULLISH = (
     "{tag} to the moon, diamond hands holding strong",
@@ -69,6 +74,32 @@ _NEUTRAL = (
     "What is the float on {tag} right now",
     "Quiet session for {tag}, volume about average",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class PostDraft:
+    """What a synthetic post says and who says it."""
+
+    text: str
+    sentiment: float
+    author: str
+    author_followers: int
+
+
+def draft_post(
+    rng: np.random.Generator, symbol: str, daily_return: float, others: Sequence[str]
+) -> PostDraft:
+    """One post about `symbol` on a day that has moved `daily_return` so far; it may name one of
+    `others` too. Draws from `rng` in a fixed order, so a seeded stream gives the same posts."""
+    sentiment = float(np.clip(
+        math.tanh(SENTIMENT_GAIN * daily_return) + rng.normal(0.0, SENTIMENT_NOISE), -1.0, 1.0
+    ))
+    templates = _BULLISH if sentiment > 0.15 else _BEARISH if sentiment < -0.15 else _NEUTRAL
+    text = templates[int(rng.integers(len(templates)))].format(tag="$" + symbol)
+    if others and rng.random() < 0.1:
+        text += f" (also watching ${others[int(rng.integers(len(others)))]})"
+    handle, followers = INFLUENCERS[int(rng.choice(len(INFLUENCERS), p=AUTHOR_PROBABILITIES))]
+    return PostDraft(text, sentiment, handle, followers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,29 +149,20 @@ def synthetic_posts(bars: Sequence[DailyBar]) -> list[PostRecord]:
 def _posts_of_day(
     rng: np.random.Generator, bar: DailyBar, count: int, daily_return: float, others: list[str]
 ) -> Iterable[PostRecord]:
-    # 12:00-24:00 UTC: US pre-market to after-hours.
-    seconds = np.sort(rng.integers(12 * 3600, 24 * 3600, size=count))
+    first, last = POSTING_HOURS
+    seconds = np.sort(rng.integers(first * 3600, last * 3600, size=count))
     midnight = dt.datetime.combine(bar.date, dt.time(), tzinfo=dt.UTC)
-    weights = np.array([math.log(followers) for _, followers in INFLUENCERS])
     for number, second in enumerate(seconds):
-        sentiment = float(np.clip(
-            math.tanh(SENTIMENT_GAIN * daily_return) + rng.normal(0.0, SENTIMENT_NOISE), -1.0, 1.0
-        ))
-        templates = _BULLISH if sentiment > 0.15 else _BEARISH if sentiment < -0.15 else _NEUTRAL
-        text = templates[int(rng.integers(len(templates)))].format(tag="$" + bar.symbol)
-        if others and rng.random() < 0.1:
-            text += f" (also watching ${others[int(rng.integers(len(others)))]})"
-        author = int(rng.choice(len(INFLUENCERS), p=weights / weights.sum()))
-        handle, followers = INFLUENCERS[author]
+        draft = draft_post(rng, bar.symbol, daily_return, others)
         yield PostRecord(
             id=f"synthetic:{bar.symbol}:{bar.date.isoformat()}:{number:03d}",
             source="synthetic",
-            author=handle,
-            author_followers=followers,
-            text=text,
+            author=draft.author,
+            author_followers=draft.author_followers,
+            text=draft.text,
             created_at=midnight + dt.timedelta(seconds=int(second)),
-            cashtags=tuple(cashtags(text)),
-            sentiment=round(sentiment, 4),
+            cashtags=tuple(cashtags(draft.text)),
+            sentiment=round(draft.sentiment, 4),
             synthetic=True,
         )
 
