@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,7 +19,12 @@ from nexus.runtime import load_subgraph, open_stores
 from nexus.stores import Stores
 from nexus.subgraph import Subgraph
 
+if TYPE_CHECKING:
+    from nexus.replay import Replay
+
 log = logging.getLogger("nexus.app")
+
+REPLAYED = frozenset({"crypto", "micro"})  # the subgraphs whose data the replay feed streams
 
 
 class SubgraphGraphQL(GraphQL[Any, None]):
@@ -56,6 +61,19 @@ async def store_health(stores: Stores) -> dict[str, str]:
     return health
 
 
+async def _start_replay(settings: Settings, names: Sequence[str], stores: Stores) -> Replay | None:
+    """The replay feed, when configured (NEXUS_REPLAY) and this process serves market data."""
+    if not settings.replay or not REPLAYED.intersection(names):
+        return None
+    from nexus.replay import ReplayError, ReplaySettings, start_replay
+
+    try:
+        return await start_replay(stores, ReplaySettings.from_settings(settings))
+    except ReplayError as error:  # the API still serves; only the live demo stream is missing
+        log.warning("replay feed not started: %s", error)
+        return None
+
+
 def create_app(
     settings: Settings,
     names: Sequence[str],
@@ -73,8 +91,11 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if load_demo_on_start:
             await load_demo(stores, names, only_missing=True)
+        replay = await _start_replay(settings, names, stores)
         log.info("serving", extra={"subgraphs": list(names)})
         yield
+        if replay is not None:
+            await replay.stop()  # before the stores it publishes to close
         await stores.close()
 
     async def healthz(request: Request) -> JSONResponse:

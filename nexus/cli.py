@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from nexus.config import Settings
+from nexus.config import ConfigError, Settings
 from nexus.logs import configure_logging
 from nexus.runtime import SUBGRAPH_NAMES, open_stores
 
@@ -20,7 +20,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="nexus",
         description="Nexus-Alpha: financial-intelligence GraphQL API. Configuration comes from "
         "environment variables (DATABASE_URL, ANALYTICS_URL, VECTOR_URL, REDIS_URL, "
-        "NEXUS_DATA_DIR, NEXUS_LOG_LEVEL); see the README.",
+        "NEXUS_DATA_DIR, NEXUS_LOG_LEVEL, NEXUS_REPLAY...); see the README.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
         help="domains to load",
     )
 
+    commands.add_parser(
+        "replay", help="publish the replay feed (ticks, posts, mention spikes) to REDIS_URL"
+    )
+
     export = commands.add_parser(
         "export-schema", help="write the composed client schema (schema.graphql)"
     )
@@ -80,7 +84,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"nexus: {error}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
     match args.command:
         case "serve":
@@ -106,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_load_demo(settings, args.only))
         case "export-schema":
             return _export_schema(args.output, check=args.check)
+        case "replay":
+            from nexus.replay.command import run_replay
+
+            return run_replay(settings)
     return 2
 
 
