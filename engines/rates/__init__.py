@@ -2,12 +2,14 @@
 
 from engines.rates.curves import BootstrappedCurve, bootstrap_par_curve, forward_rates, zero_rates
 from engines.rates.nelson_siegel import (
-    NelsonSiegelFit,
-    fit_nelson_siegel,
-    fit_nelson_siegel_svensson,
     nelson_siegel_svensson_forwards,
     nelson_siegel_svensson_yields,
     nelson_siegel_yields,
+)
+from engines.rates.nelson_siegel_fit import (
+    NelsonSiegelFit,
+    fit_nelson_siegel,
+    fit_nelson_siegel_svensson,
 )
 
 __all__ = [

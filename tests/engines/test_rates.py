@@ -94,11 +94,33 @@ def test_nss_fit_on_real_treasury_curves(treasury_par_yields) -> None:
     rmse_bp = np.asarray(fit.rmse) * 1e4
     assert np.all(np.isfinite(rmse_bp))
     np.testing.assert_array_equal(fit.num_observations, np.sum(~np.isnan(par), axis=1))
-    # Measured: median 2.6 bp, 89.9% of dates under 5 bp, 95th percentile 6.3 bp (the
-    # issue's 95%-under-5bp target is not met by a 6-parameter NSS on raw par yields).
-    assert np.median(rmse_bp) < 3.0
-    assert np.mean(rmse_bp < 5.0) > 0.89
-    assert np.percentile(rmse_bp, 95) < 7.0
+    # All 13 tenors, measured: 90.6% of dates under 5 bp, median 2.43 bp.  This is the
+    # model's limit, not the optimiser's: the best of an exhaustive 100 x 100 (tau1, tau2)
+    # grid with exact betas reaches 90.5%.  The misses are the 20-year anomaly (1998-2002,
+    # 2022-23: the 20-year yield above both the 10- and the 30-year), which no smooth
+    # four-factor curve follows.
+    assert np.median(rmse_bp) < 2.5
+    assert np.mean(rmse_bp < 5.0) > 0.904
+    # Without the 20-year point (weight 0), measured: 97.2% under 5 bp, median 1.62 bp.
+    no_20y = np.where(TREASURY_TENORS == 20, 0.0, 1.0)
+    fit12 = fit_nelson_siegel_svensson(times=TREASURY_TENORS, yields=par, weights=no_20y)
+    rmse12_bp = np.asarray(fit12.rmse) * 1e4
+    np.testing.assert_array_equal(
+        fit12.num_observations, np.sum(~np.isnan(par[:, TREASURY_TENORS != 20]), axis=1)
+    )
+    assert np.mean(rmse12_bp < 5.0) >= 0.95
+    assert np.median(rmse12_bp) < 1.8
+
+
+def test_nss_more_starts_never_fit_worse(treasury_par_yields) -> None:
+    _, par = treasury_par_yields
+    curves = par[::8]
+    one = fit_nelson_siegel_svensson(times=TREASURY_TENORS, yields=curves, num_starts=1)
+    three = fit_nelson_siegel_svensson(times=TREASURY_TENORS, yields=curves, num_starts=3)
+    # The best grid minimum is always among the starts, so extra starts can only help
+    # (up to rounding); measured: a 1% lower error on a quarter of these dates.
+    assert np.all(np.asarray(three.rmse) <= np.asarray(one.rmse) * (1 + 1e-6))
+    assert np.mean(np.asarray(three.rmse) < np.asarray(one.rmse) * 0.99) > 0.1
 
 
 def test_validation() -> None:
