@@ -2,12 +2,13 @@
 
 Each check raises one :mod:`engines.errors` class with a message that names the argument
 and says what to do.  The reductions are small jitted kernels so they run on whatever
-device holds the data.
+device holds the data; :func:`check_all` fuses all of a call's checks into one pass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import jax
@@ -69,23 +70,27 @@ def _count_non_positive(x: jax.Array) -> jax.Array:
     return jnp.sum(x <= 0)
 
 
-def _on_cpu(x: jax.Array) -> bool:
-    try:
-        return all(d.platform == "cpu" for d in x.devices())
-    except (AttributeError, RuntimeError):  # tracers or deleted buffers
-        return False
+_FINITE, _NON_NEGATIVE, _POSITIVE = "finite", "non_negative", "positive"
 
 
-@jax.jit
-def _violation_counts(
-    finite: tuple[jax.Array, ...],
-    negative: tuple[jax.Array, ...],
-    non_positive: tuple[jax.Array, ...],
-) -> jax.Array:
-    counts = [jnp.sum(~jnp.isfinite(x)) for x in finite]
-    counts += [jnp.sum(x < 0) for x in negative]
-    counts += [jnp.sum(x <= 0) for x in non_positive]
-    return jnp.stack(counts) if counts else jnp.zeros((0,), jnp.int32)
+@partial(jax.jit, static_argnames=("kinds",))
+def _all_valid(arrays: tuple[jax.Array, ...], kinds: tuple[str, ...]) -> jax.Array:
+    """True iff every array passes its check, in one pass per distinct shape.
+
+    The per-element conditions of all arrays of one shape are and-ed elementwise and
+    reduced once, so XLA reads each array once in a single fused loop.
+    """
+    by_shape: dict[tuple[int, ...], jax.Array] = {}
+    for x, kind in zip(arrays, kinds, strict=True):
+        if kind == _FINITE:
+            ok = jnp.isfinite(x)
+        elif kind == _NON_NEGATIVE:
+            ok = x >= 0
+        else:
+            ok = x > 0
+        by_shape[x.shape] = by_shape[x.shape] & ok if x.shape in by_shape else ok
+    flags = [jnp.all(ok) for ok in by_shape.values()]
+    return jnp.all(jnp.stack(flags)) if flags else jnp.asarray(True)
 
 
 def check_all(
@@ -96,51 +101,32 @@ def check_all(
     non_negative: Sequence[tuple[str, jax.Array]] = (),
     positive: Sequence[tuple[str, jax.Array]] = (),
 ) -> None:
-    """Run many checks in one pass (NumPy on CPU, one fused kernel elsewhere); raise the first.
+    """Run many checks as one fused jitted pass returning a flag; raise the first failure.
 
-    Order of precedence: non-finite values, then negative volatilities, negative times,
-    negative values, non-positive values.
+    Only when the flag says something is wrong are the arrays checked one by one (in this
+    order of precedence: non-finite values, negative volatilities, negative times,
+    negative values, non-positive values) to raise the precise error.
     """
     negative = [*non_negative_volatility, *non_negative_time, *non_negative]
-    all_arrays = [a for _, a in (*finite, *negative, *positive)]
-    if all(_on_cpu(a) for a in all_arrays):
-        # Two SIMD reductions per array: NaN propagates through min/max and +-inf shows up
-        # in max/min, so finiteness and sign checks share them.
-        extremes: dict[int, tuple[float, float]] = {}
-        for a in all_arrays:
-            if id(a) not in extremes:
-                host = np.asarray(a)
-                extremes[id(a)] = (
-                    (float(host.min()), float(host.max())) if host.size else (0.0, 0.0)
-                )
-        counts = np.array(
-            [
-                not (np.isfinite(extremes[id(a)][0]) and np.isfinite(extremes[id(a)][1]))
-                for _, a in finite
-            ]
-            + [extremes[id(a)][0] < 0 for _, a in negative]
-            + [extremes[id(a)][0] <= 0 for _, a in positive]
-        )
-    else:
-        counts = np.asarray(
-            _violation_counts(
-                tuple(a for _, a in finite),
-                tuple(a for _, a in negative),
-                tuple(a for _, a in positive),
-            )
-        )
-    if not counts.any():
-        return
     checks = (
-        [(n, a, check_finite) for n, a in finite]
-        + [(n, a, check_non_negative_volatility) for n, a in non_negative_volatility]
-        + [(n, a, check_non_negative_time) for n, a in non_negative_time]
-        + [(n, a, check_non_negative) for n, a in non_negative]
-        + [(n, a, check_positive) for n, a in positive]
+        [(n, a, _FINITE) for n, a in finite]
+        + [(n, a, _NON_NEGATIVE) for n, a in negative]
+        + [(n, a, _POSITIVE) for n, a in positive]
     )
-    for (name, arr, check), count in zip(checks, counts, strict=True):
-        if count:
-            check(name, arr)
+    if not checks:
+        return
+    if bool(_all_valid(tuple(a for _, a, _ in checks), tuple(k for _, _, k in checks))):
+        return
+    for name, arr in finite:
+        check_finite(name, arr)
+    for name, arr in non_negative_volatility:
+        check_non_negative_volatility(name, arr)
+    for name, arr in non_negative_time:
+        check_non_negative_time(name, arr)
+    for name, arr in non_negative:
+        check_non_negative(name, arr)
+    for name, arr in positive:
+        check_positive(name, arr)
 
 
 def check_finite(name: str, x: jax.Array) -> None:

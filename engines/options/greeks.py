@@ -1,10 +1,14 @@
 """First- and second-order option Greeks by automatic differentiation.
 
 The price ``V(S, sigma, T, r)`` of :mod:`engines.options.black_scholes` is differentiated
-with JAX: forward-mode passes (``jax.jvp``) for the first-order sensitivities and
-forward-over-forward passes for the second-order ones, compiled by XLA as one program.
-Because the price is elementwise, a unit tangent over the whole batch gives every
-option's derivative in one pass.
+with JAX in forward mode: one ``jax.jvp`` per input for the first-order sensitivities and
+forward-over-forward for the second-order ones, compiled by XLA as one program in which
+the shared primal (``d1``, ``N``, ``n``, discount factors) is computed once.  The Black
+kernel's JVP rule reuses ``N(d1)``, ``N(d2)`` and ``n(d1)`` of the price, so everything
+else -- discounting, ``sigma sqrt(T)``, the limit cases and the second derivatives of
+that rule -- is plain autodiff.  Because the price is elementwise, a unit tangent over
+the whole batch gives every option's derivative in one pass; large batches run in
+blocks of ``BLOCK_SIZE`` options so that the intermediates stay in cache.
 
 Definitions (``U`` is the spot for Black-Scholes-Merton, the forward for Black-76):
 
@@ -22,12 +26,14 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 from jax.typing import ArrayLike, DTypeLike
 
 from engines.options.black_scholes import prepare_option_inputs, price_from_inputs
@@ -48,6 +54,53 @@ class OptionGreeks(NamedTuple):
     volgas: jax.Array
 
 
+# Options per block: the Greeks' intermediates of one block stay in a core's L2 cache.
+# XLA:CPU writes every multiply-used intermediate to memory, so unblocked, passes over
+# 1e6-option arrays, not arithmetic, would dominate.
+BLOCK_SIZE = 16384
+
+
+def _greeks_of_block(arrays: Sequence[jax.Array], use_forwards: bool) -> OptionGreeks:
+    """Forward-mode Greeks of equal-shaped option arrays (in ``OptionInputs`` order)."""
+    volatilities, strikes, expiries, underlyings, discount_rates, dividend_rates, calls = arrays
+    ones = jnp.ones_like(underlyings)
+
+    def price(u: jax.Array, sigma: jax.Array, t: jax.Array, r: jax.Array) -> jax.Array:
+        return price_from_inputs(sigma, strikes, t, u, r, dividend_rates, calls, use_forwards)
+
+    def along(fn: Callable[[jax.Array], jax.Array], x: jax.Array) -> jax.Array:
+        return jax.jvp(fn, (x,), (ones,))[1]
+
+    u, sigma, t, r = underlyings, volatilities, expiries, discount_rates
+    prices, deltas = jax.jvp(lambda x: price(x, sigma, t, r), (u,), (ones,))
+
+    def delta_at(x: jax.Array, y: jax.Array) -> jax.Array:
+        return along(lambda z: price(z, y, t, r), x)
+
+    def vega_at(y: jax.Array) -> jax.Array:
+        return along(lambda z: price(u, z, t, r), y)
+
+    return OptionGreeks(
+        prices,
+        deltas,
+        along(lambda x: delta_at(x, sigma), u),
+        vega_at(sigma),
+        -along(lambda x: price(u, sigma, x, r), t),
+        along(lambda x: price(u, sigma, t, x), r),
+        along(lambda y: delta_at(u, y), sigma),
+        along(vega_at, sigma),
+    )
+
+
+def _block_count(size: int) -> int:
+    """Number of blocks: about ``size / BLOCK_SIZE``, preferring one that divides ``size``."""
+    count = -(-size // BLOCK_SIZE)
+    for candidate in range(count, 2 * count + 1):
+        if size % candidate == 0:
+            return candidate
+    return count
+
+
 @partial(jax.jit, static_argnames=("use_forwards",))
 def _greeks_jit(
     volatilities: jax.Array,
@@ -59,15 +112,7 @@ def _greeks_jit(
     is_call_options: jax.Array,
     use_forwards: bool,
 ) -> OptionGreeks:
-    (
-        volatilities,
-        strikes,
-        expiries,
-        underlyings,
-        discount_rates,
-        dividend_rates,
-        is_call_options,
-    ) = jnp.broadcast_arrays(
+    arrays = jnp.broadcast_arrays(
         volatilities,
         strikes,
         expiries,
@@ -76,25 +121,19 @@ def _greeks_jit(
         dividend_rates,
         is_call_options,
     )
-    ones = jnp.ones_like(underlyings)
-
-    def price(u: jax.Array, s: jax.Array, t: jax.Array, r: jax.Array) -> jax.Array:
-        return price_from_inputs(s, strikes, t, u, r, dividend_rates, is_call_options, use_forwards)
-
-    def along_u(s: jax.Array, t: jax.Array, r: jax.Array) -> Callable[[jax.Array], jax.Array]:
-        return lambda u: jax.jvp(lambda x: price(x, s, t, r), (u,), (ones,))[1]
-
-    u, s, t, r = underlyings, volatilities, expiries, discount_rates
-    prices, deltas = jax.jvp(lambda x: price(x, s, t, r), (u,), (ones,))
-    vegas = jax.jvp(lambda x: price(u, x, t, r), (s,), (ones,))[1]
-    dv_dt = jax.jvp(lambda x: price(u, s, x, r), (t,), (ones,))[1]
-    rhos = jax.jvp(lambda x: price(u, s, t, x), (r,), (ones,))[1]
-    gammas = jax.jvp(along_u(s, t, r), (u,), (ones,))[1]
-    vannas = jax.jvp(lambda x: along_u(x, t, r)(u), (s,), (ones,))[1]
-    volgas = jax.jvp(
-        lambda y: jax.jvp(lambda x: price(u, x, t, r), (y,), (ones,))[1], (s,), (ones,)
-    )[1]
-    return OptionGreeks(prices, deltas, gammas, vegas, -dv_dt, rhos, vannas, volgas)
+    shape = arrays[0].shape
+    size = math.prod(shape)
+    if size <= 2 * BLOCK_SIZE:
+        return _greeks_of_block(arrays, use_forwards)
+    count = _block_count(size)
+    block = -(-size // count)
+    # Pad with the last option (valid inputs, no NaN), run block by block, drop the padding.
+    flat = [jnp.pad(a.reshape(-1), (0, count * block - size), mode="edge") for a in arrays]
+    blocks = lax.map(
+        lambda xs: _greeks_of_block(xs, use_forwards),
+        tuple(a.reshape(count, block) for a in flat),
+    )
+    return OptionGreeks(*(g.reshape(-1)[:size].reshape(shape) for g in blocks))
 
 
 def option_greeks(

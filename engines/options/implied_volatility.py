@@ -1,4 +1,4 @@
-"""Vectorised implied volatility with a safeguarded Newton / bisection iteration.
+"""Vectorised implied volatility with a safeguarded Halley / Newton / bisection iteration.
 
 Each option is solved independently on the out-of-the-money side of put-call parity, in
 total standard deviation ``s = sigma sqrt(T)``:
@@ -6,12 +6,17 @@ total standard deviation ``s = sigma sqrt(T)``:
     target = undiscounted OTM price,   b(s) = omega [F N(omega d1) - K N(omega d2)],
     d1 = ln(F/K)/s + s/2,  d2 = d1 - s,  db/ds = F n(d1)  (n the normal density).
 
-The iteration starts at the inflection point ``s0 = sqrt(2 |ln(F/K)|)`` of ``b`` (or, for
-tiny prices, at the smaller root of ``sqrt(FK) exp(-ln(F/K)^2 / (2 s^2)) = target``).  When
-the target lies below ``b(s0)`` the Newton step is taken on ``ln b`` (nearly linear in
-that region), otherwise on ``b``; both converge monotonically from the second step [1].
-A bracket ``[low, high]`` is maintained from the sign of the residual and any step that
-leaves it, or is not finite, is replaced by bisection, so every option converges.  An
+When the target lies below ``b`` at its inflection point ``s_c = sqrt(2 |ln(F/K)|)`` the
+iteration works on ``ln b`` (nearly linear in that region), otherwise on ``b`` [1].  It
+starts below ``s_c`` at the root of the tail asymptotics
+``sqrt(FK / 2 pi) s^3 / x^2 exp(-x^2 / (2 s^2)) = target`` (``x = ln(F/K)``, Mills'
+ratio; two fixed-point steps), above it at Corrado and Miller's approximation [4] (at the
+money Brenner and Subrahmanyam's ``s = target sqrt(2 pi) / F``); the start is computed in
+float32, which it does not need more than.  Steps are Halley's,
+``s - (f/f') / (1 - f f'' / (2 f'^2))`` with ``b'' = b' d1 d2 / s``, where
+``|f f''| < f'^2`` and Newton's otherwise.  A bracket ``[low, high]`` is maintained from
+the sign of the residual and any step that leaves it, or is not finite, is replaced by
+bisection, so every option converges.  An
 option whose price lies outside the no-arbitrage bounds ``(intrinsic, upper)`` has no
 implied volatility, and one below ``eps^3`` times the bound (e.g. 2e-21 in float32) carries
 no usable information: for both the result is NaN and ``converged`` is False.
@@ -21,6 +26,8 @@ References:
     [2] Manaster, S., Koehler, G. (1982). The Calculation of Implied Variances from the
         Black-Scholes Model: A Note. Journal of Finance 37(1).
     [3] Press, W. et al. (2007). Numerical Recipes, 3rd ed., section 9.4 (rtsafe).
+    [4] Corrado, C., Miller, T. (1996). A note on a simple, accurate formula to compute
+        implied standard deviations. Journal of Banking & Finance 20(3).
 """
 
 from __future__ import annotations
@@ -62,14 +69,53 @@ def _otm_price_and_vega(
     forwards: jax.Array,
     strikes: jax.Array,
     sign: jax.Array,
-) -> tuple[jax.Array, jax.Array]:
-    """Undiscounted OTM price ``b(s)`` and ``db/ds = F n(d1)``, sharing ``d1``."""
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Undiscounted OTM price ``b(s)``, ``db/ds = F n(d1)`` and ``d1``."""
     safe = jnp.maximum(s, jnp.finfo(s.dtype).tiny)
     d1 = log_moneyness / safe + 0.5 * safe
     d2 = d1 - safe
     price = sign * (forwards * normal_cdf(sign * d1) - strikes * normal_cdf(sign * d2))
     vega = forwards * jnp.exp(-0.5 * d1 * d1) * jnp.asarray(0.3989422804014327, s.dtype)
-    return price, vega
+    return price, vega, d1
+
+
+def _initial_guess(
+    log_moneyness: jax.Array,
+    log_target: jax.Array,
+    target: jax.Array,
+    forwards: jax.Array,
+    strikes: jax.Array,
+    sign: jax.Array,
+) -> tuple[jax.Array, jax.Array]:
+    """Starting point ``s0`` and regime (Newton on ``ln b`` below ``b(s_c)``), in float32.
+
+    A start needs no float64 precision, and float32 logarithms and CDFs cost a fraction.
+    """
+    dtype = log_moneyness.dtype
+    x, log_t, t, f, k, w = (
+        a.astype(jnp.float32) for a in (log_moneyness, log_target, target, forwards, strikes, sign)
+    )
+    s_inflection = jnp.sqrt(2.0 * jnp.abs(x))
+    use_log = t < _otm_price_and_vega(s_inflection, x, f, k, w)[0]
+    # Below b(s_c): solve sqrt(FK) exp(-x^2 / (2 s^2)) = target, then refine with the tail
+    # asymptotics b ~ sqrt(FK / 2 pi) s^3 / x^2 exp(-x^2 / 2 s^2) (Mills ratio): the fixed
+    # point s = |x| / sqrt(2 (A + 3 ln s)) contracts by 3 s^2 / x^2 in the tail.
+    abs_x = jnp.maximum(jnp.abs(x), jnp.finfo(jnp.float32).tiny)
+    log_root_fk = 0.5 * jnp.log(f * k)
+    s_tail = abs_x / jnp.sqrt(2.0 * jnp.maximum(log_root_fk - log_t, 1.0))
+    tail_level = log_root_fk - 0.9189385 - 2 * jnp.log(abs_x) - log_t
+    for _ in range(2):
+        s_tail = abs_x / jnp.sqrt(2 * jnp.maximum(tail_level + 3 * jnp.log(s_tail), 0.5))
+    # Above it: Corrado-Miller's quadratic approximation [4].
+    half_gap = 0.5 * jnp.abs(f - k)
+    excess = t + half_gap
+    s_cm = (
+        2.5066283
+        / (f + k)
+        * (excess + jnp.sqrt(jnp.maximum(excess * excess - 4 * half_gap * half_gap / jnp.pi, 0)))
+    )
+    s0 = jnp.where(use_log, jnp.minimum(s_inflection, s_tail), jnp.maximum(s_inflection, s_cm))
+    return s0.astype(dtype), use_log
 
 
 @partial(jax.jit, static_argnames=("use_forwards", "max_iterations"))
@@ -115,7 +161,6 @@ def _implied_vol_jit(
     sign = jnp.where(otm_is_call, 1.0, -1.0).astype(dtype)
     upper = jnp.where(otm_is_call, forwards, strikes)
     zero_time = expiries <= 0
-    at_lower = target <= 0
     # Below eps^3 of the upper bound the price carries no usable volatility information.
     informative = target > upper * jnp.finfo(dtype).eps ** 3
     solvable = informative & (target < upper) & ~zero_time
@@ -123,28 +168,22 @@ def _implied_vol_jit(
     safe_target = jnp.where(solvable, target, 0.5 * upper)
 
     log_moneyness = jnp.log(forwards / strikes)
-    s_inflection = jnp.sqrt(2.0 * jnp.abs(log_moneyness))
-    use_log = (
-        safe_target < _otm_price_and_vega(s_inflection, log_moneyness, forwards, strikes, sign)[0]
-    )
     log_target = jnp.log(safe_target)
-    # Left of the root in the low-price regime: solve sqrt(FK) exp(-x^2 / (2 s^2)) = target.
-    log_ratio = jnp.maximum(0.5 * jnp.log(forwards * strikes) - log_target, 1.0)
-    s_tail = jnp.abs(log_moneyness) / jnp.sqrt(2.0 * log_ratio)
-    s0 = jnp.where(
-        log_moneyness == 0,
-        safe_target / (forwards * jnp.asarray(0.3989422804014327, dtype)),
-        jnp.where(use_log, jnp.minimum(s_inflection, s_tail), s_inflection),
-    )
+    s0, use_log = _initial_guess(log_moneyness, log_target, safe_target, forwards, strikes, sign)
     low0 = jnp.zeros_like(s0)
     high0 = jnp.full_like(s0, jnp.inf)
 
-    def residual(s: jax.Array) -> tuple[jax.Array, jax.Array]:
-        b, vega = _otm_price_and_vega(s, log_moneyness, forwards, strikes, sign)
+    def residual(s: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+        b, vega, d1 = _otm_price_and_vega(s, log_moneyness, forwards, strikes, sign)
         safe_b = jnp.maximum(b, jnp.finfo(dtype).tiny)
+        safe_s = jnp.maximum(s, jnp.finfo(dtype).tiny)
+        # b'' = b' d1 d2 / s (the volga identity); in log space (ln b)'' = b''/b - (b'/b)^2.
+        curvature = vega * d1 * (d1 - safe_s) / safe_s
+        slope_log = vega / safe_b
         f = jnp.where(use_log, jnp.log(safe_b) - log_target, b - safe_target)
-        df = jnp.where(use_log, vega / safe_b, vega)
-        return f, df
+        df = jnp.where(use_log, slope_log, vega)
+        d2f = jnp.where(use_log, curvature / safe_b - slope_log * slope_log, curvature)
+        return f, df, d2f
 
     def cond(state: _State) -> jax.Array:
         _, _, _, done, it = state
@@ -152,10 +191,13 @@ def _implied_vol_jit(
 
     def step(state: _State) -> _State:
         s, low, high, done, it = state
-        f, df = residual(s)
+        f, df, d2f = residual(s)
         high = jnp.where(f > 0, s, high)
         low = jnp.where(f <= 0, s, low)
-        newton = s - f / df
+        # Halley's step s - (f/f') / (1 - t/2), t = f f''/f'^2, where |t| < 1; else Newton.
+        newton_step = f / df
+        t = newton_step * d2f / df
+        newton = s - jnp.where(jnp.abs(t) < 1, newton_step / (1 - 0.5 * t), newton_step)
         bisect = jnp.where(jnp.isfinite(high), 0.5 * (low + high), 2.0 * s + 1.0)
         ok = jnp.isfinite(newton) & (newton >= low) & (newton <= high)
         s_new = jnp.where(ok, newton, bisect)
@@ -174,18 +216,14 @@ def _implied_vol_jit(
         finished = done | step_small | bracket_small | residual_small | stalled
         return s_new, low, high, finished, it + 1
 
-    def body(state: _State) -> _State:
-        # Two safeguarded steps per convergence test: the batch-wide test costs a reduction.
-        state = step(state)
-        return lax.cond(state[4] < max_iterations, step, lambda x: x, state)
-
+    # One step per convergence test: the batch-wide test is a cheap reduction next to the
+    # two CDFs, logarithm and exponential of a step.
     init = (s0, low0, high0, ~solvable, jnp.asarray(0, jnp.int32))
-    s, _, _, done, iterations = lax.while_loop(cond, body, init)
+    s, _, _, done, iterations = lax.while_loop(cond, step, init)
     safe_time = jnp.where(zero_time, 1.0, expiries)
     vols = jnp.where(solvable, s / jnp.sqrt(safe_time), jnp.nan)
     vols = jnp.where(exact_zero, 0.0, vols)
     converged = (solvable & done) | exact_zero
-    del at_lower
     return ImpliedVolatilityResult(vols.astype(dtype), converged, iterations)
 
 
@@ -207,10 +245,11 @@ def implied_volatility(
 
     Formula: find ``sigma >= 0`` with ``V(sigma) = price`` where ``V`` is
     :func:`engines.options.option_price`; solved on the OTM side in ``s = sigma sqrt T``
-    by Newton steps on ``b(s)`` or ``ln b(s)`` with ``db/ds = F n(d1)``, safeguarded by
-    bisection inside a shrinking bracket.  Stops when ``|s_{k+1} - s_k|`` or the bracket
-    is ``<= tol max(s, 1e-3)``, or the residual is within 32 ulps of the target (of
-    ``ln b`` in log space), or a step returns to a bracket end (the price's noise floor).
+    by Halley steps on ``b(s)`` or ``ln b(s)`` with ``db/ds = F n(d1)`` and
+    ``d2b/ds2 = F n(d1) d1 d2 / s``, safeguarded by bisection inside a shrinking bracket.
+    Stops when ``|s_{k+1} - s_k|`` or the bracket is ``<= tol max(s, 1e-3)``, or the
+    residual is within 32 ulps of the target (of ``ln b`` in log space), or a step
+    returns to a bracket end (the price's noise floor).
 
     Example:
         >>> from engines.options import implied_volatility
@@ -241,7 +280,8 @@ def implied_volatility(
 
     References:
         [1] Jaeckel (2006), By Implication, Wilmott; [2] Manaster, Koehler (1982), Journal
-        of Finance 37(1); [3] Press et al. (2007), Numerical Recipes, 9.4.
+        of Finance 37(1); [3] Press et al. (2007), Numerical Recipes, 9.4; [4] Corrado,
+        Miller (1996), Journal of Banking & Finance 20(3).
     """
     if max_iterations < 1:
         raise v.ParameterRangeError("max_iterations must be >= 1")

@@ -298,3 +298,16 @@ def test_validation_errors() -> None:
         option_price(volatilities=0.2, strikes=100.0, expiries=1.0)
     with pytest.raises(NonPositiveValueError, match="prices"):
         implied_volatility(prices=-1.0, **ok)
+
+
+@pytest.mark.parametrize("size", [37035, 40009])  # blocks that divide the batch; padded blocks
+def test_greeks_of_large_batches_match_small_batches(size: int) -> None:
+    g = random_grid(size, seed=size)
+    kw = engine_kwargs(g, np.float32)
+    vols = g["volatilities"].astype(np.float32)
+    whole = option_greeks(volatilities=vols, **kw)
+    for start in (0, size // 2, size - 700):
+        part = slice(start, start + 700)
+        piece = option_greeks(volatilities=vols[part], **{k: v[part] for k, v in kw.items()})
+        for ours, expected in zip(whole, piece, strict=True):
+            np.testing.assert_allclose(np.asarray(ours)[part], expected, rtol=1e-6, atol=1e-6)
