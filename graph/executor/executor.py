@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from graph.executor.data import Path, deep_merge, objects_at, representation
 from graph.executor.transport import SubgraphResponse, Transport
 from graph.planner.nodes import (
@@ -67,7 +69,7 @@ class PlanRun:
         rewrites = dict(fetch.typename_rewrites)
         targets: list[list[tuple[Path, dict[str, Any]]]] = []
         representations: list[dict[str, Any]] = []
-        index_of: dict[str, int] = {}
+        index_of: dict[bytes, int] = {}
         # Objects from an @interfaceObject subgraph carry no __typename: one condition names them.
         default = next(iter(types)) if len(types) == 1 else None
         for at, obj in objects_at(self.data, path):
@@ -78,7 +80,7 @@ class PlanRun:
             if rep is None:
                 continue
             rep["__typename"] = rewrites.get(rep["__typename"], rep["__typename"])
-            identity = json.dumps(rep, sort_keys=True, default=str)
+            identity = _identity(rep)
             if identity not in index_of:
                 index_of[identity] = len(representations)
                 representations.append(rep)
@@ -127,3 +129,11 @@ class PlanRun:
             extensions.setdefault("serviceName", service)
             copied["extensions"] = extensions  # type: ignore[assignment]
             self.errors.append(copied)
+
+
+def _identity(representation: dict[str, Any]) -> bytes:
+    """Equal representations, whatever their key order, have equal identities."""
+    try:
+        return orjson.dumps(representation, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:  # an integer beyond 64 bits: orjson refuses those
+        return json.dumps(representation, sort_keys=True, default=str).encode()

@@ -5,7 +5,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 import strawberry
 
@@ -14,6 +13,7 @@ from graph.executor import HttpTransport, InProcessTransport
 from graph.in_process import subgraph_sdl
 from graph.router import Router
 from tests.graph.support import router_over
+from tests.support.processes import free_port
 
 BROKEN: set[str] = set()
 
@@ -96,60 +96,71 @@ async def test_failing_subgraph_only_nulls_the_fields_it_owns() -> None:
     assert {e["extensions"]["serviceName"] for e in response["errors"]} == {"prices"}
 
 
-def _http_router(prices: Callable[[httpx.Request], httpx.Response]) -> Router:
+Answer = Callable[[bytes], tuple[int, bytes]]
+
+
+class FakeSubgraphs:
+    """A SubgraphClient without a network: `listing` runs its schema, `prices` answers `prices`."""
+
+    def __init__(self, prices: Answer) -> None:
+        self.prices = prices
+
+    async def post(self, url: str, body: bytes) -> tuple[int, bytes]:
+        if url.startswith("http://prices.test/"):
+            return self.prices(body)
+        request = json.loads(body)
+        result = await SCHEMAS["listing"].execute(request["query"], request.get("variables"))
+        return 200, json.dumps({"data": result.data}).encode()
+
+    async def close(self) -> None:
+        return None
+
+
+def _http_router(prices: Answer) -> Router:
     supergraph = compose_supergraph(
         [
             SubgraphSDL(name, f"http://{name}.test/graphql", subgraph_sdl(schema))
             for name, schema in SCHEMAS.items()
         ]
     )
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.host == "prices.test":
-            return prices(request)
-        body = json.loads(request.content)
-        result = await SCHEMAS["listing"].execute(body["query"], body.get("variables"))
-        return httpx.Response(200, json={"data": result.data})
-
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     urls = {"listing": "http://listing.test/graphql", "prices": "http://prices.test/graphql"}
-    return Router.from_supergraph_sdl(supergraph, HttpTransport(urls, client=client))
+    return Router.from_supergraph_sdl(supergraph, HttpTransport(urls, client=FakeSubgraphs(prices)))
 
 
-def _raise(error: Exception) -> Callable[[httpx.Request], httpx.Response]:
-    def handler(request: httpx.Request) -> httpx.Response:
+def _raise(error: Exception) -> Answer:
+    def answer(body: bytes) -> tuple[int, bytes]:
         raise error
 
-    return handler
+    return answer
 
 
 @pytest.mark.parametrize(
     ("prices", "code", "message"),
     [
         (
-            lambda r: httpx.Response(502, text="Bad Gateway"),
+            lambda body: (502, b"Bad Gateway"),
             "SUBGRAPH_ERROR",
             'Subgraph "prices" answered HTTP 502.',
         ),
         (
-            lambda r: httpx.Response(200, text="<html>oops</html>"),
+            lambda body: (200, b"<html>oops</html>"),
             "SUBGRAPH_ERROR",
             'Subgraph "prices" answered something that is not a GraphQL response.',
         ),
         (
-            _raise(httpx.ConnectError("refused")),
+            _raise(ConnectionRefusedError()),
             "SUBGRAPH_UNAVAILABLE",
-            'Subgraph "prices" is unreachable (ConnectError).',
+            'Subgraph "prices" is unreachable (ConnectionRefusedError).',
         ),
         (
-            _raise(httpx.ReadTimeout("slow")),
+            _raise(TimeoutError()),
             "SUBGRAPH_UNAVAILABLE",
             'Subgraph "prices" did not answer within 10s.',
         ),
     ],
 )
 async def test_http_subgraph_failures_become_coded_errors(
-    prices: Callable[[httpx.Request], httpx.Response], code: str, message: str
+    prices: Answer, code: str, message: str
 ) -> None:
     router = _http_router(prices)
     response = await router.execute("{ coins { symbol price } }")
@@ -159,6 +170,31 @@ async def test_http_subgraph_failures_become_coded_errors(
     [error] = response["errors"]
     assert error["message"] == message
     assert (error["extensions"]["code"], error["extensions"]["serviceName"]) == (code, "prices")
+
+
+async def test_unreachable_and_silent_subgraphs_over_real_sockets() -> None:
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # until the router gives up and closes the connection
+        writer.close()
+
+    silent = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    silent_port = silent.sockets[0].getsockname()[1]
+    urls = {
+        "closed": f"http://127.0.0.1:{free_port()}/graphql",
+        "silent": f"http://127.0.0.1:{silent_port}/graphql",
+    }
+    transport = HttpTransport(urls, timeout=0.2)
+    try:
+        closed = await transport.fetch("closed", "{ n }", None)
+        slow = await transport.fetch("silent", "{ n }", None)
+    finally:
+        await transport.close()
+        silent.close()
+    assert closed["errors"][0]["message"].startswith('Subgraph "closed" is unreachable (')
+    assert slow["errors"][0]["message"] == 'Subgraph "silent" did not answer within 0.2s.'
+    assert {closed["errors"][0]["extensions"]["code"], slow["errors"][0]["extensions"]["code"]} == {
+        "SUBGRAPH_UNAVAILABLE"
+    }
 
 
 async def test_slow_in_process_subgraph_times_out() -> None:
@@ -183,15 +219,16 @@ async def test_slow_in_process_subgraph_times_out() -> None:
 async def test_identical_queries_in_flight_share_one_http_request() -> None:
     seen: list[bytes] = []
 
-    async def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.content)
-        await asyncio.sleep(0.05)
-        return httpx.Response(200, json={"data": {"n": len(seen)}})
+    class Counting:
+        async def post(self, url: str, body: bytes) -> tuple[int, bytes]:
+            seen.append(body)
+            await asyncio.sleep(0.05)
+            return 200, json.dumps({"data": {"n": len(seen)}}).encode()
 
-    transport = HttpTransport(
-        {"s": "http://s.test/graphql"},
-        client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
-    )
+        async def close(self) -> None:
+            return None
+
+    transport = HttpTransport({"s": "http://s.test/graphql"}, client=Counting())
     first, second, _ = await asyncio.gather(
         transport.fetch("s", "{ n }", None),
         transport.fetch("s", "{ n }", None),
