@@ -1,22 +1,29 @@
 """Router benchmarks: in-process overhead, the plan cache, and HTTP against Hive Gateway.
 
     PYTHONPATH=. python benchmarks/router.py [--iterations 2000]
-    PYTHONPATH=. python benchmarks/router.py --http [--seconds 10] [--concurrency 32]
+    PYTHONPATH=. python benchmarks/router.py --http [--seconds 10] [--concurrency 32] [--rounds 3]
 
 Overhead: the same cross-subgraph query (four subgraphs, three entity jumps) through the router,
 against replaying the exact subgraph requests the router made, directly on the Strawberry schemas.
 Plan cache: the first plan of an operation runs the pipeline; later runs are cache hits.
-HTTP: the four subgraphs as separate uvicorn processes; our router (one uvicorn process) and
-Hive Gateway (one Node process) in front of them, the same query at the same client load.
+HTTP: the four subgraphs as separate uvicorn processes; `nexus router --supergraph FILE` (one
+process) and Hive Gateway (one Node process, on its own planner and on Hive Router's) in front of
+them, the same query at the same client load, each gateway measured in turn for `--rounds` rounds.
+The load comes from wrk when it is on PATH (`apt-get install wrk`): a Python client spends more
+CPU per request than either gateway, so on a small machine it measures itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import copy
+import json
 import multiprocessing
+import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -95,16 +102,6 @@ def _serve_subgraph(name: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
-def _serve_router(supergraph: str, port: int) -> None:
-    import uvicorn
-
-    from graph.gateway import create_app
-    from graph.http_router import http_router
-
-    app = create_app(http_router(supergraph), graphiql=False)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
-
-
 def _wait_until(url: str, body: dict[str, Any] | None = None, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -118,40 +115,79 @@ def _wait_until(url: str, body: dict[str, Any] | None = None, seconds: float = 6
     raise RuntimeError(f"{url} did not come up within {seconds:g}s")
 
 
-async def _load(url: str, body: dict[str, Any], seconds: float, concurrency: int) -> list[float]:
-    latencies: list[float] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        deadline = time.perf_counter() + seconds
+Run = tuple[float, float, float]  # requests per second, p50 ms, p95 ms
 
-        async def worker() -> None:
-            while time.perf_counter() < deadline:
-                start = time.perf_counter()
-                response = await client.post(url, json=body)
-                assert response.status_code == 200 and "errors" not in response.json()
-                latencies.append(time.perf_counter() - start)
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies
-
-
-def _report(name: str, latencies: list[float], seconds: float) -> None:
-    ordered = sorted(latencies)
-    p50 = ordered[len(ordered) // 2] * 1e3
-    p95 = ordered[int(len(ordered) * 0.95)] * 1e3
-    print(f"{name:<14} {len(ordered) / seconds:8.1f} req/s   p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = BODY
+wrk.headers["Content-Type"] = "application/json"
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0 end
+function response(status, headers, body)
+  if status ~= 200 or string.find(body, '"errors"', 1, true) then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local failed = 0
+  for _, thread in ipairs(threads) do failed = failed + thread:get("bad") end
+  io.write(string.format("RESULT %d %f %f %f %d\\n", summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1e3, latency:percentile(95) / 1e3, failed))
+end
+"""
 
 
-def _measure(name: str, url: str, body: dict[str, Any], seconds: float, concurrency: int) -> None:
-    asyncio.run(_load(url, body, min(2.0, seconds), concurrency))  # warm-up
-    _report(name, asyncio.run(_load(url, body, seconds, concurrency)), seconds)
+def _load_wrk(url: str, body: dict[str, Any], seconds: float, concurrency: int) -> Run:
+    """wrk (C) keeps `concurrency` connections busy, using little CPU itself."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_SCRIPT.replace("BODY", json.dumps(json.dumps(body))))
+        script.flush()
+        command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "-s", script.name, url]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    [line] = [line for line in output.splitlines() if line.startswith("RESULT ")]
+    requests, duration, p50, p95, failed = line.split()[1:]
+    assert int(failed) == 0, f"{failed} responses were not 200 or carried errors"
+    return int(requests) / float(duration), float(p50), float(p95)
 
 
-def compare_with_hive_gateway(seconds: float, concurrency: int) -> None:
+def _load_python(url: str, body: dict[str, Any], seconds: float, concurrency: int) -> Run:
+    """Python coroutines over one aiohttp session: about 1-3 ms of CPU per request, so on a small
+    machine this client, not the gateway, may be what saturates."""
+    import aiohttp
+
+    async def run() -> list[float]:
+        latencies: list[float] = []
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            deadline = time.perf_counter() + seconds
+
+            async def worker() -> None:
+                while time.perf_counter() < deadline:
+                    start = time.perf_counter()
+                    async with session.post(url, json=body) as response:
+                        answer = await response.json()
+                    assert response.status == 200 and "errors" not in answer, answer
+                    latencies.append(time.perf_counter() - start)
+
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return latencies
+
+    ordered = sorted(asyncio.run(run()))
+    p50, p95 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.95)]
+    return len(ordered) / seconds, p50 * 1e3, p95 * 1e3
+
+
+def _measure(url: str, body: dict[str, Any], seconds: float, concurrency: int, client: str) -> Run:
+    load = _load_wrk if client == "wrk" else _load_python
+    load(url, body, min(2.0, seconds), concurrency)  # warm-up
+    return load(url, body, seconds, concurrency)
+
+
+def compare_with_hive_gateway(seconds: float, concurrency: int, rounds: int, client: str) -> None:
     from graph.compose import SubgraphSDL, compose_supergraph
     from graph.in_process import subgraph_sdl
     from tests.graph.interop.npm import node_modules
     from tests.graph.interop.servers import free_port, hive_gateway
+    from tests.support.processes import NexusProcess
 
     context = multiprocessing.get_context("spawn")
     ports = {name: free_port() for name in SCHEMAS}
@@ -160,33 +196,51 @@ def compare_with_hive_gateway(seconds: float, concurrency: int) -> None:
     subgraphs = [
         SubgraphSDL(name, urls[name], subgraph_sdl(schema)) for name, schema in SCHEMAS.items()
     ]
-    supergraph = compose_supergraph(subgraphs)
-    router_port = free_port()
-    processes.append(context.Process(target=_serve_router, args=(supergraph, router_port)))
     body = {"query": SHOP_QUERY, "variables": {"first": 3}}
-    with tempfile.TemporaryDirectory() as directory:
+    with tempfile.TemporaryDirectory() as directory, contextlib.ExitStack() as stack:
         supergraph_file = Path(directory) / "supergraph.graphql"
-        supergraph_file.write_text(supergraph)
+        supergraph_file.write_text(compose_supergraph(subgraphs))
         for process in processes:
             process.start()
-        try:
-            for url in urls.values():
-                _wait_until(url, {"query": "{ __typename }"})
-            ours = f"http://127.0.0.1:{router_port}/graphql"
-            _wait_until(f"http://127.0.0.1:{router_port}/healthz")
-            print(f"query: SHOP_QUERY, {concurrency} concurrent clients, {seconds:g}s each")
-            _measure("nexus router", ours, body, seconds, concurrency)
-            for runtime in (False, True):
-                log = Path(directory) / f"hive-{runtime}.log"
-                name = "hive (router)" if runtime else "hive gateway"
-                with hive_gateway(
-                    node_modules(), supergraph_file, log, router_runtime=runtime
-                ) as hive:
-                    _measure(name, hive, body, seconds, concurrency)
-        finally:
-            for process in processes:
-                process.terminate()
-                process.join(10)
+            stack.callback(process.join, 10)
+            stack.callback(process.terminate)
+        for url in urls.values():
+            _wait_until(url, {"query": "{ __typename }"})
+        # The router as deployed: `nexus router --supergraph FILE`, its own process.
+        router = NexusProcess(
+            ["router", "--supergraph", str(supergraph_file)], Path(directory) / "nexus", "router"
+        )
+        stack.callback(router.stop)
+        router.wait("/healthz", 60)
+        targets = {"nexus router": f"{router.url}/graphql"}
+        for name, runtime in (("hive gateway", False), ("hive (router)", True)):
+            log = Path(directory) / f"{name}.log"
+            targets[name] = stack.enter_context(
+                hive_gateway(node_modules(), supergraph_file, log, router_runtime=runtime)
+            )
+        answers = [httpx.post(url, json=body, timeout=30).json() for url in targets.values()]
+        assert all(answer == answers[0] and "errors" not in answer for answer in answers), answers
+
+        print(
+            f"query: SHOP_QUERY, {concurrency} concurrent connections, {seconds:g}s per run, "
+            f"{rounds} rounds in turn, client: {client}"
+        )
+        runs: dict[str, list[Run]] = {name: [] for name in targets}
+        names = list(targets)
+        for round_ in range(rounds):
+            for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+                runs[name].append(_measure(targets[name], body, seconds, concurrency, client))
+                print(f"  {name:<14} " + _format(runs[name][-1]), flush=True)
+        print("medians:")
+        for name, measured in runs.items():
+            rates, p50s, p95s = zip(*measured, strict=True)
+            medians = (statistics.median(rates), statistics.median(p50s), statistics.median(p95s))
+            print(f"  {name:<14} " + _format(medians))
+
+
+def _format(run: Run) -> str:
+    rate, p50, p95 = run
+    return f"{rate:8.1f} req/s   p50 {p50:7.2f} ms   p95 {p95:7.2f} ms"
 
 
 def main() -> None:
@@ -195,9 +249,16 @@ def main() -> None:
     parser.add_argument("--http", action="store_true", help="compare with Hive Gateway")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each gateway, in turn")
+    parser.add_argument(
+        "--client",
+        choices=["wrk", "python"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator (default: wrk when it is on PATH)",
+    )
     args = parser.parse_args()
     if args.http:
-        compare_with_hive_gateway(args.seconds, args.concurrency)
+        compare_with_hive_gateway(args.seconds, args.concurrency, args.rounds, args.client)
         return
     asyncio.run(overhead(args.iterations))
     plan_cache(args.iterations)
