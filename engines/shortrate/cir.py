@@ -25,8 +25,8 @@ from jax.typing import ArrayLike, DTypeLike
 
 from engines import _random
 from engines import _validation as v
+from engines.shortrate._simulation import bond_arguments, check_simulation, model_scalars, time_grid
 from engines.shortrate.paths import ShortRatePaths
-from engines.shortrate.vasicek import check_simulation
 
 __all__ = ["cir_bond_prices", "cir_paths"]
 
@@ -43,7 +43,8 @@ def _cir_jit(
     num_paths: int,
 ) -> ShortRatePaths:
     dtype = r0.dtype
-    dt = horizon / num_steps
+    times = time_grid(horizon, num_steps)
+    dt = times[1]
     half = num_paths // 2
 
     normals = _random.standard_normals(keys[0], (num_steps, half), dtype)
@@ -56,7 +57,7 @@ def _cir_jit(
     start = jnp.full((num_paths,), r0, dtype)
     _, xs = lax.scan(step, start, normals)
     rates = jnp.maximum(jnp.concatenate([start[None, :], xs], axis=0).T, 0.0)
-    return ShortRatePaths(jnp.arange(num_steps + 1, dtype=dtype) * dt, rates)
+    return ShortRatePaths(times, rates)
 
 
 def cir_paths(
@@ -100,16 +101,17 @@ def cir_paths(
     References:
         [1] Cox, Ingersoll, Ross (1985); [3] Lord, Koekkoek, van Dijk (2010).
     """
-    dt = v.infer_dtype(None, dtype)
     check_simulation(num_steps, num_paths, horizon)
-    v.check_range("mean_reversion", mean_reversion, 0.0, float("inf"))
-    v.check_non_negative_volatility("volatility", jnp.asarray(volatility))
     v.check_range("initial_rate", initial_rate, 0.0, float("inf"), closed=True)
-    args = [
-        jnp.asarray(x, dt)
-        for x in (mean_reversion, long_term_mean, volatility, initial_rate, horizon)
-    ]
-    return _cir_jit(*args, _random.seed_keys(seed, 1), num_steps, num_paths)
+    a, sigma, b, r0, years = model_scalars(
+        v.infer_dtype(None, dtype),
+        mean_reversion=mean_reversion,
+        volatility=volatility,
+        long_term_mean=long_term_mean,
+        initial_rate=initial_rate,
+        horizon=horizon,
+    )
+    return _cir_jit(a, b, sigma, r0, years, _random.seed_keys(seed, 1), num_steps, num_paths)
 
 
 @jax.jit
@@ -158,22 +160,13 @@ def cir_bond_prices(
     References:
         [1] Cox, Ingersoll, Ross (1985); [2] Brigo, Mercurio (2006), eq. (3.25).
     """
-    dt = v.infer_dtype(mean_reversion, dtype)
-    named = [
-        (n, v.as_array(n, x, dt))
-        for n, x in (
-            ("mean_reversion", mean_reversion),
-            ("long_term_mean", long_term_mean),
-            ("volatilities", volatilities),
-            ("short_rates", short_rates),
-            ("maturities", maturities),
-        )
-    ]
-    v.broadcast_shape(named)
-    arr = dict(named)
-    v.check_all(
-        finite=named,
-        non_negative_time=[("maturities", arr["maturities"])],
-        positive=[("mean_reversion", arr["mean_reversion"]), ("volatilities", arr["volatilities"])],
+    args = bond_arguments(
+        dtype,
+        mean_reversion=mean_reversion,
+        long_term_mean=long_term_mean,
+        volatilities=volatilities,
+        short_rates=short_rates,
+        maturities=maturities,
+        positive_volatilities=True,
     )
-    return _cir_bond_jit(*(a for _, a in named))
+    return _cir_bond_jit(*args)

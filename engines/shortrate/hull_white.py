@@ -27,8 +27,8 @@ from jax.typing import ArrayLike, DTypeLike
 from engines import _random
 from engines import _validation as v
 from engines.errors import ShapeMismatchError
+from engines.shortrate._simulation import check_simulation, model_scalars, ou_paths, time_grid
 from engines.shortrate.paths import ShortRatePaths
-from engines.shortrate.vasicek import check_simulation, ou_paths
 
 __all__ = ["hull_white_bond_prices", "hull_white_paths"]
 
@@ -56,8 +56,8 @@ def _hull_white_jit(
     num_paths: int,
 ) -> ShortRatePaths:
     dtype = zero_rates.dtype
-    dt = horizon / num_steps
-    times = jnp.arange(num_steps + 1, dtype=dtype) * dt
+    times = time_grid(horizon, num_steps)
+    dt = times[1]
     decay = jnp.exp(-a * dt)
     scale = sigma * jnp.sqrt(-jnp.expm1(-2 * a * dt) / (2 * a))
     x = ou_paths(
@@ -133,19 +133,11 @@ def hull_white_paths(
     """
     dt = v.infer_dtype(zero_rates, dtype)
     check_simulation(num_steps, num_paths, horizon)
-    v.check_range("mean_reversion", mean_reversion, 0.0, float("inf"))
-    v.check_non_negative_volatility("volatility", jnp.asarray(volatility))
-    t, z = _prepare_curve(curve_times, zero_rates, dt)
-    return _hull_white_jit(
-        jnp.asarray(mean_reversion, dt),
-        jnp.asarray(volatility, dt),
-        t,
-        z,
-        jnp.asarray(horizon, dt),
-        _random.seed_keys(seed, 1),
-        num_steps,
-        num_paths,
+    a, sigma, years = model_scalars(
+        dt, mean_reversion=mean_reversion, volatility=volatility, horizon=horizon
     )
+    t, z = _prepare_curve(curve_times, zero_rates, dt)
+    return _hull_white_jit(a, sigma, t, z, years, _random.seed_keys(seed, 1), num_steps, num_paths)
 
 
 @jax.jit
@@ -209,8 +201,7 @@ def hull_white_bond_prices(
         [2] Brigo, Mercurio (2006), eq. (3.39); [1] Hull, White (1990).
     """
     dt = v.infer_dtype(zero_rates, dtype)
-    v.check_range("mean_reversion", mean_reversion, 0.0, float("inf"))
-    v.check_non_negative_volatility("volatility", jnp.asarray(volatility))
+    a, sigma = model_scalars(dt, mean_reversion=mean_reversion, volatility=volatility)
     ct, z = _prepare_curve(curve_times, zero_rates, dt)
     named = [
         (n, v.as_array(n, x, dt))
@@ -222,8 +213,8 @@ def hull_white_bond_prices(
     if bool(jnp.any(arr["maturities"] < arr["times"])):
         raise ShapeMismatchError("maturities must be >= times for every bond")
     return _hw_bond_jit(
-        jnp.asarray(mean_reversion, dt),
-        jnp.asarray(volatility, dt),
+        a,
+        sigma,
         ct,
         z,
         arr["times"],

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
+
+from engines.shortrate._simulation import monte_carlo_discounts
 
 __all__ = ["MonteCarloEstimate", "ShortRatePaths", "monte_carlo_bond_prices"]
 
@@ -37,15 +38,7 @@ class MonteCarloEstimate(NamedTuple):
 
 @jax.jit
 def _mc_bond(times: jax.Array, rates: jax.Array) -> MonteCarloEstimate:
-    dt = jnp.diff(times)
-    increments = 0.5 * (rates[:, 1:] + rates[:, :-1]) * dt
-    integrals = jnp.cumsum(increments, axis=1)
-    discounts = jnp.exp(-integrals)  # [paths, steps]
-    half = rates.shape[0] // 2
-    pairs = 0.5 * (discounts[:half] + discounts[half : 2 * half])
-    mean = jnp.mean(pairs, axis=0)
-    se = jnp.std(pairs, axis=0, ddof=1) / jnp.sqrt(jnp.asarray(half, rates.dtype))
-    return MonteCarloEstimate(mean, se)
+    return MonteCarloEstimate(*monte_carlo_discounts(times, rates))
 
 
 def monte_carlo_bond_prices(paths: ShortRatePaths) -> MonteCarloEstimate:

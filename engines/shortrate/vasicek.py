@@ -18,50 +18,20 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 from jax.typing import ArrayLike, DTypeLike
 
 from engines import _random
 from engines import _validation as v
-from engines.errors import ParameterRangeError
+from engines.shortrate._simulation import (
+    bond_arguments,
+    check_simulation,
+    model_scalars,
+    ou_paths,
+    time_grid,
+)
 from engines.shortrate.paths import ShortRatePaths
 
 __all__ = ["vasicek_bond_prices", "vasicek_paths"]
-
-
-def check_simulation(num_steps: int, num_paths: int, horizon: float) -> None:
-    """Validate Monte Carlo sizes (shared by the short-rate models)."""
-    if num_steps < 1:
-        raise ParameterRangeError("num_steps must be >= 1")
-    if num_paths < 2 or num_paths % 2:
-        raise ParameterRangeError("num_paths must be a positive even number (antithetic pairs)")
-    if not horizon > 0:
-        raise ParameterRangeError("horizon must be > 0 years")
-
-
-def ou_paths(
-    keys: jax.Array,
-    x0: jax.Array,
-    decay: jax.Array,
-    drift: jax.Array,
-    scale: jax.Array,
-    num_steps: int,
-    num_paths: int,
-) -> jax.Array:
-    """``x_{k+1} = x_k decay + drift_k + scale Z`` with antithetic Z; ``[paths, steps + 1]``."""
-    half = num_paths // 2
-    dtype = x0.dtype
-
-    normals = _random.standard_normals(keys[0], (num_steps, half), dtype)
-
-    def step(x: jax.Array, inputs: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
-        z, drift_k = inputs
-        x = x * decay + drift_k + scale * jnp.concatenate([z, -z])
-        return x, x
-
-    start = jnp.full((num_paths,), x0, dtype)
-    _, xs = lax.scan(step, start, (normals, drift))
-    return jnp.concatenate([start[None, :], xs], axis=0).T
 
 
 @partial(jax.jit, static_argnames=("num_steps", "num_paths"))
@@ -75,13 +45,11 @@ def _vasicek_jit(
     num_steps: int,
     num_paths: int,
 ) -> ShortRatePaths:
-    dt = horizon / num_steps
-    decay = jnp.exp(-a * dt)
-    scale = sigma * jnp.sqrt(-jnp.expm1(-2 * a * dt) / (2 * a))
+    times = time_grid(horizon, num_steps)
+    decay = jnp.exp(-a * times[1])
+    scale = sigma * jnp.sqrt(-jnp.expm1(-2 * a * times[1]) / (2 * a))
     drift = jnp.full((num_steps,), b * (1 - decay), r0.dtype)
-    rates = ou_paths(keys, r0, decay, drift, scale, num_steps, num_paths)
-    times = jnp.arange(num_steps + 1, dtype=r0.dtype) * dt
-    return ShortRatePaths(times, rates)
+    return ShortRatePaths(times, ou_paths(keys, r0, decay, drift, scale, num_steps, num_paths))
 
 
 def vasicek_paths(
@@ -124,15 +92,16 @@ def vasicek_paths(
     References:
         [1] Vasicek (1977); [3] Glasserman (2003), 3.3.1.
     """
-    dt = v.infer_dtype(None, dtype)
     check_simulation(num_steps, num_paths, horizon)
-    v.check_range("mean_reversion", mean_reversion, 0.0, float("inf"))
-    v.check_non_negative_volatility("volatility", jnp.asarray(volatility))
-    args = [
-        jnp.asarray(x, dt)
-        for x in (mean_reversion, long_term_mean, volatility, initial_rate, horizon)
-    ]
-    return _vasicek_jit(*args, _random.seed_keys(seed, 1), num_steps, num_paths)
+    a, sigma, b, r0, years = model_scalars(
+        v.infer_dtype(None, dtype),
+        mean_reversion=mean_reversion,
+        volatility=volatility,
+        long_term_mean=long_term_mean,
+        initial_rate=initial_rate,
+        horizon=horizon,
+    )
+    return _vasicek_jit(a, b, sigma, r0, years, _random.seed_keys(seed, 1), num_steps, num_paths)
 
 
 @jax.jit
@@ -178,23 +147,13 @@ def vasicek_bond_prices(
     References:
         [1] Vasicek (1977); [2] Brigo, Mercurio (2006), eq. (3.8).
     """
-    dt = v.infer_dtype(mean_reversion, dtype)
-    named = [
-        (n, v.as_array(n, x, dt))
-        for n, x in (
-            ("mean_reversion", mean_reversion),
-            ("long_term_mean", long_term_mean),
-            ("volatilities", volatilities),
-            ("short_rates", short_rates),
-            ("maturities", maturities),
-        )
-    ]
-    v.broadcast_shape(named)
-    arr = dict(named)
-    v.check_all(
-        finite=named,
-        non_negative_volatility=[("volatilities", arr["volatilities"])],
-        non_negative_time=[("maturities", arr["maturities"])],
-        positive=[("mean_reversion", arr["mean_reversion"])],
+    args = bond_arguments(
+        dtype,
+        mean_reversion=mean_reversion,
+        long_term_mean=long_term_mean,
+        volatilities=volatilities,
+        short_rates=short_rates,
+        maturities=maturities,
+        positive_volatilities=False,
     )
-    return _vasicek_bond_jit(*(a for _, a in named))
+    return _vasicek_bond_jit(*args)
