@@ -140,7 +140,8 @@ def create_app(
     async def graphql_endpoint(request: Request) -> Response:
         if request.method == "GET" and graphiql and _wants_html(request):
             return HTMLResponse(page)
-        media_type = _media_type(request.headers.get("accept", ""))
+        event_stream = _wants_event_stream(request)
+        media_type = JSON if event_stream else _media_type(request.headers.get("accept", ""))
         if media_type is None:
             return JSONResponse(
                 {"errors": [{"message": f"Accept {GRAPHQL_RESPONSE} or {JSON}."}]},
@@ -154,7 +155,7 @@ def create_app(
             query, variables, operation_name = _validated(params)
             if request.method == "GET":
                 _refuse_get_mutation(router, query, operation_name)
-            if _wants_event_stream(request):
+            if event_stream:
                 return sse_response(
                     router,
                     (query, variables, operation_name),

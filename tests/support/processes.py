@@ -23,18 +23,25 @@ def free_port() -> int:
 class NexusProcess:
     """`python -m nexus.cli ARGS --port P` with embedded stores in `data_dir`, logging to a file."""
 
-    def __init__(self, args: list[str], data_dir: Path, name: str = "server") -> None:
+    def __init__(
+        self,
+        args: list[str],
+        data_dir: Path,
+        name: str = "server",
+        env: dict[str, str] | None = None,
+    ) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir / f"{name}.log"
-        env = {**os.environ, "NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": "memory://"}
+        environment = {**os.environ, "NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": "memory://"}
         for variable in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
-            env.pop(variable, None)
+            environment.pop(variable, None)
+        environment.update(env or {})
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "nexus.cli", *args, "--port", str(self.port)],
-                env=env,
+                env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
