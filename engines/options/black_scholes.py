@@ -165,6 +165,8 @@ def price_from_inputs(
     dividend_rates: jax.Array,
     is_call_options: jax.Array,
     use_forwards: bool,
+    *,
+    fuse_into_one_loop: bool = True,
 ) -> jax.Array:
     """Branch-free price from spots (``use_forwards=False``) or forwards; traceable.
 
@@ -177,7 +179,11 @@ def price_from_inputs(
     # sqrt'(0) is infinite: keep T = 0 out of it so that every derivative stays finite.
     safe_expiries = jnp.where(positive_time, expiries, jnp.ones_like(expiries))
     std_devs = volatilities * jnp.sqrt(safe_expiries)
-    regular = positive_time & (std_devs > 0)
+    # sigma T > 0 implies sigma sqrt(T) > 0 (no underflow); deciding it from the inputs
+    # leaves sigma sqrt(T) one user, so XLA fuses the whole price into one loop.  Under
+    # autodiff, sigma sqrt(T) written out once is cheaper than recomputed in every
+    # derivative's loop, so there the test is on sigma sqrt(T) itself.
+    regular = volatilities * expiries > 0 if fuse_into_one_loop else positive_time & (std_devs > 0)
     safe_std = jnp.where(regular, std_devs, jnp.ones_like(std_devs))
     discount_factors = jnp.exp(-discount_rates * expiries)
     if use_forwards:

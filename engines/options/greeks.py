@@ -66,7 +66,9 @@ def _greeks_of_block(arrays: Sequence[jax.Array], use_forwards: bool) -> OptionG
     ones = jnp.ones_like(underlyings)
 
     def price(u: jax.Array, sigma: jax.Array, t: jax.Array, r: jax.Array) -> jax.Array:
-        return price_from_inputs(sigma, strikes, t, u, r, dividend_rates, calls, use_forwards)
+        return price_from_inputs(
+            sigma, strikes, t, u, r, dividend_rates, calls, use_forwards, fuse_into_one_loop=False
+        )
 
     def along(fn: Callable[[jax.Array], jax.Array], x: jax.Array) -> jax.Array:
         return jax.jvp(fn, (x,), (ones,))[1]
