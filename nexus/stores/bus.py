@@ -190,7 +190,20 @@ class RedisBus:
     ) -> None:
         import redis.asyncio as redis
 
-        self.client = redis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=15)
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        # A command on a pooled connection that Redis dropped (a restart) is retried on a new
+        # one, so the first publish after a restart does not fail.
+        self.client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=5,
+            health_check_interval=15,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        )
         self.fanout = _RedisFanout(self, queue_size)
         self.reconnect_delays = reconnect_delays
         self._pubsub: Any = None

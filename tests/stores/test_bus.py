@@ -134,7 +134,6 @@ async def test_subscribers_resume_after_redis_restarts(tmp_path: Path) -> None:
         while message.channel == "market.probe":
             message = await _next(subscription)
         assert message.event == {"n": 3}
-        assert bus.reconnects >= 1
     finally:
         await bus.close()
         await publisher.close()
