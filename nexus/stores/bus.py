@@ -189,7 +189,6 @@ class RedisBus:
         reconnect_delays: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.0),
     ) -> None:
         import redis.asyncio as redis
-
         from redis.asyncio.retry import Retry
         from redis.backoff import ExponentialBackoff
         from redis.exceptions import ConnectionError as RedisConnectionError

@@ -76,7 +76,8 @@ async def test_a_rate_simulation_streams_progress_then_its_result(live: Live) ->
     await client.subscribe(
         "job",
         "subscription($id: ID!) { simulation(jobId: $id) { status progress "
-        "result { shockedRate paths bonds { maturityYears price unshockedPrice changePercent } } } }",
+        "result { shockedRate paths "
+        "bonds { maturityYears price unshockedPrice changePercent } } } }",
         {"id": job["id"]},
     )
     updates = []
