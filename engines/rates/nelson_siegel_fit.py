@@ -12,9 +12,9 @@ For fixed decay times ``tau`` the betas of :mod:`engines.rates.nelson_siegel` so
 
 The NSS error surface has several valleys (which hump the second decay time fits, and
 near-collinear ``tau1 ~ tau2``), and a single start from the best grid point can end in a
-valley that is not the lowest.  Curves are fitted in
-blocks (``lax.map`` over ``vmap``) so memory stays bounded for any batch size.  Missing
-observations (NaN yields) get weight zero.
+valley that is not the lowest.  Curves are fitted in blocks (``lax.map`` over ``vmap``) so
+memory stays bounded for any batch size.  Missing observations (NaN yields) get weight
+zero.
 
 References:
     [1] Nelson, C., Siegel, A. (1987). Parsimonious Modeling of Yield Curves. Journal of
@@ -42,7 +42,7 @@ from jax import lax
 from jax.typing import ArrayLike, DTypeLike
 
 from engines import _validation as v
-from engines.errors import ParameterRangeError, ShapeMismatchError
+from engines.errors import NonFiniteInputError, ParameterRangeError, ShapeMismatchError
 from engines.rates._cholesky import solve_spd
 from engines.rates.nelson_siegel import loadings
 
@@ -210,6 +210,7 @@ def _prepare_fit(
     dtype: DTypeLike | None,
     iterations: int,
     num_starts: int,
+    grid_size: int,
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     dt = v.infer_dtype(yields, dtype)
     t = v.as_array("times", times, dt)
@@ -223,15 +224,15 @@ def _prepare_fit(
     v.broadcast_shape([("yields", y), ("weights", w)])
     if iterations < 0:
         raise ParameterRangeError("iterations must be >= 0")
-    if num_starts < 1:
-        raise ParameterRangeError("num_starts must be >= 1")
+    if not 1 <= num_starts <= grid_size:
+        raise ParameterRangeError(f"num_starts must be between 1 and {grid_size}")
     v.check_all(
         finite=[("times", t), ("weights", w)],
         positive=[("times", t)],
         non_negative=[("weights", w)],
     )
     if bool(jnp.any(jnp.isinf(y))):
-        raise v.NonFiniteInputError("yields contain infinities; use NaN to mark missing tenors")
+        raise NonFiniteInputError("yields contain infinities; use NaN to mark missing tenors")
     return t, y, w
 
 
@@ -274,7 +275,7 @@ def fit_nelson_siegel_svensson(
         weights: ``[batch..., num_times]`` float ``>= 0``, broadcastable; default None
             meaning 1 (weight 0 leaves a tenor out of the fit and of ``rmse``).
         iterations: int ``>= 0``, Levenberg-Marquardt iterations per start; default 20.
-        num_starts: int ``>= 1``, grid minima refined per curve; default 3.
+        num_starts: int in [1, 400], grid minima refined per curve; default 3.
         dtype: float32 or float64; default None meaning the dtype of ``yields``.
 
     Returns:
@@ -284,8 +285,8 @@ def fit_nelson_siegel_svensson(
         [2] Svensson (1994), NBER WP 4871; [3] Gurkaynak, Sack, Wright (2007);
         [4] Golub, Pereyra (2003), Inverse Problems 19(2); [5] Madsen et al. (2004), 3.2.
     """
-    t, y, w = _prepare_fit(times, yields, weights, dtype, iterations, num_starts)
     grid, shape = _log_grid((_MIN_TAU, _MAX_TAU, 20), (_MIN_TAU, _MAX_TAU, 20))
+    t, y, w = _prepare_fit(times, yields, weights, dtype, iterations, num_starts, len(grid))
     return _fit_jit(t, y, w, jnp.asarray(grid, y.dtype), shape, num_starts, iterations)
 
 
@@ -317,7 +318,7 @@ def fit_nelson_siegel(
         yields: ``[batch..., num_times]`` float, yields; NaN marks missing.
         weights: ``[batch..., num_times]`` float ``>= 0``; default None meaning 1.
         iterations: int ``>= 0``, Levenberg-Marquardt iterations per start; default 30.
-        num_starts: int ``>= 1``, grid minima refined per curve; default 2.
+        num_starts: int in [1, 24], grid minima refined per curve; default 2.
         dtype: float32 or float64; default None meaning the dtype of ``yields``.
 
     Returns:
@@ -326,6 +327,6 @@ def fit_nelson_siegel(
     References:
         [1] Nelson, Siegel (1987), Journal of Business 60(4); [4] Golub, Pereyra (2003).
     """
-    t, y, w = _prepare_fit(times, yields, weights, dtype, iterations, num_starts)
     grid, shape = _log_grid((_MIN_TAU, _MAX_TAU, 24))
+    t, y, w = _prepare_fit(times, yields, weights, dtype, iterations, num_starts, len(grid))
     return _fit_jit(t, y, w, jnp.asarray(grid, y.dtype), shape, num_starts, iterations)

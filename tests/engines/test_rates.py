@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engines.errors import NonFiniteInputError, ShapeMismatchError
+from engines.errors import NonFiniteInputError, ParameterRangeError, ShapeMismatchError
 from engines.rates import (
     bootstrap_par_curve,
     fit_nelson_siegel,
@@ -128,3 +128,7 @@ def test_validation() -> None:
         bootstrap_par_curve(par_yields=np.ones(3), tenors=np.ones(4))
     with pytest.raises(NonFiniteInputError):
         bootstrap_par_curve(par_yields=np.array([0.01, np.nan]), tenors=np.array([1.0, 2.0]))
+    with pytest.raises(ParameterRangeError):
+        fit_nelson_siegel_svensson(times=TREASURY_TENORS, yields=np.ones(13), num_starts=0)
+    with pytest.raises(ParameterRangeError):
+        fit_nelson_siegel(times=TREASURY_TENORS, yields=np.ones(13), num_starts=25)
