@@ -56,54 +56,64 @@ def bucket_edges(length: int, num_points: int) -> np.ndarray:
 
 
 @partial(jax.jit, static_argnames=("num_points",))
-def _lttb_jit(times: jax.Array, values: jax.Array, num_points: int) -> jax.Array:
-    """Indices ``[batch, num_points]`` of the kept points of ``[batch, n]`` series."""
+def _lttb_jit(raw_times: jax.Array, values: jax.Array, num_points: int) -> DownsampledSeries:
+    """Kept points ``[batch, num_points]`` of ``[batch, n]`` series."""
     length = values.shape[-1]
+    # Areas on times relative to the first, in the values' dtype: epochs keep resolution.
+    times = (raw_times - raw_times[:, :1]).astype(values.dtype)
     edges = bucket_edges(length, num_points)  # static: shapes depend on it
     starts, stops = edges[:-2], edges[1:-1]  # bucket i is [starts[i], stops[i])
-    width = int(np.max(stops - starts))
-    # Each bucket's points as a padded window: [buckets, width] positions and a mask.
-    positions = starts[:, None] + np.arange(width)[None, :]
-    in_bucket = positions < stops[:, None]
-    positions = np.minimum(positions, length - 1)
-    # Mean of the next bucket (the last point after the last bucket), by segment sums.
+    width = min(int(np.max(stops - starts)), length)
+    # Mean of the next bucket (the last point after the last bucket), by sorted segment sums.
     bucket_of = np.searchsorted(edges[:-1], np.arange(1, length), side="right") - 1
     counts = np.bincount(bucket_of, minlength=num_points - 1).astype(np.float64)
     to_mean = jax.vmap(
         lambda row: (
-            jax.ops.segment_sum(row[1:], bucket_of, num_points - 1)[1:]
+            jax.ops.segment_sum(row[1:], bucket_of, num_points - 1, indices_are_sorted=True)[1:]
             / jnp.asarray(counts[1:], row.dtype)
         )
     )
     mean_times, mean_values = to_mean(times), to_mean(values)
+    # A window of ``width`` points from the bucket start; near the end of the series the
+    # slice start is clamped, so membership is tested on absolute positions.
+    window_starts = np.minimum(starts, length - width)
+    offsets = np.arange(width)
 
     def choose(
         kept: tuple[jax.Array, jax.Array],
-        bucket: tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array, jax.Array],
+        bucket: tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array],
     ) -> tuple[tuple[jax.Array, jax.Array], jax.Array]:
         ax, ay = kept
-        bx, by, cx, cy, mask, offset = bucket
+        cx, cy, window_start, start, stop = bucket
+        bx = lax.dynamic_slice_in_dim(times, window_start, width, axis=1)
+        by = lax.dynamic_slice_in_dim(values, window_start, width, axis=1)
+        positions = window_start + offsets
+        in_bucket = (positions >= start) & (positions < stop)
         twice_area = jnp.abs(
             (ax - cx)[:, None] * (by - ay[:, None]) - (ax[:, None] - bx) * (cy - ay)[:, None]
         )
-        best = jnp.argmax(jnp.where(mask[None, :], twice_area, -1), axis=1)
+        best = jnp.argmax(jnp.where(in_bucket[None, :], twice_area, -1), axis=1)
         pick = jnp.take_along_axis
         chosen = (pick(bx, best[:, None], 1)[:, 0], pick(by, best[:, None], 1)[:, 0])
-        return chosen, offset + best.astype(jnp.int32)
+        return chosen, window_start + best.astype(jnp.int32)
 
-    windows = (
-        jnp.moveaxis(times[:, positions], 1, 0),
-        jnp.moveaxis(values[:, positions], 1, 0),
+    buckets = (
         mean_times.T,
         mean_values.T,
-        jnp.asarray(in_bucket),
+        jnp.asarray(window_starts, jnp.int32),
         jnp.asarray(starts, jnp.int32),
+        jnp.asarray(stops, jnp.int32),
     )
-    _, chosen = lax.scan(choose, (times[:, 0], values[:, 0]), windows)
+    _, chosen = lax.scan(choose, (times[:, 0], values[:, 0]), buckets)
     batch = values.shape[0]
     first = jnp.zeros((batch, 1), jnp.int32)
     last = jnp.full((batch, 1), length - 1, jnp.int32)
-    return jnp.concatenate([first, chosen.T, last], axis=1)
+    indices = jnp.concatenate([first, chosen.T, last], axis=1)
+    return DownsampledSeries(
+        jnp.take_along_axis(raw_times, indices, axis=1),
+        jnp.take_along_axis(values, indices, axis=1),
+        indices,
+    )
 
 
 def lttb_downsample(
@@ -177,12 +187,5 @@ def lttb_downsample(
             f"num_points={num_points} is too small; LTTB keeps the two ends plus at least "
             "one bucket, so pass num_points >= 3"
         )
-    relative_times = (time_array - time_array[..., :1]).astype(dt)
-    indices = _lttb_jit(
-        relative_times.reshape(-1, length), value_array.reshape(-1, length), num_points
-    ).reshape((*shape[:-1], num_points))
-    return DownsampledSeries(
-        jnp.take_along_axis(time_array, indices, axis=-1),
-        jnp.take_along_axis(value_array, indices, axis=-1),
-        indices,
-    )
+    kept = _lttb_jit(time_array.reshape(-1, length), value_array.reshape(-1, length), num_points)
+    return DownsampledSeries(*(x.reshape((*shape[:-1], num_points)) for x in kept))
