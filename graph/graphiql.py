@@ -38,7 +38,43 @@ def graphiql_html(local_assets: bool) -> str:
   <script src="{urls["graphiql.min.js"]}"></script>
   <script>
     const params = new URLSearchParams(window.location.search);
-    const fetcher = GraphiQL.createFetcher({{ url: window.location.pathname }});
+    const url = window.location.pathname;
+    const httpFetcher = GraphiQL.createFetcher({{ url }});
+    // Subscriptions stream over GraphQL-over-SSE from the same endpoint.
+    function isSubscription({{ query, operationName }}) {{
+      const text = (query || "").replace(/#[^\\n]*/g, "");
+      if (operationName) return new RegExp("subscription\\\\s+" + operationName + "\\\\b").test(text);
+      return /(^|}})\\s*subscription\\b/.test(text);
+    }}
+    async function* streamed(body) {{
+      const response = await fetch(url, {{
+        method: "POST",
+        headers: {{ "content-type": "application/json", accept: "text/event-stream" }},
+        body: JSON.stringify(body),
+      }});
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      try {{
+        for (;;) {{
+          const {{ value, done }} = await reader.read();
+          if (done) return;
+          buffer += value;
+          let end;
+          while ((end = buffer.indexOf("\\n\\n")) >= 0) {{
+            const chunk = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const event = (/^event: (.*)$/m.exec(chunk) || [])[1];
+            const data = (/^data: (.*)$/m.exec(chunk) || [])[1];
+            if (event === "complete") return;
+            if (event === "next" && data) yield JSON.parse(data);
+          }}
+        }}
+      }} finally {{
+        reader.cancel();
+      }}
+    }}
+    const fetcher = (body, options) =>
+      isSubscription(body) ? streamed(body) : httpFetcher(body, options);
     ReactDOM.createRoot(document.getElementById("graphiql")).render(
       React.createElement(GraphiQL, {{
         fetcher,

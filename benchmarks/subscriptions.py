@@ -1,0 +1,258 @@
+"""Subscription benchmark: publish-to-client latency and delivery rate through the router.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/subscriptions.py \
+        [--clients 1 100 1000] [--rate 10] [--seconds 10]
+
+Starts a Redis server of its own (the machine's `redis-server`) and `nexus serve` as a separate
+process on it (replay feed off), then for each client count: opens that many graphql-transport-ws
+connections to /graphql, each subscribing to `marketUpdates` of one symbol (clients spread over
+eight symbols, so several clients share each stream, as real clients of popular symbols do),
+publishes `--rate` ticks per second per symbol on Redis, and measures for `--seconds`:
+latency from the publisher's timestamp (in the tick) to the moment a client has the message,
+delivered events per second against those expected, and the server's resident memory per
+connection. It stops by itself. Clients and publisher share one process and the same clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
+
+from nexus.events import MarketTick, encode, market_channel
+from nexus.stores.bus import RedisBus
+from tests.support.processes import free_port
+from tests.support.redis_server import RedisServer
+
+SYMBOLS = (
+    ("BTC", "crypto"),
+    ("ETH", "crypto"),
+    ("USDT", "crypto"),
+    ("GME", "stock"),
+    ("AMC", "stock"),
+    ("BB", "stock"),
+    ("NOK", "stock"),
+    ("TSLA", "stock"),
+)
+QUERY = "subscription($s: [String!]!) { marketUpdates(symbols: $s) { symbol price publishedAt } }"
+
+
+def _raise_file_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+class Client:
+    def __init__(self, url: str, symbol: str) -> None:
+        self.url = url
+        self.symbol = symbol
+        self.latencies: list[float] = []
+        self.received = 0
+        self.measuring = False
+        self.ready = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        protocols = [Subprotocol("graphql-transport-ws")]
+        async with connect(
+            self.url, subprotocols=protocols, ping_interval=None, open_timeout=60
+        ) as ws:
+            await ws.send('{"type":"connection_init"}')
+            await ws.recv()
+            payload = {"query": QUERY, "variables": {"s": [self.symbol]}}
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+            async for raw in ws:
+                now = time.time()
+                message = json.loads(raw)
+                if message.get("type") != "next":
+                    continue
+                self.ready.set()
+                if self.measuring:
+                    update = message["payload"]["data"]["marketUpdates"]
+                    sent = dt.datetime.fromisoformat(update["publishedAt"]).timestamp()
+                    self.latencies.append(now - sent)
+                    self.received += 1
+
+
+async def _publish(bus: RedisBus, rate: float, stop: asyncio.Event) -> int:
+    published = 0
+    interval = 1.0 / rate
+    next_at = time.perf_counter()
+    price = 100.0
+    while not stop.is_set():
+        for symbol, asset_class in SYMBOLS:
+            now = time.time()
+            tick = MarketTick(
+                symbol=symbol,
+                asset_class=asset_class,  # type: ignore[arg-type]
+                price=price,
+                open=100.0,
+                high=price,
+                low=price,
+                previous_close=100.0,
+                volume=1.0,
+                at=dt.datetime.now(dt.UTC),
+                published_at=now,
+            )
+            await bus.publish(market_channel(symbol), encode(tick), retain=True)
+            published += 1
+        price += 0.01
+        next_at += interval
+        await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+    return published
+
+
+async def _scenario(
+    url: str, server_pid: int, bus: RedisBus, clients: int, rate: float, seconds: float
+) -> dict[str, Any]:
+    base_rss = _rss_kib(server_pid)
+    group = [Client(url, SYMBOLS[n % len(SYMBOLS)][0]) for n in range(clients)]
+    for start in range(0, clients, 100):  # connect in batches: the accept queue is finite
+        for client in group[start : start + 100]:
+            client.task = asyncio.create_task(client.run())
+        await asyncio.sleep(0.2)
+    stop = asyncio.Event()
+    publisher = asyncio.create_task(_publish(bus, rate, stop))
+    async with asyncio.timeout(120):
+        await asyncio.gather(*(client.ready.wait() for client in group))
+    await asyncio.sleep(1.0)
+    rss = _rss_kib(server_pid)
+    for client in group:
+        client.measuring = True
+    started = time.perf_counter()
+    await asyncio.sleep(seconds)
+    for client in group:
+        client.measuring = False
+    elapsed = time.perf_counter() - started
+    stop.set()
+    await publisher
+    for client in group:
+        assert client.task is not None
+        client.task.cancel()
+    await asyncio.gather(*(c.task for c in group if c.task), return_exceptions=True)
+    latencies = sorted(x for c in group for x in c.latencies)
+    delivered = sum(c.received for c in group)
+    return {
+        "clients": clients,
+        "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
+        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan"),
+        "delivered_per_s": delivered / elapsed,
+        "expected_per_s": clients * rate,
+        "kib_per_connection": (rss - base_rss) / clients,
+    }
+
+
+async def _main(args: argparse.Namespace) -> None:
+    _raise_file_limit()
+    work = Path(tempfile.mkdtemp(prefix="nexus-bench-subscriptions-"))
+    redis = RedisServer(work)
+    redis.start()
+    port = free_port()
+    env = {
+        **os.environ,
+        "REDIS_URL": redis.url,
+        "NEXUS_REPLAY": "off",
+        "NEXUS_DATA_DIR": str(args.data_dir),
+        "NEXUS_LOG_LEVEL": "WARNING",
+    }
+    for name in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
+        env.pop(name, None)
+    log = (work / "server.log").open("w")
+    server = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measuring
+        [sys.executable, "-m", "nexus.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_raise_file_limit,
+    )
+    bus = RedisBus(redis.url)
+    try:
+        async with httpx.AsyncClient(timeout=2) as http:
+            for _ in range(600):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.5)
+            else:
+                raise SystemExit(f"nexus serve did not start; see {work / 'server.log'}")
+        for symbol, asset_class in SYMBOLS:  # stocks are known to the stream by a last tick
+            tick = MarketTick(
+                symbol=symbol,
+                asset_class=asset_class,  # type: ignore[arg-type]
+                price=100.0,
+                open=100.0,
+                high=100.0,
+                low=100.0,
+                previous_close=100.0,
+                volume=1.0,
+                at=dt.datetime.now(dt.UTC),
+                published_at=time.time(),
+            )
+            await bus.publish(market_channel(symbol), encode(tick), retain=True)
+        url = f"ws://127.0.0.1:{port}/graphql"
+        print(
+            f"nexus serve (pid {server.pid}) on Redis {redis.url}; {args.rate:g} events/s per "
+            f"client, {args.seconds:g} s per row, {len(SYMBOLS)} symbols, {os.cpu_count()} CPUs"
+        )
+        print(
+            f"{'clients':>8} {'p50 ms':>8} {'p99 ms':>8} {'delivered/s':>12} "
+            f"{'expected/s':>11} {'KiB/conn':>9}"
+        )
+        for clients in args.clients:
+            row = await _scenario(url, server.pid, bus, clients, args.rate, args.seconds)
+            print(
+                f"{row['clients']:>8} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} "
+                f"{row['delivered_per_s']:>12.0f} {row['expected_per_s']:>11.0f} "
+                f"{row['kib_per_connection']:>9.1f}",
+                flush=True,
+            )
+            await asyncio.sleep(1.0)
+        if row["clients"] >= 1000:
+            verdict = "met" if row["p99_ms"] < 100 else "NOT met"
+            print(f"target (1,000 clients at 10 events/s each, p99 < 100 ms): {verdict}")
+    finally:
+        await bus.close()
+        server.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(30)
+        redis.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 100, 1000])
+    parser.add_argument("--rate", type=float, default=10.0, help="events/s per client")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per row")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("var/bench-subscriptions"),
+        help="the server's data directory (demo data loaded on first run)",
+    )
+    asyncio.run(_main(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
