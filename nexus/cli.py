@@ -136,7 +136,9 @@ def _serve(
     if "platform" in names:
         asyncio.run(_migrate(settings, "head", downgrade=False))
     app = create_app(settings, names, single=single, load_demo_on_start=demo)
-    uvicorn.run(app, host=host, port=port, log_config=None)
+    # No permessage-deflate: compressing small subscription messages cost a fifth of the CPU
+    # per delivered event (profiled with 1,000 clients) and memory per connection.
+    uvicorn.run(app, host=host, port=port, log_config=None, ws_per_message_deflate=False)
     return 0
 
 
@@ -157,6 +159,7 @@ def _router(supergraph: Path, host: str, port: int, *, access_log: bool) -> int:
         http="httptools",
         access_log=access_log,
         log_config=None,
+        ws_per_message_deflate=False,  # see _serve
     )
     return 0
 
