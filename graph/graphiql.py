@@ -43,7 +43,8 @@ def graphiql_html(local_assets: bool) -> str:
     // Subscriptions stream over GraphQL-over-SSE from the same endpoint.
     function isSubscription({{ query, operationName }}) {{
       const text = (query || "").replace(/#[^\\n]*/g, "");
-      if (operationName) return new RegExp("subscription\\\\s+" + operationName + "\\\\b").test(text);
+      const named = new RegExp("subscription\\\\s+" + operationName + "\\\\b");
+      if (operationName) return named.test(text);
       return /(^|}})\\s*subscription\\b/.test(text);
     }}
     async function* streamed(body) {{
