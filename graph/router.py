@@ -103,20 +103,10 @@ class Router:
         operation_name: str | None = None,
     ) -> Response:
         """A GraphQL response for the request; never raises for bad input or failing subgraphs."""
-        try:
-            parsed, operation = self.prepare(query, operation_name)
-            coerced = self._coerce(operation, dict(variables or {}))
-            plan = self.planner.plan(
-                parsed.document,
-                operation_name,
-                coerced,
-                document_text=parsed.text,
-                override_labels=self.override_labels.for_request(),
-            )
-        except RequestError as error:
-            return error.response
-        except PlannerError as error:
-            return RequestError(str(error), "QUERY_PLANNING_FAILED").response
+        planned = self._plan(query, variables, operation_name)
+        if isinstance(planned, dict):
+            return planned
+        parsed, _, plan = planned
         if plan.operation_kind == "subscription":
             return RequestError(
                 "Subscriptions are not served over a single HTTP response; subscribe over "
@@ -136,6 +126,24 @@ class Router:
         """Start a streamed operation for `listener`: a subscription joins its shared stream
         (`Subscribed`); a query or mutation, or a request that cannot run, is answered at once
         (a response). Never raises for bad input."""
+        planned = self._plan(query, variables, operation_name)
+        if isinstance(planned, dict):
+            return planned
+        parsed, coerced, plan = planned
+        if plan.operation_kind != "subscription":
+            return await self.run(plan, parsed.document, operation_name, dict(variables or {}))
+        if self.hub is None or not isinstance(plan.node, PlannedSubscription):
+            return RequestError(
+                "This router serves no subscriptions.", "SUBSCRIPTIONS_UNAVAILABLE"
+            ).response
+        key = stream_key(parsed.text, operation_name, coerced, connection_params)
+        shared = self.hub.join(key, plan, dict(variables or {}), connection_params, listener)
+        return Subscribed(self.hub, shared, listener)
+
+    def _plan(
+        self, query: str, variables: Mapping[str, Any] | None, operation_name: str | None
+    ) -> tuple[ParsedDocument, dict[str, Any], QueryPlan] | Response:
+        """The request parsed, its variables coerced and its plan; or the error response."""
         try:
             parsed, operation = self.prepare(query, operation_name)
             coerced = self._coerce(operation, dict(variables or {}))
@@ -150,15 +158,7 @@ class Router:
             return error.response
         except PlannerError as error:
             return RequestError(str(error), "QUERY_PLANNING_FAILED").response
-        if plan.operation_kind != "subscription":
-            return await self.run(plan, parsed.document, operation_name, dict(variables or {}))
-        if self.hub is None or not isinstance(plan.node, PlannedSubscription):
-            return RequestError(
-                "This router serves no subscriptions.", "SUBSCRIPTIONS_UNAVAILABLE"
-            ).response
-        key = stream_key(parsed.text, operation_name, coerced, connection_params)
-        shared = self.hub.join(key, plan, dict(variables or {}), connection_params, listener)
-        return Subscribed(self.hub, shared, listener)
+        return parsed, coerced, plan
 
     def prepare(
         self, query: str, operation_name: str | None

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Generic, TypeVar
 
 from nexus.errors import BadUserInput
-from nexus.events import EventError, decode
+from nexus.events import EventError, decode, market_channel
 from nexus.stores.bus import Bus, Subscription
 
 log = logging.getLogger("subgraphs.live")
@@ -72,3 +72,12 @@ def symbol_list(symbols: Iterable[str], argument: str = "symbols") -> list[str]:
             argument=argument,
         )
     return wanted
+
+
+async def unknown_symbols(bus: Bus, symbols: list[str], known: list[bool]) -> list[str]:
+    """Those of `symbols` neither `known` to the subgraph nor with a last tick on the bus."""
+    candidates = [s for s, ok in zip(symbols, known, strict=True) if not ok]
+    if not candidates:
+        return []
+    last = await bus.last([market_channel(s) for s in candidates])
+    return [s for s, tick in zip(candidates, last, strict=True) if tick is None]

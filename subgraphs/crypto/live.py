@@ -22,7 +22,7 @@ from nexus.errors import BadUserInput
 from nexus.events import MarketTick, market_channel
 from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.types import Token, from_record
-from subgraphs.live import events, symbol_list
+from subgraphs.live import events, symbol_list, unknown_symbols
 
 
 @strawberry.enum(description="What kind of instrument a symbol is.")
@@ -99,10 +99,7 @@ async def known_symbols(context: CryptoContext, symbols: list[str]) -> list[str]
     """`symbols` checked: tokens crypto knows, or symbols with a tick on the bus."""
     wanted = symbol_list(symbols)
     tokens = await context.tokens.load_many(wanted)
-    unknown = [s for s, token in zip(wanted, tokens, strict=True) if token is None]
-    if unknown:
-        last = await context.bus.last([market_channel(s) for s in unknown])
-        unknown = [s for s, tick in zip(unknown, last, strict=True) if tick is None]
+    unknown = await unknown_symbols(context.bus, wanted, [t is not None for t in tokens])
     if unknown:
         raise BadUserInput(
             f"Unknown symbol(s): {', '.join(unknown)}. No market data is published for them; "

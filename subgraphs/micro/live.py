@@ -14,8 +14,8 @@ import strawberry
 from strawberry.types import Info
 
 from nexus.errors import BadUserInput
-from nexus.events import SOCIAL_CHANNEL, MentionSpike, SocialPost, market_channel, mentions_channel
-from subgraphs.live import events, symbol_list
+from nexus.events import SOCIAL_CHANNEL, MentionSpike, SocialPost, mentions_channel
+from subgraphs.live import events, symbol_list, unknown_symbols
 from subgraphs.micro.loaders import MicroContext
 from subgraphs.micro.types import Post, Stock, stock_from
 
@@ -39,10 +39,7 @@ async def known_symbols(context: MicroContext, symbols: list[str]) -> list[str]:
     """`symbols` checked: stocks micro knows, or symbols with market data on the bus."""
     wanted = symbol_list(symbols)
     stocks = await context.stocks.load_many(wanted)
-    unknown = [s for s, stock in zip(wanted, stocks, strict=True) if stock is None]
-    if unknown:
-        last = await context.bus.last([market_channel(s) for s in unknown])
-        unknown = [s for s, tick in zip(unknown, last, strict=True) if tick is None]
+    unknown = await unknown_symbols(context.bus, wanted, [s is not None for s in stocks])
     if unknown:
         raise BadUserInput(
             f"Unknown symbol(s): {', '.join(unknown)}; query `stocks` for the symbols on record.",
