@@ -57,6 +57,11 @@ class OptionInputs(NamedTuple):
     is_call_options: jax.Array
     use_forwards: bool
 
+    @property
+    def arrays(self) -> tuple[jax.Array, ...]:
+        """The seven arrays, without the ``use_forwards`` flag."""
+        return tuple(self[:7])
+
 
 # Chebyshev fit of ln(erfc(z) / t) + z^2 in t = 1 / (1 + z/2) (Numerical Recipes, erfcc):
 # relative error below 1.2e-7 for every z >= 0 [5], float32 precision for one exponential.

@@ -105,25 +105,8 @@ def _block_count(size: int) -> int:
 
 
 @partial(jax.jit, static_argnames=("use_forwards",))
-def _greeks_jit(
-    volatilities: jax.Array,
-    strikes: jax.Array,
-    expiries: jax.Array,
-    underlyings: jax.Array,
-    discount_rates: jax.Array,
-    dividend_rates: jax.Array,
-    is_call_options: jax.Array,
-    use_forwards: bool,
-) -> OptionGreeks:
-    arrays = jnp.broadcast_arrays(
-        volatilities,
-        strikes,
-        expiries,
-        underlyings,
-        discount_rates,
-        dividend_rates,
-        is_call_options,
-    )
+def _greeks_jit(option_arrays: tuple[jax.Array, ...], use_forwards: bool) -> OptionGreeks:
+    arrays = jnp.broadcast_arrays(*option_arrays)
     shape = arrays[0].shape
     size = math.prod(shape)
     if size <= 2 * BLOCK_SIZE:
@@ -197,4 +180,4 @@ def option_greeks(
         dtype=dtype,
         first=volatilities,
     )
-    return _greeks_jit(*x)
+    return _greeks_jit(x.arrays, x.use_forwards)

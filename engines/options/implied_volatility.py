@@ -120,27 +120,14 @@ def _initial_guess(
 
 @partial(jax.jit, static_argnames=("use_forwards", "max_iterations"))
 def _implied_vol_jit(
-    prices: jax.Array,
-    strikes: jax.Array,
-    expiries: jax.Array,
-    underlyings: jax.Array,
-    discount_rates: jax.Array,
-    dividend_rates: jax.Array,
-    is_call_options: jax.Array,
+    option_arrays: tuple[jax.Array, ...],
     tolerance: jax.Array,
     use_forwards: bool,
     max_iterations: int,
 ) -> ImpliedVolatilityResult:
+    """``option_arrays`` are :class:`OptionInputs` arrays with prices in place of vols."""
     prices, strikes, expiries, underlyings, discount_rates, dividend_rates, is_call_options = (
-        jnp.broadcast_arrays(
-            prices,
-            strikes,
-            expiries,
-            underlyings,
-            discount_rates,
-            dividend_rates,
-            is_call_options,
-        )
+        jnp.broadcast_arrays(*option_arrays)
     )
     dtype = prices.dtype
     discount_factors = jnp.exp(-discount_rates * expiries)
@@ -305,14 +292,5 @@ def implied_volatility(
         tolerance = 1e-12 if dt == np.float64 else 1e-5
     v.check_range("tolerance", tolerance, 0.0, 1.0)
     return _implied_vol_jit(
-        price_array,
-        x.strikes,
-        x.expiries,
-        x.underlyings,
-        x.discount_rates,
-        x.dividend_rates,
-        x.is_call_options,
-        jnp.asarray(tolerance, dt),
-        x.use_forwards,
-        max_iterations,
+        (price_array, *x.arrays[1:]), jnp.asarray(tolerance, dt), x.use_forwards, max_iterations
     )
