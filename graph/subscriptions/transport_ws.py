@@ -34,14 +34,11 @@ class TransportWsConnection(WebSocketConnection):
     protocol = PROTOCOL
     keepalive_message = '{"type":"ping"}'
 
-    init_received = False
-
     async def handle(self, message: dict[str, Any]) -> None:
         match message["type"]:
             case "connection_init":
-                if self.init_received:
+                if self.initialised:
                     raise Close(4429, "Too many initialisation requests")
-                self.init_received = True
                 self.acknowledge(message.get("payload"))
             case "ping":
                 self.outbox.put('{"type":"pong"}')

@@ -11,6 +11,7 @@ restarts; in-process: until the process ends).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import time
@@ -139,14 +140,7 @@ class SimulationRunner:
         await self._publish(final)
 
     async def _publish(self, update: SimulationUpdate) -> None:
-        stamped = SimulationUpdate(
-            job_id=update.job_id,
-            status=update.status,
-            progress=update.progress,
-            result=update.result,
-            error=update.error,
-            published_at=time.time(),
-        )
+        stamped = dataclasses.replace(update, published_at=time.time())
         try:
             await self.bus.publish(simulation_channel(update.job_id), encode(stamped), retain=True)
         except Exception:

@@ -22,14 +22,6 @@ MARKET = (
 )
 
 
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
-
-
 def _started(processes: list[NexusProcess], path: str = "/readyz") -> None:
     for process in processes:
         process.wait(path)
@@ -37,9 +29,9 @@ def _started(processes: list[NexusProcess], path: str = "/readyz") -> None:
 
 @pytest.fixture(scope="module")
 def two_routers(
-    redis: RedisServer, tmp_path_factory: pytest.TempPathFactory
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[NexusProcess]]:
-    env = {"REDIS_URL": redis.url, "NEXUS_REPLAY": "off"}
+    env = {"REDIS_URL": redis_server.url, "NEXUS_REPLAY": "off"}
     root = tmp_path_factory.mktemp("routers")
     routers = [NexusProcess(["serve"], root / f"r{n}", f"router{n}", env) for n in (1, 2)]
     try:
@@ -51,8 +43,10 @@ def two_routers(
 
 
 @pytest.fixture(scope="module")
-def remote(redis: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NexusProcess]:
-    env = {"REDIS_URL": redis.url, "NEXUS_REPLAY": "off"}
+def remote(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NexusProcess]:
+    env = {"REDIS_URL": redis_server.url, "NEXUS_REPLAY": "off"}
     root = tmp_path_factory.mktemp("remote")
     subgraphs = {
         name: NexusProcess(["subgraph", name], root / name, name, env)
@@ -95,9 +89,9 @@ async def _publish_until_flowing(publisher: RedisBus, clients: list[TransportWsC
 
 
 async def test_every_router_delivers_every_event(
-    two_routers: list[NexusProcess], redis: RedisServer
+    two_routers: list[NexusProcess], redis_server: RedisServer
 ) -> None:
-    publisher = RedisBus(redis.url)
+    publisher = RedisBus(redis_server.url)
     await publisher.publish(market_channel("GME"), encode(tick("GME", 1.0, "stock")), retain=True)
     clients = [
         await TransportWsClient.connect(p.url.replace("http", "ws") + "/graphql")
@@ -119,9 +113,9 @@ async def test_every_router_delivers_every_event(
 
 
 async def test_nexus_router_subscribes_to_remote_subgraphs_over_websocket(
-    remote: NexusProcess, redis: RedisServer
+    remote: NexusProcess, redis_server: RedisServer
 ) -> None:
-    publisher = RedisBus(redis.url)
+    publisher = RedisBus(redis_server.url)
     await publisher.publish(market_channel("GME"), encode(tick("GME", 1.0, "stock")), retain=True)
     client = await TransportWsClient.connect(remote.url.replace("http", "ws") + "/graphql")
     await client.subscribe("1", MARKET)
