@@ -7,8 +7,12 @@ the shared primal (``d1``, ``N``, ``n``, discount factors) is computed once.  Th
 kernel's JVP rule reuses ``N(d1)``, ``N(d2)`` and ``n(d1)`` of the price, so everything
 else -- discounting, ``sigma sqrt(T)``, the limit cases and the second derivatives of
 that rule -- is plain autodiff.  Because the price is elementwise, a unit tangent over
-the whole batch gives every option's derivative in one pass; large batches run in
-blocks of ``BLOCK_SIZE`` options so that the intermediates stay in cache.
+the whole batch gives every option's derivative in one pass.
+
+On CPU the eight results leave XLA as the outputs of one variadic reduction (see
+:func:`_one_loop`): XLA:CPU fuses elementwise work with a single output per loop, so
+eight separate results would each re-read the shared intermediates from memory, while
+the reduction's fusion computes them once per option and writes all eight.
 
 Definitions (``U`` is the spot for Black-Scholes-Merton, the forward for Black-76):
 
@@ -26,7 +30,6 @@ References:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import NamedTuple
@@ -54,14 +57,7 @@ class OptionGreeks(NamedTuple):
     volgas: jax.Array
 
 
-# Options per block.  XLA:CPU writes every intermediate with several users to memory, so
-# unblocked, passes over 1e6-option arrays cost as much as the arithmetic; in blocks the
-# intermediates stay in cache (measured on 2 cores: 16k-250k options per block are within
-# noise of each other, and 2-3x faster than unblocked when the other core is busy).
-BLOCK_SIZE = 65536
-
-
-def _greeks_of_block(arrays: Sequence[jax.Array], use_forwards: bool) -> OptionGreeks:
+def _greeks_of_arrays(arrays: Sequence[jax.Array], use_forwards: bool) -> OptionGreeks:
     """Forward-mode Greeks of equal-shaped option arrays (in ``OptionInputs`` order)."""
     volatilities, strikes, expiries, underlyings, discount_rates, dividend_rates, calls = arrays
     ones = jnp.ones_like(underlyings)
@@ -95,31 +91,32 @@ def _greeks_of_block(arrays: Sequence[jax.Array], use_forwards: bool) -> OptionG
     )
 
 
-def _block_count(size: int) -> int:
-    """Number of blocks: about ``size / BLOCK_SIZE``, preferring one that divides ``size``."""
-    count = -(-size // BLOCK_SIZE)
-    for candidate in range(count, 2 * count + 1):
-        if size % candidate == 0:
-            return candidate
-    return count
+def _one_loop(results: OptionGreeks) -> OptionGreeks:
+    """The same ``[n]`` arrays, produced by one XLA loop that writes all eight.
+
+    Each result is paired with a zero (``[n, 2]``) and summed over that pair in one
+    variadic ``lax.reduce``: ``x + 0`` is exact, and XLA fuses the whole elementwise
+    computation into the reduction as a single loop with eight outputs.  Measured on 2
+    CPU cores for 1e6 float32 options: 4.7 ms against 9.1 ms for eight separate loops
+    over cache-sized blocks (the price alone: 2.3 ms).
+    """
+    paired = tuple(jnp.stack([x, jnp.zeros_like(x)], axis=-1) for x in results)
+    zeros = tuple(jnp.zeros((), x.dtype) for x in results)
+    summed = lax.reduce(paired, zeros, lambda xs, ys: tuple(map(jnp.add, xs, ys)), (1,))
+    return OptionGreeks(*summed)
 
 
 @partial(jax.jit, static_argnames=("use_forwards",))
 def _greeks_jit(option_arrays: tuple[jax.Array, ...], use_forwards: bool) -> OptionGreeks:
     arrays = jnp.broadcast_arrays(*option_arrays)
     shape = arrays[0].shape
-    size = math.prod(shape)
-    if size <= 2 * BLOCK_SIZE:
-        return _greeks_of_block(arrays, use_forwards)
-    count = _block_count(size)
-    block = -(-size // count)
-    # Pad with the last option (valid inputs, no NaN), run block by block, drop the padding.
-    flat = [jnp.pad(a.reshape(-1), (0, count * block - size), mode="edge") for a in arrays]
-    blocks = lax.map(
-        lambda xs: _greeks_of_block(xs, use_forwards),
-        tuple(a.reshape(count, block) for a in flat),
+    flat = [a.reshape(-1) for a in arrays]
+    results = _greeks_of_arrays(flat, use_forwards)
+    # GPUs fuse several outputs into one kernel by themselves; the reduction is for XLA:CPU.
+    results = OptionGreeks(
+        *lax.platform_dependent(results, cpu=lambda r: tuple(_one_loop(r)), default=tuple)
     )
-    return OptionGreeks(*(g.reshape(-1)[:size].reshape(shape) for g in blocks))
+    return OptionGreeks(*(g.reshape(shape) for g in results))
 
 
 def option_greeks(

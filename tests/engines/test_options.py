@@ -300,14 +300,20 @@ def test_validation_errors() -> None:
         implied_volatility(prices=-1.0, **ok)
 
 
-@pytest.mark.parametrize("size", [150000, 140009])  # blocks dividing the batch; padded
-def test_greeks_of_large_batches_match_small_batches(size: int) -> None:
+@pytest.mark.parametrize("shape", [(150000,), (300, 467)])
+def test_greeks_of_large_batches_match_small_batches(shape: tuple[int, ...]) -> None:
+    size = int(np.prod(shape))
     g = random_grid(size, seed=size)
     kw = engine_kwargs(g, np.float32)
     vols = g["volatilities"].astype(np.float32)
-    whole = option_greeks(volatilities=vols, **kw)
+    whole = option_greeks(
+        volatilities=vols.reshape(shape), **{k: v.reshape(shape) for k, v in kw.items()}
+    )
+    assert all(np.shape(x) == shape for x in whole)
     for start in (0, size // 2, size - 700):
         part = slice(start, start + 700)
         piece = option_greeks(volatilities=vols[part], **{k: v[part] for k, v in kw.items()})
         for ours, expected in zip(whole, piece, strict=True):
-            np.testing.assert_allclose(np.asarray(ours)[part], expected, rtol=1e-6, atol=1e-6)
+            np.testing.assert_allclose(
+                np.asarray(ours).reshape(-1)[part], expected, rtol=1e-6, atol=1e-6
+            )
