@@ -42,6 +42,7 @@ from jax import lax
 from jax.typing import ArrayLike, DTypeLike
 
 from engines import _validation as v
+from engines._fusion import one_loop
 from engines.options.black_scholes import normal_cdf, prepare_option_inputs
 
 __all__ = ["ImpliedVolatilityResult", "implied_volatility"]
@@ -201,6 +202,8 @@ def _implied_vol_jit(
         residual_small = jnp.abs(f) <= residual_tolerance
         s_new = jnp.where(done, s, s_new)
         finished = done | step_small | bracket_small | residual_small | stalled
+        # One loop computes the residual's CDFs once and writes the whole new state.
+        s_new, low, high, finished = one_loop(s_new, low, high, finished)
         return s_new, low, high, finished, it + 1
 
     # One step per convergence test: the batch-wide test is a cheap reduction next to the
