@@ -19,7 +19,10 @@ the sign of the residual and any step that leaves it, or is not finite, is repla
 bisection, so every option converges.  An
 option whose price lies outside the no-arbitrage bounds ``(intrinsic, upper)`` has no
 implied volatility, and one below ``eps^3`` times the bound (e.g. 2e-21 in float32) carries
-no usable information: for both the result is NaN and ``converged`` is False.
+no usable information: for both the result is NaN and ``converged`` is False.  A float64
+batch is solved in float32 first (at most eight iterations, a fraction of the cost) and
+polished in float64 from the float32 roots that converged -- one or two Halley steps --
+while the rest start over in float64.
 
 References:
     [1] Jaeckel, P. (2006). By Implication. Wilmott Magazine, November 2006, 60-66.
@@ -46,6 +49,11 @@ from engines._fusion import one_loop
 from engines.options.black_scholes import normal_cdf, prepare_option_inputs
 
 __all__ = ["ImpliedVolatilityResult", "implied_volatility"]
+
+# Float32 iterations before the float64 polish.  Measured on 1e5 random options: all but
+# a handful converge in 6-8 and the polish then takes two steps (8.0 ms against 10.9 ms
+# for float64 from the start, 2 CPU cores); those that did not start over in float64.
+_FLOAT32_ITERATIONS = 8
 
 _State = tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]
 
@@ -119,6 +127,73 @@ def _initial_guess(
     return s0.astype(dtype), use_log
 
 
+def _solve(
+    problem: tuple[jax.Array, ...],
+    s0: jax.Array,
+    done0: jax.Array,
+    tolerance: jax.Array,
+    max_iterations: int,
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Safeguarded Halley iteration from ``s0``: ``(s, done, iterations)``, in ``s0``'s dtype.
+
+    ``problem`` is ``(ln(F/K), ln target, target, F, K, omega, use_log)``; options with
+    ``done0`` are left as they are.
+    """
+    log_moneyness, log_target, target, forwards, strikes, sign, use_log = problem
+    dtype = s0.dtype
+    residual_tolerance = (
+        32
+        * jnp.finfo(dtype).eps
+        * jnp.where(use_log, jnp.maximum(1.0, jnp.abs(log_target)), target)
+    )
+
+    def residual(s: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+        b, vega, d1 = _otm_price_and_vega(s, log_moneyness, forwards, strikes, sign)
+        safe_b = jnp.maximum(b, jnp.finfo(dtype).tiny)
+        safe_s = jnp.maximum(s, jnp.finfo(dtype).tiny)
+        # b'' = b' d1 d2 / s (the volga identity); in log space (ln b)'' = b''/b - (b'/b)^2.
+        curvature = vega * d1 * (d1 - safe_s) / safe_s
+        slope_log = vega / safe_b
+        f = jnp.where(use_log, jnp.log(safe_b) - log_target, b - target)
+        df = jnp.where(use_log, slope_log, vega)
+        d2f = jnp.where(use_log, curvature / safe_b - slope_log * slope_log, curvature)
+        return f, df, d2f
+
+    def cond(state: _State) -> jax.Array:
+        _, _, _, done, it = state
+        return (it < max_iterations) & ~jnp.all(done)
+
+    def step(state: _State) -> _State:
+        s, low, high, done, it = state
+        f, df, d2f = residual(s)
+        high = jnp.where(f > 0, s, high)
+        low = jnp.where(f <= 0, s, low)
+        # Halley's step s - (f/f') / (1 - t/2), t = f f''/f'^2, where |t| < 1; else Newton.
+        newton_step = f / df
+        t = newton_step * d2f / df
+        newton = s - jnp.where(jnp.abs(t) < 1, newton_step / (1 - 0.5 * t), newton_step)
+        bisect = jnp.where(jnp.isfinite(high), 0.5 * (low + high), 2.0 * s + 1.0)
+        ok = jnp.isfinite(newton) & (newton >= low) & (newton <= high)
+        s_new = jnp.where(ok, newton, bisect)
+        residual_small = jnp.abs(f) <= residual_tolerance
+        s_new = jnp.where(residual_small, s, s_new)
+        scale = jnp.maximum(s_new, 1e-3)
+        step_small = jnp.abs(s_new - s) <= tolerance * scale
+        bracket_small = (high - low) <= tolerance * scale
+        stalled = (s_new == low) | (s_new == high)  # at the noise floor of the price
+        s_new = jnp.where(done, s, s_new)
+        finished = done | step_small | bracket_small | residual_small | stalled
+        # One loop computes the residual's CDFs once and writes the whole new state.
+        s_new, low, high, finished = one_loop(s_new, low, high, finished)
+        return s_new, low, high, finished, it + 1
+
+    # One step per convergence test: the batch-wide test is a cheap reduction next to the
+    # two CDFs, logarithm and exponential of a step.
+    init = (s0, jnp.zeros_like(s0), jnp.full_like(s0, jnp.inf), done0, jnp.asarray(0, jnp.int32))
+    s, _, _, done, iterations = lax.while_loop(cond, step, init)
+    return s, done, iterations
+
+
 @partial(jax.jit, static_argnames=("use_forwards", "max_iterations"))
 def _implied_vol_jit(
     option_arrays: tuple[jax.Array, ...],
@@ -155,61 +230,30 @@ def _implied_vol_jit(
     exact_zero = (target == 0) & ~zero_time
     safe_target = jnp.where(solvable, target, 0.5 * upper)
 
-    log_moneyness = jnp.log(forwards / strikes)
-    log_target = jnp.log(safe_target)
-    s0, use_log = _initial_guess(log_moneyness, log_target, safe_target, forwards, strikes, sign)
-    low0 = jnp.zeros_like(s0)
-    high0 = jnp.full_like(s0, jnp.inf)
-
-    def residual(s: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-        b, vega, d1 = _otm_price_and_vega(s, log_moneyness, forwards, strikes, sign)
-        safe_b = jnp.maximum(b, jnp.finfo(dtype).tiny)
-        safe_s = jnp.maximum(s, jnp.finfo(dtype).tiny)
-        # b'' = b' d1 d2 / s (the volga identity); in log space (ln b)'' = b''/b - (b'/b)^2.
-        curvature = vega * d1 * (d1 - safe_s) / safe_s
-        slope_log = vega / safe_b
-        f = jnp.where(use_log, jnp.log(safe_b) - log_target, b - safe_target)
-        df = jnp.where(use_log, slope_log, vega)
-        d2f = jnp.where(use_log, curvature / safe_b - slope_log * slope_log, curvature)
-        return f, df, d2f
-
-    def cond(state: _State) -> jax.Array:
-        _, _, _, done, it = state
-        return (it < max_iterations) & ~jnp.all(done)
-
-    def step(state: _State) -> _State:
-        s, low, high, done, it = state
-        f, df, d2f = residual(s)
-        high = jnp.where(f > 0, s, high)
-        low = jnp.where(f <= 0, s, low)
-        # Halley's step s - (f/f') / (1 - t/2), t = f f''/f'^2, where |t| < 1; else Newton.
-        newton_step = f / df
-        t = newton_step * d2f / df
-        newton = s - jnp.where(jnp.abs(t) < 1, newton_step / (1 - 0.5 * t), newton_step)
-        bisect = jnp.where(jnp.isfinite(high), 0.5 * (low + high), 2.0 * s + 1.0)
-        ok = jnp.isfinite(newton) & (newton >= low) & (newton <= high)
-        s_new = jnp.where(ok, newton, bisect)
-        residual_tolerance = (
-            32
-            * jnp.finfo(dtype).eps
-            * jnp.where(use_log, jnp.maximum(1.0, jnp.abs(log_target)), safe_target)
+    # Prices are homogeneous of degree one in (F, K, price): solve per unit of strike, so
+    # that no magnitude of the inputs overflows the float32 start or first pass.
+    moneyness = forwards / strikes
+    unit = jnp.ones_like(moneyness)
+    unit_target = safe_target / strikes
+    log_moneyness = jnp.log(moneyness)
+    log_target = jnp.log(unit_target)
+    s0, use_log = _initial_guess(log_moneyness, log_target, unit_target, moneyness, unit, sign)
+    problem = (log_moneyness, log_target, unit_target, moneyness, unit, sign, use_log)
+    iterations = jnp.asarray(0, jnp.int32)
+    if dtype == jnp.float64:
+        # Float32 iterations cost a fraction of float64 ones: solve in float32 first, then
+        # polish in float64 from there (one or two Halley steps where float32 converged).
+        narrow = tuple(a.astype(jnp.float32) if a.dtype == dtype else a for a in problem)
+        s32, done32, iterations = _solve(
+            narrow,
+            s0.astype(jnp.float32),
+            ~solvable,
+            jnp.asarray(1e-5, jnp.float32),
+            min(max_iterations, _FLOAT32_ITERATIONS),
         )
-        s_new = jnp.where(jnp.abs(f) <= residual_tolerance, s, s_new)
-        scale = jnp.maximum(s_new, 1e-3)
-        step_small = jnp.abs(s_new - s) <= tolerance * scale
-        bracket_small = (high - low) <= tolerance * scale
-        stalled = (s_new == low) | (s_new == high)  # at the noise floor of the price
-        residual_small = jnp.abs(f) <= residual_tolerance
-        s_new = jnp.where(done, s, s_new)
-        finished = done | step_small | bracket_small | residual_small | stalled
-        # One loop computes the residual's CDFs once and writes the whole new state.
-        s_new, low, high, finished = one_loop(s_new, low, high, finished)
-        return s_new, low, high, finished, it + 1
-
-    # One step per convergence test: the batch-wide test is a cheap reduction next to the
-    # two CDFs, logarithm and exponential of a step.
-    init = (s0, low0, high0, ~solvable, jnp.asarray(0, jnp.int32))
-    s, _, _, done, iterations = lax.while_loop(cond, step, init)
+        s0 = jnp.where(done32 & jnp.isfinite(s32) & (s32 > 0), s32.astype(dtype), s0)
+    s, done, polish = _solve(problem, s0, ~solvable, tolerance, max_iterations)
+    iterations = iterations + polish
     safe_time = jnp.where(zero_time, 1.0, expiries)
     vols = jnp.where(solvable, s / jnp.sqrt(safe_time), jnp.nan)
     vols = jnp.where(exact_zero, 0.0, vols)

@@ -249,6 +249,31 @@ def test_implied_vol_matches_quantlib(grid) -> None:
     )
 
 
+def test_float64_implied_vol_beyond_float32_range() -> None:
+    # Prices far below float32's range, and huge strikes: the float32 first pass cannot
+    # represent them, so float64 must solve them on its own, to the same precision.
+    rng = np.random.default_rng(11)
+    n = 400
+    vols = rng.uniform(0.05, 0.3, n)
+    forwards = np.concatenate([np.full(n // 2, 100.0), np.full(n // 2, 1e45)])
+    strikes = forwards * np.exp(rng.uniform(1.0, 3.0, n))
+    expiries = rng.uniform(0.05, 1.0, n)
+    prices = np.asarray(
+        black76_price(volatilities=vols, strikes=strikes, expiries=expiries, forwards=forwards)
+    )
+    assert np.sum(prices[: n // 2] < 1e-45) > 50  # below the smallest float32
+    informative = prices > forwards * 1e-40  # far above float64's eps^3 floor
+    assert informative.sum() > 100
+    result = implied_volatility(
+        prices=prices[informative],
+        strikes=strikes[informative],
+        expiries=expiries[informative],
+        forwards=forwards[informative],
+    )
+    assert bool(np.all(result.converged))
+    np.testing.assert_allclose(result.implied_volatilities, vols[informative], rtol=1e-9)
+
+
 def test_implied_vol_float32_and_flags() -> None:
     rng = np.random.default_rng(3)
     n = 2000
