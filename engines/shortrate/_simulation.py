@@ -1,14 +1,18 @@
-"""Shared set-up of the short-rate engines: argument checks, time blocks, exact OU paths.
+"""Shared set-up of the short-rate engines: argument checks, exact OU paths, bond MC.
 
-Sequential recursions over a few hundred time steps run in blocks of at most
-``MAX_BLOCK`` steps: inside a block a linear recursion (or a running sum) is one small
-matrix product, and only the block ends are carried from block to block.  Every array
-stays in the ``[paths, steps]`` layout the API returns -- on XLA:CPU a transpose of that
-size costs more than the simulation, and so does ``cumsum`` along rows -- and each block
-is written or read once, in place.
+The simulations stream over chunks of antithetic pairs (``ROW_CHUNK`` rows at a time):
+each chunk reads or writes whole rows of the ``[paths, points]`` layout the API uses, so
+every access to the large array is contiguous and the temporaries of a chunk stay in
+cache; the bond estimator reads its input once, and the paths are written once after
+the zero fill that XLA needs for an in-place loop.  Within a row the time recursions run in
+blocks of ``L`` points: inside a block a linear recursion (or a running sum) is one
+small ``[rows * blocks, L] x [L, L]`` matrix product and the block starts are carried by
+one ``[rows, blocks] x [blocks, blocks]`` product [2].  The normals of a chunk are
+generated from their row and column counters (:func:`engines._random.counter_normals`)
+one chunk ahead of their use, so no ``[paths, steps]`` array of normals is materialised.
 
 References:
-    [1] Glasserman, P. (2003). Monte Carlo Methods in Financial Engineering, 3.3.
+    [1] Glasserman, P. (2003). Monte Carlo Methods in Financial Engineering, 3.3 and 4.2.
     [2] Blelloch, G. (1990). Prefix Sums and Their Applications. CMU-CS-90-190.
 """
 
@@ -24,7 +28,8 @@ from engines import _random
 from engines import _validation as v
 from engines.errors import ParameterRangeError
 
-MAX_BLOCK = 32
+ROW_CHUNK = 1000  # antithetic pairs per chunk
+BLOCK = 16  # points per block of the OU recursion (a multiple of the SIMD width)
 
 
 def check_simulation(num_steps: int, num_paths: int, horizon: float) -> None:
@@ -81,106 +86,141 @@ def bond_arguments(
     return [a for _, a in named]
 
 
-def time_blocks(num_steps: int) -> tuple[int, int]:
-    """``(count, length)`` with ``length <= MAX_BLOCK``, ``count length >= num_steps``.
+def row_chunks(half: int) -> tuple[int, int]:
+    """``(count, rows)``: ``count`` chunks of ``rows <= ROW_CHUNK`` pairs covering ``half``.
 
-    Prefers a ``count`` that divides ``num_steps`` (no padding), up to twice the fewest.
+    Chunk ``c`` starts at pair ``min(c rows, half - rows)``, so the last one may overlap
+    its predecessor.
     """
-    fewest = -(-num_steps // MAX_BLOCK)
-    for count in range(fewest, 2 * fewest + 1):
-        if num_steps % count == 0:
-            return count, num_steps // count
-    return fewest, -(-num_steps // fewest)
+    count = -(-half // ROW_CHUNK)
+    return count, -(-half // count)
 
 
 def ou_paths(
-    keys: jax.Array,
-    x0: jax.Array,
-    decay: jax.Array,
-    drift: jax.Array,
-    scale: jax.Array,
-    num_steps: int,
-    num_paths: int,
+    key: jax.Array, means: jax.Array, decay: jax.Array, scale: jax.Array, num_paths: int
 ) -> jax.Array:
-    """``x_{k+1} = x_k decay + drift_k + scale Z_k`` with antithetic Z; ``[paths, steps + 1]``.
+    """``r_k = m_k + e_k`` and ``m_k - e_k`` (antithetic), ``[paths, points]``, exact OU noise.
 
-    The mean path ``m_{k+1} = m_k decay + drift_k`` is shared by all paths; the noise
-    ``e_{k+1} = e_k decay + scale Z_k`` is, within a block of ``L`` steps from ``e``,
-    ``e_j = decay^j e + sum_{i<j} scale decay^{j-1-i} Z_i`` -- one ``[paths/2, L] x [L, L]``
-    product per block, written in place into the ``[paths, steps + 1]`` result.  Rows
-    ``i`` and ``i + paths/2`` use ``Z`` and ``-Z``.
+    Formula: ``e_0 = 0``, ``e_{k+1} = e_k decay + scale Z_k`` with ``Z`` standard normal;
+    ``m`` (``[points]``) is the deterministic mean path.  Rows ``i`` and ``i + paths/2``
+    use ``Z`` and ``-Z``.  With points in blocks of ``L``, a block starting at ``e_s``
+    holds ``e_{s+j} = decay^j e_s + sum_{i<j} scale decay^{j-1-i} Z_{s+i}`` (one
+    ``[L, L]`` product for all blocks of a chunk) and the block starts follow
+    ``e_{s+L} = decay^L e_s + (decay e_{s+L-1}' + scale Z_{s+L-1})`` (one
+    ``[blocks, blocks]`` product), ``'`` denoting the in-block sum.  Reference [1], 3.3.1.
     """
     half = num_paths // 2
-    dtype = x0.dtype
-    count, length = time_blocks(num_steps)
-    padded_steps = count * length
-    # Time-major normals: the generator vectorises along the long paths axis.
-    normals = _random.standard_normals(keys[0], (count * length, half), dtype)
-    steps = np.arange(length)
-    lags = steps[None, :] - steps[:, None]  # [i, j] = j - i
+    dtype = means.dtype
+    num_points = means.shape[0]
+    length = BLOCK
+    blocks = -(-num_points // length)
+    if np.dtype(dtype) == np.float64:
+        part_blocks = [blocks]
+    else:  # float32 draws come in pairs: the first blocks from one word, the rest the other
+        part_blocks = [n for n in (-(-blocks // 2), blocks // 2) if n]
+    words = part_blocks[0] * length
+    chunks, rows = row_chunks(half)
+
+    lags = np.arange(length)[None, :] - 1 - np.arange(length)[:, None]  # [i, j] = j - 1 - i
     kernel = jnp.where(lags >= 0, scale * decay ** jnp.asarray(np.maximum(lags, 0), dtype), 0)
-    powers = decay ** jnp.arange(1, length + 1, dtype=dtype)
+    powers = decay ** jnp.arange(length, dtype=dtype)
+    block_lags = np.arange(blocks)[None, :] - 1 - np.arange(blocks)[:, None]
+    carry = jnp.where(
+        block_lags >= 0, (decay**length) ** jnp.asarray(np.maximum(block_lags, 0), dtype), 0
+    )
 
-    def mean_step(m: jax.Array, drift_k: jax.Array) -> tuple[jax.Array, jax.Array]:
-        m = m * decay + drift_k
-        return m, m
+    def first_row(c: jax.Array | int) -> jax.Array:
+        return jnp.minimum(c * rows, half - rows)
 
-    _, means = lax.scan(mean_step, x0, jnp.pad(drift, (0, padded_steps - num_steps)))
-
-    def block(b: jax.Array, carry: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
-        noise, rates = carry
-        z = lax.dynamic_slice_in_dim(normals, b * length, length)  # [length, half]
-        noise_block = noise[:, None] * powers[None, :] + lax.dot_general(
-            z, kernel, (((0,), (0,)), ((), ()))
+    def chunk(c: jax.Array, state: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
+        packed, rates = state
+        ahead = _random.counter_normals(key, first_row(c + 1), (rows, words), dtype)
+        parts = _random.unpack_normals(packed, dtype)[: len(part_blocks)]
+        z = jnp.concatenate(
+            [
+                p[:, : n * length].reshape(rows, n, length)
+                for p, n in zip(parts, part_blocks, strict=True)
+            ],
+            axis=1,
         )
-        mean_block = lax.dynamic_slice_in_dim(means, b * length, length)[None, :]
-        both = jnp.concatenate([mean_block + noise_block, mean_block - noise_block])
-        rates = lax.dynamic_update_slice(rates, both, (0, 1 + b * length))
-        return noise_block[:, -1], rates
+        local = (z.reshape(rows * blocks, length) @ kernel).reshape(rows, blocks, length)
+        starts = (local[:, :, -1] * decay + scale * z[:, :, -1]) @ carry
+        noise = (local + starts[:, :, None] * powers).reshape(rows, blocks * length)
+        noise = noise[:, :num_points]
+        first = first_row(c)
+        rates = lax.dynamic_update_slice(rates, means + noise, (first, 0))
+        rates = lax.dynamic_update_slice(rates, means - noise, (half + first, 0))
+        return ahead, rates
 
-    start = jnp.full((num_paths, 1 + padded_steps), x0, dtype)
-    _, rates = lax.fori_loop(0, count, block, (jnp.zeros((half,), dtype), start))
-    return rates if padded_steps == num_steps else rates[:, : num_steps + 1]
+    state = (
+        _random.counter_normals(key, first_row(0), (rows, words), dtype),
+        jnp.zeros((num_paths, num_points), dtype),
+    )
+    return lax.fori_loop(0, chunks, chunk, state)[1]
+
+
+def _integral_block(num_points: int) -> int:
+    """Block length of the running integral: a divisor of ``num_points`` near ``BLOCK``
+    (no padding of the rows) if there is one in 12..24, else ``BLOCK``."""
+    for length in sorted(range(12, 25), key=lambda n: abs(n - BLOCK)):
+        if num_points % length == 0:
+            return length
+    return BLOCK
 
 
 def monte_carlo_discounts(times: jax.Array, rates: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Mean and standard error of ``exp(-int_0^{t_k} r)`` over antithetic pair averages.
 
-    Streams over blocks of time steps: each block's trapezoidal increments are summed by
-    one product with a triangular matrix of ones [2] on top of the running integral, so
-    ``rates`` is read once and no ``[paths, steps]`` temporary is written.
+    Formula: the trapezoidal integral ``I_k = sum_{m<k} a_m r_m + h_k r_k`` with
+    ``a_m = (w_{m-1} + w_m) / 2``, ``h_k = w_{k-1} / 2``, ``w_m = t_{m+1} - t_m``
+    (``w_{-1} = w_N = 0``); the strict prefix sum runs in blocks (one product with a
+    strictly triangular matrix of ones per block, one for the block starts [2]).  Chunks
+    of rows are accumulated as shifted sums ``S1 = sum (p - c)``, ``S2 = sum (p - c)^2``
+    of the pair averages ``p`` with ``c`` the first pair's value (per time; it keeps the
+    single pass accurate in float32): ``mean = c + S1/n``,
+    ``var = (S2 - S1^2/n) / (n - 1)``, ``se = sqrt(var / n)``.  Reference [1], 4.2.
     """
     num_paths, num_points = rates.shape
-    num_steps, half = num_points - 1, num_paths // 2
+    half = num_paths // 2
     dtype = rates.dtype
-    count, length = time_blocks(num_steps)
-    padded_steps = count * length
-    if padded_steps != num_steps:  # repeat the last rate over zero-length steps
-        rates = jnp.pad(rates, ((0, 0), (0, padded_steps - num_steps)), mode="edge")
-    widths = jnp.pad(jnp.diff(times), (0, padded_steps - num_steps))
-    inclusive = jnp.asarray(np.triu(np.ones((length, length))), dtype)  # [i, k]: i <= k
-    count_pairs = jnp.asarray(half, dtype)
+    length = _integral_block(num_points)
+    blocks = -(-num_points // length)
+    padding = blocks * length - num_points
+    widths = jnp.diff(times)
+    before, after = jnp.pad(widths, (1, 0)), jnp.pad(widths, (0, 1))
+    inner = jnp.pad(0.5 * (before + after), (0, padding)).reshape(blocks, length)
+    own = jnp.pad(0.5 * before, (0, padding))
+    steps, starts = np.arange(length), np.arange(blocks)
+    strict = jnp.asarray(steps[:, None] < steps[None, :], dtype)  # [i, j]: i < j
+    block_strict = jnp.asarray(starts[:, None] < starts[None, :], dtype)
 
-    def block(
-        b: jax.Array, carry: tuple[jax.Array, jax.Array, jax.Array]
-    ) -> tuple[jax.Array, jax.Array, jax.Array]:
-        integral, means, errors = carry
-        slab = lax.dynamic_slice_in_dim(rates, b * length, length + 1, axis=1)
-        width = lax.dynamic_slice_in_dim(widths, b * length, length)
-        increments = 0.5 * (slab[:, 1:] + slab[:, :-1]) * width[None, :]
-        integrals = integral[:, None] + increments @ inclusive
-        discounts = jnp.exp(-integrals)
-        pairs = 0.5 * (discounts[:half] + discounts[half : 2 * half])
-        mean = jnp.mean(pairs, axis=0)
-        error = jnp.std(pairs, axis=0, ddof=1) / jnp.sqrt(count_pairs)
-        means = lax.dynamic_update_slice_in_dim(means, mean, b * length, 0)
-        errors = lax.dynamic_update_slice_in_dim(errors, error, b * length, 0)
-        return integrals[:, -1], means, errors
+    def discounts(x: jax.Array) -> jax.Array:  # [n, points] -> [n, blocks * length]
+        n = x.shape[0]
+        x = jnp.pad(x, ((0, 0), (0, padding))) if padding else x
+        y = x.reshape(n, blocks, length) * inner
+        local = (y.reshape(n * blocks, length) @ strict).reshape(n, blocks, length)
+        begin = (local[:, :, -1] + y[:, :, -1]) @ block_strict
+        return jnp.exp(-((local + begin[:, :, None]).reshape(n, blocks * length) + own * x))
 
-    empty = jnp.zeros((padded_steps,), dtype)
-    init = (jnp.zeros((num_paths,), dtype), empty, empty)
-    _, means, errors = lax.fori_loop(0, count, block, init)
-    return means[:num_steps], errors[:num_steps]
+    shift = 0.5 * (discounts(rates[:1]) + discounts(rates[half : half + 1]))[0]
+    chunks, rows = row_chunks(half)
+
+    def chunk(c: jax.Array, sums: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
+        total, squares = sums
+        first = jnp.minimum(c * rows, half - rows)
+        top = lax.dynamic_slice_in_dim(rates, first, rows)
+        bottom = lax.dynamic_slice_in_dim(rates, half + first, rows)
+        d = 0.5 * (discounts(top) + discounts(bottom)) - shift
+        if chunks * rows != half:  # rows of the last chunk counted by its predecessor
+            d = jnp.where((first + jnp.arange(rows) >= c * rows)[:, None], d, 0)
+        return total + d.sum(0), squares + (d * d).sum(0)
+
+    zero = jnp.zeros((blocks * length,), dtype)
+    total, squares = lax.fori_loop(0, chunks, chunk, (zero, zero))
+    n = jnp.asarray(half, dtype)
+    means = shift + total / n
+    variances = (squares - total * total / n) / (n - 1)
+    return means[1:num_points], jnp.sqrt(jnp.maximum(variances, 0) / n)[1:num_points]
 
 
 def time_grid(horizon: jax.Array, num_steps: int) -> jax.Array:

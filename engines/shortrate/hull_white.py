@@ -55,24 +55,14 @@ def _hull_white_jit(
     num_steps: int,
     num_paths: int,
 ) -> ShortRatePaths:
-    dtype = zero_rates.dtype
     times = time_grid(horizon, num_steps)
     dt = times[1]
     decay = jnp.exp(-a * dt)
     scale = sigma * jnp.sqrt(-jnp.expm1(-2 * a * dt) / (2 * a))
-    x = ou_paths(
-        keys,
-        jnp.zeros((), dtype),
-        decay,
-        jnp.zeros((num_steps,), dtype),
-        scale,
-        num_steps,
-        num_paths,
-    )
     alpha = _instantaneous_forward(times, curve_times, zero_rates) + (
         sigma**2 / (2 * a**2) * jnp.expm1(-a * times) ** 2
     )
-    return ShortRatePaths(times, x + alpha[None, :])
+    return ShortRatePaths(times, ou_paths(keys[0], alpha, decay, scale, num_paths))
 
 
 def _prepare_curve(

@@ -48,8 +48,8 @@ def _vasicek_jit(
     times = time_grid(horizon, num_steps)
     decay = jnp.exp(-a * times[1])
     scale = sigma * jnp.sqrt(-jnp.expm1(-2 * a * times[1]) / (2 * a))
-    drift = jnp.full((num_steps,), b * (1 - decay), r0.dtype)
-    return ShortRatePaths(times, ou_paths(keys, r0, decay, drift, scale, num_steps, num_paths))
+    means = r0 * jnp.exp(-a * times) - b * jnp.expm1(-a * times)  # E[r_t]
+    return ShortRatePaths(times, ou_paths(keys[0], means, decay, scale, num_paths))
 
 
 def vasicek_paths(

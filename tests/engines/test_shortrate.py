@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import QuantLib as ql  # noqa: N813
 
+from engines import _random
 from engines.errors import ParameterRangeError
 from engines.shortrate import (
+    ShortRatePaths,
     cir_bond_prices,
     cir_paths,
     hull_white_bond_prices,
@@ -165,3 +167,89 @@ def test_fixed_seed_is_reproducible_and_antithetic() -> None:
     np.testing.assert_allclose(a.rates[:4] + a.rates[4:], 0.08, rtol=1e-12)
     with pytest.raises(ParameterRangeError):
         vasicek_paths(**{**kw, "num_paths": 7})
+
+
+@pytest.mark.parametrize(
+    ("key", "counter", "expected"),
+    [  # Random123 known-answer vectors for Threefry-2x32-20
+        ((0, 0), (0, 0), (0x6B200159, 0x99BA4EFE)),
+        ((0xFFFFFFFF, 0xFFFFFFFF), (0xFFFFFFFF, 0xFFFFFFFF), (0x1CB996FC, 0xBB002BE7)),
+        ((0x13198A2E, 0x03707344), (0x243F6A88, 0x85A308D3), (0xC4923A9C, 0x483DF7A0)),
+    ],
+)
+def test_threefry_matches_known_answers(key, counter, expected) -> None:
+    words = _random.threefry2x32(
+        np.array(key, np.uint32),
+        np.array([counter[0]], np.uint32),
+        np.array([counter[1]], np.uint32),
+    )
+    assert [int(w[0]) for w in words] == list(expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_normals_are_finite_and_symmetric_at_the_extreme_bits(dtype) -> None:
+    bits_dtype = np.uint32 if dtype == np.float32 else np.uint64
+    top = np.iinfo(bits_dtype).max
+    z = np.asarray(_random.normals_from_bits(np.array([0, top], bits_dtype), dtype))
+    assert z.dtype == dtype
+    assert np.all(np.isfinite(z))
+    assert z[0] == -z[1]
+    assert 5.0 < z[1] < 9.0
+
+
+def test_vasicek_paths_follow_the_exact_recursion_on_counter_normals() -> None:
+    a, b, sigma, r0, horizon, steps = 0.4, 0.05, 0.02, 0.03, 2.0, 40
+    paths = vasicek_paths(
+        mean_reversion=a,
+        long_term_mean=b,
+        volatility=sigma,
+        initial_rate=r0,
+        horizon=horizon,
+        num_steps=steps,
+        num_paths=6,
+        seed=9,
+    )
+    dt = horizon / steps
+    decay, scale = np.exp(-a * dt), sigma * np.sqrt(-np.expm1(-2 * a * dt) / (2 * a))
+    z = np.asarray(
+        _random.counter_normals(_random.seed_keys(9, 1)[0], np.uint32(0), (3, 48), np.float64)
+    )
+    expected = np.empty((6, steps + 1))
+    expected[:, 0] = r0
+    for k in range(steps):
+        drift = expected[:, k] * decay + b * (1 - decay)
+        expected[:, k + 1] = drift + scale * np.concatenate([z[:, k], -z[:, k]])
+    np.testing.assert_allclose(paths.rates, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_paths_of_a_row_do_not_depend_on_the_number_of_paths() -> None:
+    # 2 x 1001 paths run in two overlapping chunks of rows, 2 x 1000 in one (ROW_CHUNK).
+    kw = {
+        "mean_reversion": 0.1,
+        "volatility": 0.01,
+        "curve_times": np.array([0.0, 10.0]),
+        "zero_rates": np.array([0.03, 0.04], np.float32),
+        "horizon": 5.0,
+        "num_steps": 50,
+        "seed": 4,
+    }
+    small = np.asarray(hull_white_paths(**kw, num_paths=2000).rates)
+    large = np.asarray(hull_white_paths(**kw, num_paths=2002).rates)
+    np.testing.assert_array_equal(large[:1000], small[:1000])
+    np.testing.assert_array_equal(large[1001:2001], small[1000:])
+
+
+@pytest.mark.parametrize(("num_paths", "num_steps"), [(2002, 37), (8, 12), (10, 40), (4000, 360)])
+def test_monte_carlo_bond_prices_match_a_direct_computation(num_paths, num_steps) -> None:
+    rng = np.random.default_rng(num_steps)
+    times = np.concatenate([[0.0], np.cumsum(rng.uniform(0.01, 0.2, num_steps))])
+    rates = 0.03 + 0.02 * rng.standard_normal((num_paths, num_steps + 1))
+    estimate = monte_carlo_bond_prices(ShortRatePaths(times, rates))
+    integrals = np.cumsum(0.5 * (rates[:, 1:] + rates[:, :-1]) * np.diff(times), axis=1)
+    discounts = np.exp(-integrals)
+    half = num_paths // 2
+    pairs = 0.5 * (discounts[:half] + discounts[half:])
+    np.testing.assert_allclose(estimate.values, pairs.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(
+        estimate.standard_errors, pairs.std(axis=0, ddof=1) / np.sqrt(half), rtol=1e-8
+    )
