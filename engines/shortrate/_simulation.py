@@ -159,48 +159,48 @@ def ou_paths(
     return lax.fori_loop(0, chunks, chunk, state)[1]
 
 
-def _integral_block(num_points: int) -> int:
-    """Block length of the running integral: a divisor of ``num_points`` near ``BLOCK``
-    (no padding of the rows) if there is one in 12..24, else ``BLOCK``."""
-    for length in sorted(range(12, 25), key=lambda n: abs(n - BLOCK)):
-        if num_points % length == 0:
-            return length
-    return BLOCK
-
-
 def monte_carlo_discounts(times: jax.Array, rates: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Mean and standard error of ``exp(-int_0^{t_k} r)`` over antithetic pair averages.
 
     Formula: the trapezoidal integral ``I_k = sum_{m<k} a_m r_m + h_k r_k`` with
     ``a_m = (w_{m-1} + w_m) / 2``, ``h_k = w_{k-1} / 2``, ``w_m = t_{m+1} - t_m``
-    (``w_{-1} = w_N = 0``); the strict prefix sum runs in blocks (one product with a
-    strictly triangular matrix of ones per block, one for the block starts [2]).  Chunks
-    of rows are accumulated as shifted sums ``S1 = sum (p - c)``, ``S2 = sum (p - c)^2``
-    of the pair averages ``p`` with ``c`` the first pair's value (per time; it keeps the
-    single pass accurate in float32): ``mean = c + S1/n``,
+    (``w_{-1} = w_N = 0``).  The strict prefix sum runs over the whole blocks of ``L``
+    points of a row (one product with a strictly triangular matrix of ones), the rest of
+    the row (fewer than ``L`` points, one small product) and the block starts (one
+    product) [2].  Chunks of rows are accumulated as shifted sums ``S1 = sum (p - c)``,
+    ``S2 = sum (p - c)^2`` of the pair averages ``p``, ``c`` the first pair's value (per
+    time; it keeps the single pass accurate in float32): ``mean = c + S1/n``,
     ``var = (S2 - S1^2/n) / (n - 1)``, ``se = sqrt(var / n)``.  Reference [1], 4.2.
     """
     num_paths, num_points = rates.shape
     half = num_paths // 2
     dtype = rates.dtype
-    length = _integral_block(num_points)
-    blocks = -(-num_points // length)
-    padding = blocks * length - num_points
+    length = BLOCK
+    blocks, rest = divmod(num_points, length)
+    split = blocks * length
     widths = jnp.diff(times)
     before, after = jnp.pad(widths, (1, 0)), jnp.pad(widths, (0, 1))
-    inner = jnp.pad(0.5 * (before + after), (0, padding)).reshape(blocks, length)
-    own = jnp.pad(0.5 * before, (0, padding))
-    steps, starts = np.arange(length), np.arange(blocks)
-    strict = jnp.asarray(steps[:, None] < steps[None, :], dtype)  # [i, j]: i < j
-    block_strict = jnp.asarray(starts[:, None] < starts[None, :], dtype)
+    inner, own = 0.5 * (before + after), 0.5 * before
 
-    def discounts(x: jax.Array) -> jax.Array:  # [n, points] -> [n, blocks * length]
+    def strictly_upper(n: int) -> jax.Array:  # [i, j] = 1 if i < j
+        return jnp.asarray(np.arange(n)[:, None] < np.arange(n)[None, :], dtype)
+
+    # [i, j] = 1 if block i precedes block j (column ``blocks`` is the rest of the row)
+    begins = strictly_upper(blocks + 1)[:blocks, : blocks + (rest > 0)]
+
+    def discounts(x: jax.Array) -> jax.Array:  # [n, points] -> [n, points]
         n = x.shape[0]
-        x = jnp.pad(x, ((0, 0), (0, padding))) if padding else x
-        y = x.reshape(n, blocks, length) * inner
-        local = (y.reshape(n * blocks, length) @ strict).reshape(n, blocks, length)
-        begin = (local[:, :, -1] + y[:, :, -1]) @ block_strict
-        return jnp.exp(-((local + begin[:, :, None]).reshape(n, blocks * length) + own * x))
+        parts = []
+        if blocks:
+            y = (x[:, :split] * inner[:split]).reshape(n, blocks, length)
+            local = (y.reshape(n * blocks, length) @ strictly_upper(length)).reshape(y.shape)
+            begin = (local[:, :, -1] + y[:, :, -1]) @ begins
+            parts.append((local + begin[:, :blocks, None]).reshape(n, split))
+        if rest:
+            tail = (x[:, split:] * inner[split:]) @ strictly_upper(rest)
+            parts.append(tail + begin[:, blocks:] if blocks else tail)
+        integral = parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=1)
+        return jnp.exp(-(integral + own * x))
 
     shift = 0.5 * (discounts(rates[:1]) + discounts(rates[half : half + 1]))[0]
     chunks, rows = row_chunks(half)
@@ -215,12 +215,12 @@ def monte_carlo_discounts(times: jax.Array, rates: jax.Array) -> tuple[jax.Array
             d = jnp.where((first + jnp.arange(rows) >= c * rows)[:, None], d, 0)
         return total + d.sum(0), squares + (d * d).sum(0)
 
-    zero = jnp.zeros((blocks * length,), dtype)
+    zero = jnp.zeros((num_points,), dtype)
     total, squares = lax.fori_loop(0, chunks, chunk, (zero, zero))
     n = jnp.asarray(half, dtype)
     means = shift + total / n
     variances = (squares - total * total / n) / (n - 1)
-    return means[1:num_points], jnp.sqrt(jnp.maximum(variances, 0) / n)[1:num_points]
+    return means[1:], jnp.sqrt(jnp.maximum(variances, 0) / n)[1:]
 
 
 def time_grid(horizon: jax.Array, num_steps: int) -> jax.Array:
