@@ -132,9 +132,10 @@ def ou_paths(
     def first_row(c: jax.Array | int) -> jax.Array:
         return jnp.minimum(c * rows, half - rows)
 
-    def chunk(c: jax.Array, state: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
-        packed, rates = state
-        ahead = _random.counter_normals(key, first_row(c + 1), (rows, words), dtype)
+    def draws(c: jax.Array | int) -> jax.Array:
+        return _random.counter_normals(key, first_row(c), (rows, words), dtype)
+
+    def noise_of(packed: jax.Array) -> jax.Array:  # [rows, points]
         parts = _random.unpack_normals(packed, dtype)[: len(part_blocks)]
         z = jnp.concatenate(
             [
@@ -146,17 +147,25 @@ def ou_paths(
         local = (z.reshape(rows * blocks, length) @ kernel).reshape(rows, blocks, length)
         starts = (local[:, :, -1] * decay + scale * z[:, :, -1]) @ carry
         noise = (local + starts[:, :, None] * powers).reshape(rows, blocks * length)
-        noise = noise[:, :num_points]
+        return noise[:, :num_points]
+
+    def write(rates: jax.Array, c: jax.Array | int, noise: jax.Array) -> jax.Array:
         first = first_row(c)
         rates = lax.dynamic_update_slice(rates, means + noise, (first, 0))
-        rates = lax.dynamic_update_slice(rates, means - noise, (half + first, 0))
-        return ahead, rates
+        return lax.dynamic_update_slice(rates, means - noise, (half + first, 0))
 
-    state = (
-        _random.counter_normals(key, first_row(0), (rows, words), dtype),
-        jnp.zeros((num_paths, num_points), dtype),
-    )
-    return lax.fori_loop(0, chunks, chunk, state)[1]
+    # Software pipeline: iteration c writes the noise of chunk c - 1 (a loop-carried,
+    # hence materialised, array; fused into the two writes it would be computed twice
+    # and slowly), computes that of chunk c and draws the normals of chunk c + 1.
+    def chunk(
+        c: jax.Array, state: tuple[jax.Array, jax.Array, jax.Array]
+    ) -> tuple[jax.Array, jax.Array, jax.Array]:
+        packed, pending, rates = state
+        return draws(c + 1), noise_of(packed), write(rates, c - 1, pending)
+
+    state = (draws(1), noise_of(draws(0)), jnp.zeros((num_paths, num_points), dtype))
+    _, pending, rates = lax.fori_loop(1, chunks, chunk, state)
+    return write(rates, chunks - 1, pending)
 
 
 def monte_carlo_discounts(times: jax.Array, rates: jax.Array) -> tuple[jax.Array, jax.Array]:
