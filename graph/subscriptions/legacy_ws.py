@@ -24,9 +24,9 @@ class LegacyWire:
     def next(self, id: str, payload: str) -> str:
         return f'{{"id":{json.dumps(id)},"type":"data","payload":{payload}}}'
 
-    def error(self, id: str, errors: Errors) -> str:
+    def error(self, id: str, errors: Errors) -> list[str]:
         data = json.dumps({"id": id, "type": "data", "payload": {"errors": errors}})
-        return data + "\n" + self.complete(id)  # two messages: see LegacyWsConnection.send
+        return [data, self.complete(id)]
 
     def complete(self, id: str) -> str:
         return json.dumps({"id": id, "type": "complete"})
@@ -35,10 +35,6 @@ class LegacyWire:
 class LegacyWsConnection(WebSocketConnection):
     protocol = PROTOCOL
     keepalive_message = '{"type":"ka"}'
-
-    async def send(self, text: str) -> None:
-        for line in text.split("\n"):  # JSON never holds a raw newline: only LegacyWire's
-            await self.websocket.send_text(line)
 
     def invalid(self, reason: str) -> Close:
         self.outbox.put(json.dumps({"type": "connection_error", "payload": {"message": reason}}))

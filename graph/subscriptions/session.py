@@ -46,7 +46,9 @@ class Wire(Protocol):
 
     def next(self, id: str, payload: str) -> str: ...
 
-    def error(self, id: str, errors: Errors) -> str: ...
+    def error(self, id: str, errors: Errors) -> list[str]:
+        """The messages, in order, that end operation ``id`` with ``errors``."""
+        ...
 
     def complete(self, id: str) -> str: ...
 
@@ -61,7 +63,8 @@ class OperationListener:
 
     def error(self, errors: Errors) -> None:
         if self.session.operations.pop(self.id, False) is not False:
-            self.session.outbox.put(self.session.wire.error(self.id, errors))
+            for message in self.session.wire.error(self.id, errors):
+                self.session.outbox.put(message)
 
     def complete(self) -> None:
         if self.session.operations.pop(self.id, False) is not False:
@@ -118,7 +121,8 @@ class ClientSession:
             self.outbox.put(self.wire.next(id, _json(result)))
             self.outbox.put(self.wire.complete(id))
         else:
-            self.outbox.put(self.wire.error(id, result.get("errors") or []))
+            for message in self.wire.error(id, result.get("errors") or []):
+                self.outbox.put(message)
 
     def stop(self, id: str) -> None:
         subscribed = self.operations.pop(id, None)

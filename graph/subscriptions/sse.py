@@ -31,8 +31,8 @@ class SseWire:
     def next(self, id: str, payload: str) -> str:
         return f"event: next\ndata: {payload}\n\n"
 
-    def error(self, id: str, errors: Errors) -> str:
-        return self.next(id, json.dumps({"errors": errors})) + self.complete(id)
+    def error(self, id: str, errors: Errors) -> list[str]:
+        return [self.next(id, json.dumps({"errors": errors})), self.complete(id)]
 
     def complete(self, id: str) -> str:
         return _END

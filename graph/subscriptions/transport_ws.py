@@ -23,8 +23,8 @@ class TransportWsWire:
     def next(self, id: str, payload: str) -> str:
         return f'{{"id":{json.dumps(id)},"type":"next","payload":{payload}}}'
 
-    def error(self, id: str, errors: Errors) -> str:
-        return json.dumps({"id": id, "type": "error", "payload": errors})
+    def error(self, id: str, errors: Errors) -> list[str]:
+        return [json.dumps({"id": id, "type": "error", "payload": errors})]
 
     def complete(self, id: str) -> str:
         return json.dumps({"id": id, "type": "complete"})
@@ -61,8 +61,6 @@ class TransportWsConnection(WebSocketConnection):
                 raise Close(4400, f"Unknown message type {other!r}")
 
     def payload_error(self, id: str, error: PayloadError) -> None:
-        self.outbox.put(
-            self.session.wire.error(
-                id, [{"message": str(error), "extensions": {"code": "BAD_REQUEST"}}]
-            )
-        )
+        errors = [{"message": str(error), "extensions": {"code": "BAD_REQUEST"}}]
+        for message in self.session.wire.error(id, errors):
+            self.outbox.put(message)
