@@ -124,6 +124,7 @@ def ou_paths(
     lags = np.arange(length)[None, :] - 1 - np.arange(length)[:, None]  # [i, j] = j - 1 - i
     kernel = jnp.where(lags >= 0, scale * decay ** jnp.asarray(np.maximum(lags, 0), dtype), 0)
     powers = decay ** jnp.arange(length, dtype=dtype)
+    ends = scale * powers[::-1]  # e_{s+L} - decay^L e_s = sum_i scale decay^{L-1-i} Z_{s+i}
     block_lags = np.arange(blocks)[None, :] - 1 - np.arange(blocks)[:, None]
     carry = jnp.where(
         block_lags >= 0, (decay**length) ** jnp.asarray(np.maximum(block_lags, 0), dtype), 0
@@ -144,8 +145,9 @@ def ou_paths(
             ],
             axis=1,
         )
-        local = (z.reshape(rows * blocks, length) @ kernel).reshape(rows, blocks, length)
-        starts = (local[:, :, -1] * decay + scale * z[:, :, -1]) @ carry
+        flat = z.reshape(rows * blocks, length)
+        local = (flat @ kernel).reshape(rows, blocks, length)
+        starts = (flat @ ends).reshape(rows, blocks) @ carry
         noise = (local + starts[:, :, None] * powers).reshape(rows, blocks * length)
         return noise[:, :num_points]
 
@@ -197,37 +199,51 @@ def monte_carlo_discounts(times: jax.Array, rates: jax.Array) -> tuple[jax.Array
     # [i, j] = 1 if block i precedes block j (column ``blocks`` is the rest of the row)
     begins = strictly_upper(blocks + 1)[:blocks, : blocks + (rest > 0)]
 
-    def discounts(x: jax.Array) -> jax.Array:  # [n, points] -> [n, points]
+    bounds = [(0, split)] * (blocks > 0) + [(split, num_points)] * (rest > 0)
+
+    def discounts(x: jax.Array) -> list[jax.Array]:  # [n, points] -> [n, part] per part
         n = x.shape[0]
-        parts = []
+        integrals = []
         if blocks:
             y = (x[:, :split] * inner[:split]).reshape(n, blocks, length)
             local = (y.reshape(n * blocks, length) @ strictly_upper(length)).reshape(y.shape)
             begin = (local[:, :, -1] + y[:, :, -1]) @ begins
-            parts.append((local + begin[:, :blocks, None]).reshape(n, split))
+            integrals.append((local + begin[:, :blocks, None]).reshape(n, split))
         if rest:
             tail = (x[:, split:] * inner[split:]) @ strictly_upper(rest)
-            parts.append(tail + begin[:, blocks:] if blocks else tail)
-        integral = parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=1)
-        return jnp.exp(-(integral + own * x))
+            integrals.append(tail + begin[:, blocks:] if blocks else tail)
+        return [
+            jnp.exp(-(i + own[lo:hi] * x[:, lo:hi]))
+            for i, (lo, hi) in zip(integrals, bounds, strict=True)
+        ]
 
-    shift = 0.5 * (discounts(rates[:1]) + discounts(rates[half : half + 1]))[0]
+    def pair_means(top: jax.Array, bottom: jax.Array) -> list[jax.Array]:
+        return [0.5 * (t + b) for t, b in zip(discounts(top), discounts(bottom), strict=True)]
+
+    # The parts (whole blocks, rest of the row) stay separate arrays until the end.
+    shifts = [p[0] for p in pair_means(rates[:1], rates[half : half + 1])]
     chunks, rows = row_chunks(half)
 
-    def chunk(c: jax.Array, sums: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
-        total, squares = sums
+    def chunk(
+        c: jax.Array, sums: list[tuple[jax.Array, jax.Array]]
+    ) -> list[tuple[jax.Array, jax.Array]]:
         first = jnp.minimum(c * rows, half - rows)
         top = lax.dynamic_slice_in_dim(rates, first, rows)
         bottom = lax.dynamic_slice_in_dim(rates, half + first, rows)
-        d = 0.5 * (discounts(top) + discounts(bottom)) - shift
-        if chunks * rows != half:  # rows of the last chunk counted by its predecessor
-            d = jnp.where((first + jnp.arange(rows) >= c * rows)[:, None], d, 0)
-        return total + d.sum(0), squares + (d * d).sum(0)
+        fresh = (first + jnp.arange(rows) >= c * rows)[:, None]
+        updated = []
+        for (total, squares), p, shift in zip(sums, pair_means(top, bottom), shifts, strict=True):
+            d = p - shift
+            if chunks * rows != half:  # rows of the last chunk counted by its predecessor
+                d = jnp.where(fresh, d, 0)
+            updated.append((total + d.sum(0), squares + (d * d).sum(0)))
+        return updated
 
-    zero = jnp.zeros((num_points,), dtype)
-    total, squares = lax.fori_loop(0, chunks, chunk, (zero, zero))
+    zeros = [(jnp.zeros_like(s), jnp.zeros_like(s)) for s in shifts]
+    sums = lax.fori_loop(0, chunks, chunk, zeros)
+    total, squares = (jnp.concatenate([s[i] for s in sums]) for i in (0, 1))
     n = jnp.asarray(half, dtype)
-    means = shift + total / n
+    means = jnp.concatenate(shifts) + total / n
     variances = (squares - total * total / n) / (n - 1)
     return means[1:], jnp.sqrt(jnp.maximum(variances, 0) / n)[1:]
 
