@@ -106,8 +106,10 @@ def ou_paths(
     use ``Z`` and ``-Z``.  With points in blocks of ``L``, a block starting at ``e_s``
     holds ``e_{s+j} = decay^j e_s + sum_{i<j} scale decay^{j-1-i} Z_{s+i}`` (one
     ``[L, L]`` product for all blocks of a chunk) and the block starts follow
-    ``e_{s+L} = decay^L e_s + (decay e_{s+L-1}' + scale Z_{s+L-1})`` (one
-    ``[blocks, blocks]`` product), ``'`` denoting the in-block sum.  Reference [1], 3.3.1.
+    ``e_{s+L} = decay^L e_s + sum_{i<L} scale decay^{L-1-i} Z_{s+i}`` (one ``[L]``
+    product for the sums, one ``[blocks, blocks]`` product for the starts).  Float32
+    draws come two per Threefry call: the first half of a row's blocks takes the first
+    word, the rest the second.  Reference [1], 3.3.1.
     """
     half = num_paths // 2
     dtype = means.dtype
@@ -198,7 +200,6 @@ def monte_carlo_discounts(times: jax.Array, rates: jax.Array) -> tuple[jax.Array
 
     # [i, j] = 1 if block i precedes block j (column ``blocks`` is the rest of the row)
     begins = strictly_upper(blocks + 1)[:blocks, : blocks + (rest > 0)]
-
     bounds = [(0, split)] * (blocks > 0) + [(split, num_points)] * (rest > 0)
 
     def discounts(x: jax.Array) -> list[jax.Array]:  # [n, points] -> [n, part] per part
@@ -230,12 +231,11 @@ def monte_carlo_discounts(times: jax.Array, rates: jax.Array) -> tuple[jax.Array
         first = jnp.minimum(c * rows, half - rows)
         top = lax.dynamic_slice_in_dim(rates, first, rows)
         bottom = lax.dynamic_slice_in_dim(rates, half + first, rows)
-        fresh = (first + jnp.arange(rows) >= c * rows)[:, None]
+        # Rows of the last chunk already counted by its predecessor are left out.
+        fresh = None if chunks * rows == half else (first + jnp.arange(rows) >= c * rows)
         updated = []
         for (total, squares), p, shift in zip(sums, pair_means(top, bottom), shifts, strict=True):
-            d = p - shift
-            if chunks * rows != half:  # rows of the last chunk counted by its predecessor
-                d = jnp.where(fresh, d, 0)
+            d = p - shift if fresh is None else jnp.where(fresh[:, None], p - shift, 0)
             updated.append((total + d.sum(0), squares + (d * d).sum(0)))
         return updated
 

@@ -239,17 +239,28 @@ def test_paths_of_a_row_do_not_depend_on_the_number_of_paths() -> None:
     np.testing.assert_array_equal(large[1001:2001], small[1000:])
 
 
-@pytest.mark.parametrize(("num_paths", "num_steps"), [(2002, 37), (8, 12), (6, 31), (10, 40), (4000, 360)])
-def test_monte_carlo_bond_prices_match_a_direct_computation(num_paths, num_steps) -> None:
+@pytest.mark.parametrize(
+    ("dtype", "rtol_values", "rtol_errors"), [(np.float64, 1e-12, 1e-8), (np.float32, 1e-6, 1e-4)]
+)
+@pytest.mark.parametrize(
+    ("num_paths", "num_steps"), [(2002, 37), (8, 12), (6, 31), (10, 40), (4000, 360)]
+)
+def test_monte_carlo_bond_prices_match_a_direct_computation(
+    num_paths, num_steps, dtype, rtol_values, rtol_errors
+) -> None:
+    # Non-uniform times; 2 x 1001 paths make an overlapping last chunk of rows; the rows
+    # have 13, 32, 41, 38 and 361 points (rest of the row only, whole blocks only, both).
     rng = np.random.default_rng(num_steps)
-    times = np.concatenate([[0.0], np.cumsum(rng.uniform(0.01, 0.2, num_steps))])
-    rates = 0.03 + 0.02 * rng.standard_normal((num_paths, num_steps + 1))
+    times = np.concatenate([[0.0], np.cumsum(rng.uniform(0.01, 0.2, num_steps))]).astype(dtype)
+    rates = (0.03 + 0.02 * rng.standard_normal((num_paths, num_steps + 1))).astype(dtype)
     estimate = monte_carlo_bond_prices(ShortRatePaths(times, rates))
+    assert estimate.values.dtype == dtype
+    times, rates = times.astype(np.float64), rates.astype(np.float64)
     integrals = np.cumsum(0.5 * (rates[:, 1:] + rates[:, :-1]) * np.diff(times), axis=1)
     discounts = np.exp(-integrals)
     half = num_paths // 2
     pairs = 0.5 * (discounts[:half] + discounts[half:])
-    np.testing.assert_allclose(estimate.values, pairs.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(estimate.values, pairs.mean(axis=0), rtol=rtol_values)
     np.testing.assert_allclose(
-        estimate.standard_errors, pairs.std(axis=0, ddof=1) / np.sqrt(half), rtol=1e-8
+        estimate.standard_errors, pairs.std(axis=0, ddof=1) / np.sqrt(half), rtol=rtol_errors
     )
