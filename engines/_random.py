@@ -147,11 +147,12 @@ def counter_normals(
     return (high << jnp.uint64(32)) | low
 
 
-def unpack_normals(packed: jax.Array, dtype: DTypeLike) -> list[jax.Array]:
-    """Draws of :func:`counter_normals`: ``[high, low]`` (float32) or ``[draws]`` (float64)."""
+def unpack_normals(packed: jax.Array, dtype: DTypeLike) -> jax.Array:
+    """Draws of :func:`counter_normals` as ``[rows, cols * draws per element]`` (a bitcast).
+
+    Float32 row ``i`` holds, for ``j = 0, 1, ...``, the second then the first word's draw
+    of element ``[i, j]``.
+    """
     if np.dtype(dtype) == np.float64:
-        return [packed]
-    return [
-        lax.bitcast_convert_type((packed >> jnp.uint64(32)).astype(jnp.uint32), jnp.float32),
-        lax.bitcast_convert_type(packed.astype(jnp.uint32), jnp.float32),
-    ]
+        return packed
+    return lax.bitcast_convert_type(packed, jnp.float32).reshape(packed.shape[0], -1)

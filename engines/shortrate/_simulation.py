@@ -108,19 +108,15 @@ def ou_paths(
     ``[L, L]`` product for all blocks of a chunk) and the block starts follow
     ``e_{s+L} = decay^L e_s + sum_{i<L} scale decay^{L-1-i} Z_{s+i}`` (one ``[L]``
     product for the sums, one ``[blocks, blocks]`` product for the starts).  Float32
-    draws come two per Threefry call: the first half of a row's blocks takes the first
-    word, the rest the second.  Reference [1], 3.3.1.
+    draws come two per Threefry call, consecutive in the row.  Reference [1], 3.3.1.
     """
     half = num_paths // 2
     dtype = means.dtype
     num_points = means.shape[0]
     length = BLOCK
-    blocks = -(-num_points // length)
-    if np.dtype(dtype) == np.float64:
-        part_blocks = [blocks]
-    else:  # float32 draws come in pairs: the first blocks from one word, the rest the other
-        part_blocks = [n for n in (-(-blocks // 2), blocks // 2) if n]
-    words = part_blocks[0] * length
+    per_word = 1 if np.dtype(dtype) == np.float64 else 2  # draws per Threefry call
+    words = length * -(-num_points // (length * per_word))
+    blocks = words * per_word // length  # covering num_points, maybe one more
     chunks, rows = row_chunks(half)
 
     lags = np.arange(length)[None, :] - 1 - np.arange(length)[:, None]  # [i, j] = j - 1 - i
@@ -139,15 +135,7 @@ def ou_paths(
         return _random.counter_normals(key, first_row(c), (rows, words), dtype)
 
     def noise_of(packed: jax.Array) -> jax.Array:  # [rows, points]
-        parts = _random.unpack_normals(packed, dtype)[: len(part_blocks)]
-        z = jnp.concatenate(
-            [
-                p[:, : n * length].reshape(rows, n, length)
-                for p, n in zip(parts, part_blocks, strict=True)
-            ],
-            axis=1,
-        )
-        flat = z.reshape(rows * blocks, length)
+        flat = _random.unpack_normals(packed, dtype).reshape(rows * blocks, length)
         local = (flat @ kernel).reshape(rows, blocks, length)
         starts = (flat @ ends).reshape(rows, blocks) @ carry
         noise = (local + starts[:, :, None] * powers).reshape(rows, blocks * length)
