@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import QuantLib as ql  # noqa: N813
+from scipy.special import ndtri
 
 from engines import _random
 from engines.errors import ParameterRangeError
@@ -186,15 +187,34 @@ def test_threefry_matches_known_answers(key, counter, expected) -> None:
     assert [int(w[0]) for w in words] == list(expected)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_normals_are_finite_and_symmetric_at_the_extreme_bits(dtype) -> None:
+@pytest.mark.parametrize(
+    ("dtype", "convert"),
+    [
+        (np.float32, lambda b: _random.normals_from_bits(b, np.float32)),
+        (np.float64, lambda b: _random.normals_from_bits(b, np.float64)),
+        (np.float32, _random.giles_normals),
+    ],
+)
+def test_normals_are_finite_and_symmetric_at_the_extreme_bits(dtype, convert) -> None:
     bits_dtype = np.uint32 if dtype == np.float32 else np.uint64
-    top = np.iinfo(bits_dtype).max
-    z = np.asarray(_random.normals_from_bits(np.array([0, top], bits_dtype), dtype))
+    z = np.asarray(convert(np.array([0, np.iinfo(bits_dtype).max], bits_dtype)))
     assert z.dtype == dtype
     assert np.all(np.isfinite(z))
     assert z[0] == -z[1]
     assert 5.0 < z[1] < 9.0
+
+
+def test_giles_normals_match_the_inverse_normal_cdf() -> None:
+    bits = np.concatenate(
+        [
+            np.random.default_rng(0).integers(0, 2**32, 200_000, dtype=np.uint64),
+            np.arange(0, 2**12) << 9,  # the extreme lower tail
+            (2**32 - 1) - (np.arange(0, 2**12) << 9),  # and the upper
+        ]
+    ).astype(np.uint32)
+    u = (2 * (bits >> 9).astype(np.float64) + 1) / 2**24
+    z = np.asarray(_random.giles_normals(bits), np.float64)
+    np.testing.assert_allclose(z, ndtri(u), rtol=1e-6, atol=2e-6)
 
 
 def test_vasicek_paths_follow_the_exact_recursion_on_counter_normals() -> None:
