@@ -187,6 +187,18 @@ def test_threefry_matches_known_answers(key, counter, expected) -> None:
     assert [int(w[0]) for w in words] == list(expected)
 
 
+def test_threefry_is_jax_threefry_bit_for_bit() -> None:
+    from jax.extend.random import threefry2x32_p
+
+    rng = np.random.default_rng(4)
+    key = rng.integers(0, 2**32, 4, dtype=np.uint32)
+    x0, x1 = (rng.integers(0, 2**32, 5000, dtype=np.uint32) for _ in range(2))
+    ours = _random.threefry2x32(key, x0, x1)
+    theirs = threefry2x32_p.bind(key[0], key[1], x0, x1)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize(
     ("dtype", "convert"),
     [
