@@ -97,12 +97,19 @@ def row_chunks(half: int) -> tuple[int, int]:
 
 
 def ou_paths(
-    key: jax.Array, means: jax.Array, decay: jax.Array, scale: jax.Array, num_paths: int
+    key: jax.Array,
+    means: jax.Array,
+    mean_reversion: jax.Array,
+    volatility: jax.Array,
+    dt: jax.Array,
+    num_paths: int,
 ) -> jax.Array:
     """``r_k = m_k + e_k`` and ``m_k - e_k`` (antithetic), ``[paths, points]``, exact OU noise.
 
-    Formula: ``e_0 = 0``, ``e_{k+1} = e_k decay + scale Z_k`` with ``Z`` standard normal;
-    ``m`` (``[points]``) is the deterministic mean path.  Rows ``i`` and ``i + paths/2``
+    Formula: ``e_0 = 0``, ``e_{k+1} = e_k decay + scale Z_k`` with ``Z`` standard normal,
+    ``decay = e^{-a dt}`` and ``scale = sigma sqrt((1 - e^{-2 a dt}) / (2a))`` (the exact
+    step of ``de = -a e dt + sigma dW``); ``m`` (``[points]``) is the deterministic mean
+    path.  Rows ``i`` and ``i + paths/2``
     use ``Z`` and ``-Z``.  With points in blocks of ``L``, a block starting at ``e_s``
     holds ``e_{s+j} = decay^j e_s + sum_{i<j} scale decay^{j-1-i} Z_{s+i}`` (one
     ``[L, L]`` product for all blocks of a chunk) and the block starts follow
@@ -110,6 +117,9 @@ def ou_paths(
     product for the sums, one ``[blocks, blocks]`` product for the starts).  Float32
     draws come two per Threefry call, consecutive in the row.  Reference [1], 3.3.1.
     """
+    a, sigma = mean_reversion, volatility
+    decay = jnp.exp(-a * dt)
+    scale = sigma * jnp.sqrt(-jnp.expm1(-2 * a * dt) / (2 * a))
     half = num_paths // 2
     dtype = means.dtype
     num_points = means.shape[0]

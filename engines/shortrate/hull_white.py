@@ -56,13 +56,10 @@ def _hull_white_jit(
     num_paths: int,
 ) -> ShortRatePaths:
     times = time_grid(horizon, num_steps)
-    dt = times[1]
-    decay = jnp.exp(-a * dt)
-    scale = sigma * jnp.sqrt(-jnp.expm1(-2 * a * dt) / (2 * a))
     alpha = _instantaneous_forward(times, curve_times, zero_rates) + (
         sigma**2 / (2 * a**2) * jnp.expm1(-a * times) ** 2
     )
-    return ShortRatePaths(times, ou_paths(keys[0], alpha, decay, scale, num_paths))
+    return ShortRatePaths(times, ou_paths(keys[0], alpha, a, sigma, times[1], num_paths))
 
 
 def _prepare_curve(

@@ -46,10 +46,8 @@ def _vasicek_jit(
     num_paths: int,
 ) -> ShortRatePaths:
     times = time_grid(horizon, num_steps)
-    decay = jnp.exp(-a * times[1])
-    scale = sigma * jnp.sqrt(-jnp.expm1(-2 * a * times[1]) / (2 * a))
     means = r0 * jnp.exp(-a * times) - b * jnp.expm1(-a * times)  # E[r_t]
-    return ShortRatePaths(times, ou_paths(keys[0], means, decay, scale, num_paths))
+    return ShortRatePaths(times, ou_paths(keys[0], means, a, sigma, times[1], num_paths))
 
 
 def vasicek_paths(
