@@ -93,12 +93,9 @@ def _greeks_of_arrays(arrays: Sequence[jax.Array], use_forwards: bool) -> Option
 @partial(jax.jit, static_argnames=("use_forwards",))
 def _greeks_jit(option_arrays: tuple[jax.Array, ...], use_forwards: bool) -> OptionGreeks:
     arrays = jnp.broadcast_arrays(*option_arrays)
-    shape = arrays[0].shape
-    flat = [a.reshape(-1) for a in arrays]
     # One loop for all eight (measured on 2 CPU cores, 1e6 float32 options: 4.7 ms
     # against 9.1 ms for separate loops over cache-sized blocks; the price alone 2.3 ms).
-    results = one_loop(*_greeks_of_arrays(flat, use_forwards))
-    return OptionGreeks(*(g.reshape(shape) for g in results))
+    return OptionGreeks(*one_loop(*_greeks_of_arrays(arrays, use_forwards)))
 
 
 def option_greeks(
