@@ -63,8 +63,7 @@ class OperationListener:
 
     def error(self, errors: Errors) -> None:
         if self.session.operations.pop(self.id, False) is not False:
-            for message in self.session.wire.error(self.id, errors):
-                self.session.outbox.put(message)
+            self.session.fail(self.id, errors)
 
     def complete(self) -> None:
         if self.session.operations.pop(self.id, False) is not False:
@@ -121,8 +120,12 @@ class ClientSession:
             self.outbox.put(self.wire.next(id, _json(result)))
             self.outbox.put(self.wire.complete(id))
         else:
-            for message in self.wire.error(id, result.get("errors") or []):
-                self.outbox.put(message)
+            self.fail(id, result.get("errors") or [])
+
+    def fail(self, id: str, errors: Errors) -> None:
+        """Queue the messages that end operation `id` with `errors`."""
+        for message in self.wire.error(id, errors):
+            self.outbox.put(message)
 
     def stop(self, id: str) -> None:
         subscribed = self.operations.pop(id, None)

@@ -70,7 +70,7 @@ def sse_response(
                 if message is None:  # too slow: end the stream
                     return
                 yield message
-                if message.endswith(_END):
+                if message == _END:
                     return
         finally:
             with contextlib.suppress(Exception):

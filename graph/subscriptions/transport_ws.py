@@ -61,6 +61,4 @@ class TransportWsConnection(WebSocketConnection):
                 raise Close(4400, f"Unknown message type {other!r}")
 
     def payload_error(self, id: str, error: PayloadError) -> None:
-        errors = [{"message": str(error), "extensions": {"code": "BAD_REQUEST"}}]
-        for message in self.session.wire.error(id, errors):
-            self.outbox.put(message)
+        self.session.fail(id, [{"message": str(error), "extensions": {"code": "BAD_REQUEST"}}])
