@@ -11,7 +11,7 @@ extrapolated linearly (marked ``*``).
 glibc's allocator is set up as for a long-running engine process (see the README): buffers
 up to 32 MB come from the heap and freed memory is kept, instead of each large result being
 a fresh ``mmap`` whose pages the kernel faults in and zeroes on every call -- by default
-that costs the Greeks of 1e6 options 6-9 ms of their 6 ms, depending on what the process
+that adds 6-9 ms to the 6 ms of the Greeks of 1e6 options, depending on what the process
 allocated before.  NumPy's temporaries get the same treatment.
 """
 
