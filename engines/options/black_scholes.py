@@ -116,6 +116,23 @@ def normal_pdf(x: jax.Array) -> jax.Array:
     return jnp.exp(-0.5 * x * x) * jnp.asarray(_INV_SQRT_2PI, x.dtype)
 
 
+@jax.custom_jvp
+def _signed_normal_cdf(signs: jax.Array, x: jax.Array) -> jax.Array:
+    """``N(w x)`` for signs ``w = +-1``, whose derivative ``w n(x)`` is the density of ``x``
+    itself: the Greeks then share ``n(d1)`` with the Black rule's ``dV/ds`` instead of
+    also computing the equal ``n(-d1)``.
+    """
+    return normal_cdf(signs * x)
+
+
+@_signed_normal_cdf.defjvp
+def _signed_normal_cdf_jvp(
+    primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, jax.Array]
+) -> tuple[jax.Array, jax.Array]:
+    (signs, x), (_, x_dot) = primals, tangents  # the signs are constants
+    return _signed_normal_cdf(signs, x), signs * normal_pdf(x) * x_dot
+
+
 def _black_terms(
     discounted_forwards: jax.Array,
     discounted_strikes: jax.Array,
@@ -125,8 +142,8 @@ def _black_terms(
 ) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
     """Black value ``w (DF N(w d1) - DK N(w d2))`` with ``d1``, ``N(w d1)``, ``N(w d2)``."""
     d1 = log_moneyness / std_devs + 0.5 * std_devs
-    forward_weight = normal_cdf(signs * d1)
-    strike_weight = normal_cdf(signs * (d1 - std_devs))
+    forward_weight = _signed_normal_cdf(signs, d1)
+    strike_weight = _signed_normal_cdf(signs, d1 - std_devs)
     value = signs * (discounted_forwards * forward_weight - discounted_strikes * strike_weight)
     return value, d1, forward_weight, strike_weight
 
@@ -170,8 +187,6 @@ def price_from_inputs(
     dividend_rates: jax.Array,
     is_call_options: jax.Array,
     use_forwards: bool,
-    *,
-    fuse_into_one_loop: bool = True,
 ) -> jax.Array:
     """Branch-free price from spots (``use_forwards=False``) or forwards; traceable.
 
@@ -185,10 +200,9 @@ def price_from_inputs(
     safe_expiries = jnp.where(positive_time, expiries, jnp.ones_like(expiries))
     std_devs = volatilities * jnp.sqrt(safe_expiries)
     # sigma T > 0 implies sigma sqrt(T) > 0 (no underflow); deciding it from the inputs
-    # leaves sigma sqrt(T) one user, so XLA fuses the whole price into one loop.  Under
-    # autodiff, sigma sqrt(T) written out once is cheaper than recomputed in every
-    # derivative's loop, so there the test is on sigma sqrt(T) itself.
-    regular = volatilities * expiries > 0 if fuse_into_one_loop else positive_time & (std_devs > 0)
+    # leaves sigma sqrt(T) one user, so XLA fuses the whole price (or all its Greeks,
+    # with engines._fusion.one_loop) into one loop.
+    regular = volatilities * expiries > 0
     safe_std = jnp.where(regular, std_devs, jnp.ones_like(std_devs))
     discount_factors = jnp.exp(-discount_rates * expiries)
     if use_forwards:
@@ -202,8 +216,27 @@ def price_from_inputs(
     discounted_strikes = discount_factors * strikes
     signs = jnp.where(is_call_options, jnp.ones((), dtype), -jnp.ones((), dtype))
     value = black_value(discounted_forwards, discounted_strikes, log_moneyness, safe_std, signs)
-    intrinsic = jnp.maximum(signs * (discounted_forwards - discounted_strikes), 0)
+    intrinsic = _positive_part(signs * (discounted_forwards - discounted_strikes))
     return jnp.where(regular, value, intrinsic)
+
+
+@jax.custom_jvp
+def _positive_part(x: jax.Array) -> jax.Array:
+    """``max(x, 0)``, whose derivative (1 above zero, 1/2 at zero, 0 below) is selected.
+
+    ``jnp.maximum``'s own rule divides to split ties; XLA:CPU does not duplicate a
+    division into several loops, so that one split the Greeks' loop in two.
+    """
+    return jnp.maximum(x, 0)
+
+
+@_positive_part.defjvp
+def _positive_part_jvp(
+    primals: tuple[jax.Array], tangents: tuple[jax.Array]
+) -> tuple[jax.Array, jax.Array]:
+    (x,), (x_dot,) = primals, tangents
+    slope = jnp.where(x > 0, 1.0, jnp.where(x == 0, 0.5, 0.0)).astype(x.dtype)
+    return _positive_part(x), slope * x_dot
 
 
 @partial(jax.jit, static_argnames=("use_forwards",))

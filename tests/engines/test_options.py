@@ -205,6 +205,34 @@ def test_limit_cases_have_no_nans() -> None:
     np.testing.assert_allclose(zero_time, np.maximum(kw["strikes"] - 100.0, 0.0), rtol=1e-14)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_zero_vol_greeks_are_those_of_the_discounted_intrinsic_value(dtype) -> None:
+    # Black-76 with F = K exactly on the middle option: the kink of max(F - K, 0), where
+    # the delta is the mean of its one-sided slopes, D/2 (as jnp.maximum's derivative).
+    forwards = np.array([90.0, 100.0, 110.0], dtype)
+    for call in (True, False):
+        greeks = option_greeks(
+            volatilities=np.zeros(3, dtype),
+            strikes=np.full(3, 100.0, dtype),
+            expiries=np.full(3, 2.0, dtype),
+            forwards=forwards,
+            discount_rates=np.full(3, 0.05, dtype),
+            is_call_options=np.full(3, call),
+        )
+        discount = np.exp(-0.05 * 2.0)
+        in_the_money = (forwards > 100.0) if call else (forwards < 100.0)
+        sign = 1.0 if call else -1.0
+        expected_delta = sign * discount * np.where(in_the_money, 1.0, [0.0, 0.5, 0.0])
+        rtol = 1e-6 if dtype == np.float32 else 1e-14
+        np.testing.assert_allclose(greeks.deltas, expected_delta, rtol=rtol, atol=0)
+        np.testing.assert_allclose(
+            greeks.prices, discount * np.maximum(sign * (forwards - 100.0), 0.0), rtol=rtol
+        )
+        off_the_strike = [0, 2]
+        for second_order in (greeks.gammas, greeks.vegas, greeks.vannas, greeks.volgas):
+            np.testing.assert_array_equal(np.asarray(second_order)[off_the_strike], 0.0)
+
+
 def test_implied_vol_matches_quantlib(grid) -> None:
     ql.Settings.instance().evaluationDate = TODAY
     kw = engine_kwargs(grid)
