@@ -9,9 +9,9 @@ else -- discounting, ``sigma sqrt(T)``, the limit cases and the second derivativ
 that rule -- is plain autodiff.  Because the price is elementwise, a unit tangent over
 the whole batch gives every option's derivative in one pass.
 
-On CPU the eight results come out of one fused loop (:func:`engines._fusion.one_loop`):
-XLA:CPU otherwise writes one loop per result, each re-reading the shared intermediates
-from memory.
+On CPU the eight results come out of one fused loop (:func:`engines._fusion.one_loop`;
+two in float64, first- and second-order): XLA:CPU otherwise writes one loop per result,
+each re-reading the shared intermediates from memory.
 
 Definitions (``U`` is the spot for Black-Scholes-Merton, the forward for Black-76):
 
@@ -91,12 +91,22 @@ def _greeks_of_arrays(arrays: Sequence[jax.Array], use_forwards: bool) -> Option
 @partial(jax.jit, static_argnames=("use_forwards",))
 def _greeks_jit(option_arrays: tuple[jax.Array, ...], use_forwards: bool) -> OptionGreeks:
     arrays = jnp.broadcast_arrays(*option_arrays)
-    # One loop for all eight (measured on 2 CPU cores, 1e6 float32 options: 2.3-2.6 ms
-    # against 9.1 ms for separate loops over cache-sized blocks; the price alone 1.2 ms).
-    # The loop is as fast as the price's only while LLVM vectorises it, which it stops
-    # doing when the loop body grows much beyond this one (then 30 ms): keep the math of
-    # the price lean (one density, no division in a derivative rule).
-    return OptionGreeks(*one_loop(*_greeks_of_arrays(arrays, use_forwards)))
+    greeks = _greeks_of_arrays(arrays, use_forwards)
+    if greeks.prices.dtype != jnp.float64:
+        # One loop for all eight (measured on 2 CPU cores, 1e6 float32 options: 2.3-2.6 ms
+        # against 9.1 ms for separate loops over cache-sized blocks; the price alone 1.2 ms).
+        # The loop is as fast as the price's only while LLVM vectorises it, which it stops
+        # doing when the loop body grows much beyond this one (then 30 ms): keep the math of
+        # the price lean (one density, no division in a derivative rule).
+        return OptionGreeks(*one_loop(*greeks))
+    # float64's erfc makes one loop of all eight too large to vectorise; the second-order
+    # Greeks need no CDF, so they take a loop of their own (1e6 options: 26-31 ms against
+    # 48-56 ms for one loop; the price alone 8 ms).
+    prices, deltas, vegas, thetas, rhos = one_loop(
+        greeks.prices, greeks.deltas, greeks.vegas, greeks.thetas, greeks.rhos
+    )
+    gammas, vannas, volgas = one_loop(greeks.gammas, greeks.vannas, greeks.volgas)
+    return OptionGreeks(prices, deltas, gammas, vegas, thetas, rhos, vannas, volgas)
 
 
 def option_greeks(
