@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import strawberry
 
-    from nexus.stores import Stores
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,4 +20,5 @@ class Subgraph:
     name: str
     schema: strawberry.federation.Schema
     # Builds the context of ONE request: fresh DataLoaders, so no batch spans two requests.
-    make_context: Callable[[Stores], Any]
+    # Called as make_context(stores) or make_context(stores, caller) with a nexus.auth.Caller.
+    make_context: Callable[..., Any]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from aiodataloader import DataLoader
 
+from nexus.auth import ANONYMOUS, Caller
 from nexus.stores import Stores
 from nexus.stores.bus import Bus
 from subgraphs.crypto.repository import CryptoRepository
@@ -15,6 +16,7 @@ from subgraphs.crypto.repository import CryptoRepository
 class CryptoContext:
     repository: CryptoRepository
     bus: Bus
+    caller: Caller = ANONYMOUS
     tokens: DataLoader = field(init=False)
     candles: DataLoader = field(init=False)
     latest_prices: DataLoader = field(init=False)
@@ -25,5 +27,7 @@ class CryptoContext:
         self.latest_prices = DataLoader(self.repository.latest_prices)
 
 
-def make_context(stores: Stores) -> CryptoContext:
-    return CryptoContext(CryptoRepository(stores.require_analytics()), stores.require_bus())
+def make_context(stores: Stores, caller: Caller = ANONYMOUS) -> CryptoContext:
+    return CryptoContext(
+        CryptoRepository(stores.require_analytics()), stores.require_bus(), caller
+    )

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from aiodataloader import DataLoader
 
+from nexus.auth import ANONYMOUS, Caller
 from nexus.stores import Stores
 from nexus.stores.bus import Bus
 from subgraphs.macro.repository import MacroRepository
@@ -15,6 +16,7 @@ from subgraphs.macro.repository import MacroRepository
 class MacroContext:
     repository: MacroRepository
     bus: Bus
+    caller: Caller = ANONYMOUS
     series: DataLoader = field(init=False)
     observations: DataLoader = field(init=False)
     latest_observations: DataLoader = field(init=False)
@@ -27,5 +29,7 @@ class MacroContext:
         self.par_curves = DataLoader(self.repository.par_curves)
 
 
-def make_context(stores: Stores) -> MacroContext:
-    return MacroContext(MacroRepository(stores.require_analytics()), stores.require_bus())
+def make_context(stores: Stores, caller: Caller = ANONYMOUS) -> MacroContext:
+    return MacroContext(
+        MacroRepository(stores.require_analytics()), stores.require_bus(), caller
+    )

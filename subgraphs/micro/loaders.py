@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from aiodataloader import DataLoader
 
+from nexus.auth import ANONYMOUS, Caller
 from nexus.stores import Stores
 from nexus.stores.bus import Bus
 from subgraphs.micro.repository import MicroRepository
@@ -15,6 +16,7 @@ from subgraphs.micro.repository import MicroRepository
 class MicroContext:
     repository: MicroRepository
     bus: Bus
+    caller: Caller = ANONYMOUS
     stocks: DataLoader = field(init=False)
     candles: DataLoader = field(init=False)
     latest_prices: DataLoader = field(init=False)
@@ -35,8 +37,9 @@ class MicroContext:
         self.similar_posts = DataLoader(self.repository.similar_post_ids)
 
 
-def make_context(stores: Stores) -> MicroContext:
+def make_context(stores: Stores, caller: Caller = ANONYMOUS) -> MicroContext:
     """A new context per request, so a DataLoader's cache never outlives its request."""
     return MicroContext(
-        MicroRepository(stores.require_analytics(), stores.require_vectors()), stores.require_bus()
+        MicroRepository(stores.require_analytics(), stores.require_vectors()), stores.require_bus(),
+        caller,
     )
