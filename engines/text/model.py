@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
