@@ -9,9 +9,8 @@ and the rule-labelled statements of engines.text.weak_labels (weight WEAK_WEIGHT
 head is a one-hidden-layer MLP over the MiniLM embedding and the tone features, trained by
 full-batch Adam from a fixed seed, so a rerun on the same machine writes the same weights.
 The held-out set (engines/text/data/sentiment_eval.tsv) is read only to print the figures,
-beside the
-word-list baseline (engines.text.lexicon) on the same sentences. 5-fold cross-validation on
-the training data chose the hidden width and weight decay (`--cv` prints it).
+beside the word-list baseline (engines.text.lexicon) on the same sentences. 5-fold
+cross-validation on the training data chose the hidden width and weight decay (`--cv` prints it).
 """
 
 from __future__ import annotations
@@ -72,7 +71,7 @@ def train(
         )
 
     @jax.jit
-    def step(p, m, v, t):  # type: ignore[no-untyped-def]
+    def step(p, m, v, t):
         grads = jax.grad(loss)(p)
         m = jax.tree.map(lambda m, g: 0.9 * m + 0.1 * g, m, grads)
         v = jax.tree.map(lambda v, g: 0.999 * v + 0.001 * g * g, v, grads)
@@ -160,7 +159,8 @@ def main() -> None:
             worst = max(float(np.max(np.abs(shipped[k] - params[k]))) for k in params)
         print(f"largest difference from the shipped head: {worst:.2e}")
     else:
-        np.savez_compressed(HEAD_PATH, **params)
+        w1, b1, w2, b2 = (params[name] for name in ("w1", "b1", "w2", "b2"))
+        np.savez_compressed(HEAD_PATH, w1=w1, b1=b1, w2=w2, b2=b2)
         print(f"wrote {HEAD_PATH} ({HEAD_PATH.stat().st_size / 1024:.0f} KB), "
               f"{len(y)} training sentences")
     report(params)
