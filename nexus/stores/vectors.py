@@ -150,6 +150,17 @@ class VectorStore:
 
         return await self._call(search)
 
+    async def vectors_by_id(self, name: str, ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored vectors of the rows among `ids` that exist, by id, in one request."""
+        if not ids:
+            return {}
+
+        def get(client: Any) -> dict[str, list[float]]:
+            rows = client.get(name, ids=list(ids), output_fields=["vector"])
+            return {str(row["id"]): list(map(float, row["vector"])) for row in rows}
+
+        return await self._call(get)
+
     async def count(self, name: str) -> int:
         """The number of rows in collection `name` (0 if it does not exist)."""
 

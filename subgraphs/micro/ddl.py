@@ -26,8 +26,12 @@ STATEMENTS = [
         created_at DateTime64(3, 'UTC'),
         cashtags Array(LowCardinality(String)),
         sentiment Nullable(Float64),
-        synthetic Bool
+        synthetic Bool,
+        sentiment_probabilities Array(Float32)
     ) ENGINE = ReplacingMergeTree ORDER BY id""",
+    # A store made before the sentiment model gets the column (empty: not scored).
+    f"ALTER TABLE {DATABASE}.posts ADD COLUMN IF NOT EXISTS "
+    "sentiment_probabilities Array(Float32)",
     f"""CREATE TABLE IF NOT EXISTS {DATABASE}.mentions (
         symbol LowCardinality(String),
         created_at DateTime64(3, 'UTC'),

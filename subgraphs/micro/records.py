@@ -29,6 +29,8 @@ class PostRecord:
     cashtags: tuple[str, ...]
     sentiment: float | None
     synthetic: bool
+    # (negative, neutral, positive) from the sentiment model; empty where none was scored.
+    sentiment_probabilities: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,7 @@ class PostStats:
 
 POST_COLUMNS = (
     "id", "source", "author", "author_followers", "text", "created_at", "cashtags",
-    "sentiment", "synthetic",
+    "sentiment", "synthetic", "sentiment_probabilities",
 )
 
 

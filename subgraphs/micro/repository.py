@@ -7,6 +7,7 @@ ingested twice and not yet merged is still counted once.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 from collections import defaultdict
@@ -16,7 +17,7 @@ from nexus.stores.analytics import AnalyticsStore, Row
 from nexus.stores.vectors import VectorStore
 from subgraphs.candles import Candle, CandleRange, LatestPrice, load_candles, load_latest_prices
 from subgraphs.micro.ddl import DATABASE
-from subgraphs.micro.embedding import embed
+from subgraphs.micro.embedding import analyse
 from subgraphs.micro.records import (
     EARLIEST,
     LATEST,
@@ -35,7 +36,8 @@ _POST_FIELDS = (
     "post.id AS id, post.source AS source, post.author AS author, "
     "post.author_followers AS author_followers, post.text AS text, "
     "post.created_at AS created_at, post.cashtags AS cashtags, "
-    "post.sentiment AS sentiment, post.synthetic AS synthetic"
+    "post.sentiment AS sentiment, post.synthetic AS synthetic, "
+    "post.sentiment_probabilities AS sentiment_probabilities"
 )
 _IN_PERIOD = (
     "symbol IN {symbols:Array(String)} "
@@ -44,7 +46,11 @@ _IN_PERIOD = (
 
 
 def _post(row: Row) -> PostRecord:
-    return PostRecord(**{**row, "cashtags": tuple(row["cashtags"])})
+    return PostRecord(**{
+        **row,
+        "cashtags": tuple(row["cashtags"]),
+        "sentiment_probabilities": tuple(map(float, row["sentiment_probabilities"])),
+    })
 
 
 def _by_window(periods: Sequence[Period]) -> dict[tuple[dt.date, dt.date], list[str]]:
@@ -155,14 +161,24 @@ class MicroRepository:
     async def similar_post_ids(self, keys: Sequence[SimilarTo]) -> list[list[str]]:
         """For each post, the ids of the posts whose text embeds nearest to its own.
 
-        One vector search for the whole batch: each post's text is embedded here (the same
-        function embedded the stored posts), and the post itself is dropped from its hits.
+        Two vector-store requests for the whole batch: the posts' stored embeddings, then one
+        search. A post without a stored vector (a live post seen on the bus) is embedded here,
+        off the event loop, by the model that embedded the stored ones. The post itself is
+        dropped from its hits.
         """
         if not keys:
             return []
-        vectors = embed(key.text for key in keys)
+        stored = await self.vectors.vectors_by_id(
+            POSTS_COLLECTION, sorted({key.post_id for key in keys})
+        )
+        missing = [key.text for key in keys if key.post_id not in stored]
+        if missing:
+            fresh = iter((await asyncio.to_thread(analyse, missing)).vectors.tolist())
+        vectors = [
+            stored[key.post_id] if key.post_id in stored else next(fresh) for key in keys
+        ]
         hits = await self.vectors.search(
-            POSTS_COLLECTION, vectors.tolist(), limit=max(key.limit for key in keys) + 1
+            POSTS_COLLECTION, vectors, limit=max(key.limit for key in keys) + 1
         )
         return [
             [hit.id for hit in found if hit.id != key.post_id][: key.limit]

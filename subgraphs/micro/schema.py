@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
+from strawberry.federation.schema_directives import Cost, ListSize
 from strawberry.types import Info
 
 from nexus.graphql_errors import SubgraphSchema
 from subgraphs.micro.live import Subscription
 from subgraphs.micro.loaders import MicroContext
 from subgraphs.micro.records import LatestPosts, checked_limit, period
+from subgraphs.micro.sentiment import MAX_TEXT_CHARACTERS, MAX_TEXTS, TextSentiment, score_texts
 from subgraphs.micro.types import From, Post, Stock, To, Token, post_from, posts_from, stock_from
 
 
@@ -47,6 +51,29 @@ class Query:
             )
         key = LatestPosts(period(cashtag.removeprefix("$").upper(), from_, to), limit)
         return posts_from(await info.context.latest_posts.load(key))
+
+    @strawberry.federation.field(
+        description="The sentiment of your own texts (news sentences or social posts), in the "
+        "order given, from the same model that scores stored posts. One model call per request.",
+        directives=[
+            Cost(weight=2),
+            ListSize(
+                assumed_size=MAX_TEXTS, slicing_arguments=None, sized_fields=None,
+                require_one_slicing_argument=False,
+            ),
+        ],
+    )
+    async def sentiment(
+        self,
+        texts: Annotated[
+            list[str],
+            strawberry.argument(
+                description=f"At most {MAX_TEXTS} non-empty texts; each is read up to "
+                f"{MAX_TEXT_CHARACTERS} characters (128 word pieces)."
+            ),
+        ],
+    ) -> list[TextSentiment]:
+        return await score_texts(texts)
 
 
 schema = SubgraphSchema(query=Query, subscription=Subscription, types=[Stock, Token, Post])

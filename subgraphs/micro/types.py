@@ -21,6 +21,12 @@ from subgraphs.micro.records import (
     checked_limit,
     period,
 )
+from subgraphs.micro.sentiment import (
+    SentimentLabel,
+    SentimentProbabilities,
+    label_of,
+    probabilities_of,
+)
 
 From = Annotated[
     dt.date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")
@@ -49,10 +55,18 @@ class Post:
         description="The `$TICKER` tags in the text, upper-cased."
     )
     sentiment: float | None = strawberry.field(
-        description="From -1 (bearish) to 1 (bullish); null where none was scored."
+        description="The sentiment model's P(positive) - P(negative) for the text, from -1 "
+        "(bearish) to 1 (bullish); null where none was scored."
     )
     synthetic: bool = strawberry.field(
         description="True for the demo's generated posts: not real social data."
+    )
+    sentiment_label: SentimentLabel | None = strawberry.field(
+        default=None, description="The text's most probable sentiment; null where not scored."
+    )
+    sentiment_probabilities: SentimentProbabilities | None = strawberry.field(
+        default=None,
+        description="The sentiment model's probability of each label; null where not scored.",
     )
 
     @classmethod
@@ -164,6 +178,8 @@ def post_from(record: PostRecord | None) -> Post | None:
         cashtags=list(record.cashtags),
         sentiment=record.sentiment,
         synthetic=record.synthetic,
+        sentiment_label=label_of(record.sentiment_probabilities),
+        sentiment_probabilities=probabilities_of(record.sentiment_probabilities),
     )
 
 

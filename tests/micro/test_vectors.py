@@ -8,16 +8,16 @@ from nexus.errors import StoreUnavailable
 from nexus.stores import Stores
 from nexus.stores.vectors import VectorStore
 from subgraphs.micro import subgraph
-from subgraphs.micro.embedding import embed
+from subgraphs.micro.embedding import DIMENSIONS, analyse
 
 
 async def test_search_returns_the_nearest_rows_most_similar_first(vectors: VectorStore) -> None:
     texts = {"a": "$GME to the moon", "b": "$AMC to the moon", "c": "quiet day for bonds"}
-    await vectors.ensure_collection("test_search", 256)
-    vectors_by_id = zip(texts, embed(texts.values()), strict=True)
+    await vectors.ensure_collection("test_search", DIMENSIONS)
+    vectors_by_id = zip(texts, analyse(list(texts.values())).vectors.tolist(), strict=True)
     await vectors.upsert("test_search", [{"id": id_, "vector": v} for id_, v in vectors_by_id])
 
-    [hits] = await vectors.search("test_search", embed(["$GME moon"]).tolist(), limit=3)
+    [hits] = await vectors.search("test_search", analyse(["$GME moon"]).vectors.tolist(), limit=3)
 
     assert [hit.id for hit in hits][:2] == ["a", "b"]
     assert hits[0].similarity > hits[1].similarity > hits[2].similarity
