@@ -18,6 +18,12 @@ from nexus.stores.vectors import VectorStore
 from subgraphs.candles import Candle, CandleRange, LatestPrice, load_candles, load_latest_prices
 from subgraphs.micro.ddl import DATABASE
 from subgraphs.micro.embedding import analyse
+from subgraphs.micro.influence import (
+    AuthorActivity,
+    InfluencerRecord,
+    Influencers,
+    rank_influencers,
+)
 from subgraphs.micro.records import (
     EARLIEST,
     LATEST,
@@ -157,6 +163,59 @@ class MicroRepository:
             {"start": start or EARLIEST, "end": end or LATEST, "limit": limit},
         )
         return [_post(row) for row in rows]
+
+    async def influencers(self, keys: Sequence[Influencers]) -> list[list[InfluencerRecord]]:
+        """Each symbol's authors in its period, ranked by their impact (`influence.py`).
+
+        Per distinct period: one query for the authors' activity, one for the closes (from a
+        week before the period, for its first return, to a week after, for the day after
+        its last posts).
+        """
+        found: dict[Influencers, list[InfluencerRecord]] = {}
+        for (start, end), symbols in _by_window([key.period for key in keys]).items():
+            rows = await self.store.query(
+                "SELECT hit.symbol AS symbol, post.author AS author, "
+                "max(post.author_followers) AS followers, count() AS posts, "
+                "avg(hit.sentiment) AS mean_sentiment, "
+                "arraySort(groupUniqArray(toDate(hit.created_at))) AS days "
+                f"FROM {DATABASE}.mentions AS hit FINAL "
+                f"INNER JOIN {DATABASE}.posts AS post FINAL ON post.id = hit.post_id "
+                "WHERE hit.symbol IN {symbols:Array(String)} "
+                "AND toDate(hit.created_at) BETWEEN {start:Date} AND {end:Date} "
+                "GROUP BY symbol, author",
+                {"symbols": symbols, "start": start, "end": end},
+            )
+            activity: dict[str, list[AuthorActivity]] = defaultdict(list)
+            for row in rows:
+                mean = row["mean_sentiment"]
+                activity[row["symbol"]].append(AuthorActivity(
+                    author=row["author"],
+                    followers=row["followers"],
+                    posts=int(row["posts"]),
+                    mean_sentiment=None if mean is None or math.isnan(mean) else float(mean),
+                    days=tuple(row["days"]),
+                ))
+            week = dt.timedelta(days=7)
+            closes = await self.store.query(
+                f"SELECT symbol, date, close FROM {DATABASE}.candles FINAL "
+                "WHERE symbol IN {symbols:Array(String)} "
+                "AND date BETWEEN {start:Date} AND {end:Date} ORDER BY symbol, date",
+                {"symbols": symbols, "start": max(start - week, EARLIEST),
+                 "end": min(end + week, LATEST)},
+            )
+            series: dict[str, tuple[list[dt.date], list[float]]] = defaultdict(lambda: ([], []))
+            for row in closes:
+                dates, prices = series[row["symbol"]]
+                dates.append(row["date"])
+                prices.append(float(row["close"]))
+            for key in keys:
+                if (key.period.start, key.period.end) == (start, end):
+                    dates, prices = series.get(key.period.symbol, ([], []))
+                    found[key] = rank_influencers(
+                        activity.get(key.period.symbol, []), dates, prices, key.period,
+                        key.limit,
+                    )
+        return [found.get(key, []) for key in keys]
 
     async def similar_post_ids(self, keys: Sequence[SimilarTo]) -> list[list[str]]:
         """For each post, the ids of the posts whose text embeds nearest to its own.

@@ -9,11 +9,23 @@ from strawberry.federation.schema_directives import Cost, ListSize
 from strawberry.types import Info
 
 from nexus.graphql_errors import SubgraphSchema
+from subgraphs.micro.influence import Influencers
 from subgraphs.micro.live import Subscription
 from subgraphs.micro.loaders import MicroContext
 from subgraphs.micro.records import LatestPosts, checked_limit, period
 from subgraphs.micro.sentiment import MAX_TEXT_CHARACTERS, MAX_TEXTS, TextSentiment, score_texts
-from subgraphs.micro.types import From, Post, Stock, To, Token, post_from, posts_from, stock_from
+from subgraphs.micro.types import (
+    From,
+    Influencer,
+    Post,
+    Stock,
+    To,
+    Token,
+    influencer_from,
+    post_from,
+    posts_from,
+    stock_from,
+)
 
 
 @strawberry.type
@@ -51,6 +63,24 @@ class Query:
             )
         key = LatestPosts(period(cashtag.removeprefix("$").upper(), from_, to), limit)
         return posts_from(await info.context.latest_posts.load(key))
+
+    @strawberry.field(
+        description="The authors posting about `symbol` (a cashtag, case-insensitive, with or "
+        "without `$`) in the period, ranked by how clearly the price moved after their posts; "
+        "see `Influencer.impact`."
+    )
+    async def influencers(
+        self,
+        info: Info[MicroContext, None],
+        symbol: str,
+        from_: From = None,
+        to: To = None,
+        limit: int = 10,
+    ) -> list[Influencer]:
+        key = Influencers(
+            period(symbol.removeprefix("$").upper(), from_, to), checked_limit(limit)
+        )
+        return [influencer_from(record) for record in await info.context.influencers.load(key)]
 
     @strawberry.federation.field(
         description="The sentiment of your own texts (news sentences or social posts), in the "
