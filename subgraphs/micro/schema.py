@@ -17,6 +17,7 @@ from subgraphs.micro.sentiment import MAX_TEXT_CHARACTERS, MAX_TEXTS, TextSentim
 from subgraphs.micro.types import (
     From,
     Influencer,
+    InfluencerLimit,
     Post,
     Stock,
     To,
@@ -72,10 +73,10 @@ class Query:
     async def influencers(
         self,
         info: Info[MicroContext, None],
-        symbol: str,
+        symbol: Annotated[str, strawberry.argument(description="The cashtag, e.g. `GME`.")],
         from_: From = None,
         to: To = None,
-        limit: int = 10,
+        limit: InfluencerLimit = 10,
     ) -> list[Influencer]:
         key = Influencers(
             period(symbol.removeprefix("$").upper(), from_, to), checked_limit(limit)
@@ -88,7 +89,10 @@ class Query:
         directives=[
             Cost(weight=2),
             ListSize(
-                assumed_size=MAX_TEXTS, slicing_arguments=None, sized_fields=None,
+                assumed_size=MAX_TEXTS,
+                # UNSET, not None: the argument is left out of the SDL rather than printed null.
+                slicing_arguments=strawberry.UNSET,
+                sized_fields=strawberry.UNSET,
                 require_one_slicing_argument=False,
             ),
         ],

@@ -33,6 +33,9 @@ From = Annotated[
     dt.date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")
 ]
 To = Annotated[dt.date | None, strawberry.argument(description="Last day (UTC), inclusive.")]
+InfluencerLimit = Annotated[
+    int, strawberry.argument(description="How many authors at most (1 to 500), best first.")
+]
 
 
 @strawberry.type(description="Posts mentioning a stock on one day (UTC).")
@@ -137,7 +140,8 @@ class SocialFootprint:
 
     @strawberry.field(
         description="Mean sentiment, in [-1, 1], of the period's posts mentioning the cashtag "
-        "that carry one; null when none does."
+        "that carry one (each post's is the sentiment model's P(positive) - P(negative)); null "
+        "when none does."
     )
     async def sentiment(
         self, info: Info[MicroContext, None], from_: From = None, to: To = None
@@ -158,7 +162,11 @@ class SocialFootprint:
         "authors with fewer than two events last)."
     )
     async def influencers(
-        self, info: Info[MicroContext, None], from_: From = None, to: To = None, limit: int = 10
+        self,
+        info: Info[MicroContext, None],
+        from_: From = None,
+        to: To = None,
+        limit: InfluencerLimit = 10,
     ) -> list[Influencer]:
         key = Influencers(period(self.symbol, from_, to), checked_limit(limit))
         records: list[InfluencerRecord] = await info.context.influencers.load(key)
