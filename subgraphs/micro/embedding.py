@@ -1,15 +1,16 @@
 """What a post's text means: its sentence embedding and its sentiment, from `engines.text`.
 
-Every stored post gets a 384-float MiniLM embedding (the `micro_posts` vectors, cosine =
-dot product) and the sentiment head's negative / neutral / positive probabilities; its
-`sentiment` is p_positive - p_negative, in [-1, 1]. Texts are analysed in batches (the
-encoder buckets them by length), each distinct text once: the demo's synthetic posts repeat a
-few hundred wordings, and the replay feed keeps drawing the same ones, so the last
-`CACHE_SIZE` distinct texts' results are kept in memory.
+Every stored post gets a 384-float MiniLM embedding (stored once per wording, in the
+`micro_post_texts` vectors; cosine = dot product) and the sentiment head's negative /
+neutral / positive probabilities; its `sentiment` is p_positive - p_negative, in [-1, 1].
+Texts are analysed in batches (the encoder buckets them by length), each distinct text once:
+the demo's synthetic posts repeat a few hundred wordings, and the replay feed keeps drawing
+the same ones, so the last `CACHE_SIZE` distinct texts' results are kept in memory.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections import OrderedDict
@@ -21,7 +22,15 @@ import numpy as np
 from engines.text import DIMENSIONS, encode
 from engines.text.sentiment import LABELS, classify_embeddings
 
-__all__ = ["CACHE_SIZE", "DIMENSIONS", "LABELS", "TextAnalysis", "analyse", "cashtags"]
+__all__ = [
+    "CACHE_SIZE",
+    "DIMENSIONS",
+    "LABELS",
+    "TextAnalysis",
+    "analyse",
+    "cashtags",
+    "text_key",
+]
 
 CACHE_SIZE = 8192
 
@@ -31,6 +40,12 @@ _CASHTAG = re.compile(r"\$([A-Za-z]{1,6})\b")
 def cashtags(text: str) -> list[str]:
     """The distinct `$TICKER` tags in `text`, upper-cased, in order of first appearance."""
     return list(dict.fromkeys(tag.upper() for tag in _CASHTAG.findall(text)))
+
+
+def text_key(text: str) -> str:
+    """The key of a wording: the first 32 hex digits of SHA-256 of the UTF-8 text, as the
+    posts table computes it (`substring(lower(hex(SHA256(text))), 1, 32)`)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from nexus.stores.analytics import AnalyticsStore, Row
 from nexus.stores.vectors import VectorStore
 from subgraphs.candles import Candle, CandleRange, LatestPrice, load_candles, load_latest_prices
 from subgraphs.micro.ddl import DATABASE
-from subgraphs.micro.embedding import analyse
+from subgraphs.micro.embedding import analyse, text_key
 from subgraphs.micro.influence import (
     AuthorActivity,
     InfluencerRecord,
@@ -36,7 +37,7 @@ from subgraphs.micro.records import (
     StockRecord,
 )
 
-POSTS_COLLECTION = f"{DATABASE}_posts"
+TEXTS_COLLECTION = f"{DATABASE}_post_texts"  # one vector per distinct wording, id `text_key`
 
 _POST_FIELDS = (
     "post.id AS id, post.source AS source, post.author AS author, "
@@ -218,29 +219,44 @@ class MicroRepository:
         return [found.get(key, []) for key in keys]
 
     async def similar_post_ids(self, keys: Sequence[SimilarTo]) -> list[list[str]]:
-        """For each post, the ids of the posts whose text embeds nearest to its own.
+        """For each post, the ids of the posts worded nearest to it, the same wording first.
 
-        Two vector-store requests for the whole batch: the posts' stored embeddings, then one
-        search. A post without a stored vector (a live post seen on the bus) is embedded here,
-        off the event loop, by the model that embedded the stored ones. The post itself is
-        dropped from its hits.
+        Vectors are per wording (`text_key`): one request for the stored vectors of the
+        batch's wordings (a wording not stored, a live post's, is embedded here off the event
+        loop by the model that embedded the stored ones), one search for all of them, then
+        one query for the newest posts of each wording found. The post itself is dropped.
         """
         if not keys:
             return []
-        stored = await self.vectors.vectors_by_id(
-            POSTS_COLLECTION, sorted({key.post_id for key in keys})
+        wordings = [text_key(key.text) for key in keys]
+        stored = await self.vectors.vectors_by_id(TEXTS_COLLECTION, sorted(set(wordings)))
+        missing = [key.text for key, wording in zip(keys, wordings, strict=True)
+                   if wording not in stored]
+        fresh = iter(
+            (await asyncio.to_thread(analyse, missing)).vectors.tolist() if missing else []
         )
-        missing = [key.text for key in keys if key.post_id not in stored]
-        if missing:
-            fresh = iter((await asyncio.to_thread(analyse, missing)).vectors.tolist())
-        vectors = [
-            stored[key.post_id] if key.post_id in stored else next(fresh) for key in keys
-        ]
-        hits = await self.vectors.search(
-            POSTS_COLLECTION, vectors, limit=max(key.limit for key in keys) + 1
+        vectors = [stored[wording] if wording in stored else next(fresh) for wording in wordings]
+        # Every stored wording has at least one post, so limit + 1 wordings always hold
+        # `limit` posts besides the post itself.
+        most = max(key.limit for key in keys) + 1
+        hits = await self.vectors.search(TEXTS_COLLECTION, vectors, limit=most)
+        found = sorted({hit.id for nearest in hits for hit in nearest})
+        rows = await self.store.query(
+            f"SELECT id, text_key FROM {DATABASE}.posts FINAL "
+            "WHERE text_key IN {wordings:Array(String)} "
+            "ORDER BY created_at DESC, id LIMIT {most:UInt32} BY text_key",
+            {"wordings": found, "most": most},
         )
-        return [
-            [hit.id for hit in found if hit.id != key.post_id][: key.limit]
-            for key, found in zip(keys, hits, strict=True)
-        ]
-
+        posts_by_wording: dict[str, list[str]] = defaultdict(list)
+        for row in rows:
+            posts_by_wording[row["text_key"]].append(row["id"])
+        similar = []
+        for key, nearest in zip(keys, hits, strict=True):
+            ids = (
+                post_id
+                for hit in nearest
+                for post_id in posts_by_wording.get(hit.id, [])
+                if post_id != key.post_id
+            )
+            similar.append(list(itertools.islice(ids, key.limit)))
+        return similar

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from nexus.errors import StoreUnavailable
@@ -51,3 +53,23 @@ async def test_similar_posts_with_milvus_down_is_a_coded_error_and_the_rest_reso
         {"code": "STORE_UNAVAILABLE", "store": "vectors"}
     ]
     await down.close()
+
+
+async def test_a_reopened_store_searches_what_another_process_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "vectors.db"
+    texts = {"a": "$GME to the moon", "b": "quiet day for bonds"}
+    writer = VectorStore(path)
+    await writer.ensure_collection("reopened", DIMENSIONS)
+    embedded = analyse(list(texts.values())).vectors.tolist()
+    rows = [{"id": k, "vector": v} for k, v in zip(texts, embedded, strict=True)]
+    await writer.upsert("reopened", rows)
+    await writer.close()
+
+    reader = VectorStore(path)
+    [hits] = await reader.search("reopened", [embedded[1]], limit=2)
+    stored = await reader.vectors_by_id("reopened", ["a", "missing"])
+    await reader.close()
+
+    assert [hit.id for hit in hits] == ["b", "a"]
+    assert list(stored) == ["a"]
+    assert stored["a"] == pytest.approx(embedded[0], abs=1e-6)
