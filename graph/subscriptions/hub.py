@@ -89,7 +89,12 @@ class SharedStream:
         except Exception:
             log.exception("subscription stream failed")
             self._broadcast_error(
-                [{"message": "The subscription failed.", "extensions": {"code": "INTERNAL"}}]
+                [
+                    {
+                        "message": "The subscription failed.",
+                        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+                    }
+                ]
             )
         finally:
             self.hub._forget(self)
