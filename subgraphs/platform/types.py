@@ -18,12 +18,12 @@ from subgraphs.platform.models import InstrumentKind
 Info = strawberry.Info[PlatformContext, None]
 
 
-@strawberry.federation.type(keys=["id"])
+@strawberry.federation.type(keys=["id"], description="A team of users sharing Nexus-Alpha.")
 class Organization:
-    id: strawberry.ID
-    name: str
-    slug: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The organization's id.")
+    name: str = strawberry.field(description="Its display name.")
+    slug: str = strawberry.field(description="Unique, lower-case and hyphenated: nexus-demo.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
 
     @classmethod
     def from_row(cls, row: models.Organization) -> Organization:
@@ -40,12 +40,12 @@ class Organization:
         return [User.from_row(row) for row in await info.context.loaders.members.load(self.id)]
 
 
-@strawberry.federation.type(keys=["id"])
+@strawberry.federation.type(keys=["id"], description="A person who signs in to Nexus-Alpha.")
 class User:
-    id: strawberry.ID
-    email: str
-    display_name: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The user's id.")
+    email: str = strawberry.field(description="The e-mail address, lower-cased; unique.")
+    display_name: str = strawberry.field(description="The name shown to others.")
+    created_at: datetime = strawberry.field(description="When the user registered (UTC).")
     organization_id: strawberry.Private[str | None]
 
     @classmethod
@@ -62,7 +62,7 @@ class User:
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> User | None:
         return await load_user(info, id)
 
-    @strawberry.field
+    @strawberry.field(description="The user's organization; null for none.")
     async def organization(self, info: Info) -> Organization | None:
         if self.organization_id is None:
             return None
@@ -74,11 +74,13 @@ class User:
         return [Watchlist.from_row(row) for row in rows]
 
 
-@strawberry.federation.type(keys=["id"])
+@strawberry.federation.type(
+    keys=["id"], description="A user's named, ordered list of instruments to follow."
+)
 class Watchlist:
-    id: strawberry.ID
-    name: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The watchlist's id.")
+    name: str = strawberry.field(description="Its name, unique for its owner.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
     owner_id: strawberry.Private[str]
 
     @classmethod
@@ -94,7 +96,7 @@ class Watchlist:
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Watchlist | None:
         return await load_watchlist(info, id)
 
-    @strawberry.field
+    @strawberry.field(description="The user who owns it.")
     async def owner(self, info: Info) -> User:
         user = await load_user(info, self.owner_id)
         if user is None:  # the foreign key cascades, so only a concurrent delete gets here
@@ -107,13 +109,13 @@ class Watchlist:
         return [WatchlistItem.from_row(row) for row in rows]
 
 
-@strawberry.type
+@strawberry.type(description="One instrument in a watchlist.")
 class WatchlistItem:
-    id: strawberry.ID
-    kind: InstrumentKind
-    key: str
-    position: int
-    added_at: datetime
+    id: strawberry.ID = strawberry.field(description="The item's id.")
+    kind: InstrumentKind = strawberry.field(description="What `key` names.")
+    key: str = strawberry.field(description="The symbol (BTC, GME) or FRED series id (DGS10).")
+    position: int = strawberry.field(description="Its place in the watchlist, from 0.")
+    added_at: datetime = strawberry.field(description="When it was added (UTC).")
 
     @classmethod
     def from_row(cls, row: models.WatchlistItem) -> WatchlistItem:
