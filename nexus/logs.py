@@ -35,6 +35,8 @@ def configure_logging(level: str) -> None:
     # Milvus Lite answers pymilvus' AllocTimestamp probe with "not implemented", which gRPC logs
     # as an error with a traceback on every connect; pymilvus falls back, so it is noise.
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+    # Alembic announces each of its plugins at INFO on every start: noise in a first run's log.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
