@@ -29,6 +29,7 @@ from graph.subscriptions.sse import EVENT_STREAM, sse_response
 from graph.subscriptions.transport_ws import PROTOCOL as TRANSPORT_WS
 from graph.subscriptions.transport_ws import TransportWsConnection, TransportWsWire
 from graph.subscriptions.websocket import WebSocketConnection
+from nexus.metrics import exposition
 
 log = logging.getLogger("graph.gateway")
 
@@ -209,6 +210,10 @@ def create_app(
     async def client_schema(_: Request) -> Response:
         return Response(client_sdl, media_type="text/plain; charset=utf-8")
 
+    async def metrics(_: Request) -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
+
     async def readyz(_: Request) -> Response:
         try:
             subgraphs = await router.ready()
@@ -234,6 +239,7 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/schema.graphql", client_schema, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
     ]
     if local_assets:
         routes.append(Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"))

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -17,9 +18,11 @@ from strawberry.asgi import GraphQL
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from nexus.config import Settings
 from nexus.demo.load import load_demo
+from nexus.metrics import exposition
 from nexus.runtime import load_subgraph, open_stores
 from nexus.stores import Stores
 from nexus.subgraph import Subgraph
+from nexus.tracing import TraceContextMiddleware
 
 if TYPE_CHECKING:
     from nexus.replay import Replay
@@ -108,6 +111,10 @@ def create_app(
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    async def metrics(request: Request) -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
+
     async def readyz(request: Request) -> JSONResponse:
         health = await store_health(stores)
         ready = all(state == "ok" for state in health.values())
@@ -120,6 +127,7 @@ def create_app(
         routes.append(Route(path, endpoint, methods=["GET", "POST"]))
         routes.append(WebSocketRoute(path, endpoint))  # subscriptions, for a router elsewhere
     if single:
+        routes.append(Route("/metrics", metrics))
         routes.append(Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"))
     else:
         # The supergraph at /graphql: our router, calling the subgraphs in-process.
@@ -127,6 +135,9 @@ def create_app(
         from graph.in_process import router_for_subgraphs
 
         routes.append(Mount("/", app=create_gateway(router_for_subgraphs(subgraphs, stores))))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # A server span per request, continuing a remote router's trace (W3C traceparent).
+    app = Starlette(
+        routes=routes, lifespan=lifespan, middleware=[Middleware(TraceContextMiddleware)]
+    )
     app.state.stores = stores
     return app
