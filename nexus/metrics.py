@@ -28,10 +28,14 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client import multiprocess as _multiprocess
 from prometheus_client import values as _values
+
+# No `*_created` series: they double a scrape for a timestamp nobody graphs.
+disable_created_metrics()
 
 P = ParamSpec("P")
 R = TypeVar("R")
