@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ValueError as error:
                 print(f"nexus router: {error}", file=sys.stderr)
                 return 2
-            return _router(args.supergraph, args.host, args.port, args.access_log, urls)
+            return _router(settings, args.supergraph, args.host, args.port, args.access_log, urls)
         case "compose":
             return _compose(args.output_dir)
         case "migrate":
@@ -144,10 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(
     settings: Settings, names: list[str], host: str, port: int, *, single: bool, demo: bool
 ) -> int:
-    import uvicorn
-
     from nexus.app import create_app
-    from nexus.tracing import shutdown_tracing
+    from nexus.shutdown import run_server
 
     if single:
         settings = settings.for_subgraph(names[0])
@@ -156,8 +154,14 @@ def _serve(
     app = create_app(settings, names, single=single, load_demo_on_start=demo)
     # No permessage-deflate: compressing small subscription messages cost a fifth of the CPU
     # per delivered event (profiled with 1,000 clients) and memory per connection.
-    uvicorn.run(app, host=host, port=port, log_config=None, ws_per_message_deflate=False)
-    shutdown_tracing()  # export the spans still batched
+    run_server(
+        app,
+        host=host,
+        port=port,
+        shutdown_seconds=settings.shutdown_seconds,
+        log_config=None,
+        ws_per_message_deflate=False,
+    )
     return 0
 
 
@@ -172,13 +176,17 @@ def _subgraph_urls(pairs: list[str]) -> dict[str, str]:
 
 
 def _router(
-    supergraph: Path, host: str, port: int, access_log: bool, urls: dict[str, str]
+    settings: Settings,
+    supergraph: Path,
+    host: str,
+    port: int,
+    access_log: bool,
+    urls: dict[str, str],
 ) -> int:
-    import uvicorn
-
     from graph.gateway import create_app
     from graph.http_router import http_router_from_file
-    from nexus.tracing import TraceContextMiddleware, shutdown_tracing
+    from nexus.shutdown import run_server
+    from nexus.tracing import TraceContextMiddleware
 
     # A server span per request, continuing the caller's trace (W3C traceparent).
     app = TraceContextMiddleware(
@@ -186,17 +194,17 @@ def _router(
     )
     # uvloop and httptools (uvicorn[standard]) named, so a missing one fails loudly instead of
     # silently serving on the slower pure-Python loop and parser.
-    uvicorn.run(
+    run_server(
         app,
         host=host,
         port=port,
+        shutdown_seconds=settings.shutdown_seconds,
         loop="uvloop",
         http="httptools",
         access_log=access_log,
         log_config=None,
         ws_per_message_deflate=False,  # see _serve
     )
-    shutdown_tracing()
     return 0
 
 
