@@ -8,6 +8,7 @@ revoked and the caller must sign in again.
 
 from __future__ import annotations
 
+import secrets as random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -74,7 +75,7 @@ class Accounts:
         async with available(), self._store.sessions.begin() as session:
             if await session.scalar(select(User.id).where(User.email == email)) is not None:
                 raise Conflict("this email is already registered; sign in instead.")
-            organization = await new_organization(session, organization_name, None)
+            organization = await new_organization(session, organization_name, None, suffix=True)
             user = await insert(
                 session,
                 User(
@@ -313,9 +314,15 @@ class Accounts:
             return user_id
 
 
-async def new_organization(session: AsyncSession, name: str, slug: str | None) -> Organization:
+async def new_organization(
+    session: AsyncSession, name: str, slug: str | None, *, suffix: bool = False
+) -> Organization:
+    """A new organisation; with `suffix`, a taken slug gets a random ending instead of failing."""
     slug = validation.slug_from(name) if slug is None else validation.slug(slug)
     taken = await session.scalar(select(Organization.id).where(Organization.slug == slug))
+    if taken is not None and suffix:
+        slug = validation.slug(f"{slug[:56]}-{random.token_hex(3)}")
+        taken = None
     if taken is not None:
         raise Conflict(f"an organization already uses the slug {slug!r}; choose another.")
     return await insert(session, Organization(name=name, slug=slug))

@@ -4,6 +4,7 @@ changed role takes effect at once, not when the access token expires)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,17 +31,21 @@ class PlatformContext:
     loaders: PlatformLoaders
     services: PlatformServices
     caller: Caller = ANONYMOUS  # whose organisation every read and write is scoped to
-    _role: tuple[Role | None] | None = field(default=None, repr=False)
+    _role: asyncio.Future[Role | None] | None = field(default=None, repr=False)
 
     async def role(self) -> Role | None:
         """The caller's role in its organisation now (None for keys, clients, non-members)."""
         if self._role is None:
-            role = None
-            caller = self.caller
-            if caller.kind == "user" and caller.user_id and caller.organization_id:
-                role = await self.accounts.role(caller.organization_id, caller.user_id)
-            self._role = (role,)
-        return self._role[0]
+            # One lookup per request; its waiters all resume in one loop turn, so the
+            # DataLoader calls they make next still land in one batch.
+            self._role = asyncio.ensure_future(self._fetch_role())
+        return await asyncio.shield(self._role)
+
+    async def _fetch_role(self) -> Role | None:
+        caller = self.caller
+        if caller.kind == "user" and caller.user_id and caller.organization_id:
+            return await self.accounts.role(caller.organization_id, caller.user_id)
+        return None
 
     async def reader(self) -> access.Tenant:
         return access.reader(self.caller, await self.role())

@@ -158,6 +158,7 @@ mutation Create($input: CreateWatchlistInput!) {
 class Account:
     """A signed-up user: ids, tokens, and the caller the edge makes of the access token."""
 
+    email: str
     user_id: str
     organization_id: str
     access_token: str
@@ -184,7 +185,34 @@ async def sign_up(
     assert result.errors is None, result.errors
     assert result.data is not None
     payload = result.data["signUp"]
+    return await account_of(authenticator, payload)
+
+
+SIGN_IN = """
+mutation SignIn($email: String!, $password: String!, $organizationId: ID) {
+  signIn(email: $email, password: $password, organizationId: $organizationId) {
+    accessToken refreshToken role user { id email } organization { id }
+  }
+}
+"""
+
+
+async def sign_in(
+    graphql: GraphQL,
+    authenticator: Authenticator,
+    email: str,
+    organization_id: str | None = None,
+    password: str = "correct horse",
+) -> Account:
+    result = await graphql(SIGN_IN, email=email, password=password, organizationId=organization_id)
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    return await account_of(authenticator, result.data["signIn"])
+
+
+async def account_of(authenticator: Authenticator, payload: dict[str, Any]) -> Account:
     return Account(
+        email=payload["user"]["email"],
         user_id=str(payload["user"]["id"]),
         organization_id=str(payload["organization"]["id"]),
         access_token=payload["accessToken"],
