@@ -25,8 +25,8 @@ from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet as JoseKeySet
 from joserfc.jwk import Key, KeyParameters, RSAKey
+from joserfc.jwk import KeySet as JoseKeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from nexus.auth.config import AuthSettings

@@ -134,7 +134,10 @@ class Query:
         rows = await info.context.credentials.api_keys(tenant.organization_id)
         return [ApiKey.from_row(row) for row in rows]
 
-    @strawberry.field(description="The organisation's OAuth clients (owners and admins only).")
+    @strawberry.field(
+        name="oauthClients",
+        description="The organisation's OAuth clients (owners and admins only).",
+    )
     async def oauth_clients(self, info: Info) -> list[OAuthClient]:
         tenant = await info.context.manager()
         rows = await info.context.credentials.clients(tenant.organization_id)
@@ -291,7 +294,8 @@ class Mutation:
         return ApiKey.from_row(row)
 
     @strawberry.mutation(
-        description="Creates an OAuth client (owners and admins); its secret is shown once."
+        name="createOAuthClient",
+        description="Creates an OAuth client (owners and admins); its secret is shown once.",
     )
     async def create_oauth_client(
         self, info: Info, name: Name, scopes: Scopes
@@ -302,7 +306,9 @@ class Mutation:
         )
         return CreatedOAuthClient(client=OAuthClient.from_row(client), client_secret=secret)
 
-    @strawberry.mutation(description="Revokes an OAuth client (owners and admins only).")
+    @strawberry.mutation(
+        name="revokeOAuthClient", description="Revokes an OAuth client (owners and admins only)."
+    )
     async def revoke_oauth_client(self, info: Info, id: Id) -> OAuthClient:
         tenant = await info.context.manager()
         row = await info.context.credentials.revoke_client(
