@@ -47,6 +47,7 @@ from subgraphs.platform.types import (
     load_watchlist,
 )
 
+Input = strawberry.argument(description="What to create.")
 Id = Annotated[strawberry.ID, strawberry.argument(description="The object's id (a UUID).")]
 WatchlistId = Annotated[strawberry.ID, strawberry.argument(description="The watchlist's id.")]
 Kind = Annotated[InstrumentKind, strawberry.argument(description="The instrument's domain.")]
@@ -159,7 +160,7 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Creates a user and an organisation they own; signs in.")
-    async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
+    async def sign_up(self, info: Info, input: Annotated[SignUpInput, Input]) -> AuthPayload:
         session = await info.context.accounts.sign_up(
             input.email,
             input.password,
@@ -210,7 +211,9 @@ class Mutation:
         return await info.context.accounts.sign_out(refresh_token)
 
     @strawberry.mutation(description="Creates an organisation owned by the signed-in user.")
-    async def create_organization(self, info: Info, input: CreateOrganizationInput) -> Organization:
+    async def create_organization(
+        self, info: Info, input: Annotated[CreateOrganizationInput, Input]
+    ) -> Organization:
         user_id = access.signed_in(info.context.caller)
         row = await info.context.accounts.create_organization(user_id, input.name, input.slug)
         return Organization.from_row(row)
@@ -317,7 +320,9 @@ class Mutation:
         return OAuthClient.from_row(row)
 
     @strawberry.mutation(description="Creates a watchlist owned by the caller.")
-    async def create_watchlist(self, info: Info, input: CreateWatchlistInput) -> Watchlist:
+    async def create_watchlist(
+        self, info: Info, input: Annotated[CreateWatchlistInput, Input]
+    ) -> Watchlist:
         tenant = await info.context.writer()
         if tenant.user_id is None:
             access.forbid("Watchlists are owned by users; use a user's token or API key.")
