@@ -8,6 +8,7 @@ revoked and the caller must sign in again.
 
 from __future__ import annotations
 
+import functools
 import secrets as random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,8 +37,12 @@ from subgraphs.platform.passwords import hash_password, verify_password
 from subgraphs.platform.repository import insert
 
 INVITATION_DAYS = 7
-# Checked against when the e-mail is unknown, so a miss costs the same time as a wrong password.
-_DECOY_HASH = hash_password("not a password anyone has")
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    """Checked against when the e-mail is unknown: a miss costs what a wrong password costs."""
+    return hash_password("not a password anyone has")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +101,7 @@ class Accounts:
         """The user whose e-mail and password these are, else None (in constant-ish time)."""
         async with available(), self._store.sessions() as session:
             user = await session.scalar(select(User).where(User.email == email))
-        stored = _DECOY_HASH if user is None else user.password_hash
+        stored = _decoy_hash() if user is None else user.password_hash
         matches = await anyio.to_thread.run_sync(verify_password, password, stored)
         return user if matches and user is not None else None
 
