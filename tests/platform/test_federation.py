@@ -31,9 +31,12 @@ async def test_sdl_declares_entities_and_non_resolvable_instrument_stubs(
     assert result.data is not None
     sdl = result.data["_service"]["sdl"]
     for declaration in (
-        'type Token @key(fields: "symbol", resolvable: false) {\n  symbol: String!\n}',
-        'type Stock @key(fields: "symbol", resolvable: false) {\n  symbol: String!\n}',
-        'type Series @key(fields: "id", resolvable: false) {\n  id: ID!\n}',
+        'type Token @key(fields: "symbol", resolvable: false) {\n'
+        '  """The token\'s symbol, e.g. BTC."""\n  symbol: String!\n}',
+        'type Stock @key(fields: "symbol", resolvable: false) {\n'
+        '  """The ticker, e.g. GME."""\n  symbol: String!\n}',
+        'type Series @key(fields: "id", resolvable: false) {\n'
+        '  """The FRED series id, e.g. DGS10."""\n  id: ID!\n}',
         "union Instrument = Token | Stock | Series",
         'type User @key(fields: "id")',
         'type Organization @key(fields: "id")',
