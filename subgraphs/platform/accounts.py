@@ -147,14 +147,13 @@ class Accounts:
             )
             user = await session.get(User, token.user_id)
             organization = await session.get(Organization, token.organization_id)
-            if token.used_at is None and membership and user and organization:
-                token.used_at = now
+            if membership and user and organization and await _mark_used(session, token.id, now):
                 return await self._start(
                     session, user, organization, Role(membership.role), family_id=token.family_id
                 )
             # A used token presented again was copied: end every session of its family.
             await _revoke_family(session, token.family_id, now)
-            action = "token.reused" if token.used_at is not None else "token.member_gone"
+            action = "token.reused" if membership and user and organization else "token.member_gone"
             record(session, token.organization_id, token.user_id, action)
         raise AuthenticationError("The refresh token is no longer valid; sign in again.")
 
@@ -352,6 +351,18 @@ async def _keep_an_owner(session: AsyncSession, organization_id: str) -> None:
     )
     if (owners or 0) <= 1:
         raise BadUserInput("an organisation keeps at least one owner; make another owner first.")
+
+
+async def _mark_used(session: AsyncSession, token_id: str, now: datetime) -> bool:
+    """Marks the token used unless it already is: of two concurrent refreshes with one token,
+    exactly one wins (a conditional UPDATE, atomic on every backend)."""
+    result = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 async def _revoke_family(session: AsyncSession, family_id: str, now: datetime) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from graphql import GraphQLObjectType
 from sqlalchemy import select
@@ -247,3 +249,16 @@ async def test_tokens_fail_when_the_authenticator_is_given_garbage(
 ) -> None:
     with pytest.raises(AuthenticationError):
         await authenticator.authenticate({"Authorization": "Bearer nxr_refresh_is_not_access"})
+
+
+async def test_two_concurrent_refreshes_with_one_token_issue_one_session(
+    graphql: GraphQL, authenticator: Authenticator
+) -> None:
+    account = await sign_up(graphql, authenticator)
+
+    results = await asyncio.gather(
+        graphql(REFRESH, token=account.refresh_token),
+        graphql(REFRESH, token=account.refresh_token),
+    )
+
+    assert sorted(str(codes(result)) for result in results) == ["['UNAUTHENTICATED']", "[]"]
