@@ -206,6 +206,16 @@ class Accounts:
             record(session, organization.id, user_id, "organization.created", organization.slug)
             return organization
 
+    async def memberships_of(self, user_id: str) -> list[tuple[Membership, Organization]]:
+        query = (
+            select(Membership, Organization)
+            .join(Organization, Organization.id == Membership.organization_id)
+            .where(Membership.user_id == user_id)
+            .order_by(Membership.created_at, Organization.id)
+        )
+        async with available(), self._store.sessions() as session:
+            return [(membership, org) for membership, org in await session.execute(query)]
+
     async def role(self, organization_id: str, user_id: str) -> Role | None:
         async with available(), self._store.sessions() as session:
             role = await session.scalar(
@@ -242,6 +252,33 @@ class Accounts:
             )
             record(session, organization_id, inviter_id, "member.invited", email)
             return invitation, created.secret
+
+    async def pending_invitations(self, organization_id: str) -> list[Invitation]:
+        query = (
+            select(Invitation)
+            .where(
+                Invitation.organization_id == organization_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > utc_now(),
+            )
+            .order_by(Invitation.created_at.desc(), Invitation.id)
+        )
+        async with available(), self._store.sessions() as session:
+            return list((await session.scalars(query)).all())
+
+    async def cancel_invitation(self, organization_id: str, actor: str, id_: str) -> str:
+        id_ = validation.entity_id(id_)
+        async with available(), self._store.sessions.begin() as session:
+            invitation = await session.get(Invitation, id_)
+            if (
+                invitation is None
+                or invitation.organization_id != organization_id
+                or invitation.accepted_at is not None
+            ):
+                raise NotFound(f"no pending invitation has the id {id_}.")
+            await session.delete(invitation)
+            record(session, organization_id, actor, "member.invitation_cancelled", invitation.email)
+            return id_
 
     async def accept_invitation(self, user_id: str, token: str) -> Organization:
         """Joins the invitation's organisation, when it was sent to this user's e-mail."""

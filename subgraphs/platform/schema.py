@@ -38,6 +38,7 @@ from subgraphs.platform.roles import Role
 from subgraphs.platform.types import (
     Info,
     Member,
+    Membership,
     Organization,
     Plan,
     User,
@@ -97,6 +98,15 @@ class Query:
             return None
         return await load_user(info, caller.user_id)
 
+    @strawberry.field(
+        description="The organisations the signed-in user belongs to, with their role in each "
+        "(signIn with organizationId acts in another)."
+    )
+    async def my_organizations(self, info: Info) -> list[Membership]:
+        user_id = access.signed_in(info.context.caller)
+        rows = await info.context.accounts.memberships_of(user_id)
+        return [Membership.from_rows(membership, org) for membership, org in rows]
+
     @strawberry.field(description="The caller's organisation; null for any other id.")
     async def organization(self, info: Info, id: Id) -> Organization | None:
         await info.context.reader()
@@ -143,6 +153,14 @@ class Query:
         tenant = await info.context.manager()
         rows = await info.context.credentials.clients(tenant.organization_id)
         return [OAuthClient.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="The organisation's pending invitations, newest first (owners and admins)."
+    )
+    async def invitations(self, info: Info) -> list[Invitation]:
+        tenant = await info.context.manager()
+        rows = await info.context.accounts.pending_invitations(tenant.organization_id)
+        return [Invitation.from_row(row) for row in rows]
 
     @strawberry.field(
         description="The organisation's security events, newest first (owners and admins only)."
@@ -233,6 +251,16 @@ class Mutation:
             tenant.organization_id, str(tenant.user_id), email, wanted
         )
         return CreatedInvitation(invitation=Invitation.from_row(invitation), token=token)
+
+    @strawberry.mutation(
+        description="Withdraws a pending invitation (owners and admins); returns its id."
+    )
+    async def cancel_invitation(self, info: Info, id: Id) -> strawberry.ID:
+        tenant = await info.context.manager()
+        cancelled = await info.context.accounts.cancel_invitation(
+            tenant.organization_id, str(tenant.user_id), id
+        )
+        return strawberry.ID(cancelled)
 
     @strawberry.mutation(
         description="Joins the organisation of an invitation sent to the signed-in user's e-mail."

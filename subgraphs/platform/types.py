@@ -97,6 +97,23 @@ class Member:
         )
 
 
+@strawberry.type(description="One of the signed-in user's organisations and their role in it.")
+class Membership:
+    organization: Organization = strawberry.field(description="The organisation.")
+    role: Role = strawberry.field(description="The user's role in it.")
+    joined_at: datetime = strawberry.field(description="When the user joined (UTC).")
+
+    @classmethod
+    def from_rows(
+        cls, membership: models.Membership, organization: models.Organization
+    ) -> Membership:
+        return cls(
+            organization=Organization.from_row(organization),
+            role=Role[membership.role],
+            joined_at=membership.created_at,
+        )
+
+
 @strawberry.federation.type(keys=["id"], description="A person who signs in.")
 class User:
     id: strawberry.ID = strawberry.field(description="The user's id (a UUID).")

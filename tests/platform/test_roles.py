@@ -32,6 +32,7 @@ MANAGING = {
     "remove member": "mutation($u: ID!) { removeMember(userId: $u) }",
     "audit log": "{ auditLog { action } }",
     "oauth clients": "{ oauthClients { id } }",
+    "invitations": "{ invitations { email } }",
     "create oauth client": 'mutation { createOAuthClient(name: "c", scopes: ["market:read"]) '
     "{ clientSecret } }",
 }

@@ -43,6 +43,7 @@ class World:
     b_key: str
     b_client: str
     b_invitation_token: str  # an invitation of B's, to an address A's owner does not hold
+    b_invitation: str
 
     def secrets(self) -> list[str]:
         """What of B must never appear in an answer to A."""
@@ -55,6 +56,8 @@ class World:
             self.b_watchlist,
             self.b_key,
             self.b_client,
+            self.b_invitation,
+            "b3@b.com",
         ]
 
 
@@ -67,6 +70,7 @@ NONE: Variables = lambda w: {}  # noqa: E731
 CASES: dict[str, Case] = {
     # Queries.
     "me": ("{ me { id email organization { id } } }", NONE, "own"),
+    "myOrganizations": ("{ myOrganizations { role organization { id slug } } }", NONE, "own"),
     "organization": (
         "query($id: ID!) { organization(id: $id) { id members { user { email } } } }",
         lambda w: {"id": w.b.organization_id},
@@ -87,6 +91,12 @@ CASES: dict[str, Case] = {
     "plans": ("{ plans { name } }", NONE, "own"),
     "apiKeys": ("{ apiKeys { id prefix } }", NONE, "own"),
     "oauthClients": ("{ oauthClients { id clientId } }", NONE, "own"),
+    "invitations": ("{ invitations { id email } }", NONE, "own"),
+    "cancelInvitation": (
+        "mutation($id: ID!) { cancelInvitation(id: $id) }",
+        lambda w: {"id": w.b_invitation},
+        "NOT_FOUND",
+    ),
     "auditLog": ("{ auditLog(first: 500) { actorId target action } }", NONE, "own"),
     # Mutations.
     "signUp": (
@@ -195,7 +205,10 @@ async def world(graphql: GraphQL, authenticator: Authenticator) -> World:
     a = await sign_up(graphql, authenticator, "a@a.com", organization="A")
     await create_watchlist(graphql, a, [("TOKEN", "SOL")], name="A's")
     b = await sign_up(graphql, authenticator, "b@b.com", organization="B")
-    invite = "mutation($e: String!) { inviteMember(email: $e, role: MEMBER) { token } }"
+    invite = (
+        "mutation($e: String!) { inviteMember(email: $e, role: MEMBER) "
+        "{ token invitation { id } } }"
+    )
     invited = await graphql(invite, b.caller, e="b2@b.com")
     assert invited.data is not None
     b_member = await sign_up(graphql, authenticator, "b2@b.com")
@@ -223,6 +236,7 @@ async def world(graphql: GraphQL, authenticator: Authenticator) -> World:
         b_key=key.data["createApiKey"]["apiKey"]["id"],
         b_client=client.data["createOAuthClient"]["client"]["id"],
         b_invitation_token=pending.data["inviteMember"]["token"],
+        b_invitation=pending.data["inviteMember"]["invitation"]["id"],
     )
 
 
