@@ -24,6 +24,7 @@ from nexus.stores.platform import PlatformStore, available
 from subgraphs.platform import validation
 from subgraphs.platform.audit import record
 from subgraphs.platform.models import (
+    ApiKey,
     Invitation,
     Membership,
     Organization,
@@ -341,7 +342,17 @@ class Accounts:
                     raise Forbidden("Only an owner may remove an owner.")
                 await _keep_an_owner(session, organization_id)
             await session.delete(membership)
-            # Their sessions in this organisation end now, not when the refresh token expires.
+            # Their sessions in this organisation end now, not when the refresh token expires,
+            # and the API keys they made (which act for them) stop within the edge's cache time.
+            await session.execute(
+                update(ApiKey)
+                .where(
+                    ApiKey.created_by == user_id,
+                    ApiKey.organization_id == organization_id,
+                    ApiKey.revoked_at.is_(None),
+                )
+                .values(revoked_at=utc_now())
+            )
             await session.execute(
                 update(RefreshToken)
                 .where(

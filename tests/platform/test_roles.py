@@ -132,10 +132,15 @@ async def test_a_role_change_applies_to_the_next_request_with_the_same_token(
     assert codes(after) == ["FORBIDDEN"]
 
 
-async def test_a_removed_member_loses_access_and_sessions_at_once(
+async def test_a_removed_member_loses_access_sessions_and_keys_at_once(
     graphql: GraphQL, team: Team
 ) -> None:
     member = team["member"]
+    created = await graphql(
+        'mutation { createApiKey(name: "mine", scopes: ["platform:read"]) { apiKey { id } } }',
+        member.caller,
+    )
+    assert created.data is not None
 
     removed = await graphql(
         "mutation($u: ID!) { removeMember(userId: $u) }", team["admin"].caller, u=member.user_id
@@ -146,8 +151,11 @@ async def test_a_removed_member_loses_access_and_sessions_at_once(
         t=member.refresh_token,
     )
     log = await graphql("{ auditLog { action target } }", team["owner"].caller)
+    keys = await graphql("{ apiKeys { id revokedAt } }", team["owner"].caller)
 
     assert removed.data == {"removeMember": member.user_id}
+    assert keys.data is not None
+    assert [key["revokedAt"] is not None for key in keys.data["apiKeys"]] == [True]
     assert codes(read) == ["FORBIDDEN"]
     assert codes(refreshed) == ["UNAUTHENTICATED"]
     assert log.data is not None
