@@ -32,23 +32,23 @@ for _value in InstrumentKind.__strawberry_definition__.values:  # type: ignore[a
 
 @strawberry.federation.type(
     keys=[Key(fields=FieldSet("symbol"), resolvable=False)],
-    description="A crypto asset (owned by crypto).",
+    description="A crypto token, resolved by the crypto subgraph.",
 )
 class Token:
-    symbol: str = strawberry.field(description="Ticker symbol, upper case: BTC, ETH, USDT.")
+    symbol: str = strawberry.field(description="The token's symbol, e.g. BTC.")
 
 
 @strawberry.federation.type(
     keys=[Key(fields=FieldSet("symbol"), resolvable=False)],
-    description="A listed stock (owned by micro).",
+    description="A stock, resolved by the micro subgraph.",
 )
 class Stock:
-    symbol: str = strawberry.field(description="Ticker symbol, upper case: GME, AMC, BB.")
+    symbol: str = strawberry.field(description="The ticker, e.g. GME.")
 
 
 @strawberry.federation.type(
     keys=[Key(fields=FieldSet("id"), resolvable=False)],
-    description="A FRED series (owned by macro).",
+    description="A FRED series, resolved by the macro subgraph.",
 )
 class Series:
     id: strawberry.ID = strawberry.field(description="The FRED series id, e.g. DGS10.")
