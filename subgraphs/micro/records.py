@@ -42,8 +42,16 @@ class PostStats:
 
 
 POST_COLUMNS = (
-    "id", "source", "author", "author_followers", "text", "created_at", "cashtags",
-    "sentiment", "synthetic", "sentiment_probabilities",
+    "id",
+    "source",
+    "author",
+    "author_followers",
+    "text",
+    "created_at",
+    "cashtags",
+    "sentiment",
+    "synthetic",
+    "sentiment_probabilities",
 )
 
 

@@ -47,8 +47,7 @@ _POST_FIELDS = (
     "post.sentiment_probabilities AS sentiment_probabilities"
 )
 _IN_PERIOD = (
-    "symbol IN {symbols:Array(String)} "
-    "AND toDate(created_at) BETWEEN {start:Date} AND {end:Date}"
+    "symbol IN {symbols:Array(String)} AND toDate(created_at) BETWEEN {start:Date} AND {end:Date}"
 )
 
 
