@@ -5,7 +5,7 @@
     .venv/bin/python scripts/train_sentiment.py --check    # train, compare with the shipped file
 
 Training data: the project's hand-written sentences (engines/text/data/sentiment_train.tsv)
-and the rule-labelled statements of engines.text.weak_labels (weight WEAK_WEIGHT each). The
+and the rule-labelled statements of engines.text._weak_labels (weight WEAK_WEIGHT each). The
 head is a one-hidden-layer MLP over the MiniLM embedding and the tone features, trained by
 full-batch Adam from a fixed seed, so a rerun on the same machine writes the same weights.
 The held-out set (engines/text/data/sentiment_eval.tsv) is read only to print the figures,
@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engines.text import encode  # noqa: E402
+from engines.text._weak_labels import weak_sentences  # noqa: E402
 from engines.text.lexicon import lexicon_labels  # noqa: E402
 from engines.text.sentiment import HEAD_PATH, LABELS, head_inputs  # noqa: E402
-from engines.text.weak_labels import weak_sentences  # noqa: E402
 
 DATA = ROOT / "engines" / "text" / "data"
 HIDDEN = 64

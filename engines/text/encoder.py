@@ -31,19 +31,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from engines.text.model import HEADS, HIDDEN, MAX_TOKENS, encoder_weights, tokenizer
-from engines.text.normalise import normalise
+from engines.text._model import HEADS, HIDDEN, MAX_TOKENS, encoder_weights, tokenizer
+from engines.text._normalise import normalise
 
-__all__ = [
-    "BATCH_BUCKETS",
-    "DIMENSIONS",
-    "LENGTH_BUCKETS",
-    "Encoded",
-    "TokenBatch",
-    "embed_tokens",
-    "encode",
-    "tokenize",
-]
+__all__ = ["BATCH_BUCKETS", "DIMENSIONS", "LENGTH_BUCKETS", "Encoded", "TokenBatch", "encode"]
 
 DIMENSIONS = HIDDEN
 LENGTH_BUCKETS = (16, 24, 32, 64, MAX_TOKENS)
@@ -144,10 +135,22 @@ def tokenize(texts: Sequence[str]) -> tuple[list[list[int]], np.ndarray]:
 def encode(texts: Sequence[str], *, max_batch: int = BATCH_BUCKETS[-1]) -> Encoded:
     """Embed `texts` (any number; an empty text embeds [CLS] [SEP]).
 
-    Texts are sorted by token count and cut into chunks of at most `max_batch`; each chunk is
-    padded to the smallest length bucket that holds its longest text and the smallest batch
-    bucket that holds its rows, so at most len(LENGTH_BUCKETS) x len(BATCH_BUCKETS) programs
-    are ever compiled.
+    Each text's vector is e = m / |m|, m = sum_t mask_t h_t / sum_t mask_t, the mean of the
+    last BERT layer h over its real tokens (formula in the module docstring). Texts are sorted
+    by token count and cut into chunks of at most `max_batch`; each chunk is padded to the
+    smallest length bucket that holds its longest text and the smallest batch bucket that
+    holds its rows, so at most len(LENGTH_BUCKETS) x len(BATCH_BUCKETS) programs are ever
+    compiled.
+
+    Args:
+        texts: any number of strings (an empty one embeds [CLS] [SEP]).
+        max_batch: most rows per jitted call (capped at 256).
+
+    Returns:
+        `Encoded`: float32 vectors `[n, 384]` and the truncation flags `[n]`.
+
+    References:
+        [1] Devlin et al. (2019), BERT. [2] Reimers & Gurevych (2019), Sentence-BERT.
 
     Example:
         >>> vectors = encode(["Shares rose 5%", "The stock fell"]).vectors

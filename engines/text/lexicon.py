@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engines.text.normalise import normalise
+from engines.text._normalise import normalise
 
 __all__ = [
     "NEGATIVE_WORDS",
@@ -33,6 +33,7 @@ __all__ = [
     "lexicon_scores",
     "tone_features",
 ]
+
 
 def _word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
@@ -135,7 +136,16 @@ def tone_features(texts: Sequence[str]) -> np.ndarray:
     """`[n, TONE_FEATURES]` float32 inputs for the sentiment head, from the word lists read with
     one more rule than the baseline: a change after a thing investors want lower (loss, costs,
     debt) flips ("loss narrowed" is good news). Columns: positive words / 3 and negative
-    words / 3 (each capped at 1), net tone in [-1, 1], and 1 where a negator occurs."""
+    words / 3 (each capped at 1), net tone = (pos - neg) / (pos + neg) in [-1, 1], and 1 where
+    a negator occurs.
+
+    References:
+        [1] Loughran & McDonald (2011). [2] Hutto & Gilbert (2014).
+
+    Example:
+        >>> [round(float(x), 3) for x in tone_features(["Operating loss narrowed"])[0]]
+        [0.333, 0.0, 1.0, 0.0]
+    """
     rows = []
     for text in texts:
         words = _words(text)
@@ -150,10 +160,28 @@ def tone_features(texts: Sequence[str]) -> np.ndarray:
 
 
 def lexicon_scores(texts: Sequence[str]) -> np.ndarray:
-    """Net tone in [-1, 1] of each text: (positive - negative) / (positive + negative) words."""
+    """Net tone in [-1, 1] of each text: tone = (positive - negative) / (positive + negative)
+    list words, each flipped after a negator; 0 with none.
+
+    References:
+        [1] Loughran & McDonald (2011). [2] Hutto & Gilbert (2014), negation window.
+
+    Example:
+        >>> lexicon_scores(["Profit rose but costs did not fall", "The office is in Oslo"])
+        array([1., 0.])
+    """
     return np.array([_score(text) for text in texts], dtype=np.float64)
 
 
 def lexicon_labels(texts: Sequence[str]) -> np.ndarray:
-    """0 negative, 1 neutral, 2 positive: the sign of each text's net tone."""
+    """The baseline's label of each text: label = sign(tone) + 1, so 0 negative, 1 neutral,
+    2 positive.
+
+    References:
+        [1] Loughran & McDonald (2011).
+
+    Example:
+        >>> lexicon_labels(["Shares jumped", "Sales did not rise", "Rates held"]).tolist()
+        [2, 0, 1]
+    """
     return (np.sign(lexicon_scores(texts)) + 1).astype(np.int64)

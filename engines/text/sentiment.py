@@ -11,7 +11,7 @@ The embedding carries what the text is about and how it is worded; the features 
 direction words, which mean-pooled embeddings blur ("rose" and "fell" sit close). The weights
 (`sentiment_head.npz`, a few hundred KB) come from `scripts/train_sentiment.py`, trained on the
 project's own labelled sentences (`data/sentiment_train.tsv`, written for this project) and
-rule-labelled financial statements (`engines.text.weak_labels`); the held-out
+rule-labelled financial statements (`engines.text._weak_labels`); the held-out
 `data/sentiment_eval.tsv` only measures it. A text's score is p_positive - p_negative, in
 [-1, 1]: the number posts, stocks and tokens carry.
 """
@@ -30,15 +30,7 @@ import numpy as np
 from engines.text.encoder import encode
 from engines.text.lexicon import tone_features
 
-__all__ = [
-    "HEAD_PATH",
-    "LABELS",
-    "Sentiment",
-    "classify",
-    "classify_embeddings",
-    "head_inputs",
-    "head_weights",
-]
+__all__ = ["HEAD_PATH", "LABELS", "Sentiment", "classify", "classify_embeddings"]
 
 LABELS = ("negative", "neutral", "positive")
 HEAD_PATH = Path(__file__).with_name("sentiment_head.npz")
@@ -83,7 +75,18 @@ def head_inputs(vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
 def classify_embeddings(
     vectors: np.ndarray, texts: Sequence[str], truncated: np.ndarray | None = None
 ) -> Sentiment:
-    """The head alone, over the embeddings `[n, 384]` that `encode` made of `texts`."""
+    """The head alone, over the embeddings `[n, 384]` that `encode` made of `texts`:
+    p = softmax(W_2 relu(W_1 [e, f] + b_1) + b_2), one jitted call for all rows.
+
+    References:
+        See the module docstring (Sentence-BERT embeddings; the project's training data).
+
+    Example:
+        >>> from engines.text.encoder import encode
+        >>> texts = ["The stock crashed after the fraud probe."]
+        >>> LABELS[int(classify_embeddings(encode(texts).vectors, texts).labels[0])]
+        'negative'
+    """
     count = len(vectors)
     probabilities = np.asarray(
         _probabilities(head_weights(), jnp.asarray(head_inputs(vectors, texts)))
@@ -98,7 +101,12 @@ def classify_embeddings(
 
 
 def classify(texts: Sequence[str]) -> Sentiment:
-    """Sentiment of `texts`: embed them (bucketed batches), then one call of the head.
+    """Sentiment of `texts`: embed them (bucketed batches), then one call of the head;
+    score = P(positive) - P(negative).
+
+    References:
+        [1] Reimers & Gurevych (2019), Sentence-BERT (the embeddings); the head's training
+        data is the project's own (`data/sentiment_train.tsv`, `_weak_labels.py`).
 
     Example:
         >>> result = classify(["Operating loss narrowed to 2 million from 9 million."])

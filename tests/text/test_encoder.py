@@ -8,8 +8,8 @@ import pytest
 from scipy.special import erf
 
 from engines.text import encode
+from engines.text._model import MAX_TOKENS, raw_tensors
 from engines.text.encoder import LENGTH_BUCKETS, tokenize
-from engines.text.model import MAX_TOKENS, raw_tensors
 
 SENTENCES = [
     "Quarterly revenue climbed 12% to $4.1 billion, ahead of what analysts had pencilled in.",
