@@ -92,7 +92,9 @@ class AnalyticsLoaders:
             result.append((values.zero_rates[i, picks], values.forward_rates[i, picks]))
         return result
 
-    async def _bond_figures(self, keys: Sequence[BondRequest]) -> list[bonds.BondFigures | Exception]:
+    async def _bond_figures(
+        self, keys: Sequence[BondRequest]
+    ) -> list[bonds.BondFigures | Exception]:
         days = sorted({k.curve_date for k in keys if k.curve_date is not None})
         records = dict(zip(days, await self.par_curves.load_many(days), strict=True))
         known = [par_curve(r) for r in records.values() if r is not None]
@@ -117,15 +119,15 @@ class AnalyticsLoaders:
     async def _series_points(self, keys: Sequence[SeriesWindow]) -> list[charts.Points]:
         ranges = [ObservationRange(k.series_id, k.start, k.end) for k in keys]
         records = await self.observations.load_many(ranges)
-        return [
-            charts.Points([r.date for r in rows], [r.value for r in rows]) for rows in records
-        ]
+        return [charts.Points([r.date for r in rows], [r.value for r in rows]) for rows in records]
 
     async def _downsampled(self, keys: Sequence[tuple[SeriesWindow, int]]) -> list[charts.Points]:
         series = await self._series_points([window for window, _ in keys])
         return await asyncio.to_thread(charts.downsample, series, [n for _, n in keys])
 
-    async def _bars(self, keys: Sequence[tuple[SeriesWindow, charts.BarInterval]]) -> list[charts.Bars]:
+    async def _bars(
+        self, keys: Sequence[tuple[SeriesWindow, charts.BarInterval]]
+    ) -> list[charts.Bars]:
         series = await self._series_points([window for window, _ in keys])
         by_interval: dict[charts.BarInterval, list[int]] = defaultdict(list)
         for i, (_, interval) in enumerate(keys):

@@ -57,9 +57,17 @@ class BondAnalytics:
 
 
 def _bond(spec: FixedRateBondInput | BondPositionInput, argument: str, index: int) -> bonds.Bond:
-    check_number(spec.coupon_percent, argument=argument, index=index, field="couponPercent", low=0, high=100)
     check_number(
-        spec.maturity_years, argument=argument, index=index, field="maturityYears", low=0, high=100, low_open=True
+        spec.coupon_percent, argument=argument, index=index, field="couponPercent", low=0, high=100
+    )
+    check_number(
+        spec.maturity_years,
+        argument=argument,
+        index=index,
+        field="maturityYears",
+        low=0,
+        high=100,
+        low_open=True,
     )
     if spec.frequency not in FREQUENCIES:
         reject(
@@ -68,7 +76,9 @@ def _bond(spec: FixedRateBondInput | BondPositionInput, argument: str, index: in
             index=index,
             field="frequency",
         )
-    check_number(spec.face, argument=argument, index=index, field="face", low=0, high=1e12, low_open=True)
+    check_number(
+        spec.face, argument=argument, index=index, field="face", low=0, high=1e12, low_open=True
+    )
     return bonds.Bond(spec.coupon_percent / 100, spec.maturity_years, spec.frequency, spec.face)
 
 
@@ -76,9 +86,7 @@ async def curve_on(info: Info[MacroContext, None], day: dt.date, argument: str) 
     """The zero curve of `day` (or the last business day before it), or BAD_USER_INPUT."""
     record = await info.context.par_curves.load(day)
     if record is None:
-        reject(
-            f"No Treasury curve on or before {day}: the first is 1990-01-02.", argument=argument
-        )
+        reject(f"No Treasury curve on or before {day}: the first is 1990-01-02.", argument=argument)
     curve: ZeroCurve = await info.context.analytics.zero_curves.load(par_curve(record))
     return curve
 
@@ -116,8 +124,12 @@ class CurveScenario:
     shocks_bp: list[float] = strawberry.field(
         description="The shock at each key tenor, basis points (parallel to `keyTenorsYears`)."
     )
-    value: float = strawberry.field(description="Portfolio value on the shocked curve, currency units.")
-    value_change: float = strawberry.field(description="Change from the base value, currency units.")
+    value: float = strawberry.field(
+        description="Portfolio value on the shocked curve, currency units."
+    )
+    value_change: float = strawberry.field(
+        description="Change from the base value, currency units."
+    )
     value_change_percent: float | None = strawberry.field(
         description="Change from the base value, percent; null when the base value is 0."
     )
@@ -126,11 +138,14 @@ class CurveScenario:
     )
 
 
-@strawberry.type(description="A bond portfolio's value and key-rate risk on a day's Treasury curve.")
+@strawberry.type(
+    description="A bond portfolio's value and key-rate risk on a day's Treasury curve."
+)
 class BondPortfolioScenarios:
     curve_date: dt.date = strawberry.field(description="The business day whose curve was used.")
     base_value: float = strawberry.field(
-        description="Value on the unshocked zero curve (dirty prices times quantities), currency units."
+        description="Value on the unshocked zero curve (dirty prices times quantities), "
+        "currency units."
     )
     key_tenors_years: list[float] = strawberry.field(description="The key tenors, years.")
     key_rate_durations: list[float] = strawberry.field(
@@ -152,7 +167,8 @@ def _key_tenors(keys: list[float]) -> list[float]:
         check_number(key, argument="keyTenors", index=index, low=0, high=100)
         if index and key <= keys[index - 1]:
             reject(
-                f"`keyTenors[{index}]` ({key:g}) is not above the one before: sort them, no repeats.",
+                f"`keyTenors[{index}]` ({key:g}) is not above the one before: sort them, "
+                "no repeats.",
                 argument="keyTenors",
                 index=index,
             )
@@ -172,7 +188,9 @@ def _custom(shocks: list[CurveShockInput], keys: list[float]) -> list[tuple[str,
                 field="shocksBp",
             )
         for value in shock.shocks_bp:
-            check_number(value, argument="customShocks", index=index, field="shocksBp", low=-5000, high=5000)
+            check_number(
+                value, argument="customShocks", index=index, field="shocksBp", low=-5000, high=5000
+            )
     return [(shock.name, shock.shocks_bp) for shock in shocks]
 
 
@@ -181,7 +199,8 @@ class BondQuery:
     # cost hint: 1 per bond (@listSize sizedBy the `bonds` argument); one engine call per request.
     @strawberry.field(
         description="Price, yield, durations and convexity of each bond, in the order given: "
-        "from its `yieldPercent`, or priced on the Treasury zero curve of `curveDate`."
+        "from its `yieldPercent`, or priced on the Treasury zero curve of `curveDate`. Null, "
+        "with a BAD_USER_INPUT error naming the bond and field, if an input is invalid."
     )
     async def bond_analytics(
         self,
@@ -196,7 +215,7 @@ class BondQuery:
                 "(the last business day before it on a holiday)."
             ),
         ] = None,
-    ) -> list[BondAnalytics]:
+    ) -> list[BondAnalytics] | None:
         check_list(bonds, argument="bonds", most=MAX_BONDS)
         requests = []
         for index, spec in enumerate(bonds):
@@ -264,10 +283,12 @@ class BondQuery:
             float, strawberry.argument(description="Parallel shock size, basis points (Basel USD).")
         ] = 200.0,
         short_bp: Annotated[
-            float, strawberry.argument(description="Short-rate shock size, basis points (Basel USD).")
+            float,
+            strawberry.argument(description="Short-rate shock size, basis points (Basel USD)."),
         ] = 300.0,
         long_bp: Annotated[
-            float, strawberry.argument(description="Long-rate shock size, basis points (Basel USD).")
+            float,
+            strawberry.argument(description="Long-rate shock size, basis points (Basel USD)."),
         ] = 150.0,
         key_bp: Annotated[
             float, strawberry.argument(description="Size of each one-key shock, basis points.")
@@ -276,13 +297,25 @@ class BondQuery:
             list[CurveShockInput] | None,
             strawberry.argument(description="Scenarios of your own (up to 100)."),
         ] = None,
-    ) -> BondPortfolioScenarios:
+    ) -> BondPortfolioScenarios | None:
         check_list(positions, argument="positions", most=MAX_BONDS)
         held = [_bond(spec, "positions", i) for i, spec in enumerate(positions)]
         for index, spec in enumerate(positions):
-            check_number(spec.quantity, argument="positions", index=index, field="quantity", low=-1e12, high=1e12)
+            check_number(
+                spec.quantity,
+                argument="positions",
+                index=index,
+                field="quantity",
+                low=-1e12,
+                high=1e12,
+            )
         keys = _key_tenors(list(STANDARD_KEYS) if key_tenors is None else key_tenors)
-        for name, size in (("parallelBp", parallel_bp), ("shortBp", short_bp), ("longBp", long_bp), ("keyBp", key_bp)):
+        for name, size in (
+            ("parallelBp", parallel_bp),
+            ("shortBp", short_bp),
+            ("longBp", long_bp),
+            ("keyBp", key_bp),
+        ):
             check_number(size, argument=name, low=-5000, high=5000)
         custom = _custom(custom_shocks or [], keys)
         curve = await curve_on(info, curve_date, "curveDate")

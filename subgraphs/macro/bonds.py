@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,9 @@ def bond_figures(
     if on_curve.any():
         # Batches are padded to a few sizes (see curves.padded_size): one compilation each.
         rows = pad_rows(np.stack([c.node_zero_rates for c in curves if c is not None]))
-        picked = {name: pad_rows(values[on_curve]) for name, values in terms.items()}
+        picked: dict[str, Any] = {
+            name: pad_rows(values[on_curve]) for name, values in terms.items()
+        }
         priced = rates.bond_prices_from_curve(curve_times=NODE_YEARS, zero_rates=rows, **picked)
         solved = rates.bond_yields(prices=priced.dirty_prices, clean=False, **picked)
         ytm[on_curve] = np.asarray(solved.yields, np.float64)[: int(on_curve.sum())]

@@ -41,7 +41,9 @@ class CurveModelName(enum.Enum):
 )
 class CurveParameters:
     beta0_percent: float = strawberry.field(description="Level b0: the long-run rate, percent.")
-    beta1_percent: float = strawberry.field(description="Slope b1: b0 + b1 is the short rate, percent.")
+    beta1_percent: float = strawberry.field(
+        description="Slope b1: b0 + b1 is the short rate, percent."
+    )
     beta2_percent: float = strawberry.field(description="First curvature b2, percent.")
     beta3_percent: float | None = strawberry.field(
         description="Second curvature b3, percent; null for Nelson-Siegel."
@@ -70,7 +72,9 @@ class FittedCurve:
     observations: int = strawberry.field(description="Published tenors the fit used.")
     svensson_parameters: strawberry.Private[tuple[float, ...]]
 
-    async def _values(self, info: Info[MacroContext, None], tenors: list[float] | None) -> tuple[np.ndarray, np.ndarray]:
+    async def _values(
+        self, info: Info[MacroContext, None], tenors: list[float] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         key = (self.svensson_parameters, tenors_or_standard(tenors))
         result: tuple[np.ndarray, np.ndarray] = await info.context.analytics.fit_values.load(key)
         return result

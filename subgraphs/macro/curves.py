@@ -39,7 +39,10 @@ GRID_YEARS = np.arange(1, 61, dtype=np.float64) / COUPON_FREQUENCY  # 0.5 .. 30
 NODE_YEARS = np.concatenate([BILL_YEARS, GRID_YEARS])
 # Where each published tenor sits among NODE_YEARS (bills first, then 6M = grid node 0).
 _TENOR_NODES = np.asarray(
-    [BILL_MONTHS.index(m) if m in BILL_MONTHS else len(BILL_MONTHS) + m // 6 - 1 for m in PAR_MONTHS]
+    [
+        BILL_MONTHS.index(m) if m in BILL_MONTHS else len(BILL_MONTHS) + m // 6 - 1
+        for m in PAR_MONTHS
+    ]
 )
 
 
@@ -186,9 +189,7 @@ class CurveValues:
     forward_rates: np.ndarray  # [fits, tenors] decimals
 
 
-def evaluate_fits(
-    parameters: Sequence[tuple[float, ...]], tenors: Sequence[float]
-) -> CurveValues:
+def evaluate_fits(parameters: Sequence[tuple[float, ...]], tenors: Sequence[float]) -> CurveValues:
     """Every fit at every tenor: one yields call and one forwards call for the whole request."""
     times = np.unique(np.asarray(tenors, np.float64))
     padded_times = pad_rows(times[::-1])[::-1]  # shapes from a few sizes (see padded_size)

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from nexus.errors import BadUserInput
 
 
-def reject(message: str, *, argument: str, index: int | None = None, field: str | None = None) -> None:
+def reject(
+    message: str, *, argument: str, index: int | None = None, field: str | None = None
+) -> None:
     where: dict[str, object] = {"argument": argument}
     if index is not None:
         where["index"] = index
@@ -32,19 +34,38 @@ def check_number(
     field: str | None = None,
 ) -> None:
     """`value` must be finite and within [low, high] (`(low, high]` with `low_open`)."""
-    name = argument if index is None else f"{argument}[{index}].{field}" if field else f"{argument}[{index}]"
+    name = (
+        argument
+        if index is None
+        else f"{argument}[{index}].{field}"
+        if field
+        else f"{argument}[{index}]"
+    )
     if not math.isfinite(value):
-        reject(f"`{name}` is {value}: give a finite number.", argument=argument, index=index, field=field)
+        reject(
+            f"`{name}` is {value}: give a finite number.",
+            argument=argument,
+            index=index,
+            field=field,
+        )
     if value > high or value < low or (low_open and value == low):
         bounds = f"{'above' if low_open else 'at least'} {low:g} and at most {high:g}"
-        reject(f"`{name}` is {value:g}: it must be {bounds}.", argument=argument, index=index, field=field)
+        reject(
+            f"`{name}` is {value:g}: it must be {bounds}.",
+            argument=argument,
+            index=index,
+            field=field,
+        )
 
 
 def check_list(values: Sequence[object], *, argument: str, most: int) -> None:
     if not values:
         reject(f"`{argument}` is empty: give at least one item.", argument=argument)
     if len(values) > most:
-        reject(f"`{argument}` has {len(values):,} items: at most {most:,} per request.", argument=argument)
+        reject(
+            f"`{argument}` has {len(values):,} items: at most {most:,} per request.",
+            argument=argument,
+        )
 
 
 def check_tenors(tenors: Sequence[float], *, argument: str = "tenors") -> tuple[float, ...]:

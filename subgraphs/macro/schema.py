@@ -8,8 +8,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from nexus.graphql_errors import SubgraphSchema
 from nexus.errors import BadUserInput
+from nexus.graphql_errors import SubgraphSchema
 from subgraphs.macro import curves
 from subgraphs.macro.analytics import par_curve
 from subgraphs.macro.bond_types import BondQuery
@@ -18,7 +18,6 @@ from subgraphs.macro.curve_types import TENORS_HELP, CurveModelName, tenors_or_s
 from subgraphs.macro.live import Mutation, SimulationQuery, Subscription
 from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.types import Series, YieldCurve, curve_from_record, from_record
-
 
 MAX_CURVE_DAYS = 3_660
 
@@ -52,7 +51,7 @@ class Query(SimulationQuery, BondQuery):
         info: Info[MacroContext, None],
         from_: Annotated[dt.date, strawberry.argument(name="from", description="First day.")],
         to: Annotated[dt.date, strawberry.argument(description="Last day.")],
-    ) -> list[YieldCurve]:
+    ) -> list[YieldCurve] | None:
         records = await info.context.repository.par_curves_between(*_range(from_, to))
         return [curve for record in records if (curve := curve_from_record(record)) is not None]
 
@@ -71,7 +70,7 @@ class Query(SimulationQuery, BondQuery):
         model: Annotated[
             CurveModelName, strawberry.argument(description="The model fitted; default SVENSSON.")
         ] = CurveModelName.SVENSSON,
-    ) -> YieldCurveSurface:
+    ) -> YieldCurveSurface | None:
         wanted = tenors_or_standard(tenors)
         records = await info.context.repository.par_curves_between(*_range(from_, to))
         if not records:
@@ -92,7 +91,6 @@ class Query(SimulationQuery, BondQuery):
         )
 
 
-
 def _range(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     if start > end:
         raise BadUserInput(f"`from` ({start}) is after `to` ({end}): swap them.", argument="from")
@@ -105,6 +103,4 @@ def _range(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-schema = SubgraphSchema(
-    query=Query, mutation=Mutation, subscription=Subscription, types=[Series]
-)
+schema = SubgraphSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[Series])

@@ -11,9 +11,14 @@ from strawberry.types import Info
 from nexus.errors import BadUserInput
 from subgraphs.macro import curves
 from subgraphs.macro.analytics import SeriesWindow, par_curve
-from subgraphs.macro.chart_types import BarIntervalName, SeriesBars, SeriesPoints, series_bars, series_points
+from subgraphs.macro.chart_types import (
+    BarIntervalName,
+    SeriesBars,
+    SeriesPoints,
+    series_bars,
+    series_points,
+)
 from subgraphs.macro.charts import BarInterval
-from subgraphs.macro.inputs import check_number
 from subgraphs.macro.curve_types import (
     BootstrappedCurve,
     CurveModelName,
@@ -21,6 +26,7 @@ from subgraphs.macro.curve_types import (
     bootstrapped_curve,
     fitted_curve,
 )
+from subgraphs.macro.inputs import check_number
 from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.repository import CurveRecord, ObservationRange, SeriesRecord
 
@@ -64,13 +70,17 @@ class Series:
     async def downsampled(
         self,
         info: Info[MacroContext, None],
-        points: Annotated[
-            int, strawberry.argument(description="Points to keep, 3 to 10,000.")
-        ],
+        points: Annotated[int, strawberry.argument(description="Points to keep, 3 to 10,000.")],
         from_: Annotated[
-            dt.date | None, strawberry.argument(name="from", description="First day; default: the first observation.")
+            dt.date | None,
+            strawberry.argument(
+                name="from", description="First day; default: the first observation."
+            ),
         ] = None,
-        to: Annotated[dt.date | None, strawberry.argument(description="Last day; default: the last observation.")] = None,
+        to: Annotated[
+            dt.date | None,
+            strawberry.argument(description="Last day; default: the last observation."),
+        ] = None,
     ) -> SeriesPoints:
         check_number(points, argument="points", low=3, high=10_000)
         window = _window(str(self.id), from_, to)
@@ -86,9 +96,15 @@ class Series:
         info: Info[MacroContext, None],
         interval: Annotated[BarIntervalName, strawberry.argument(description="WEEK or MONTH.")],
         from_: Annotated[
-            dt.date | None, strawberry.argument(name="from", description="First day; default: the first observation.")
+            dt.date | None,
+            strawberry.argument(
+                name="from", description="First day; default: the first observation."
+            ),
         ] = None,
-        to: Annotated[dt.date | None, strawberry.argument(description="Last day; default: the last observation.")] = None,
+        to: Annotated[
+            dt.date | None,
+            strawberry.argument(description="Last day; default: the last observation."),
+        ] = None,
     ) -> SeriesBars:
         window = _window(str(self.id), from_, to)
         key = (window, BarInterval(interval.value))

@@ -67,7 +67,9 @@ query($from: Date!, $to: Date!) {
 """
 
 
-@pytest.mark.parametrize(("start", "end", "dates"), [("2024-12-31", "2024-12-31", 1), ("2024-01-01", "2024-12-31", 250)])
+@pytest.mark.parametrize(
+    ("start", "end", "dates"), [("2024-12-31", "2024-12-31", 1), ("2024-01-01", "2024-12-31", 250)]
+)
 async def test_a_year_of_curve_fits_makes_one_call_per_engine(
     stores: Stores, engine_calls: Counter[str], start: str, end: str, dates: int
 ) -> None:
@@ -77,7 +79,7 @@ async def test_a_year_of_curve_fits_makes_one_call_per_engine(
     assert len(curves) == dates
     assert curves[-1]["date"] == "2024-12-31"
     # One call per engine function whatever the number of dates.
-    assert engine_calls == {name: 1 for name in CURVE_ENGINES}
+    assert engine_calls == dict.fromkeys(CURVE_ENGINES, 1)
     for curve in curves:
         fit = curve["fit"]
         assert fit["model"] == "SVENSSON" and fit["observations"] == len(curve["points"])
@@ -87,14 +89,18 @@ async def test_a_year_of_curve_fits_makes_one_call_per_engine(
         par = {p["months"] / 12: p["rate"] for p in curve["points"]}
         # The fitted 10Y zero rate is within 30 bp of the published 10Y par yield.
         assert abs(fit["zeroRates"][2] - par[10.0]) < 0.3
-        for rate, factor, years in zip(fit["zeroRates"], fit["discountFactors"], [0.5, 2, 10, 30], strict=True):
+        for rate, factor, years in zip(
+            fit["zeroRates"], fit["discountFactors"], [0.5, 2, 10, 30], strict=True
+        ):
             assert factor == pytest.approx(math.exp(-rate / 100 * years), rel=1e-12)
         boot = curve["bootstrapped"]
         assert boot["maturitiesYears"][-1] == 30.0
         assert len(boot["zeroRates"]) == len(boot["forwardRates"]) == len(boot["maturitiesYears"])
         # At 6M the bootstrap is the par yield, semiannual, as a continuous rate.
         six_months = boot["maturitiesYears"].index(0.5)
-        assert boot["zeroRates"][six_months] == pytest.approx(200 * math.log1p(par[0.5] / 200), abs=1e-9)
+        assert boot["zeroRates"][six_months] == pytest.approx(
+            200 * math.log1p(par[0.5] / 200), abs=1e-9
+        )
 
 
 async def test_curves_without_the_30y_stop_at_their_last_tenor(stores: Stores) -> None:
@@ -110,7 +116,9 @@ async def test_curves_without_the_30y_stop_at_their_last_tenor(stores: Stores) -
     assert curve["fit"]["observations"] == len(curve["points"])
 
 
-async def test_the_surface_is_packed_dates_by_tenors(stores: Stores, engine_calls: Counter[str]) -> None:
+async def test_the_surface_is_packed_dates_by_tenors(
+    stores: Stores, engine_calls: Counter[str]
+) -> None:
     response = await execute(
         subgraph,
         stores,
@@ -122,9 +130,13 @@ async def test_the_surface_is_packed_dates_by_tenors(stores: Stores, engine_call
     assert len(surface["dates"]) == len(surface["rmseBp"]) == 41
     assert len(surface["zeroRates"]) == 41 * 3
     fits = await execute(
-        subgraph, stores, '{ yieldCurve(date: "2024-12-31") { fit { zeroRates(tenors: [1, 5, 10]) } } }'
+        subgraph,
+        stores,
+        '{ yieldCurve(date: "2024-12-31") { fit { zeroRates(tenors: [1, 5, 10]) } } }',
     )
-    assert surface["zeroRates"][-3:] == pytest.approx(fits["data"]["yieldCurve"]["fit"]["zeroRates"], abs=1e-9)
+    assert surface["zeroRates"][-3:] == pytest.approx(
+        fits["data"]["yieldCurve"]["fit"]["zeroRates"], abs=1e-9
+    )
     assert engine_calls["fit_nelson_siegel_svensson"] == 2  # one per request
 
 
@@ -133,7 +145,11 @@ async def test_the_surface_is_packed_dates_by_tenors(stores: Stores, engine_call
     [
         ('{ yieldCurve(date: "2024-12-31") { fit { zeroRates(tenors: [1, -2]) } } }', "tenors", 1),
         ('{ yieldCurve(date: "2024-12-31") { fit { forwardRates(tenors: []) } } }', "tenors", None),
-        ('{ yieldCurve(date: "2024-12-31") { fit { discountFactors(tenors: [1, 1e300]) } } }', "tenors", 1),
+        (
+            '{ yieldCurve(date: "2024-12-31") { fit { discountFactors(tenors: [1, 1e300]) } } }',
+            "tenors",
+            1,
+        ),
         ('{ yieldCurves(from: "2024-02-01", to: "2024-01-01") { date } }', "from", None),
         ('{ yieldCurves(from: "2000-01-01", to: "2024-01-01") { date } }', "to", None),
         ('{ yieldCurveSurface(from: "1980-01-01", to: "1980-12-31") { dates } }', "from", None),
