@@ -15,7 +15,7 @@ from nexus.errors import BadUserInput, NotFound
 from nexus.events import SimulationUpdate, decode, simulation_channel
 from subgraphs.live import EventStream
 from subgraphs.macro.analytics import par_curve
-from subgraphs.macro.jobs import SimulationJobs
+from subgraphs.macro.job_store import SimulationJobs
 from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.simulation import MAX_PATHS, RateShock, SimulationRunner
 

@@ -4,7 +4,7 @@ A job simulates short-rate paths (engines.shortrate: Vasicek, CIR, or Hull-White
 day's Treasury zero curve) from a base rate plus a shock, in batches; after each batch it
 publishes its progress on `simulation.{job_id}`, and the last update carries the result. Every
 update is retained on the bus, so a subscriber who comes late still gets the job's current
-state, and written to the macro store (subgraphs.macro.jobs), so a restarted process or another
+state, and written to the macro store (subgraphs.macro.job_store), so a restarted process or another
 router process still answers for the job.
 """
 
@@ -23,7 +23,7 @@ import numpy as np
 
 from nexus.events import SimulationUpdate, encode, simulation_channel
 from nexus.stores.bus import Bus
-from subgraphs.macro.jobs import SimulationJobs
+from subgraphs.macro.job_store import SimulationJobs
 
 log = logging.getLogger("subgraphs.macro.simulation")
 
