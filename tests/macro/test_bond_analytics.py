@@ -20,7 +20,10 @@ FIGURES = (
     "yieldPercent dirtyPrice cleanPrice accruedInterest modifiedDurationYears "
     "macaulayDurationYears convexity"
 )
-ANALYTICS = f"query($b: [FixedRateBondInput!]!, $d: Date) {{ bondAnalytics(bonds: $b, curveDate: $d) {{ {FIGURES} }} }}"
+ANALYTICS = (
+    "query($b: [FixedRateBondInput!]!, $d: Date) "
+    f"{{ bondAnalytics(bonds: $b, curveDate: $d) {{ {FIGURES} }} }}"
+)
 
 
 @pytest.fixture
