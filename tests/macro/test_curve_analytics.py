@@ -123,12 +123,14 @@ async def test_the_surface_is_packed_dates_by_tenors(
         subgraph,
         stores,
         '{ yieldCurveSurface(from: "2024-11-01", to: "2024-12-31", tenors: [1, 5, 10]) '
-        "{ dates tenorsYears zeroRates rmseBp } }",
+        '{ dates tenorsYears zeroRates rmseBp } yieldCurves(from: "2024-11-01", '
+        'to: "2024-12-31") { date } }',
     )
     surface = response["data"]["yieldCurveSurface"]
+    published = [curve["date"] for curve in response["data"]["yieldCurves"]]
+    assert surface["dates"] == published and len(published) == 40  # Nov-Dec 2024 business days
     assert surface["tenorsYears"] == [1.0, 5.0, 10.0]
-    assert len(surface["dates"]) == len(surface["rmseBp"]) == 41
-    assert len(surface["zeroRates"]) == 41 * 3
+    assert len(surface["rmseBp"]) == 40 and len(surface["zeroRates"]) == 40 * 3
     fits = await execute(
         subgraph,
         stores,
