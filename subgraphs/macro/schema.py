@@ -103,4 +103,6 @@ def _range(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-schema = SubgraphSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[Series])
+schema = SubgraphSchema(
+    query=Query, mutation=Mutation, subscription=Subscription, types=[Series, YieldCurve]
+)

@@ -129,13 +129,30 @@ class CurvePoint:
     rate: float = strawberry.field(description="Par yield, percent.")
 
 
-@strawberry.type(description="The US Treasury daily par yield curve.")
+@strawberry.federation.type(
+    keys=["date"],
+    description="The US Treasury daily par yield curve. An entity keyed by `date`, so another "
+    "subgraph can hand out a day's curve (a reference to the last curve on or before that day) "
+    "and the router resolves its fits and rates here.",
+)
 class YieldCurve:
     date: dt.date = strawberry.field(description="The business day the curve was published.")
     points: list[CurvePoint] = strawberry.field(
         description="Every published tenor, shortest first."
     )
     par: strawberry.Private[curves.ParCurve]
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info[MacroContext, None], date: str
+    ) -> YieldCurve | None:
+        try:
+            day = dt.date.fromisoformat(str(date))
+        except ValueError:
+            raise BadUserInput(
+                f"`date` {date!r} is not a YYYY-MM-DD date.", argument="date"
+            ) from None
+        return curve_from_record(await info.context.par_curves.load(day))
 
     # cost hint: 10 (a least-squares fit); every date of the request shares one engine call.
     @strawberry.field(

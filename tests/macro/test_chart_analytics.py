@@ -72,7 +72,8 @@ async def test_series_charts_keep_the_real_values_in_one_call_per_engine(
         months = chart["monthly"]
         assert months["periodStarts"] == [f"2024-{m:02d}-01" for m in range(1, 13)]
         for i, month in enumerate(range(1, 13)):
-            values = [r["value"] for r in fred if r["date"].startswith(f"2024-{month:02d}")]
+            prefix = f"2024-{month:02d}"
+            values = [float(str(r["value"])) for r in fred if str(r["date"]).startswith(prefix)]
             assert months["opens"][i] == values[0] and months["closes"][i] == values[-1]
             assert months["highs"][i] == max(values) and months["lows"][i] == min(values)
             assert months["observations"][i] == len(values)

@@ -177,3 +177,17 @@ async def test_a_bad_field_leaves_the_others_resolved(stores: Stores) -> None:
     assert response["errors"][0]["path"] == ["yieldCurve", "fit", "bad"]
     fit = response["data"]["yieldCurve"]["fit"]
     assert fit["bad"] is None and len(fit["good"]) == 1 and fit["rmseBp"] > 0
+
+
+async def test_yield_curves_are_entities_other_subgraphs_can_reference(stores: Stores) -> None:
+    response = await execute(
+        subgraph,
+        stores,
+        "query($r: [_Any!]!) { _entities(representations: $r) { "
+        "... on YieldCurve { date fit { observations } } } }",
+        {"r": [{"__typename": "YieldCurve", "date": d} for d in ("2024-12-31", "2024-01-06")]},
+    )
+    assert "errors" not in response, response.get("errors")
+    late, weekend = response["data"]["_entities"]
+    assert late == {"date": "2024-12-31", "fit": {"observations": 13}}
+    assert weekend["date"] == "2024-01-05"  # the last curve on or before the day
