@@ -86,23 +86,36 @@ class RateSimulationInput:
 
 @strawberry.type
 class BondPriceChange:
-    maturity_years: float
+    maturity_years: float = strawberry.field(description="Years to maturity.")
     price: float = strawberry.field(description="Zero-coupon price after the shock (Monte Carlo).")
     unshocked_price: float = strawberry.field(description="Analytic price without the shock.")
-    change_percent: float
+    change_percent: float = strawberry.field(
+        description="Price change caused by the shock, percent."
+    )
 
 
 @strawberry.type(description="Where the short rate ends up and what bonds are worth after it.")
 class RateSimulationResult:
     model: ShortRateModel = strawberry.field(description="The model simulated.")
-    base_rate: float
-    shocked_rate: float
-    paths: int
-    final_rate_mean: float
-    final_rate_p05: float
-    final_rate_p50: float
-    final_rate_p95: float
-    bonds: list[BondPriceChange]
+    base_rate: float = strawberry.field(
+        description="The short rate before the shock, fraction (0.05 = 5%); Hull-White: the "
+        "curve's shortest zero rate, continuously compounded."
+    )
+    shocked_rate: float = strawberry.field(
+        description="The short rate the paths start from, fraction."
+    )
+    paths: int = strawberry.field(description="Paths simulated.")
+    final_rate_mean: float = strawberry.field(
+        description="Mean short rate at the horizon, fraction."
+    )
+    final_rate_p05: float = strawberry.field(description="5th percentile at the horizon, fraction.")
+    final_rate_p50: float = strawberry.field(description="Median at the horizon, fraction.")
+    final_rate_p95: float = strawberry.field(
+        description="95th percentile at the horizon, fraction."
+    )
+    bonds: list[BondPriceChange] = strawberry.field(
+        description="Zero-coupon bonds maturing at each whole year up to the horizon."
+    )
 
 
 @strawberry.type(description="A simulation job: its progress, then its result or error.")
