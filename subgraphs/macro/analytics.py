@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from aiodataloader import DataLoader
 
+from nexus.errors import BadUserInput
 from subgraphs.macro import bonds, charts, curves
 from subgraphs.macro.repository import CurveRecord, MacroRepository, ObservationRange
 
@@ -114,7 +115,11 @@ class AnalyticsLoaders:
             else []
         )
         by_key = dict(zip(valued, figures, strict=True))
-        return [by_key.get(k) or LookupError(k.curve_date) for k in keys]
+        missing = "No Treasury curve on or before {}: the first is 1990-01-02."
+        return [
+            by_key.get(k) or BadUserInput(missing.format(k.curve_date), argument="curveDate")
+            for k in keys
+        ]
 
     async def _series_points(self, keys: Sequence[SeriesWindow]) -> list[charts.Points]:
         ranges = [ObservationRange(k.series_id, k.start, k.end) for k in keys]
