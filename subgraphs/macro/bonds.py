@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from engines import rates
+from nexus.metrics import engine_call
 from subgraphs.macro.curves import NODE_YEARS, ZeroCurve, pad_rows
 
 
@@ -44,6 +45,7 @@ def _terms(bonds: Sequence[Bond]) -> dict[str, np.ndarray]:
     }
 
 
+@engine_call("bond_analytics")
 def bond_figures(
     bonds: Sequence[Bond], yields: Sequence[float | None], curves: Sequence[ZeroCurve | None]
 ) -> list[BondFigures]:
@@ -107,6 +109,7 @@ class ShockSizes:
     key_bp: float
 
 
+@engine_call("bond_portfolio_shocks")
 def portfolio_scenarios(
     *,
     bonds: Sequence[Bond],

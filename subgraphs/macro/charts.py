@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engines import charts
+from nexus.metrics import engine_call
 
 EPOCH = dt.date(1970, 1, 1)
 _FIRST_MONDAY = dt.date(1970, 1, 5)
@@ -46,6 +47,7 @@ def day_numbers(dates: Sequence[dt.date]) -> np.ndarray:
     return np.asarray([(d - EPOCH).days for d in dates], np.int64)
 
 
+@engine_call("lttb_downsample")
 def downsample(series: Sequence[Points], num_points: Sequence[int]) -> list[Points]:
     """Each series to at most its `num_points` with LTTB.
 
@@ -85,6 +87,7 @@ def _bar_start(index: int, interval: BarInterval) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+@engine_call("ohlc_bars")
 def resample(series: Sequence[Points], interval: BarInterval) -> list[Bars]:
     """Calendar bars (Monday weeks or months) of every series in ONE engine call.
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engines import rates
+from nexus.metrics import engine_call
 
 # Every tenor the Treasury publishes, in months (see subgraphs.macro.demo.TENOR_MONTHS).
 PAR_MONTHS = (1, 2, 3, 4, 6, 12, 24, 36, 60, 84, 120, 240, 360)
@@ -117,6 +118,7 @@ def _fill_log_discounts(times: np.ndarray, zero: np.ndarray) -> np.ndarray:
     return np.where(times > t[-1], z[-1], filled)
 
 
+@engine_call("bootstrap_par_curve")
 def bootstrap_curves(curves: Sequence[ParCurve]) -> list[ZeroCurve]:
     """Zero, discount and forward curves of every date: one bootstrap and one forward call."""
     par = _par_matrix(curves)
@@ -156,6 +158,7 @@ def bootstrap_curves(curves: Sequence[ParCurve]) -> list[ZeroCurve]:
     return result
 
 
+@engine_call("nelson_siegel_fit")
 def fit_curves(zero_curves: Sequence[ZeroCurve], model: CurveModel) -> list[CurveFit]:
     """Fit `model` to the zero rates of every date at its published tenors: one engine call."""
     observed = np.stack([curve.tenor_zero_rates for curve in zero_curves])
@@ -189,6 +192,7 @@ class CurveValues:
     forward_rates: np.ndarray  # [fits, tenors] decimals
 
 
+@engine_call("nelson_siegel_svensson_curves")
 def evaluate_fits(parameters: Sequence[tuple[float, ...]], tenors: Sequence[float]) -> CurveValues:
     """Every fit at every tenor: one yields call and one forwards call for the whole request."""
     times = np.unique(np.asarray(tenors, np.float64))

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import weakref
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -48,12 +48,12 @@ class ShortRateModel(enum.Enum):
     )
 
 
-@strawberry.enum
+@strawberry.enum(description="Where a simulation job is in its life.")
 class SimulationStatus(enum.Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+    QUEUED = strawberry.enum_value("queued", description="Accepted, not started yet.")
+    RUNNING = strawberry.enum_value("running", description="Simulating; see `progress`.")
+    SUCCEEDED = strawberry.enum_value("succeeded", description="Done; `result` holds the answer.")
+    FAILED = strawberry.enum_value("failed", description="Stopped; `error` says why.")
 
 
 @strawberry.input(description="A shock to the short rate, simulated with a short-rate model.")
@@ -69,62 +69,81 @@ class RateSimulationInput:
         description="HULL_WHITE: the day whose Treasury zero curve the model is fitted to (the "
         "last business day before it on a holiday); default: the latest curve.",
     )
-    horizon_years: float = strawberry.field(default=5.0, description="Up to 30 years.")
-    paths: int = strawberry.field(default=20_000, description=f"Up to {MAX_PATHS:,}.")
-    mean_reversion: float = strawberry.field(default=0.15, description="Per year, above 0.")
+    horizon_years: float = strawberry.field(
+        default=5.0, description="How far to simulate, years (above 0, up to 30)."
+    )
+    paths: int = strawberry.field(
+        default=20_000, description=f"Monte Carlo paths, 2 to {MAX_PATHS:,}."
+    )
+    mean_reversion: float = strawberry.field(
+        default=0.15, description="Speed of reversion to the mean, per year (above 0, up to 10)."
+    )
     volatility_percent: float = strawberry.field(
         default=1.0,
         description="Short-rate volatility, in percent per sqrt(year) (CIR: at the base rate).",
     )
     base_rate_percent: float | None = strawberry.field(
-        default=None, description="Today's short rate; default: the last FEDFUNDS value."
+        default=None,
+        description="Today's short rate, percent; default: the last FEDFUNDS value.",
     )
     long_term_mean_percent: float | None = strawberry.field(
-        default=None, description="Where the rate reverts to; default: the base rate."
+        default=None, description="Where the rate reverts to, percent; default: the base rate."
     )
 
 
-@strawberry.type
+@strawberry.type(description="A zero-coupon bond's price with and without the shock.")
 class BondPriceChange:
-    maturity_years: float = strawberry.field(description="Years to maturity.")
-    price: float = strawberry.field(description="Zero-coupon price after the shock (Monte Carlo).")
-    unshocked_price: float = strawberry.field(description="Analytic price without the shock.")
+    maturity_years: float = strawberry.field(description="The bond's maturity, years.")
+    price: float = strawberry.field(
+        description="Zero-coupon price after the shock (Monte Carlo), fraction of face value."
+    )
+    unshocked_price: float = strawberry.field(
+        description="Analytic price without the shock, fraction of face value."
+    )
     change_percent: float = strawberry.field(
-        description="Price change caused by the shock, percent."
+        description="`price` against `unshockedPrice`, percent (negative: the bond lost value)."
     )
 
 
 @strawberry.type(description="Where the short rate ends up and what bonds are worth after it.")
 class RateSimulationResult:
+    """Rates here are fractions (0.05 is 5%), though the input takes percent."""
+
     model: ShortRateModel = strawberry.field(description="The model simulated.")
     base_rate: float = strawberry.field(
-        description="The short rate before the shock, fraction (0.05 = 5%); Hull-White: the "
-        "curve's shortest zero rate, continuously compounded."
+        description="The short rate before the shock, fraction; Hull-White: the curve's "
+        "shortest zero rate, continuously compounded."
     )
     shocked_rate: float = strawberry.field(
-        description="The short rate the paths start from, fraction."
+        description="The short rate right after the shock, fraction."
     )
-    paths: int = strawberry.field(description="Paths simulated.")
+    paths: int = strawberry.field(description="Monte Carlo paths simulated.")
     final_rate_mean: float = strawberry.field(
         description="Mean short rate at the horizon, fraction."
     )
-    final_rate_p05: float = strawberry.field(description="5th percentile at the horizon, fraction.")
-    final_rate_p50: float = strawberry.field(description="Median at the horizon, fraction.")
+    final_rate_p05: float = strawberry.field(
+        description="5th percentile of the short rate at the horizon, fraction."
+    )
+    final_rate_p50: float = strawberry.field(
+        description="Median short rate at the horizon, fraction."
+    )
     final_rate_p95: float = strawberry.field(
-        description="95th percentile at the horizon, fraction."
+        description="95th percentile of the short rate at the horizon, fraction."
     )
     bonds: list[BondPriceChange] = strawberry.field(
-        description="Zero-coupon bonds maturing at each whole year up to the horizon."
+        description="Zero-coupon bonds maturing each whole year up to the horizon."
     )
 
 
 @strawberry.type(description="A simulation job: its progress, then its result or error.")
 class SimulationJob:
-    id: strawberry.ID
-    status: SimulationStatus
-    progress: float = strawberry.field(description="From 0 to 1.")
-    result: RateSimulationResult | None
-    error: str | None
+    id: strawberry.ID = strawberry.field(description="The job's id, for `simulation(jobId:)`.")
+    status: SimulationStatus = strawberry.field(description="Where the job is.")
+    progress: float = strawberry.field(description="Fraction done, from 0 to 1.")
+    result: RateSimulationResult | None = strawberry.field(
+        description="The answer, once the job succeeded; null before."
+    )
+    error: str | None = strawberry.field(description="Why the job failed; null unless it did.")
 
 
 def job_from(update: SimulationUpdate) -> SimulationJob:
@@ -220,35 +239,42 @@ async def _current(context: MacroContext, job_id: str) -> SimulationUpdate:
     return max(found, key=lambda u: u.published_at)
 
 
+JOB_ID = strawberry.argument(description="The id `startRateSimulation` returned.")
+
+
 @strawberry.type
 class SimulationQuery:
     @strawberry.field(description="A simulation job's current state.")
     async def simulation(
-        self, info: Info[MacroContext, None], job_id: strawberry.ID
+        self, info: Info[MacroContext, None], job_id: Annotated[strawberry.ID, JOB_ID]
     ) -> SimulationJob:
         return job_from(await _current(info.context, str(job_id)))
 
 
-@strawberry.type
+@strawberry.type(description="The entry points for changing data or starting work.")
 class Mutation:
     @strawberry.mutation(
         description="Start a rate-move simulation; follow it with `subscription { simulation }`."
     )
     async def start_rate_simulation(
-        self, info: Info[MacroContext, None], input: RateSimulationInput
+        self,
+        info: Info[MacroContext, None],
+        input: Annotated[
+            RateSimulationInput, strawberry.argument(description="The shock and the model.")
+        ],
     ) -> SimulationJob:
         shock = await _shock(info.context, input)
         job_id = await runner_for(info.context).start(shock)
         return job_from(await _current(info.context, job_id))
 
 
-@strawberry.type
+@strawberry.type(description="Live streams, over WebSocket or Server-Sent Events.")
 class Subscription:
     @strawberry.subscription(
         description="A simulation job's state now, then each change until it succeeds or fails."
     )
     async def simulation(
-        self, info: Info[MacroContext, None], job_id: strawberry.ID
+        self, info: Info[MacroContext, None], job_id: Annotated[strawberry.ID, JOB_ID]
     ) -> AsyncGenerator[SimulationJob, None]:
         bus = info.context.bus
         stream = await EventStream.open(bus, SimulationUpdate, simulation_channel(str(job_id)))

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from nexus.events import SimulationUpdate, encode, simulation_channel
+from nexus.metrics import engine_call
 from nexus.stores.bus import Bus
 from subgraphs.macro.job_store import SimulationJobs
 
@@ -125,6 +126,7 @@ def _unshocked_prices(shock: RateShock, maturities: np.ndarray) -> np.ndarray:
     )
 
 
+@engine_call("short_rate_paths")
 def simulate(shock: RateShock, batch: int) -> dict[str, np.ndarray]:
     """One batch of paths (its own seed): the short rate at each year and the discount factors."""
     from engines.shortrate import monte_carlo_bond_prices
@@ -138,6 +140,7 @@ def simulate(shock: RateShock, batch: int) -> dict[str, np.ndarray]:
     }
 
 
+@engine_call("short_rate_bond_prices")
 def summary(shock: RateShock, batches: list[dict[str, np.ndarray]]) -> dict[str, Any]:
     """The result: where the short rate ends up and what zero-coupon bonds are worth."""
     final = np.concatenate([b["final_rates"] for b in batches])
