@@ -181,6 +181,9 @@ def test_compose_runs_the_stores_subgraphs_and_router_with_valid_commands() -> N
         arguments = _parser().parse_args(service["command"])
         assert arguments.port == COMPONENTS[name]
         assert service["environment"]["PORT"] == str(COMPONENTS[name])  # read by its healthcheck
+        probe = service["healthcheck"]["test"]
+        assert probe[:3] == ["CMD", "python", "-c"] and "/readyz" in probe[3]
+        compile(probe[3], f"{name} healthcheck", "exec")  # the probe is valid Python
     router = _parser().parse_args(services["router"]["command"])
     for pair in router.subgraph_url:
         name, url = pair.split("=", 1)
