@@ -11,10 +11,11 @@ from strawberry.types import Info
 from subgraphs.candles import Candle, LatestPrice, candle_range
 from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.repository import TokenRecord
+from subgraphs.crypto.token_analytics import TokenAnalytics
 
 
 @strawberry.federation.type(keys=["symbol"], description="A crypto asset priced in US dollars.")
-class Token:
+class Token(TokenAnalytics):
     symbol: str
     name: str
     kind: str = strawberry.field(description="`coin` or `stablecoin`.")
