@@ -45,7 +45,7 @@ class OptionQuery:
             list[OptionInput],
             strawberry.argument(description="The options, at most 100,000."),
         ],
-    ) -> OptionAnalytics:
+    ) -> OptionAnalytics | None:
         batch = option_batch(model, options)
         columns: GreekColumns = await info.context.option_prices.load(batch)
         return option_analytics(columns)
@@ -63,7 +63,7 @@ class OptionQuery:
             list[OptionQuoteInput],
             strawberry.argument(description="The quoted options, at most 100,000."),
         ],
-    ) -> ImpliedVolatilities:
+    ) -> ImpliedVolatilities | None:
         batch = option_batch(model, options)
         columns: ImpliedColumns = await info.context.implied_volatilities.load(batch)
         return implied_volatilities(columns)

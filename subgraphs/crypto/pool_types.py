@@ -191,7 +191,7 @@ class LiquidityPool:
             strawberry.argument(description="Amounts of the sold token, each > 0; at most "
                                 "10,000."),
         ],
-    ) -> SwapQuotes:
+    ) -> SwapQuotes | None:
         values = check_amounts(amounts)
         sell0 = sell is PoolSide.TOKEN0
         columns: QuoteColumns = await info.context.pool_quotes.load(
@@ -220,7 +220,7 @@ class LiquidityPool:
         tick_lower: Annotated[int, strawberry.argument(description="Lowest tick.")],
         tick_upper: Annotated[int, strawberry.argument(description="Tick above the range.")],
         liquidity: Annotated[float, strawberry.argument(description="Liquidity L, > 0.")],
-    ) -> PositionAmounts:
+    ) -> PositionAmounts | None:
         if self.record.protocol == V2:
             raise BadUserInput("Positions on tick ranges exist on v3 pools only.",
                                argument="tickLower")
@@ -249,7 +249,7 @@ class LiquidityPool:
             dt.date, strawberry.argument(name="from", description="Day of the deposit.")
         ],
         to: Annotated[dt.date, strawberry.argument(description="Day of the valuation.")],
-    ) -> ImpermanentLoss:
+    ) -> ImpermanentLoss | None:
         if from_ > to:
             raise BadUserInput(f"`from` ({from_}) is after `to` ({to}): swap them.",
                                argument="from")

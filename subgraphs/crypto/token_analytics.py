@@ -60,7 +60,7 @@ class TokenAnalytics:
         benchmark: Benchmark = "NASDAQ",
         monte_carlo_samples: Samples = 20_000,
         seed: Seed = 0,
-    ) -> RiskReport:
+    ) -> RiskReport | None:
         return await risk_report(
             info.context, self.symbol, from_, to, window=window,
             confidence_level=confidence_level, benchmark=benchmark,
@@ -78,7 +78,7 @@ class TokenAnalytics:
         points: Annotated[int, strawberry.argument(description="Points to keep, 3 to 10,000.")],
         from_: From = None,
         to: To = None,
-    ) -> CloseChart:
+    ) -> CloseChart | None:
         check_points(points)
         candles: list[Candle] = await info.context.candles.load(
             candle_range(self.symbol, from_, to)
@@ -99,7 +99,7 @@ class TokenAnalytics:
         interval: Annotated[BarInterval, strawberry.argument(description="WEEK or MONTH.")],
         from_: From = None,
         to: To = None,
-    ) -> PriceBars:
+    ) -> PriceBars | None:
         candles: list[Candle] = await info.context.candles.load(
             candle_range(self.symbol, from_, to)
         )
@@ -148,7 +148,7 @@ class TokenAnalytics:
             strawberry.argument(description="Days of log returns for the realised "
                                 "volatility (>= 2)."),
         ] = 30,
-    ) -> OptionChain:
+    ) -> OptionChain | None:
         if volatility_window < 2:
             raise BadUserInput("volatilityWindow must be at least 2 days.",
                                argument="volatilityWindow")
