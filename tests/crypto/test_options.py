@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-import QuantLib as ql
+import QuantLib as ql  # noqa: N813
 
 from nexus.config import Settings
 from nexus.stores import Stores
@@ -78,7 +78,10 @@ async def test_prices_and_greeks_match_quantlib(stores: Stores) -> None:
     result = response["data"]["optionAnalytics"]
     assert result["count"] == 2
     for i, (spot, strike, years, vol, rate, dividend, call) in enumerate(
-        [(100.0, 100.0, 1.0, 0.2, 0.05, 0.0, True), (1251.74, 1200.0, 91 / 365, 0.9, 0.04, 0.01, False)]
+        [
+            (100.0, 100.0, 1.0, 0.2, 0.05, 0.0, True),
+            (1251.74, 1200.0, 91 / 365, 0.9, 0.04, 0.01, False),
+        ]
     ):
         price, delta, gamma = quantlib_call(spot, strike, years, vol, rate, dividend, call)
         assert result["prices"][i] == pytest.approx(price, rel=1e-9)
@@ -119,7 +122,9 @@ async def test_one_engine_call_prices_the_chains_of_every_token(
     chain = """optionChain(valuationDate: "2022-11-15", expiries: ["2022-12-16", "2023-01-16"],
                            moneyness: [0.9, 1.0, 1.1], riskFreeRate: 0.04) { spot }"""
     response = await execute(
-        subgraph, stores, f'{{ tokens {{ symbol {chain} }} btc: token(symbol: "BTC") {{ {chain} }} }}'
+        subgraph,
+        stores,
+        f'{{ tokens {{ symbol {chain} }} btc: token(symbol: "BTC") {{ {chain} }} }}',
     )
     assert "errors" not in response
     assert [t["symbol"] for t in response["data"]["tokens"]] == ["BTC", "ETH", "USDT"]
