@@ -16,6 +16,7 @@ from typing import Any
 from nexus.demo import DEMO_DATA
 from nexus.stores.analytics import AnalyticsStore
 from nexus.stores.vectors import VectorStore
+from subgraphs.benchmarks import load_benchmark_demo
 from subgraphs.micro.ddl import DATABASE, STATEMENTS, TABLES
 from subgraphs.micro.embedding import DIMENSIONS, embed
 from subgraphs.micro.generator import DailyBar, reddit_posts, synthetic_posts
@@ -77,6 +78,7 @@ async def load_demo(
         POSTS_COLLECTION,
         [{"id": post.id, "vector": vector} for post, vector in zip(posts, embeddings, strict=True)],
     )
+    benchmarks = await load_benchmark_demo(analytics, DATABASE, data_dir)
     mentions = sum(len(post.cashtags) for post in posts)
     return {
         f"{DATABASE}.stocks": len(STOCKS),
@@ -84,4 +86,5 @@ async def load_demo(
         f"{DATABASE}.posts": len(posts),
         f"{DATABASE}.mentions": mentions,
         POSTS_COLLECTION: len(posts),
+        f"{DATABASE}.benchmarks": benchmarks,
     }

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from nexus.graphql_errors import SubgraphSchema
+from subgraphs.micro.analytics import NetworkQuery
 from subgraphs.micro.live import Subscription
 from subgraphs.micro.loaders import MicroContext
 from subgraphs.micro.records import LatestPosts, checked_limit, period
@@ -13,7 +14,7 @@ from subgraphs.micro.types import From, Post, Stock, To, Token, post_from, posts
 
 
 @strawberry.type
-class Query:
+class Query(NetworkQuery):
     @strawberry.field(description="A stock by ticker symbol (case-insensitive); null if unknown.")
     async def stock(self, info: Info[MicroContext, None], symbol: str) -> Stock | None:
         return stock_from(await info.context.stocks.load(symbol.upper()))

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.candles import Candle, LatestPrice, candle_range
+from subgraphs.micro.analytics import StockAnalytics
 from subgraphs.micro.loaders import MicroContext
 from subgraphs.micro.records import (
     DailyMentionsRecord,
@@ -112,7 +113,7 @@ class SocialFootprint:
 
 
 @strawberry.federation.type(keys=["symbol"], description="A listed stock and its social footprint.")
-class Stock(SocialFootprint):
+class Stock(SocialFootprint, StockAnalytics):
     symbol: str
     name: str
 
