@@ -19,6 +19,7 @@ import strawberry
 
 from nexus.errors import BadUserInput
 from subgraphs.candles import Candle
+from subgraphs.columns import FloatColumn
 from subgraphs.crypto.option_inputs import OptionBatch, OptionModel
 from subgraphs.crypto.option_pricing import GREEKS, GreekColumns
 from subgraphs.crypto.option_types import OptionAnalytics, option_analytics
@@ -35,8 +36,8 @@ DAYS_PER_YEAR = 365.0
 class OptionSurface:
     x: list[float] = strawberry.field(description="Moneyness, strike / spot (1 = at the money).")
     y: list[float] = strawberry.field(description="Years to expiry (ACT/365).")
-    call_prices: list[float] = strawberry.field(description="Call prices, USD.")
-    put_prices: list[float] = strawberry.field(description="Put prices, USD.")
+    call_prices: FloatColumn = strawberry.field(description="Call prices, USD.")
+    put_prices: FloatColumn = strawberry.field(description="Put prices, USD.")
     volatilities: list[float] = strawberry.field(
         description="Annualised volatility used at each point, fraction (flat in this model)."
     )
@@ -175,8 +176,8 @@ def option_chain(
         surface=OptionSurface(
             x=(strikes / spot).tolist(),
             y=years.tolist(),
-            call_prices=calls.prices.tolist(),
-            put_prices=puts.prices.tolist(),
+            call_prices=FloatColumn(calls.prices),
+            put_prices=FloatColumn(puts.prices),
             volatilities=[volatility] * size,
         ),
     )

@@ -8,11 +8,14 @@ import strawberry
 from strawberry.federation.schema_directives import Cost
 from strawberry.types import Info
 
+from nexus.errors import BadUserInput
 from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.option_inputs import (
+    OptionColumnsInput,
     OptionInput,
     OptionModel,
     OptionQuoteInput,
+    column_batch,
     option_batch,
 )
 from subgraphs.crypto.option_pricing import GreekColumns, ImpliedColumns
@@ -42,13 +45,25 @@ class OptionQuery:
         info: Info[CryptoContext, None],
         model: Model,
         options: Annotated[
-            list[OptionInput],
-            strawberry.argument(description="The options, at most 100,000."),
-        ],
+            list[OptionInput] | None,
+            strawberry.argument(description="The options, at most 100,000 (or give columns)."),
+        ] = None,
+        columns: Annotated[
+            OptionColumnsInput | None,
+            strawberry.argument(
+                description="The options as parallel columns, at most 100,000 (or give "
+                "options); much cheaper for thousands."
+            ),
+        ] = None,
     ) -> OptionAnalytics | None:
-        batch = option_batch(model, options)
-        columns: GreekColumns = await info.context.option_prices.load(batch)
-        return option_analytics(columns)
+        if (options is None) == (columns is None):
+            raise BadUserInput("Give exactly one of `options` or `columns`.", argument="options")
+        batch = (
+            option_batch(model, options) if options is not None
+            else column_batch(model, columns)  # type: ignore[arg-type]
+        )
+        priced: GreekColumns = await info.context.option_prices.load(batch)
+        return option_analytics(priced)
 
     @strawberry.field(
         description="Implied volatilities of European options from their prices (Halley "

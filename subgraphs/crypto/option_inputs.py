@@ -16,6 +16,7 @@ import numpy as np
 import strawberry
 
 from nexus.errors import BadUserInput
+from subgraphs.columns import BooleanColumn, FloatColumn
 
 MAX_OPTIONS = 100_000  # per list: bounds the memory and time one field may take
 
@@ -129,15 +130,68 @@ def option_batch(
 ) -> OptionBatch:
     """Validated columns of `items`; BAD_USER_INPUT naming the first offending item."""
     check_size(argument, len(items))
-    columns = {
-        name: _column(items, name)
-        for name in ("strike", "expiry_years", "underlying_price", "risk_free_rate",
-                     "dividend_yield")
-    }
     quoted = isinstance(items[0], OptionQuoteInput)
-    columns["price" if quoted else "volatility"] = _column(
-        items, "price" if quoted else "volatility"
+    names = [*_COMMON, "price" if quoted else "volatility"]
+    columns = {name: _column(items, name) for name in names}
+    calls = np.fromiter((item.right is OptionRight.CALL for item in items), bool, len(items))
+    return _validated(model, columns, calls, argument)
+
+
+@strawberry.input(
+    description="Options as parallel columns (entry i of every column is option i): the fast "
+    "way to send thousands. Columns must have equal lengths."
+)
+class OptionColumnsInput:
+    calls: BooleanColumn = strawberry.field(description="True for a call, false for a put.")
+    strikes: FloatColumn = strawberry.field(description=_STRIKE)
+    expiry_years: FloatColumn = strawberry.field(description=_EXPIRY)
+    underlying_prices: FloatColumn = strawberry.field(description=_UNDERLYING)
+    volatilities: FloatColumn = strawberry.field(
+        description="Annualised Black volatilities as fractions (0.2 = 20%); >= 0."
     )
+    risk_free_rates: FloatColumn | None = strawberry.field(
+        default=None, description=_RATE + " Default: all 0."
+    )
+    dividend_yields: FloatColumn | None = strawberry.field(
+        default=None, description=_DIVIDEND + " Default: all 0."
+    )
+
+
+def column_batch(
+    model: OptionModel, columns: OptionColumnsInput, argument: str = "columns"
+) -> OptionBatch:
+    """Validated `columns` (equal lengths, same rules as a list of options)."""
+    given: dict[str, np.ndarray] = {
+        "strike": columns.strikes,
+        "expiry_years": columns.expiry_years,
+        "underlying_price": columns.underlying_prices,
+        "volatility": columns.volatilities,
+    }
+    calls: np.ndarray = columns.calls
+    count = len(calls)
+    check_size(argument, count)
+    for name, optional in [
+        ("risk_free_rate", columns.risk_free_rates),
+        ("dividend_yield", columns.dividend_yields),
+    ]:
+        given[name] = np.zeros(count) if optional is None else optional
+    for name, column in given.items():
+        if len(column) != count:
+            raise BadUserInput(
+                f"{argument}.{name} has {len(column)} entries but {argument}.calls has {count}: "
+                "give every column one entry per option.",
+                argument=argument, field=name,
+            )
+    return _validated(model, given, calls, argument)
+
+
+_COMMON = ("strike", "expiry_years", "underlying_price", "risk_free_rate", "dividend_yield")
+
+
+def _validated(
+    model: OptionModel, columns: dict[str, np.ndarray], calls: np.ndarray, argument: str
+) -> OptionBatch:
+    quoted = "price" in columns
     for name, values in columns.items():
         _first_bad(argument, name, values, np.isfinite(values), "it must be a finite number")
     rules = {
@@ -156,13 +210,13 @@ def option_batch(
         )
     for name, (ok, rule) in rules.items():
         _first_bad(argument, name, columns[name], ok, rule)
-    calls = np.fromiter((item.right is OptionRight.CALL for item in items), bool, len(items))
+    count = len(calls)
     return OptionBatch(
         model=model,
         strikes=columns["strike"],
         expiries=columns["expiry_years"],
         underlyings=columns["underlying_price"],
-        volatilities=columns.get("volatility", np.zeros(len(items))),
+        volatilities=columns.get("volatility", np.zeros(count)),
         rates=columns["risk_free_rate"],
         dividends=columns["dividend_yield"],
         calls=calls,

@@ -1,14 +1,16 @@
 """GraphQL output types of option analytics: packed columns, one entry per option.
 
-Thousands of options answer as parallel `[Float!]!` columns (`prices[i]` and `deltas[i]` are
-option `i`'s), not thousands of small objects: benchmarks/analytics.py measures both shapes
-(`options { price delta }` is kept for small requests and for that comparison).
+Thousands of options answer as parallel `FloatColumn` columns (`prices[i]` and `deltas[i]` are
+option `i`'s), not thousands of small objects or `[Float!]!` lists, which graphql-core
+completes entry by entry: benchmarks/analytics.py measures the shapes (`options { price delta
+}` is kept for small requests and for that comparison).
 """
 
 from __future__ import annotations
 
 import strawberry
 
+from subgraphs.columns import FloatColumn
 from subgraphs.crypto.option_pricing import GreekColumns, ImpliedColumns
 
 _PRICE = "Option prices, same currency as the strikes."
@@ -39,14 +41,14 @@ class OptionValuation:
 )
 class OptionAnalytics:
     count: int = strawberry.field(description="How many options were priced.")
-    prices: list[float] = strawberry.field(description=_PRICE)
-    deltas: list[float] = strawberry.field(description=_DELTA)
-    gammas: list[float] = strawberry.field(description=_GAMMA)
-    vegas: list[float] = strawberry.field(description=_VEGA)
-    thetas: list[float] = strawberry.field(description=_THETA)
-    rhos: list[float] = strawberry.field(description=_RHO)
-    vannas: list[float] = strawberry.field(description=_VANNA)
-    volgas: list[float] = strawberry.field(description=_VOLGA)
+    prices: FloatColumn = strawberry.field(description=_PRICE)
+    deltas: FloatColumn = strawberry.field(description=_DELTA)
+    gammas: FloatColumn = strawberry.field(description=_GAMMA)
+    vegas: FloatColumn = strawberry.field(description=_VEGA)
+    thetas: FloatColumn = strawberry.field(description=_THETA)
+    rhos: FloatColumn = strawberry.field(description=_RHO)
+    vannas: FloatColumn = strawberry.field(description=_VANNA)
+    volgas: FloatColumn = strawberry.field(description=_VOLGA)
 
     @strawberry.field(
         description="The same figures as one object per option (convenient for a few options; "
@@ -58,8 +60,12 @@ class OptionAnalytics:
                 price=p, delta=d, gamma=g, vega=v, theta=t, rho=r, vanna=va, volga=vo
             )
             for p, d, g, v, t, r, va, vo in zip(
-                self.prices, self.deltas, self.gammas, self.vegas, self.thetas, self.rhos,
-                self.vannas, self.volgas, strict=True,
+                *(
+                    getattr(self, name).tolist()
+                    for name in ("prices", "deltas", "gammas", "vegas", "thetas", "rhos",
+                                 "vannas", "volgas")
+                ),
+                strict=True,
             )
         ]
 
@@ -67,14 +73,14 @@ class OptionAnalytics:
 def option_analytics(columns: GreekColumns) -> OptionAnalytics:
     return OptionAnalytics(
         count=int(columns.prices.shape[0]),
-        prices=columns.prices.tolist(),
-        deltas=columns.deltas.tolist(),
-        gammas=columns.gammas.tolist(),
-        vegas=columns.vegas.tolist(),
-        thetas=columns.thetas.tolist(),
-        rhos=columns.rhos.tolist(),
-        vannas=columns.vannas.tolist(),
-        volgas=columns.volgas.tolist(),
+        prices=FloatColumn(columns.prices),
+        deltas=FloatColumn(columns.deltas),
+        gammas=FloatColumn(columns.gammas),
+        vegas=FloatColumn(columns.vegas),
+        thetas=FloatColumn(columns.thetas),
+        rhos=FloatColumn(columns.rhos),
+        vannas=FloatColumn(columns.vannas),
+        volgas=FloatColumn(columns.volgas),
     )
 
 

@@ -123,7 +123,9 @@ async def _close_on(context: CryptoContext, symbol: str, day: dt.date, argument:
     "seeded from real closes, not read from a chain.",
 )
 class LiquidityPool:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Pool id: protocol, pair and fee tier (`uniswap-v3-eth-usdt-0.3`)."
+    )
     protocol: PoolProtocol = strawberry.field(description="UNISWAP_V2 or UNISWAP_V3.")
     token0: str = strawberry.field(description="Symbol of the first token.")
     token1: str = strawberry.field(description="Symbol of the second (quote) token.")

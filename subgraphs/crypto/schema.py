@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from nexus.graphql_errors import SubgraphSchema
+from subgraphs.columns import COLUMN_SCALARS
 from subgraphs.crypto.live import Stock, Subscription
 from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.option_fields import OptionQuery
@@ -31,9 +35,16 @@ class Query(OptionQuery):
 
     @strawberry.field(description="A liquidity pool by id; null if unknown.")
     async def pool(
-        self, info: Info[CryptoContext, None], id: strawberry.ID
+        self,
+        info: Info[CryptoContext, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The pool's id.")],
     ) -> LiquidityPool | None:
         return pool_from(await info.context.pools.load(str(id)))
 
 
-schema = SubgraphSchema(query=Query, subscription=Subscription, types=[Token, Stock, LiquidityPool])
+schema = SubgraphSchema(
+    query=Query,
+    subscription=Subscription,
+    types=[Token, Stock, LiquidityPool],
+    config=StrawberryConfig(scalar_map=COLUMN_SCALARS),
+)
