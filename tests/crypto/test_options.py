@@ -243,3 +243,47 @@ async def test_empty_lists_dividends_on_black_76_and_bad_chains_are_refused(
     assert chains["errors"][0]["extensions"]["argument"] in {"expiries", "valuationDate",
                                                              "strikes"}
     assert chains["data"]["token"]["ok"] == {"volatility": 0.8, "realisedVolatility": False}
+
+
+COLUMNS = """query($columns: OptionColumnsInput!) {
+  optionAnalytics(model: BLACK_SCHOLES_MERTON, columns: $columns) { count prices deltas }
+}"""
+
+
+async def test_columns_price_the_same_options_as_a_list(
+    stores: Stores, engine_calls: list[int]
+) -> None:
+    listed = [option(strike=k, right=r) for k, r in [(90.0, "CALL"), (110.0, "PUT")]]
+    by_list = await execute(subgraph, stores, ANALYTICS,
+                            {"model": "BLACK_SCHOLES_MERTON", "options": listed})
+    by_columns = await execute(subgraph, stores, COLUMNS, {"columns": {
+        "calls": [True, False], "strikes": [90, 110.0], "expiryYears": [1.0, 1.0],
+        "underlyingPrices": [100.0, 100.0], "volatilities": [0.2, 0.2],
+        "riskFreeRates": [0.05, 0.05],
+    }})
+    expected = by_list["data"]["optionAnalytics"]
+    got = by_columns["data"]["optionAnalytics"]
+    assert got["count"] == 2
+    assert (got["prices"], got["deltas"]) == (expected["prices"], expected["deltas"])
+    assert engine_calls == [2, 2]
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ({"strikes": [100.0]}, "columns.strike has 1 entries"),
+        ({"volatilities": [0.2, -0.1]}, "columns[1].volatility"),
+        ({"strikes": [100.0, "x"]}, "FloatColumn"),
+        ({"calls": [1, 0]}, "BooleanColumn"),
+        ({"strikes": [True, 1.0]}, "FloatColumn"),
+    ],
+)
+async def test_bad_columns_are_bad_user_input(
+    stores: Stores, columns: dict[str, Any], message: str
+) -> None:
+    given = {"calls": [True, False], "strikes": [100.0, 100.0], "expiryYears": [1.0, 1.0],
+             "underlyingPrices": [100.0, 100.0], "volatilities": [0.2, 0.2], **columns}
+    response = await execute(subgraph, stores, COLUMNS, {"columns": given})
+    (error,) = response["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert message in error["message"]
