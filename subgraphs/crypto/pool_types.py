@@ -9,6 +9,7 @@ import math
 from typing import Annotated
 
 import strawberry
+from strawberry.federation.schema_directives import Cost
 from strawberry.types import Info
 
 from nexus.errors import BadUserInput
@@ -182,7 +183,8 @@ class LiquidityPool:
 
     @strawberry.field(
         description="Quotes for selling each amount of one token (both directions: pick "
-        "`sell`), with price impact; one engine call for every quote of the request."
+        "`sell`), with price impact; one engine call for every quote of the request.",
+        directives=[Cost(weight=5)],
     )
     async def quotes(
         self,
@@ -214,8 +216,11 @@ class LiquidityPool:
             within_range=columns.within_range,
         )
 
-    @strawberry.field(description="v3: the tokens a position of `liquidity` on a tick range "
-                      "holds at the current price.")
+    @strawberry.field(
+        description="v3: the tokens a position of `liquidity` on a tick range holds at the "
+        "current price.",
+        directives=[Cost(weight=2)],
+    )
     async def position(
         self,
         info: Info[CryptoContext, None],
@@ -243,7 +248,10 @@ class LiquidityPool:
             value_in_token1=amount0 * self.record.sqrt_price**2 + amount1,
         )
 
-    @strawberry.field(description="Impermanent loss between two days from real closes.")
+    @strawberry.field(
+        description="Impermanent loss between two days from real closes.",
+        directives=[Cost(weight=2)],
+    )
     async def impermanent_loss(
         self,
         info: Info[CryptoContext, None],
