@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore
 from subgraphs.micro import network
 from tests.micro.conftest import GraphQL
@@ -105,3 +106,39 @@ async def test_influencer_network_and_one_layout_call_for_both(
     assert len(calls) == 1 and calls[0][0] == 2  # both networks in one layout call
     assert {e.path[0]: e.extensions["code"] for e in result.errors} == {
         "empty": "BAD_USER_INPUT", "reversed": "BAD_USER_INPUT"}
+
+
+async def test_the_router_serves_every_analytics_field_in_one_request(
+    micro_stores: Stores,
+) -> None:
+    from graph.in_process import router_for_subgraphs
+    from subgraphs.crypto import subgraph as crypto
+    from subgraphs.micro import subgraph as micro
+
+    router = router_for_subgraphs([crypto, micro], micro_stores)
+    query = """{
+      token(symbol: "ETH") { risk(from: "2021-01-01", to: "2021-12-31") { capm { beta } }
+        bars(interval: MONTH, from: "2021-01-01", to: "2021-02-28") { closes } }
+      stock(symbol: "GME") { risk(from: "2021-01-01", to: "2021-03-31") { capm { beta } } }
+      optionAnalytics(model: BLACK_SCHOLES_MERTON, columns: {calls: [true], strikes: [100],
+        expiryYears: [1], underlyingPrices: [100], volatilities: [0.2], riskFreeRates: [0.05]})
+        { prices }
+      pool(id: "uniswap-v2-eth-usdt") { synthetic }
+      mentionNetwork(kind: CASHTAGS, from: "2021-01-25", to: "2021-01-29") { nodes { id } }
+    }"""
+    # The first series of a length compiles the risk engines (seconds on a busy 2-core
+    # machine, beyond the router's 30 s subgraph timeout): compile them first, directly.
+    for part, warm in [
+        (crypto, '{ token(symbol: "ETH") { risk(from: "2021-01-01", to: "2021-12-31") '
+                 "{ window } } }"),
+        (micro, '{ stock(symbol: "GME") { risk(from: "2021-01-01", to: "2021-03-31") '
+                "{ window } } }"),
+    ]:
+        warmed = await part.schema.execute(warm, context_value=part.make_context(micro_stores))
+        assert warmed.errors is None
+    response = await router.execute(query)
+    assert "errors" not in response, response.get("errors")
+    data = response["data"]
+    assert data["token"]["risk"]["capm"]["beta"] > 0 and data["stock"]["risk"]["capm"]["beta"]
+    assert data["optionAnalytics"]["prices"] == [pytest.approx(10.450583572185565)]
+    assert data["pool"] == {"synthetic": True} and data["mentionNetwork"]["nodes"]
