@@ -113,7 +113,7 @@ def quantlib_loop(o: dict[str, np.ndarray]) -> list[tuple[float, ...]]:
     ql.Settings.instance().evaluationDate = today
     day_count = ql.Actual365Fixed()
     calendar = ql.NullCalendar()
-    results = []
+    results: list[tuple[float, ...]] = []
     for s, k, t, v, r, q, call in zip(
         o["spots"], o["strikes"], o["expiries"], o["volatilities"], o["rates"], o["dividends"],
         o["calls"], strict=True,
