@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from strawberry.federation.schema_directives import ListSize
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -28,7 +29,10 @@ class Query(OptionQuery):
         records = await info.context.repository.all_tokens()
         return [token for record in records if (token := from_record(record)) is not None]
 
-    @strawberry.field(description="Every liquidity pool on record (the demo's are synthetic).")
+    @strawberry.field(
+        description="Every liquidity pool on record (the demo's are synthetic).",
+        directives=[ListSize(assumed_size=10, slicing_arguments=None, sized_fields=None)],
+    )
     async def pools(self, info: Info[CryptoContext, None]) -> list[LiquidityPool]:
         records = await info.context.repository.all_pools()
         return [pool for record in records if (pool := pool_from(record)) is not None]
