@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from strawberry.federation.schema_directives import ListSize
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -29,10 +28,7 @@ class Query(OptionQuery):
         records = await info.context.repository.all_tokens()
         return [token for record in records if (token := from_record(record)) is not None]
 
-    @strawberry.field(
-        description="Every liquidity pool on record (the demo's are synthetic).",
-        directives=[ListSize(assumed_size=10, slicing_arguments=None, sized_fields=None)],
-    )
+    @strawberry.field(description="Every liquidity pool on record (the demo's are synthetic).")
     async def pools(self, info: Info[CryptoContext, None]) -> list[LiquidityPool]:
         records = await info.context.repository.all_pools()
         return [pool for record in records if (pool := pool_from(record)) is not None]

@@ -15,7 +15,7 @@ from typing import Annotated, Protocol
 
 import strawberry
 from aiodataloader import DataLoader
-from strawberry.federation.schema_directives import Cost, ListSize
+from strawberry.federation.schema_directives import Cost
 from strawberry.types import Info
 
 from nexus.stores.analytics import AnalyticsStore
@@ -158,13 +158,7 @@ class NetworkQuery:
     @strawberry.field(
         description="The cashtag or influencer co-mention network of a period, with node "
         "sizes, edge weights and 2-D positions from a force-directed layout.",
-        directives=[
-            Cost(weight=20),
-            ListSize(
-                slicing_arguments=["maxNodes"], sized_fields=["nodes"], assumed_size=None,
-                require_one_slicing_argument=False,
-            ),
-        ],
+        directives=[Cost(weight=20)],
     )
     async def mention_network(
         self,
