@@ -32,6 +32,4 @@ class Query(SimulationQuery):
         return curve_from_record(await info.context.par_curves.load(date))
 
 
-schema = SubgraphSchema(
-    query=Query, mutation=Mutation, subscription=Subscription, types=[Series]
-)
+schema = SubgraphSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[Series])
