@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     router.add_argument(
         "--access-log", action="store_true", help="log every request (off by default: it costs CPU)"
     )
+    router.add_argument(
+        "--subgraph-url",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="reach subgraph NAME at URL instead of the supergraph's URL (repeatable)",
+    )
 
     compose = commands.add_parser(
         "compose", help="write supergraph.graphql (join__ directives) and schema.graphql"
@@ -98,6 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nexus: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    if args.command in ("serve", "subgraph", "router", "replay"):
+        from nexus.tracing import configure_tracing
+
+        service = f"nexus-subgraph-{args.name}" if args.command == "subgraph" else args.command
+        configure_tracing(service if service.startswith("nexus") else f"nexus-{service}")
     match args.command:
         case "serve":
             return _serve(
@@ -113,7 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings, [args.name], args.host, args.port, single=True, demo=not args.no_demo
             )
         case "router":
-            return _router(args.supergraph, args.host, args.port, access_log=args.access_log)
+            try:
+                urls = _subgraph_urls(args.subgraph_url)
+            except ValueError as error:
+                print(f"nexus router: {error}", file=sys.stderr)
+                return 2
+            return _router(settings, args.supergraph, args.host, args.port, args.access_log, urls)
         case "compose":
             return _compose(args.output_dir)
         case "migrate":
@@ -147,9 +164,8 @@ def _rotate_jwt_key(settings: Settings) -> int:
 def _serve(
     settings: Settings, names: list[str], host: str, port: int, *, single: bool, demo: bool
 ) -> int:
-    import uvicorn
-
     from nexus.app import create_app
+    from nexus.shutdown import run_server
 
     if single:
         settings = settings.for_subgraph(names[0])
@@ -158,23 +174,51 @@ def _serve(
     app = create_app(settings, names, single=single, load_demo_on_start=demo)
     # No permessage-deflate: compressing small subscription messages cost a fifth of the CPU
     # per delivered event (profiled with 1,000 clients) and memory per connection.
-    uvicorn.run(app, host=host, port=port, log_config=None, ws_per_message_deflate=False)
-    return 0
-
-
-def _router(supergraph: Path, host: str, port: int, *, access_log: bool) -> int:
-    import uvicorn
-
-    from graph.gateway import create_app
-    from graph.http_router import http_router_from_file
-
-    app = create_app(http_router_from_file(supergraph))
-    # uvloop and httptools (uvicorn[standard]) named, so a missing one fails loudly instead of
-    # silently serving on the slower pure-Python loop and parser.
-    uvicorn.run(
+    run_server(
         app,
         host=host,
         port=port,
+        shutdown_seconds=settings.shutdown_seconds,
+        log_config=None,
+        ws_per_message_deflate=False,
+    )
+    return 0
+
+
+def _subgraph_urls(pairs: list[str]) -> dict[str, str]:
+    urls = {}
+    for pair in pairs:
+        name, _, url = pair.partition("=")
+        if not name or not url.startswith(("http://", "https://")):
+            raise ValueError(f"--subgraph-url takes NAME=http(s)://..., not {pair!r}")
+        urls[name] = url
+    return urls
+
+
+def _router(
+    settings: Settings,
+    supergraph: Path,
+    host: str,
+    port: int,
+    access_log: bool,
+    urls: dict[str, str],
+) -> int:
+    from graph.gateway import create_app
+    from graph.http_router import http_router_from_file
+    from nexus.shutdown import run_server
+    from nexus.tracing import TraceContextMiddleware
+
+    # A server span per request, continuing the caller's trace (W3C traceparent).
+    app = TraceContextMiddleware(
+        create_app(http_router_from_file(supergraph, url_overrides=urls))
+    )
+    # uvloop and httptools (uvicorn[standard]) named, so a missing one fails loudly instead of
+    # silently serving on the slower pure-Python loop and parser.
+    run_server(
+        app,
+        host=host,
+        port=port,
+        shutdown_seconds=settings.shutdown_seconds,
         loop="uvloop",
         http="httptools",
         access_log=access_log,

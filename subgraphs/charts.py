@@ -22,6 +22,7 @@ import strawberry
 
 from engines.charts import lttb_downsample, ohlc_bars
 from nexus.errors import BadUserInput
+from nexus.metrics import engine_call
 from subgraphs.candles import Candle
 
 MAX_POINTS = 10_000
@@ -83,6 +84,7 @@ def check_candles(candles: Sequence[Candle]) -> None:
         raise BadUserInput("No daily candles in the period: pick dates with data.", argument="from")
 
 
+@engine_call("lttb_downsample")
 def _downsample(requests: Sequence[CloseChartRequest]) -> list[CloseChart]:
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
     for index, request in enumerate(requests):
@@ -121,6 +123,7 @@ def _bar_start(number: int, interval: BarInterval) -> dt.date:
     return dt.date(number // 12, number % 12 + 1, 1)
 
 
+@engine_call("ohlc_bars")
 def _resample(requests: Sequence[BarsRequest]) -> list[PriceBars]:
     timestamps, prices, volumes, spans = [], [], [], []
     offset = 0

@@ -28,6 +28,7 @@ from engines.risk import (
     simple_returns,
 )
 from nexus.errors import BadUserInput
+from nexus.metrics import engine_call
 
 MAX_MONTE_CARLO_SAMPLES = 200_000
 K = TypeVar("K")
@@ -135,6 +136,7 @@ def _tail(measures: object, row: int) -> TailRisk:
     )
 
 
+@engine_call("risk")
 def compute_risk(requests: Sequence[RiskRequest]) -> list[RiskFigures]:
     """Figures of every request; one engine call per function per same-length group."""
     n = len(requests)

@@ -18,6 +18,7 @@ import numpy as np
 from engines.errors import EngineInputError
 from engines.options import implied_volatility, option_greeks
 from nexus.errors import BadUserInput
+from nexus.metrics import engine_call
 from subgraphs.crypto.option_inputs import OptionBatch, OptionModel
 
 GREEKS = ("prices", "deltas", "gammas", "vegas", "thetas", "rhos", "vannas", "volgas")
@@ -78,6 +79,7 @@ async def _per_model(
     return results
 
 
+@engine_call("option_greeks")
 def _greeks(model: OptionModel, batches: Sequence[OptionBatch]) -> list[GreekColumns]:
     result = option_greeks(
         volatilities=_joined(batches, "volatilities"),
@@ -95,6 +97,7 @@ def _greeks(model: OptionModel, batches: Sequence[OptionBatch]) -> list[GreekCol
     ]
 
 
+@engine_call("implied_volatility")
 def _implied(model: OptionModel, batches: Sequence[OptionBatch]) -> list[ImpliedColumns]:
     result = implied_volatility(
         prices=np.concatenate([batch.prices for batch in batches if batch.prices is not None]),

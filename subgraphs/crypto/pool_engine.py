@@ -24,6 +24,7 @@ from engines.amm import (
     sqrt_price_at_tick,
 )
 from nexus.errors import BadUserInput
+from nexus.metrics import engine_call
 from subgraphs.crypto.repository import PoolRecord
 
 V2, V3 = "uniswap_v2", "uniswap_v3"
@@ -171,6 +172,7 @@ def _split(
     return results
 
 
+@engine_call("amm_quotes")
 def _quote(requests: Sequence[QuoteRequest]) -> list[QuoteColumns]:
     results: list[QuoteColumns | None] = [None] * len(requests)
     for protocol, compute in ((V2, _v2), (V3, _v3)):
@@ -189,6 +191,7 @@ class PositionRequest:
     liquidity: float
 
 
+@engine_call("amm_positions")
 def _positions(requests: Sequence[PositionRequest]) -> list[tuple[float, float]]:
     bounds = np.asarray(
         sqrt_price_at_tick(
@@ -207,6 +210,7 @@ def _positions(requests: Sequence[PositionRequest]) -> list[tuple[float, float]]
     )
 
 
+@engine_call("impermanent_loss")
 def _losses(ratios: Sequence[float]) -> list[float]:
     return np.asarray(impermanent_loss(price_ratios=np.asarray(ratios))).tolist()
 

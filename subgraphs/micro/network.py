@@ -24,6 +24,7 @@ import strawberry
 
 from engines.layout import force_directed_layout
 from nexus.errors import BadUserInput
+from nexus.metrics import engine_call
 from nexus.stores.analytics import AnalyticsStore
 from subgraphs.micro.ddl import DATABASE
 
@@ -156,6 +157,7 @@ async def _influencer_graph(store: AnalyticsStore, key: NetworkRequest) -> Netwo
     return NetworkGraph(nodes, edges)
 
 
+@engine_call("force_directed_layout")
 def _layout(keys: Sequence[NetworkRequest], graphs: Sequence[NetworkGraph]) -> list[np.ndarray]:
     """Positions of every graph: one engine call per distinct seed (graphs padded and masked)."""
     positions: list[np.ndarray] = [np.zeros((0, 2))] * len(graphs)
