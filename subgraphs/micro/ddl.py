@@ -10,6 +10,7 @@ per-period reads the API makes. All tables are ReplacingMergeTree on their natur
 row loaded twice collapses on merge.
 """
 
+from subgraphs.benchmarks import BENCHMARKS_DDL
 from subgraphs.candles import CANDLES_DDL
 
 DATABASE = "micro"
@@ -23,6 +24,7 @@ STATEMENTS = [
         name String
     ) ENGINE = ReplacingMergeTree ORDER BY symbol""",
     CANDLES_DDL.format(database=DATABASE),
+    BENCHMARKS_DDL.format(database=DATABASE),
     f"""CREATE TABLE IF NOT EXISTS {DATABASE}.posts (
         id String,
         source LowCardinality(String),

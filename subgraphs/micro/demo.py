@@ -20,6 +20,7 @@ from typing import Any
 from nexus.demo import DEMO_DATA
 from nexus.stores.analytics import AnalyticsStore
 from nexus.stores.vectors import VectorStore
+from subgraphs.benchmarks import load_benchmark_demo
 from subgraphs.micro.ddl import DATABASE, STATEMENTS, TABLES
 from subgraphs.micro.embedding import DIMENSIONS, analyse, text_key
 from subgraphs.micro.generator import DailyBar, reddit_posts, synthetic_posts
@@ -104,6 +105,7 @@ async def load_demo(
     await vectors.upsert(
         TEXTS_COLLECTION, [{"id": key, "vector": vector} for key, vector in wordings.items()]
     )
+    benchmarks = await load_benchmark_demo(analytics, DATABASE, data_dir)
     mentions = sum(len(post.cashtags) for post in posts)
     return {
         f"{DATABASE}.stocks": len(STOCKS),
@@ -111,4 +113,5 @@ async def load_demo(
         f"{DATABASE}.posts": len(posts),
         f"{DATABASE}.mentions": mentions,
         TEXTS_COLLECTION: len(wordings),
+        f"{DATABASE}.benchmarks": benchmarks,
     }

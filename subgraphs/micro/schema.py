@@ -9,6 +9,7 @@ from strawberry.federation.schema_directives import Cost, ListSize
 from strawberry.types import Info
 
 from nexus.graphql_errors import SubgraphSchema
+from subgraphs.micro.analytics import NetworkQuery
 from subgraphs.micro.influence import Influencers
 from subgraphs.micro.live import Subscription
 from subgraphs.micro.loaders import MicroContext
@@ -31,7 +32,7 @@ from subgraphs.micro.types import (
 
 
 @strawberry.type(description="The entry points for reading data.")
-class Query:
+class Query(NetworkQuery):
     @strawberry.field(description="A stock by ticker symbol (case-insensitive); null if unknown.")
     async def stock(
         self,

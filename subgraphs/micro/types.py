@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.candles import Candle, LatestPrice, candle_range
+from subgraphs.micro.analytics import StockAnalytics
 from subgraphs.micro.influence import InfluencerRecord, Influencers
 from subgraphs.micro.loaders import MicroContext
 from subgraphs.micro.records import (
@@ -191,7 +192,7 @@ class SocialFootprint:
 
 
 @strawberry.federation.type(keys=["symbol"], description="A listed stock and its social footprint.")
-class Stock(SocialFootprint):
+class Stock(SocialFootprint, StockAnalytics):
     symbol: str = strawberry.field(description="Ticker symbol, upper case: GME, AMC, BB.")
     name: str = strawberry.field(description="The company's name.")
 
