@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
+from nexus.auth.router_guard import GuardSettings, RouterGuard, scope_caller
 from nexus.config import Settings
 from nexus.demo.load import load_demo
 from nexus.runtime import load_subgraph, open_stores
@@ -28,7 +29,8 @@ REPLAYED = frozenset({"crypto", "micro"})  # the subgraphs whose data the replay
 
 
 class SubgraphGraphQL(GraphQL[Any, None]):
-    """Strawberry's ASGI GraphQL app with our per-request context (fresh DataLoaders)."""
+    """Strawberry's ASGI GraphQL app with our per-request context (fresh DataLoaders), built
+    with the caller the router signed (see `RouterGuard`)."""
 
     def __init__(self, subgraph: Subgraph, stores: Stores) -> None:
         super().__init__(subgraph.schema, graphql_ide="graphiql")
@@ -36,7 +38,7 @@ class SubgraphGraphQL(GraphQL[Any, None]):
         self.stores = stores
 
     async def get_context(self, request: Any, response: Any) -> Any:
-        return self.subgraph.make_context(self.stores)
+        return self.subgraph.make_context(self.stores, scope_caller(request.scope))
 
 
 async def store_health(stores: Stores) -> dict[str, str]:
@@ -86,6 +88,7 @@ def create_app(
     `/subgraphs/NAME/graphql` and the composed supergraph at `/graphql` (in-process router)."""
     stores = stores if stores is not None else open_stores(settings, names)
     subgraphs = [load_subgraph(name) for name in names]
+    guard = GuardSettings.from_env(settings.data_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -109,7 +112,8 @@ def create_app(
     routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/readyz", readyz)]
     for subgraph in subgraphs:
         path = "/graphql" if single else f"/subgraphs/{subgraph.name}/graphql"
-        endpoint = SubgraphGraphQL(subgraph, stores)
+        # Subgraph endpoints serve the router only: it signs each call's caller.
+        endpoint = RouterGuard(SubgraphGraphQL(subgraph, stores), guard)
         routes.append(Route(path, endpoint, methods=["GET", "POST"]))
         routes.append(WebSocketRoute(path, endpoint))  # subscriptions, for a router elsewhere
     if not single:

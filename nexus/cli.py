@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -145,10 +146,14 @@ def _serve(
 def _router(supergraph: Path, host: str, port: int, *, access_log: bool) -> int:
     import uvicorn
 
+    from graph.edge.identity import CallerSigner
     from graph.gateway import create_app
     from graph.http_router import http_router_from_file
+    from nexus.auth.router_identity import router_secret
 
-    app = create_app(http_router_from_file(supergraph))
+    settings = Settings.from_env()
+    signer = CallerSigner(router_secret(os.environ.get("NEXUS_ROUTER_SECRET"), settings.data_dir))
+    app = create_app(http_router_from_file(supergraph, identity=signer))
     # uvloop and httptools (uvicorn[standard]) named, so a missing one fails loudly instead of
     # silently serving on the slower pure-Python loop and parser.
     uvicorn.run(
