@@ -195,12 +195,12 @@ class Router:
         plan = planned.plan
         if plan.operation_kind != "subscription":
             return await self._admitted(planned, operation_name, variables, caller, None)
+        if planned.denied:  # a private channel: the caller may not open it at all
+            return {"errors": list(planned.denied)}
         if self.hub is None or not isinstance(plan.node, PlannedSubscription):
             return RequestError(
                 "This router serves no subscriptions.", "SUBSCRIPTIONS_UNAVAILABLE"
             ).response
-        if planned.denied:  # a private channel: the caller may not open it at all
-            return {"errors": list(planned.denied)}
         refused = self.subscription_quota.refusal(caller)
         if refused is not None:
             return refused
