@@ -23,6 +23,8 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
@@ -183,7 +185,7 @@ class _Estimator:
                 definition = parent_type.fields.get(selection.name.value)
                 if definition is None:
                     continue
-                total += self.field(selection, parent, definition.type)
+                total += self.field(selection, parent, definition)
                 if root:
                     total += MUTATION_WEIGHT
             elif isinstance(selection, InlineFragmentNode):
@@ -201,29 +203,32 @@ class _Estimator:
                     )
         return total
 
-    def field(self, node: FieldNode, parent: str, type_: GraphQLOutputType) -> int:
-        named = get_named_type(type_)
+    def field(self, node: FieldNode, parent: str, definition: GraphQLField) -> int:
+        named = get_named_type(definition.type)
         composite = is_composite_type(named)
         own = self.model.weight(parent, node.name.value, named.name, composite)
         below = 0
         if node.selection_set is not None:
             below = self.selections(node.selection_set, named.name, frozenset(), False)
-        size = self._list_multiplier(node, parent, type_)
+        size = self._list_multiplier(node, parent, definition)
         return size * (own + below)
 
-    def _list_multiplier(self, node: FieldNode, parent: str, type_: GraphQLOutputType) -> int:
+    def _list_multiplier(self, node: FieldNode, parent: str, definition: GraphQLField) -> int:
+        type_: GraphQLOutputType = definition.type
         if isinstance(type_, GraphQLNonNull):
             type_ = type_.of_type
         if not isinstance(type_, GraphQLList):
             return 1
         list_size = self.model.list_size(parent, node.name.value)
         if list_size is not None:
-            given = [
-                size
-                for argument in node.arguments or ()
-                if argument.name.value in list_size.slicing_arguments
-                and (size := self._int(argument.value)) is not None
-            ]
+            passed = {argument.name.value: argument.value for argument in node.arguments or ()}
+            given = []
+            for name in list_size.slicing_arguments:
+                size = self._int(passed[name]) if name in passed else None
+                if name not in passed and name in definition.args:
+                    size = _default(definition.args[name])
+                if size is not None:
+                    given.append(size)
             if given:
                 return max(0, max(given))
             if list_size.assumed_size is not None:
@@ -237,6 +242,14 @@ class _Estimator:
             given = self.variables.get(value.name.value)
             return int(given) if isinstance(given, int) else None
         return None
+
+
+def _default(argument: GraphQLArgument) -> int | None:
+    """An argument's declared default, when it is an integer."""
+    if isinstance(argument.default_value, int):
+        return argument.default_value
+    node = argument.ast_node.default_value if argument.ast_node is not None else None
+    return int(node.value) if isinstance(node, IntValueNode) else None
 
 
 def _variables_key(variables: Mapping[str, Any]) -> str:
