@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
-from graph.edge.authn import AnonymousOnly, Authenticator
+from graph.edge.authn import AnonymousOnly, Authenticator, with_client
 from graph.edge.demand import EdgeOutcome
 from graph.edge.http import EdgeRefusal, authenticate_request, check_csrf, with_cors
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
@@ -153,6 +153,7 @@ def create_app(
         try:
             check_csrf(request.method, request.headers)
             caller = await authenticate_request(identity, request.headers)
+            caller = with_client(caller, request.client.host if request.client else None)
         except EdgeRefusal as refusal:
             return reply(refusal.payload, media_type, refusal.status, refusal.headers)
         try:

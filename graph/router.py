@@ -105,7 +105,9 @@ class Router:
         self._document_cache_size = plan_cache_size
         self.hub = SubscriptionHub(streams, transport) if streams is not None else None
         self.access = AccessControl(supergraph, plan_cache_size)
-        self.costs = CostModel(supergraph)
+        self.costs = CostModel(
+            supergraph, default_list_size=demand.default_list_size if demand else 10
+        )
         self.demand = demand
         self.subscription_quota = SubscriptionQuota()
 
@@ -366,6 +368,8 @@ class Router:
     async def close(self) -> None:
         if self.hub is not None:
             await self.hub.close()
+        if self.demand is not None:
+            await self.demand.budget.close()
         await self.transport.close()
 
 

@@ -21,6 +21,7 @@ from nexus.stores import Stores
 from nexus.subgraph import Subgraph
 
 if TYPE_CHECKING:
+    from graph.edge.authn import Authenticator
     from nexus.replay import Replay
 
 log = logging.getLogger("nexus.app")
@@ -83,6 +84,7 @@ def create_app(
     single: bool = False,
     load_demo_on_start: bool = True,
     stores: Stores | None = None,
+    authenticator: Authenticator | None = None,
 ) -> Starlette:
     """Serve the subgraphs `names`: one at `/graphql` when `single`; else each at
     `/subgraphs/NAME/graphql` and the composed supergraph at `/graphql` (in-process router)."""
@@ -118,10 +120,16 @@ def create_app(
         routes.append(WebSocketRoute(path, endpoint))  # subscriptions, for a router elsewhere
     if not single:
         # The supergraph at /graphql: our router, calling the subgraphs in-process.
+        from graph.edge.settings import EdgeSettings
         from graph.gateway import create_app as create_gateway
         from graph.in_process import router_for_subgraphs
 
-        routes.append(Mount("/", app=create_gateway(router_for_subgraphs(subgraphs, stores))))
+        edge = EdgeSettings.from_env()
+        router = router_for_subgraphs(subgraphs, stores, demand=edge.demand(settings.redis_url))
+        gateway = create_gateway(
+            router, authenticator=authenticator, cors_origins=edge.cors_origins
+        )
+        routes.append(Mount("/", app=gateway))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.stores = stores
     return app

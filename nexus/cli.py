@@ -147,13 +147,18 @@ def _router(supergraph: Path, host: str, port: int, *, access_log: bool) -> int:
     import uvicorn
 
     from graph.edge.identity import CallerSigner
+    from graph.edge.settings import EdgeSettings
     from graph.gateway import create_app
     from graph.http_router import http_router_from_file
     from nexus.auth.router_identity import router_secret
 
     settings = Settings.from_env()
+    edge = EdgeSettings.from_env()
     signer = CallerSigner(router_secret(os.environ.get("NEXUS_ROUTER_SECRET"), settings.data_dir))
-    app = create_app(http_router_from_file(supergraph, identity=signer))
+    router = http_router_from_file(
+        supergraph, identity=signer, demand=edge.demand(settings.redis_url)
+    )
+    app = create_app(router, cors_origins=edge.cors_origins)
     # uvloop and httptools (uvicorn[standard]) named, so a missing one fails loudly instead of
     # silently serving on the slower pure-Python loop and parser.
     uvicorn.run(

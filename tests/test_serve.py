@@ -17,7 +17,11 @@ from tests.support.processes import NexusProcess, router_headers
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NexusProcess]:
-    server = NexusProcess(["serve"], tmp_path_factory.mktemp("serve"))
+    # Demand control measures only: the cross-subgraph query below is estimated over the
+    # anonymous plan's maximum (tests/graph/test_edge_demand.py covers the refusals).
+    server = NexusProcess(
+        ["serve"], tmp_path_factory.mktemp("serve"), env={"NEXUS_DEMAND_CONTROL": "measure"}
+    )
     server.wait()
     yield server
     server.stop()
@@ -67,6 +71,7 @@ def test_one_query_spans_the_four_subgraphs_at_graphql(served: NexusProcess) -> 
         "... on Series { latest { value } } } } } } }",
     )
     assert "errors" not in response
+    assert response["extensions"]["cost"]["estimated"] > response["extensions"]["cost"]["actual"]
     items = response["data"]["userByEmail"]["watchlists"][0]["items"]
     by_key = {item["key"]: item["instrument"] for item in items}
     assert by_key["BTC"] == {"__typename": "Token", "latestPrice": {"close": 17003.017578}}

@@ -3,6 +3,7 @@ carries its credentials (HTTP headers, or a WebSocket `connection_init` payload)
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -49,3 +50,18 @@ def credentials_from_params(params: Mapping[str, Any]) -> dict[str, str]:
             if lowered in CREDENTIAL_HEADERS and isinstance(value, str):
                 found[lowered] = value
     return found
+
+
+def with_client(caller: Caller, host: str | None) -> Caller:
+    """An anonymous caller marked with its client address: anonymous callers share a plan, not
+    a budget (each address has its own)."""
+    if caller.authenticated or not host:
+        return caller
+    return dataclasses.replace(caller, extra={**caller.extra, "client": host})
+
+
+def budget_key(caller: Caller) -> str:
+    """Whose budget and subscription cap an operation counts against."""
+    if not caller.authenticated and (client := caller.extra.get("client")):
+        return f"anonymous:{client}"
+    return caller.rate_key

@@ -5,6 +5,7 @@ The rules are the IBM GraphQL Cost Directives spec's, as Apollo's router applies
 - a field returning an object, interface or union costs 1, a scalar or enum field 0, unless the
   field (or its returned type) carries `@cost(weight:)`;
 - a mutation's root fields cost 10 each (writes are dearer than reads);
+- of fragments on different types of an abstract field, only the dearest type counts;
 - a list multiplies the cost of what it holds by its size: the largest of the
   `slicingArguments` the request passes (literal or variable), else the field's
   `@listSize(assumedSize:)`, else the router's default list size.
@@ -174,7 +175,10 @@ class _Estimator:
     def selections(
         self, selection_set: SelectionSetNode, parent: str, visiting: frozenset[str], root: bool
     ) -> int:
+        """The fields selected on `parent` plus, of the fragments on its possible types, the
+        dearest type's (one object has one type, so only one type's fragments apply)."""
         total = 0
+        by_type: dict[str, int] = {}
         parent_type = self.schema.get_type(parent)
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
@@ -188,20 +192,25 @@ class _Estimator:
                 total += self.field(selection, parent, definition)
                 if root:
                     total += MUTATION_WEIGHT
-            elif isinstance(selection, InlineFragmentNode):
+                continue
+            if isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 name = condition.name.value if condition else parent
-                total += self.selections(selection.selection_set, name, visiting, root)
+                cost = self.selections(selection.selection_set, name, visiting, root)
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments.get(selection.name.value)
-                if fragment is not None and fragment.name.value not in visiting:
-                    total += self.selections(
-                        fragment.selection_set,
-                        fragment.type_condition.name.value,
-                        visiting | {fragment.name.value},
-                        root,
-                    )
-        return total
+                if fragment is None or fragment.name.value in visiting:
+                    continue
+                name = fragment.type_condition.name.value
+                inner = visiting | {fragment.name.value}
+                cost = self.selections(fragment.selection_set, name, inner, root)
+            else:
+                continue
+            if name == parent:
+                total += cost
+            else:
+                by_type[name] = by_type.get(name, 0) + cost
+        return total + max(by_type.values(), default=0)
 
     def field(self, node: FieldNode, parent: str, definition: GraphQLField) -> int:
         named = get_named_type(definition.type)

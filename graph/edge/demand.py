@@ -8,7 +8,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.edge.authn import budget_key
 from graph.edge.budget import Budget, Debit
+from graph.edge.cost import DEFAULT_LIST_SIZE
 from nexus.auth.caller import Caller
 
 POLICY_NAME = "cost"  # the quota policy's name in the RateLimit header fields
@@ -41,9 +43,12 @@ def rate_limit_headers(debit: Debit) -> dict[str, str]:
 class DemandControl:
     """The plan's per-operation maximum and the caller's per-minute budget."""
 
-    def __init__(self, budget: Budget, *, enforce: bool = True) -> None:
+    def __init__(
+        self, budget: Budget, *, enforce: bool = True, default_list_size: int = DEFAULT_LIST_SIZE
+    ) -> None:
         self.budget = budget
         self.enforce = enforce  # False: measure and report only (`NEXUS_DEMAND_CONTROL=measure`)
+        self.default_list_size = default_list_size  # items, for lists without @listSize
 
     async def admit(
         self, caller: Caller, estimated: int, outcome: EdgeOutcome | None
@@ -61,7 +66,7 @@ class DemandControl:
                 "COST_ESTIMATED_TOO_EXPENSIVE",
                 estimated,
             )
-        debit = await self.budget.debit(caller.rate_key, estimated, plan.cost_per_minute)
+        debit = await self.budget.debit(budget_key(caller), estimated, plan.cost_per_minute)
         if outcome is not None:
             outcome.headers.update(rate_limit_headers(debit))
         if debit.allowed or not self.enforce:

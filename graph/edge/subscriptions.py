@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from graph.edge.authn import budget_key
 from nexus.auth.caller import Caller
 
 if TYPE_CHECKING:
@@ -18,7 +19,8 @@ class SubscriptionQuota:
         self._open: dict[str, list[tuple[SharedStream, Listener]]] = {}
 
     def count(self, caller: Caller) -> int:
-        entries = self._open.get(caller.rate_key)
+        key = budget_key(caller)
+        entries = self._open.get(key)
         if not entries:
             return 0
         live = [
@@ -27,9 +29,9 @@ class SubscriptionQuota:
             if listener in shared.listeners and not shared.task.done()
         ]
         if live:
-            self._open[caller.rate_key] = live
+            self._open[key] = live
         else:
-            del self._open[caller.rate_key]
+            del self._open[key]
         return len(live)
 
     def refusal(self, caller: Caller) -> dict[str, Any] | None:
@@ -44,4 +46,4 @@ class SubscriptionQuota:
         return {"errors": [{"message": message, "extensions": {"code": "RATE_LIMITED"}}]}
 
     def opened(self, caller: Caller, shared: SharedStream, listener: Listener) -> None:
-        self._open.setdefault(caller.rate_key, []).append((shared, listener))
+        self._open.setdefault(budget_key(caller), []).append((shared, listener))

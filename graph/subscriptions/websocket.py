@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from graph.edge.authn import AnonymousOnly, AuthenticationFailed, Authenticator
+from graph.edge.authn import AnonymousOnly, AuthenticationFailed, Authenticator, with_client
 from graph.edge.authn import credentials_from_params as credentials_of
 from graph.router import Router
 from graph.subscriptions.outbox import Outbox
@@ -104,9 +104,11 @@ class WebSocketConnection:
             raise self.invalid("The connection_init payload must be an object")
         credentials = credentials_of(params or {})
         try:
-            self.session.caller = await self.authenticator.authenticate(credentials)
+            caller = await self.authenticator.authenticate(credentials)
         except AuthenticationFailed as error:
             raise Close(4403, f"Forbidden: {error}") from error
+        client = self.websocket.client
+        self.session.caller = with_client(caller, client.host if client else None)
         self.session.connection_params = {
             name: value
             for name, value in (params or {}).items()

@@ -7,6 +7,7 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
+from nexus.demand import assumed_size
 from nexus.graphql_errors import SubgraphSchema
 from subgraphs.macro.live import Mutation, SimulationQuery, Subscription
 from subgraphs.macro.loaders import MacroContext
@@ -19,7 +20,10 @@ class Query(SimulationQuery):
     async def series(self, info: Info[MacroContext, None], id: strawberry.ID) -> Series | None:
         return from_record(await info.context.series.load(str(id).upper()))
 
-    @strawberry.field(description="Every FRED series on record, by id.")
+    @strawberry.field(
+        description="Every FRED series on record, by id.",
+        directives=[assumed_size(50)],  # demand control: about the demo's series
+    )
     async def all_series(self, info: Info[MacroContext, None]) -> list[Series]:
         records = await info.context.repository.all_series()
         return [series for record in records if (series := from_record(record)) is not None]
@@ -32,6 +36,4 @@ class Query(SimulationQuery):
         return curve_from_record(await info.context.par_curves.load(date))
 
 
-schema = SubgraphSchema(
-    query=Query, mutation=Mutation, subscription=Subscription, types=[Series]
-)
+schema = SubgraphSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[Series])
