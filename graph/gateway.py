@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
+from graph.edge.apq import InProcessDocuments, PersistedQueries, PersistedQueryError
 from graph.edge.authn import AnonymousOnly, Authenticator, with_client
 from graph.edge.demand import EdgeOutcome
 from graph.edge.http import EdgeRefusal, authenticate_request, check_csrf, with_cors
@@ -120,12 +121,14 @@ def create_app(
     subscriptions: SubscriptionSettings | None = None,
     authenticator: Authenticator | None = None,
     cors_origins: tuple[str, ...] | None = None,
+    persisted_queries: PersistedQueries | None = None,
 ) -> Starlette:
     """A Starlette app serving `router` at `/graphql` (HTTP, SSE and WebSocket), with
     `/healthz` and `/readyz`. Every request is authenticated by `authenticator` (default: only
     anonymous callers); `cors_origins` (default `NEXUS_CORS_ORIGINS`) may call from browsers."""
     subscription_settings = subscriptions or SubscriptionSettings.from_env()
     identity = authenticator or AnonymousOnly()
+    persisted = persisted_queries or PersistedQueries(InProcessDocuments())
 
     local_assets = graphiql and (ASSETS_DIR / "graphiql.min.js").is_file()
     page = graphiql_html(local_assets)
@@ -161,6 +164,7 @@ def create_app(
                 params = _params_from_get(request)
             else:
                 params = await _params_from_post(request)
+            params["query"] = await persisted.resolve(params.get("query"), params.get("extensions"))
             query, variables, operation_name = _validated(params)
             if request.method == "GET":
                 _refuse_get_mutation(router, query, operation_name)
@@ -177,6 +181,12 @@ def create_app(
                 {"errors": [{"message": error.message, "extensions": {"code": "BAD_REQUEST"}}]},
                 status_code=error.status,
                 headers=error.headers,
+                media_type=media_type,
+            )
+        except PersistedQueryError as error:
+            return JSONResponse(
+                {"errors": [{"message": error.message, "extensions": {"code": error.code}}]},
+                status_code=error.status,
                 media_type=media_type,
             )
         outcome = EdgeOutcome()
@@ -224,6 +234,7 @@ def create_app(
             yield
         finally:
             await router.close()
+            await persisted.documents.close()
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),

@@ -120,6 +120,7 @@ def create_app(
         routes.append(WebSocketRoute(path, endpoint))  # subscriptions, for a router elsewhere
     if not single:
         # The supergraph at /graphql: our router, calling the subgraphs in-process.
+        from graph.edge.apq import PersistedQueries, open_documents
         from graph.edge.settings import EdgeSettings
         from graph.gateway import create_app as create_gateway
         from graph.in_process import router_for_subgraphs
@@ -127,7 +128,10 @@ def create_app(
         edge = EdgeSettings.from_env()
         router = router_for_subgraphs(subgraphs, stores, demand=edge.demand(settings.redis_url))
         gateway = create_gateway(
-            router, authenticator=authenticator, cors_origins=edge.cors_origins
+            router,
+            authenticator=authenticator,
+            cors_origins=edge.cors_origins,
+            persisted_queries=PersistedQueries(open_documents(settings.redis_url)),
         )
         routes.append(Mount("/", app=gateway))
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -146,6 +146,7 @@ def _serve(
 def _router(supergraph: Path, host: str, port: int, *, access_log: bool) -> int:
     import uvicorn
 
+    from graph.edge.apq import PersistedQueries, open_documents
     from graph.edge.identity import CallerSigner
     from graph.edge.settings import EdgeSettings
     from graph.gateway import create_app
@@ -158,7 +159,8 @@ def _router(supergraph: Path, host: str, port: int, *, access_log: bool) -> int:
     router = http_router_from_file(
         supergraph, identity=signer, demand=edge.demand(settings.redis_url)
     )
-    app = create_app(router, cors_origins=edge.cors_origins)
+    documents = PersistedQueries(open_documents(settings.redis_url))
+    app = create_app(router, cors_origins=edge.cors_origins, persisted_queries=documents)
     # uvloop and httptools (uvicorn[standard]) named, so a missing one fails loudly instead of
     # silently serving on the slower pure-Python loop and parser.
     uvicorn.run(
