@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from graph.compose import SubgraphSDL, compose_supergraph
 from graph.edge.context import current_caller
 from graph.edge.demand import DemandControl
+from graph.edge.usage import UsageMeter
 from graph.executor import InProcessTransport
 from graph.executor.in_process import SubgraphCall
 from graph.limits import RequestLimits
@@ -59,6 +60,7 @@ def in_process_router(
     limits: RequestLimits | None = None,
     urls: Mapping[str, str] | None = None,
     demand: DemandControl | None = None,
+    usage: UsageMeter | None = None,
 ) -> Router:
     """A router serving `schemas` in-process; `contexts[name]()` builds one request's context
     (`graph.edge.context.current_caller()` is the caller of the operation it serves)."""
@@ -70,7 +72,12 @@ def in_process_router(
         schemas, {name: _ignoring_params(make) for name, make in contexts.items()}
     )
     return Router.from_supergraph_sdl(
-        compose_schemas(schemas, urls), transport, limits=limits, streams=streams, demand=demand
+        compose_schemas(schemas, urls),
+        transport,
+        limits=limits,
+        streams=streams,
+        demand=demand,
+        usage=usage,
     )
 
 
@@ -86,6 +93,7 @@ def router_for_subgraphs(
     *,
     limits: RequestLimits | None = None,
     demand: DemandControl | None = None,
+    usage: UsageMeter | None = None,
 ) -> Router:
     """The `nexus serve` router: our subgraph records, in-process, one context per fetch,
     each built with the operation's caller."""
@@ -94,6 +102,7 @@ def router_for_subgraphs(
         contexts={s.name: _bind(s, stores) for s in subgraphs},
         limits=limits,
         demand=demand,
+        usage=usage,
     )
 
 

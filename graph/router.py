@@ -26,6 +26,7 @@ from graph.edge.context import calling_as
 from graph.edge.cost import CostModel
 from graph.edge.demand import DemandControl, EdgeOutcome
 from graph.edge.subscriptions import SubscriptionQuota
+from graph.edge.usage import UsageEvent, UsageMeter, UsageStatus
 from graph.executor import PlanRun, Transport, shape_response
 from graph.limits import LimitExceeded, RequestLimits, check_document_size, check_limits
 from graph.override_labels import OverrideLabels
@@ -92,10 +93,11 @@ class Router:
         override_labels: OverrideLabels | None = None,
         streams: SubgraphStreams | None = None,
         demand: DemandControl | None = None,
+        usage: UsageMeter | None = None,
     ) -> None:
         """`override_labels` picks the progressive @override labels on for each request
         (default: `percent(x)` labels by chance, no named label); `demand` applies the caller's
-        plan (cost per operation, budget per minute)."""
+        plan (cost per operation, budget per minute); `usage` meters every operation."""
         self.supergraph = supergraph
         self.transport = transport
         self.limits = limits or RequestLimits()
@@ -109,6 +111,7 @@ class Router:
             supergraph, default_list_size=demand.default_list_size if demand else 10
         )
         self.demand = demand
+        self.usage = usage
         self.subscription_quota = SubscriptionQuota()
 
     @classmethod
@@ -120,8 +123,16 @@ class Router:
         limits: RequestLimits | None = None,
         streams: SubgraphStreams | None = None,
         demand: DemandControl | None = None,
+        usage: UsageMeter | None = None,
     ) -> Router:
-        return cls(read_supergraph(sdl), transport, limits=limits, streams=streams, demand=demand)
+        return cls(
+            read_supergraph(sdl),
+            transport,
+            limits=limits,
+            streams=streams,
+            demand=demand,
+            usage=usage,
+        )
 
     async def execute(
         self,
@@ -161,6 +172,7 @@ class Router:
             )
             refused = await self.demand.admit(caller, estimated, outcome)
             if refused is not None:
+                self._meter(planned, operation_name, caller, estimated, 0, refused)
                 return refused
         with calling_as(caller):
             response = await self.run(
@@ -176,7 +188,33 @@ class Router:
             response["extensions"] = {"cost": {"estimated": estimated, "actual": actual}}
             if outcome is not None:
                 outcome.actual = actual
+            self._meter(planned, operation_name, caller, estimated, actual, response)
         return response
+
+    def _meter(
+        self,
+        planned: Planned,
+        operation_name: str | None,
+        caller: Caller,
+        estimated: int,
+        actual: int,
+        response: Response,
+    ) -> None:
+        if self.usage is None:
+            return
+        errors = response.get("errors") or ()
+        codes = {(e.get("extensions") or {}).get("code") for e in errors}
+        status: UsageStatus = (
+            "rate_limited"
+            if "RATE_LIMITED" in codes
+            else "refused"
+            if "data" not in response
+            else "error"
+            if errors
+            else "ok"
+        )
+        name = operation_name or (planned.operation.name.value if planned.operation.name else None)
+        self.usage.record(UsageEvent.of(caller, name, estimated, actual, status))
 
     async def subscribe(
         self,
@@ -370,6 +408,8 @@ class Router:
             await self.hub.close()
         if self.demand is not None:
             await self.demand.budget.close()
+        if self.usage is not None:
+            await self.usage.close()
         await self.transport.close()
 
 
