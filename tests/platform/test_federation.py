@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.platform.conftest import GraphQL, create_watchlist, register
+from nexus.auth.authenticator import Authenticator
+from tests.platform.conftest import GraphQL, create_watchlist, sign_up
 
 ENTITIES = """
 query Entities($representations: [_Any!]!) {
@@ -38,17 +39,24 @@ async def test_sdl_declares_entities_and_non_resolvable_instrument_stubs(
     assert '@link(url: "https://specs.apollo.dev/federation/v2' in sdl
 
 
-async def test_entities_resolve_users_and_watchlists_in_order(graphql: GraphQL) -> None:
-    owner = await register(graphql)
-    watchlist = await create_watchlist(graphql, owner, [("TOKEN", "BTC")])
+async def test_entities_resolve_users_and_watchlists_in_order(
+    graphql: GraphQL, authenticator: Authenticator
+) -> None:
+    account = await sign_up(graphql, authenticator)
+    owner = account.user_id
+    other = await sign_up(graphql, authenticator, "eve@example.com")
+    watchlist = await create_watchlist(graphql, account, [("TOKEN", "BTC")])
     unknown = "00000000-0000-4000-8000-000000000000"
 
     result = await graphql(
         ENTITIES,
+        account.caller,
         representations=[
             {"__typename": "Watchlist", "id": watchlist},
             {"__typename": "User", "id": owner},
             {"__typename": "User", "id": unknown},
+            {"__typename": "User", "id": other.user_id},  # another organisation's: as unknown
+            {"__typename": "Organization", "id": other.organization_id},
         ],
     )
 
@@ -68,6 +76,8 @@ async def test_entities_resolve_users_and_watchlists_in_order(graphql: GraphQL) 
                 "email": "ada@example.com",
                 "watchlists": [{"name": "Main"}],
             },
+            None,
+            None,
             None,
         ]
     }
