@@ -7,6 +7,7 @@ from pathlib import Path
 
 from graph.edge.demand import DemandControl
 from graph.edge.identity import CallerSigner
+from graph.edge.usage import UsageMeter
 from graph.executor import HttpTransport
 from graph.limits import RequestLimits
 from graph.router import Router
@@ -23,6 +24,7 @@ def http_router(
     headers: Mapping[str, str] | None = None,
     identity: CallerSigner | None = None,
     demand: DemandControl | None = None,
+    usage: UsageMeter | None = None,
 ) -> Router:
     """`url_overrides` (subgraph name -> URL) replace the URLs written in the supergraph;
     `identity` signs each operation's caller into the calls to subgraphs."""
@@ -31,7 +33,7 @@ def http_router(
     urls.update(url_overrides or {})
     transport = HttpTransport(urls, timeout=timeout, headers=headers, identity=identity)
     streams = WebSocketStreams(urls, identity=identity)
-    return Router(supergraph, transport, limits=limits, streams=streams, demand=demand)
+    return Router(supergraph, transport, limits=limits, streams=streams, demand=demand, usage=usage)
 
 
 def http_router_from_file(path: str | Path, **options: object) -> Router:

@@ -126,7 +126,16 @@ def create_app(
         from graph.in_process import router_for_subgraphs
 
         edge = EdgeSettings.from_env()
-        router = router_for_subgraphs(subgraphs, stores, demand=edge.demand(settings.redis_url))
+        usage = None
+        if "platform" in names:
+            from graph.edge.usage import UsageMeter
+            from subgraphs.platform.billing import PlatformUsageSink
+            from subgraphs.platform.services import authenticator_for
+
+            authenticator = authenticator or authenticator_for(stores)
+            usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
+        demand = edge.demand(settings.redis_url)
+        router = router_for_subgraphs(subgraphs, stores, demand=demand, usage=usage)
         gateway = create_gateway(
             router,
             authenticator=authenticator,

@@ -76,6 +76,14 @@ def _parser() -> argparse.ArgumentParser:
         "replay", help="publish the replay feed (ticks, posts, mention spikes) to REDIS_URL"
     )
 
+    billing = commands.add_parser("billing", help="invoice organisations for their usage")
+    billing_commands = billing.add_subparsers(dest="billing_command", required=True)
+    close = billing_commands.add_parser(
+        "close-month",
+        help="invoice every organisation for a month that has ended (idempotent, all or nothing)",
+    )
+    close.add_argument("month", help="the month, as YYYY-MM")
+
     export = commands.add_parser(
         "export-schema", help="write the composed client schema (schema.graphql)"
     )
@@ -118,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_load_demo(settings, args.only))
         case "export-schema":
             return _export_schema(args.output, check=args.check)
+        case "billing":
+            return asyncio.run(_close_month(settings, args.month))
         case "replay":
             from nexus.replay.command import run_replay
 
@@ -156,11 +166,27 @@ def _router(supergraph: Path, host: str, port: int, *, access_log: bool) -> int:
     settings = Settings.from_env()
     edge = EdgeSettings.from_env()
     signer = CallerSigner(router_secret(os.environ.get("NEXUS_ROUTER_SECRET"), settings.data_dir))
+    # Callers are authenticated against the platform store (DATABASE_URL): its keys and plans;
+    # their usage is metered into it.
+    from graph.edge.usage import UsageMeter
+    from subgraphs.platform.billing import PlatformUsageSink
+    from subgraphs.platform.services import authenticator_for
+
+    stores = open_stores(settings, ["platform"])
     router = http_router_from_file(
-        supergraph, identity=signer, demand=edge.demand(settings.redis_url)
+        supergraph,
+        identity=signer,
+        demand=edge.demand(settings.redis_url),
+        usage=UsageMeter(PlatformUsageSink(stores.require_platform())),
     )
     documents = PersistedQueries(open_documents(settings.redis_url))
-    app = create_app(router, cors_origins=edge.cors_origins, persisted_queries=documents)
+    authenticator = authenticator_for(stores)
+    app = create_app(
+        router,
+        authenticator=authenticator,
+        cors_origins=edge.cors_origins,
+        persisted_queries=documents,
+    )
     # uvloop and httptools (uvicorn[standard]) named, so a missing one fails loudly instead of
     # silently serving on the slower pure-Python loop and parser.
     uvicorn.run(
@@ -199,6 +225,27 @@ async def _migrate(settings: Settings, revision: str, *, downgrade: bool) -> int
         await run_downgrade(settings.database_url, revision)
     else:
         await run_upgrade(settings.database_url, revision)
+    return 0
+
+
+async def _close_month(settings: Settings, month: str) -> int:
+    from nexus.errors import BadUserInput, Conflict
+    from nexus.stores.platform import PlatformStore
+    from subgraphs.platform.billing import close_month
+
+    await _migrate(settings, "head", downgrade=False)
+    store = PlatformStore.from_url(settings.database_url)
+    try:
+        closed = await close_month(store, month)
+    except (BadUserInput, Conflict) as error:
+        print(f"nexus billing: {error}", file=sys.stderr)
+        return 2
+    finally:
+        await store.close()
+    print(
+        f"{closed.month}: {closed.invoiced} invoices written (USD {closed.total_cents / 100:,.2f}),"
+        f" {closed.already} already closed"
+    )
     return 0
 
 

@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from nexus.auth.caller import ANONYMOUS, Caller
+from nexus.auth.errors import AuthenticationError
 
 CREDENTIAL_HEADERS = ("authorization", "x-api-key")
 
-
-class AuthenticationFailed(Exception):
-    """The credentials were refused; the message is safe to send (it never echoes them)."""
+# The credentials were refused; the message is safe to send (it never echoes them).
+AuthenticationFailed = AuthenticationError
 
 
 class Authenticator(Protocol):
@@ -53,15 +53,15 @@ def credentials_from_params(params: Mapping[str, Any]) -> dict[str, str]:
 
 
 def with_client(caller: Caller, host: str | None) -> Caller:
-    """An anonymous caller marked with its client address: anonymous callers share a plan, not
-    a budget (each address has its own)."""
-    if caller.authenticated or not host:
+    """The caller with its client address (for the sign-in throttle, and because anonymous
+    callers share a plan, not a budget: each address has its own)."""
+    if not host or caller.address == host:
         return caller
-    return dataclasses.replace(caller, extra={**caller.extra, "client": host})
+    return dataclasses.replace(caller, address=host)
 
 
 def budget_key(caller: Caller) -> str:
     """Whose budget and subscription cap an operation counts against."""
-    if not caller.authenticated and (client := caller.extra.get("client")):
-        return f"anonymous:{client}"
+    if not caller.authenticated and caller.address:
+        return f"anonymous:{caller.address}"
     return caller.rate_key

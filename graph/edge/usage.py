@@ -10,56 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
-from nexus.auth.caller import Caller
+from nexus.usage import UsageEvent, UsageStatus
 
 log = logging.getLogger("graph.edge")
 
-UsageStatus = Literal["ok", "error", "refused", "rate_limited"]
-
-
-@dataclass(frozen=True, slots=True)
-class UsageEvent:
-    at: dt.datetime  # UTC
-    caller_kind: str
-    organization_id: str | None
-    user_id: str | None
-    api_key_id: str | None
-    client_id: str | None
-    plan: str
-    operation_name: str | None
-    estimated_cost: int  # cost units
-    actual_cost: int  # cost units
-    status: UsageStatus
-
-    @classmethod
-    def of(
-        cls,
-        caller: Caller,
-        operation_name: str | None,
-        estimated: int,
-        actual: int,
-        status: UsageStatus,
-    ) -> UsageEvent:
-        return cls(
-            at=dt.datetime.now(dt.UTC),
-            caller_kind=caller.kind,
-            organization_id=caller.organization_id,
-            user_id=caller.user_id,
-            api_key_id=caller.api_key_id,
-            client_id=caller.client_id,
-            plan=caller.plan.name,
-            operation_name=operation_name,
-            estimated_cost=estimated,
-            actual_cost=actual,
-            status=status,
-        )
+__all__ = ["UsageEvent", "UsageMeter", "UsageSink", "UsageStatus"]
 
 
 class UsageSink(Protocol):

@@ -57,6 +57,7 @@ def caller_claims(caller: Caller) -> dict[str, Any]:
         "api_key_id": caller.api_key_id,
         "client_id": caller.client_id,
         "token_id": caller.token_id,
+        "address": caller.address,
     }
 
 
@@ -78,6 +79,7 @@ def caller_from_claims(claims: dict[str, Any]) -> Caller:
         api_key_id=claims.get("api_key_id"),
         client_id=claims.get("client_id"),
         token_id=claims.get("token_id"),
+        address=claims.get("address"),
     )
 
 
