@@ -70,6 +70,7 @@ end
 def _serve(config: str, data_dir: str, redis_url: str, port: int) -> None:
     import uvicorn
 
+    from graph.edge.authn import TokenCache
     from graph.edge.budget import RedisBudget
     from graph.edge.demand import DemandControl
     from graph.gateway import create_app
@@ -85,7 +86,7 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int) -> None:
     if config != "no edge":
         budget = RedisBudget(redis_url, prefix=f"bench:{time.time_ns()}:")
         demand = DemandControl(budget, enforce=config != "anonymous")
-        authenticator = authenticator_for(open_stores(settings, ["platform"]))
+        authenticator = TokenCache(authenticator_for(open_stores(settings, ["platform"])))
     router = in_process_router(SCHEMAS, demand=demand)
     app = create_app(router, authenticator=authenticator, graphiql=False)
     uvicorn.run(
@@ -168,6 +169,7 @@ def _wrk(
 
 
 async def _in_process(data_dir: Path, redis_url: str, iterations: int) -> None:
+    from graph.edge.authn import TokenCache
     from graph.edge.budget import RedisBudget
     from graph.edge.demand import DemandControl, EdgeOutcome
     from graph.in_process import in_process_router
@@ -178,7 +180,7 @@ async def _in_process(data_dir: Path, redis_url: str, iterations: int) -> None:
 
     keys, tokens = await _credentials(data_dir)
     settings = Settings.from_env({"NEXUS_DATA_DIR": str(data_dir)})
-    authenticator = authenticator_for(open_stores(settings, ["platform"]))
+    authenticator = TokenCache(authenticator_for(open_stores(settings, ["platform"])))
     plain = in_process_router(SCHEMAS)
     budget = RedisBudget(redis_url, prefix=f"bench:{time.time_ns()}:")
     edged = in_process_router(SCHEMAS, demand=DemandControl(budget, enforce=False))

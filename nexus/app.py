@@ -128,11 +128,12 @@ def create_app(
         edge = EdgeSettings.from_env()
         usage = None
         if "platform" in names:
+            from graph.edge.authn import TokenCache
             from graph.edge.usage import UsageMeter
             from subgraphs.platform.billing import PlatformUsageSink
             from subgraphs.platform.services import authenticator_for
 
-            authenticator = authenticator or authenticator_for(stores)
+            authenticator = authenticator or TokenCache(authenticator_for(stores))
             usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
         demand = edge.demand(settings.redis_url)
         router = router_for_subgraphs(subgraphs, stores, demand=demand, usage=usage)

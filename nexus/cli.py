@@ -168,6 +168,7 @@ def _router(supergraph: Path, host: str, port: int, *, access_log: bool) -> int:
     signer = CallerSigner(router_secret(os.environ.get("NEXUS_ROUTER_SECRET"), settings.data_dir))
     # Callers are authenticated against the platform store (DATABASE_URL): its keys and plans;
     # their usage is metered into it.
+    from graph.edge.authn import TokenCache
     from graph.edge.usage import UsageMeter
     from subgraphs.platform.billing import PlatformUsageSink
     from subgraphs.platform.services import authenticator_for
@@ -180,7 +181,7 @@ def _router(supergraph: Path, host: str, port: int, *, access_log: bool) -> int:
         usage=UsageMeter(PlatformUsageSink(stores.require_platform())),
     )
     documents = PersistedQueries(open_documents(settings.redis_url))
-    authenticator = authenticator_for(stores)
+    authenticator = TokenCache(authenticator_for(stores))
     app = create_app(
         router,
         authenticator=authenticator,

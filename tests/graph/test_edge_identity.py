@@ -6,6 +6,9 @@ when the credentials are revoked."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -14,6 +17,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from graph.edge.authn import TokenCache
 from graph.edge.identity import CallerSigner
 from graph.gateway import create_app
 from graph.http_router import http_router
@@ -212,3 +216,23 @@ async def test_the_plan_caps_concurrent_subscriptions(
         pass
     assert message["type"] == "next"
     await client.close()
+
+
+def _jwt(exp: float) -> str:
+    def part(value: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256'})}.{part({'sub': 'u-bob', 'exp': exp})}.c2ln"
+
+
+async def test_a_verified_token_is_not_verified_again_until_it_expires() -> None:
+    fresh, stale = _jwt(time.time() + 600), _jwt(time.time() - 1)
+    inner = FakeAuthenticator({fresh: HOLDERS_READER, stale: HOLDERS_READER, "nxa_k": ANALYST})
+    cache = TokenCache(inner)
+    for _ in range(3):
+        assert await cache.authenticate({"authorization": f"Bearer {fresh}"}) == HOLDERS_READER
+    assert inner.calls == 1
+    for _ in range(2):  # an expired token (or an API key) always goes to the authenticator
+        await cache.authenticate({"authorization": f"Bearer {stale}"})
+        await cache.authenticate({"authorization": "Bearer nxa_k"})
+    assert inner.calls == 5
