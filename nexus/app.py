@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -77,6 +78,15 @@ async def _start_replay(settings: Settings, names: Sequence[str], stores: Stores
         return None
 
 
+def _start_catalogue_listener(names: Sequence[str], stores: Stores) -> asyncio.Task[None] | None:
+    """The platform learns the instruments the market domains announce on the bus."""
+    if "platform" not in names or stores.bus is None:
+        return None
+    from subgraphs.platform.catalogue import learn_from_bus
+
+    return asyncio.create_task(learn_from_bus(stores.require_platform(), stores.bus))
+
+
 def create_app(
     settings: Settings,
     names: Sequence[str],
@@ -97,8 +107,13 @@ def create_app(
         if load_demo_on_start:
             await load_demo(stores, names, only_missing=True)
         replay = await _start_replay(settings, names, stores)
+        listener = _start_catalogue_listener(names, stores)
         log.info("serving", extra={"subgraphs": list(names)})
         yield
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
         if replay is not None:
             await replay.stop()  # before the stores it publishes to close
         await stores.close()
@@ -112,6 +127,10 @@ def create_app(
         return JSONResponse({"ready": ready, "stores": health}, status_code=200 if ready else 503)
 
     routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    if "platform" in names:
+        from subgraphs.platform.http import identity_routes
+
+        routes.extend(identity_routes(stores))  # /.well-known/jwks.json, /oauth/token
     for subgraph in subgraphs:
         path = "/graphql" if single else f"/subgraphs/{subgraph.name}/graphql"
         # Subgraph endpoints serve the router only: it signs each call's caller.

@@ -83,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
         help="invoice every organisation for a month that has ended (idempotent, all or nothing)",
     )
     close.add_argument("month", help="the month, as YYYY-MM")
+    commands.add_parser(
+        "rotate-jwt-key",
+        help="retire the development JWT signing key and make a new one (restart to use it)",
+    )
 
     export = commands.add_parser(
         "export-schema", help="write the composed client schema (schema.graphql)"
@@ -128,11 +132,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export_schema(args.output, check=args.check)
         case "billing":
             return asyncio.run(_close_month(settings, args.month))
+        case "rotate-jwt-key":
+            return _rotate_jwt_key(settings)
         case "replay":
             from nexus.replay.command import run_replay
 
             return run_replay(settings)
     return 2
+
+
+def _rotate_jwt_key(settings: Settings) -> int:
+    from nexus.auth.config import AuthSettings
+    from nexus.auth.keys import rotate_development_key
+
+    try:
+        old, new = rotate_development_key(AuthSettings.from_env(settings.data_dir))
+    except (ConfigError, ValueError) as error:
+        print(f"nexus: {error}", file=sys.stderr)
+        return 2
+    print(f"retired key {old}; signing with {new} once the server restarts")
+    return 0
 
 
 def _serve(

@@ -50,11 +50,10 @@ def test_every_subgraph_answers_with_demo_data(served: NexusProcess) -> None:
     assert micro["data"]["stock"]["name"].startswith("GameStop")
     platform = served.query(
         "/subgraphs/platform/graphql",
-        '{ userByEmail(email: "demo@nexus-alpha.dev") { displayName watchlists { name '
-        "items { kind key } } } }",
+        "{ publicWatchlists { name items { kind key } } }",
         router_headers(),
     )
-    watchlist = platform["data"]["userByEmail"]["watchlists"][0]
+    watchlist = platform["data"]["publicWatchlists"][0]
     assert watchlist["name"] == "Meme and macro"
     assert {(i["kind"], i["key"]) for i in watchlist["items"]} >= {
         ("TOKEN", "BTC"),
@@ -65,14 +64,14 @@ def test_every_subgraph_answers_with_demo_data(served: NexusProcess) -> None:
 def test_one_query_spans_the_four_subgraphs_at_graphql(served: NexusProcess) -> None:
     response = served.query(
         "/graphql",
-        '{ userByEmail(email: "demo@nexus-alpha.dev") { watchlists { items { key instrument { '
+        "{ publicWatchlists { items { key instrument { "
         "__typename ... on Token { latestPrice { close } } "
         '... on Stock { candles(from: "2021-01-27", to: "2021-01-27") { close } } '
-        "... on Series { latest { value } } } } } } }",
+        "... on Series { latest { value } } } } } }",
     )
     assert "errors" not in response
     assert response["extensions"]["cost"]["estimated"] > response["extensions"]["cost"]["actual"]
-    items = response["data"]["userByEmail"]["watchlists"][0]["items"]
+    items = response["data"]["publicWatchlists"][0]["items"]
     by_key = {item["key"]: item["instrument"] for item in items}
     assert by_key["BTC"] == {"__typename": "Token", "latestPrice": {"close": 17003.017578}}
     assert by_key["GME"] == {"__typename": "Stock", "candles": [{"close": 86.877502}]}

@@ -3,10 +3,12 @@
 `Authorization: Bearer <JWT>` or `Bearer nxa_...`, or `X-API-Key: nxa_...`; nothing sent is the
 anonymous caller; anything sent that does not check out raises `AuthenticationError` (401).
 
-JWTs are verified locally against the key set. API keys are looked up in the platform store
-through a `CredentialStore`, which the platform subgraph implements (this runtime layer never
-imports a subgraph); lookups are cached for `cache_seconds`, so a revoked key stops working
-within that many seconds while a busy key costs one lookup per interval, not one per request.
+JWTs are verified locally against the key set; a verified token's caller is remembered for
+`cache_seconds` (never past its `exp`), so a client sending the same token on every request pays
+for one RSA verification per interval. API keys are looked up in the platform store through a
+`CredentialStore`, which the platform subgraph implements (this runtime layer never imports a
+subgraph); lookups are cached for `cache_seconds` too, so a revoked key stops working within that
+many seconds while a busy key costs one lookup per interval, not one per request.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from nexus.auth.caller import ANONYMOUS, ANONYMOUS_PLAN, Caller, CallerKind, PlanLimits
 from nexus.auth.errors import AuthenticationError
@@ -51,6 +53,7 @@ class Authenticator:
         self._cache_seconds = cache_seconds
         self._cache_entries = cache_entries
         self._keys: OrderedDict[str, tuple[float, Caller | None]] = OrderedDict()
+        self._tokens: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
         self._plans: tuple[float, Mapping[str, PlanLimits]] = (0.0, {})
 
     async def authenticate(self, headers: Mapping[str, str]) -> Caller:
@@ -80,7 +83,17 @@ class Authenticator:
         return await self._token(credential)
 
     async def _token(self, token: str) -> Caller:
+        cached = self._tokens.get(token)
+        if cached is not None and cached[0] > time.time():
+            return cached[1]
         claims = self.issuer.verify(token)
+        caller = await self._token_caller(claims)
+        # Remembered until the token expires or the cache interval ends, whichever is first.
+        expires = min(float(claims["exp"]), time.time() + self._cache_seconds)
+        self._remember(self._tokens, token, (expires, caller))
+        return caller
+
+    async def _token_caller(self, claims: Mapping[str, Any]) -> Caller:
         plan_name = claims.get("plan", ANONYMOUS_PLAN.name)
         kind: CallerKind = "client" if "client_id" in claims else "user"
         return Caller(
@@ -102,10 +115,7 @@ class Authenticator:
             caller = cached[1]
         else:
             caller = await self._credentials.caller_for_api_key(key_digest)
-            self._keys[key_digest] = (now + self._cache_seconds, caller)
-            self._keys.move_to_end(key_digest)
-            while len(self._keys) > self._cache_entries:
-                self._keys.popitem(last=False)
+            self._remember(self._keys, key_digest, (now + self._cache_seconds, caller))
         if caller is None:
             raise AuthenticationError("The API key is not valid, revoked or expired.")
         return caller
@@ -118,10 +128,17 @@ class Authenticator:
             self._plans = (time.monotonic() + self._cache_seconds, plans)
         return plans.get(name) or plans.get(ANONYMOUS_PLAN.name) or ANONYMOUS_PLAN
 
+    def _remember(self, cache: OrderedDict[str, Any], key: str, entry: Any) -> None:
+        cache[key] = entry
+        cache.move_to_end(key)
+        while len(cache) > self._cache_entries:
+            cache.popitem(last=False)
+
     def forget(self, key_digest: str | None = None) -> None:
         """Drops cached lookups (one key's, or all) so the next request sees the store."""
         if key_digest is None:
             self._keys.clear()
+            self._tokens.clear()
         else:
             self._keys.pop(key_digest, None)
 

@@ -25,8 +25,8 @@ from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet as JoseKeySet
 from joserfc.jwk import Key, KeyParameters, RSAKey
+from joserfc.jwk import KeySet as JoseKeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from nexus.auth.config import AuthSettings
@@ -37,6 +37,7 @@ log = logging.getLogger("nexus.auth")
 ALGORITHM = "RS256"
 _KEY_BITS = 2048
 DEV_KEY_NAME = "jwt-signing-key.pem"
+RETIRED_PREFIX = "retired-"  # development keys rotated out: they verify until their tokens expire
 
 
 def _with_kid(key: RSAKey) -> RSAKey:
@@ -72,11 +73,13 @@ class KeySet:
 
     @classmethod
     def from_settings(cls, settings: AuthSettings) -> KeySet:
+        previous_files = list(settings.previous_key_files)
         if settings.private_key_pem is not None:
             current = load_key(settings.private_key_pem)
         else:
             current = development_key(settings.key_dir)
-        previous = [load_key(path.read_bytes()) for path in settings.previous_key_files]
+            previous_files += sorted(settings.key_dir.glob(f"{RETIRED_PREFIX}*.pem"))
+        previous = [load_key(path.read_bytes()) for path in previous_files]
         return cls(current, previous)
 
     def rotated(self, new: RSAKey | None = None) -> KeySet:
@@ -182,3 +185,26 @@ def development_key(key_dir: Path) -> RSAKey:
         temporary.unlink()
     log.warning("generated a development JWT signing key; configure NEXUS_JWT_PRIVATE_KEY_FILE")
     return key
+
+
+def rotate_development_key(settings: AuthSettings, now: float | None = None) -> tuple[str, str]:
+    """Retires the development key and makes a new one; returns (old kid, new kid).
+
+    The retired key keeps verifying (it stays in the JWKS) until every token it signed has
+    expired; retired keys older than that are deleted. Running processes load keys at start:
+    restart them to sign with the new key.
+    """
+    if settings.private_key_pem is not None:
+        raise ValueError(
+            "the signing key comes from NEXUS_JWT_PRIVATE_KEY(_FILE): rotate it by moving it to "
+            "NEXUS_JWT_PREVIOUS_KEY_FILES and configuring a new one"
+        )
+    moment = time.time() if now is None else now
+    old = development_key(settings.key_dir)
+    lifetime = settings.access_token_seconds + settings.leeway_seconds
+    for retired in settings.key_dir.glob(f"{RETIRED_PREFIX}*.pem"):
+        if retired.stat().st_mtime < moment - lifetime:
+            retired.unlink()
+    current = settings.key_dir / DEV_KEY_NAME
+    current.rename(settings.key_dir / f"{RETIRED_PREFIX}{int(moment)}-{old.kid}.pem")
+    return str(old.kid), str(development_key(settings.key_dir).kid)

@@ -8,6 +8,7 @@ revoked and the caller must sign in again.
 
 from __future__ import annotations
 
+import functools
 import secrets as random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from nexus.stores.platform import PlatformStore, available
 from subgraphs.platform import validation
 from subgraphs.platform.audit import record
 from subgraphs.platform.models import (
+    ApiKey,
     Invitation,
     Membership,
     Organization,
@@ -36,8 +38,12 @@ from subgraphs.platform.passwords import hash_password, verify_password
 from subgraphs.platform.repository import insert
 
 INVITATION_DAYS = 7
-# Checked against when the e-mail is unknown, so a miss costs the same time as a wrong password.
-_DECOY_HASH = hash_password("not a password anyone has")
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    """Checked against when the e-mail is unknown: a miss costs what a wrong password costs."""
+    return hash_password("not a password anyone has")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +102,7 @@ class Accounts:
         """The user whose e-mail and password these are, else None (in constant-ish time)."""
         async with available(), self._store.sessions() as session:
             user = await session.scalar(select(User).where(User.email == email))
-        stored = _DECOY_HASH if user is None else user.password_hash
+        stored = _decoy_hash() if user is None else user.password_hash
         matches = await anyio.to_thread.run_sync(verify_password, password, stored)
         return user if matches and user is not None else None
 
@@ -142,14 +148,13 @@ class Accounts:
             )
             user = await session.get(User, token.user_id)
             organization = await session.get(Organization, token.organization_id)
-            if token.used_at is None and membership and user and organization:
-                token.used_at = now
+            if membership and user and organization and await _mark_used(session, token.id, now):
                 return await self._start(
                     session, user, organization, Role(membership.role), family_id=token.family_id
                 )
             # A used token presented again was copied: end every session of its family.
             await _revoke_family(session, token.family_id, now)
-            action = "token.reused" if token.used_at is not None else "token.member_gone"
+            action = "token.reused" if membership and user and organization else "token.member_gone"
             record(session, token.organization_id, token.user_id, action)
         raise AuthenticationError("The refresh token is no longer valid; sign in again.")
 
@@ -202,6 +207,16 @@ class Accounts:
             record(session, organization.id, user_id, "organization.created", organization.slug)
             return organization
 
+    async def memberships_of(self, user_id: str) -> list[tuple[Membership, Organization]]:
+        query = (
+            select(Membership, Organization)
+            .join(Organization, Organization.id == Membership.organization_id)
+            .where(Membership.user_id == user_id)
+            .order_by(Membership.created_at, Organization.id)
+        )
+        async with available(), self._store.sessions() as session:
+            return [(membership, org) for membership, org in await session.execute(query)]
+
     async def role(self, organization_id: str, user_id: str) -> Role | None:
         async with available(), self._store.sessions() as session:
             role = await session.scalar(
@@ -238,6 +253,33 @@ class Accounts:
             )
             record(session, organization_id, inviter_id, "member.invited", email)
             return invitation, created.secret
+
+    async def pending_invitations(self, organization_id: str) -> list[Invitation]:
+        query = (
+            select(Invitation)
+            .where(
+                Invitation.organization_id == organization_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > utc_now(),
+            )
+            .order_by(Invitation.created_at.desc(), Invitation.id)
+        )
+        async with available(), self._store.sessions() as session:
+            return list((await session.scalars(query)).all())
+
+    async def cancel_invitation(self, organization_id: str, actor: str, id_: str) -> str:
+        id_ = validation.entity_id(id_)
+        async with available(), self._store.sessions.begin() as session:
+            invitation = await session.get(Invitation, id_)
+            if (
+                invitation is None
+                or invitation.organization_id != organization_id
+                or invitation.accepted_at is not None
+            ):
+                raise NotFound(f"no pending invitation has the id {id_}.")
+            await session.delete(invitation)
+            record(session, organization_id, actor, "member.invitation_cancelled", invitation.email)
+            return id_
 
     async def accept_invitation(self, user_id: str, token: str) -> Organization:
         """Joins the invitation's organisation, when it was sent to this user's e-mail."""
@@ -300,7 +342,17 @@ class Accounts:
                     raise Forbidden("Only an owner may remove an owner.")
                 await _keep_an_owner(session, organization_id)
             await session.delete(membership)
-            # Their sessions in this organisation end now, not when the refresh token expires.
+            # Their sessions in this organisation end now, not when the refresh token expires,
+            # and the API keys they made (which act for them) stop within the edge's cache time.
+            await session.execute(
+                update(ApiKey)
+                .where(
+                    ApiKey.created_by == user_id,
+                    ApiKey.organization_id == organization_id,
+                    ApiKey.revoked_at.is_(None),
+                )
+                .values(revoked_at=utc_now())
+            )
             await session.execute(
                 update(RefreshToken)
                 .where(
@@ -347,6 +399,18 @@ async def _keep_an_owner(session: AsyncSession, organization_id: str) -> None:
     )
     if (owners or 0) <= 1:
         raise BadUserInput("an organisation keeps at least one owner; make another owner first.")
+
+
+async def _mark_used(session: AsyncSession, token_id: str, now: datetime) -> bool:
+    """Marks the token used unless it already is: of two concurrent refreshes with one token,
+    exactly one wins (a conditional UPDATE, atomic on every backend)."""
+    result = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 async def _revoke_family(session: AsyncSession, family_id: str, now: datetime) -> None:

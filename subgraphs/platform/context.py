@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from nexus.auth import ANONYMOUS, Caller
+from nexus.errors import Forbidden, Unauthenticated
 from subgraphs.platform import access
 from subgraphs.platform.accounts import Accounts
 from subgraphs.platform.credentials import Credentials
@@ -60,7 +61,7 @@ class PlatformContext:
         """The organisation whose rows this request may read; None when it may read none."""
         try:
             return (await self.reader()).organization_id
-        except Exception:
+        except (Unauthenticated, Forbidden):  # a store that is down still raises
             return None
 
 

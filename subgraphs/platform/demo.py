@@ -15,7 +15,7 @@ from sqlalchemy import select
 from nexus.stores.platform import PlatformStore, available
 from subgraphs.platform import catalogue
 from subgraphs.platform.accounts import Accounts
-from subgraphs.platform.models import InstrumentKind, User
+from subgraphs.platform.models import CatalogueInstrument, InstrumentKind, User
 from subgraphs.platform.repository import PlatformRepository
 
 DEMO_EMAIL = "demo@nexus-alpha.dev"
@@ -35,7 +35,12 @@ async def _demo_user(store: PlatformStore) -> User | None:
 
 
 async def is_loaded(store: PlatformStore) -> bool:
-    return await _demo_user(store) is not None
+    """The demo user exists and the catalogue has instruments (an install migrated from 0001
+    has the user but not yet the catalogue)."""
+    if await _demo_user(store) is None:
+        return False
+    async with available(), store.sessions() as session:
+        return await session.scalar(select(CatalogueInstrument.key).limit(1)) is not None
 
 
 async def load_demo(store: PlatformStore) -> dict[str, int]:

@@ -19,19 +19,28 @@ from subgraphs.platform.models import InstrumentKind
 strawberry.enum(InstrumentKind, name="InstrumentKind")
 
 
-@strawberry.federation.type(keys=[Key(fields=FieldSet("symbol"), resolvable=False)])
+@strawberry.federation.type(
+    keys=[Key(fields=FieldSet("symbol"), resolvable=False)],
+    description="A crypto token, resolved by the crypto subgraph.",
+)
 class Token:
-    symbol: str
+    symbol: str = strawberry.field(description="The token's symbol, e.g. BTC.")
 
 
-@strawberry.federation.type(keys=[Key(fields=FieldSet("symbol"), resolvable=False)])
+@strawberry.federation.type(
+    keys=[Key(fields=FieldSet("symbol"), resolvable=False)],
+    description="A stock, resolved by the micro subgraph.",
+)
 class Stock:
-    symbol: str
+    symbol: str = strawberry.field(description="The ticker, e.g. GME.")
 
 
-@strawberry.federation.type(keys=[Key(fields=FieldSet("id"), resolvable=False)])
+@strawberry.federation.type(
+    keys=[Key(fields=FieldSet("id"), resolvable=False)],
+    description="A FRED series, resolved by the macro subgraph.",
+)
 class Series:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The FRED series id, e.g. DGS10.")
 
 
 Instrument = Annotated[Token | Stock | Series, strawberry.union("Instrument")]

@@ -33,7 +33,7 @@ class AuthPayload:
 
 @strawberry.type(description="An API key, as listed: never its secret.")
 class ApiKey:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The API key's id (a UUID); not the key.")
     name: str = strawberry.field(description="What the key is for.")
     prefix: str = strawberry.field(description="The key's first characters, e.g. nxa_Qx3k9LmA.")
     scopes: list[str] = strawberry.field(description="What the key may do.")
@@ -73,7 +73,9 @@ class CreatedApiKey:
 
 @strawberry.type(description="A machine client of the OAuth 2.0 client-credentials grant.")
 class OAuthClient:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="The client's record id (a UUID); not its client_id."
+    )
     client_id: str = strawberry.field(description="The client_id to send to /oauth/token.")
     name: str = strawberry.field(description="What the client is.")
     scopes: list[str] = strawberry.field(description="The most its tokens may carry.")
@@ -104,7 +106,7 @@ class CreatedOAuthClient:
 
 @strawberry.type(description="An invitation to join an organisation.")
 class Invitation:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The invitation's id (a UUID).")
     email: str = strawberry.field(description="Who may accept it (lower-cased).")
     role: Role = strawberry.field(description="The role the invitee gets.")
     created_at: datetime = strawberry.field(description="When it was sent (UTC).")
@@ -131,7 +133,7 @@ class CreatedInvitation:
 
 @strawberry.type(description="One security event of the organisation.")
 class AuditEvent:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The event's id (a UUID).")
     action: str = strawberry.field(
         description="What happened, e.g. user.signed_in, user.sign_in_failed, api_key.created, "
         "api_key.revoked, member.role_changed."

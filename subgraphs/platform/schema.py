@@ -39,6 +39,7 @@ from subgraphs.platform.roles import Role
 from subgraphs.platform.types import (
     Info,
     Member,
+    Membership,
     Organization,
     Plan,
     User,
@@ -48,6 +49,7 @@ from subgraphs.platform.types import (
     load_watchlist,
 )
 
+Input = strawberry.argument(description="What to create.")
 Id = Annotated[strawberry.ID, strawberry.argument(description="The object's id (a UUID).")]
 WatchlistId = Annotated[strawberry.ID, strawberry.argument(description="The watchlist's id.")]
 Kind = Annotated[InstrumentKind, strawberry.argument(description="The instrument's domain.")]
@@ -97,6 +99,15 @@ class Query(BillingQuery):
             return None
         return await load_user(info, caller.user_id)
 
+    @strawberry.field(
+        description="The organisations the signed-in user belongs to, with their role in each "
+        "(signIn with organizationId acts in another)."
+    )
+    async def my_organizations(self, info: Info) -> list[Membership]:
+        user_id = access.signed_in(info.context.caller)
+        rows = await info.context.accounts.memberships_of(user_id)
+        return [Membership.from_rows(membership, org) for membership, org in rows]
+
     @strawberry.field(description="The caller's organisation; null for any other id.")
     async def organization(self, info: Info, id: Id) -> Organization | None:
         await info.context.reader()
@@ -135,11 +146,22 @@ class Query(BillingQuery):
         rows = await info.context.credentials.api_keys(tenant.organization_id)
         return [ApiKey.from_row(row) for row in rows]
 
-    @strawberry.field(description="The organisation's OAuth clients (owners and admins only).")
+    @strawberry.field(
+        name="oauthClients",
+        description="The organisation's OAuth clients (owners and admins only).",
+    )
     async def oauth_clients(self, info: Info) -> list[OAuthClient]:
         tenant = await info.context.manager()
         rows = await info.context.credentials.clients(tenant.organization_id)
         return [OAuthClient.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="The organisation's pending invitations, newest first (owners and admins)."
+    )
+    async def invitations(self, info: Info) -> list[Invitation]:
+        tenant = await info.context.manager()
+        rows = await info.context.accounts.pending_invitations(tenant.organization_id)
+        return [Invitation.from_row(row) for row in rows]
 
     @strawberry.field(
         description="The organisation's security events, newest first (owners and admins only)."
@@ -157,7 +179,7 @@ class Query(BillingQuery):
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Creates a user and an organisation they own; signs in.")
-    async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
+    async def sign_up(self, info: Info, input: Annotated[SignUpInput, Input]) -> AuthPayload:
         session = await info.context.accounts.sign_up(
             input.email,
             input.password,
@@ -208,7 +230,9 @@ class Mutation:
         return await info.context.accounts.sign_out(refresh_token)
 
     @strawberry.mutation(description="Creates an organisation owned by the signed-in user.")
-    async def create_organization(self, info: Info, input: CreateOrganizationInput) -> Organization:
+    async def create_organization(
+        self, info: Info, input: Annotated[CreateOrganizationInput, Input]
+    ) -> Organization:
         user_id = access.signed_in(info.context.caller)
         row = await info.context.accounts.create_organization(user_id, input.name, input.slug)
         return Organization.from_row(row)
@@ -228,6 +252,16 @@ class Mutation:
             tenant.organization_id, str(tenant.user_id), email, wanted
         )
         return CreatedInvitation(invitation=Invitation.from_row(invitation), token=token)
+
+    @strawberry.mutation(
+        description="Withdraws a pending invitation (owners and admins); returns its id."
+    )
+    async def cancel_invitation(self, info: Info, id: Id) -> strawberry.ID:
+        tenant = await info.context.manager()
+        cancelled = await info.context.accounts.cancel_invitation(
+            tenant.organization_id, str(tenant.user_id), id
+        )
+        return strawberry.ID(cancelled)
 
     @strawberry.mutation(
         description="Joins the organisation of an invitation sent to the signed-in user's e-mail."
@@ -292,7 +326,8 @@ class Mutation:
         return ApiKey.from_row(row)
 
     @strawberry.mutation(
-        description="Creates an OAuth client (owners and admins); its secret is shown once."
+        name="createOAuthClient",
+        description="Creates an OAuth client (owners and admins); its secret is shown once.",
     )
     async def create_oauth_client(
         self, info: Info, name: Name, scopes: Scopes
@@ -303,7 +338,9 @@ class Mutation:
         )
         return CreatedOAuthClient(client=OAuthClient.from_row(client), client_secret=secret)
 
-    @strawberry.mutation(description="Revokes an OAuth client (owners and admins only).")
+    @strawberry.mutation(
+        name="revokeOAuthClient", description="Revokes an OAuth client (owners and admins only)."
+    )
     async def revoke_oauth_client(self, info: Info, id: Id) -> OAuthClient:
         tenant = await info.context.manager()
         row = await info.context.credentials.revoke_client(
@@ -312,7 +349,9 @@ class Mutation:
         return OAuthClient.from_row(row)
 
     @strawberry.mutation(description="Creates a watchlist owned by the caller.")
-    async def create_watchlist(self, info: Info, input: CreateWatchlistInput) -> Watchlist:
+    async def create_watchlist(
+        self, info: Info, input: Annotated[CreateWatchlistInput, Input]
+    ) -> Watchlist:
         tenant = await info.context.writer()
         if tenant.user_id is None:
             access.forbid("Watchlists are owned by users; use a user's token or API key.")

@@ -54,7 +54,7 @@ class Plan:
 
 @strawberry.federation.type(keys=["id"], description="An organisation: it owns every object.")
 class Organization:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The organisation's id (a UUID).")
     name: str = strawberry.field(description="Display name.")
     slug: str = strawberry.field(description="Unique, lower-case and hyphenated.")
     created_at: datetime = strawberry.field(description="When it was created (UTC).")
@@ -97,9 +97,26 @@ class Member:
         )
 
 
+@strawberry.type(description="One of the signed-in user's organisations and their role in it.")
+class Membership:
+    organization: Organization = strawberry.field(description="The organisation.")
+    role: Role = strawberry.field(description="The user's role in it.")
+    joined_at: datetime = strawberry.field(description="When the user joined (UTC).")
+
+    @classmethod
+    def from_rows(
+        cls, membership: models.Membership, organization: models.Organization
+    ) -> Membership:
+        return cls(
+            organization=Organization.from_row(organization),
+            role=Role[membership.role],
+            joined_at=membership.created_at,
+        )
+
+
 @strawberry.federation.type(keys=["id"], description="A person who signs in.")
 class User:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The user's id (a UUID).")
     email: str = strawberry.field(description="Lower-cased e-mail address, unique.")
     display_name: str = strawberry.field(description="The name shown to other members.")
     created_at: datetime = strawberry.field(description="When the user signed up (UTC).")
@@ -138,7 +155,7 @@ class User:
 
 @strawberry.federation.type(keys=["id"], description="A named, ordered list of instruments.")
 class Watchlist:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The watchlist's id (a UUID).")
     name: str = strawberry.field(description="Unique per owner.")
     created_at: datetime = strawberry.field(description="When it was created (UTC).")
     public: bool = strawberry.field(
@@ -178,7 +195,7 @@ class Watchlist:
 
 @strawberry.type(description="One instrument in a watchlist.")
 class WatchlistItem:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The item's id (a UUID).")
     kind: InstrumentKind = strawberry.field(description="Which domain owns the instrument.")
     key: str = strawberry.field(description="The symbol or FRED series id, upper-cased.")
     position: int = strawberry.field(description="0-based place in the watchlist.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from graphql import GraphQLObjectType
 from sqlalchemy import select
@@ -247,3 +249,77 @@ async def test_tokens_fail_when_the_authenticator_is_given_garbage(
 ) -> None:
     with pytest.raises(AuthenticationError):
         await authenticator.authenticate({"Authorization": "Bearer nxr_refresh_is_not_access"})
+
+
+async def test_two_concurrent_refreshes_with_one_token_issue_one_session(
+    graphql: GraphQL, authenticator: Authenticator
+) -> None:
+    account = await sign_up(graphql, authenticator)
+
+    results = await asyncio.gather(
+        graphql(REFRESH, token=account.refresh_token),
+        graphql(REFRESH, token=account.refresh_token),
+    )
+
+    assert sorted(str(codes(result)) for result in results) == ["['UNAUTHENTICATED']", "[]"]
+
+
+async def test_a_user_of_two_organisations_signs_in_to_either(
+    graphql: GraphQL, authenticator: Authenticator
+) -> None:
+    owner = await sign_up(graphql, authenticator, "a@acme.com", organization="Acme")
+    invited = await graphql(
+        'mutation { inviteMember(email: "b@b.com", role: ADMIN) { token } }', owner.caller
+    )
+    assert invited.data is not None
+    member = await sign_up(graphql, authenticator, "b@b.com", organization="Bee")
+    await graphql(
+        "mutation($t: String!) { acceptInvitation(token: $t) { id } }",
+        member.caller,
+        t=invited.data["inviteMember"]["token"],
+    )
+
+    mine = await graphql("{ myOrganizations { role organization { slug } } }", member.caller)
+    in_acme = await sign_in(graphql, authenticator, "b@b.com", owner.organization_id)
+
+    assert mine.data == {
+        "myOrganizations": [
+            {"role": "OWNER", "organization": {"slug": "bee"}},
+            {"role": "ADMIN", "organization": {"slug": "acme"}},
+        ]
+    }
+    assert (in_acme.caller.organization_id, in_acme.caller.role) == (
+        owner.organization_id,
+        "ADMIN",
+    )
+
+
+async def test_a_cancelled_invitation_cannot_be_accepted(
+    graphql: GraphQL, authenticator: Authenticator
+) -> None:
+    owner = await sign_up(graphql, authenticator, "a@acme.com", organization="Acme")
+    invited = await graphql(
+        'mutation { inviteMember(email: "b@acme.com", role: MEMBER) { token invitation { id } } }',
+        owner.caller,
+    )
+    assert invited.data is not None
+    invitation = invited.data["inviteMember"]["invitation"]["id"]
+    pending = await graphql("{ invitations { id email role } }", owner.caller)
+
+    cancelled = await graphql(
+        "mutation($id: ID!) { cancelInvitation(id: $id) }", owner.caller, id=invitation
+    )
+    after = await graphql("{ invitations { id } }", owner.caller)
+    invitee = await sign_up(graphql, authenticator, "b@acme.com")
+    accepted = await graphql(
+        "mutation($t: String!) { acceptInvitation(token: $t) { id } }",
+        invitee.caller,
+        t=invited.data["inviteMember"]["token"],
+    )
+
+    assert pending.data == {
+        "invitations": [{"id": invitation, "email": "b@acme.com", "role": "MEMBER"}]
+    }
+    assert cancelled.data == {"cancelInvitation": invitation}
+    assert after.data == {"invitations": []}
+    assert codes(accepted) == ["NOT_FOUND"]

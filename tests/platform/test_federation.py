@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import strawberry
+
+from graph.in_process import in_process_router
 from nexus.auth.authenticator import Authenticator
+from nexus.stores import Stores
+from subgraphs.platform import subgraph
 from tests.platform.conftest import GraphQL, create_watchlist, sign_up
 
 ENTITIES = """
@@ -26,9 +31,12 @@ async def test_sdl_declares_entities_and_non_resolvable_instrument_stubs(
     assert result.data is not None
     sdl = result.data["_service"]["sdl"]
     for declaration in (
-        'type Token @key(fields: "symbol", resolvable: false) {\n  symbol: String!\n}',
-        'type Stock @key(fields: "symbol", resolvable: false) {\n  symbol: String!\n}',
-        'type Series @key(fields: "id", resolvable: false) {\n  id: ID!\n}',
+        'type Token @key(fields: "symbol", resolvable: false) {\n'
+        '  """The token\'s symbol, e.g. BTC."""\n  symbol: String!\n}',
+        'type Stock @key(fields: "symbol", resolvable: false) {\n'
+        '  """The ticker, e.g. GME."""\n  symbol: String!\n}',
+        'type Series @key(fields: "id", resolvable: false) {\n'
+        '  """The FRED series id, e.g. DGS10."""\n  id: ID!\n}',
         "union Instrument = Token | Stock | Series",
         'type User @key(fields: "id")',
         'type Organization @key(fields: "id")',
@@ -79,5 +87,52 @@ async def test_entities_resolve_users_and_watchlists_in_order(
             None,
             None,
             None,
+        ]
+    }
+
+
+@strawberry.federation.type(name="Token", keys=["symbol"])
+class KnownToken:
+    """The crypto domain, knowing BTC only: ETH has gone since it was put in a watchlist."""
+
+    symbol: str
+    name: str
+
+    @classmethod
+    def resolve_reference(cls, symbol: str) -> KnownToken | None:
+        return cls(symbol=symbol, name="Bitcoin") if symbol == "BTC" else None
+
+
+@strawberry.type
+class CryptoQuery:
+    @strawberry.field
+    def token(self, symbol: str) -> KnownToken | None:
+        return KnownToken.resolve_reference(symbol)
+
+
+async def test_an_item_whose_instrument_is_gone_nulls_only_that_item(
+    graphql: GraphQL, authenticator: Authenticator, stores: Stores
+) -> None:
+    owner = await sign_up(graphql, authenticator)
+    await create_watchlist(graphql, owner, [("TOKEN", "BTC"), ("TOKEN", "ETH")], public=True)
+    crypto = strawberry.federation.Schema(query=CryptoQuery, types=[KnownToken])
+    router = in_process_router(
+        {"platform": subgraph.schema, "crypto": crypto},
+        contexts={"platform": lambda: subgraph.make_context(stores)},
+    )
+
+    response = await router.execute(
+        "{ publicWatchlists { name items { key instrument { ... on Token { name } } } } }"
+    )
+
+    assert response.get("data") == {
+        "publicWatchlists": [
+            {
+                "name": "Main",
+                "items": [
+                    {"key": "BTC", "instrument": {"name": "Bitcoin"}},
+                    {"key": "ETH", "instrument": None},
+                ],
+            }
         ]
     }

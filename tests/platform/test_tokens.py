@@ -20,7 +20,7 @@ from nexus.auth import ANONYMOUS
 from nexus.auth.authenticator import Authenticator
 from nexus.auth.config import AuthSettings
 from nexus.auth.errors import AuthenticationError
-from nexus.auth.keys import KeySet, TokenIssuer, generate_key
+from nexus.auth.keys import KeySet, TokenIssuer, generate_key, rotate_development_key
 from nexus.stores import Stores
 from subgraphs.platform.credentials import Credentials
 from subgraphs.platform.services import services_for
@@ -279,3 +279,21 @@ async def test_an_expired_api_key_is_refused(
     await asyncio.sleep(max(0.0, soon + 2.1 - time.time()))
     with pytest.raises(AuthenticationError):
         await edge.authenticate({"X-API-Key": secret})
+
+
+def test_rotating_the_development_key_keeps_old_tokens_valid(tmp_path: Path) -> None:
+    settings = AuthSettings.from_env(tmp_path, {})
+    before = TokenIssuer(KeySet.from_settings(settings), settings)
+    old_token = token(before)
+
+    old_kid, new_kid = rotate_development_key(settings)
+    after = TokenIssuer(KeySet.from_settings(settings), settings)  # a restarted process
+
+    assert (old_kid, after.keys.current.kid) == (before.keys.current.kid, new_kid)
+    assert after.verify(old_token)["sub"] == after.verify(token(after))["sub"]
+    assert {key["kid"] for key in after.keys.jwks()["keys"]} == {old_kid, new_kid}
+
+    # A later rotation, once the first retired key's tokens have all expired, drops it.
+    rotate_development_key(settings, now=time.time() + 3600)
+    latest = KeySet.from_settings(settings)
+    assert old_kid not in latest.kids and new_kid in latest.kids
