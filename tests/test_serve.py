@@ -17,11 +17,7 @@ from tests.support.processes import NexusProcess, router_headers
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NexusProcess]:
-    # Demand control measures only: the cross-subgraph query below is estimated over the
-    # anonymous plan's maximum (tests/graph/test_edge_demand.py covers the refusals).
-    server = NexusProcess(
-        ["serve"], tmp_path_factory.mktemp("serve"), env={"NEXUS_DEMAND_CONTROL": "measure"}
-    )
+    server = NexusProcess(["serve"], tmp_path_factory.mktemp("serve"))
     server.wait()
     yield server
     server.stop()

@@ -8,12 +8,14 @@ The rules are the IBM GraphQL Cost Directives spec's, as Apollo's router applies
 - of fragments on different types of an abstract field, only the dearest type counts;
 - a list multiplies the cost of what it holds by its size: the largest of the
   `slicingArguments` the request passes (literal or variable), else the field's
-  `@listSize(assumedSize:)`, else the router's default list size.
+  `@listSize(assumedSize:)` (for a daily series passed both `from` and `to` dates, the days in
+  that range instead: our extension), else the router's default list size.
 The actual cost applies the same weights to the response: each list counts its real length.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -241,8 +243,29 @@ class _Estimator:
             if given:
                 return max(0, max(given))
             if list_size.assumed_size is not None:
-                return int(list_size.assumed_size)
+                days = self._days(node)
+                return int(list_size.assumed_size) if days is None else days
         return self.model.default_list_size
+
+    def _days(self, node: FieldNode) -> int | None:
+        """Days from `from` to `to` inclusive, when both are given as dates: a daily series
+        over that range holds at most that many items (our extension of @listSize, which
+        replaces the assumed size)."""
+        bounds = {}
+        for argument in node.arguments or ():
+            if argument.name.value in ("from", "to"):
+                value = argument.value
+                if isinstance(value, VariableNode):
+                    raw = self.variables.get(value.name.value)
+                else:
+                    raw = getattr(value, "value", None)
+                try:
+                    bounds[argument.name.value] = dt.date.fromisoformat(str(raw)[:10])
+                except ValueError:
+                    return None
+        if len(bounds) != 2:
+            return None
+        return max(0, (bounds["to"] - bounds["from"]).days + 1)
 
     def _int(self, value: Any) -> int | None:
         if isinstance(value, IntValueNode):
@@ -262,5 +285,9 @@ def _default(argument: GraphQLArgument) -> int | None:
 
 
 def _variables_key(variables: Mapping[str, Any]) -> str:
-    # Only integers can change an estimate (slicing arguments); other values do not matter.
-    return ",".join(f"{k}={v}" for k, v in sorted(variables.items()) if isinstance(v, int))
+    # Only integers (slicing arguments) and dates (ranges) change an estimate.
+    return ",".join(
+        f"{k}={v}"
+        for k, v in sorted(variables.items())
+        if isinstance(v, int) or (isinstance(v, str) and len(v) <= 32)
+    )

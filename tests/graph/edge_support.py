@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.federation.schema_directives import Authenticated, Cost, ListSize
@@ -13,6 +13,7 @@ from strawberry.federation.schema_directives import Authenticated, Cost, ListSiz
 from graph.edge.authn import AuthenticationFailed
 from graph.edge.context import current_caller
 from nexus.auth.caller import ANONYMOUS, Caller, PlanLimits
+from nexus.demand import assumed_size
 
 PRO = PlanLimits(
     name="pro", cost_per_minute=60, max_operation_cost=40, max_subscriptions=2, scopes=frozenset()
@@ -87,6 +88,14 @@ class MarketQuery:
     )
     def quotes(self, first: int = 3) -> list[Quote]:
         return [Quote(symbol=strawberry.ID(f"S{n}"), price=float(n)) for n in range(first)]
+
+    @strawberry.field(directives=[assumed_size(31)], name="history")
+    def history(
+        self,
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        to: str | None = None,
+    ) -> list[Quote]:
+        return [Quote(symbol=strawberry.ID("S1"), price=1.0)]
 
     @strawberry.field(directives=[ListSize(assumed_size=5)])
     def movers(self) -> list[Quote]:

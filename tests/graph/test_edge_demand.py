@@ -44,6 +44,9 @@ def _quotes(first: int) -> dict[str, object]:
         ("{ quotes { symbol } }", 3, 3),
         # @listSize(assumedSize: 5) where there is no slicing argument; 1 mover comes back
         ("{ movers { symbol } }", 5, 1),
+        # a daily series given `from` and `to`: the days in the range, not the assumed 31
+        ('{ history(from: "2021-01-25", to: "2021-01-29") { symbol } }', 5, 1),
+        ("{ history { symbol } }", 31, 1),
         # @cost(weight: 4) on Quote.holders, fetched from the second subgraph
         ("{ quotes(first: 2) { symbol holders } }", 10, 10),
         # a mutation's root field costs 10 on top of its object
