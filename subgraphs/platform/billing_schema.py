@@ -8,6 +8,7 @@ import enum
 from typing import Annotated
 
 import strawberry
+from strawberry.federation.schema_directives import Authenticated, RequiresScopes
 from strawberry.types import Info
 
 from nexus.demand import assumed_size
@@ -15,6 +16,8 @@ from nexus.errors import Forbidden
 from subgraphs.platform import billing
 
 USAGE_SCOPE = "usage:read"
+# Enforced by the router before any fetch (and checked again here, for direct calls).
+REQUIRES_USAGE = RequiresScopes(scopes=[[USAGE_SCOPE]])
 
 
 @strawberry.enum(description="How `usage` groups the organisation's operations.")
@@ -82,7 +85,7 @@ class BillingQuery:
     @strawberry.field(
         description="The organisation's operations between `from` and `to` (at most 93 days), "
         "grouped by `groupBy`, in key order (null first).",
-        directives=[assumed_size(31)],
+        directives=[assumed_size(31), Authenticated(), REQUIRES_USAGE],
     )
     async def usage(
         self,
@@ -117,7 +120,7 @@ class BillingQuery:
 
     @strawberry.field(
         description="The organisation's invoices, newest month first.",
-        directives=[assumed_size(12)],
+        directives=[assumed_size(12), Authenticated(), REQUIRES_USAGE],
     )
     async def invoices(self, info: Info) -> list[Invoice]:
         tenant = await info.context.reader()
