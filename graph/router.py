@@ -37,6 +37,7 @@ from graph.subscriptions.hub import Listener, SharedStream, SubscriptionHub, str
 from graph.subscriptions.streams import SubgraphStreams
 from graph.supergraph import Supergraph, read_supergraph
 from nexus.auth.caller import ANONYMOUS, Caller
+from nexus.metrics import observed_request
 
 Response = dict[str, Any]
 
@@ -134,6 +135,7 @@ class Router:
             usage=usage,
         )
 
+    @observed_request
     async def execute(
         self,
         query: str,

@@ -9,17 +9,22 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
 from nexus.auth.router_guard import GuardSettings, RouterGuard, scope_caller
+from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from nexus.config import Settings
 from nexus.demo.load import load_demo
+from nexus.metrics import exposition
 from nexus.runtime import load_subgraph, open_stores
 from nexus.stores import Stores
 from nexus.subgraph import Subgraph
+from nexus.tracing import TraceContextMiddleware
 
 if TYPE_CHECKING:
     from graph.edge.authn import Authenticator
@@ -41,6 +46,11 @@ class SubgraphGraphQL(GraphQL[Any, None]):
 
     async def get_context(self, request: Any, response: Any) -> Any:
         return self.subgraph.make_context(self.stores, scope_caller(request.scope))
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        # Our vendored GraphiQL (served at ASSETS_PATH), not Strawberry's CDN page: it works
+        # offline and is the same page the router serves.
+        return HTMLResponse(graphiql_html(local_assets=True))
 
 
 async def store_health(stores: Stores) -> dict[str, str]:
@@ -121,6 +131,10 @@ def create_app(
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    async def metrics(request: Request) -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
+
     async def readyz(request: Request) -> JSONResponse:
         health = await store_health(stores)
         ready = all(state == "ok" for state in health.values())
@@ -137,7 +151,10 @@ def create_app(
         endpoint = RouterGuard(SubgraphGraphQL(subgraph, stores), guard)
         routes.append(Route(path, endpoint, methods=["GET", "POST"]))
         routes.append(WebSocketRoute(path, endpoint))  # subscriptions, for a router elsewhere
-    if not single:
+    if single:
+        routes.append(Route("/metrics", metrics))
+        routes.append(Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"))
+    else:
         # The supergraph at /graphql: our router, calling the subgraphs in-process.
         from graph.edge.apq import PersistedQueries, open_documents
         from graph.edge.settings import EdgeSettings
@@ -163,6 +180,9 @@ def create_app(
             persisted_queries=PersistedQueries(open_documents(settings.redis_url)),
         )
         routes.append(Mount("/", app=gateway))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # A server span per request, continuing a remote router's trace (W3C traceparent).
+    app = Starlette(
+        routes=routes, lifespan=lifespan, middleware=[Middleware(TraceContextMiddleware)]
+    )
     app.state.stores = stores
     return app

@@ -53,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     router.add_argument(
         "--access-log", action="store_true", help="log every request (off by default: it costs CPU)"
     )
+    router.add_argument(
+        "--subgraph-url",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="reach subgraph NAME at URL instead of the supergraph's URL (repeatable)",
+    )
 
     compose = commands.add_parser(
         "compose", help="write supergraph.graphql (join__ directives) and schema.graphql"
@@ -76,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
         "replay", help="publish the replay feed (ticks, posts, mention spikes) to REDIS_URL"
     )
 
+    commands.add_parser(
+        "rotate-jwt-key",
+        help="retire the development JWT signing key and make a new one (restart to use it)",
+    )
+
     billing = commands.add_parser("billing", help="invoice organisations for their usage")
     billing_commands = billing.add_subparsers(dest="billing_command", required=True)
     close = billing_commands.add_parser(
@@ -83,10 +95,6 @@ def _parser() -> argparse.ArgumentParser:
         help="invoice every organisation for a month that has ended (idempotent, all or nothing)",
     )
     close.add_argument("month", help="the month, as YYYY-MM")
-    commands.add_parser(
-        "rotate-jwt-key",
-        help="retire the development JWT signing key and make a new one (restart to use it)",
-    )
 
     export = commands.add_parser(
         "export-schema", help="write the composed client schema (schema.graphql)"
@@ -106,6 +114,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nexus: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    if args.command in ("serve", "subgraph", "router", "replay"):
+        from nexus.tracing import configure_tracing
+
+        service = f"nexus-subgraph-{args.name}" if args.command == "subgraph" else args.command
+        configure_tracing(service if service.startswith("nexus") else f"nexus-{service}")
     match args.command:
         case "serve":
             return _serve(
@@ -121,7 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings, [args.name], args.host, args.port, single=True, demo=not args.no_demo
             )
         case "router":
-            return _router(args.supergraph, args.host, args.port, access_log=args.access_log)
+            try:
+                urls = _subgraph_urls(args.subgraph_url)
+            except ValueError as error:
+                print(f"nexus router: {error}", file=sys.stderr)
+                return 2
+            return _router(settings, args.supergraph, args.host, args.port, args.access_log, urls)
         case "compose":
             return _compose(args.output_dir)
         case "migrate":
@@ -157,9 +175,8 @@ def _rotate_jwt_key(settings: Settings) -> int:
 def _serve(
     settings: Settings, names: list[str], host: str, port: int, *, single: bool, demo: bool
 ) -> int:
-    import uvicorn
-
     from nexus.app import create_app
+    from nexus.shutdown import run_server
 
     if single:
         settings = settings.for_subgraph(names[0])
@@ -168,51 +185,75 @@ def _serve(
     app = create_app(settings, names, single=single, load_demo_on_start=demo)
     # No permessage-deflate: compressing small subscription messages cost a fifth of the CPU
     # per delivered event (profiled with 1,000 clients) and memory per connection.
-    uvicorn.run(app, host=host, port=port, log_config=None, ws_per_message_deflate=False)
+    run_server(
+        app,
+        host=host,
+        port=port,
+        shutdown_seconds=settings.shutdown_seconds,
+        log_config=None,
+        ws_per_message_deflate=False,
+    )
     return 0
 
 
-def _router(supergraph: Path, host: str, port: int, *, access_log: bool) -> int:
-    import uvicorn
+def _subgraph_urls(pairs: list[str]) -> dict[str, str]:
+    urls = {}
+    for pair in pairs:
+        name, _, url = pair.partition("=")
+        if not name or not url.startswith(("http://", "https://")):
+            raise ValueError(f"--subgraph-url takes NAME=http(s)://..., not {pair!r}")
+        urls[name] = url
+    return urls
 
+
+def _router(
+    settings: Settings,
+    supergraph: Path,
+    host: str,
+    port: int,
+    access_log: bool,
+    urls: dict[str, str],
+) -> int:
     from graph.edge.apq import PersistedQueries, open_documents
+    from graph.edge.authn import TokenCache
     from graph.edge.identity import CallerSigner
     from graph.edge.settings import EdgeSettings
+    from graph.edge.usage import UsageMeter
     from graph.gateway import create_app
     from graph.http_router import http_router_from_file
     from nexus.auth.router_identity import router_secret
+    from nexus.shutdown import run_server
+    from nexus.tracing import TraceContextMiddleware
+    from subgraphs.platform.billing import PlatformUsageSink
+    from subgraphs.platform.services import authenticator_for
 
-    settings = Settings.from_env()
     edge = EdgeSettings.from_env()
     signer = CallerSigner(router_secret(os.environ.get("NEXUS_ROUTER_SECRET"), settings.data_dir))
     # Callers are authenticated against the platform store (DATABASE_URL): its keys and plans;
     # their usage is metered into it.
-    from graph.edge.authn import TokenCache
-    from graph.edge.usage import UsageMeter
-    from subgraphs.platform.billing import PlatformUsageSink
-    from subgraphs.platform.services import authenticator_for
-
     stores = open_stores(settings, ["platform"])
     router = http_router_from_file(
         supergraph,
+        url_overrides=urls,
         identity=signer,
         demand=edge.demand(settings.redis_url),
         usage=UsageMeter(PlatformUsageSink(stores.require_platform())),
     )
-    documents = PersistedQueries(open_documents(settings.redis_url))
-    authenticator = TokenCache(authenticator_for(stores))
-    app = create_app(
+    gateway = create_app(
         router,
-        authenticator=authenticator,
+        authenticator=TokenCache(authenticator_for(stores)),
         cors_origins=edge.cors_origins,
-        persisted_queries=documents,
+        persisted_queries=PersistedQueries(open_documents(settings.redis_url)),
     )
+    # A server span per request, continuing the caller's trace (W3C traceparent).
+    app = TraceContextMiddleware(gateway)
     # uvloop and httptools (uvicorn[standard]) named, so a missing one fails loudly instead of
     # silently serving on the slower pure-Python loop and parser.
-    uvicorn.run(
+    run_server(
         app,
         host=host,
         port=port,
+        shutdown_seconds=settings.shutdown_seconds,
         loop="uvloop",
         http="httptools",
         access_log=access_log,

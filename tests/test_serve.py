@@ -14,6 +14,8 @@ import pytest
 
 from tests.support.processes import NexusProcess, router_headers
 
+SUBGRAPHS = ("macro", "micro", "crypto", "platform")
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NexusProcess]:
@@ -120,5 +122,28 @@ def test_one_subgraph_runs_alone_at_graphql(tmp_path: Path) -> None:
             f"{server.url}/graphql", json={"query": "{ __typename }"}, headers=forged
         )
         assert refused.status_code == 401
+        page = httpx.get(f"{server.url}/graphql", headers={"accept": "text/html"}).text
+        assert "https://" not in page
+        assets = httpx.get(f"{server.url}/graphiql-assets/graphiql.min.css")
+        assert assets.status_code == 200
     finally:
         server.stop()
+
+
+def test_client_schema_is_served_for_codegen(served: NexusProcess) -> None:
+    response = httpx.get(f"{served.url}/schema.graphql")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    checked_in = (Path(__file__).resolve().parents[1] / "schema.graphql").read_text()
+    assert response.text == checked_in
+
+
+def test_every_graphiql_page_works_offline(served: NexusProcess) -> None:
+    html = {"accept": "text/html"}
+    for path in ["/graphql", *(f"/subgraphs/{name}/graphql" for name in SUBGRAPHS)]:
+        page = httpx.get(f"{served.url}{path}", headers=html).text
+        assert "/graphiql-assets/graphiql.min.js" in page, path
+        assert "https://" not in page, path  # nothing from a CDN
+    script = httpx.get(f"{served.url}/graphiql-assets/graphiql.min.js")
+    assert script.status_code == 200
+    assert len(script.content) > 100_000

@@ -19,6 +19,7 @@ from graph.edge.context import current_caller
 from graph.edge.identity import CallerSigner
 from graph.executor.transport import SubgraphResponse, checked_response, subgraph_error
 from nexus.auth.router_identity import HEADER as IDENTITY_HEADER
+from nexus.tracing import inject_headers
 
 ACCEPT = "application/graphql-response+json, application/json;q=0.9"
 
@@ -59,7 +60,9 @@ class PooledClient:
         self, url: str, body: bytes, headers: Mapping[str, str] | None = None
     ) -> tuple[int, bytes]:
         session = self._session or self._open()
-        async with session.post(url, data=body, headers=headers) as response:
+        trace_headers: dict[str, str] = dict(headers or {})
+        inject_headers(trace_headers)  # W3C traceparent: the subgraph's spans join the trace
+        async with session.post(url, data=body, headers=trace_headers or None) as response:
             return response.status, await response.read()
 
     async def close(self) -> None:

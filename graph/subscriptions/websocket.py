@@ -15,6 +15,7 @@ from graph.edge.authn import credentials_from_params as credentials_of
 from graph.router import Router
 from graph.subscriptions.outbox import Outbox
 from graph.subscriptions.session import ClientSession, PayloadError, SubscriptionSettings, Wire
+from nexus.shutdown import RESTART_CLOSE_CODE, draining
 
 
 class Close(Exception):
@@ -67,6 +68,7 @@ class WebSocketConnection:
         deadline = asyncio.get_running_loop().call_later(
             self.settings.init_timeout_seconds, self._init_timed_out
         )
+        drain = asyncio.create_task(self._close_when_draining())
         try:
             while True:
                 text = await self.websocket.receive_text()
@@ -80,6 +82,7 @@ class WebSocketConnection:
             pass  # the client went away (or we closed the socket from another task)
         finally:
             deadline.cancel()
+            drain.cancel()
             if self._keepalive is not None:
                 self._keepalive.cancel()
             if self._reauthenticate is not None:
@@ -152,6 +155,13 @@ class WebSocketConnection:
                 return
             except Exception:  # the identity store is down: keep the connection, try again
                 continue
+
+    async def _close_when_draining(self) -> None:
+        """At shutdown: send what is queued, then close with 1012 (Service Restart), which
+        graphql-ws and subscriptions-transport-ws clients reconnect on."""
+        await draining.wait()
+        await self.outbox.flush()
+        await self.close(RESTART_CLOSE_CODE, "Server restarting")
 
     def _init_timed_out(self) -> None:
         if not self.initialised:

@@ -61,7 +61,14 @@ class RouterGuard:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        header = next((v for k, v in scope.get("headers") or () if k == _HEADER), None)
+        headers = dict(scope.get("headers") or ())
+        if scope["type"] == "http" and scope.get("method") == "GET":
+            if b"text/html" in headers.get(b"accept", b""):
+                # The GraphiQL page itself (it runs nothing); its queries are POSTs, guarded.
+                scope.setdefault("state", {})["caller"] = ANONYMOUS
+                await self.app(scope, receive, send)
+                return
+        header = headers.get(_HEADER)
         caller: Caller | None = ANONYMOUS if self.settings.public else None
         reason = "This endpoint serves only the router: the call carries no router identity."
         if header is not None:

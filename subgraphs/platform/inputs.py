@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from subgraphs.platform.models import InstrumentKind
+from subgraphs.platform.instruments import InstrumentKind  # the registered GraphQL enum
 
 
 @strawberry.input(description="A new organisation; the caller becomes its owner.")

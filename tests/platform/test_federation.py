@@ -41,7 +41,10 @@ async def test_sdl_declares_entities_and_non_resolvable_instrument_stubs(
         'type User @key(fields: "id")',
         'type Organization @key(fields: "id")',
         'type Watchlist @key(fields: "id")',
-        "enum InstrumentKind {\n  TOKEN\n  STOCK\n  SERIES\n}",
+        "enum InstrumentKind {\n"
+        '  """A crypto token symbol, e.g. BTC (crypto\'s `Token`)."""\n  TOKEN\n\n'
+        '  """A stock ticker, e.g. GME (micro\'s `Stock`)."""\n  STOCK\n\n'
+        '  """A FRED series id, e.g. DGS10 (macro\'s `Series`)."""\n  SERIES\n}',
     ):
         assert declaration in sdl
     assert '@link(url: "https://specs.apollo.dev/federation/v2' in sdl
