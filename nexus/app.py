@@ -16,8 +16,8 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
-from nexus.auth.router_guard import GuardSettings, RouterGuard, scope_caller
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
+from nexus.auth.router_guard import GuardSettings, RouterGuard, scope_caller
 from nexus.config import Settings
 from nexus.demo.load import load_demo
 from nexus.metrics import exposition

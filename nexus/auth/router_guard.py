@@ -62,12 +62,12 @@ class RouterGuard:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or ())
-        if scope["type"] == "http" and scope.get("method") == "GET":
-            if b"text/html" in headers.get(b"accept", b""):
-                # The GraphiQL page itself (it runs nothing); its queries are POSTs, guarded.
-                scope.setdefault("state", {})["caller"] = ANONYMOUS
-                await self.app(scope, receive, send)
-                return
+        page = scope.get("method") == "GET" and b"text/html" in headers.get(b"accept", b"")
+        if scope["type"] == "http" and page:
+            # The GraphiQL page itself (it runs nothing); its queries are POSTs, guarded.
+            scope.setdefault("state", {})["caller"] = ANONYMOUS
+            await self.app(scope, receive, send)
+            return
         header = headers.get(_HEADER)
         caller: Caller | None = ANONYMOUS if self.settings.public else None
         reason = "This endpoint serves only the router: the call carries no router identity."

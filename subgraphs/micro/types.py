@@ -27,9 +27,7 @@ From = Annotated[
     dt.date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")
 ]
 To = Annotated[dt.date | None, strawberry.argument(description="Last day (UTC), inclusive.")]
-Limit = Annotated[
-    int, strawberry.argument(description="Most posts to return, 1 to 500.")
-]
+Limit = Annotated[int, strawberry.argument(description="Most posts to return, 1 to 500.")]
 
 
 @strawberry.type(description="Posts mentioning a stock on one day (UTC).")
