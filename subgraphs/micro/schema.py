@@ -8,6 +8,7 @@ import strawberry
 from strawberry.federation.schema_directives import Cost, ListSize
 from strawberry.types import Info
 
+from nexus.demand import assumed_size, sliced_by
 from nexus.graphql_errors import SubgraphSchema
 from subgraphs.micro.analytics import NetworkQuery
 from subgraphs.micro.influence import Influencers
@@ -41,7 +42,10 @@ class Query(NetworkQuery):
     ) -> Stock | None:
         return stock_from(await info.context.stocks.load(symbol.upper()))
 
-    @strawberry.field(description="Every stock on record, by symbol.")
+    @strawberry.field(
+        description="Every stock on record, by symbol.",
+        directives=[assumed_size(50)],  # demand control: about the demo's stocks
+    )
     async def stocks(self, info: Info[MicroContext, None]) -> list[Stock]:
         records = await info.context.repository.all_stocks()
         return [stock for record in records if (stock := stock_from(record)) is not None]
@@ -56,7 +60,8 @@ class Query(NetworkQuery):
 
     @strawberry.field(
         description="The newest posts in the period, newest first; only those tagging "
-        "`cashtag` (case-insensitive, with or without `$`) when given."
+        "`cashtag` (case-insensitive, with or without `$`) when given.",
+        directives=[sliced_by("limit")],
     )
     async def posts(
         self,
