@@ -21,6 +21,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
+from graph.input_check import MAX_JSON_DEPTH, InputRefused, check_json
+from graph.offload import Serialised
 from graph.router import RequestError, Router
 from graph.subscriptions.legacy_ws import PROTOCOL as LEGACY_WS
 from graph.subscriptions.legacy_ws import LegacyWire, LegacyWsConnection
@@ -87,7 +89,7 @@ def _params_from_get(request: Request) -> dict[str, Any]:
             "variables": json.loads(variables) if variables else None,
             "extensions": json.loads(extensions) if extensions else None,
         }
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise _BadRequest("The `variables` or `extensions` parameter is not valid JSON.") from error
 
 
@@ -99,7 +101,8 @@ async def _params_from_post(request: Request) -> dict[str, Any]:
         )
     try:
         body = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+        # RecursionError: nesting deeper than the parser's stack, refused like any bad JSON.
         raise _BadRequest("The request body is not valid JSON.") from error
     if not isinstance(body, dict):
         raise _BadRequest("The request body must be a JSON object with a `query` string.")
@@ -113,10 +116,22 @@ def _validated(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str 
     variables = params.get("variables")
     if variables is not None and not isinstance(variables, dict):
         raise _BadRequest("`variables` must be a JSON object.")
+    _refuse_deep_json(variables, params.get("extensions"))
     operation_name = params.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise _BadRequest("`operationName` must be a string.")
     return query, variables, operation_name
+
+
+def _refuse_deep_json(*values: Any) -> None:
+    """Nesting too deep is a malformed request (400); bad strings are answered by the router
+    as BAD_USER_INPUT errors."""
+    for value in values:
+        try:
+            check_json(value, "The request's JSON", max_depth=MAX_JSON_DEPTH)
+        except InputRefused as error:
+            if error.code == "BAD_REQUEST":
+                raise _BadRequest(error.message) from error
 
 
 def create_app(
@@ -135,6 +150,8 @@ def create_app(
     def reply(payload: dict[str, Any], media_type: str, status: int = 200) -> Response:
         if media_type == GRAPHQL_RESPONSE and status == 200 and "data" not in payload:
             status = 400
+        if isinstance(payload, Serialised):  # large: encoded off the loop already
+            return Response(payload.body, status_code=status, media_type=media_type)
         return JSONResponse(payload, status_code=status, media_type=media_type)
 
     async def graphql_endpoint(request: Request) -> Response:

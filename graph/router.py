@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -21,8 +22,16 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from graph.executor import PlanRun, Transport, shape_response
-from graph.limits import LimitExceeded, RequestLimits, check_document_size, check_limits
+from graph.executor import PlanRun, Transport
+from graph.input_check import InputRefused, check_json, check_literals, check_text
+from graph.limits import (
+    LimitExceeded,
+    RequestLimits,
+    check_document_size,
+    check_limits,
+    check_list_fan_out,
+)
+from graph.offload import shaped_off_loop
 from graph.override_labels import OverrideLabels
 from graph.planner import PlannerError, QueryPlan, QueryPlanner
 from graph.planner.nodes import Subscription as PlannedSubscription
@@ -78,7 +87,7 @@ class Router:
         (default: `percent(x)` labels by chance, no named label)."""
         self.supergraph = supergraph
         self.transport = transport
-        self.limits = limits or RequestLimits()
+        self.limits = limits or RequestLimits.from_env()
         self.planner = QueryPlanner(supergraph, cache_size=plan_cache_size)
         self.override_labels = override_labels or OverrideLabels(supergraph.override_labels)
         self._documents: OrderedDict[str, ParsedDocument | RequestError] = OrderedDict()
@@ -113,7 +122,31 @@ class Router:
                 "WebSocket (graphql-transport-ws) instead.",
                 "SUBSCRIPTION_TRANSPORT_REQUIRED",
             ).response
-        return await self.run(plan, parsed.document, operation_name, dict(variables or {}))
+        return await self.run_within_budget(
+            plan, parsed.document, operation_name, dict(variables or {})
+        )
+
+    async def run_within_budget(
+        self,
+        plan: QueryPlan,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: dict[str, Any],
+    ) -> Response:
+        """`run`, answered with a TIMEOUT error once the per-request time budget is spent."""
+        budget = self.limits.time_budget_seconds
+        if budget is None:
+            return await self.run(plan, document, operation_name, variables)
+        try:
+            return await asyncio.wait_for(
+                self.run(plan, document, operation_name, variables), budget
+            )
+        except TimeoutError:
+            return RequestError(
+                f"The request ran past its {budget:g} s time budget and was stopped; ask for "
+                "less (fewer fields, shorter date ranges, smaller limits).",
+                "TIMEOUT",
+            ).response
 
     async def subscribe(
         self,
@@ -131,7 +164,9 @@ class Router:
             return planned
         parsed, coerced, plan = planned
         if plan.operation_kind != "subscription":
-            return await self.run(plan, parsed.document, operation_name, dict(variables or {}))
+            return await self.run_within_budget(
+                plan, parsed.document, operation_name, dict(variables or {})
+            )
         if self.hub is None or not isinstance(plan.node, PlannedSubscription):
             return RequestError(
                 "This router serves no subscriptions.", "SUBSCRIPTIONS_UNAVAILABLE"
@@ -146,7 +181,11 @@ class Router:
         """The request parsed, its variables coerced and its plan; or the error response."""
         try:
             parsed, operation = self.prepare(query, operation_name)
+            _check_inputs(variables, operation_name)
             coerced = self._coerce(operation, dict(variables or {}))
+            check_list_fan_out(
+                self.supergraph.api_schema, parsed.document, operation, coerced, self.limits
+            )
             plan = self.planner.plan(
                 parsed.document,
                 operation_name,
@@ -156,6 +195,8 @@ class Router:
             )
         except RequestError as error:
             return error.response
+        except LimitExceeded as error:
+            return RequestError(error.message, error.code).response
         except PlannerError as error:
             return RequestError(str(error), "QUERY_PLANNING_FAILED").response
         return parsed, coerced, plan
@@ -192,7 +233,11 @@ class Router:
 
     def _parse(self, query: str) -> ParsedDocument | RequestError:
         try:
+            check_text(query, "The query")
             document = parse(query)
+            check_literals(document)
+        except InputRefused as error:
+            return RequestError(error.message, "BAD_USER_INPUT")
         except GraphQLError as error:
             return RequestError(error.message, "GRAPHQL_PARSE_FAILED", _locations(error))
         errors = validate(self.supergraph.api_schema, document)
@@ -228,11 +273,9 @@ class Router:
             await state.run(plan.node)
         if plan.has_introspection:
             state.data.update(self._introspect(document, operation_name, variables))
-        data = shape_response(plan.shape, state.data, state.errors)
-        response: Response = {"data": data}
-        if state.errors:
-            response = {"errors": state.errors, "data": data}
-        return response
+        return await shaped_off_loop(
+            plan.shape, state.data, state.errors, self.limits.max_response_bytes
+        )
 
     def _introspect(
         self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any]
@@ -264,6 +307,18 @@ class Router:
         if self.hub is not None:
             await self.hub.close()
         await self.transport.close()
+
+
+def _check_inputs(variables: Mapping[str, Any] | None, operation_name: str | None) -> None:
+    """Refuse control characters and lone surrogates in variables (BAD_USER_INPUT; nesting too
+    deep is refused by the HTTP edge with 400 before it gets here)."""
+    try:
+        if operation_name is not None:
+            check_text(operation_name, "The operation name")
+        if variables:
+            check_json(dict(variables), "The variables")
+    except InputRefused as error:
+        raise RequestError(error.message, "BAD_USER_INPUT") from error
 
 
 def _locations(error: GraphQLError) -> list[Any] | None:

@@ -7,17 +7,26 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
 from nexus.config import Settings
 from nexus.demo.load import load_demo
 from nexus.runtime import load_subgraph, open_stores
 from nexus.stores import Stores
 from nexus.subgraph import Subgraph
+from nexus.subgraph_guard import (
+    Refused,
+    SubgraphLimits,
+    check_subgraph_request,
+    subgraphs_exposed,
+)
 
 if TYPE_CHECKING:
     from nexus.replay import Replay
@@ -28,15 +37,37 @@ REPLAYED = frozenset({"crypto", "micro"})  # the subgraphs whose data the replay
 
 
 class SubgraphGraphQL(GraphQL[Any, None]):
-    """Strawberry's ASGI GraphQL app with our per-request context (fresh DataLoaders)."""
+    """Strawberry's ASGI GraphQL app with our per-request context (fresh DataLoaders) and the
+    limits of a subgraph endpoint (nexus.subgraph_guard)."""
 
-    def __init__(self, subgraph: Subgraph, stores: Stores) -> None:
-        super().__init__(subgraph.schema, graphql_ide="graphiql")
+    def __init__(
+        self, subgraph: Subgraph, stores: Stores, limits: SubgraphLimits | None = None
+    ) -> None:
+        super().__init__(
+            subgraph.schema, graphql_ide="graphiql", max_subscriptions_per_connection=20
+        )
         self.subgraph = subgraph
         self.stores = stores
+        self.limits = limits or SubgraphLimits.from_env()
 
     async def get_context(self, request: Any, response: Any) -> Any:
         return self.subgraph.make_context(self.stores)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Invalid UTF-8 and nesting deeper than the parser's stack are the client's errors.
+        try:
+            return super().decode_json(data)
+        except (UnicodeDecodeError, RecursionError) as error:
+            raise HTTPException(400, "The request body is not valid JSON (UTF-8).") from error
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        data = kwargs["request_data"]
+        try:
+            check_subgraph_request(data.query, data.variables, data.operation_name, self.limits)
+        except Refused as refused:
+            error = GraphQLError(refused.message, extensions={"code": refused.code})
+            return ExecutionResult(data=None, errors=[error])
+        return await super().execute_single(*args, **kwargs)
 
 
 async def store_health(stores: Stores) -> dict[str, str]:
@@ -81,9 +112,13 @@ def create_app(
     single: bool = False,
     load_demo_on_start: bool = True,
     stores: Stores | None = None,
+    expose_subgraphs: bool | None = None,
 ) -> Starlette:
-    """Serve the subgraphs `names`: one at `/graphql` when `single`; else each at
-    `/subgraphs/NAME/graphql` and the composed supergraph at `/graphql` (in-process router)."""
+    """Serve the subgraphs `names`: one at `/graphql` when `single`; else the composed
+    supergraph at `/graphql` (in-process router), and each subgraph at `/subgraphs/NAME/graphql`
+    only when `expose_subgraphs` (default: NEXUS_EXPOSE_SUBGRAPHS=on): they are internal."""
+    if expose_subgraphs is None:
+        expose_subgraphs = subgraphs_exposed()
     stores = stores if stores is not None else open_stores(settings, names)
     subgraphs = [load_subgraph(name) for name in names]
 
@@ -107,7 +142,7 @@ def create_app(
         return JSONResponse({"ready": ready, "stores": health}, status_code=200 if ready else 503)
 
     routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/readyz", readyz)]
-    for subgraph in subgraphs:
+    for subgraph in subgraphs if single or expose_subgraphs else ():
         path = "/graphql" if single else f"/subgraphs/{subgraph.name}/graphql"
         endpoint = SubgraphGraphQL(subgraph, stores)
         routes.append(Route(path, endpoint, methods=["GET", "POST"]))

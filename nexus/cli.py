@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from nexus.config import ConfigError, Settings
 from nexus.logs import configure_logging
@@ -138,8 +139,34 @@ def _serve(
     app = create_app(settings, names, single=single, load_demo_on_start=demo)
     # No permessage-deflate: compressing small subscription messages cost a fifth of the CPU
     # per delivered event (profiled with 1,000 clients) and memory per connection.
-    uvicorn.run(app, host=host, port=port, log_config=None, ws_per_message_deflate=False)
+    uvicorn.run(
+        _guarded(app),
+        host=host,
+        port=port,
+        log_config=None,
+        ws_per_message_deflate=False,
+        **_http_options(),
+    )
     return 0
+
+
+def _guarded(app: Any) -> Any:
+    from nexus.http_guard import BodyLimit
+
+    return BodyLimit(app)
+
+
+def _http_options() -> dict[str, Any]:
+    """Connection limits (nexus.http_guard): keep-alive idle timeout, a cap on concurrent
+    connections, header size and read time, WebSocket message size."""
+    from nexus.http_guard import HttpLimits, header_timeout_protocol
+
+    limits = HttpLimits.from_env()
+    return {
+        **limits.uvicorn_options(),
+        "http": header_timeout_protocol(limits.header_timeout_seconds),
+        "ws_max_size": 1024 * 1024,
+    }
 
 
 def _router(supergraph: Path, host: str, port: int, *, access_log: bool) -> int:
@@ -150,13 +177,14 @@ def _router(supergraph: Path, host: str, port: int, *, access_log: bool) -> int:
 
     app = create_app(http_router_from_file(supergraph))
     # uvloop and httptools (uvicorn[standard]) named, so a missing one fails loudly instead of
-    # silently serving on the slower pure-Python loop and parser.
+    # silently serving on the slower pure-Python loop and parser (the header-timeout protocol
+    # is httptools').
     uvicorn.run(
-        app,
+        _guarded(app),
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        **_http_options(),
         access_log=access_log,
         log_config=None,
         ws_per_message_deflate=False,  # see _serve

@@ -17,7 +17,9 @@ from tests.support.processes import NexusProcess
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NexusProcess]:
-    server = NexusProcess(["serve"], tmp_path_factory.mktemp("serve"))
+    server = NexusProcess(
+        ["serve"], tmp_path_factory.mktemp("serve"), env={"NEXUS_EXPOSE_SUBGRAPHS": "on"}
+    )
     server.wait()
     yield server
     server.stop()

@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from graph.router import Router
 from graph.subscriptions.outbox import Outbox
+from graph.subscriptions.quota import caller_key, check_room, operations_of
 from graph.subscriptions.session import ClientSession, PayloadError, SubscriptionSettings, Wire
 
 
@@ -38,6 +39,8 @@ class WebSocketConnection:
         self.initialised = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._keepalive: asyncio.Task[None] | None = None
+        self._operations = operations_of(router)
+        self._caller: str | None = None
 
     async def send(self, text: str) -> None:
         await self.websocket.send_text(text)
@@ -75,6 +78,8 @@ class WebSocketConnection:
                 self._keepalive.cancel()
             for task in self._tasks:
                 task.cancel()
+            if self._caller is not None:
+                self._operations.leave(self._caller, self.session)
             await self.session.close()
 
     def _message(self, text: str) -> dict[str, Any]:
@@ -92,11 +97,25 @@ class WebSocketConnection:
             raise self.invalid("The connection_init payload must be an object")
         self.session.connection_params = dict(params or {})
         self.initialised = True
+        client = self.websocket.client
+        self._caller = caller_key(self.session.connection_params, client.host if client else None)
+        self._operations.join(self._caller, self.session)
         self.outbox.put('{"type":"connection_ack"}')
         if self._keepalive is None:
             self._keepalive = asyncio.create_task(self._keep_alive())
 
     def start_operation(self, id: str, payload: Any) -> None:
+        try:
+            check_room(
+                self.session,
+                self._caller,
+                self._operations,
+                self.settings.max_operations_per_connection,
+                self.settings.max_operations_per_caller,
+            )
+        except PayloadError as refused:
+            self.payload_error(id, refused)
+            return
         self.session.operations[id] = None  # in use from now: a repeated id is refused
         task = asyncio.create_task(self._start(id, payload))
         self._tasks.add(task)

@@ -14,6 +14,7 @@ from nexus.errors import BadUserInput, NotFound
 from nexus.events import SimulationUpdate, decode, simulation_channel
 from nexus.stores.bus import Bus
 from subgraphs.live import EventStream
+from subgraphs.macro.jobs import check_rates
 from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.simulation import MAX_PATHS, RateShock, SimulationRunner
 
@@ -109,6 +110,7 @@ async def _shock(context: MacroContext, spec: RateSimulationInput) -> RateShock:
     for ok, name, bounds in checks:
         if not ok:
             raise BadUserInput(f"`{name}` must be {bounds}.", argument=name)
+    check_rates(spec.base_rate_percent, spec.long_term_mean_percent)
     base = spec.base_rate_percent
     if base is None:
         latest = await context.latest_observations.load(BASE_RATE_SERIES)
@@ -150,13 +152,15 @@ class SimulationQuery:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Start a rate-move simulation; follow it with `subscription { simulation }`."
+        description="Start a rate-move simulation; follow it with `subscription { simulation }`. "
+        "Jobs queue for a bounded pool of workers; a caller may hold a few jobs queued or "
+        "running at once (TOO_MANY_JOBS past that)."
     )
     async def start_rate_simulation(
         self, info: Info[MacroContext, None], input: RateSimulationInput
     ) -> SimulationJob:
         shock = await _shock(info.context, input)
-        job_id = await runner_for(info.context.bus).start(shock)
+        job_id = await runner_for(info.context.bus).start(shock, info.context.caller.rate_key)
         return job_from(await _current(info.context.bus, job_id))
 
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.types import Info
 
 from nexus.errors import BadUserInput
+from nexus.slices import SLICE, in_slices
 from subgraphs.macro.loaders import MacroContext
-from subgraphs.macro.repository import CurveRecord, ObservationRange, SeriesRecord
+from subgraphs.macro.repository import (
+    CurveRecord,
+    ObservationRange,
+    SeriesRecord,
+    max_observations,
+    too_many_observations,
+)
 
 
 @strawberry.type(description="One published value of a series.")
@@ -30,19 +37,33 @@ class Series:
     async def resolve_reference(cls, info: Info[MacroContext, None], id: str) -> Series | None:
         return from_record(await info.context.series.load(str(id).upper()))
 
-    @strawberry.field(description="Observations between `from` and `to` inclusive, oldest first.")
+    @strawberry.field(
+        description="Observations between `from` and `to` inclusive, oldest first. One request "
+        "returns at most 20,000 observations in all (configurable): page longer histories "
+        "with `from`/`to`."
+    )
     async def observations(
         self,
         info: Info[MacroContext, None],
         from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
         to: dt.date | None = None,
-    ) -> list[Observation]:
+    ) -> list[Observation]:  # or an async iterator of them, for long histories
         if from_ is not None and to is not None and from_ > to:
             raise BadUserInput(
                 f"`from` ({from_}) is after `to` ({to}): swap them.", argument="from"
             )
         records = await info.context.observations.load(ObservationRange(str(self.id), from_, to))
-        return [Observation(date=r.date, value=r.value) for r in records]
+        # Each observation is a GraphQL object completed on the event loop: a bound per request
+        # keeps one request from freezing the others (every series since 1980 stalled it 7 s).
+        info.context.observations_served += len(records)
+        limit = max_observations()
+        if info.context.observations_served > limit:
+            raise too_many_observations(limit)
+        observations = (Observation(date=r.date, value=r.value) for r in records)
+        if len(records) <= SLICE:
+            return list(observations)
+        # graphql-core accepts an async iterator for a list field (see nexus.slices).
+        return cast("list[Observation]", in_slices(observations))
 
     @strawberry.field(description="The most recent observation.")
     async def latest(self, info: Info[MacroContext, None]) -> Observation | None:
