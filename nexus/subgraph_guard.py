@@ -33,7 +33,7 @@ SUBGRAPH_REQUEST_LIMITS = RequestLimits(
     max_depth=32,
     max_aliases=100,
     max_root_fields=None,
-    max_document_bytes=128 * 1024,
+    max_document_bytes=64 * 1024,
     max_fields=5_000,
 )
 

@@ -15,6 +15,8 @@ from graph.subscriptions.outbox import Outbox
 from graph.subscriptions.quota import caller_key, check_room, operations_of
 from graph.subscriptions.session import ClientSession, PayloadError, SubscriptionSettings, Wire
 
+BACKPRESSURE_SECONDS = 10.0
+
 
 class Close(Exception):
     """Close the connection with `code` (after sending what is queued)."""
@@ -67,6 +69,7 @@ class WebSocketConnection:
                 if len(text.encode()) > self.settings.max_message_bytes:
                     raise Close(1009, f"Message over {self.settings.max_message_bytes} bytes")
                 await self.handle(self._message(text))
+                await self._backpressure()
         except Close as close:
             await self.outbox.flush()
             await self.close(close.code, close.reason)
@@ -81,6 +84,19 @@ class WebSocketConnection:
             if self._caller is not None:
                 self._operations.leave(self._caller, self.session)
             await self.session.close()
+
+    async def _backpressure(self) -> None:
+        """Stop reading a client whose messages produce replies faster than it reads them
+        (10,000 refused subscribes in a burst), until half its outbox has drained; one that
+        does not read within BACKPRESSURE_SECONDS is closed as a slow consumer."""
+        if self.outbox.queue.qsize() < self.outbox.limit // 2:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BACKPRESSURE_SECONDS
+        while self.outbox.queue.qsize() > self.outbox.limit // 4:
+            if loop.time() > deadline:
+                raise Close(1013, "Slow consumer: not reading its replies")
+            await asyncio.sleep(0.01)
 
     def _message(self, text: str) -> dict[str, Any]:
         try:

@@ -52,11 +52,19 @@ class Series:
             raise BadUserInput(
                 f"`from` ({from_}) is after `to` ({to}): swap them.", argument="from"
             )
-        records = await info.context.observations.load(ObservationRange(str(self.id), from_, to))
+        limit = max_observations()
+        if info.context.observations_served > limit:  # refused already: read nothing more
+            raise too_many_observations(limit)
+        try:
+            records = await info.context.observations.load(
+                ObservationRange(str(self.id), from_, to)
+            )
+        except BadUserInput:
+            info.context.observations_served = limit + 1
+            raise
         # Each observation is a GraphQL object completed on the event loop: a bound per request
         # keeps one request from freezing the others (every series since 1980 stalled it 7 s).
         info.context.observations_served += len(records)
-        limit = max_observations()
         if info.context.observations_served > limit:
             raise too_many_observations(limit)
         observations = (Observation(date=r.date, value=r.value) for r in records)
