@@ -16,6 +16,7 @@ import ctypes
 import ctypes.util
 import json
 import logging
+import os
 from typing import Any
 
 import orjson
@@ -115,7 +116,7 @@ def trim_memory_soon(delay: float = 1.0) -> None:
     """Hand freed heap back to the OS shortly after a large response (glibc keeps it in its
     arenas otherwise, so RSS stayed at its peak: 648 MB -> 1.4 GB). Debounced: one at a time."""
     global _libc, _trim_pending
-    if _trim_pending:
+    if _trim_pending or os.environ.get("NEXUS_MALLOC_TRIM", "on") == "off":
         return
     if _libc is None:
         name = ctypes.util.find_library("c")

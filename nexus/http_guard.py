@@ -30,7 +30,7 @@ class HttpLimits:
     body_timeout_seconds: float = 10.0
     header_timeout_seconds: float = 10.0
     keep_alive_seconds: float = 5.0
-    max_connections: int = 1_000  # uvicorn's limit_concurrency: 503 beyond it
+    max_connections: int = 4_000  # uvicorn's limit_concurrency: 503 beyond it
     max_header_bytes: int = 16 * 1024  # h11's max incomplete event size
 
     @classmethod

@@ -26,7 +26,7 @@ class SubscriptionSettings:
     client_queue_limit: int = DEFAULT_LIMIT  # messages queued for one client before it is dropped
     max_message_bytes: int = 64 * 1024  # largest client message accepted
     max_operations_per_connection: int = 100  # subscribes past it are refused
-    max_operations_per_caller: int = 1_000  # across all of one caller's connections
+    max_operations_per_caller: int = 5_000  # across all of one caller's connections
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SubscriptionSettings:
