@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from graphql import OperationType
+from graphql import OperationType, lexicographic_sort_schema, print_schema
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -31,6 +31,7 @@ from graph.subscriptions.sse import EVENT_STREAM, sse_response
 from graph.subscriptions.transport_ws import PROTOCOL as TRANSPORT_WS
 from graph.subscriptions.transport_ws import TransportWsConnection, TransportWsWire
 from graph.subscriptions.websocket import WebSocketConnection
+from nexus.metrics import exposition
 
 log = logging.getLogger("graph.gateway")
 
@@ -161,7 +162,14 @@ def create_app(
         media_type = JSON if event_stream else _media_type(request.headers.get("accept", ""))
         if media_type is None:
             return JSONResponse(
-                {"errors": [{"message": f"Accept {GRAPHQL_RESPONSE} or {JSON}."}]},
+                {
+                    "errors": [
+                        {
+                            "message": f"Accept {GRAPHQL_RESPONSE} or {JSON}.",
+                            "extensions": {"code": "BAD_REQUEST"},
+                        }
+                    ]
+                },
                 status_code=406,
             )
         try:
@@ -190,7 +198,10 @@ def create_app(
             result = await router.execute(query, variables, operation_name)
         except Exception:
             log.exception("router failed")
-            internal = {"message": "Internal server error.", "extensions": {"code": "INTERNAL"}}
+            internal = {
+                "message": "Internal server error.",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+            }
             return reply({"errors": [internal]}, media_type, 500)
         return reply(result, media_type)
 
@@ -209,6 +220,16 @@ def create_app(
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
+
+    # The client schema, as `schema.graphql` holds it, for codegen tools pointed at the server.
+    client_sdl = print_schema(lexicographic_sort_schema(router.supergraph.api_schema))
+
+    async def client_schema(_: Request) -> Response:
+        return Response(client_sdl, media_type="text/plain; charset=utf-8")
+
+    async def metrics(_: Request) -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
 
     async def readyz(_: Request) -> Response:
         try:
@@ -234,6 +255,8 @@ def create_app(
         WebSocketRoute("/graphql", graphql_websocket),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/schema.graphql", client_schema, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
     ]
     if local_assets:
         routes.append(Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"))

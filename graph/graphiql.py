@@ -6,23 +6,27 @@ from pathlib import Path
 
 ASSETS_DIR = Path(__file__).parent / "static" / "graphiql"
 ASSETS_PATH = "/graphiql-assets"
-_CDN = {
-    "graphiql.min.css": "https://unpkg.com/graphiql@3.9.0/graphiql.min.css",
-    "react.production.min.js": "https://unpkg.com/react@18.3.1/umd/react.production.min.js",
-    "react-dom.production.min.js": (
-        "https://unpkg.com/react-dom@18.3.1/umd/react-dom.production.min.js"
-    ),
-    "graphiql.min.js": "https://unpkg.com/graphiql@3.9.0/graphiql.min.js",
-}
+ASSET_NAMES = (
+    "graphiql.min.css",  # graphiql 3.9.0
+    "react.production.min.js",  # react 18.3.1
+    "react-dom.production.min.js",
+    "graphiql.min.js",
+)
 
 
-def asset_urls(local: bool) -> dict[str, str]:
-    """Where the page loads each asset: our vendored copy, or the CDN when it is missing."""
-    return {name: f"{ASSETS_PATH}/{name}" if local else url for name, url in _CDN.items()}
+def asset_urls() -> dict[str, str]:
+    """Where the page loads each asset: always our vendored copy (no CDN, so it works offline)."""
+    return {name: f"{ASSETS_PATH}/{name}" for name in ASSET_NAMES}
 
 
 def graphiql_html(local_assets: bool) -> str:
-    urls = asset_urls(local_assets)
+    if not local_assets:
+        return (
+            "<!doctype html><title>Nexus-Alpha GraphiQL</title><p>GraphiQL's files are missing "
+            "from this installation (graph/static/graphiql); reinstall the package. The GraphQL "
+            "endpoint itself works: POST queries here.</p>"
+        )
+    urls = asset_urls()
     return f"""<!doctype html>
 <html lang="en">
 <head>

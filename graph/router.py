@@ -39,6 +39,7 @@ from graph.planner.operation import INTROSPECTION_FIELDS
 from graph.subscriptions.hub import Listener, SharedStream, SubscriptionHub, stream_key
 from graph.subscriptions.streams import SubgraphStreams
 from graph.supergraph import Supergraph, read_supergraph
+from nexus.metrics import observed_request
 
 Response = dict[str, Any]
 
@@ -108,6 +109,7 @@ class Router:
     ) -> Router:
         return cls(read_supergraph(sdl), transport, limits=limits, streams=streams)
 
+    @observed_request
     async def execute(
         self,
         query: str,

@@ -11,15 +11,19 @@ from typing import TYPE_CHECKING, Any
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
+from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from graph.router import OFF_LOOP_DOCUMENT_CHARS
 from nexus.config import Settings
 from nexus.demo.load import load_demo
+from nexus.metrics import exposition
 from nexus.runtime import load_subgraph, open_stores
 from nexus.stores import Stores
 from nexus.subgraph import Subgraph
@@ -29,6 +33,7 @@ from nexus.subgraph_guard import (
     check_subgraph_request,
     subgraphs_exposed,
 )
+from nexus.tracing import TraceContextMiddleware
 
 if TYPE_CHECKING:
     from nexus.replay import Replay
@@ -75,6 +80,10 @@ class SubgraphGraphQL(GraphQL[Any, None]):
             error = GraphQLError(refused.message, extensions={"code": refused.code})
             return ExecutionResult(data=None, errors=[error])
         return await super().execute_single(*args, **kwargs)
+    async def render_graphql_ide(self, request: Any) -> Response:
+        # Our vendored GraphiQL (served at ASSETS_PATH), not Strawberry's CDN page: it works
+        # offline and is the same page the router serves.
+        return HTMLResponse(graphiql_html(local_assets=True))
 
 
 async def store_health(stores: Stores) -> dict[str, str]:
@@ -112,6 +121,15 @@ async def _start_replay(settings: Settings, names: Sequence[str], stores: Stores
         return None
 
 
+def _start_catalogue_listener(names: Sequence[str], stores: Stores) -> asyncio.Task[None] | None:
+    """The platform learns the instruments the market domains announce on the bus."""
+    if "platform" not in names or stores.bus is None:
+        return None
+    from subgraphs.platform.catalogue import learn_from_bus
+
+    return asyncio.create_task(learn_from_bus(stores.require_platform(), stores.bus))
+
+
 def create_app(
     settings: Settings,
     names: Sequence[str],
@@ -134,8 +152,13 @@ def create_app(
         if load_demo_on_start:
             await load_demo(stores, names, only_missing=True)
         replay = await _start_replay(settings, names, stores)
+        listener = _start_catalogue_listener(names, stores)
         log.info("serving", extra={"subgraphs": list(names)})
         yield
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
         if replay is not None:
             await replay.stop()  # before the stores it publishes to close
         await stores.close()
@@ -143,23 +166,37 @@ def create_app(
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    async def metrics(request: Request) -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
+
     async def readyz(request: Request) -> JSONResponse:
         health = await store_health(stores)
         ready = all(state == "ok" for state in health.values())
         return JSONResponse({"ready": ready, "stores": health}, status_code=200 if ready else 503)
 
     routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    if "platform" in names:
+        from subgraphs.platform.http import identity_routes
+
+        routes.extend(identity_routes(stores))  # /.well-known/jwks.json, /oauth/token
     for subgraph in subgraphs if single or expose_subgraphs else ():
         path = "/graphql" if single else f"/subgraphs/{subgraph.name}/graphql"
         endpoint = SubgraphGraphQL(subgraph, stores)
         routes.append(Route(path, endpoint, methods=["GET", "POST"]))
         routes.append(WebSocketRoute(path, endpoint))  # subscriptions, for a router elsewhere
-    if not single:
+    if single:
+        routes.append(Route("/metrics", metrics))
+        routes.append(Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"))
+    else:
         # The supergraph at /graphql: our router, calling the subgraphs in-process.
         from graph.gateway import create_app as create_gateway
         from graph.in_process import router_for_subgraphs
 
         routes.append(Mount("/", app=create_gateway(router_for_subgraphs(subgraphs, stores))))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # A server span per request, continuing a remote router's trace (W3C traceparent).
+    app = Starlette(
+        routes=routes, lifespan=lifespan, middleware=[Middleware(TraceContextMiddleware)]
+    )
     app.state.stores = stores
     return app

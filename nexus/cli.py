@@ -53,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     router.add_argument(
         "--access-log", action="store_true", help="log every request (off by default: it costs CPU)"
     )
+    router.add_argument(
+        "--subgraph-url",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="reach subgraph NAME at URL instead of the supergraph's URL (repeatable)",
+    )
 
     compose = commands.add_parser(
         "compose", help="write supergraph.graphql (join__ directives) and schema.graphql"
@@ -76,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
         "replay", help="publish the replay feed (ticks, posts, mention spikes) to REDIS_URL"
     )
 
+    commands.add_parser(
+        "rotate-jwt-key",
+        help="retire the development JWT signing key and make a new one (restart to use it)",
+    )
+
     export = commands.add_parser(
         "export-schema", help="write the composed client schema (schema.graphql)"
     )
@@ -94,6 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nexus: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    if args.command in ("serve", "subgraph", "router", "replay"):
+        from nexus.tracing import configure_tracing
+
+        service = f"nexus-subgraph-{args.name}" if args.command == "subgraph" else args.command
+        configure_tracing(service if service.startswith("nexus") else f"nexus-{service}")
     match args.command:
         case "serve":
             return _serve(
@@ -109,7 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings, [args.name], args.host, args.port, single=True, demo=not args.no_demo
             )
         case "router":
-            return _router(args.supergraph, args.host, args.port, access_log=args.access_log)
+            try:
+                urls = _subgraph_urls(args.subgraph_url)
+            except ValueError as error:
+                print(f"nexus router: {error}", file=sys.stderr)
+                return 2
+            return _router(settings, args.supergraph, args.host, args.port, args.access_log, urls)
         case "compose":
             return _compose(args.output_dir)
         case "migrate":
@@ -118,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_load_demo(settings, args.only))
         case "export-schema":
             return _export_schema(args.output, check=args.check)
+        case "rotate-jwt-key":
+            return _rotate_jwt_key(settings)
         case "replay":
             from nexus.replay.command import run_replay
 
@@ -125,12 +149,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
+def _rotate_jwt_key(settings: Settings) -> int:
+    from nexus.auth.config import AuthSettings
+    from nexus.auth.keys import rotate_development_key
+
+    try:
+        old, new = rotate_development_key(AuthSettings.from_env(settings.data_dir))
+    except (ConfigError, ValueError) as error:
+        print(f"nexus: {error}", file=sys.stderr)
+        return 2
+    print(f"retired key {old}; signing with {new} once the server restarts")
+    return 0
+
+
 def _serve(
     settings: Settings, names: list[str], host: str, port: int, *, single: bool, demo: bool
 ) -> int:
-    import uvicorn
-
     from nexus.app import create_app
+    from nexus.shutdown import run_server
 
     if single:
         settings = settings.for_subgraph(names[0])
@@ -139,10 +175,11 @@ def _serve(
     app = create_app(settings, names, single=single, load_demo_on_start=demo)
     # No permessage-deflate: compressing small subscription messages cost a fifth of the CPU
     # per delivered event (profiled with 1,000 clients) and memory per connection.
-    uvicorn.run(
+    run_server(
         _guarded(app),
         host=host,
         port=port,
+        shutdown_seconds=settings.shutdown_seconds,
         log_config=None,
         ws_per_message_deflate=False,
         **_http_options(),
@@ -169,20 +206,41 @@ def _http_options() -> dict[str, Any]:
     }
 
 
-def _router(supergraph: Path, host: str, port: int, *, access_log: bool) -> int:
-    import uvicorn
+def _subgraph_urls(pairs: list[str]) -> dict[str, str]:
+    urls = {}
+    for pair in pairs:
+        name, _, url = pair.partition("=")
+        if not name or not url.startswith(("http://", "https://")):
+            raise ValueError(f"--subgraph-url takes NAME=http(s)://..., not {pair!r}")
+        urls[name] = url
+    return urls
 
+
+def _router(
+    settings: Settings,
+    supergraph: Path,
+    host: str,
+    port: int,
+    access_log: bool,
+    urls: dict[str, str],
+) -> int:
     from graph.gateway import create_app
     from graph.http_router import http_router_from_file
+    from nexus.shutdown import run_server
+    from nexus.tracing import TraceContextMiddleware
 
-    app = create_app(http_router_from_file(supergraph))
+    # A server span per request, continuing the caller's trace (W3C traceparent).
+    app = TraceContextMiddleware(
+        create_app(http_router_from_file(supergraph, url_overrides=urls))
+    )
     # uvloop and httptools (uvicorn[standard]) named, so a missing one fails loudly instead of
     # silently serving on the slower pure-Python loop and parser (the header-timeout protocol
-    # is httptools').
-    uvicorn.run(
+    # in _http_options is httptools').
+    run_server(
         _guarded(app),
         host=host,
         port=port,
+        shutdown_seconds=settings.shutdown_seconds,
         loop="uvloop",
         **_http_options(),
         access_log=access_log,

@@ -36,6 +36,7 @@ class Settings:
     replay_speed: float = REPLAY_SPEED  # market seconds per real second
     replay_tick_seconds: float = REPLAY_TICK_SECONDS  # real seconds between ticks
     replay_start: dt.date = REPLAY_START  # the market day the replay starts (and starts over) at
+    shutdown_seconds: float = 30.0  # SIGTERM: in-flight work gets this long before cancellation
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -56,6 +57,7 @@ class Settings:
                 env, "NEXUS_REPLAY_TICK_SECONDS", REPLAY_TICK_SECONDS, 0.01, 3600.0
             ),
             replay_start=_date(env, "NEXUS_REPLAY_START", REPLAY_START),
+            shutdown_seconds=_number(env, "NEXUS_SHUTDOWN_SECONDS", 30.0, 0.0, 3600.0),
         )
 
     def for_subgraph(self, name: str) -> Settings:

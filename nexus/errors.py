@@ -35,3 +35,15 @@ class StoreUnavailable(CodedError):
 
     def __init__(self, store: str) -> None:
         super().__init__(f"The {store} store is unavailable; retry later.", store=store)
+
+
+class Unauthenticated(CodedError):
+    """The field needs a signed-in caller (a token or an API key) and none was sent."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(CodedError):
+    """The caller is known but its role or scopes do not allow this."""
+
+    code = "FORBIDDEN"

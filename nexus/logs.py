@@ -8,6 +8,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from nexus.tracing import current_ids
+
 # Attributes every LogRecord has; anything else passed through `extra=` is logged as a field.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -21,6 +23,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+        ids = current_ids()  # inside a request: the trace and span this line belongs to
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
@@ -46,6 +51,8 @@ def configure_logging(level: str) -> None:
     # Milvus Lite answers pymilvus' AllocTimestamp probe with "not implemented", which gRPC logs
     # as an error with a traceback on every connect; pymilvus falls back, so it is noise.
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+    # Alembic announces each of its plugins at INFO on every start: noise in a first run's log.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

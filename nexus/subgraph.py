@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     import strawberry
 
 
-
 @dataclass(frozen=True, slots=True)
 class Subgraph:
     name: str

@@ -34,21 +34,25 @@ CREATE TABLE IF NOT EXISTS {database}.candles (
     shareable=True, description="One day of trading: open, high, low, close and volume."
 )
 class Candle:
-    date: dt.date
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
+    date: dt.date = strawberry.field(description="The trading day (UTC for crypto).")
+    open: float = strawberry.field(description="First trade price of the day, US dollars.")
+    high: float = strawberry.field(description="Highest trade price of the day, US dollars.")
+    low: float = strawberry.field(description="Lowest trade price of the day, US dollars.")
+    close: float = strawberry.field(description="Last trade price of the day, US dollars.")
+    volume: float = strawberry.field(
+        description="Volume traded that day: shares for stocks, US dollars for tokens."
+    )
 
 
 @strawberry.federation.type(
     shareable=True, description="The last close on record and its change from the close before."
 )
 class LatestPrice:
-    date: dt.date
-    close: float
-    previous_close: float | None
+    date: dt.date = strawberry.field(description="The trading day of the last close on record.")
+    close: float = strawberry.field(description="The last close on record, US dollars.")
+    previous_close: float | None = strawberry.field(
+        description="The close of the trading day before, US dollars; null for the first day."
+    )
     change_percent: float | None = strawberry.field(
         description="Percent change from the previous close."
     )

@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 
 from nexus.errors import BadUserInput
 from nexus.events import EventError, decode, market_channel
+from nexus.metrics import observe_bus_lag
 from nexus.stores.bus import Bus, Subscription
 
 log = logging.getLogger("subgraphs.live")
@@ -41,6 +42,9 @@ class EventStream(Generic[E]):
                 log.warning("skipped an event: %s", error, extra={"channel": message.channel})
                 continue
             if isinstance(event, self.kind):
+                published_at = getattr(event, "published_at", None)
+                if isinstance(published_at, int | float) and published_at > 0:
+                    observe_bus_lag(message.channel, published_at)
                 yield event
 
     async def close(self) -> None:

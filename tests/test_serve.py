@@ -14,6 +14,8 @@ import pytest
 
 from tests.support.processes import NexusProcess
 
+SUBGRAPHS = ("macro", "micro", "crypto", "platform")
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NexusProcess]:
@@ -43,10 +45,9 @@ def test_every_subgraph_answers_with_demo_data(served: NexusProcess) -> None:
     assert micro["data"]["stock"]["name"].startswith("GameStop")
     platform = served.query(
         "/subgraphs/platform/graphql",
-        '{ userByEmail(email: "demo@nexus-alpha.dev") { displayName watchlists { name '
-        "items { kind key } } } }",
+        "{ publicWatchlists { name items { kind key } } }",
     )
-    watchlist = platform["data"]["userByEmail"]["watchlists"][0]
+    watchlist = platform["data"]["publicWatchlists"][0]
     assert watchlist["name"] == "Meme and macro"
     assert {(i["kind"], i["key"]) for i in watchlist["items"]} >= {
         ("TOKEN", "BTC"),
@@ -57,13 +58,13 @@ def test_every_subgraph_answers_with_demo_data(served: NexusProcess) -> None:
 def test_one_query_spans_the_four_subgraphs_at_graphql(served: NexusProcess) -> None:
     response = served.query(
         "/graphql",
-        '{ userByEmail(email: "demo@nexus-alpha.dev") { watchlists { items { key instrument { '
+        "{ publicWatchlists { items { key instrument { "
         "__typename ... on Token { latestPrice { close } } "
         '... on Stock { candles(from: "2021-01-27", to: "2021-01-27") { close } } '
-        "... on Series { latest { value } } } } } } }",
+        "... on Series { latest { value } } } } } }",
     )
     assert "errors" not in response
-    items = response["data"]["userByEmail"]["watchlists"][0]["items"]
+    items = response["data"]["publicWatchlists"][0]["items"]
     by_key = {item["key"]: item["instrument"] for item in items}
     assert by_key["BTC"] == {"__typename": "Token", "latestPrice": {"close": 17003.017578}}
     assert by_key["GME"] == {"__typename": "Stock", "candles": [{"close": 86.877502}]}
@@ -101,5 +102,28 @@ def test_one_subgraph_runs_alone_at_graphql(tmp_path: Path) -> None:
         }
         sdl = server.query("/graphql", "{ _service { sdl } }")["data"]["_service"]["sdl"]
         assert "type Series @key" in sdl and "type Token" not in sdl
+        page = httpx.get(f"{server.url}/graphql", headers={"accept": "text/html"}).text
+        assert "https://" not in page
+        assets = httpx.get(f"{server.url}/graphiql-assets/graphiql.min.css")
+        assert assets.status_code == 200
     finally:
         server.stop()
+
+
+def test_client_schema_is_served_for_codegen(served: NexusProcess) -> None:
+    response = httpx.get(f"{served.url}/schema.graphql")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    checked_in = (Path(__file__).resolve().parents[1] / "schema.graphql").read_text()
+    assert response.text == checked_in
+
+
+def test_every_graphiql_page_works_offline(served: NexusProcess) -> None:
+    html = {"accept": "text/html"}
+    for path in ["/graphql", *(f"/subgraphs/{name}/graphql" for name in SUBGRAPHS)]:
+        page = httpx.get(f"{served.url}{path}", headers=html).text
+        assert "/graphiql-assets/graphiql.min.js" in page, path
+        assert "https://" not in page, path  # nothing from a CDN
+    script = httpx.get(f"{served.url}/graphiql-assets/graphiql.min.js")
+    assert script.status_code == 200
+    assert len(script.content) > 100_000

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from opentelemetry.trace import SpanKind
 
 from graph.executor.data import Path, deep_merge, objects_at, representation
 from graph.executor.transport import SubgraphResponse, Transport
@@ -21,6 +23,8 @@ from graph.planner.nodes import (
     Sequence,
     Subscription,
 )
+from nexus.metrics import SUBGRAPH_FETCH_SECONDS
+from nexus.tracing import span
 
 
 class PlanRun:
@@ -55,8 +59,22 @@ class PlanRun:
             name: self.variables[name] for name in fetch.variable_usages if name in self.variables
         }
 
+    async def _fetch(
+        self, service: str, operation: str, variables: dict[str, Any] | None
+    ) -> SubgraphResponse:
+        """One subgraph fetch, timed and traced (the span is current inside the transport, so
+        in-process subgraph spans nest under it and HTTP carries it as `traceparent`)."""
+        started = time.perf_counter()
+        with span(f"fetch {service}", {"nexus.subgraph": service}, kind=SpanKind.CLIENT) as fetch:
+            response = await self.transport.fetch(service, operation, variables)
+            if response.get("errors"):
+                fetch.set_attribute("nexus.subgraph.errors", len(response["errors"]))
+        outcome = "errors" if response.get("errors") else "ok"
+        SUBGRAPH_FETCH_SECONDS.labels(service, outcome).observe(time.perf_counter() - started)
+        return response
+
     async def _root_fetch(self, fetch: Fetch) -> None:
-        response = await self.transport.fetch(
+        response = await self._fetch(
             fetch.service, fetch.operation, self._variables(fetch) or None
         )
         data = response.get("data")
@@ -89,7 +107,7 @@ class PlanRun:
         if not representations:
             return
         variables = {**self._variables(fetch), "representations": representations}
-        response = await self.transport.fetch(fetch.service, fetch.operation, variables)
+        response = await self._fetch(fetch.service, fetch.operation, variables)
         data = response.get("data")
         entities = data.get("_entities") if isinstance(data, dict) else None
         if isinstance(entities, list) and len(entities) == len(representations):

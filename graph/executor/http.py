@@ -16,6 +16,7 @@ import aiohttp
 import orjson
 
 from graph.executor.transport import SubgraphResponse, checked_response, subgraph_error
+from nexus.tracing import inject_headers
 
 ACCEPT = "application/graphql-response+json, application/json;q=0.9"
 
@@ -52,7 +53,9 @@ class PooledClient:
 
     async def post(self, url: str, body: bytes) -> tuple[int, bytes]:
         session = self._session or self._open()
-        async with session.post(url, data=body) as response:
+        trace_headers: dict[str, str] = {}
+        inject_headers(trace_headers)  # W3C traceparent: the subgraph's spans join the trace
+        async with session.post(url, data=body, headers=trace_headers or None) as response:
             return response.status, await response.read()
 
     async def close(self) -> None:

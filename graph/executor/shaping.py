@@ -22,6 +22,10 @@ INVALID = _Invalid()
 
 def shape_response(shape: ResponseShape, data: dict[str, Any], errors: Errors) -> Any:
     result = _object(shape.fields, data, shape.root_type, [], errors)
+    for error in errors:  # every error a client sees carries a code, whoever raised it
+        extensions = error.setdefault("extensions", {})
+        if isinstance(extensions, dict):
+            extensions.setdefault("code", "SUBGRAPH_ERROR")
     return None if result is INVALID else result
 
 
@@ -102,5 +106,7 @@ def _null_error(field: ShapeField, path: list[Any], errors: Errors) -> None:
             "message": "Cannot return null for non-nullable field "
             f"{field.parent_type}.{field.name}.",
             "path": path,
+            # Apollo Router's code for a subgraph response that breaks the schema's nullability.
+            "extensions": {"code": "RESPONSE_VALIDATION_FAILED"},
         }
     )

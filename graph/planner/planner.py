@@ -19,8 +19,14 @@ from graph.planner.query_plan import QueryPlan
 from graph.planner.shape import build_shape
 from graph.planner.walk import Walker
 from graph.supergraph.model import Supergraph
+from nexus.metrics import PLAN_CACHE
+from nexus.tracing import span
 
 CacheKey = tuple[str, str | None, tuple[tuple[str, bool], ...], tuple[str, ...]]
+
+
+PLAN_CACHE_HITS = PLAN_CACHE.labels("hit")
+PLAN_CACHE_MISSES = PLAN_CACHE.labels("miss")
 
 
 class QueryPlanner:
@@ -57,9 +63,12 @@ class QueryPlanner:
         cached = self._cache.get(key)
         if cached is not None:
             self.cache_hits += 1
+            PLAN_CACHE_HITS.inc()
             self._cache.move_to_end(key)
             return cached
-        plan = self._build(document, operation_name, variables, frozenset(labels))
+        PLAN_CACHE_MISSES.inc()
+        with span("graphql.plan", {"graphql.operation.name": operation_name or ""}):
+            plan = self._build(document, operation_name, variables, frozenset(labels))
         self.plans_built += 1
         self._cache[key] = plan
         if len(self._cache) > self.cache_size:

@@ -21,6 +21,7 @@ from graph.executor.data import deep_merge
 from graph.planner import QueryPlan
 from graph.planner.nodes import Subscription
 from graph.subscriptions.streams import Errors, StreamItem, SubgraphStreams
+from nexus.metrics import DELIVERED_EVENTS, OPEN_SUBSCRIPTIONS
 
 log = logging.getLogger("graph.subscriptions")
 
@@ -80,6 +81,7 @@ class SharedStream:
                         return
                     payload = json.dumps(await self._execute(item), separators=(",", ":"))
                     self.events += 1
+                    DELIVERED_EVENTS.inc(len(self.listeners))
                     for listener in list(self.listeners):
                         listener.next(payload)
             for listener in list(self.listeners):
@@ -89,9 +91,16 @@ class SharedStream:
         except Exception:
             log.exception("subscription stream failed")
             self._broadcast_error(
-                [{"message": "The subscription failed.", "extensions": {"code": "INTERNAL"}}]
+                [
+                    {
+                        "message": "The subscription failed.",
+                        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+                    }
+                ]
             )
         finally:
+            OPEN_SUBSCRIPTIONS.dec(len(self.listeners))
+            self.listeners.clear()
             self.hub._forget(self)
 
     async def _execute(self, item: StreamItem) -> dict[str, Any]:
@@ -144,11 +153,15 @@ class SubscriptionHub:
         shared = self.shared.get(key)
         if shared is None:
             shared = self.shared[key] = SharedStream(self, key, plan, variables, connection_params)
-        shared.listeners.add(listener)
+        if listener not in shared.listeners:
+            shared.listeners.add(listener)
+            OPEN_SUBSCRIPTIONS.inc()
         return shared
 
     def leave(self, shared: SharedStream, listener: Listener) -> None:
-        shared.listeners.discard(listener)
+        if listener in shared.listeners:
+            shared.listeners.discard(listener)
+            OPEN_SUBSCRIPTIONS.dec()
         if not shared.listeners and not shared.task.done():
             shared.task.cancel()
             self._forget(shared)

@@ -21,6 +21,7 @@ from graph.router import Router
 from graph.subscriptions.outbox import Outbox
 from graph.subscriptions.session import ClientSession, SubscriptionSettings
 from graph.subscriptions.streams import Errors
+from nexus.shutdown import draining
 
 EVENT_STREAM = "text/event-stream"
 OPERATION = "sse"
@@ -57,22 +58,34 @@ def sse_response(
 
     async def events() -> AsyncIterator[str]:
         outbox.start()
+        drain = asyncio.ensure_future(draining.wait())
         try:
             await session.start(
                 OPERATION, {"query": query, "variables": variables, "operationName": operation_name}
             )
             while True:
-                try:
-                    message = await asyncio.wait_for(handoff.get(), settings.keepalive_seconds)
-                except TimeoutError:
+                getter = asyncio.ensure_future(handoff.get())
+                done, _ = await asyncio.wait(
+                    (getter, drain),
+                    timeout=settings.keepalive_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if getter not in done:
+                    getter.cancel()
+                    if drain in done:
+                        # The server is shutting down: end the stream without `complete`, which
+                        # graphql-sse clients take as a dropped connection and retry.
+                        return
                     yield ":\n\n"
                     continue
+                message = getter.result()
                 if message is None:  # too slow: end the stream
                     return
                 yield message
                 if message == _END:
                     return
         finally:
+            drain.cancel()
             with contextlib.suppress(Exception):
                 await session.close()
 

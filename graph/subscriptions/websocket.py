@@ -14,6 +14,7 @@ from graph.router import Router
 from graph.subscriptions.outbox import Outbox
 from graph.subscriptions.quota import caller_key, check_room, operations_of
 from graph.subscriptions.session import ClientSession, PayloadError, SubscriptionSettings, Wire
+from nexus.shutdown import RESTART_CLOSE_CODE, draining
 
 BACKPRESSURE_SECONDS = 10.0
 
@@ -63,6 +64,7 @@ class WebSocketConnection:
         deadline = asyncio.get_running_loop().call_later(
             self.settings.init_timeout_seconds, self._init_timed_out
         )
+        drain = asyncio.create_task(self._close_when_draining())
         try:
             while True:
                 text = await self.websocket.receive_text()
@@ -77,6 +79,7 @@ class WebSocketConnection:
             pass  # the client went away (or we closed the socket from another task)
         finally:
             deadline.cancel()
+            drain.cancel()
             if self._keepalive is not None:
                 self._keepalive.cancel()
             for task in self._tasks:
@@ -149,6 +152,13 @@ class WebSocketConnection:
         while True:
             await asyncio.sleep(self.settings.keepalive_seconds)
             self.outbox.put(self.keepalive_message)
+
+    async def _close_when_draining(self) -> None:
+        """At shutdown: send what is queued, then close with 1012 (Service Restart), which
+        graphql-ws and subscriptions-transport-ws clients reconnect on."""
+        await draining.wait()
+        await self.outbox.flush()
+        await self.close(RESTART_CLOSE_CODE, "Server restarting")
 
     def _init_timed_out(self) -> None:
         if not self.initialised:

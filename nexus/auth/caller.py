@@ -49,6 +49,7 @@ class Caller:
     api_key_id: str | None = None  # the key's id when authenticated by an API key
     client_id: str | None = None  # the OAuth client's id for client-credentials tokens
     token_id: str | None = None  # the JWT's `jti`, for audit and revocation
+    address: str | None = None  # the client's IP address as the edge saw it (sign-in throttle)
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property

@@ -101,4 +101,3 @@ async def load_daily_mentions(store: AnalyticsStore) -> dict[str, dict[int, int]
     for row in rows:
         mentions[row["symbol"]][row["date"].toordinal()] = int(row["posts"])
     return dict(mentions)
-

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from nexus.errors import StoreUnavailable
+from nexus.metrics import store_query
 
 log = logging.getLogger("nexus.analytics")
 
@@ -140,7 +141,8 @@ class ChdbStore:
         self.round_trips += 1
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._worker, self._execute, sql, fmt, params)
+            with store_query("analytics", "clickhouse", _verb(sql)):
+                return await loop.run_in_executor(self._worker, self._execute, sql, fmt, params)
         except OSError as error:
             log.error("chDB unavailable: %s", type(error).__name__)
             raise StoreUnavailable("analytics") from error
@@ -211,7 +213,8 @@ class ClickHouseServerStore:
             return getattr(self._connected(), method)(*args, **kwargs)
 
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._worker, call)
+            with store_query("analytics", "clickhouse", method):
+                return await asyncio.get_running_loop().run_in_executor(self._worker, call)
         except (OperationalError, OSError) as error:
             # The message of a connection error names the host and user; keep it in no log.
             log.error("ClickHouse server unavailable: %s", type(error).__name__)
@@ -236,6 +239,12 @@ class ClickHouseServerStore:
         if self._client is not None:
             self._client.close()
         self._worker.shutdown(wait=False)
+
+
+def _verb(sql: str) -> str:
+    """The statement's first word (SELECT, INSERT...): a bounded span name."""
+    verb = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "QUERY"
+    return verb if verb.isalpha() and len(verb) <= 10 else "QUERY"
 
 
 def _utc(row: Row) -> Row:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 import asyncpg
 from alembic import command
 from alembic.config import Config
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import (
@@ -30,6 +32,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from nexus.errors import StoreUnavailable
+from nexus.metrics import observe_store
+from nexus.tracing import tracer
 
 log = logging.getLogger("nexus.stores.platform")
 
@@ -98,6 +102,9 @@ class PlatformStore:
         # SQL statements sent to the database; tests read it to prove DataLoader batching.
         self.round_trips = 0
         event.listen(engine.sync_engine, "before_cursor_execute", self._count_round_trip)
+        event.listen(engine.sync_engine, "before_cursor_execute", _statement_started)
+        event.listen(engine.sync_engine, "after_cursor_execute", _statement_finished)
+        event.listen(engine.sync_engine, "handle_error", _statement_failed)
         if engine.dialect.name == "sqlite":
             # SQLite ignores ON DELETE CASCADE unless asked, per connection.
             event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
@@ -116,6 +123,36 @@ class PlatformStore:
 
     def _count_round_trip(self, *_: object) -> None:
         self.round_trips += 1
+
+
+# Each statement is timed and traced from SQLAlchemy's cursor events; the span is not made
+# current (the statement runs synchronously inside the event pair), only parented to the
+# request's current span.
+def _statement_started(conn: Connection, cursor: Any, statement: str, *_: object) -> None:
+    system = conn.dialect.name
+    verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "QUERY"
+    statement_span = tracer.start_span(
+        f"{system} {verb}",
+        attributes={"db.system": system, "db.operation.name": verb, "nexus.store": "platform"},
+        kind=SpanKind.CLIENT,
+    )
+    conn.info.setdefault("nexus_statements", []).append((time.perf_counter(), statement_span))
+
+
+def _statement_finished(conn: Connection, *_: object, ok: bool = True) -> None:
+    started = conn.info.get("nexus_statements")
+    if not started:
+        return
+    began, statement_span = started.pop()
+    observe_store("platform", time.perf_counter() - began, ok=ok)
+    if not ok:
+        statement_span.set_status(Status(StatusCode.ERROR))
+    statement_span.end()
+
+
+def _statement_failed(context: Any) -> None:
+    if context.connection is not None:
+        _statement_finished(context.connection, ok=False)
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: object) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from nexus.errors import StoreUnavailable
+from nexus.metrics import store_query
 
 log = logging.getLogger("nexus.vectors")
 
@@ -84,7 +85,8 @@ class VectorStore:
             return operation(self._connected())
 
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._worker, call)
+            with store_query("vectors", "milvus", getattr(operation, "__name__", "call")):
+                return await asyncio.get_running_loop().run_in_executor(self._worker, call)
         except StoreUnavailable:
             raise
         except Exception as error:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry.federation.schema_directives import Key
@@ -27,25 +28,30 @@ from subgraphs.live import events, symbol_list, unknown_symbols
 
 @strawberry.enum(description="What kind of instrument a symbol is.")
 class AssetClass(enum.Enum):
-    CRYPTO = "crypto"
-    STOCK = "stock"
+    CRYPTO = strawberry.enum_value("crypto", description="A crypto asset (a `Token`).")
+    STOCK = strawberry.enum_value("stock", description="A listed stock (a `Stock`).")
 
 
-@strawberry.federation.type(keys=[Key(fields=FieldSet("symbol"), resolvable=False)])
+@strawberry.federation.type(
+    keys=[Key(fields=FieldSet("symbol"), resolvable=False)],
+    description="A listed stock followed for social signals (owned by micro).",
+)
 class Stock:
-    symbol: str
+    symbol: str = strawberry.field(description="Ticker symbol, upper case: GME, AMC, BB.")
 
 
 @strawberry.type(description="A trade price of one instrument, with the day's figures so far.")
 class MarketUpdate:
-    symbol: str
-    asset_class: AssetClass
-    price: float
-    open: float = strawberry.field(description="The day's opening price.")
-    high: float
-    low: float
-    previous_close: float
-    change: float = strawberry.field(description="`price` minus `previousClose`.")
+    symbol: str = strawberry.field(description="Ticker symbol of the instrument, upper case.")
+    asset_class: AssetClass = strawberry.field(description="Whether it is a token or a stock.")
+    price: float = strawberry.field(description="The trade price, US dollars.")
+    open: float = strawberry.field(description="The day's opening price, US dollars.")
+    high: float = strawberry.field(description="The day's highest price so far, US dollars.")
+    low: float = strawberry.field(description="The day's lowest price so far, US dollars.")
+    previous_close: float = strawberry.field(
+        description="The previous trading day's close, US dollars."
+    )
+    change: float = strawberry.field(description="`price` minus `previousClose`, US dollars.")
     change_percent: float = strawberry.field(description="`change` in percent of previousClose.")
     volume: float = strawberry.field(description="Traded so far today, in units of the symbol.")
     at: dt.datetime = strawberry.field(
@@ -64,18 +70,25 @@ class MarketUpdate:
         return Stock(symbol=self.symbol) if self.asset_class is AssetClass.STOCK else None
 
 
-@strawberry.enum
+@strawberry.enum(description="Which way a price moved.")
 class Direction(enum.Enum):
-    UP = "up"
-    DOWN = "down"
+    UP = strawberry.enum_value("up", description="Above the previous close.")
+    DOWN = strawberry.enum_value("down", description="Below the previous close.")
 
 
 @strawberry.type(description="A price that moved at least the threshold from the previous close.")
 class PriceAlert:
-    symbol: str
-    direction: Direction
-    threshold_percent: float
+    symbol: str = strawberry.field(description="Ticker symbol of the instrument, upper case.")
+    direction: Direction = strawberry.field(description="Whether the price rose or fell.")
+    threshold_percent: float = strawberry.field(
+        description="The subscription's threshold, percent of the previous close."
+    )
     update: MarketUpdate = strawberry.field(description="The tick that crossed the threshold.")
+
+
+SYMBOLS = strawberry.argument(
+    description="Ticker symbols of tokens or stocks to follow (case-insensitive), e.g. BTC, GME."
+)
 
 
 def market_update(tick: MarketTick) -> MarketUpdate:
@@ -109,14 +122,14 @@ async def known_symbols(context: CryptoContext, symbols: list[str]) -> list[str]
     return wanted
 
 
-@strawberry.type
+@strawberry.type(description="Live streams, over WebSocket or Server-Sent Events.")
 class Subscription:
     @strawberry.subscription(
         description='Live trades of the given tokens and stocks (e.g. ["BTC", "GME"]), '
         "in the order they are published."
     )
     async def market_updates(
-        self, info: Info[CryptoContext, None], symbols: list[str]
+        self, info: Info[CryptoContext, None], symbols: Annotated[list[str], SYMBOLS]
     ) -> AsyncGenerator[MarketUpdate, None]:
         wanted = await known_symbols(info.context, symbols)
         async for tick in events(info.context.bus, MarketTick, *map(market_channel, wanted)):
@@ -129,8 +142,13 @@ class Subscription:
     async def price_alerts(
         self,
         info: Info[CryptoContext, None],
-        symbols: list[str],
-        threshold_percent: float = 5.0,
+        symbols: Annotated[list[str], SYMBOLS],
+        threshold_percent: Annotated[
+            float,
+            strawberry.argument(
+                description="Smallest move that alerts, percent of the previous close (0-1000]."
+            ),
+        ] = 5.0,
     ) -> AsyncGenerator[PriceAlert, None]:
         if not 0 < threshold_percent <= 1000:
             raise BadUserInput(

@@ -28,6 +28,4 @@ class CryptoContext:
 
 
 def make_context(stores: Stores, caller: Caller = ANONYMOUS) -> CryptoContext:
-    return CryptoContext(
-        CryptoRepository(stores.require_analytics()), stores.require_bus(), caller
-    )
+    return CryptoContext(CryptoRepository(stores.require_analytics()), stores.require_bus(), caller)

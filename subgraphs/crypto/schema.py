@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -11,10 +13,14 @@ from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.types import Token, from_record
 
 
-@strawberry.type
+@strawberry.type(description="The entry points for reading data.")
 class Query:
     @strawberry.field(description="A token by ticker symbol (case-insensitive); null if unknown.")
-    async def token(self, info: Info[CryptoContext, None], symbol: str) -> Token | None:
+    async def token(
+        self,
+        info: Info[CryptoContext, None],
+        symbol: Annotated[str, strawberry.argument(description="Ticker symbol, e.g. BTC.")],
+    ) -> Token | None:
         return from_record(await info.context.tokens.load(symbol.upper()))
 
     @strawberry.field(description="Every token on record, by symbol.")

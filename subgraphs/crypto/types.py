@@ -15,8 +15,8 @@ from subgraphs.crypto.repository import TokenRecord
 
 @strawberry.federation.type(keys=["symbol"], description="A crypto asset priced in US dollars.")
 class Token:
-    symbol: str
-    name: str
+    symbol: str = strawberry.field(description="Ticker symbol, upper case: BTC, ETH, USDT.")
+    name: str = strawberry.field(description="The asset's name, e.g. Bitcoin.")
     kind: str = strawberry.field(description="`coin` or `stablecoin`.")
 
     @classmethod
@@ -27,8 +27,13 @@ class Token:
     async def candles(
         self,
         info: Info[CryptoContext, None],
-        from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
-        to: dt.date | None = None,
+        from_: Annotated[
+            dt.date | None,
+            strawberry.argument(name="from", description="First day, inclusive; open if null."),
+        ] = None,
+        to: Annotated[
+            dt.date | None, strawberry.argument(description="Last day, inclusive; open if null.")
+        ] = None,
     ) -> list[Candle]:
         candles: list[Candle] = await info.context.candles.load(
             candle_range(self.symbol, from_, to)

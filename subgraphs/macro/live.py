@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import weakref
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -30,58 +30,87 @@ def runner_for(bus: Bus) -> SimulationRunner:
     return runner
 
 
-@strawberry.enum
+@strawberry.enum(description="Where a simulation job is in its life.")
 class SimulationStatus(enum.Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+    QUEUED = strawberry.enum_value("queued", description="Accepted, not started yet.")
+    RUNNING = strawberry.enum_value("running", description="Simulating; see `progress`.")
+    SUCCEEDED = strawberry.enum_value("succeeded", description="Done; `result` holds the answer.")
+    FAILED = strawberry.enum_value("failed", description="Stopped; `error` says why.")
 
 
 @strawberry.input(description="A shock to the short rate, simulated with the Vasicek model.")
 class RateSimulationInput:
     shock_bp: float = strawberry.field(description="The shock in basis points (100 = +1%).")
-    horizon_years: float = strawberry.field(default=5.0, description="Up to 30 years.")
-    paths: int = strawberry.field(default=20_000, description=f"Up to {MAX_PATHS:,}.")
-    mean_reversion: float = strawberry.field(default=0.15, description="Per year, above 0.")
+    horizon_years: float = strawberry.field(
+        default=5.0, description="How far to simulate, years (above 0, up to 30)."
+    )
+    paths: int = strawberry.field(
+        default=20_000, description=f"Monte Carlo paths, 2 to {MAX_PATHS:,}."
+    )
+    mean_reversion: float = strawberry.field(
+        default=0.15, description="Speed of reversion to the mean, per year (above 0, up to 10)."
+    )
     volatility_percent: float = strawberry.field(
         default=1.0, description="Short-rate volatility, in percent per sqrt(year)."
     )
     base_rate_percent: float | None = strawberry.field(
-        default=None, description="Today's short rate; default: the last FEDFUNDS value."
+        default=None,
+        description="Today's short rate, percent; default: the last FEDFUNDS value.",
     )
     long_term_mean_percent: float | None = strawberry.field(
-        default=None, description="Where the rate reverts to; default: the base rate."
+        default=None, description="Where the rate reverts to, percent; default: the base rate."
     )
 
 
-@strawberry.type
+@strawberry.type(description="A zero-coupon bond's price with and without the shock.")
 class BondPriceChange:
-    maturity_years: float
-    price: float = strawberry.field(description="Zero-coupon price after the shock (Monte Carlo).")
-    unshocked_price: float = strawberry.field(description="Analytic price without the shock.")
-    change_percent: float
+    maturity_years: float = strawberry.field(description="The bond's maturity, years.")
+    price: float = strawberry.field(
+        description="Zero-coupon price after the shock (Monte Carlo), fraction of face value."
+    )
+    unshocked_price: float = strawberry.field(
+        description="Analytic price without the shock, fraction of face value."
+    )
+    change_percent: float = strawberry.field(
+        description="`price` against `unshockedPrice`, percent (negative: the bond lost value)."
+    )
 
 
 @strawberry.type(description="Where the short rate ends up and what bonds are worth after it.")
 class RateSimulationResult:
-    base_rate: float
-    shocked_rate: float
-    paths: int
-    final_rate_mean: float
-    final_rate_p05: float
-    final_rate_p50: float
-    final_rate_p95: float
-    bonds: list[BondPriceChange]
+    """Rates here are fractions (0.05 is 5%), though the input takes percent."""
+
+    base_rate: float = strawberry.field(description="The short rate before the shock, fraction.")
+    shocked_rate: float = strawberry.field(
+        description="The short rate right after the shock, fraction."
+    )
+    paths: int = strawberry.field(description="Monte Carlo paths simulated.")
+    final_rate_mean: float = strawberry.field(
+        description="Mean short rate at the horizon, fraction."
+    )
+    final_rate_p05: float = strawberry.field(
+        description="5th percentile of the short rate at the horizon, fraction."
+    )
+    final_rate_p50: float = strawberry.field(
+        description="Median short rate at the horizon, fraction."
+    )
+    final_rate_p95: float = strawberry.field(
+        description="95th percentile of the short rate at the horizon, fraction."
+    )
+    bonds: list[BondPriceChange] = strawberry.field(
+        description="Zero-coupon bonds maturing each whole year up to the horizon."
+    )
 
 
 @strawberry.type(description="A simulation job: its progress, then its result or error.")
 class SimulationJob:
-    id: strawberry.ID
-    status: SimulationStatus
-    progress: float = strawberry.field(description="From 0 to 1.")
-    result: RateSimulationResult | None
-    error: str | None
+    id: strawberry.ID = strawberry.field(description="The job's id, for `simulation(jobId:)`.")
+    status: SimulationStatus = strawberry.field(description="Where the job is.")
+    progress: float = strawberry.field(description="Fraction done, from 0 to 1.")
+    result: RateSimulationResult | None = strawberry.field(
+        description="The answer, once the job succeeded; null before."
+    )
+    error: str | None = strawberry.field(description="Why the job failed; null unless it did.")
 
 
 def job_from(update: SimulationUpdate) -> SimulationJob:
@@ -140,16 +169,19 @@ async def _current(bus: Bus, job_id: str) -> SimulationUpdate:
     return update
 
 
+JOB_ID = strawberry.argument(description="The id `startRateSimulation` returned.")
+
+
 @strawberry.type
 class SimulationQuery:
     @strawberry.field(description="A simulation job's current state.")
     async def simulation(
-        self, info: Info[MacroContext, None], job_id: strawberry.ID
+        self, info: Info[MacroContext, None], job_id: Annotated[strawberry.ID, JOB_ID]
     ) -> SimulationJob:
         return job_from(await _current(info.context.bus, str(job_id)))
 
 
-@strawberry.type
+@strawberry.type(description="The entry points for changing data or starting work.")
 class Mutation:
     @strawberry.mutation(
         description="Start a rate-move simulation; follow it with `subscription { simulation }`. "
@@ -157,20 +189,24 @@ class Mutation:
         "running at once (TOO_MANY_JOBS past that)."
     )
     async def start_rate_simulation(
-        self, info: Info[MacroContext, None], input: RateSimulationInput
+        self,
+        info: Info[MacroContext, None],
+        input: Annotated[
+            RateSimulationInput, strawberry.argument(description="The shock and the model.")
+        ],
     ) -> SimulationJob:
         shock = await _shock(info.context, input)
         job_id = await runner_for(info.context.bus).start(shock, info.context.caller.rate_key)
         return job_from(await _current(info.context.bus, job_id))
 
 
-@strawberry.type
+@strawberry.type(description="Live streams, over WebSocket or Server-Sent Events.")
 class Subscription:
     @strawberry.subscription(
         description="A simulation job's state now, then each change until it succeeds or fails."
     )
     async def simulation(
-        self, info: Info[MacroContext, None], job_id: strawberry.ID
+        self, info: Info[MacroContext, None], job_id: Annotated[strawberry.ID, JOB_ID]
     ) -> AsyncGenerator[SimulationJob, None]:
         bus = info.context.bus
         stream = await EventStream.open(bus, SimulationUpdate, simulation_channel(str(job_id)))

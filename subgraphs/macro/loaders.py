@@ -32,6 +32,4 @@ class MacroContext:
 
 
 def make_context(stores: Stores, caller: Caller = ANONYMOUS) -> MacroContext:
-    return MacroContext(
-        MacroRepository(stores.require_analytics()), stores.require_bus(), caller
-    )
+    return MacroContext(MacroRepository(stores.require_analytics()), stores.require_bus(), caller)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -13,10 +14,14 @@ from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.types import Series, YieldCurve, curve_from_record, from_record
 
 
-@strawberry.type
+@strawberry.type(description="The entry points for reading data.")
 class Query(SimulationQuery):
     @strawberry.field(description="A FRED series by id (case-insensitive); null if unknown.")
-    async def series(self, info: Info[MacroContext, None], id: strawberry.ID) -> Series | None:
+    async def series(
+        self,
+        info: Info[MacroContext, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="FRED id, e.g. DGS10.")],
+    ) -> Series | None:
         return from_record(await info.context.series.load(str(id).upper()))
 
     @strawberry.field(description="Every FRED series on record, by id.")
@@ -28,10 +33,12 @@ class Query(SimulationQuery):
         description="The Treasury par yield curve on `date`, or on the last business day before "
         "it (see `YieldCurve.date`); null before the first curve on record (1990-01-02)."
     )
-    async def yield_curve(self, info: Info[MacroContext, None], date: dt.date) -> YieldCurve | None:
+    async def yield_curve(
+        self,
+        info: Info[MacroContext, None],
+        date: Annotated[dt.date, strawberry.argument(description="The day wanted, YYYY-MM-DD.")],
+    ) -> YieldCurve | None:
         return curve_from_record(await info.context.par_curves.load(date))
 
 
-schema = SubgraphSchema(
-    query=Query, mutation=Mutation, subscription=Subscription, types=[Series]
-)
+schema = SubgraphSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[Series])

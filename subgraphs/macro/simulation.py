@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from nexus.events import SimulationUpdate, encode, simulation_channel
+from nexus.metrics import engine_call
 from nexus.stores.bus import Bus
 from subgraphs.macro.jobs import JobSlots, batch_plan, finite
 
@@ -44,6 +45,7 @@ class RateShock:
     long_term_mean: float
 
 
+@engine_call("vasicek_paths")
 def simulate(shock: RateShock, batch: int) -> dict[str, np.ndarray]:
     """One batch of paths (its own seed): the short rate at each year and the discount factors."""
     from engines.shortrate import monte_carlo_bond_prices, vasicek_paths
@@ -67,6 +69,7 @@ def simulate(shock: RateShock, batch: int) -> dict[str, np.ndarray]:
     }
 
 
+@engine_call("vasicek_bond_prices")
 def summary(shock: RateShock, batches: list[dict[str, np.ndarray]]) -> dict[str, Any]:
     """The result: where the short rate ends up and what zero-coupon bonds are worth."""
     from engines.shortrate import vasicek_bond_prices

@@ -22,16 +22,18 @@ from subgraphs.macro.repository import (
 
 @strawberry.type(description="One published value of a series.")
 class Observation:
-    date: dt.date
-    value: float
+    date: dt.date = strawberry.field(description="The date the value is for (period start).")
+    value: float = strawberry.field(description="The value, in the series' `units`.")
 
 
 @strawberry.federation.type(keys=["id"], description="A FRED economic data series.")
 class Series:
     id: strawberry.ID = strawberry.field(description="The FRED series id, e.g. DGS10.")
-    title: str
-    units: str
-    frequency: str
+    title: str = strawberry.field(description="The title FRED publishes it under.")
+    units: str = strawberry.field(
+        description="What the values measure, as FRED states it, e.g. Percent."
+    )
+    frequency: str = strawberry.field(description="How often it is published, e.g. Daily.")
 
     @classmethod
     async def resolve_reference(cls, info: Info[MacroContext, None], id: str) -> Series | None:
@@ -45,8 +47,13 @@ class Series:
     async def observations(
         self,
         info: Info[MacroContext, None],
-        from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
-        to: dt.date | None = None,
+        from_: Annotated[
+            dt.date | None,
+            strawberry.argument(name="from", description="First date, inclusive; open if null."),
+        ] = None,
+        to: Annotated[
+            dt.date | None, strawberry.argument(description="Last date, inclusive; open if null.")
+        ] = None,
     ) -> list[Observation]:  # or an async iterator of them, for long histories
         if from_ is not None and to is not None and from_ > to:
             raise BadUserInput(
@@ -82,7 +89,7 @@ class Series:
 @strawberry.type(description="One tenor of a par yield curve.")
 class CurvePoint:
     tenor: str = strawberry.field(description="Label as the Treasury prints it: 1M, 6M, 2Y, 30Y.")
-    months: int
+    months: int = strawberry.field(description="The tenor, months (24 for 2Y).")
     rate: float = strawberry.field(description="Par yield, percent.")
 
 

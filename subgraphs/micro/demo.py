@@ -45,8 +45,15 @@ def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
 
 def _post_row(post: PostRecord) -> list[Any]:
     return [
-        post.id, post.source, post.author, post.author_followers, post.text, post.created_at,
-        list(post.cashtags), post.sentiment, post.synthetic,
+        post.id,
+        post.source,
+        post.author,
+        post.author_followers,
+        post.text,
+        post.created_at,
+        list(post.cashtags),
+        post.sentiment,
+        post.synthetic,
     ]
 
 

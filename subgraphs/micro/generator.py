@@ -91,9 +91,11 @@ def draft_post(
 ) -> PostDraft:
     """One post about `symbol` on a day that has moved `daily_return` so far; it may name one of
     `others` too. Draws from `rng` in a fixed order, so a seeded stream gives the same posts."""
-    sentiment = float(np.clip(
-        math.tanh(SENTIMENT_GAIN * daily_return) + rng.normal(0.0, SENTIMENT_NOISE), -1.0, 1.0
-    ))
+    sentiment = float(
+        np.clip(
+            math.tanh(SENTIMENT_GAIN * daily_return) + rng.normal(0.0, SENTIMENT_NOISE), -1.0, 1.0
+        )
+    )
     templates = _BULLISH if sentiment > 0.15 else _BEARISH if sentiment < -0.15 else _NEUTRAL
     text = templates[int(rng.integers(len(templates)))].format(tag="$" + symbol)
     if others and rng.random() < 0.1:
@@ -115,8 +117,10 @@ def daily_post_counts(closes: np.ndarray, volumes: np.ndarray) -> np.ndarray:
     returns = np.zeros_like(closes)
     returns[1:] = closes[1:] / closes[:-1] - 1.0
     trailing = np.array(
-        [volumes[max(0, day - VOLUME_WINDOW) : day].mean() if day else volumes[0]
-         for day in range(len(volumes))]
+        [
+            volumes[max(0, day - VOLUME_WINDOW) : day].mean() if day else volumes[0]
+            for day in range(len(volumes))
+        ]
     )
     surprise = np.maximum(0.0, volumes / np.where(trailing > 0, trailing, 1.0) - 1.0)
     counts = BASE_RATE + RETURN_WEIGHT * np.abs(returns) + SURPRISE_WEIGHT * surprise

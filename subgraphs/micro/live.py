@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -22,13 +23,13 @@ from subgraphs.micro.types import Post, Stock, stock_from
 
 @strawberry.type(description="Posts mentioning a cashtag in the last window, far above usual.")
 class MentionSpikeAlert:
-    symbol: str
+    symbol: str = strawberry.field(description="The cashtag's ticker symbol, upper case.")
     mentions: int = strawberry.field(description="Posts in the window that just closed.")
     baseline: float = strawberry.field(description="The usual posts per window.")
     ratio: float = strawberry.field(description="`mentions` over `baseline`.")
     window_seconds: float = strawberry.field(description="Length of the window (market time).")
     at: dt.datetime = strawberry.field(description="Market time the window closed.")
-    published_at: dt.datetime
+    published_at: dt.datetime = strawberry.field(description="When the alert was published.")
 
     @strawberry.field(description="The stock, when the cashtag is a stock on record.")
     async def stock(self, info: Info[MicroContext, None]) -> Stock | None:
@@ -62,14 +63,26 @@ def _post(event: SocialPost) -> Post:
     )
 
 
-@strawberry.type
+SYMBOLS = strawberry.argument(description="Ticker symbols to follow (case-insensitive), e.g. GME.")
+
+
+@strawberry.type(description="Live streams, over WebSocket or Server-Sent Events.")
 class Subscription:
     @strawberry.subscription(
         description="An alert when posts mentioning one of `symbols` run at `minRatio` times "
         "their usual rate or more."
     )
     async def mention_spikes(
-        self, info: Info[MicroContext, None], symbols: list[str], min_ratio: float = 3.0
+        self,
+        info: Info[MicroContext, None],
+        symbols: Annotated[list[str], SYMBOLS],
+        min_ratio: Annotated[
+            float,
+            strawberry.argument(
+                description="Smallest ratio of a window's posts to the usual count that alerts "
+                "(1-1000; 3 means three times the usual rate)."
+            ),
+        ] = 3.0,
     ) -> AsyncGenerator[MentionSpikeAlert, None]:
         if not 1 <= min_ratio <= 1000:
             raise BadUserInput("`minRatio` must be between 1 and 1000.", argument="minRatio")
@@ -94,8 +107,10 @@ class Subscription:
     async def influencer_posts(
         self,
         info: Info[MicroContext, None],
-        symbols: list[str] | None = None,
-        min_followers: int = 100_000,
+        symbols: Annotated[list[str] | None, SYMBOLS] = None,
+        min_followers: Annotated[
+            int, strawberry.argument(description="Fewest followers (accounts) an author needs.")
+        ] = 100_000,
     ) -> AsyncGenerator[Post, None]:
         if min_followers < 0:
             raise BadUserInput("`minFollowers` must not be negative.", argument="minFollowers")

@@ -40,6 +40,7 @@ class MicroContext:
 def make_context(stores: Stores, caller: Caller = ANONYMOUS) -> MicroContext:
     """A new context per request, so a DataLoader's cache never outlives its request."""
     return MicroContext(
-        MicroRepository(stores.require_analytics(), stores.require_vectors()), stores.require_bus(),
+        MicroRepository(stores.require_analytics(), stores.require_vectors()),
+        stores.require_bus(),
         caller,
     )

@@ -40,8 +40,15 @@ class PostStats:
 
 
 POST_COLUMNS = (
-    "id", "source", "author", "author_followers", "text", "created_at", "cashtags",
-    "sentiment", "synthetic",
+    "id",
+    "source",
+    "author",
+    "author_followers",
+    "text",
+    "created_at",
+    "cashtags",
+    "sentiment",
+    "synthetic",
 )
 
 

@@ -38,8 +38,7 @@ _POST_FIELDS = (
     "post.sentiment AS sentiment, post.synthetic AS synthetic"
 )
 _IN_PERIOD = (
-    "symbol IN {symbols:Array(String)} "
-    "AND toDate(created_at) BETWEEN {start:Date} AND {end:Date}"
+    "symbol IN {symbols:Array(String)} AND toDate(created_at) BETWEEN {start:Date} AND {end:Date}"
 )
 
 
@@ -168,4 +167,3 @@ class MicroRepository:
             [hit.id for hit in found if hit.id != key.post_id][: key.limit]
             for key, found in zip(keys, hits, strict=True)
         ]
-

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -9,13 +11,27 @@ from nexus.graphql_errors import SubgraphSchema
 from subgraphs.micro.live import Subscription
 from subgraphs.micro.loaders import MicroContext
 from subgraphs.micro.records import LatestPosts, checked_limit, period
-from subgraphs.micro.types import From, Post, Stock, To, Token, post_from, posts_from, stock_from
+from subgraphs.micro.types import (
+    From,
+    Limit,
+    Post,
+    Stock,
+    To,
+    Token,
+    post_from,
+    posts_from,
+    stock_from,
+)
 
 
-@strawberry.type
+@strawberry.type(description="The entry points for reading data.")
 class Query:
     @strawberry.field(description="A stock by ticker symbol (case-insensitive); null if unknown.")
-    async def stock(self, info: Info[MicroContext, None], symbol: str) -> Stock | None:
+    async def stock(
+        self,
+        info: Info[MicroContext, None],
+        symbol: Annotated[str, strawberry.argument(description="Ticker symbol, e.g. GME.")],
+    ) -> Stock | None:
         return stock_from(await info.context.stocks.load(symbol.upper()))
 
     @strawberry.field(description="Every stock on record, by symbol.")
@@ -24,7 +40,11 @@ class Query:
         return [stock for record in records if (stock := stock_from(record)) is not None]
 
     @strawberry.field(description="A post by id; null if unknown.")
-    async def post(self, info: Info[MicroContext, None], id: strawberry.ID) -> Post | None:
+    async def post(
+        self,
+        info: Info[MicroContext, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The post's id.")],
+    ) -> Post | None:
         return post_from(await info.context.posts.load(str(id)))
 
     @strawberry.field(
@@ -34,10 +54,13 @@ class Query:
     async def posts(
         self,
         info: Info[MicroContext, None],
-        cashtag: str | None = None,
+        cashtag: Annotated[
+            str | None,
+            strawberry.argument(description="Only posts tagging this cashtag, e.g. GME or $GME."),
+        ] = None,
         from_: From = None,
         to: To = None,
-        limit: int = 20,
+        limit: Limit = 20,
     ) -> list[Post]:
         checked_limit(limit)
         if cashtag is None:

@@ -26,12 +26,15 @@ From = Annotated[
     dt.date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")
 ]
 To = Annotated[dt.date | None, strawberry.argument(description="Last day (UTC), inclusive.")]
+Limit = Annotated[
+    int, strawberry.argument(description="Most posts to return, 1 to 500.")
+]
 
 
 @strawberry.type(description="Posts mentioning a stock on one day (UTC).")
 class DailyMentions:
-    date: dt.date
-    posts: int
+    date: dt.date = strawberry.field(description="The day (UTC).")
+    posts: int = strawberry.field(description="Number of posts that day mentioning the cashtag.")
     mean_sentiment: float | None = strawberry.field(
         description="Mean sentiment of the day's posts that carry one, in [-1, 1]."
     )
@@ -39,12 +42,14 @@ class DailyMentions:
 
 @strawberry.federation.type(keys=["id"], description="A social post (an X post, a Reddit comment).")
 class Post:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The post's id, unique across sources.")
     source: str = strawberry.field(description="Where it was posted: `x`, `reddit`, `synthetic`.")
-    author: str
-    author_followers: int | None
-    text: str
-    created_at: dt.datetime
+    author: str = strawberry.field(description="The author's handle.")
+    author_followers: int | None = strawberry.field(
+        description="The author's followers when posted (accounts); null where unknown."
+    )
+    text: str = strawberry.field(description="The post's text.")
+    created_at: dt.datetime = strawberry.field(description="When it was posted (UTC).")
     cashtags: list[str] = strawberry.field(
         description="The `$TICKER` tags in the text, upper-cased."
     )
@@ -62,13 +67,13 @@ class Post:
         return post_from(await info.context.posts.load(str(id)))
 
     @strawberry.field(description="The posts worded most like this one (vector search).")
-    async def similar(self, info: Info[MicroContext, None], limit: int = 5) -> list[Post]:
+    async def similar(self, info: Info[MicroContext, None], limit: Limit = 5) -> list[Post]:
         key = SimilarTo(str(self.id), self.text, checked_limit(limit))
         ids: list[str] = await info.context.similar_posts.load(key)
         return posts_from(await info.context.posts.load_many(ids))
 
 
-@strawberry.type
+@strawberry.type(description="The social fields of anything with a cashtag.")
 class SocialFootprint:
     """The social fields of anything with a cashtag: a stock here, a token (owned by crypto)."""
 
@@ -93,7 +98,7 @@ class SocialFootprint:
 
     @strawberry.field(description="The newest posts mentioning the cashtag in the period.")
     async def posts(
-        self, info: Info[MicroContext, None], from_: From = None, to: To = None, limit: int = 20
+        self, info: Info[MicroContext, None], from_: From = None, to: To = None, limit: Limit = 20
     ) -> list[Post]:
         key = LatestPosts(period(self.symbol, from_, to), checked_limit(limit))
         return posts_from(await info.context.latest_posts.load(key))
@@ -113,8 +118,8 @@ class SocialFootprint:
 
 @strawberry.federation.type(keys=["symbol"], description="A listed stock and its social footprint.")
 class Stock(SocialFootprint):
-    symbol: str
-    name: str
+    symbol: str = strawberry.field(description="Ticker symbol, upper case: GME, AMC, BB.")
+    name: str = strawberry.field(description="The company's name.")
 
     @classmethod
     async def resolve_reference(cls, info: Info[MicroContext, None], symbol: str) -> Stock | None:
@@ -139,7 +144,7 @@ class Stock(SocialFootprint):
     keys=["symbol"], description="A crypto asset (owned by crypto); here, its social footprint."
 )
 class Token(SocialFootprint):
-    symbol: str
+    symbol: str = strawberry.field(description="Ticker symbol, upper case: BTC, ETH, USDT.")
 
     @classmethod
     def resolve_reference(cls, symbol: str) -> Token:

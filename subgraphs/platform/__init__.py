@@ -1,4 +1,5 @@
-"""The platform subgraph: organizations, users and their watchlists (PostgreSQL or SQLite)."""
+"""The platform subgraph: accounts, organisations with roles, API keys, OAuth clients, plans, the
+audit log and watchlists, every object owned by an organisation (PostgreSQL or SQLite)."""
 
 from __future__ import annotations
 

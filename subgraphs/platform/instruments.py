@@ -16,25 +16,48 @@ from strawberry.federation.types import FieldSet
 from subgraphs.platform.models import InstrumentKind
 
 # The GraphQL enum is the domain enum itself (strawberry.enum registers it in place).
-strawberry.enum(InstrumentKind, name="InstrumentKind")
+strawberry.enum(
+    InstrumentKind,
+    name="InstrumentKind",
+    description="What a watchlist item's key names, and so which subgraph owns the instrument.",
+)
+_KIND_DESCRIPTIONS = {
+    "TOKEN": "A crypto token symbol, e.g. BTC (crypto's `Token`).",
+    "STOCK": "A stock ticker, e.g. GME (micro's `Stock`).",
+    "SERIES": "A FRED series id, e.g. DGS10 (macro's `Series`).",
+}
+for _value in InstrumentKind.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    _value.description = _KIND_DESCRIPTIONS[_value.name]
 
 
-@strawberry.federation.type(keys=[Key(fields=FieldSet("symbol"), resolvable=False)])
+@strawberry.federation.type(
+    keys=[Key(fields=FieldSet("symbol"), resolvable=False)],
+    description="A crypto token, resolved by the crypto subgraph.",
+)
 class Token:
-    symbol: str
+    symbol: str = strawberry.field(description="The token's symbol, e.g. BTC.")
 
 
-@strawberry.federation.type(keys=[Key(fields=FieldSet("symbol"), resolvable=False)])
+@strawberry.federation.type(
+    keys=[Key(fields=FieldSet("symbol"), resolvable=False)],
+    description="A stock, resolved by the micro subgraph.",
+)
 class Stock:
-    symbol: str
+    symbol: str = strawberry.field(description="The ticker, e.g. GME.")
 
 
-@strawberry.federation.type(keys=[Key(fields=FieldSet("id"), resolvable=False)])
+@strawberry.federation.type(
+    keys=[Key(fields=FieldSet("id"), resolvable=False)],
+    description="A FRED series, resolved by the macro subgraph.",
+)
 class Series:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The FRED series id, e.g. DGS10.")
 
 
-Instrument = Annotated[Token | Stock | Series, strawberry.union("Instrument")]
+Instrument = Annotated[
+    Token | Stock | Series,
+    strawberry.union("Instrument", description="A token, a stock or a FRED series."),
+]
 
 
 def instrument(kind: InstrumentKind, key: str) -> Token | Stock | Series:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 
-from subgraphs.platform.models import Organization, User, Watchlist, WatchlistItem
+from subgraphs.platform.models import Membership, Organization, User, Watchlist, WatchlistItem
 from subgraphs.platform.repository import PlatformRepository
 
 Row = TypeVar("Row")
@@ -49,8 +49,8 @@ class PlatformLoaders:
         self.users: DataLoader[str, User | None] = DataLoader(
             by_key(repository.users, lambda row: row.id)
         )
-        self.members: DataLoader[str, list[User]] = DataLoader(
-            grouped(repository.members, lambda row: row.organization_id)
+        self.members: DataLoader[str, list[tuple[Membership, User]]] = DataLoader(
+            grouped(repository.members, lambda row: row[0].organization_id)
         )
         self.watchlists: DataLoader[str, Watchlist | None] = DataLoader(
             by_key(repository.watchlists, lambda row: row.id)

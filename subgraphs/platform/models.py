@@ -1,5 +1,8 @@
 """The platform store's tables as SQLAlchemy 2 typed declarative models.
 
+Every object a client creates (watchlists, API keys, OAuth clients, invitations, audit events)
+belongs to an organisation; users belong to organisations through memberships with a role.
+
 Portable column types only: the same models run on PostgreSQL and SQLite. Identifiers are UUIDs
 kept as their canonical 36-character text, and times are stored and returned in UTC.
 """
@@ -11,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -54,8 +58,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+class Role(enum.StrEnum):
+    """A member's role in an organisation, from most to least powerful."""
+
+    OWNER = "OWNER"  # everything, including the plan and other owners
+    ADMIN = "ADMIN"  # members, keys, clients and the audit log
+    MEMBER = "MEMBER"  # reads and writes the organisation's watchlists and own keys
+    VIEWER = "VIEWER"  # reads only
+
+
 class Base(DeclarativeBase):
     pass
+
+
+class Plan(Base):
+    """A price plan: the edge's limits and the invoice's prices (rows seeded by migration 0002)."""
+
+    __tablename__ = "plans"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cost_per_minute: Mapped[int] = mapped_column(Integer)
+    max_operation_cost: Mapped[int] = mapped_column(Integer)
+    max_subscriptions: Mapped[int] = mapped_column(Integer)
+    scopes: Mapped[str] = mapped_column(String(500))  # space-separated
+    monthly_price_cents: Mapped[int] = mapped_column(Integer)  # USD cents
+    overage_cents_per_1000: Mapped[int] = mapped_column(Integer)  # USD cents per 1,000 cost units
 
 
 class Organization(Base):
@@ -66,6 +93,9 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(63))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    plan: Mapped[str] = mapped_column(
+        ForeignKey("plans.name", name="fk_organizations_plan"), default="free"
+    )
 
 
 class User(Base):
@@ -78,11 +108,131 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     # `passwords.hash_password` output; the password itself is never stored.
     password_hash: Mapped[str] = mapped_column(String(255))
+    # The organisation the user signs in to when none is named.
     organization_id: Mapped[str | None] = mapped_column(
         ForeignKey("organizations.id", name="fk_users_organization", ondelete="SET NULL"),
         index=True,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "user_id", name="uq_memberships_organization_user"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", name="fk_memberships_organization", ondelete="CASCADE")
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", name="fk_memberships_user", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", name="fk_invitations_organization", ondelete="CASCADE"),
+        index=True,
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(8))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", name="fk_invitations_inviter", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RefreshToken(Base):
+    """One refresh token; a sign-in starts a family, each refresh adds the next member."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", name="fk_refresh_tokens_user", ondelete="CASCADE"), index=True
+    )
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", name="fk_refresh_tokens_organization", ondelete="CASCADE")
+    )
+    family_id: Mapped[str] = mapped_column(String(36), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # rotated: reuse is theft
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", name="fk_api_keys_organization", ondelete="CASCADE"),
+        index=True,
+    )
+    created_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", name="fk_api_keys_creator", ondelete="SET NULL")
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(500))  # space-separated
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OAuthClient(Base):
+    __tablename__ = "oauth_clients"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", name="fk_oauth_clients_organization", ondelete="CASCADE"),
+        index=True,
+    )
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_digest: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(500))  # space-separated
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organizations.id", name="fk_audit_events_organization", ondelete="CASCADE"),
+        index=True,
+    )
+    actor_id: Mapped[str | None] = mapped_column(String(36))  # a user or an OAuth client id
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(254))  # what was acted on: an id, an e-mail
+    address: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class CatalogueInstrument(Base):
+    """An instrument the market subgraphs are known to serve, learnt from the demo load and
+    from their domain events (never read from their stores)."""
+
+    __tablename__ = "instrument_catalogue"
+
+    kind: Mapped[str] = mapped_column(String(6), primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
 
 class Watchlist(Base):
@@ -93,6 +243,12 @@ class Watchlist(Base):
     owner_id: Mapped[str] = mapped_column(
         ForeignKey("users.id", name="fk_watchlists_owner", ondelete="CASCADE")
     )
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", name="fk_watchlists_organization", ondelete="CASCADE"),
+        index=True,
+    )
+    # Readable by every caller, anonymous ones included (the demo's sample watchlist).
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 

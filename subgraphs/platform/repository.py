@@ -1,6 +1,9 @@
-"""All SQL of the platform subgraph: batched reads for the DataLoaders, and the mutations.
+"""The SQL of organisations, users and watchlists: batched reads for the DataLoaders, and the
+watchlist changes.
 
-Every method runs in one transaction inside `available()`, so a database that is down becomes
+Every read and write takes the caller's organisation (`organization_id`) and matches rows of
+that organisation only, so another organisation's id reads exactly like an unknown one. Every
+change runs in one transaction inside `available()`, so a database that is down becomes
 `StoreUnavailable` and a rejected change writes nothing. Arguments are validated here, before any
 SQL, so no caller can store a value `validation` would refuse.
 """
@@ -8,104 +11,118 @@ SQL, so no caller can store a value `validation` would refuse.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexus.errors import BadUserInput, Conflict, NotFound
 from nexus.stores.platform import PlatformStore, available
-from subgraphs.platform import validation
-from subgraphs.platform.models import InstrumentKind, Organization, User, Watchlist, WatchlistItem
-from subgraphs.platform.passwords import hash_password
+from subgraphs.platform import catalogue, validation
+from subgraphs.platform.models import (
+    InstrumentKind,
+    Membership,
+    Organization,
+    User,
+    Watchlist,
+    WatchlistItem,
+)
 
 Row = TypeVar("Row")
-Entity = TypeVar("Entity", Organization, User, Watchlist, WatchlistItem)
+Entity = TypeVar("Entity", bound=Any)
 
 
 class PlatformRepository:
-    def __init__(self, store: PlatformStore) -> None:
+    """The reads and writes of one organisation (`organization_id`, None for anonymous)."""
+
+    def __init__(self, store: PlatformStore, organization_id: str | None = None) -> None:
         self._store = store
+        self.organization_id = organization_id
 
     # Batched reads: one statement per call, whatever the number of keys.
 
     async def organizations(self, ids: Sequence[str]) -> list[Organization]:
-        return await self._all(select(Organization).where(Organization.id.in_(ids)))
+        mine = [id_ for id_ in ids if id_ == self.organization_id]
+        return await self._all(select(Organization).where(Organization.id.in_(mine)))
 
     async def users(self, ids: Sequence[str]) -> list[User]:
-        return await self._all(select(User).where(User.id.in_(ids)))
+        """Users of this organisation among `ids`."""
+        query = (
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(User.id.in_(ids), Membership.organization_id == self.organization_id)
+        )
+        return await self._all(query)
 
-    async def members(self, organization_ids: Sequence[str]) -> list[User]:
-        query = select(User).where(User.organization_id.in_(organization_ids))
-        return await self._all(query.order_by(User.created_at, User.id))
+    async def members(self, organization_ids: Sequence[str]) -> list[tuple[Membership, User]]:
+        query = (
+            select(Membership, User)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.organization_id.in_(organization_ids),
+                Membership.organization_id == self.organization_id,
+            )
+            .order_by(Membership.created_at, User.id)
+        )
+        async with available(), self._store.sessions() as session:
+            return [(membership, user) for membership, user in (await session.execute(query))]
 
     async def watchlists(self, ids: Sequence[str]) -> list[Watchlist]:
-        return await self._all(select(Watchlist).where(Watchlist.id.in_(ids)))
+        """This organisation's watchlists among `ids`, and public ones."""
+        visible = or_(Watchlist.organization_id == self.organization_id, Watchlist.public)
+        return await self._all(select(Watchlist).where(Watchlist.id.in_(ids), visible))
 
     async def watchlists_of(self, owner_ids: Sequence[str]) -> list[Watchlist]:
-        query = select(Watchlist).where(Watchlist.owner_id.in_(owner_ids))
+        query = select(Watchlist).where(
+            Watchlist.owner_id.in_(owner_ids), Watchlist.organization_id == self.organization_id
+        )
         return await self._all(query.order_by(Watchlist.name))
+
+    async def organization_watchlists(self) -> list[Watchlist]:
+        query = select(Watchlist).where(Watchlist.organization_id == self.organization_id)
+        return await self._all(query.order_by(Watchlist.name, Watchlist.id))
+
+    async def public_watchlists(self) -> list[Watchlist]:
+        return await self._all(
+            select(Watchlist).where(Watchlist.public).order_by(Watchlist.name, Watchlist.id)
+        )
 
     async def items_of(self, watchlist_ids: Sequence[str]) -> list[WatchlistItem]:
         query = select(WatchlistItem).where(WatchlistItem.watchlist_id.in_(watchlist_ids))
         return await self._all(query.order_by(WatchlistItem.position))
 
-    async def user_by_email(self, email: str) -> User | None:
-        users = await self._all(select(User).where(User.email == validation.email(email)))
-        return users[0] if users else None
-
     # Changes.
 
-    async def create_organization(self, name: str, slug: str | None) -> Organization:
-        name = validation.name(name)
-        slug = validation.slug_from(name) if slug is None else validation.slug(slug)
-        async with available(), self._store.sessions.begin() as session:
-            taken = await session.scalar(select(Organization.id).where(Organization.slug == slug))
-            if taken is not None:
-                raise Conflict(f"an organization already uses the slug {slug!r}; choose another.")
-            organization = Organization(name=name, slug=slug)
-            return await _insert(session, organization)
-
-    async def register_user(
-        self, email: str, password: str, display_name: str, organization_id: str | None
-    ) -> User:
-        email = validation.email(email)
-        display_name = validation.name(display_name, field="displayName")
-        validation.password(password)
-        if organization_id is not None:
-            organization_id = validation.entity_id(organization_id, field="organizationId")
-        async with available(), self._store.sessions.begin() as session:
-            if organization_id is not None and not await session.get(Organization, organization_id):
-                raise NotFound(f"no organization has the id {organization_id}.")
-            if await session.scalar(select(User.id).where(User.email == email)) is not None:
-                raise Conflict("this email is already registered; sign in instead.")
-            user = User(
-                email=email,
-                display_name=display_name,
-                password_hash=hash_password(password),
-                organization_id=organization_id,
-            )
-            return await _insert(session, user)
-
     async def create_watchlist(
-        self, owner_id: str, name: str, items: Sequence[tuple[InstrumentKind, str]]
+        self,
+        owner_id: str,
+        name: str,
+        items: Sequence[tuple[InstrumentKind, str]],
+        *,
+        public: bool = False,
     ) -> Watchlist:
-        owner_id = validation.entity_id(owner_id, field="ownerId")
         name = validation.name(name)
         validation.item_count(len(items))
         keys = [(kind, validation.instrument_key(key)) for kind, key in items]
         if len(set(keys)) < len(keys):
             raise BadUserInput("items must not list the same kind and key twice.")
+        await catalogue.require_known(self._store, keys)
         async with available(), self._store.sessions.begin() as session:
-            if await session.get(User, owner_id) is None:
-                raise NotFound(f"no user has the id {owner_id}.")
             taken = select(Watchlist.id).where(
                 Watchlist.owner_id == owner_id, Watchlist.name == name
             )
             if await session.scalar(taken) is not None:
-                raise Conflict(f"this user already has a watchlist named {name!r}.")
-            watchlist = await _insert(session, Watchlist(owner_id=owner_id, name=name))
+                raise Conflict(f"you already have a watchlist named {name!r}.")
+            watchlist = await insert(
+                session,
+                Watchlist(
+                    owner_id=owner_id,
+                    organization_id=self.organization_id,
+                    name=name,
+                    public=public,
+                ),
+            )
             session.add_all(
                 WatchlistItem(watchlist_id=watchlist.id, kind=kind, key=key, position=position)
                 for position, (kind, key) in enumerate(keys)
@@ -118,7 +135,8 @@ class PlatformRepository:
         watchlist_id = validation.entity_id(watchlist_id, field="watchlistId")
         key = validation.instrument_key(key)
         async with available(), self._store.sessions.begin() as session:
-            watchlist = await _watchlist(session, watchlist_id)
+            watchlist = await self._watchlist(session, watchlist_id)
+            await catalogue.require_known(self._store, [(kind, key)])
             count = await session.scalar(
                 select(func.count()).where(WatchlistItem.watchlist_id == watchlist_id)
             )
@@ -130,7 +148,7 @@ class PlatformRepository:
             )
             position = 0 if last is None else last + 1
             item = WatchlistItem(watchlist_id=watchlist_id, kind=kind, key=key, position=position)
-            await _insert(session, item, conflict=f"{kind} {key} is already in this watchlist.")
+            await insert(session, item, conflict=f"{kind} {key} is already in this watchlist.")
             return watchlist
 
     async def remove_watchlist_item(
@@ -139,7 +157,7 @@ class PlatformRepository:
         watchlist_id = validation.entity_id(watchlist_id, field="watchlistId")
         key = validation.instrument_key(key)
         async with available(), self._store.sessions.begin() as session:
-            watchlist = await _watchlist(session, watchlist_id)
+            watchlist = await self._watchlist(session, watchlist_id)
             items = (
                 await session.scalars(
                     select(WatchlistItem)
@@ -159,24 +177,24 @@ class PlatformRepository:
     async def delete_watchlist(self, watchlist_id: str) -> str:
         watchlist_id = validation.entity_id(watchlist_id)
         async with available(), self._store.sessions.begin() as session:
-            await _watchlist(session, watchlist_id)
+            await self._watchlist(session, watchlist_id)
             # Its items go with it: ON DELETE CASCADE.
             await session.execute(delete(Watchlist).where(Watchlist.id == watchlist_id))
             return watchlist_id
+
+    async def _watchlist(self, session: AsyncSession, watchlist_id: str) -> Watchlist:
+        """This organisation's watchlist (public ones of others are read-only to us)."""
+        watchlist = await session.get(Watchlist, watchlist_id)
+        if watchlist is None or watchlist.organization_id != self.organization_id:
+            raise NotFound(f"no watchlist has the id {watchlist_id}.")
+        return watchlist
 
     async def _all(self, query: Select[Row]) -> list[Row]:
         async with available(), self._store.sessions() as session:
             return list((await session.scalars(query)).all())
 
 
-async def _watchlist(session: AsyncSession, watchlist_id: str) -> Watchlist:
-    watchlist = await session.get(Watchlist, watchlist_id)
-    if watchlist is None:
-        raise NotFound(f"no watchlist has the id {watchlist_id}.")
-    return watchlist
-
-
-async def _insert(session: AsyncSession, row: Entity, *, conflict: str | None = None) -> Entity:
+async def insert(session: AsyncSession, row: Entity, *, conflict: str | None = None) -> Entity:
     """Adds `row` and flushes it, so its defaults are set and a broken uniqueness rule shows."""
     session.add(row)
     try:

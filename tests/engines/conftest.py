@@ -10,12 +10,11 @@ import pytest
 
 
 def _shared_data() -> Path:
-    """The real data: $NEXUS_SHARED_DATA, else ../shared/data beside the checkout, else the
-    workplace's copy (a clone made elsewhere, as CI's, still finds it)."""
-    beside = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    candidates = [Path(p) for p in (os.environ.get("NEXUS_SHARED_DATA"),) if p]
-    candidates += [beside, Path("/work/shared/data")]
-    return next((p for p in candidates if p.is_dir()), beside)
+    """The real data: $NEXUS_SHARED_DATA when set, else ``../shared/data`` beside the checkout."""
+    configured = os.environ.get("NEXUS_SHARED_DATA")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 SHARED_DATA = _shared_data()

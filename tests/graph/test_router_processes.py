@@ -14,16 +14,14 @@ from tests.support.processes import NexusProcess
 
 CROSS_SUBGRAPH_QUERY = """
 {
-  userByEmail(email: "demo@nexus-alpha.dev") {
-    watchlists {
-      items {
-        key
-        instrument {
-          __typename
-          ... on Token { latestPrice { close } }
-          ... on Stock { candles(from: "2021-01-27", to: "2021-01-27") { close } }
-          ... on Series { latest { value } }
-        }
+  publicWatchlists {
+    items {
+      key
+      instrument {
+        __typename
+        ... on Token { latestPrice { close } }
+        ... on Stock { candles(from: "2021-01-27", to: "2021-01-27") { close } }
+        ... on Series { latest { value } }
       }
     }
   }
@@ -60,7 +58,7 @@ def router_url(processes: dict[str, NexusProcess]) -> str:
 def test_cross_subgraph_query_through_nexus_router(router_url: str) -> None:
     response = httpx.post(router_url, json={"query": CROSS_SUBGRAPH_QUERY}, timeout=60).json()
     assert "errors" not in response
-    items = response["data"]["userByEmail"]["watchlists"][0]["items"]
+    items = response["data"]["publicWatchlists"][0]["items"]
     by_key = {item["key"]: item["instrument"] for item in items}
     assert by_key["BTC"] == {"__typename": "Token", "latestPrice": {"close": 17003.017578}}
     assert by_key["GME"] == {"__typename": "Stock", "candles": [{"close": 86.877502}]}
@@ -108,7 +106,7 @@ def test_a_subgraph_down_only_nulls_the_fields_it_owns(
 ) -> None:
     processes["macro"].stop()  # the last test of the module: macro stays down
     response = httpx.post(router_url, json={"query": CROSS_SUBGRAPH_QUERY}, timeout=60).json()
-    items = response["data"]["userByEmail"]["watchlists"][0]["items"]
+    items = response["data"]["publicWatchlists"][0]["items"]
     by_key = {item["key"]: item["instrument"] for item in items}
     assert by_key["BTC"] == {"__typename": "Token", "latestPrice": {"close": 17003.017578}}
     assert by_key["WALCL"] == {"__typename": "Series", "latest": None}

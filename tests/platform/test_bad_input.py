@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 
+from nexus.auth.authenticator import Authenticator
 from nexus.stores.platform import PlatformStore
-from tests.platform.conftest import GraphQL, codes, create_watchlist, register, row_counts
+from tests.platform.conftest import Account, GraphQL, codes, create_watchlist, row_counts, sign_up
 
 UNKNOWN = "6f1f2a8e-3c4b-4d5e-9f60-718293a4b5c6"
 
 ORGANIZATION = (
     "mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }"
 )
-REGISTER = "mutation($input: RegisterUserInput!) { registerUser(input: $input) { id } }"
+SIGN_UP = "mutation($input: SignUpInput!) { signUp(input: $input) { accessToken } }"
 WATCHLIST = "mutation($input: CreateWatchlistInput!) { createWatchlist(input: $input) { id } }"
 ADD = (
     "mutation($id: ID!, $kind: InstrumentKind!, $key: String!) "
@@ -36,10 +37,10 @@ def user(**fields: Any) -> Callable[[World], dict[str, Any]]:
     return variables
 
 
-def watchlist(name: str = "Other", items: Any = (), owner: str | None = None) -> Any:
+def watchlist(name: str = "Other", items: Any = ()) -> Any:
     def variables(world: World) -> dict[str, Any]:
         listed = [{"kind": kind, "key": key} for kind, key in items]
-        return {"input": {"ownerId": owner or world["owner"], "name": name, "items": listed}}
+        return {"input": {"name": name, "items": listed}}
 
     return variables
 
@@ -49,12 +50,10 @@ def item(kind: str, key: str, watchlist_id: str | None = None) -> Any:
 
 
 CASES = [
-    ("malformed email", REGISTER, user(email="ada.example.com"), "BAD_USER_INPUT", "email"),
-    ("short password", REGISTER, user(password="seven77"), "BAD_USER_INPUT", "8 characters"),
-    ("empty display name", REGISTER, user(displayName="  "), "BAD_USER_INPUT", "displayName"),
-    ("malformed organization", REGISTER, user(organizationId="42"), "BAD_USER_INPUT", "UUID"),
-    ("unknown organization", REGISTER, user(organizationId=UNKNOWN), "NOT_FOUND", UNKNOWN),
-    ("email taken", REGISTER, user(email="ADA@example.com"), "CONFLICT", "already registered"),
+    ("malformed email", SIGN_UP, user(email="ada.example.com"), "BAD_USER_INPUT", "email"),
+    ("short password", SIGN_UP, user(password="seven77"), "BAD_USER_INPUT", "8 characters"),
+    ("empty display name", SIGN_UP, user(displayName="  "), "BAD_USER_INPUT", "displayName"),
+    ("email taken", SIGN_UP, user(email="ADA@example.com"), "CONFLICT", "already registered"),
     ("empty org name", ORGANIZATION, lambda w: {"input": {"name": ""}}, "BAD_USER_INPUT", "name"),
     (
         "bad slug",
@@ -63,7 +62,13 @@ CASES = [
         "BAD_USER_INPUT",
         "slug",
     ),
-    ("slug taken", ORGANIZATION, lambda w: {"input": {"name": "Acme"}}, "CONFLICT", "acme"),
+    (
+        "slug taken",
+        ORGANIZATION,
+        lambda w: {"input": {"name": "Other", "slug": "acme"}},
+        "CONFLICT",
+        "acme",
+    ),
     ("empty watchlist name", WATCHLIST, watchlist(name=" "), "BAD_USER_INPUT", "name"),
     (
         "bad symbol",
@@ -95,8 +100,13 @@ CASES = [
     ),
     ("unknown kind", WATCHLIST, watchlist(items=[("BOND", "US10Y")]), "BAD_USER_INPUT", "BOND"),
     ("watchlist name taken", WATCHLIST, watchlist(name="Main"), "CONFLICT", "Main"),
-    ("unknown owner", WATCHLIST, watchlist(owner=UNKNOWN), "NOT_FOUND", UNKNOWN),
-    ("malformed owner", WATCHLIST, watchlist(owner="me"), "BAD_USER_INPUT", "ownerId"),
+    (
+        "unknown instrument",
+        WATCHLIST,
+        watchlist(items=[("STOCK", "ZZZZ")]),
+        "BAD_USER_INPUT",
+        "ZZZZ",
+    ),
     ("add bad symbol", ADD, item("TOKEN", ""), "BAD_USER_INPUT", "key"),
     ("add item twice", ADD, item("TOKEN", "btc"), "CONFLICT", "already"),
     ("add to unknown", ADD, item("TOKEN", "ETH", UNKNOWN), "NOT_FOUND", UNKNOWN),
@@ -111,21 +121,45 @@ CASES = [
         "UUID",
     ),
     (
-        "query malformed email",
-        'query { userByEmail(email: "ada") { id } }',
+        "sign in malformed email",
+        'mutation { signIn(email: "ada", password: "x") { accessToken } }',
         lambda w: {},
         "BAD_USER_INPUT",
         "email",
+    ),
+    (
+        "api key without scopes",
+        'mutation { createApiKey(name: "k", scopes: []) { secret } }',
+        lambda w: {},
+        "BAD_USER_INPUT",
+        "scopes",
+    ),
+    (
+        "api key beyond the plan",
+        'mutation { createApiKey(name: "k", scopes: ["admin:everything"]) { secret } }',
+        lambda w: {},
+        "BAD_USER_INPUT",
+        "admin:everything",
+    ),
+    (
+        "api key expired at birth",
+        'mutation { createApiKey(name: "k", scopes: ["market:read"], '
+        'expiresAt: "2001-01-01T00:00:00Z") { secret } }',
+        lambda w: {},
+        "BAD_USER_INPUT",
+        "future",
     ),
 ]
 
 
 @pytest.fixture
-async def world(graphql: GraphQL) -> World:
-    created = await graphql('mutation { createOrganization(input: {name: "Acme"}) { id } }')
-    assert created.data is not None
-    owner = await register(graphql, organizationId=created.data["createOrganization"]["id"])
-    return {"owner": owner, "watchlist": await create_watchlist(graphql, owner, [("TOKEN", "BTC")])}
+async def owner(graphql: GraphQL, authenticator: Authenticator) -> Account:
+    return await sign_up(graphql, authenticator, organization="Acme")
+
+
+@pytest.fixture
+async def world(graphql: GraphQL, owner: Account) -> World:
+    return {"watchlist": await create_watchlist(graphql, owner, [("TOKEN", "BTC")])}
 
 
 @pytest.mark.parametrize(
@@ -136,6 +170,7 @@ async def test_rejected_request_writes_nothing(
     graphql: GraphQL,
     store: PlatformStore,
     world: World,
+    owner: Account,
     operation: str,
     variables: Callable[[World], dict[str, Any]],
     code: str,
@@ -143,7 +178,7 @@ async def test_rejected_request_writes_nothing(
 ) -> None:
     before = await row_counts(store)
 
-    result = await graphql(operation, **variables(world))
+    result = await graphql(operation, owner.caller, **variables(world))
 
     assert codes(result) == [code]
     assert result.errors is not None
@@ -151,11 +186,12 @@ async def test_rejected_request_writes_nothing(
     assert await row_counts(store) == before
 
 
-async def test_a_full_watchlist_takes_no_more_items(graphql: GraphQL, store: PlatformStore) -> None:
-    owner = await register(graphql)
+async def test_a_full_watchlist_takes_no_more_items(
+    graphql: GraphQL, store: PlatformStore, owner: Account
+) -> None:
     full = await create_watchlist(graphql, owner, [("TOKEN", f"T{i}") for i in range(200)])
 
-    result = await graphql(ADD, id=full, kind="STOCK", key="GME")
+    result = await graphql(ADD, owner.caller, id=full, kind="STOCK", key="GME")
 
     assert codes(result) == ["BAD_USER_INPUT"]
     assert (await row_counts(store))["watchlist_items"] == 200

@@ -43,10 +43,10 @@ async def test_queries_and_mutations_answer_store_unavailable(
     )
     graphql = graphql_on(stores)
 
-    read = await graphql('{ user(id: "00000000-0000-4000-8000-000000000000") { id } }')
+    read = await graphql('{ watchlist(id: "00000000-0000-4000-8000-000000000000") { id } }')
     write = await graphql(
-        'mutation { registerUser(input: {email: "a@b.co", password: "long enough", '
-        'displayName: "A"}) { id } }'
+        'mutation { signUp(input: {email: "a@b.co", password: "long enough", '
+        'displayName: "A"}) { accessToken } }'
     )
 
     for result in (read, write):

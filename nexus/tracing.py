@@ -1,0 +1,146 @@
+"""OpenTelemetry traces: spans for requests, planning, subgraph fetches, store and engine calls.
+
+`configure_tracing()` (called once per process by the `nexus` commands) installs the SDK's
+tracer provider, so every span has real ids and every JSON log line inside a request carries
+`trace_id` and `span_id`. Spans leave the process only when the standard variables ask for it:
+`OTEL_TRACES_EXPORTER=otlp` or an `OTEL_EXPORTER_OTLP_ENDPOINT` /
+`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (OTLP over HTTP/protobuf; the exporter reads the other
+`OTEL_EXPORTER_OTLP_*` variables itself), `OTEL_TRACES_EXPORTER=console` for stdout.
+`OTEL_SDK_DISABLED=true` turns tracing off altogether; `OTEL_SERVICE_NAME` names the process
+(default `nexus-COMMAND`); `OTEL_TRACES_SAMPLER` picks the sampler as the SDK defines it.
+
+The W3C `traceparent` header carries a trace from the router to a remote subgraph
+(`inject_headers`) and into the subgraph's spans (`TraceContextMiddleware`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+log = logging.getLogger("nexus.tracing")
+
+tracer = trace.get_tracer("nexus")
+
+Attributes = Mapping[str, str | int | float | bool]
+
+
+def configure_tracing(service_name: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Install the SDK tracer provider (once per process); True when spans are exported."""
+    env = os.environ if environ is None else environ
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    from opentelemetry.sdk.resources import OTEL_SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+
+    resource = Resource.create(
+        {} if env.get(OTEL_SERVICE_NAME) else {"service.name": service_name}
+    )
+    provider = TracerProvider(resource=resource)
+    exporters = {e.strip().lower() for e in env.get("OTEL_TRACES_EXPORTER", "").split(",")}
+    endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    exported = False
+    if "none" not in exporters and ("otlp" in exporters or endpoint):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        exported = True
+    if "console" in exporters:
+        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+        exported = True
+    trace.set_tracer_provider(provider)
+    if exported:
+        log.info("exporting traces", extra={"service": resource.attributes.get("service.name")})
+    return exported
+
+
+def shutdown_tracing() -> None:
+    """Flush spans still batched (on exit)."""
+    provider = trace.get_tracer_provider()
+    shutdown = getattr(provider, "shutdown", None)
+    if shutdown is not None:
+        shutdown()
+
+
+@contextmanager
+def span(
+    name: str, attributes: Attributes | None = None, kind: SpanKind = SpanKind.INTERNAL
+) -> Iterator[trace.Span]:
+    """A span around the block, current inside it; an exception marks it as an error."""
+    with tracer.start_as_current_span(
+        name, kind=kind, attributes=attributes, record_exception=False
+    ) as current:
+        try:
+            yield current
+        except BaseException as error:
+            current.set_status(Status(StatusCode.ERROR, type(error).__name__))
+            raise
+
+
+def inject_headers(headers: MutableMapping[str, str]) -> None:
+    """Add `traceparent` (and `tracestate`) for the current span to outgoing headers."""
+    propagate.inject(headers)
+
+
+def current_ids() -> tuple[str, str] | None:
+    """The current span's trace id and span id as hex, when inside a valid span."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
+
+
+class TraceContextMiddleware:
+    """A SERVER span per HTTP request, continuing the caller's trace from `traceparent`.
+
+    WebSocket connections and SSE streams are long-lived: they get no span of their own.
+    """
+
+    def __init__(self, app: Any, name: str = "http") -> None:
+        self.app = app
+        self.name = name
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        headers = dict(scope.get("headers") or ()) if scope["type"] == "http" else {}
+        if scope["type"] != "http" or b"text/event-stream" in headers.get(b"accept", b""):
+            await self.app(scope, receive, send)  # long-lived streams get no request span
+            return
+        carrier = {
+            key.decode("latin-1"): headers[key].decode("latin-1")
+            for key in (b"traceparent", b"tracestate")
+            if key in headers
+        }
+        parent = propagate.extract(carrier) if carrier else None
+        token = otel_context.attach(parent) if parent is not None else None
+        path = scope.get("path", "")
+        status: dict[str, int] = {}
+
+        async def send_with_status(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            with span(
+                f"{scope.get('method', 'GET')} {path}",
+                {"http.request.method": scope.get("method", ""), "url.path": path},
+                kind=SpanKind.SERVER,
+            ) as current:
+                await self.app(scope, receive, send_with_status)
+                if "code" in status:
+                    current.set_attribute("http.response.status_code", status["code"])
+                    if status["code"] >= 500:
+                        current.set_status(Status(StatusCode.ERROR))
+        finally:
+            if token is not None:
+                otel_context.detach(token)
