@@ -82,7 +82,8 @@ def test_health_and_a_malformed_date_over_http(served: NexusProcess) -> None:
 
 
 def test_one_subgraph_runs_alone_at_graphql(tmp_path: Path) -> None:
-    server = NexusProcess(["subgraph", "macro"], tmp_path)
+    # `_service { sdl }` is served to composition tooling only when asked for (hardening).
+    server = NexusProcess(["subgraph", "macro"], tmp_path, env={"NEXUS_SUBGRAPH_SDL": "on"})
     try:
         server.wait()
         response = server.query(
