@@ -50,6 +50,12 @@ class RequestLimits:
     # `assumed_list_size` for a list that takes none).
     max_list_fan_out: int | None = 20_000
     assumed_list_size: int = 10
+    # Sizes known for lists without a size argument, as `Type.field`: every series (about 50),
+    # and a year of daily observations (what one series' range typically returns).
+    list_sizes: tuple[tuple[str, int], ...] = (
+        ("Query.allSeries", 60),
+        ("Series.observations", 250),
+    )
     max_response_bytes: int | None = 16 * 1024 * 1024
     time_budget_seconds: float | None = 30.0
 
@@ -59,6 +65,8 @@ class RequestLimits:
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for spec in fields(cls):
+            if spec.name == "list_sizes":
+                continue
             name = "NEXUS_" + spec.name.upper()
             text = env.get(name, "").strip().lower()
             if not text:
@@ -70,6 +78,12 @@ class RequestLimits:
             if number <= 0:
                 raise ValueError(f"{name} must be a positive number or `off`, not {text!r}")
             values[spec.name] = number
+        sizes = env.get("NEXUS_LIST_SIZES", "").strip()
+        if sizes:  # `Type.field=N,Type.field=N`
+            values["list_sizes"] = tuple(
+                (key.strip(), int(size))
+                for key, _, size in (p.partition("=") for p in sizes.split(","))
+            )
         return cls(**values)
 
 
@@ -199,7 +213,9 @@ def check_list_fan_out(
     root = schema.get_root_type(operation.operation)
     if root is None:
         return
-    fan_out = _FanOut(schema, _fragments(document), variables, limits.assumed_list_size)
+    fan_out = _FanOut(
+        schema, _fragments(document), variables, limits.assumed_list_size, dict(limits.list_sizes)
+    )
     total = fan_out.objects(operation.selection_set, root)
     if total > limits.max_list_fan_out:
         raise LimitExceeded(
@@ -220,8 +236,10 @@ class _FanOut:
         fragments: dict[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
         assumed: int,
+        known: dict[str, int],
     ) -> None:
         self.schema = schema
+        self.known = known
         self.fragments = fragments
         self.variables = variables
         self.assumed = assumed
@@ -275,6 +293,7 @@ class _FanOut:
     def _list_size(self, node: FieldNode, definition: Any, parent: Any) -> int:
         if isinstance(parent, GraphQLObjectType) and parent.name.startswith("__"):
             return 1  # introspection: the schema's own size
+        known = self.known.get(f"{getattr(parent, 'name', '')}.{node.name.value}")
         for name in LIST_SIZE_ARGUMENTS:
             if name not in definition.args:
                 continue
@@ -291,4 +310,4 @@ class _FanOut:
             default = definition.args[name].default_value
             if isinstance(default, int):
                 return max(1, default)
-        return self.assumed
+        return known if known is not None else self.assumed

@@ -54,7 +54,7 @@ class SubgraphLimits:
             "max_aliases": "NEXUS_SUBGRAPH_MAX_ALIASES",
             "max_document_bytes": "NEXUS_SUBGRAPH_MAX_DOCUMENT_BYTES",
         }
-        values = {
+        values: dict[str, Any] = {
             field: int(env[name]) for field, name in overrides.items() if env.get(name, "").strip()
         }
         if values:

@@ -17,6 +17,7 @@ from graph.subscriptions.session import ClientSession, PayloadError, Subscriptio
 from nexus.shutdown import RESTART_CLOSE_CODE, draining
 
 BACKPRESSURE_SECONDS = 10.0
+YIELD_EVERY = 16  # client messages handled between two yields to the event loop
 
 
 class Close(Exception):
@@ -44,6 +45,7 @@ class WebSocketConnection:
         self._keepalive: asyncio.Task[None] | None = None
         self._operations = operations_of(router)
         self._caller: str | None = None
+        self._handled = 0
 
     async def send(self, text: str) -> None:
         await self.websocket.send_text(text)
@@ -92,6 +94,10 @@ class WebSocketConnection:
         """Stop reading a client whose messages produce replies faster than it reads them
         (10,000 refused subscribes in a burst), until half its outbox has drained; one that
         does not read within BACKPRESSURE_SECONDS is closed as a slow consumer."""
+        self._handled += 1
+        if self._handled % YIELD_EVERY == 0:
+            # Buffered messages are read without suspending: let other clients in between.
+            await asyncio.sleep(0)
         if self.outbox.queue.qsize() < self.outbox.limit // 2:
             return
         loop = asyncio.get_running_loop()
