@@ -25,6 +25,7 @@ class MicroContext:
     latest_posts: DataLoader = field(init=False)
     posts: DataLoader = field(init=False)
     similar_posts: DataLoader = field(init=False)
+    influencers: DataLoader = field(init=False)
 
     def __post_init__(self) -> None:
         self.stocks = DataLoader(self.repository.stocks_by_symbol)
@@ -35,6 +36,7 @@ class MicroContext:
         self.latest_posts = DataLoader(self.repository.latest_posts)
         self.posts = DataLoader(self.repository.posts_by_id)
         self.similar_posts = DataLoader(self.repository.similar_post_ids)
+        self.influencers = DataLoader(self.repository.influencers)
 
 
 def make_context(stores: Stores, caller: Caller = ANONYMOUS) -> MicroContext:
