@@ -26,6 +26,8 @@ from graph.edge.authn import AnonymousOnly, Authenticator, with_client
 from graph.edge.demand import EdgeOutcome
 from graph.edge.http import EdgeRefusal, authenticate_request, check_csrf, with_cors
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
+from graph.input_check import MAX_JSON_DEPTH, InputRefused, check_json
+from graph.offload import Serialised
 from graph.router import RequestError, Router
 from graph.subscriptions.legacy_ws import PROTOCOL as LEGACY_WS
 from graph.subscriptions.legacy_ws import LegacyWire, LegacyWsConnection
@@ -84,7 +86,7 @@ def _params_from_get(request: Request) -> dict[str, Any]:
             "variables": json.loads(variables) if variables else None,
             "extensions": json.loads(extensions) if extensions else None,
         }
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise _BadRequest("The `variables` or `extensions` parameter is not valid JSON.") from error
 
 
@@ -96,7 +98,8 @@ async def _params_from_post(request: Request) -> dict[str, Any]:
         )
     try:
         body = orjson.loads(await request.body())
-    except (orjson.JSONDecodeError, UnicodeDecodeError) as error:
+    except (orjson.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+        # orjson refuses nesting past 1,024 levels as a JSONDecodeError: bad JSON like any other.
         raise _BadRequest("The request body is not valid JSON.") from error
     if not isinstance(body, dict):
         raise _BadRequest("The request body must be a JSON object with a `query` string.")
@@ -110,10 +113,22 @@ def _validated(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str 
     variables = params.get("variables")
     if variables is not None and not isinstance(variables, dict):
         raise _BadRequest("`variables` must be a JSON object.")
+    _refuse_deep_json(variables, params.get("extensions"))
     operation_name = params.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise _BadRequest("`operationName` must be a string.")
     return query, variables, operation_name
+
+
+def _refuse_deep_json(*values: Any) -> None:
+    """Nesting too deep is a malformed request (400); bad strings are answered by the router
+    as BAD_USER_INPUT errors."""
+    for value in values:
+        try:
+            check_json(value, "The request's JSON", max_depth=MAX_JSON_DEPTH)
+        except InputRefused as error:
+            if error.code == "BAD_REQUEST":
+                raise _BadRequest(error.message) from error
 
 
 def create_app(
@@ -143,6 +158,9 @@ def create_app(
     ) -> Response:
         if media_type == GRAPHQL_RESPONSE and status == 200 and "data" not in payload:
             status = 400
+        if isinstance(payload, Serialised):  # large: encoded off the loop already
+            body = payload.body
+            return Response(body, status_code=status, media_type=media_type, headers=headers)
         # orjson: a response of thousands of numbers (an option chain, analytics columns)
         # encodes over ten times faster than with Starlette's json.dumps.
         return Response(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -27,8 +28,16 @@ from graph.edge.cost import CostModel
 from graph.edge.demand import DemandControl, EdgeOutcome
 from graph.edge.subscriptions import SubscriptionQuota
 from graph.edge.usage import UsageEvent, UsageMeter, UsageStatus
-from graph.executor import PlanRun, Transport, shape_response
-from graph.limits import LimitExceeded, RequestLimits, check_document_size, check_limits
+from graph.executor import PlanRun, Transport
+from graph.input_check import InputRefused, check_json, check_literals, check_text
+from graph.limits import (
+    LimitExceeded,
+    RequestLimits,
+    check_document_size,
+    check_limits,
+    check_list_fan_out,
+)
+from graph.offload import shaped_off_loop
 from graph.override_labels import OverrideLabels
 from graph.planner import PlannerError, QueryPlan, QueryPlanner
 from graph.planner.nodes import Subscription as PlannedSubscription
@@ -40,6 +49,9 @@ from nexus.auth.caller import ANONYMOUS, Caller
 from nexus.metrics import observed_request
 
 Response = dict[str, Any]
+
+# Subgraph documents longer than this (characters) are checked in a worker thread.
+OFF_LOOP_DOCUMENT_CHARS = 8 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +113,7 @@ class Router:
         plan (cost per operation, budget per minute); `usage` meters every operation."""
         self.supergraph = supergraph
         self.transport = transport
-        self.limits = limits or RequestLimits()
+        self.limits = limits or RequestLimits.from_env()
         self.planner = QueryPlanner(supergraph, cache_size=plan_cache_size)
         self.override_labels = override_labels or OverrideLabels(supergraph.override_labels)
         self._documents: OrderedDict[str, ParsedDocument | RequestError] = OrderedDict()
@@ -147,7 +159,7 @@ class Router:
     ) -> Response:
         """A GraphQL response for the request as `caller` may see it; never raises for bad
         input or failing subgraphs. `outcome` collects the edge's status and headers."""
-        planned = self._plan(query, variables, operation_name, caller)
+        planned = await self._plan(query, variables, operation_name, caller)
         if isinstance(planned, dict):
             return planned
         if planned.plan.operation_kind == "subscription":
@@ -177,7 +189,7 @@ class Router:
                 self._meter(planned, operation_name, caller, estimated, 0, refused)
                 return refused
         with calling_as(caller):
-            response = await self.run(
+            response = await self.run_within_budget(
                 planned.plan,
                 planned.parsed.document,
                 operation_name,
@@ -218,6 +230,30 @@ class Router:
         name = operation_name or (planned.operation.name.value if planned.operation.name else None)
         self.usage.record(UsageEvent.of(caller, name, estimated, actual, status))
 
+    async def run_within_budget(
+        self,
+        plan: QueryPlan,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: dict[str, Any],
+        *,
+        errors: tuple[dict[str, Any], ...] = (),
+    ) -> Response:
+        """`run`, answered with a TIMEOUT error once the per-request time budget is spent."""
+        budget = self.limits.time_budget_seconds
+        if budget is None:
+            return await self.run(plan, document, operation_name, variables, errors=errors)
+        try:
+            return await asyncio.wait_for(
+                self.run(plan, document, operation_name, variables, errors=errors), budget
+            )
+        except TimeoutError:
+            return RequestError(
+                f"The request ran past its {budget:g} s time budget and was stopped; ask for "
+                "less (fewer fields, shorter date ranges, smaller limits).",
+                "TIMEOUT",
+            ).response
+
     async def subscribe(
         self,
         query: str,
@@ -231,7 +267,7 @@ class Router:
         """Start a streamed operation for `listener`: a subscription joins its shared stream
         (`Subscribed`); a query or mutation, or a request that cannot run, is answered at once
         (a response). Never raises for bad input."""
-        planned = self._plan(query, variables, operation_name, caller)
+        planned = await self._plan(query, variables, operation_name, caller)
         if isinstance(planned, dict):
             return planned
         plan = planned.plan
@@ -261,7 +297,7 @@ class Router:
         self.subscription_quota.opened(caller, shared, listener)
         return Subscribed(self.hub, shared, listener)
 
-    def _plan(
+    async def _plan(
         self,
         query: str,
         variables: Mapping[str, Any] | None,
@@ -271,9 +307,13 @@ class Router:
         """The request parsed, its variables coerced and its plan without the fields `caller`
         may not see; or the error response."""
         try:
-            parsed, operation = self.prepare(query, operation_name)
+            parsed, operation = await self.prepare_off_loop(query, operation_name)
+            _check_inputs(variables, operation_name)
             coerced = self._coerce(operation, dict(variables or {}))
             labels = self.override_labels.for_request()
+            check_list_fan_out(
+                self.supergraph.api_schema, parsed.document, operation, coerced, self.limits
+            )
             plan = self.planner.plan(
                 parsed.document,
                 operation_name,
@@ -298,6 +338,8 @@ class Router:
             return Planned(parsed, filtered, denied.text, coerced, plan, denied.errors)
         except RequestError as error:
             return error.response
+        except LimitExceeded as error:
+            return RequestError(error.message, error.code).response
         except PlannerError as error:
             return RequestError(str(error), "QUERY_PLANNING_FAILED").response
 
@@ -305,16 +347,43 @@ class Router:
         self, query: str, operation_name: str | None
     ) -> tuple[ParsedDocument, OperationDefinitionNode]:
         """Parse, validate and limit `query`; raises RequestError. Cached per query text."""
+        self._check_size(query)
+        cached = self._documents.get(query)
+        if cached is None:
+            cached = self._remember(query, self._parse(query))
+        return self._operation(cached, operation_name)
+
+    async def prepare_off_loop(
+        self, query: str, operation_name: str | None
+    ) -> tuple[ParsedDocument, OperationDefinitionNode]:
+        """`prepare`, parsing and validating a new document in a worker thread: a 27 KB
+        document once held the event loop for seconds."""
+        self._check_size(query)
+        cached = self._documents.get(query)
+        if cached is None:
+            # Each new document text is parsed and validated once (then cached): in a thread,
+            # as validating even 2 KB of aliased fields takes tens of milliseconds.
+            parsed = await asyncio.to_thread(self._parse, query)
+            cached = self._remember(query, parsed)
+        return self._operation(cached, operation_name)
+
+    def _check_size(self, query: str) -> None:
         try:
             check_document_size(query, self.limits)
         except LimitExceeded as error:
             raise RequestError(error.message, error.code) from error
-        cached = self._documents.get(query)
-        if cached is None:
-            cached = self._parse(query)
-            self._documents[query] = cached
-            if len(self._documents) > self._document_cache_size:
-                self._documents.popitem(last=False)
+
+    def _remember(
+        self, query: str, parsed: ParsedDocument | RequestError
+    ) -> ParsedDocument | RequestError:
+        self._documents[query] = parsed
+        if len(self._documents) > self._document_cache_size:
+            self._documents.popitem(last=False)
+        return parsed
+
+    def _operation(
+        self, cached: ParsedDocument | RequestError, operation_name: str | None
+    ) -> tuple[ParsedDocument, OperationDefinitionNode]:
         if isinstance(cached, RequestError):
             raise cached
         operation = get_operation_ast(cached.document, operation_name)
@@ -333,9 +402,20 @@ class Router:
 
     def _parse(self, query: str) -> ParsedDocument | RequestError:
         try:
+            check_text(query, "The query")
             document = parse(query)
+            check_literals(document)
+        except InputRefused as error:
+            return RequestError(error.message, "BAD_USER_INPUT")
         except GraphQLError as error:
             return RequestError(error.message, "GRAPHQL_PARSE_FAILED", _locations(error))
+        # Limits before validation: validating thousands of aliased fields is quadratic.
+        try:
+            for definition in document.definitions:
+                if isinstance(definition, OperationDefinitionNode):
+                    check_limits(document, definition, self.limits)
+        except LimitExceeded as error:
+            return RequestError(error.message, error.code)
         errors = validate(self.supergraph.api_schema, document)
         if errors:
             failure = RequestError(errors[0].message, "GRAPHQL_VALIDATION_FAILED")
@@ -373,11 +453,9 @@ class Router:
             await state.run(plan.node)
         if plan.has_introspection:
             state.data.update(self._introspect(document, operation_name, variables))
-        data = shape_response(plan.shape, state.data, state.errors)
-        response: Response = {"data": data}
-        if state.errors:
-            response = {"errors": state.errors, "data": data}
-        return response
+        return await shaped_off_loop(
+            plan.shape, state.data, state.errors, self.limits.max_response_bytes
+        )
 
     def _introspect(
         self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any]
@@ -413,6 +491,18 @@ class Router:
         if self.usage is not None:
             await self.usage.close()
         await self.transport.close()
+
+
+def _check_inputs(variables: Mapping[str, Any] | None, operation_name: str | None) -> None:
+    """Refuse control characters and lone surrogates in variables (BAD_USER_INPUT; nesting too
+    deep is refused by the HTTP edge with 400 before it gets here)."""
+    try:
+        if operation_name is not None:
+            check_text(operation_name, "The operation name")
+        if variables:
+            check_json(dict(variables), "The variables")
+    except InputRefused as error:
+        raise RequestError(error.message, "BAD_USER_INPUT") from error
 
 
 def _locations(error: GraphQLError) -> list[Any] | None:

@@ -8,6 +8,8 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -15,8 +17,10 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
+from graph.router import OFF_LOOP_DOCUMENT_CHARS
 from nexus.auth.router_guard import GuardSettings, RouterGuard, scope_caller
 from nexus.config import Settings
 from nexus.demo.load import load_demo
@@ -24,6 +28,12 @@ from nexus.metrics import exposition
 from nexus.runtime import load_subgraph, open_stores
 from nexus.stores import Stores
 from nexus.subgraph import Subgraph
+from nexus.subgraph_guard import (
+    Refused,
+    SubgraphLimits,
+    check_subgraph_request,
+    subgraphs_exposed,
+)
 from nexus.tracing import TraceContextMiddleware
 
 if TYPE_CHECKING:
@@ -37,15 +47,42 @@ REPLAYED = frozenset({"crypto", "micro"})  # the subgraphs whose data the replay
 
 class SubgraphGraphQL(GraphQL[Any, None]):
     """Strawberry's ASGI GraphQL app with our per-request context (fresh DataLoaders), built
-    with the caller the router signed (see `RouterGuard`)."""
+    with the caller the router signed (see `RouterGuard`), and the limits of a subgraph endpoint
+    (nexus.subgraph_guard)."""
 
-    def __init__(self, subgraph: Subgraph, stores: Stores) -> None:
-        super().__init__(subgraph.schema, graphql_ide="graphiql")
+    def __init__(
+        self, subgraph: Subgraph, stores: Stores, limits: SubgraphLimits | None = None
+    ) -> None:
+        super().__init__(
+            subgraph.schema, graphql_ide="graphiql", max_subscriptions_per_connection=20
+        )
         self.subgraph = subgraph
         self.stores = stores
+        self.limits = limits or SubgraphLimits.from_env()
 
     async def get_context(self, request: Any, response: Any) -> Any:
         return self.subgraph.make_context(self.stores, scope_caller(request.scope))
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Invalid UTF-8 and nesting deeper than the parser's stack are the client's errors.
+        try:
+            return super().decode_json(data)
+        except (UnicodeDecodeError, RecursionError) as error:
+            raise HTTPException(400, "The request body is not valid JSON (UTF-8).") from error
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        data = kwargs["request_data"]
+        check = (data.query, data.variables, data.operation_name, self.limits)
+        try:
+            if isinstance(data.query, str) and len(data.query) > OFF_LOOP_DOCUMENT_CHARS:
+                # Parsing tens of KB holds the loop for a quarter second: do it in a thread.
+                await asyncio.to_thread(check_subgraph_request, *check)
+            else:
+                check_subgraph_request(*check)
+        except Refused as refused:
+            error = GraphQLError(refused.message, extensions={"code": refused.code})
+            return ExecutionResult(data=None, errors=[error])
+        return await super().execute_single(*args, **kwargs)
 
     async def render_graphql_ide(self, request: Any) -> Response:
         # Our vendored GraphiQL (served at ASSETS_PATH), not Strawberry's CDN page: it works
@@ -105,9 +142,13 @@ def create_app(
     load_demo_on_start: bool = True,
     stores: Stores | None = None,
     authenticator: Authenticator | None = None,
+    expose_subgraphs: bool | None = None,
 ) -> Starlette:
-    """Serve the subgraphs `names`: one at `/graphql` when `single`; else each at
-    `/subgraphs/NAME/graphql` and the composed supergraph at `/graphql` (in-process router)."""
+    """Serve the subgraphs `names`: one at `/graphql` when `single`; else the composed
+    supergraph at `/graphql` (in-process router), and each subgraph at `/subgraphs/NAME/graphql`
+    only when `expose_subgraphs` (default: NEXUS_EXPOSE_SUBGRAPHS=on): they are internal."""
+    if expose_subgraphs is None:
+        expose_subgraphs = subgraphs_exposed()
     stores = stores if stores is not None else open_stores(settings, names)
     subgraphs = [load_subgraph(name) for name in names]
     guard = GuardSettings.from_env(settings.data_dir)
@@ -145,7 +186,7 @@ def create_app(
         from subgraphs.platform.http import identity_routes
 
         routes.extend(identity_routes(stores))  # /.well-known/jwks.json, /oauth/token
-    for subgraph in subgraphs:
+    for subgraph in subgraphs if single or expose_subgraphs else ():
         path = "/graphql" if single else f"/subgraphs/{subgraph.name}/graphql"
         # Subgraph endpoints serve the router only: it signs each call's caller.
         endpoint = RouterGuard(SubgraphGraphQL(subgraph, stores), guard)

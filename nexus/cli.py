@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from nexus.config import ConfigError, Settings
 from nexus.logs import configure_logging
@@ -186,14 +187,34 @@ def _serve(
     # No permessage-deflate: compressing small subscription messages cost a fifth of the CPU
     # per delivered event (profiled with 1,000 clients) and memory per connection.
     run_server(
-        app,
+        _guarded(app),
         host=host,
         port=port,
         shutdown_seconds=settings.shutdown_seconds,
         log_config=None,
         ws_per_message_deflate=False,
+        **_http_options(),
     )
     return 0
+
+
+def _guarded(app: Any) -> Any:
+    from nexus.http_guard import BodyLimit
+
+    return BodyLimit(app)
+
+
+def _http_options() -> dict[str, Any]:
+    """Connection limits (nexus.http_guard): keep-alive idle timeout, a cap on concurrent
+    connections, header size and read time, WebSocket message size."""
+    from nexus.http_guard import HttpLimits, header_timeout_protocol
+
+    limits = HttpLimits.from_env()
+    return {
+        **limits.uvicorn_options(),
+        "http": header_timeout_protocol(limits.header_timeout_seconds),
+        "ws_max_size": 1024 * 1024,
+    }
 
 
 def _subgraph_urls(pairs: list[str]) -> dict[str, str]:
@@ -248,14 +269,15 @@ def _router(
     # A server span per request, continuing the caller's trace (W3C traceparent).
     app = TraceContextMiddleware(gateway)
     # uvloop and httptools (uvicorn[standard]) named, so a missing one fails loudly instead of
-    # silently serving on the slower pure-Python loop and parser.
+    # silently serving on the slower pure-Python loop and parser (the header-timeout protocol
+    # in _http_options is httptools').
     run_server(
-        app,
+        _guarded(app),
         host=host,
         port=port,
         shutdown_seconds=settings.shutdown_seconds,
         loop="uvloop",
-        http="httptools",
+        **_http_options(),
         access_log=access_log,
         log_config=None,
         ws_per_message_deflate=False,  # see _serve

@@ -19,7 +19,9 @@ SUBGRAPHS = ("macro", "micro", "crypto", "platform")
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NexusProcess]:
-    server = NexusProcess(["serve"], tmp_path_factory.mktemp("serve"))
+    server = NexusProcess(
+        ["serve"], tmp_path_factory.mktemp("serve"), env={"NEXUS_EXPOSE_SUBGRAPHS": "on"}
+    )
     server.wait()
     yield server
     server.stop()
@@ -89,7 +91,8 @@ def test_health_and_a_malformed_date_over_http(served: NexusProcess) -> None:
 
 
 def test_one_subgraph_runs_alone_at_graphql(tmp_path: Path) -> None:
-    server = NexusProcess(["subgraph", "macro"], tmp_path)
+    # `_service { sdl }` is served to composition tooling only when asked for (hardening).
+    server = NexusProcess(["subgraph", "macro"], tmp_path, env={"NEXUS_SUBGRAPH_SDL": "on"})
     try:
         server.wait()
         response = server.query(

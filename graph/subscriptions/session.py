@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from graph.offload import Serialised
 from graph.router import Router, Subscribed
 from graph.subscriptions.outbox import DEFAULT_LIMIT, Outbox
 from graph.subscriptions.streams import Errors
@@ -26,6 +27,8 @@ class SubscriptionSettings:
     client_queue_limit: int = DEFAULT_LIMIT  # messages queued for one client before it is dropped
     max_message_bytes: int = 64 * 1024  # largest client message accepted
     reauthenticate_seconds: float = 5.0  # how often open connections re-check their credentials
+    max_operations_per_connection: int = 100  # subscribes past it are refused
+    max_operations_per_caller: int = 5_000  # across all of one caller's connections
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SubscriptionSettings:
@@ -42,6 +45,12 @@ class SubscriptionSettings:
             max_message_bytes=int(env.get("NEXUS_WS_MAX_MESSAGE_BYTES", default.max_message_bytes)),
             reauthenticate_seconds=float(
                 env.get("NEXUS_REAUTHENTICATE_SECONDS", default.reauthenticate_seconds)
+            ),
+            max_operations_per_connection=int(
+                env.get("NEXUS_WS_MAX_OPERATIONS", default.max_operations_per_connection)
+            ),
+            max_operations_per_caller=int(
+                env.get("NEXUS_WS_MAX_OPERATIONS_PER_CALLER", default.max_operations_per_caller)
             ),
         )
 
@@ -145,4 +154,6 @@ class ClientSession:
 
 
 def _json(value: Any) -> str:
+    if isinstance(value, Serialised):  # a large response, encoded off the loop already
+        return value.body.decode()
     return json.dumps(value, separators=(",", ":"))

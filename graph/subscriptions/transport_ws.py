@@ -61,4 +61,5 @@ class TransportWsConnection(WebSocketConnection):
                 raise Close(4400, f"Unknown message type {other!r}")
 
     def payload_error(self, id: str, error: PayloadError) -> None:
-        self.session.fail(id, [{"message": str(error), "extensions": {"code": "BAD_REQUEST"}}])
+        code = getattr(error, "code", "BAD_REQUEST")
+        self.session.fail(id, [{"message": str(error), "extensions": {"code": code}}])

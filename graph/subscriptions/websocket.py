@@ -14,8 +14,12 @@ from graph.edge.authn import AnonymousOnly, AuthenticationFailed, Authenticator,
 from graph.edge.authn import credentials_from_params as credentials_of
 from graph.router import Router
 from graph.subscriptions.outbox import Outbox
+from graph.subscriptions.quota import caller_key, check_room, operations_of
 from graph.subscriptions.session import ClientSession, PayloadError, SubscriptionSettings, Wire
 from nexus.shutdown import RESTART_CLOSE_CODE, draining
+
+BACKPRESSURE_SECONDS = 10.0
+YIELD_EVERY = 16  # client messages handled between two yields to the event loop
 
 
 class Close(Exception):
@@ -48,6 +52,9 @@ class WebSocketConnection:
         self._tasks: set[asyncio.Task[None]] = set()
         self._keepalive: asyncio.Task[None] | None = None
         self._reauthenticate: asyncio.Task[None] | None = None
+        self._operations = operations_of(router)
+        self._caller: str | None = None
+        self._handled = 0
 
     async def send(self, text: str) -> None:
         await self.websocket.send_text(text)
@@ -75,6 +82,7 @@ class WebSocketConnection:
                 if len(text.encode()) > self.settings.max_message_bytes:
                     raise Close(1009, f"Message over {self.settings.max_message_bytes} bytes")
                 await self.handle(self._message(text))
+                await self._backpressure()
         except Close as close:
             await self.outbox.flush()
             await self.close(close.code, close.reason)
@@ -89,7 +97,26 @@ class WebSocketConnection:
                 self._reauthenticate.cancel()
             for task in self._tasks:
                 task.cancel()
+            if self._caller is not None:
+                self._operations.leave(self._caller, self.session)
             await self.session.close()
+
+    async def _backpressure(self) -> None:
+        """Stop reading a client whose messages produce replies faster than it reads them
+        (10,000 refused subscribes in a burst), until half its outbox has drained; one that
+        does not read within BACKPRESSURE_SECONDS is closed as a slow consumer."""
+        self._handled += 1
+        if self._handled % YIELD_EVERY == 0:
+            # Buffered messages are read without suspending: let other clients in between.
+            await asyncio.sleep(0)
+        if self.outbox.queue.qsize() < self.outbox.limit // 2:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BACKPRESSURE_SECONDS
+        while self.outbox.queue.qsize() > self.outbox.limit // 4:
+            if loop.time() > deadline:
+                raise Close(1013, "Slow consumer: not reading its replies")
+            await asyncio.sleep(0.01)
 
     def _message(self, text: str) -> dict[str, Any]:
         try:
@@ -120,11 +147,30 @@ class WebSocketConnection:
         if credentials and self.settings.reauthenticate_seconds > 0:
             self._reauthenticate = asyncio.create_task(self._keep_authenticated(credentials))
         self.initialised = True
+        # Operations are counted per authenticated caller (its key, client or user), and per
+        # client address for anonymous ones.
+        self._caller = (
+            self.session.caller.rate_key
+            if self.session.caller.authenticated
+            else caller_key({}, client.host if client else None)
+        )
+        self._operations.join(self._caller, self.session)
         self.outbox.put('{"type":"connection_ack"}')
         if self._keepalive is None:
             self._keepalive = asyncio.create_task(self._keep_alive())
 
     def start_operation(self, id: str, payload: Any) -> None:
+        try:
+            check_room(
+                self.session,
+                self._caller,
+                self._operations,
+                self.settings.max_operations_per_connection,
+                self.settings.max_operations_per_caller,
+            )
+        except PayloadError as refused:
+            self.payload_error(id, refused)
+            return
         self.session.operations[id] = None  # in use from now: a repeated id is refused
         task = asyncio.create_task(self._start(id, payload))
         self._tasks.add(task)

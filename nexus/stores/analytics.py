@@ -94,6 +94,17 @@ def _tsv_field(value: Any) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
+OFF_LOOP_PAYLOAD_BYTES = 64 * 1024  # larger query results are decoded in a worker thread
+
+
+def _arrow_rows(payload: bytes) -> list[Row]:
+    import pyarrow as pa
+
+    table = pa.ipc.open_stream(pa.py_buffer(payload)).read_all()
+    rows: list[Row] = table.to_pylist()
+    return rows
+
+
 class ChdbStore:
     """ClickHouse in-process (chDB), one session on one data path, one worker thread."""
 
@@ -140,14 +151,14 @@ class ChdbStore:
         await self._run(sql, "CSV", params)
 
     async def query(self, sql: str, params: Params | None = None) -> list[Row]:
-        import pyarrow as pa
 
         payload = await self._run(sql, "ArrowStream", params)
         if not payload:
             return []
-        table = pa.ipc.open_stream(pa.py_buffer(payload)).read_all()
-        rows: list[Row] = table.to_pylist()
-        return rows
+        if len(payload) > OFF_LOOP_PAYLOAD_BYTES:
+            # Thousands of rows take tens of milliseconds to become dicts: not on the loop.
+            return await asyncio.to_thread(_arrow_rows, payload)
+        return _arrow_rows(payload)
 
     async def insert(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]

@@ -16,6 +16,7 @@ from nexus.events import SimulationUpdate, decode, simulation_channel
 from subgraphs.live import EventStream
 from subgraphs.macro.analytics import par_curve
 from subgraphs.macro.job_store import SimulationJobs
+from subgraphs.macro.jobs import check_rates
 from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.simulation import MAX_PATHS, RateShock, SimulationRunner
 
@@ -173,6 +174,7 @@ async def _shock(context: MacroContext, spec: RateSimulationInput) -> RateShock:
     for ok, name, bounds in checks:
         if not ok:
             raise BadUserInput(f"`{name}` must be {bounds}.", argument=name)
+    check_rates(spec.base_rate_percent, spec.long_term_mean_percent)
     if spec.model is ShortRateModel.HULL_WHITE:
         return await _hull_white_shock(context, spec)
     base = spec.base_rate_percent
@@ -254,7 +256,9 @@ class SimulationQuery:
 @strawberry.type(description="The entry points for changing data or starting work.")
 class Mutation:
     @strawberry.mutation(
-        description="Start a rate-move simulation; follow it with `subscription { simulation }`."
+        description="Start a rate-move simulation; follow it with `subscription { simulation }`. "
+        "Jobs queue for a bounded pool of workers; a caller may hold a few jobs queued or "
+        "running at once (TOO_MANY_JOBS past that)."
     )
     async def start_rate_simulation(
         self,
@@ -264,7 +268,7 @@ class Mutation:
         ],
     ) -> SimulationJob:
         shock = await _shock(info.context, input)
-        job_id = await runner_for(info.context).start(shock)
+        job_id = await runner_for(info.context).start(shock, info.context.caller.rate_key)
         return job_from(await _current(info.context, job_id))
 
 

@@ -19,6 +19,8 @@ class MacroContext:
     repository: MacroRepository
     bus: Bus
     caller: Caller = ANONYMOUS
+    # Observations this request has returned so far, against NEXUS_MAX_OBSERVATIONS.
+    observations_served: int = field(default=0, init=False)
     series: DataLoader = field(init=False)
     observations: DataLoader = field(init=False)
     latest_observations: DataLoader = field(init=False)

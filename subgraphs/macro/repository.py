@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nexus.errors import BadUserInput
 from nexus.stores.analytics import AnalyticsStore
 from subgraphs.macro.ddl import DATABASE
+
+
+def max_observations() -> int:
+    """Observations one request may return across all its series (NEXUS_MAX_OBSERVATIONS)."""
+    return int(os.environ.get("NEXUS_MAX_OBSERVATIONS", "20000"))
+
+
+def too_many_observations(limit: int) -> BadUserInput:
+    return BadUserInput(
+        f"This request asks for more than {limit:,} observations; narrow `from`/`to` or ask "
+        "for fewer series, and page through longer histories.",
+        argument="from",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +75,12 @@ class MacroRepository:
     async def observations(
         self, ranges: Sequence[ObservationRange]
     ) -> list[list[ObservationRecord]]:
-        """One query per distinct (from, to) window, whatever the number of series."""
+        """One query per distinct (from, to) window, whatever the number of series.
+
+        A batch never reads more than `max_observations()` rows (plus one, to tell): past that
+        the whole batch is refused, before rows become Python objects on the event loop."""
+        limit = max_observations()
+        read = 0
         windows: dict[tuple[dt.date | None, dt.date | None], set[str]] = defaultdict(set)
         for key in ranges:
             windows[(key.start, key.end)].add(key.series_id)
@@ -69,13 +89,18 @@ class MacroRepository:
             rows = await self.store.query(
                 f"SELECT series_id, date, value FROM {DATABASE}.observations "
                 "WHERE series_id IN {ids:Array(String)} "
-                "AND date >= {start:Date} AND date <= {end:Date} ORDER BY series_id, date",
+                "AND date >= {start:Date} AND date <= {end:Date} ORDER BY series_id, date "
+                "LIMIT {limit:UInt64}",
                 {
                     "ids": sorted(ids),
                     "start": start or dt.date(1970, 1, 1),
                     "end": end or dt.date(2149, 6, 1),
+                    "limit": limit - read + 1,
                 },
             )
+            read += len(rows)
+            if read > limit:
+                raise too_many_observations(limit)
             for row in rows:
                 key = ObservationRange(row["series_id"], start, end)
                 found[key].append(ObservationRecord(row["date"], row["value"]))

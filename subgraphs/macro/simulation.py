@@ -25,10 +25,10 @@ from nexus.events import SimulationUpdate, encode, simulation_channel
 from nexus.metrics import engine_call
 from nexus.stores.bus import Bus
 from subgraphs.macro.job_store import SimulationJobs
+from subgraphs.macro.jobs import JobSlots, batch_plan, finite
 
 log = logging.getLogger("subgraphs.macro.simulation")
 
-BATCHES = 5
 MAX_PATHS = 200_000
 STEPS_PER_YEAR = 52
 
@@ -60,7 +60,7 @@ def _paths(shock: RateShock, batch: int) -> Any:
     common: dict[str, Any] = {
         "horizon": shock.horizon_years,
         "num_steps": max(1, round(shock.horizon_years * STEPS_PER_YEAR)),
-        "num_paths": shock.paths // BATCHES // 2 * 2,
+        "num_paths": batch_plan(shock.paths)[1],
         "seed": batch,
     }
     shocked = shock.base_rate + shock.shock_bp / 10_000
@@ -173,30 +173,45 @@ def summary(shock: RateShock, batches: list[dict[str, np.ndarray]]) -> dict[str,
 class SimulationRunner:
     """Starts jobs in this process; saves and publishes each change of their state."""
 
-    def __init__(self, bus: Bus, jobs: SimulationJobs) -> None:
+    def __init__(self, bus: Bus, jobs: SimulationJobs, slots: JobSlots | None = None) -> None:
         self.bus = bus
         self.jobs = jobs
+        self.slots = slots or JobSlots()
         self._running: set[asyncio.Task[None]] = set()
 
-    async def start(self, shock: RateShock) -> str:
+    async def start(self, shock: RateShock, caller: str = "anonymous") -> str:
+        """Queue a job (raises TooManyJobs past the caller's or the server's cap)."""
+        self.slots.admit(caller)
         job_id = uuid.uuid4().hex
-        await self._publish(SimulationUpdate(job_id=job_id, status="queued", progress=0.0))
-        task = asyncio.create_task(self._run(job_id, shock), name=f"simulation-{job_id}")
+        try:
+            await self._publish(SimulationUpdate(job_id=job_id, status="queued", progress=0.0))
+            task = asyncio.create_task(self._queued(job_id, shock), name=f"simulation-{job_id}")
+        except BaseException:
+            self.slots.release(caller)
+            raise
         self._running.add(task)
         task.add_done_callback(self._running.discard)
+        task.add_done_callback(lambda _: self.slots.release(caller))
         return job_id
+
+    async def _queued(self, job_id: str, shock: RateShock) -> None:
+        async with self.slots.worker:  # the bounded pool: wait for a free worker
+            await self._run(job_id, shock)
 
     async def _run(self, job_id: str, shock: RateShock) -> None:
         batches: list[dict[str, np.ndarray]] = []
+        count = batch_plan(shock.paths)[0]
         try:
-            for batch in range(BATCHES):
+            for batch in range(count):
                 batches.append(await asyncio.to_thread(simulate, shock, batch))
                 await self._publish(
                     SimulationUpdate(
-                        job_id=job_id, status="running", progress=(batch + 1) / (BATCHES + 1)
+                        job_id=job_id, status="running", progress=(batch + 1) / (count + 1)
                     )
                 )
             result = await asyncio.to_thread(summary, shock, batches)
+            if not finite(result):
+                raise FloatingPointError("the simulation produced non-finite numbers")
             final = SimulationUpdate(job_id=job_id, status="succeeded", progress=1.0, result=result)
         except Exception:
             log.exception("simulation failed", extra={"job_id": job_id})

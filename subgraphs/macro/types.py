@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.types import Info
 
 from nexus.demand import assumed_size
 from nexus.errors import BadUserInput
+from nexus.slices import SLICE, in_slices
 from subgraphs.macro import curves
 from subgraphs.macro.analytics import SeriesWindow, par_curve
 from subgraphs.macro.chart_types import (
@@ -29,7 +30,13 @@ from subgraphs.macro.curve_types import (
 )
 from subgraphs.macro.inputs import check_number
 from subgraphs.macro.loaders import MacroContext
-from subgraphs.macro.repository import CurveRecord, ObservationRange, SeriesRecord
+from subgraphs.macro.repository import (
+    CurveRecord,
+    ObservationRange,
+    SeriesRecord,
+    max_observations,
+    too_many_observations,
+)
 
 
 @strawberry.type(description="One published value of a series.")
@@ -52,7 +59,9 @@ class Series:
         return from_record(await info.context.series.load(str(id).upper()))
 
     @strawberry.field(
-        description="Observations between `from` and `to` inclusive, oldest first.",
+        description="Observations between `from` and `to` inclusive, oldest first. One request "
+        "returns at most 20,000 observations in all (configurable): page longer histories "
+        "with `from`/`to`.",
         directives=[assumed_size(31)],  # demand control: a month of days
     )
     async def observations(
@@ -65,13 +74,31 @@ class Series:
         to: Annotated[
             dt.date | None, strawberry.argument(description="Last date, inclusive; open if null.")
         ] = None,
-    ) -> list[Observation]:
+    ) -> list[Observation]:  # or an async iterator of them, for long histories
         if from_ is not None and to is not None and from_ > to:
             raise BadUserInput(
                 f"`from` ({from_}) is after `to` ({to}): swap them.", argument="from"
             )
-        records = await info.context.observations.load(ObservationRange(str(self.id), from_, to))
-        return [Observation(date=r.date, value=r.value) for r in records]
+        limit = max_observations()
+        if info.context.observations_served > limit:  # refused already: read nothing more
+            raise too_many_observations(limit)
+        try:
+            records = await info.context.observations.load(
+                ObservationRange(str(self.id), from_, to)
+            )
+        except BadUserInput:
+            info.context.observations_served = limit + 1
+            raise
+        # Each observation is a GraphQL object completed on the event loop: a bound per request
+        # keeps one request from freezing the others (every series since 1980 stalled it 7 s).
+        info.context.observations_served += len(records)
+        if info.context.observations_served > limit:
+            raise too_many_observations(limit)
+        observations = (Observation(date=r.date, value=r.value) for r in records)
+        if len(records) <= SLICE:
+            return list(observations)
+        # graphql-core accepts an async iterator for a list field (see nexus.slices).
+        return cast("list[Observation]", in_slices(observations))
 
     # cost hint: 1 per point kept (@listSize slicingArguments: points); one LTTB call per request.
     @strawberry.field(
