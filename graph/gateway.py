@@ -96,11 +96,17 @@ async def _params_from_post(request: Request) -> dict[str, Any]:
         raise _BadRequest(
             f"POST bodies must be {JSON} (got {content_type or 'no content type'}).", 415
         )
+    raw = await request.body()
     try:
-        body = orjson.loads(await request.body())
-    except (orjson.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        # orjson refuses nesting past 1,024 levels as a JSONDecodeError: bad JSON like any other.
-        raise _BadRequest("The request body is not valid JSON.") from error
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        # orjson also refuses valid JSON holding a lone surrogate (`"\ud800"`): the standard
+        # parser reads it, so that the input check answers BAD_USER_INPUT naming the value.
+        # Nesting past the parser's stack (RecursionError) is bad JSON like any other.
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError) as error:
+            raise _BadRequest("The request body is not valid JSON.") from error
     if not isinstance(body, dict):
         raise _BadRequest("The request body must be a JSON object with a `query` string.")
     return body
