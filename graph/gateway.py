@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
+from graph.rest import Executed, rest_routes
 from graph.router import RequestError, Router
 from graph.subscriptions.legacy_ws import PROTOCOL as LEGACY_WS
 from graph.subscriptions.legacy_ws import LegacyWire, LegacyWsConnection
@@ -125,9 +126,10 @@ def create_app(
     *,
     graphiql: bool = True,
     subscriptions: SubscriptionSettings | None = None,
+    rest: bool = True,
 ) -> Starlette:
     """A Starlette app serving `router` at `/graphql` (HTTP, SSE and WebSocket), with
-    `/healthz` and `/readyz`."""
+    `/healthz` and `/readyz`; with `rest`, the REST API at `/api/v1` (docs at `/api/docs`)."""
     subscription_settings = subscriptions or SubscriptionSettings.from_env()
 
     local_assets = graphiql and (ASSETS_DIR / "graphiql.min.js").is_file()
@@ -188,6 +190,12 @@ def create_app(
             return reply({"errors": [internal]}, media_type, 500)
         return reply(result, media_type)
 
+    async def run_for_rest(
+        request: Request, query: str, variables: dict[str, Any], operation_name: str
+    ) -> Executed:
+        # The REST endpoints' persisted operations take the same path as a POST to /graphql.
+        return Executed(await router.execute(query, variables, operation_name))
+
     async def graphql_websocket(websocket: WebSocket) -> None:
         offered = websocket.scope.get("subprotocols") or []
         connection: type[WebSocketConnection]
@@ -243,6 +251,8 @@ def create_app(
     ]
     if local_assets:
         routes.append(Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"))
+    if rest:
+        routes.extend(rest_routes(router.supergraph.api_schema, run_for_rest))
     return Starlette(routes=routes, lifespan=lifespan)
 
 
