@@ -13,6 +13,7 @@ from typing import Any
 from graphql import (
     FieldNode,
     GraphQLEnumType,
+    GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLInputType,
     GraphQLList,
@@ -22,6 +23,8 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     SelectionSetNode,
+    Undefined,
+    value_from_ast_untyped,
 )
 
 JsonSchema = dict[str, Any]
@@ -83,10 +86,11 @@ def _input_non_null(graphql_type: Any) -> JsonSchema:
         required = []
         for name, field in graphql_type.fields.items():
             schema = described(input_schema(field.type), field.description)
-            if field.default_value is not None and _json_default(field.default_value):
-                schema["default"] = field.default_value
+            has_default, default = default_of(field)
+            if has_default and default is not None:
+                schema["default"] = default
             properties[name] = schema
-            if isinstance(field.type, GraphQLNonNull) and field.default_value is None:
+            if isinstance(field.type, GraphQLNonNull) and not has_default:
                 required.append(name)
         schema = {"type": "object", "properties": properties, "additionalProperties": False}
         if required:
@@ -95,8 +99,14 @@ def _input_non_null(graphql_type: Any) -> JsonSchema:
     raise SchemaDerivationError(f"No JSON Schema for input type {graphql_type}.")
 
 
-def _json_default(value: Any) -> bool:
-    return isinstance(value, str | int | float | bool | list)
+def default_of(field: GraphQLInputField) -> tuple[bool, Any]:
+    """Whether the input field has a default, and that default as JSON."""
+    default = field.default
+    if default is None or default is Undefined:
+        return False, None
+    if default.literal is not Undefined and default.literal is not None:
+        return True, value_from_ast_untyped(default.literal)
+    return True, default.value
 
 
 def enum_schema(enum: GraphQLEnumType) -> JsonSchema:
