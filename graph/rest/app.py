@@ -74,7 +74,8 @@ def rest_routes(
     for endpoint in mapping.endpoints:
         handlers.setdefault(endpoint.route, {})[endpoint.method] = _handler(endpoint, schema, run)
     for route in mapping.unsupported:
-        handlers.setdefault(route.route, {})[route.method] = _unsupported(route)
+        allowed = sorted(handlers.get(route.route, {}))
+        handlers.setdefault(route.route, {})[route.method] = _unsupported(route, allowed)
     for path, by_method in handlers.items():
         routes.append(Route(path, _dispatch(by_method), methods=list(by_method)))
     return routes
@@ -89,9 +90,13 @@ def _dispatch(
     return endpoint
 
 
-def _unsupported(route: Unsupported) -> Callable[[Request], Awaitable[Response]]:
+def _unsupported(
+    route: Unsupported, allowed: list[str]
+) -> Callable[[Request], Awaitable[Response]]:
+    headers = {"Allow": ", ".join(allowed)} if route.status == 405 else {}
+
     async def endpoint(request: Request) -> Response:
-        return problem(route.status, route.summary, instance=request.url.path)
+        return problem(route.status, route.summary, instance=request.url.path, headers=headers)
 
     return endpoint
 

@@ -242,6 +242,12 @@ def _unsupported(route: Unsupported) -> dict[str, Any]:
             str(route.status): {
                 "description": route.summary,
                 "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                "headers": {
+                    "Allow": {
+                        "description": "The methods this path offers.",
+                        "schema": {"type": "string"},
+                    }
+                },
             }
         },
     }

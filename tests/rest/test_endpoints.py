@@ -134,7 +134,8 @@ async def test_simulation_runs_as_a_job_and_cannot_be_cancelled(client: httpx.As
     assert polled.status_code == 200 and polled.json()["id"] == job["id"]
     assert polled.headers["cache-control"] == "private, no-store"
     cancel = await client.delete(f"/api/v1/simulations/{job['id']}")
-    assert cancel.status_code == 501 and cancel.headers["content-type"] == PROBLEM
+    assert cancel.status_code == 405 and cancel.headers["content-type"] == PROBLEM
+    assert cancel.headers["allow"] == "GET"
     unknown = await client.get("/api/v1/simulations/no-such-job")
     assert unknown.status_code == 404
     invalid = await client.post("/api/v1/simulations", json={"shockBp": 100, "paths": -5})
