@@ -11,6 +11,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
+from schemathesis.core.result import Ok
 from starlette.applications import Starlette
 
 from graph.gateway import create_app
@@ -63,6 +64,7 @@ def test_every_operation_conforms_to_the_document(conformance_app: Starlette) ->
     api_schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", conformance_app)
     checked = []
     for result in api_schema.get_all_operations():
+        assert isinstance(result, Ok), result  # every operation of the document loads
         operation = result.ok()
 
         @given(case=operation.as_strategy())
