@@ -20,6 +20,10 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
+from graph.edge.apq import InProcessDocuments, PersistedQueries, PersistedQueryError
+from graph.edge.authn import AnonymousOnly, Authenticator, with_client
+from graph.edge.demand import EdgeOutcome
+from graph.edge.http import EdgeRefusal, authenticate_request, check_csrf, with_cors
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from graph.rest import Executed, rest_routes
 from graph.router import RequestError, Router
@@ -30,6 +34,7 @@ from graph.subscriptions.sse import EVENT_STREAM, sse_response
 from graph.subscriptions.transport_ws import PROTOCOL as TRANSPORT_WS
 from graph.subscriptions.transport_ws import TransportWsConnection, TransportWsWire
 from graph.subscriptions.websocket import WebSocketConnection
+from nexus.auth.caller import Caller
 from nexus.metrics import exposition
 
 log = logging.getLogger("graph.gateway")
@@ -67,15 +72,6 @@ def _wants_event_stream(request: Request) -> bool:
     """GraphQL over SSE: the client accepts `text/event-stream` (and prefers it to JSON)."""
     accept = request.headers.get("accept", "")
     return EVENT_STREAM in accept and GRAPHQL_RESPONSE not in accept
-
-
-def _credentials(request: Request) -> dict[str, str]:
-    """What SSE carries of the caller, as WebSocket clients send it in connection_init."""
-    return {
-        name: value
-        for name in ("authorization", "x-api-key")
-        if (value := request.headers.get(name)) is not None
-    }
 
 
 def _params_from_get(request: Request) -> dict[str, Any]:
@@ -126,19 +122,36 @@ def create_app(
     *,
     graphiql: bool = True,
     subscriptions: SubscriptionSettings | None = None,
+    authenticator: Authenticator | None = None,
+    cors_origins: tuple[str, ...] | None = None,
+    persisted_queries: PersistedQueries | None = None,
     rest: bool = True,
 ) -> Starlette:
     """A Starlette app serving `router` at `/graphql` (HTTP, SSE and WebSocket), with
-    `/healthz` and `/readyz`; with `rest`, the REST API at `/api/v1` (docs at `/api/docs`)."""
+    `/healthz` and `/readyz`. Every request is authenticated by `authenticator` (default: only
+    anonymous callers); `cors_origins` (default `NEXUS_CORS_ORIGINS`) may call from browsers.
+    With `rest`, the REST API at `/api/v1` (docs at `/api/docs`), through the same edge."""
     subscription_settings = subscriptions or SubscriptionSettings.from_env()
+    identity = authenticator or AnonymousOnly()
+    persisted = persisted_queries or PersistedQueries(InProcessDocuments())
 
     local_assets = graphiql and (ASSETS_DIR / "graphiql.min.js").is_file()
     page = graphiql_html(local_assets)
 
-    def reply(payload: dict[str, Any], media_type: str, status: int = 200) -> Response:
+    def reply(
+        payload: dict[str, Any],
+        media_type: str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         if media_type == GRAPHQL_RESPONSE and status == 200 and "data" not in payload:
             status = 400
-        return JSONResponse(payload, status_code=status, media_type=media_type)
+        return JSONResponse(payload, status_code=status, media_type=media_type, headers=headers)
+
+    async def caller_of(request: Request) -> Caller:
+        """Who sent the request (raises EdgeRefusal for refused credentials)."""
+        caller = await authenticate_request(identity, request.headers)
+        return with_client(caller, request.client.host if request.client else None)
 
     async def graphql_endpoint(request: Request) -> Response:
         if request.method == "GET" and graphiql and _wants_html(request):
@@ -158,10 +171,16 @@ def create_app(
                 status_code=406,
             )
         try:
+            check_csrf(request.method, request.headers)
+            caller = await caller_of(request)
+        except EdgeRefusal as refusal:
+            return reply(refusal.payload, media_type, refusal.status, refusal.headers)
+        try:
             if request.method == "GET":
                 params = _params_from_get(request)
             else:
                 params = await _params_from_post(request)
+            params["query"] = await persisted.resolve(params.get("query"), params.get("extensions"))
             query, variables, operation_name = _validated(params)
             if request.method == "GET":
                 _refuse_get_mutation(router, query, operation_name)
@@ -169,8 +188,9 @@ def create_app(
                 return sse_response(
                     router,
                     (query, variables, operation_name),
-                    _credentials(request),
+                    {},
                     subscription_settings,
+                    caller,
                 )
         except _BadRequest as error:
             return JSONResponse(
@@ -179,8 +199,17 @@ def create_app(
                 headers=error.headers,
                 media_type=media_type,
             )
+        except PersistedQueryError as error:
+            return JSONResponse(
+                {"errors": [{"message": error.message, "extensions": {"code": error.code}}]},
+                status_code=error.status,
+                media_type=media_type,
+            )
+        outcome = EdgeOutcome()
         try:
-            result = await router.execute(query, variables, operation_name)
+            result = await router.execute(
+                query, variables, operation_name, caller=caller, outcome=outcome
+            )
         except Exception:
             log.exception("router failed")
             internal = {
@@ -188,13 +217,23 @@ def create_app(
                 "extensions": {"code": "INTERNAL_SERVER_ERROR"},
             }
             return reply({"errors": [internal]}, media_type, 500)
-        return reply(result, media_type)
+        return reply(result, media_type, outcome.status, outcome.headers)
 
     async def run_for_rest(
         request: Request, query: str, variables: dict[str, Any], operation_name: str
     ) -> Executed:
-        # The REST endpoints' persisted operations take the same path as a POST to /graphql.
-        return Executed(await router.execute(query, variables, operation_name))
+        # A REST endpoint's persisted operation takes /graphql's path: the same caller, plan,
+        # cost, budget (429) and usage metering. No CSRF check: REST GETs are plain reads whose
+        # credentials are headers, and Swagger UI's same-origin fetches must pass.
+        try:
+            caller = await caller_of(request)
+        except EdgeRefusal as refusal:
+            return Executed(refusal.payload, refusal.status, refusal.headers)
+        outcome = EdgeOutcome()
+        result = await router.execute(
+            query, variables, operation_name, caller=caller, outcome=outcome
+        )
+        return Executed(result, outcome.status, outcome.headers)
 
     async def graphql_websocket(websocket: WebSocket) -> None:
         offered = websocket.scope.get("subprotocols") or []
@@ -207,7 +246,7 @@ def create_app(
             await websocket.close(4406, "Subprotocol not acceptable")
             return
         wire = TransportWsWire() if connection is TransportWsConnection else LegacyWire()
-        await connection(websocket, router, subscription_settings, wire).serve()
+        await connection(websocket, router, subscription_settings, wire, identity).serve()
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -240,6 +279,7 @@ def create_app(
             yield
         finally:
             await router.close()
+            await persisted.documents.close()
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
@@ -253,7 +293,7 @@ def create_app(
         routes.append(Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"))
     if rest:
         routes.extend(rest_routes(router.supergraph.api_schema, run_for_rest))
-    return Starlette(routes=routes, lifespan=lifespan)
+    return with_cors(Starlette(routes=routes, lifespan=lifespan), cors_origins)
 
 
 def _refuse_get_mutation(router: Router, query: str, operation_name: str | None) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from graph.edge.demand import DemandControl
+from graph.edge.identity import CallerSigner
+from graph.edge.usage import UsageMeter
 from graph.executor import HttpTransport
 from graph.limits import RequestLimits
 from graph.router import Router
@@ -19,13 +22,18 @@ def http_router(
     limits: RequestLimits | None = None,
     url_overrides: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
+    identity: CallerSigner | None = None,
+    demand: DemandControl | None = None,
+    usage: UsageMeter | None = None,
 ) -> Router:
-    """`url_overrides` (subgraph name -> URL) replace the URLs written in the supergraph."""
+    """`url_overrides` (subgraph name -> URL) replace the URLs written in the supergraph;
+    `identity` signs each operation's caller into the calls to subgraphs."""
     supergraph = read_supergraph(supergraph_sdl)
     urls = {name: endpoint.url for name, endpoint in supergraph.subgraphs.items()}
     urls.update(url_overrides or {})
-    transport = HttpTransport(urls, timeout=timeout, headers=headers)
-    return Router(supergraph, transport, limits=limits, streams=WebSocketStreams(urls))
+    transport = HttpTransport(urls, timeout=timeout, headers=headers, identity=identity)
+    streams = WebSocketStreams(urls, identity=identity)
+    return Router(supergraph, transport, limits=limits, streams=streams, demand=demand, usage=usage)
 
 
 def http_router_from_file(path: str | Path, **options: object) -> Router:

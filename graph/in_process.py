@@ -6,6 +6,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from graph.compose import SubgraphSDL, compose_supergraph
+from graph.edge.context import current_caller
+from graph.edge.demand import DemandControl
+from graph.edge.usage import UsageMeter
 from graph.executor import InProcessTransport
 from graph.executor.in_process import SubgraphCall
 from graph.limits import RequestLimits
@@ -56,8 +59,11 @@ def in_process_router(
     contexts: Mapping[str, Callable[[], Any]] | None = None,
     limits: RequestLimits | None = None,
     urls: Mapping[str, str] | None = None,
+    demand: DemandControl | None = None,
+    usage: UsageMeter | None = None,
 ) -> Router:
-    """A router serving `schemas` in-process; `contexts[name]()` builds one request's context."""
+    """A router serving `schemas` in-process; `contexts[name]()` builds one request's context
+    (`graph.edge.context.current_caller()` is the caller of the operation it serves)."""
     contexts = contexts or {}
     transport = InProcessTransport(
         {name: schema_call(schema, contexts.get(name)) for name, schema in schemas.items()}
@@ -66,25 +72,39 @@ def in_process_router(
         schemas, {name: _ignoring_params(make) for name, make in contexts.items()}
     )
     return Router.from_supergraph_sdl(
-        compose_schemas(schemas, urls), transport, limits=limits, streams=streams
+        compose_schemas(schemas, urls),
+        transport,
+        limits=limits,
+        streams=streams,
+        demand=demand,
+        usage=usage,
     )
 
 
 def _ignoring_params(make_context: Callable[[], Any]) -> Callable[[Mapping[str, Any]], Any]:
-    # Subgraph contexts do not read the caller's connection parameters yet (authentication does).
+    # The caller comes authenticated by the edge (the context variable), not from the
+    # connection parameters, which may hold raw credentials.
     return lambda params: make_context()
 
 
 def router_for_subgraphs(
-    subgraphs: Sequence[Subgraph], stores: Stores, *, limits: RequestLimits | None = None
+    subgraphs: Sequence[Subgraph],
+    stores: Stores,
+    *,
+    limits: RequestLimits | None = None,
+    demand: DemandControl | None = None,
+    usage: UsageMeter | None = None,
 ) -> Router:
-    """The `nexus serve` router: our subgraph records, in-process, one context per fetch."""
+    """The `nexus serve` router: our subgraph records, in-process, one context per fetch,
+    each built with the operation's caller."""
     return in_process_router(
         {s.name: s.schema for s in subgraphs},
         contexts={s.name: _bind(s, stores) for s in subgraphs},
         limits=limits,
+        demand=demand,
+        usage=usage,
     )
 
 
 def _bind(subgraph: Subgraph, stores: Stores) -> Callable[[], Any]:
-    return lambda: subgraph.make_context(stores)
+    return lambda: subgraph.make_context(stores, current_caller())

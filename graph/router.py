@@ -21,6 +21,12 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
+from graph.edge.access import AccessControl
+from graph.edge.context import calling_as
+from graph.edge.cost import CostModel
+from graph.edge.demand import DemandControl, EdgeOutcome
+from graph.edge.subscriptions import SubscriptionQuota
+from graph.edge.usage import UsageEvent, UsageMeter, UsageStatus
 from graph.executor import PlanRun, Transport, shape_response
 from graph.limits import LimitExceeded, RequestLimits, check_document_size, check_limits
 from graph.override_labels import OverrideLabels
@@ -30,6 +36,7 @@ from graph.planner.operation import INTROSPECTION_FIELDS
 from graph.subscriptions.hub import Listener, SharedStream, SubscriptionHub, stream_key
 from graph.subscriptions.streams import SubgraphStreams
 from graph.supergraph import Supergraph, read_supergraph
+from nexus.auth.caller import ANONYMOUS, Caller
 from nexus.metrics import observed_request
 
 Response = dict[str, Any]
@@ -39,6 +46,18 @@ Response = dict[str, Any]
 class ParsedDocument:
     document: DocumentNode
     text: str  # the printed document: the plan cache key
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A request ready to run: its plan, and the fields the caller may not see (left out)."""
+
+    parsed: ParsedDocument
+    operation: OperationDefinitionNode  # of the document planned (without denied fields)
+    document_text: str  # the planned document, printed
+    coerced: dict[str, Any]
+    plan: QueryPlan
+    denied: tuple[dict[str, Any], ...] = ()  # UNAUTHENTICATED / FORBIDDEN errors with `path`
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +93,12 @@ class Router:
         plan_cache_size: int = 1024,
         override_labels: OverrideLabels | None = None,
         streams: SubgraphStreams | None = None,
+        demand: DemandControl | None = None,
+        usage: UsageMeter | None = None,
     ) -> None:
         """`override_labels` picks the progressive @override labels on for each request
-        (default: `percent(x)` labels by chance, no named label)."""
+        (default: `percent(x)` labels by chance, no named label); `demand` applies the caller's
+        plan (cost per operation, budget per minute); `usage` meters every operation."""
         self.supergraph = supergraph
         self.transport = transport
         self.limits = limits or RequestLimits()
@@ -85,6 +107,13 @@ class Router:
         self._documents: OrderedDict[str, ParsedDocument | RequestError] = OrderedDict()
         self._document_cache_size = plan_cache_size
         self.hub = SubscriptionHub(streams, transport) if streams is not None else None
+        self.access = AccessControl(supergraph, plan_cache_size)
+        self.costs = CostModel(
+            supergraph, default_list_size=demand.default_list_size if demand else 10
+        )
+        self.demand = demand
+        self.usage = usage
+        self.subscription_quota = SubscriptionQuota()
 
     @classmethod
     def from_supergraph_sdl(
@@ -94,8 +123,17 @@ class Router:
         *,
         limits: RequestLimits | None = None,
         streams: SubgraphStreams | None = None,
+        demand: DemandControl | None = None,
+        usage: UsageMeter | None = None,
     ) -> Router:
-        return cls(read_supergraph(sdl), transport, limits=limits, streams=streams)
+        return cls(
+            read_supergraph(sdl),
+            transport,
+            limits=limits,
+            streams=streams,
+            demand=demand,
+            usage=usage,
+        )
 
     @observed_request
     async def execute(
@@ -103,19 +141,82 @@ class Router:
         query: str,
         variables: Mapping[str, Any] | None = None,
         operation_name: str | None = None,
+        *,
+        caller: Caller = ANONYMOUS,
+        outcome: EdgeOutcome | None = None,
     ) -> Response:
-        """A GraphQL response for the request; never raises for bad input or failing subgraphs."""
-        planned = self._plan(query, variables, operation_name)
+        """A GraphQL response for the request as `caller` may see it; never raises for bad
+        input or failing subgraphs. `outcome` collects the edge's status and headers."""
+        planned = self._plan(query, variables, operation_name, caller)
         if isinstance(planned, dict):
             return planned
-        parsed, _, plan = planned
-        if plan.operation_kind == "subscription":
+        if planned.plan.operation_kind == "subscription":
             return RequestError(
                 "Subscriptions are not served over a single HTTP response; subscribe over "
                 "WebSocket (graphql-transport-ws) instead.",
                 "SUBSCRIPTION_TRANSPORT_REQUIRED",
             ).response
-        return await self.run(plan, parsed.document, operation_name, dict(variables or {}))
+        return await self._admitted(planned, operation_name, variables, caller, outcome)
+
+    async def _admitted(
+        self,
+        planned: Planned,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+        caller: Caller,
+        outcome: EdgeOutcome | None,
+    ) -> Response:
+        """Run `planned` for `caller` once the demand control admits it."""
+        estimated = 0
+        if self.demand is not None:
+            estimated = self.costs.estimate(
+                planned.document_text, planned.parsed.document, planned.operation, planned.coerced
+            )
+            refused = await self.demand.admit(caller, estimated, outcome)
+            if refused is not None:
+                self._meter(planned, operation_name, caller, estimated, 0, refused)
+                return refused
+        with calling_as(caller):
+            response = await self.run(
+                planned.plan,
+                planned.parsed.document,
+                operation_name,
+                dict(variables or {}),
+                errors=planned.denied,
+            )
+        if self.demand is not None:
+            mutation = planned.plan.operation_kind == "mutation"
+            actual = self.costs.actual(planned.plan.shape, response.get("data"), mutation)
+            response["extensions"] = {"cost": {"estimated": estimated, "actual": actual}}
+            if outcome is not None:
+                outcome.actual = actual
+            self._meter(planned, operation_name, caller, estimated, actual, response)
+        return response
+
+    def _meter(
+        self,
+        planned: Planned,
+        operation_name: str | None,
+        caller: Caller,
+        estimated: int,
+        actual: int,
+        response: Response,
+    ) -> None:
+        if self.usage is None:
+            return
+        errors = response.get("errors") or ()
+        codes = {(e.get("extensions") or {}).get("code") for e in errors}
+        status: UsageStatus = (
+            "rate_limited"
+            if "RATE_LIMITED" in codes
+            else "refused"
+            if "data" not in response
+            else "error"
+            if errors
+            else "ok"
+        )
+        name = operation_name or (planned.operation.name.value if planned.operation.name else None)
+        self.usage.record(UsageEvent.of(caller, name, estimated, actual, status))
 
     async def subscribe(
         self,
@@ -124,43 +225,81 @@ class Router:
         operation_name: str | None,
         connection_params: Mapping[str, Any],
         listener: Listener,
+        *,
+        caller: Caller = ANONYMOUS,
     ) -> Subscribed | Response:
         """Start a streamed operation for `listener`: a subscription joins its shared stream
         (`Subscribed`); a query or mutation, or a request that cannot run, is answered at once
         (a response). Never raises for bad input."""
-        planned = self._plan(query, variables, operation_name)
+        planned = self._plan(query, variables, operation_name, caller)
         if isinstance(planned, dict):
             return planned
-        parsed, coerced, plan = planned
+        plan = planned.plan
         if plan.operation_kind != "subscription":
-            return await self.run(plan, parsed.document, operation_name, dict(variables or {}))
+            return await self._admitted(planned, operation_name, variables, caller, None)
+        if planned.denied:  # a private channel: the caller may not open it at all
+            return {"errors": list(planned.denied)}
         if self.hub is None or not isinstance(plan.node, PlannedSubscription):
             return RequestError(
                 "This router serves no subscriptions.", "SUBSCRIPTIONS_UNAVAILABLE"
             ).response
-        key = stream_key(parsed.text, operation_name, coerced, connection_params)
-        shared = self.hub.join(key, plan, dict(variables or {}), connection_params, listener)
+        refused = self.subscription_quota.refusal(caller)
+        if refused is not None:
+            return refused
+        if self.demand is not None:
+            estimated = self.costs.estimate(
+                planned.document_text, planned.parsed.document, planned.operation, planned.coerced
+            )
+            refused = await self.demand.admit(caller, estimated, None)
+            if refused is not None:
+                return refused
+        # The caller, not its raw credentials, tells streams apart: one stream per identity.
+        identity = {"caller": [caller.kind, caller.rate_key, caller.organization_id]}
+        key = stream_key(planned.parsed.text, operation_name, planned.coerced, identity)
+        with calling_as(caller):  # the stream's task inherits the caller
+            shared = self.hub.join(key, plan, dict(variables or {}), connection_params, listener)
+        self.subscription_quota.opened(caller, shared, listener)
         return Subscribed(self.hub, shared, listener)
 
     def _plan(
-        self, query: str, variables: Mapping[str, Any] | None, operation_name: str | None
-    ) -> tuple[ParsedDocument, dict[str, Any], QueryPlan] | Response:
-        """The request parsed, its variables coerced and its plan; or the error response."""
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        caller: Caller = ANONYMOUS,
+    ) -> Planned | Response:
+        """The request parsed, its variables coerced and its plan without the fields `caller`
+        may not see; or the error response."""
         try:
             parsed, operation = self.prepare(query, operation_name)
             coerced = self._coerce(operation, dict(variables or {}))
+            labels = self.override_labels.for_request()
             plan = self.planner.plan(
                 parsed.document,
                 operation_name,
                 coerced,
                 document_text=parsed.text,
-                override_labels=self.override_labels.for_request(),
+                override_labels=labels,
             )
+            denied = self.access.check(parsed.text, parsed.document, operation, caller)
+            if denied is None:
+                return Planned(parsed, operation, parsed.text, coerced, plan)
+            allowed = self.planner.plan(
+                denied.document,
+                operation_name,
+                coerced,
+                document_text=denied.text,
+                override_labels=labels,
+            )
+            # Planned without the denied fields, shaped with them: they come back null.
+            plan = dataclasses.replace(allowed, shape=plan.shape)
+            filtered = get_operation_ast(denied.document, operation_name)
+            assert filtered is not None
+            return Planned(parsed, filtered, denied.text, coerced, plan, denied.errors)
         except RequestError as error:
             return error.response
         except PlannerError as error:
             return RequestError(str(error), "QUERY_PLANNING_FAILED").response
-        return parsed, coerced, plan
 
     def prepare(
         self, query: str, operation_name: str | None
@@ -224,8 +363,12 @@ class Router:
         document: DocumentNode,
         operation_name: str | None,
         variables: dict[str, Any],
+        *,
+        errors: tuple[dict[str, Any], ...] = (),
     ) -> Response:
+        """Run `plan`; `errors` (fields left out for the caller) lead the response's errors."""
         state = PlanRun(self.transport, variables)
+        state.errors.extend(errors)
         if plan.node is not None:
             await state.run(plan.node)
         if plan.has_introspection:
@@ -265,6 +408,10 @@ class Router:
     async def close(self) -> None:
         if self.hub is not None:
             await self.hub.close()
+        if self.demand is not None:
+            await self.demand.budget.close()
+        if self.usage is not None:
+            await self.usage.close()
         await self.transport.close()
 
 

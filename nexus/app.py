@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
+from nexus.auth.router_guard import GuardSettings, RouterGuard, scope_caller
 from nexus.config import Settings
 from nexus.demo.load import load_demo
 from nexus.metrics import exposition
@@ -26,6 +27,7 @@ from nexus.subgraph import Subgraph
 from nexus.tracing import TraceContextMiddleware
 
 if TYPE_CHECKING:
+    from graph.edge.authn import Authenticator
     from nexus.replay import Replay
 
 log = logging.getLogger("nexus.app")
@@ -34,7 +36,8 @@ REPLAYED = frozenset({"crypto", "micro"})  # the subgraphs whose data the replay
 
 
 class SubgraphGraphQL(GraphQL[Any, None]):
-    """Strawberry's ASGI GraphQL app with our per-request context (fresh DataLoaders)."""
+    """Strawberry's ASGI GraphQL app with our per-request context (fresh DataLoaders), built
+    with the caller the router signed (see `RouterGuard`)."""
 
     def __init__(self, subgraph: Subgraph, stores: Stores) -> None:
         super().__init__(subgraph.schema, graphql_ide="graphiql")
@@ -42,7 +45,7 @@ class SubgraphGraphQL(GraphQL[Any, None]):
         self.stores = stores
 
     async def get_context(self, request: Any, response: Any) -> Any:
-        return self.subgraph.make_context(self.stores)
+        return self.subgraph.make_context(self.stores, scope_caller(request.scope))
 
     async def render_graphql_ide(self, request: Any) -> Response:
         # Our vendored GraphiQL (served at ASSETS_PATH), not Strawberry's CDN page: it works
@@ -101,11 +104,13 @@ def create_app(
     single: bool = False,
     load_demo_on_start: bool = True,
     stores: Stores | None = None,
+    authenticator: Authenticator | None = None,
 ) -> Starlette:
     """Serve the subgraphs `names`: one at `/graphql` when `single`; else each at
     `/subgraphs/NAME/graphql` and the composed supergraph at `/graphql` (in-process router)."""
     stores = stores if stores is not None else open_stores(settings, names)
     subgraphs = [load_subgraph(name) for name in names]
+    guard = GuardSettings.from_env(settings.data_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -142,7 +147,8 @@ def create_app(
         routes.extend(identity_routes(stores))  # /.well-known/jwks.json, /oauth/token
     for subgraph in subgraphs:
         path = "/graphql" if single else f"/subgraphs/{subgraph.name}/graphql"
-        endpoint = SubgraphGraphQL(subgraph, stores)
+        # Subgraph endpoints serve the router only: it signs each call's caller.
+        endpoint = RouterGuard(SubgraphGraphQL(subgraph, stores), guard)
         routes.append(Route(path, endpoint, methods=["GET", "POST"]))
         routes.append(WebSocketRoute(path, endpoint))  # subscriptions, for a router elsewhere
     if single:
@@ -150,10 +156,30 @@ def create_app(
         routes.append(Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"))
     else:
         # The supergraph at /graphql: our router, calling the subgraphs in-process.
+        from graph.edge.apq import PersistedQueries, open_documents
+        from graph.edge.settings import EdgeSettings
         from graph.gateway import create_app as create_gateway
         from graph.in_process import router_for_subgraphs
 
-        routes.append(Mount("/", app=create_gateway(router_for_subgraphs(subgraphs, stores))))
+        edge = EdgeSettings.from_env()
+        usage = None
+        if "platform" in names:
+            from graph.edge.authn import TokenCache
+            from graph.edge.usage import UsageMeter
+            from subgraphs.platform.billing import PlatformUsageSink
+            from subgraphs.platform.services import authenticator_for
+
+            authenticator = authenticator or TokenCache(authenticator_for(stores))
+            usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
+        demand = edge.demand(settings.redis_url)
+        router = router_for_subgraphs(subgraphs, stores, demand=demand, usage=usage)
+        gateway = create_gateway(
+            router,
+            authenticator=authenticator,
+            cors_origins=edge.cors_origins,
+            persisted_queries=PersistedQueries(open_documents(settings.redis_url)),
+        )
+        routes.append(Mount("/", app=gateway))
     # A server span per request, continuing a remote router's trace (W3C traceparent).
     app = Starlette(
         routes=routes, lifespan=lifespan, middleware=[Middleware(TraceContextMiddleware)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -87,6 +88,14 @@ def _parser() -> argparse.ArgumentParser:
         help="retire the development JWT signing key and make a new one (restart to use it)",
     )
 
+    billing = commands.add_parser("billing", help="invoice organisations for their usage")
+    billing_commands = billing.add_subparsers(dest="billing_command", required=True)
+    close = billing_commands.add_parser(
+        "close-month",
+        help="invoice every organisation for a month that has ended (idempotent, all or nothing)",
+    )
+    close.add_argument("month", help="the month, as YYYY-MM")
+
     export = commands.add_parser(
         "export-schema", help="write the composed client schema (schema.graphql)"
     )
@@ -151,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export_schema(args.output, check=args.check)
         case "export-openapi":
             return _export_openapi(args.output, check=args.check)
+        case "billing":
+            return asyncio.run(_close_month(settings, args.month))
         case "rotate-jwt-key":
             return _rotate_jwt_key(settings)
         case "replay":
@@ -215,15 +226,39 @@ def _router(
     access_log: bool,
     urls: dict[str, str],
 ) -> int:
+    from graph.edge.apq import PersistedQueries, open_documents
+    from graph.edge.authn import TokenCache
+    from graph.edge.identity import CallerSigner
+    from graph.edge.settings import EdgeSettings
+    from graph.edge.usage import UsageMeter
     from graph.gateway import create_app
     from graph.http_router import http_router_from_file
+    from nexus.auth.router_identity import router_secret
     from nexus.shutdown import run_server
     from nexus.tracing import TraceContextMiddleware
+    from subgraphs.platform.billing import PlatformUsageSink
+    from subgraphs.platform.services import authenticator_for
 
-    # A server span per request, continuing the caller's trace (W3C traceparent).
-    app = TraceContextMiddleware(
-        create_app(http_router_from_file(supergraph, url_overrides=urls))
+    edge = EdgeSettings.from_env()
+    signer = CallerSigner(router_secret(os.environ.get("NEXUS_ROUTER_SECRET"), settings.data_dir))
+    # Callers are authenticated against the platform store (DATABASE_URL): its keys and plans;
+    # their usage is metered into it.
+    stores = open_stores(settings, ["platform"])
+    router = http_router_from_file(
+        supergraph,
+        url_overrides=urls,
+        identity=signer,
+        demand=edge.demand(settings.redis_url),
+        usage=UsageMeter(PlatformUsageSink(stores.require_platform())),
     )
+    gateway = create_app(
+        router,
+        authenticator=TokenCache(authenticator_for(stores)),
+        cors_origins=edge.cors_origins,
+        persisted_queries=PersistedQueries(open_documents(settings.redis_url)),
+    )
+    # A server span per request, continuing the caller's trace (W3C traceparent).
+    app = TraceContextMiddleware(gateway)
     # uvloop and httptools (uvicorn[standard]) named, so a missing one fails loudly instead of
     # silently serving on the slower pure-Python loop and parser.
     run_server(
@@ -263,6 +298,27 @@ async def _migrate(settings: Settings, revision: str, *, downgrade: bool) -> int
         await run_downgrade(settings.database_url, revision)
     else:
         await run_upgrade(settings.database_url, revision)
+    return 0
+
+
+async def _close_month(settings: Settings, month: str) -> int:
+    from nexus.errors import BadUserInput, Conflict
+    from nexus.stores.platform import PlatformStore
+    from subgraphs.platform.billing import close_month
+
+    await _migrate(settings, "head", downgrade=False)
+    store = PlatformStore.from_url(settings.database_url)
+    try:
+        closed = await close_month(store, month)
+    except (BadUserInput, Conflict) as error:
+        print(f"nexus billing: {error}", file=sys.stderr)
+        return 2
+    finally:
+        await store.close()
+    print(
+        f"{closed.month}: {closed.invoiced} invoices written (USD {closed.total_cents / 100:,.2f}),"
+        f" {closed.already} already closed"
+    )
     return 0
 
 

@@ -41,9 +41,7 @@ def configure_tracing(service_name: str, environ: Mapping[str, str] | None = Non
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
-    resource = Resource.create(
-        {} if env.get(OTEL_SERVICE_NAME) else {"service.name": service_name}
-    )
+    resource = Resource.create({} if env.get(OTEL_SERVICE_NAME) else {"service.name": service_name})
     provider = TracerProvider(resource=resource)
     exporters = {e.strip().lower() for e in env.get("OTEL_TRACES_EXPORTER", "").split(",")}
     endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get(

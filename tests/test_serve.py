@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import NexusProcess
+from tests.support.processes import NexusProcess, router_headers
 
 SUBGRAPHS = ("macro", "micro", "crypto", "platform")
 
@@ -35,15 +35,21 @@ def test_every_subgraph_answers_with_demo_data(served: NexusProcess) -> None:
     macro = served.query(
         "/subgraphs/macro/graphql",
         '{ series(id: "DGS10") { observations(from: "2024-01-01", to: "2024-12-31") { value } } }',
+        router_headers(),
     )
     assert len(macro["data"]["series"]["observations"]) == 250
-    crypto = served.query("/subgraphs/crypto/graphql", '{ token(symbol: "BTC") { name } }')
+    crypto = served.query(
+        "/subgraphs/crypto/graphql", '{ token(symbol: "BTC") { name } }', router_headers()
+    )
     assert crypto == {"data": {"token": {"name": "Bitcoin"}}}
-    micro = served.query("/subgraphs/micro/graphql", '{ stock(symbol: "GME") { name } }')
+    micro = served.query(
+        "/subgraphs/micro/graphql", '{ stock(symbol: "GME") { name } }', router_headers()
+    )
     assert micro["data"]["stock"]["name"].startswith("GameStop")
     platform = served.query(
         "/subgraphs/platform/graphql",
         "{ publicWatchlists { name items { kind key } } }",
+        router_headers(),
     )
     watchlist = platform["data"]["publicWatchlists"][0]
     assert watchlist["name"] == "Meme and macro"
@@ -62,6 +68,7 @@ def test_one_query_spans_the_four_subgraphs_at_graphql(served: NexusProcess) -> 
         "... on Series { latest { value } } } } } }",
     )
     assert "errors" not in response
+    assert response["extensions"]["cost"]["estimated"] > response["extensions"]["cost"]["actual"]
     items = response["data"]["publicWatchlists"][0]["items"]
     by_key = {item["key"]: item["instrument"] for item in items}
     assert by_key["BTC"] == {"__typename": "Token", "latestPrice": {"close": 17003.017578}}
@@ -74,7 +81,9 @@ def test_health_and_a_malformed_date_over_http(served: NexusProcess) -> None:
     ready = httpx.get(f"{served.url}/readyz").json()
     assert ready["ready"] is True
     assert set(ready["stores"]) == {"analytics", "platform", "vectors", "bus"}
-    bad = served.query("/subgraphs/macro/graphql", '{ yieldCurve(date: "yesterday") { date } }')
+    bad = served.query(
+        "/subgraphs/macro/graphql", '{ yieldCurve(date: "yesterday") { date } }', router_headers()
+    )
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "Traceback" not in str(bad)
 
@@ -87,6 +96,7 @@ def test_one_subgraph_runs_alone_at_graphql(tmp_path: Path) -> None:
             "/graphql",
             '{ series(id: "DGS10") { observations(from: "2024-12-30", to: "2024-12-31") '
             "{ date value } } }",
+            router_headers(),
         )
         assert response == {
             "data": {
@@ -98,8 +108,20 @@ def test_one_subgraph_runs_alone_at_graphql(tmp_path: Path) -> None:
                 }
             }
         }
-        sdl = server.query("/graphql", "{ _service { sdl } }")["data"]["_service"]["sdl"]
+        sdl = server.query("/graphql", "{ _service { sdl } }", router_headers())["data"][
+            "_service"
+        ]["sdl"]
         assert "type Series @key" in sdl and "type Token" not in sdl
+        # Only the router may call a subgraph: an unsigned or forged call is refused.
+        unsigned = httpx.post(f"{server.url}/graphql", json={"query": "{ __typename }"})
+        assert unsigned.status_code == 401
+        assert unsigned.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        forged = router_headers()
+        forged["nexus-caller"] = forged["nexus-caller"][:-4] + "AAAA"
+        refused = httpx.post(
+            f"{server.url}/graphql", json={"query": "{ __typename }"}, headers=forged
+        )
+        assert refused.status_code == 401
         page = httpx.get(f"{server.url}/graphql", headers={"accept": "text/html"}).text
         assert "https://" not in page
         assets = httpx.get(f"{server.url}/graphiql-assets/graphiql.min.css")

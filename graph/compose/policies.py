@@ -78,6 +78,9 @@ def print_policies(policies: Policies) -> list[str]:
     printed = []
     for name in sorted(policies):
         args = policies[name]
-        inner = ", ".join(f"{key}: {_value(value)}" for key, value in args.items())
+        # An argument given as null is the same as one left out: print neither.
+        inner = ", ".join(
+            f"{key}: {_value(value)}" for key, value in args.items() if value is not None
+        )
         printed.append(f"@{name}({inner})" if inner else f"@{name}")
     return printed

@@ -74,9 +74,7 @@ class PlanRun:
         return response
 
     async def _root_fetch(self, fetch: Fetch) -> None:
-        response = await self._fetch(
-            fetch.service, fetch.operation, self._variables(fetch) or None
-        )
+        response = await self._fetch(fetch.service, fetch.operation, self._variables(fetch) or None)
         data = response.get("data")
         if isinstance(data, dict):
             deep_merge(self.data, data)

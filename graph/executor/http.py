@@ -15,7 +15,10 @@ from typing import Any, Protocol
 import aiohttp
 import orjson
 
+from graph.edge.context import current_caller
+from graph.edge.identity import CallerSigner
 from graph.executor.transport import SubgraphResponse, checked_response, subgraph_error
+from nexus.auth.router_identity import HEADER as IDENTITY_HEADER
 from nexus.tracing import inject_headers
 
 ACCEPT = "application/graphql-response+json, application/json;q=0.9"
@@ -26,7 +29,9 @@ class SubgraphClient(Protocol):
     subgraph does not answer in time, and aiohttp.ClientError or OSError when it cannot be
     reached."""
 
-    async def post(self, url: str, body: bytes) -> tuple[int, bytes]: ...
+    async def post(
+        self, url: str, body: bytes, headers: Mapping[str, str] | None = None
+    ) -> tuple[int, bytes]: ...
 
     async def close(self) -> None: ...
 
@@ -51,9 +56,11 @@ class PooledClient:
         )
         return self._session
 
-    async def post(self, url: str, body: bytes) -> tuple[int, bytes]:
+    async def post(
+        self, url: str, body: bytes, headers: Mapping[str, str] | None = None
+    ) -> tuple[int, bytes]:
         session = self._session or self._open()
-        trace_headers: dict[str, str] = {}
+        trace_headers: dict[str, str] = dict(headers or {})
         inject_headers(trace_headers)  # W3C traceparent: the subgraph's spans join the trace
         async with session.post(url, data=body, headers=trace_headers or None) as response:
             return response.status, await response.read()
@@ -74,15 +81,18 @@ class HttpTransport:
         headers: Mapping[str, str] | None = None,
         client: SubgraphClient | None = None,
         deduplicate: bool = True,
+        identity: CallerSigner | None = None,
     ) -> None:
         """At most `max_connections` connections to each subgraph; a given `client` replaces
         the pooled one (tests pass a fake). With `deduplicate`, identical queries (not
-        mutations) in flight share one request."""
+        mutations) of one caller in flight share one request. With `identity`, every request
+        carries the operation's caller in the signed `nexus-caller` header."""
         self.urls = dict(urls)
+        self.identity = identity
         self.timeout = timeout
         self.deduplicate = deduplicate
         self._in_flight: dict[
-            tuple[str, bytes], asyncio.Future[tuple[int, bytes] | SubgraphResponse]
+            tuple[str, bytes, str | None], asyncio.Future[tuple[int, bytes] | SubgraphResponse]
         ] = {}
         self.client = client or PooledClient(
             timeout=timeout, max_connections=max_connections, headers=headers or {}
@@ -102,15 +112,17 @@ class HttpTransport:
         if variables:
             payload["variables"] = variables
         body = _encoded(payload)
+        signed = self.identity.header(current_caller()) if self.identity is not None else None
+        headers = {IDENTITY_HEADER: signed} if signed is not None else None
         if not self.deduplicate or query.lstrip().startswith("mutation"):
-            answer = await self._post(service, url, body)
+            answer = await self._post(service, url, body, headers)
         else:
-            # Identical queries in flight share one subgraph request; each caller parses its
-            # own copy of the body, so callers never share mutable response data.
-            key = (service, body)
+            # Identical queries of one caller in flight share one subgraph request; each
+            # operation parses its own copy of the body, so none shares mutable response data.
+            key = (service, body, signed)
             pending = self._in_flight.get(key)
             if pending is None:
-                pending = asyncio.ensure_future(self._post(service, url, body))
+                pending = asyncio.ensure_future(self._post(service, url, body, headers))
                 self._in_flight[key] = pending
                 pending.add_done_callback(lambda _: self._in_flight.pop(key, None))
             answer = await asyncio.shield(pending)
@@ -131,10 +143,12 @@ class HttpTransport:
         return checked_response(service, parsed)
 
     async def _post(
-        self, service: str, url: str, body: bytes
+        self, service: str, url: str, body: bytes, headers: Mapping[str, str] | None
     ) -> tuple[int, bytes] | SubgraphResponse:
         try:
-            return await self.client.post(url, body)
+            if headers is None:  # clients written before identity headers take two arguments
+                return await self.client.post(url, body)
+            return await self.client.post(url, body, headers)
         except TimeoutError:
             return subgraph_error(
                 service,

@@ -44,7 +44,7 @@ class LegacyWsConnection(WebSocketConnection):
         id = message.get("id")
         match message["type"]:
             case "connection_init":
-                self.acknowledge(message.get("payload"))
+                await self.acknowledge(message.get("payload"))
             case "start":
                 if not self.initialised:
                     raise Close(4401, "Unauthorized: send connection_init first")

@@ -14,7 +14,10 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from graph.edge.context import current_caller
+from graph.edge.identity import CallerSigner
 from graph.subscriptions.streams import StreamItem, stream_error
+from nexus.auth.router_identity import HEADER as IDENTITY_HEADER
 
 log = logging.getLogger("graph.subscriptions")
 
@@ -32,9 +35,17 @@ def websocket_url(url: str) -> str:
 
 class WebSocketStreams:
     def __init__(
-        self, urls: Mapping[str, str], *, connect_timeout: float = 10.0, ping_seconds: float = 20.0
+        self,
+        urls: Mapping[str, str],
+        *,
+        connect_timeout: float = 10.0,
+        ping_seconds: float = 20.0,
+        identity: CallerSigner | None = None,
     ) -> None:
+        """With `identity`, each upstream connection carries the subscriber's caller in the
+        signed `nexus-caller` handshake header."""
         self.urls = {name: websocket_url(url) for name, url in urls.items()}
+        self.identity = identity
         self.connect_timeout = connect_timeout
         self.ping_seconds = ping_seconds
 
@@ -55,9 +66,13 @@ class WebSocketStreams:
         unavailable = stream_error(
             service, f'Subgraph "{service}" is unavailable.', "SUBGRAPH_UNAVAILABLE"
         )
+        headers = {}
+        if self.identity is not None:
+            headers[IDENTITY_HEADER] = self.identity.header(current_caller())
         try:
             async with connect(
                 url,
+                additional_headers=headers,
                 subprotocols=[PROTOCOL],  # type: ignore[list-item]
                 open_timeout=self.connect_timeout,
                 ping_interval=self.ping_seconds,

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from graph.router import Router, Subscribed
 from graph.subscriptions.outbox import DEFAULT_LIMIT, Outbox
 from graph.subscriptions.streams import Errors
+from nexus.auth.caller import ANONYMOUS, Caller
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class SubscriptionSettings:
     init_timeout_seconds: float = 10.0  # connection_init must arrive within this
     client_queue_limit: int = DEFAULT_LIMIT  # messages queued for one client before it is dropped
     max_message_bytes: int = 64 * 1024  # largest client message accepted
+    reauthenticate_seconds: float = 5.0  # how often open connections re-check their credentials
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SubscriptionSettings:
@@ -38,6 +40,9 @@ class SubscriptionSettings:
             ),
             client_queue_limit=int(env.get("NEXUS_CLIENT_QUEUE_LIMIT", default.client_queue_limit)),
             max_message_bytes=int(env.get("NEXUS_WS_MAX_MESSAGE_BYTES", default.max_message_bytes)),
+            reauthenticate_seconds=float(
+                env.get("NEXUS_REAUTHENTICATE_SECONDS", default.reauthenticate_seconds)
+            ),
         )
 
 
@@ -97,6 +102,7 @@ class ClientSession:
         self.wire = wire
         self.outbox = outbox
         self.connection_params: dict[str, Any] = {}
+        self.caller: Caller = ANONYMOUS  # authenticated by the connection (or the SSE request)
         # id -> its shared stream, or None while it is starting
         self.operations: dict[str, Subscribed | None] = {}
 
@@ -106,7 +112,7 @@ class ClientSession:
         listener = OperationListener(self, id)
         self.operations[id] = None
         result = await self.router.subscribe(
-            query, variables, operation_name, self.connection_params, listener
+            query, variables, operation_name, self.connection_params, listener, caller=self.caller
         )
         if id not in self.operations:  # completed by the client while it was starting
             if isinstance(result, Subscribed):

@@ -21,6 +21,7 @@ from graph.router import Router
 from graph.subscriptions.outbox import Outbox
 from graph.subscriptions.session import ClientSession, SubscriptionSettings
 from graph.subscriptions.streams import Errors
+from nexus.auth.caller import Caller
 from nexus.shutdown import draining
 
 EVENT_STREAM = "text/event-stream"
@@ -44,7 +45,9 @@ def sse_response(
     request: tuple[str, dict[str, Any] | None, str | None],
     connection_params: Mapping[str, Any],
     settings: SubscriptionSettings,
+    caller: Caller,
 ) -> StreamingResponse:
+    """The event stream of `request`, run as `caller` (authenticated from the request)."""
     handoff: asyncio.Queue[str | None] = asyncio.Queue(1)
 
     async def overflowed() -> None:
@@ -54,6 +57,7 @@ def sse_response(
     outbox = Outbox(handoff.put, overflowed, limit=settings.client_queue_limit)
     session = ClientSession(router, SseWire(), outbox)
     session.connection_params = dict(connection_params)
+    session.caller = caller
     query, variables, operation_name = request
 
     async def events() -> AsyncIterator[str]:

@@ -39,7 +39,7 @@ class TransportWsConnection(WebSocketConnection):
             case "connection_init":
                 if self.initialised:
                     raise Close(4429, "Too many initialisation requests")
-                self.acknowledge(message.get("payload"))
+                await self.acknowledge(message.get("payload"))
             case "ping":
                 self.outbox.put('{"type":"pong"}')
             case "pong":

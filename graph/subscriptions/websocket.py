@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from graph.edge.authn import AnonymousOnly, AuthenticationFailed, Authenticator, with_client
+from graph.edge.authn import credentials_from_params as credentials_of
 from graph.router import Router
 from graph.subscriptions.outbox import Outbox
 from graph.subscriptions.session import ClientSession, PayloadError, SubscriptionSettings, Wire
@@ -30,15 +32,22 @@ class WebSocketConnection:
     keepalive_message: ClassVar[str]
 
     def __init__(
-        self, websocket: WebSocket, router: Router, settings: SubscriptionSettings, wire: Wire
+        self,
+        websocket: WebSocket,
+        router: Router,
+        settings: SubscriptionSettings,
+        wire: Wire,
+        authenticator: Authenticator | None = None,
     ) -> None:
         self.websocket = websocket
         self.settings = settings
+        self.authenticator = authenticator or AnonymousOnly()
         self.outbox = Outbox(self.send, self._overflowed, limit=settings.client_queue_limit)
         self.session = ClientSession(router, wire, self.outbox)
         self.initialised = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._keepalive: asyncio.Task[None] | None = None
+        self._reauthenticate: asyncio.Task[None] | None = None
 
     async def send(self, text: str) -> None:
         await self.websocket.send_text(text)
@@ -76,6 +85,8 @@ class WebSocketConnection:
             drain.cancel()
             if self._keepalive is not None:
                 self._keepalive.cancel()
+            if self._reauthenticate is not None:
+                self._reauthenticate.cancel()
             for task in self._tasks:
                 task.cancel()
             await self.session.close()
@@ -89,11 +100,25 @@ class WebSocketConnection:
             raise self.invalid("Invalid message received: a JSON object with a `type`")
         return message
 
-    def acknowledge(self, params: Any) -> None:
-        """Accept `connection_init`: keep its payload as the caller's connection parameters."""
+    async def acknowledge(self, params: Any) -> None:
+        """Accept `connection_init`: authenticate the credentials it carries once (4403 when
+        refused) and keep the rest of its payload as the connection parameters."""
         if params is not None and not isinstance(params, dict):
             raise self.invalid("The connection_init payload must be an object")
-        self.session.connection_params = dict(params or {})
+        credentials = credentials_of(params or {})
+        try:
+            caller = await self.authenticator.authenticate(credentials)
+        except AuthenticationFailed as error:
+            raise Close(4403, f"Forbidden: {error}") from error
+        client = self.websocket.client
+        self.session.caller = with_client(caller, client.host if client else None)
+        self.session.connection_params = {
+            name: value
+            for name, value in (params or {}).items()
+            if name != "headers" and not credentials_of({name: value})
+        }
+        if credentials and self.settings.reauthenticate_seconds > 0:
+            self._reauthenticate = asyncio.create_task(self._keep_authenticated(credentials))
         self.initialised = True
         self.outbox.put('{"type":"connection_ack"}')
         if self._keepalive is None:
@@ -117,6 +142,19 @@ class WebSocketConnection:
         while True:
             await asyncio.sleep(self.settings.keepalive_seconds)
             self.outbox.put(self.keepalive_message)
+
+    async def _keep_authenticated(self, credentials: dict[str, str]) -> None:
+        """Re-authenticate every interval, so a revoked key or token (or a changed plan) takes
+        effect on open subscriptions within seconds."""
+        while True:
+            await asyncio.sleep(self.settings.reauthenticate_seconds)
+            try:
+                self.session.caller = await self.authenticator.authenticate(credentials)
+            except AuthenticationFailed:
+                await self.close(4403, "Forbidden: the credentials are no longer valid")
+                return
+            except Exception:  # the identity store is down: keep the connection, try again
+                continue
 
     async def _close_when_draining(self) -> None:
         """At shutdown: send what is queued, then close with 1012 (Service Restart), which

@@ -21,7 +21,7 @@ from graphql import (
 )
 
 _KEPT_DIRECTIVES = frozenset({"deprecated", "specifiedBy", "oneOf"})
-_MACHINERY_PREFIXES = ("join__", "link__", "core__")
+_MACHINERY_PREFIXES = ("join__", "link__", "core__", "requiresScopes__", "policy__")
 
 
 def client_schema_sdl(supergraph_sdl: str) -> str:

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from nexus.demand import assumed_size
 from nexus.graphql_errors import SubgraphSchema
 from subgraphs.crypto.live import Stock, Subscription
 from subgraphs.crypto.loaders import CryptoContext
@@ -23,7 +24,10 @@ class Query:
     ) -> Token | None:
         return from_record(await info.context.tokens.load(symbol.upper()))
 
-    @strawberry.field(description="Every token on record, by symbol.")
+    @strawberry.field(
+        description="Every token on record, by symbol.",
+        directives=[assumed_size(50)],  # demand control: about the demo's tokens
+    )
     async def tokens(self, info: Info[CryptoContext, None]) -> list[Token]:
         records = await info.context.repository.all_tokens()
         return [token for record in records if (token := from_record(record)) is not None]

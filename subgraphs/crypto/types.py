@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from nexus.demand import assumed_size
 from subgraphs.candles import Candle, LatestPrice, candle_range
 from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.repository import TokenRecord
@@ -23,7 +24,10 @@ class Token:
     async def resolve_reference(cls, info: Info[CryptoContext, None], symbol: str) -> Token | None:
         return from_record(await info.context.tokens.load(symbol.upper()))
 
-    @strawberry.field(description="Daily candles between `from` and `to` inclusive, oldest first.")
+    @strawberry.field(
+        description="Daily candles between `from` and `to` inclusive, oldest first.",
+        directives=[assumed_size(31)],  # demand control: a month of days
+    )
     async def candles(
         self,
         info: Info[CryptoContext, None],

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from nexus.demand import assumed_size
 from nexus.graphql_errors import SubgraphSchema
 from subgraphs.macro.live import Mutation, SimulationQuery, Subscription
 from subgraphs.macro.loaders import MacroContext
@@ -24,7 +25,10 @@ class Query(SimulationQuery):
     ) -> Series | None:
         return from_record(await info.context.series.load(str(id).upper()))
 
-    @strawberry.field(description="Every FRED series on record, by id.")
+    @strawberry.field(
+        description="Every FRED series on record, by id.",
+        directives=[assumed_size(50)],  # demand control: about the demo's series
+    )
     async def all_series(self, info: Info[MacroContext, None]) -> list[Series]:
         records = await info.context.repository.all_series()
         return [series for record in records if (series := from_record(record)) is not None]

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from nexus.demand import assumed_size
 from nexus.errors import BadUserInput
 from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.repository import CurveRecord, ObservationRange, SeriesRecord
@@ -32,7 +33,10 @@ class Series:
     async def resolve_reference(cls, info: Info[MacroContext, None], id: str) -> Series | None:
         return from_record(await info.context.series.load(str(id).upper()))
 
-    @strawberry.field(description="Observations between `from` and `to` inclusive, oldest first.")
+    @strawberry.field(
+        description="Observations between `from` and `to` inclusive, oldest first.",
+        directives=[assumed_size(31)],  # demand control: a month of days
+    )
     async def observations(
         self,
         info: Info[MacroContext, None],
@@ -68,7 +72,8 @@ class CurvePoint:
 class YieldCurve:
     date: dt.date = strawberry.field(description="The business day the curve was published.")
     points: list[CurvePoint] = strawberry.field(
-        description="Every published tenor, shortest first."
+        directives=[assumed_size(13)],  # the Treasury publishes 13 tenors
+        description="Every published tenor, shortest first.",
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from nexus.demand import assumed_size, sliced_by
 from nexus.graphql_errors import SubgraphSchema
 from subgraphs.micro.live import Subscription
 from subgraphs.micro.loaders import MicroContext
@@ -34,7 +35,10 @@ class Query:
     ) -> Stock | None:
         return stock_from(await info.context.stocks.load(symbol.upper()))
 
-    @strawberry.field(description="Every stock on record, by symbol.")
+    @strawberry.field(
+        description="Every stock on record, by symbol.",
+        directives=[assumed_size(50)],  # demand control: about the demo's stocks
+    )
     async def stocks(self, info: Info[MicroContext, None]) -> list[Stock]:
         records = await info.context.repository.all_stocks()
         return [stock for record in records if (stock := stock_from(record)) is not None]
@@ -49,7 +53,8 @@ class Query:
 
     @strawberry.field(
         description="The newest posts in the period, newest first; only those tagging "
-        "`cashtag` (case-insensitive, with or without `$`) when given."
+        "`cashtag` (case-insensitive, with or without `$`) when given.",
+        directives=[sliced_by("limit")],
     )
     async def posts(
         self,

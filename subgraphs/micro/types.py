@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from nexus.demand import assumed_size, sliced_by
 from subgraphs.candles import Candle, LatestPrice, candle_range
 from subgraphs.micro.loaders import MicroContext
 from subgraphs.micro.records import (
@@ -26,9 +27,7 @@ From = Annotated[
     dt.date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")
 ]
 To = Annotated[dt.date | None, strawberry.argument(description="Last day (UTC), inclusive.")]
-Limit = Annotated[
-    int, strawberry.argument(description="Most posts to return, 1 to 500.")
-]
+Limit = Annotated[int, strawberry.argument(description="Most posts to return, 1 to 500.")]
 
 
 @strawberry.type(description="Posts mentioning a stock on one day (UTC).")
@@ -66,7 +65,10 @@ class Post:
     ) -> Post | None:
         return post_from(await info.context.posts.load(str(id)))
 
-    @strawberry.field(description="The posts worded most like this one (vector search).")
+    @strawberry.field(
+        description="The posts worded most like this one (vector search).",
+        directives=[sliced_by("limit")],
+    )
     async def similar(self, info: Info[MicroContext, None], limit: Limit = 5) -> list[Post]:
         key = SimilarTo(str(self.id), self.text, checked_limit(limit))
         ids: list[str] = await info.context.similar_posts.load(key)
@@ -96,14 +98,20 @@ class SocialFootprint:
         stats: PostStats = await info.context.post_stats.load(period(self.symbol, from_, to))
         return stats.mean_sentiment
 
-    @strawberry.field(description="The newest posts mentioning the cashtag in the period.")
+    @strawberry.field(
+        description="The newest posts mentioning the cashtag in the period.",
+        directives=[sliced_by("limit")],
+    )
     async def posts(
         self, info: Info[MicroContext, None], from_: From = None, to: To = None, limit: Limit = 20
     ) -> list[Post]:
         key = LatestPosts(period(self.symbol, from_, to), checked_limit(limit))
         return posts_from(await info.context.latest_posts.load(key))
 
-    @strawberry.field(description="Posts and mean sentiment per day with a mention, oldest first.")
+    @strawberry.field(
+        description="Posts and mean sentiment per day with a mention, oldest first.",
+        directives=[assumed_size(31)],  # demand control: a month of days
+    )
     async def mention_volume(
         self, info: Info[MicroContext, None], from_: From = None, to: To = None
     ) -> list[DailyMentions]:
@@ -125,7 +133,10 @@ class Stock(SocialFootprint):
     async def resolve_reference(cls, info: Info[MicroContext, None], symbol: str) -> Stock | None:
         return stock_from(await info.context.stocks.load(symbol.upper()))
 
-    @strawberry.field(description="Daily candles between `from` and `to` inclusive, oldest first.")
+    @strawberry.field(
+        description="Daily candles between `from` and `to` inclusive, oldest first.",
+        directives=[assumed_size(31)],  # demand control: a month of days
+    )
     async def candles(
         self, info: Info[MicroContext, None], from_: From = None, to: To = None
     ) -> list[Candle]:

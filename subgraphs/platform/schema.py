@@ -19,6 +19,7 @@ from nexus.graphql_errors import SubgraphSchema
 from subgraphs.platform import access, validation
 from subgraphs.platform.accounts import Session
 from subgraphs.platform.audit import events
+from subgraphs.platform.billing_schema import BillingQuery
 from subgraphs.platform.credentials import scope_set
 from subgraphs.platform.inputs import CreateOrganizationInput, CreateWatchlistInput, SignUpInput
 from subgraphs.platform.instruments import Series, Stock, Token
@@ -88,7 +89,7 @@ async def session_payload(info: Info, session: Session) -> AuthPayload:
 
 
 @strawberry.type
-class Query:
+class Query(BillingQuery):
     @strawberry.field(description="The signed-in user; null for an API key or OAuth client.")
     async def me(self, info: Info) -> User | None:
         caller = info.context.caller

@@ -115,9 +115,9 @@ def test_the_production_overlay_pins_the_image_and_scales_up() -> None:
         assert container["image"] == "registry.example.com/nexus-alpha:0.1.0"
         assert deployment["spec"]["replicas"] == 3
         assert container["readinessProbe"]  # kept through the patch
-    assert by_kind(production, "HorizontalPodAutoscaler")["nexus-router"]["spec"][
-        "maxReplicas"
-    ] == 12
+    assert (
+        by_kind(production, "HorizontalPodAutoscaler")["nexus-router"]["spec"]["maxReplicas"] == 12
+    )
     config = by_kind(production, "ConfigMap")["nexus-config"]["data"]
     assert config["NEXUS_LOG_LEVEL"] == "WARNING" and config["NEXUS_REPLAY"] == "off"
 
@@ -152,8 +152,16 @@ def compose_schema() -> dict[str, Any]:
     if not schema.exists():
         prefix.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
-             "--loglevel=error", COMPOSE_SCHEMA_PACKAGE],
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(prefix),
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                COMPOSE_SCHEMA_PACKAGE,
+            ],
             check=True,
             timeout=300,
         )

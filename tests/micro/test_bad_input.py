@@ -17,8 +17,10 @@ def codes(result: object) -> list[str]:
     [
         ('{ stock(symbol: "GME") { candles(from: "2021-13-45") { date } } }', None),
         ('{ stock(symbol: "GME") { postCount(from: "2021-02-01", to: "2021-01-01") } }', "from"),
-        ('{ stock(symbol: "GME") { candles(from: "2021-02-01", to: "2021-01-01") { date } } }',
-         "from"),
+        (
+            '{ stock(symbol: "GME") { candles(from: "2021-02-01", to: "2021-01-01") { date } } }',
+            "from",
+        ),
         ('{ stock(symbol: "GME") { posts(limit: 0) { id } } }', "limit"),
         ('{ stock(symbol: "GME") { posts(limit: 501) { id } } }', "limit"),
         ('{ posts(cashtag: "GME", limit: 1000) { id } }', "limit"),

@@ -28,7 +28,12 @@ async def test_late_january_2021_posts_spike_above_the_2020_median(graphql: Grap
     median_2020 = statistics.median(day["posts"] for day in year.data["stock"]["mentionVolume"])
     squeeze_days = squeeze.data["stock"]["mentionVolume"]
     assert [day["date"] for day in squeeze_days] == [
-        "2021-01-22", "2021-01-25", "2021-01-26", "2021-01-27", "2021-01-28", "2021-01-29",
+        "2021-01-22",
+        "2021-01-25",
+        "2021-01-26",
+        "2021-01-27",
+        "2021-01-28",
+        "2021-01-29",
     ]
     assert all(day["posts"] > 3 * median_2020 for day in squeeze_days)
     assert squeeze.data["stock"]["postCount"] == sum(day["posts"] for day in squeeze_days)

@@ -21,13 +21,15 @@ async def test_stocks_lists_the_five_demo_stocks_with_their_names(graphql: Graph
     result = await graphql("{ stocks { symbol name } }")
 
     assert result.errors is None
-    assert result.data == {"stocks": [
-        {"symbol": "AMC", "name": "AMC Entertainment Holdings"},
-        {"symbol": "BB", "name": "BlackBerry"},
-        {"symbol": "GME", "name": "GameStop Corp."},
-        {"symbol": "NOK", "name": "Nokia"},
-        {"symbol": "TSLA", "name": "Tesla"},
-    ]}
+    assert result.data == {
+        "stocks": [
+            {"symbol": "AMC", "name": "AMC Entertainment Holdings"},
+            {"symbol": "BB", "name": "BlackBerry"},
+            {"symbol": "GME", "name": "GameStop Corp."},
+            {"symbol": "NOK", "name": "Nokia"},
+            {"symbol": "TSLA", "name": "Tesla"},
+        ]
+    }
 
 
 async def test_gme_candle_on_the_squeeze_day_is_the_real_split_adjusted_close(
@@ -38,10 +40,16 @@ async def test_gme_candle_on_the_squeeze_day_is_the_real_split_adjusted_close(
     assert result.errors is None
     stock = result.data["stock"]
     assert (stock["symbol"], stock["name"]) == ("GME", "GameStop Corp.")
-    assert stock["candles"] == [{
-        "date": "2021-01-27", "open": 88.707497, "high": 95.0, "low": 62.25,
-        "close": 86.877502, "volume": 373586800.0,
-    }]
+    assert stock["candles"] == [
+        {
+            "date": "2021-01-27",
+            "open": 88.707497,
+            "high": 95.0,
+            "low": 62.25,
+            "close": 86.877502,
+            "volume": 373586800.0,
+        }
+    ]
 
 
 async def test_candles_cover_the_range_in_date_order(graphql: GraphQL) -> None:
@@ -61,7 +69,9 @@ async def test_latest_price_is_the_last_close_and_its_change(graphql: GraphQL) -
     assert result.errors is None
     latest = result.data["stock"]["latestPrice"]
     assert (latest["date"], latest["close"], latest["previousClose"]) == (
-        "2022-09-30", 25.129999, 25.459999
+        "2022-09-30",
+        25.129999,
+        25.459999,
     )
     assert latest["changePercent"] == pytest.approx((25.129999 / 25.459999 - 1) * 100)
 

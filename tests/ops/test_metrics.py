@@ -60,12 +60,14 @@ async def test_a_scrape_after_queries_counts_them() -> None:
     assert grew("nexus_graphql_request_duration_seconds_count", operation="BondPrices") == 2
     # Each BondPrices request fetches the listing, then the bonds' coupons from pricing.
     for subgraph in ("listing", "pricing"):
-        assert grew(
-            "nexus_subgraph_fetch_duration_seconds_count", subgraph=subgraph, outcome="ok"
-        ) >= 2
-    assert grew(
-        "nexus_subgraph_fetch_duration_seconds_count", subgraph="pricing", outcome="errors"
-    ) == 1
+        assert (
+            grew("nexus_subgraph_fetch_duration_seconds_count", subgraph=subgraph, outcome="ok")
+            >= 2
+        )
+    assert (
+        grew("nexus_subgraph_fetch_duration_seconds_count", subgraph="pricing", outcome="errors")
+        == 1
+    )
     assert grew("nexus_plan_cache_lookups_total", result="miss") == 2  # BondPrices, duration
     assert grew("nexus_plan_cache_lookups_total", result="hit") == 1
 
@@ -133,6 +135,4 @@ def test_several_worker_processes_share_one_exposition(tmp_path: Path) -> None:
             worker.communicate("", timeout=30)
     assert value(scrape, "nexus_graphql_requests_total", operation="Prices", outcome="ok") == 2
     assert value(scrape, "nexus_subscriptions_open") == 4  # livesum over the live workers
-    assert (
-        value(scrape, "nexus_engine_call_duration_seconds_count", function="vasicek_paths") == 2
-    )
+    assert value(scrape, "nexus_engine_call_duration_seconds_count", function="vasicek_paths") == 2

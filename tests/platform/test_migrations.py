@@ -23,6 +23,9 @@ PLATFORM_TABLES = {
     "oauth_clients",
     "audit_events",
     "instrument_catalogue",
+    "usage_events",
+    "invoices",
+    "invoice_lines",
 }
 
 

@@ -89,7 +89,11 @@ async def test_the_last_minute_of_a_day_is_its_candle(replay_stores: Stores) -> 
 
     gme = next(tick for tick in ticks if tick.symbol == "GME")
     assert (gme.open, gme.high, gme.low, gme.price, gme.volume) == (
-        candle["open"], candle["high"], candle["low"], candle["close"], candle["volume"]
+        candle["open"],
+        candle["high"],
+        candle["low"],
+        candle["close"],
+        candle["volume"],
     )
 
 

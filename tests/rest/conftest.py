@@ -11,6 +11,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from graph.edge.authn import TokenCache
+from graph.edge.budget import InProcessBudget
+from graph.edge.demand import DemandControl
 from graph.gateway import create_app
 from graph.in_process import router_for_subgraphs
 from nexus.auth.keys import DEV_KEY_NAME, generate_key
@@ -21,6 +24,7 @@ from nexus.stores.analytics import ChdbStore
 from nexus.stores.platform import PlatformStore, upgrade
 from nexus.stores.vectors import VectorStore
 from subgraphs.platform.demo import load_demo as load_platform_demo
+from subgraphs.platform.services import authenticator_for
 
 
 @pytest.fixture(scope="session")
@@ -47,14 +51,31 @@ async def stores(
     await platform.close()
 
 
+def assembled(stores: Stores, *, enforce: bool = False) -> Starlette:
+    """The gateway as `nexus serve` builds it: the platform's Authenticator at the edge and
+    demand control (in-process budget); `enforce` refuses over the plan and the budget, else
+    it measures only (so tests that page through lists do not spend an anonymous budget)."""
+    subgraphs = [load_subgraph(name) for name in SUBGRAPH_NAMES]
+    demand = DemandControl(InProcessBudget(), enforce=enforce)
+    router = router_for_subgraphs(subgraphs, stores, demand=demand)
+    return create_app(router, authenticator=TokenCache(authenticator_for(stores)))
+
+
 @pytest.fixture
 def app(stores: Stores) -> Starlette:
-    subgraphs = [load_subgraph(name) for name in SUBGRAPH_NAMES]
-    return create_app(router_for_subgraphs(subgraphs, stores))
+    return assembled(stores)
 
 
 @pytest.fixture
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://nexus.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def strict_client(stores: Stores) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app with demand control enforced, as `NEXUS_DEMAND_CONTROL=on`."""
+    transport = httpx.ASGITransport(app=assembled(stores, enforce=True))
     async with httpx.AsyncClient(transport=transport, base_url="http://nexus.test") as client:
         yield client

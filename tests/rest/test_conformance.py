@@ -14,16 +14,14 @@ from schemathesis.checks import positive_data_acceptance
 from schemathesis.core.result import Ok
 from starlette.applications import Starlette
 
-from graph.gateway import create_app
-from graph.in_process import router_for_subgraphs
 from nexus.auth.keys import DEV_KEY_NAME
 from nexus.config import Settings
-from nexus.runtime import SUBGRAPH_NAMES, load_subgraph
 from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.platform import PlatformStore, upgrade
 from nexus.stores.vectors import VectorStore
 from subgraphs.platform.demo import load_demo as load_platform_demo
+from tests.rest.conftest import assembled
 
 EXAMPLES = 6  # generated requests per operation
 
@@ -54,8 +52,7 @@ def conformance_app(
         analytics=analytics,
         vectors=vectors,
     )
-    subgraphs = [load_subgraph(name) for name in SUBGRAPH_NAMES]
-    return create_app(router_for_subgraphs(subgraphs, stores))
+    return assembled(stores)
 
 
 def test_every_operation_conforms_to_the_document(conformance_app: Starlette) -> None:

@@ -12,6 +12,17 @@ from typing import Any
 
 import httpx
 
+from nexus.auth.caller import ANONYMOUS, Caller
+from nexus.auth.router_identity import HEADER, sign_caller
+
+# Every process a test starts shares this router secret (subgraphs verify what the router signs).
+TEST_ROUTER_SECRET = "test-router-secret-not-for-production"
+
+
+def router_headers(caller: Caller = ANONYMOUS) -> dict[str, str]:
+    """The identity header the router would send a subgraph for `caller`."""
+    return {HEADER: sign_caller(caller, TEST_ROUTER_SECRET.encode())}
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -34,7 +45,12 @@ class NexusProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir / f"{name}.log"
-        environment = {**os.environ, "NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": "memory://"}
+        environment = {
+            **os.environ,
+            "NEXUS_DATA_DIR": str(data_dir),
+            "REDIS_URL": "memory://",
+            "NEXUS_ROUTER_SECRET": TEST_ROUTER_SECRET,
+        }
         for variable in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
             environment.pop(variable, None)
         environment.update(env or {})
@@ -60,8 +76,10 @@ class NexusProcess:
             time.sleep(0.3)
         raise AssertionError(f"not ready in {timeout}s:\n{self.log.read_text()[-3000:]}")
 
-    def query(self, path: str, query: str) -> dict[str, Any]:
-        response = httpx.post(f"{self.url}{path}", json={"query": query}, timeout=30)
+    def query(self, path: str, query: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        response = httpx.post(
+            f"{self.url}{path}", json={"query": query}, headers=headers, timeout=30
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body

@@ -1,0 +1,303 @@
+"""The edge's price: the same query with no edge at all, then anonymous, with an API key and with
+a JWT, each with cost analysis and the Redis budget debit on.
+
+    PYTHONPATH=. python benchmarks/edge.py [--seconds 10] [--concurrency 16] [--rounds 2]
+    PYTHONPATH=. python benchmarks/edge.py --in-process [--iterations 1000]
+
+The router (one uvicorn process, the four test_entities subgraphs in-process, SHOP_QUERY) runs
+once per configuration:
+- `no edge`: no authenticator, no demand control (the router before issue 12);
+- `anonymous`: demand control measuring (estimate, Redis debit, RateLimit headers); it measures
+  rather than enforces because every wrk connection shares one address, so one anonymous
+  budget, which the load would spend in a second;
+- `api key`: 1,000 distinct `nxa_` keys in rotation, looked up in the platform store by the real
+  Authenticator (cached per key for 5 s), demand control enforcing on the enterprise plan;
+- `jwt`: 1,000 distinct RS256 access tokens in rotation, verified by the real Authenticator.
+Each configuration runs `--rounds` times in turn; the medians are compared with `no edge`.
+Load from wrk (`apt-get install wrk`), with a Lua script rotating the credentials.
+
+`--in-process` measures the same four configurations without HTTP: CPU time (process time) per
+request of authenticating the request's credentials and running it through the router, which a
+busy shared machine disturbs far less than throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.graph.test_entities import SHOP_QUERY
+
+KEYS = 1_000
+BODY = {"query": SHOP_QUERY, "variables": {"first": 3}}
+
+WRK_SCRIPT = """
+local credentials = CREDENTIALS
+local header = HEADER
+local body = BODY
+local n = 0
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0 end
+function request()
+  n = n + 1
+  local headers = {["Content-Type"] = "application/json"}
+  if #credentials > 0 then headers[header] = credentials[(n % #credentials) + 1] end
+  return wrk.format("POST", nil, headers, body)
+end
+function response(status, headers, body)
+  if status ~= 200 or string.find(body, '"errors"', 1, true) then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local failed = 0
+  for _, thread in ipairs(threads) do failed = failed + thread:get("bad") end
+  io.write(string.format("RESULT %d %f %f %f %d\\n", summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1e3, latency:percentile(95) / 1e3, failed))
+end
+"""
+
+
+def _serve(config: str, data_dir: str, redis_url: str, port: int) -> None:
+    import uvicorn
+
+    from graph.edge.authn import TokenCache
+    from graph.edge.budget import RedisBudget
+    from graph.edge.demand import DemandControl
+    from graph.gateway import create_app
+    from graph.in_process import in_process_router
+    from nexus.config import Settings
+    from nexus.runtime import open_stores
+    from subgraphs.platform.services import authenticator_for
+    from tests.graph.test_entities import SCHEMAS
+
+    settings = Settings.from_env({"NEXUS_DATA_DIR": data_dir})
+    demand = None
+    authenticator = None
+    if config != "no edge":
+        budget = RedisBudget(redis_url, prefix=f"bench:{time.time_ns()}:")
+        demand = DemandControl(budget, enforce=config != "anonymous")
+        authenticator = TokenCache(authenticator_for(open_stores(settings, ["platform"])))
+    router = in_process_router(SCHEMAS, demand=demand)
+    app = create_app(router, authenticator=authenticator, graphiql=False)
+    uvicorn.run(
+        app, host="127.0.0.1", port=port, log_level="error", access_log=False, loop="uvloop"
+    )
+
+
+async def _credentials(data_dir: Path) -> tuple[list[str], list[str]]:
+    """1,000 API keys of one enterprise organisation, and 1,000 access tokens of its owner."""
+    from sqlalchemy import insert
+
+    from nexus.auth.secrets import new_api_key
+    from nexus.config import Settings
+    from nexus.stores.platform import PlatformStore, upgrade
+    from subgraphs.platform.models import ApiKey, Organization, User, new_id
+    from subgraphs.platform.services import services_for
+
+    settings = Settings.from_env({"NEXUS_DATA_DIR": str(data_dir)})
+    await upgrade(settings.database_url)
+    store = PlatformStore.from_url(settings.database_url)
+    organization, user = new_id(), new_id()
+    secrets = [new_api_key() for _ in range(KEYS)]
+    scopes = "market:read platform:read"
+    async with store.sessions.begin() as session:
+        await session.execute(
+            insert(Organization).values(
+                id=organization, name="Bench", slug="bench", plan="enterprise"
+            )
+        )
+        await session.execute(
+            insert(User).values(
+                id=user, email="bench@example.com", display_name="Bench", password_hash="x"
+            )
+        )
+        await session.execute(
+            insert(ApiKey),
+            [
+                {
+                    "id": new_id(),
+                    "organization_id": organization,
+                    "name": f"key {n}",
+                    "prefix": secret.visible_prefix,
+                    "key_digest": secret.digest,
+                    "scopes": scopes,
+                }
+                for n, secret in enumerate(secrets)
+            ],
+        )
+    await store.close()
+    issuer = services_for(settings).issuer
+    tokens = [
+        issuer.issue(
+            subject=user,
+            organization_id=organization,
+            scopes=scopes.split(),
+            extra={"plan": "enterprise"},
+        )[0]
+        for _ in range(KEYS)
+    ]
+    return [s.secret for s in secrets], tokens
+
+
+def _wrk(
+    url: str, header: str, credentials: list[str], seconds: float, concurrency: int
+) -> tuple[float, float, float]:
+    script_text = (
+        WRK_SCRIPT.replace("CREDENTIALS", "{" + ",".join(json.dumps(c) for c in credentials) + "}")
+        .replace("HEADER", json.dumps(header))
+        .replace("BODY", json.dumps(json.dumps(BODY)))
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(script_text)
+        script.flush()
+        command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "-s", script.name, url]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    [line] = [line for line in output.splitlines() if line.startswith("RESULT ")]
+    requests, duration, p50, p95, failed = line.split()[1:]
+    assert int(failed) == 0, f"{failed} responses were not 200 or carried errors"
+    return int(requests) / float(duration), float(p50), float(p95)
+
+
+async def _in_process(data_dir: Path, redis_url: str, iterations: int) -> None:
+    from graph.edge.authn import TokenCache
+    from graph.edge.budget import RedisBudget
+    from graph.edge.demand import DemandControl, EdgeOutcome
+    from graph.in_process import in_process_router
+    from nexus.config import Settings
+    from nexus.runtime import open_stores
+    from subgraphs.platform.services import authenticator_for
+    from tests.graph.test_entities import SCHEMAS
+
+    keys, tokens = await _credentials(data_dir)
+    settings = Settings.from_env({"NEXUS_DATA_DIR": str(data_dir)})
+    authenticator = TokenCache(authenticator_for(open_stores(settings, ["platform"])))
+    plain = in_process_router(SCHEMAS)
+    budget = RedisBudget(redis_url, prefix=f"bench:{time.time_ns()}:")
+    edged = in_process_router(SCHEMAS, demand=DemandControl(budget, enforce=False))
+    credentials: dict[str, list[dict[str, str]]] = {
+        "no edge": [{}],
+        "anonymous": [{}],
+        "api key": [{"x-api-key": key} for key in keys],
+        "jwt": [{"authorization": f"Bearer {token}"} for token in tokens],
+    }
+    variables = BODY["variables"]
+
+    async def run(name: str, count: int) -> float:
+        router = plain if name == "no edge" else edged
+        rotation = credentials[name]
+        start = time.process_time()
+        for n in range(count):
+            caller = await authenticator.authenticate(rotation[n % len(rotation)])
+            outcome = EdgeOutcome()
+            await router.execute(SHOP_QUERY, variables, caller=caller, outcome=outcome)
+        return (time.process_time() - start) / count * 1e3
+
+    for name in credentials:  # warm-up: plans, caches, every key looked up once
+        await run(name, KEYS)
+    print(f"SHOP_QUERY in-process, CPU ms per request, median of 3 x {iterations}")
+    medians = {}
+    for name in credentials:
+        medians[name] = statistics.median([await run(name, iterations) for _ in range(3)])
+    for name, ms in medians.items():
+        extra = 100 * (ms - medians["no edge"]) / medians["no edge"]
+        print(f"  {name:<10} {ms:7.3f} ms   {extra:+5.1f}% vs no edge")
+    await budget.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--in-process", action="store_true", help="CPU per request, no HTTP")
+    parser.add_argument("--iterations", type=int, default=1000)
+    args = parser.parse_args()
+
+    from tests.support.processes import free_port
+    from tests.support.redis_server import RedisServer
+
+    with tempfile.TemporaryDirectory() as directory:
+        data_dir = Path(directory)
+        redis = RedisServer(data_dir / "redis-work")
+        (data_dir / "redis-work").mkdir()
+        redis.start()
+        if args.in_process:
+            try:
+                asyncio.run(_in_process(data_dir, redis.url, args.iterations))
+            finally:
+                redis.stop()
+            return
+        keys, tokens = asyncio.run(_credentials(data_dir))
+        loads = {
+            "no edge": ("authorization", []),
+            "anonymous": ("authorization", []),
+            "api key": ("x-api-key", keys),
+            "jwt": ("authorization", [f"Bearer {t}" for t in tokens]),
+        }
+        context = multiprocessing.get_context("spawn")
+        results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in loads}
+        print(
+            f"SHOP_QUERY, {args.concurrency} connections, {args.seconds:g}s per run, "
+            f"{args.rounds} rounds, {KEYS} distinct keys/tokens in rotation"
+        )
+        try:
+            for round_ in range(args.rounds):
+                for name, (header, credentials) in loads.items():
+                    port = free_port()
+                    server = context.Process(
+                        target=_serve, args=(name, str(data_dir), redis.url, port)
+                    )
+                    server.start()
+                    try:
+                        url = f"http://127.0.0.1:{port}/graphql"
+                        _wait(url)
+                        _wrk(url, header, credentials, min(2.0, args.seconds), args.concurrency)
+                        results[name].append(
+                            _wrk(url, header, credentials, args.seconds, args.concurrency)
+                        )
+                        rate, p50, p95 = results[name][-1]
+                        print(
+                            f"  round {round_ + 1} {name:<10} {rate:8.1f} req/s   "
+                            f"p50 {p50:6.2f} ms   p95 {p95:6.2f} ms",
+                            flush=True,
+                        )
+                    finally:
+                        server.terminate()
+                        server.join(10)
+        finally:
+            redis.stop()
+    base = statistics.median(r[0] for r in results["no edge"])
+    print("medians:")
+    for name, runs in results.items():
+        rate = statistics.median(r[0] for r in runs)
+        p50 = statistics.median(r[1] for r in runs)
+        print(
+            f"  {name:<10} {rate:8.1f} req/s  p50 {p50:6.2f} ms  "
+            f"{100 * (rate - base) / base:+6.1f}% vs no edge"
+        )
+
+
+def _wait(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.post(url, json=BODY, timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    sys.exit(f"{url} did not come up")
+
+
+if __name__ == "__main__":
+    main()

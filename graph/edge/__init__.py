@@ -1,0 +1,1 @@
+"""The router's edge: identity, access directives, demand control, CORS and CSRF."""

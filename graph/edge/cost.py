@@ -1,0 +1,293 @@
+"""Demand control: an operation's cost from its document, before it runs, and from its response.
+
+The rules are the IBM GraphQL Cost Directives spec's, as Apollo's router applies `@cost` and
+`@listSize` (Federation 2.9):
+- a field returning an object, interface or union costs 1, a scalar or enum field 0, unless the
+  field (or its returned type) carries `@cost(weight:)`;
+- a mutation's root fields cost 10 each (writes are dearer than reads);
+- of fragments on different types of an abstract field, only the dearest type counts;
+- a list multiplies the cost of what it holds by its size: the largest of the
+  `slicingArguments` the request passes (literal or variable), else the field's
+  `@listSize(assumedSize:)` (for a daily series passed both `from` and `to` dates, the days in
+  that range instead: our extension), else the router's default list size.
+The actual cost applies the same weights to the response: each list counts its real length.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLArgument,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    is_composite_type,
+)
+
+from graph.planner.shape import ResponseShape, ShapeField
+from graph.supergraph import Supergraph
+
+MUTATION_WEIGHT = 10
+DEFAULT_LIST_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class _ListSize:
+    assumed_size: int | None
+    slicing_arguments: tuple[str, ...]
+    sized_fields: tuple[str, ...]
+
+
+class CostModel:
+    """The weights of the supergraph's fields, and estimates cached per document shape."""
+
+    def __init__(
+        self, supergraph: Supergraph, *, default_list_size: int = DEFAULT_LIST_SIZE
+    ) -> None:
+        self.supergraph = supergraph
+        self.default_list_size = default_list_size
+        self._weights: dict[tuple[str, str], int | None] = {}
+        self._list_sizes: dict[tuple[str, str], _ListSize | None] = {}
+        self._estimates: OrderedDict[tuple[str, str | None, str], int] = OrderedDict()
+
+    def weight(self, parent: str, field: str, returned: str, composite: bool) -> int:
+        key = (parent, field)
+        if key not in self._weights:
+            self._weights[key] = self._declared_weight(parent, field, returned)
+        declared = self._weights[key]
+        if declared is not None:
+            return declared
+        return 1 if composite else 0
+
+    def _declared_weight(self, parent: str, field: str, returned: str) -> int | None:
+        info = self.supergraph.types.get(parent)
+        field_info = info.fields.get(field) if info else None
+        if field_info is not None and "cost" in field_info.policies:
+            return int(field_info.policies["cost"]["weight"])
+        returned_info = self.supergraph.types.get(returned)
+        if returned_info is not None and "cost" in returned_info.policies:
+            return int(returned_info.policies["cost"]["weight"])
+        return None
+
+    def list_size(self, parent: str, field: str) -> _ListSize | None:
+        key = (parent, field)
+        if key not in self._list_sizes:
+            info = self.supergraph.types.get(parent)
+            field_info = info.fields.get(field) if info else None
+            args = field_info.policies.get("listSize") if field_info else None
+            self._list_sizes[key] = (
+                None
+                if args is None
+                else _ListSize(
+                    assumed_size=args.get("assumedSize"),
+                    slicing_arguments=tuple(args.get("slicingArguments") or ()),
+                    sized_fields=tuple(args.get("sizedFields") or ()),
+                )
+            )
+        return self._list_sizes[key]
+
+    def estimate(
+        self,
+        text: str,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any],
+    ) -> int:
+        """The operation's estimated cost in cost units (cached per document and the values of
+        the variables it uses as slicing arguments)."""
+        key = (text, operation.name.value if operation.name else None, _variables_key(variables))
+        cached = self._estimates.get(key)
+        if cached is not None:
+            self._estimates.move_to_end(key)
+            return cached
+        estimate = _Estimator(self, document, variables).operation(operation)
+        self._estimates[key] = estimate
+        if len(self._estimates) > 4096:
+            self._estimates.popitem(last=False)
+        return estimate
+
+    def actual(self, shape: ResponseShape, data: Any, mutation: bool = False) -> int:
+        """The cost of the response actually sent: the same weights, lists at their length."""
+        if not isinstance(data, dict):
+            return 0
+        total = 0
+        for field in shape.fields:
+            if field.introspection or field.name == "__typename":
+                continue
+            cost = self._actual_field(field, data.get(field.response_key))
+            total += cost + (MUTATION_WEIGHT if mutation else 0)
+        return total
+
+    def _actual_field(self, field: ShapeField, value: Any) -> int:
+        if value is None:
+            return 0
+        if isinstance(value, list):
+            return sum(self._actual_field(field, item) for item in value)
+        composite = field.children is not None
+        own = self.weight(field.parent_type, field.name, field.named_type, composite)
+        if not composite or not isinstance(value, dict):
+            return own
+        runtime = value.get("__typename") or field.named_type
+        for child in field.children or ():
+            if child.name == "__typename" or (
+                child.applies_to is not None and runtime not in child.applies_to
+            ):
+                continue
+            own += self._actual_field(child, value.get(child.response_key))
+        return own
+
+
+class _Estimator:
+    def __init__(
+        self, model: CostModel, document: DocumentNode, variables: Mapping[str, Any]
+    ) -> None:
+        self.model = model
+        self.schema = model.supergraph.api_schema
+        self.variables = variables
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+
+    def operation(self, operation: OperationDefinitionNode) -> int:
+        root = self.schema.get_root_type(operation.operation)
+        if root is None:
+            return 0
+        mutation = operation.operation is OperationType.MUTATION
+        return self.selections(operation.selection_set, root.name, frozenset(), mutation)
+
+    def selections(
+        self, selection_set: SelectionSetNode, parent: str, visiting: frozenset[str], root: bool
+    ) -> int:
+        """The fields selected on `parent` plus, of the fragments on its possible types, the
+        dearest type's (one object has one type, so only one type's fragments apply)."""
+        total = 0
+        by_type: dict[str, int] = {}
+        parent_type = self.schema.get_type(parent)
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value.startswith("__") or not isinstance(
+                    parent_type, GraphQLObjectType | GraphQLInterfaceType
+                ):
+                    continue
+                definition = parent_type.fields.get(selection.name.value)
+                if definition is None:
+                    continue
+                total += self.field(selection, parent, definition)
+                if root:
+                    total += MUTATION_WEIGHT
+                continue
+            if isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                name = condition.name.value if condition else parent
+                cost = self.selections(selection.selection_set, name, visiting, root)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is None or fragment.name.value in visiting:
+                    continue
+                name = fragment.type_condition.name.value
+                inner = visiting | {fragment.name.value}
+                cost = self.selections(fragment.selection_set, name, inner, root)
+            else:
+                continue
+            if name == parent:
+                total += cost
+            else:
+                by_type[name] = by_type.get(name, 0) + cost
+        return total + max(by_type.values(), default=0)
+
+    def field(self, node: FieldNode, parent: str, definition: GraphQLField) -> int:
+        named = get_named_type(definition.type)
+        composite = is_composite_type(named)
+        own = self.model.weight(parent, node.name.value, named.name, composite)
+        below = 0
+        if node.selection_set is not None:
+            below = self.selections(node.selection_set, named.name, frozenset(), False)
+        size = self._list_multiplier(node, parent, definition)
+        return size * (own + below)
+
+    def _list_multiplier(self, node: FieldNode, parent: str, definition: GraphQLField) -> int:
+        type_: GraphQLOutputType = definition.type
+        if isinstance(type_, GraphQLNonNull):
+            type_ = type_.of_type
+        if not isinstance(type_, GraphQLList):
+            return 1
+        list_size = self.model.list_size(parent, node.name.value)
+        if list_size is not None:
+            passed = {argument.name.value: argument.value for argument in node.arguments or ()}
+            given = []
+            for name in list_size.slicing_arguments:
+                size = self._int(passed[name]) if name in passed else None
+                if name not in passed and name in definition.args:
+                    size = _default(definition.args[name])
+                if size is not None:
+                    given.append(size)
+            if given:
+                return max(0, max(given))
+            if list_size.assumed_size is not None:
+                days = self._days(node)
+                return int(list_size.assumed_size) if days is None else days
+        return self.model.default_list_size
+
+    def _days(self, node: FieldNode) -> int | None:
+        """Days from `from` to `to` inclusive, when both are given as dates: a daily series
+        over that range holds at most that many items (our extension of @listSize, which
+        replaces the assumed size)."""
+        bounds = {}
+        for argument in node.arguments or ():
+            if argument.name.value in ("from", "to"):
+                value = argument.value
+                if isinstance(value, VariableNode):
+                    raw = self.variables.get(value.name.value)
+                else:
+                    raw = getattr(value, "value", None)
+                try:
+                    bounds[argument.name.value] = dt.date.fromisoformat(str(raw)[:10])
+                except ValueError:
+                    return None
+        if len(bounds) != 2:
+            return None
+        return max(0, (bounds["to"] - bounds["from"]).days + 1)
+
+    def _int(self, value: Any) -> int | None:
+        if isinstance(value, IntValueNode):
+            return int(value.value)
+        if isinstance(value, VariableNode):
+            given = self.variables.get(value.name.value)
+            return int(given) if isinstance(given, int) else None
+        return None
+
+
+def _default(argument: GraphQLArgument) -> int | None:
+    """An argument's declared default, when it is an integer."""
+    if isinstance(argument.default_value, int):
+        return argument.default_value
+    node = argument.ast_node.default_value if argument.ast_node is not None else None
+    return int(node.value) if isinstance(node, IntValueNode) else None
+
+
+def _variables_key(variables: Mapping[str, Any]) -> str:
+    # Only integers (slicing arguments) and dates (ranges) change an estimate.
+    return ",".join(
+        f"{k}={v}"
+        for k, v in sorted(variables.items())
+        if isinstance(v, int) or (isinstance(v, str) and len(v) <= 32)
+    )

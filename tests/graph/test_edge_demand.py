@@ -1,0 +1,141 @@
+"""Demand control: each operation's cost estimated from @cost/@listSize before it runs, refused
+over the plan's maximum, debited from the caller's per-minute budget (one budget across router
+processes through Redis), with 429 + Retry-After over budget and RateLimit headers always."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from graph.edge.budget import Budget, InProcessBudget, RedisBudget
+from graph.edge.demand import DemandControl
+from graph.gateway import create_app
+from graph.in_process import in_process_router
+from tests.graph.edge_support import SCHEMAS, ContextLog, authenticator
+from tests.support.redis_server import RedisServer
+
+KEY = {"x-api-key": "nxa_analyst"}  # the pro plan: 60 units a minute, 40 at most per operation
+
+
+def _client(budget: Budget, log: ContextLog | None = None) -> httpx.AsyncClient:
+    contexts = (log or ContextLog()).contexts()
+    router = in_process_router(SCHEMAS, contexts=contexts, demand=DemandControl(budget))
+    app = create_app(router, authenticator=authenticator())
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://nexus")
+
+
+def _quotes(first: int) -> dict[str, object]:
+    return {
+        "query": "query Q($n: Int!) { quotes(first: $n) { symbol price } }",
+        "variables": {"n": first},
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "estimated", "actual"),
+    [
+        # a list of objects: 1 per object, times the slicing argument (a variable here)
+        ("{ quotes(first: 4) { symbol price } }", 4, 4),
+        # the slicing argument's default (3) when none is passed
+        ("{ quotes { symbol } }", 3, 3),
+        # @listSize(assumedSize: 5) where there is no slicing argument; 1 mover comes back
+        ("{ movers { symbol } }", 5, 1),
+        # a daily series given `from` and `to`: the days in the range, not the assumed 31
+        ('{ history(from: "2021-01-25", to: "2021-01-29") { symbol } }', 5, 1),
+        ("{ history { symbol } }", 31, 1),
+        # @cost(weight: 4) on Quote.holders, fetched from the second subgraph
+        ("{ quotes(first: 2) { symbol holders } }", 10, 10),
+        # a mutation's root field costs 10 on top of its object
+        ('mutation { touch(symbol: "X") { symbol } }', 11, 11),
+    ],
+)
+async def test_estimated_and_actual_costs_follow_the_directives(
+    query: str, estimated: int, actual: int
+) -> None:
+    async with _client(InProcessBudget()) as client:
+        response = await client.post(
+            "/graphql", json={"query": query}, headers={"authorization": "Bearer jwt-bob"}
+        )
+    assert response.json()["extensions"]["cost"] == {"estimated": estimated, "actual": actual}
+
+
+async def test_an_operation_over_the_plans_maximum_is_refused_before_it_runs() -> None:
+    log = ContextLog()
+    async with _client(InProcessBudget(), log) as client:
+        response = await client.post("/graphql", json=_quotes(50), headers=KEY)
+    body = response.json()
+    assert body["errors"][0]["extensions"]["code"] == "COST_ESTIMATED_TOO_EXPENSIVE"
+    assert "50 cost units" in body["errors"][0]["message"]
+    assert "at most 40" in body["errors"][0]["message"]
+    assert "data" not in body
+    assert log.built == []
+
+
+async def _spend(clients: list[httpx.AsyncClient]) -> list[httpx.Response]:
+    """Four operations of 20 units each against a budget of 60 a minute, across `clients`."""
+    return [
+        await clients[n % len(clients)].post("/graphql", json=_quotes(20), headers=KEY)
+        for n in range(4)
+    ]
+
+
+def _assert_one_budget(responses: list[httpx.Response]) -> None:
+    first, *_, last = responses
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    assert first.headers["ratelimit-policy"] == '"cost";q=60;w=60'
+    assert first.headers["ratelimit"] == '"cost";r=40;t=20'
+    assert first.json()["extensions"]["cost"] == {"estimated": 20, "actual": 20}
+    assert last.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert "data" not in last.json()
+    # 20 units at 60 a minute come back in about 20 s
+    assert 18 <= int(last.headers["retry-after"]) <= 21
+    assert last.headers["ratelimit"].startswith('"cost";r=')
+
+
+async def test_over_budget_the_caller_gets_429_with_retry_after() -> None:
+    async with _client(InProcessBudget()) as client:
+        responses = await _spend([client])
+        _assert_one_budget(responses)
+        # another caller has a budget of its own
+        other = await client.post(
+            "/graphql", json=_quotes(20), headers={"authorization": "Bearer jwt-bob"}
+        )
+        assert other.status_code == 200
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.redis
+async def test_two_routers_on_one_redis_enforce_one_budget(redis_server: RedisServer) -> None:
+    prefix = f"test:{uuid.uuid4().hex}:"
+    budgets = [RedisBudget(redis_server.url, prefix=prefix) for _ in range(2)]
+    clients = [_client(budget) for budget in budgets]
+    try:
+        _assert_one_budget(await _spend(clients))
+    finally:
+        for client, budget in zip(clients, budgets, strict=True):
+            await client.aclose()
+            await budget.close()
+
+
+@pytest.mark.redis
+async def test_an_unreachable_budget_store_lets_operations_through(tmp_path: Path) -> None:
+    budget = RedisBudget("redis://127.0.0.1:1/0")
+    async with _client(budget) as client:
+        response = await client.post("/graphql", json=_quotes(2), headers=KEY)
+    assert response.status_code == 200
+    assert response.json()["data"]["quotes"] == [
+        {"symbol": "S0", "price": 0.0},
+        {"symbol": "S1", "price": 1.0},
+    ]
+    await budget.close()

@@ -1,0 +1,65 @@
+"""Usage metering: every operation's caller, key, name, costs and outcome reach the sink in
+batches, off the request path."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+
+from graph.edge.budget import InProcessBudget
+from graph.edge.demand import DemandControl
+from graph.edge.usage import UsageEvent, UsageMeter
+from graph.gateway import create_app
+from graph.in_process import in_process_router
+from tests.graph.edge_support import SCHEMAS, authenticator
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.batches: list[list[UsageEvent]] = []
+
+    async def write(self, events: Sequence[UsageEvent]) -> None:
+        self.batches.append(list(events))
+
+
+async def test_each_operation_is_metered_with_its_caller_costs_and_outcome() -> None:
+    sink = ListSink()
+    meter = UsageMeter(sink, interval_seconds=60)  # written when flushed, not per request
+    router = in_process_router(SCHEMAS, demand=DemandControl(InProcessBudget()), usage=meter)
+    app = create_app(router, authenticator=authenticator())
+    key = {"x-api-key": "nxa_analyst"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://nexus"
+    ) as client:
+        await client.post(
+            "/graphql", json={"query": "query Board { quotes(first: 3) { symbol } }"}, headers=key
+        )
+        await client.post(
+            "/graphql", json={"query": "{ quotes(first: 2) { holders } }"}, headers=key
+        )
+        await client.post(
+            "/graphql", json={"query": "{ quotes(first: 41) { symbol } }"}, headers=key
+        )
+        await client.post("/graphql", json={"query": "{ movers { symbol } }"})
+        assert sink.batches == []  # nothing was written on the request path
+    await meter.close()
+    events = [event for batch in sink.batches for event in batch]
+    assert len(sink.batches) == 1
+    assert [
+        (
+            e.api_key_id,
+            e.organization_id,
+            e.plan,
+            e.operation_name,
+            e.estimated_cost,
+            e.actual_cost,
+            e.status,
+        )
+        for e in events
+    ] == [
+        ("key-1", "org-a", "pro", "Board", 3, 3, "ok"),
+        ("key-1", "org-a", "pro", None, 2, 2, "error"),  # holders: FORBIDDEN
+        ("key-1", "org-a", "pro", None, 41, 0, "refused"),  # over the plan's 40
+        (None, None, "anonymous", None, 5, 1, "ok"),
+    ]
