@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from graph.edge.authn import TokenCache
 from graph.edge.budget import InProcessBudget
 from graph.edge.demand import DemandControl
+from graph.edge.usage import UsageMeter
 from graph.gateway import create_app
 from graph.in_process import router_for_subgraphs
 from nexus.auth.keys import DEV_KEY_NAME, generate_key
@@ -23,6 +24,7 @@ from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.platform import PlatformStore, upgrade
 from nexus.stores.vectors import VectorStore
+from subgraphs.platform.billing import PlatformUsageSink
 from subgraphs.platform.demo import load_demo as load_platform_demo
 from subgraphs.platform.services import authenticator_for
 
@@ -57,13 +59,18 @@ def assembled(stores: Stores, *, enforce: bool = False) -> Starlette:
     it measures only (so tests that page through lists do not spend an anonymous budget)."""
     subgraphs = [load_subgraph(name) for name in SUBGRAPH_NAMES]
     demand = DemandControl(InProcessBudget(), enforce=enforce)
-    router = router_for_subgraphs(subgraphs, stores, demand=demand)
-    return create_app(router, authenticator=TokenCache(authenticator_for(stores)))
+    usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
+    router = router_for_subgraphs(subgraphs, stores, demand=demand, usage=usage)
+    app = create_app(router, authenticator=TokenCache(authenticator_for(stores)))
+    app.state.graph_router = router  # for tests that flush its usage meter
+    return app
 
 
 @pytest.fixture
-def app(stores: Stores) -> Starlette:
-    return assembled(stores)
+async def app(stores: Stores) -> AsyncIterator[Starlette]:
+    app = assembled(stores)
+    yield app
+    await app.state.graph_router.close()  # its usage meter's last writes
 
 
 @pytest.fixture

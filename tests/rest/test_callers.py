@@ -4,15 +4,17 @@ demand control (413, 429 with Retry-After, RateLimit headers) applies to REST re
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import httpx
+from starlette.applications import Starlette
 
 PROBLEM = "application/problem+json"
 SIGN_UP = """mutation { signUp(input: {email: "grace@example.com", password: "correct horse",
   displayName: "Grace"}) { accessToken } }"""
 CREATE_KEY = """mutation { createApiKey(name: "sheet", scopes: ["platform:read", "platform:write",
-  "market:read"]) { secret } }"""
+  "market:read", "usage:read"]) { secret } }"""
 WATCHLISTS = "{ watchlists { id name public createdAt items { kind key position addedAt } } }"
 
 
@@ -52,6 +54,34 @@ async def test_an_api_key_manages_watchlists_over_rest(client: httpx.AsyncClient
     assert deleted.status_code == 200 and deleted.json() == watchlist["id"]
     gone = await client.get(path, headers=key)
     assert gone.status_code == 404 and gone.headers["content-type"] == PROBLEM
+
+
+async def test_usage_and_invoices_over_rest(client: httpx.AsyncClient, app: Starlette) -> None:
+    key = {"x-api-key": await api_key(client)}
+    for _ in range(3):
+        assert (await client.get("/api/v1/tokens/BTC", headers=key)).status_code == 200
+    await app.state.graph_router.usage.flush()  # the meter writes off the request path
+    now = dt.datetime.now(dt.UTC)
+    period = {
+        "from": (now - dt.timedelta(days=1)).isoformat(),
+        "to": (now + dt.timedelta(days=1)).isoformat(),
+    }
+    usage = await client.get(
+        "/api/v1/usage", params={**period, "groupBy": "OPERATION"}, headers=key
+    )
+    assert usage.status_code == 200, usage.text
+    by_operation = {bucket["key"]: bucket for bucket in usage.json()}
+    assert by_operation["TokenBySymbol"]["operations"] == 3
+    query = (
+        "query ($from: DateTime!, $to: DateTime!) { usage(from: $from, to: $to, "
+        "groupBy: OPERATION) { key operations refused estimatedCost actualCost } }"
+    )
+    same = await client.post("/graphql", json={"query": query, "variables": period}, headers=key)
+    graphql_buckets = {b["key"]: b for b in same.json()["data"]["usage"]}
+    assert graphql_buckets["TokenBySymbol"] == by_operation["TokenBySymbol"]
+    invoices = await client.get("/api/v1/invoices", headers=key)
+    assert invoices.status_code == 200 and invoices.json() == []  # no month closed yet
+    assert (await client.get("/api/v1/invoices")).status_code in (401, 403)
 
 
 async def test_a_refused_key_is_a_401_problem_and_nothing_runs(client: httpx.AsyncClient) -> None:
