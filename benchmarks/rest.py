@@ -2,7 +2,8 @@
 
     PYTHONPATH=. python benchmarks/rest.py [--seconds 10] [--concurrency 16] [--rounds 3]
 
-One `nexus serve` process (demo data, a fresh data directory); for each question the REST GET
+One `nexus serve` process (demo data, a fresh data directory, NEXUS_DEMAND_CONTROL=measure so
+the anonymous load is costed but not refused); for each question the REST GET
 and the equivalent POST /graphql (the endpoint's own persisted document and variables) are
 loaded in turn, `--rounds` times, at the same client load. The load comes from wrk when it is on
 PATH (`apt-get install wrk`), else from a Python aiohttp client (which then says so: it spends
@@ -123,7 +124,14 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "NEXUS_DATA_DIR": str(data_dir), "NEXUS_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "NEXUS_DATA_DIR": str(data_dir),
+        "NEXUS_LOG_LEVEL": "WARNING",
+        # Cost estimated and debited per request as in production, but an anonymous caller's
+        # budget is not enforced: the load would otherwise measure 429s.
+        "NEXUS_DEMAND_CONTROL": "measure",
+    }
     command = [sys.executable, "-m", "nexus.cli", "serve", "--port", str(port)]
     log = data_dir / "serve.log"  # a file, not a pipe: a full pipe would stall the server
     with log.open("wb") as sink:
