@@ -26,6 +26,7 @@ from graph.edge.demand import EdgeOutcome
 from graph.edge.http import EdgeRefusal, authenticate_request, check_csrf, with_cors
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from graph.rest import Executed, rest_routes
+from graph.rest.mapping import load_mapping, unserved
 from graph.router import RequestError, Router
 from graph.subscriptions.legacy_ws import PROTOCOL as LEGACY_WS
 from graph.subscriptions.legacy_ws import LegacyWire, LegacyWsConnection
@@ -125,12 +126,13 @@ def create_app(
     authenticator: Authenticator | None = None,
     cors_origins: tuple[str, ...] | None = None,
     persisted_queries: PersistedQueries | None = None,
-    rest: bool = True,
+    rest: bool | None = None,
 ) -> Starlette:
     """A Starlette app serving `router` at `/graphql` (HTTP, SSE and WebSocket), with
     `/healthz` and `/readyz`. Every request is authenticated by `authenticator` (default: only
     anonymous callers); `cors_origins` (default `NEXUS_CORS_ORIGINS`) may call from browsers.
-    With `rest`, the REST API at `/api/v1` (docs at `/api/docs`), through the same edge."""
+    The REST API at `/api/v1` (docs at `/api/docs`), through the same edge, when `rest` is
+    true or, by default, when the schema serves every mapped operation (our four subgraphs)."""
     subscription_settings = subscriptions or SubscriptionSettings.from_env()
     identity = authenticator or AnonymousOnly()
     persisted = persisted_queries or PersistedQueries(InProcessDocuments())
@@ -291,8 +293,11 @@ def create_app(
     ]
     if local_assets:
         routes.append(Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"))
-    if rest:
-        routes.extend(rest_routes(router.supergraph.api_schema, run_for_rest))
+    if rest is not False:
+        mapping = load_mapping()
+        schema = router.supergraph.api_schema
+        if rest or not unserved(mapping, schema):
+            routes.extend(rest_routes(schema, run_for_rest, mapping))
     return with_cors(Starlette(routes=routes, lifespan=lifespan), cors_origins)
 
 

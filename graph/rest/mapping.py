@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from graphql import DocumentNode, OperationDefinitionNode, parse, print_ast
+from graphql import (
+    DocumentNode,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    parse,
+    print_ast,
+    validate,
+)
 
 V1_DIR = Path(__file__).parent / "v1"
 PREFIX = "/api/v1"
@@ -92,6 +99,15 @@ class Unsupported:
 class RestMapping:
     endpoints: tuple[Endpoint, ...]
     unsupported: tuple[Unsupported, ...]
+
+
+def unserved(mapping: RestMapping, schema: GraphQLSchema) -> list[str]:
+    """The mapped operations `schema` cannot run (a router over other subgraphs), by name."""
+    return [
+        endpoint.operation.name
+        for endpoint in mapping.endpoints
+        if validate(schema, DocumentNode(definitions=(endpoint.operation.definition,)))
+    ]
 
 
 def load_operations(directory: Path) -> dict[str, Operation]:

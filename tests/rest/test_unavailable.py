@@ -32,3 +32,15 @@ async def test_an_unreachable_subgraph_is_a_503_problem() -> None:
     problem = response.json()
     assert problem["code"] == "SUBGRAPH_UNAVAILABLE" and problem["status"] == 503
     assert "Traceback" not in response.text
+
+
+async def test_a_router_over_other_subgraphs_serves_no_rest_api() -> None:
+    # The mapping's operations do not validate against this supergraph: no /api/v1 is mounted.
+    from tests.graph.support import router_over
+    from tests.graph.test_error_codes import SCHEMAS
+
+    router, _ = router_over(SCHEMAS)
+    transport = httpx.ASGITransport(app=create_app(router))
+    async with httpx.AsyncClient(transport=transport, base_url="http://nexus.test") as client:
+        assert (await client.get("/api/v1/openapi.json")).status_code == 404
+        assert (await client.post("/graphql", json={"query": "{ __typename }"})).status_code == 200
