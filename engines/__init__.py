@@ -15,6 +15,7 @@ Domain subpackages:
   VaR and expected shortfall.
 * :mod:`engines.amm` -- Uniswap v2 and v3 quotes, price impact, impermanent loss.
 * :mod:`engines.charts` -- LTTB downsampling and OHLC resampling.
+* :mod:`engines.layout` -- force-directed 2-D layout of weighted graphs.
 
 All input errors raise subclasses of :class:`engines.errors.EngineInputError`.
 """

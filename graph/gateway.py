@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from graphql import OperationType, lexicographic_sort_schema, print_schema
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -97,8 +98,8 @@ async def _params_from_post(request: Request) -> dict[str, Any]:
             f"POST bodies must be {JSON} (got {content_type or 'no content type'}).", 415
         )
     try:
-        body = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        body = orjson.loads(await request.body())
+    except (orjson.JSONDecodeError, UnicodeDecodeError) as error:
         raise _BadRequest("The request body is not valid JSON.") from error
     if not isinstance(body, dict):
         raise _BadRequest("The request body must be a JSON object with a `query` string.")
@@ -148,7 +149,11 @@ def create_app(
     ) -> Response:
         if media_type == GRAPHQL_RESPONSE and status == 200 and "data" not in payload:
             status = 400
-        return JSONResponse(payload, status_code=status, media_type=media_type, headers=headers)
+        # orjson: a response of thousands of numbers (an option chain, analytics columns)
+        # encodes over ten times faster than with Starlette's json.dumps.
+        return Response(
+            orjson.dumps(payload), status_code=status, media_type=media_type, headers=headers
+        )
 
     async def caller_of(request: Request) -> Caller:
         """Who sent the request (raises EdgeRefusal for refused credentials)."""

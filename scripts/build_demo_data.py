@@ -216,6 +216,14 @@ def main(shared: Path) -> None:
         [row for sym, f in STOCKS.items() for row in ohlcv(shared / "equities" / f, sym)],
     )
 
+    with (shared / "equities" / "NASDAQ.csv").open() as file:
+        nasdaq = [
+            ["NASDAQ", r["Date"], r["Close"]]
+            for r in csv.DictReader(file)
+            if r["Close"] not in ("", "null")
+        ]
+    write_gz("benchmark_closes.csv.gz", ["symbol", "date", "close"], nasdaq)
+
     with (shared / "social" / "wsb-sample-2019.csv").open() as file:
         comments = [[r["id"], r["created"], r["score"], r["body"]] for r in csv.DictReader(file)]
     write_gz("wsb_comments.csv.gz", ["id", "created", "score", "body"], comments)

@@ -116,6 +116,8 @@ class Replay:
         posts = []
         if self._previous is not None:
             posts = self.social.posts_between(self._previous, at, ticks)
+            # Reading the posts' sentiment is CPU work for the model: off the event loop.
+            posts = await asyncio.to_thread(self.social.scored, posts)
         spikes = self.detector.observe(posts) + self.detector.close_windows(at)
         self._previous = at
         if self.market.clock.advance():

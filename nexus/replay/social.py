@@ -10,8 +10,9 @@ for a symbol nobody posted about there (the crypto tokens), the demo generator's
 to its own candles (`daily_post_counts`); the active hours are the generator's posting hours
 for stocks (12:00-24:00 UTC) and the whole day for tokens; and the boost grows with the
 price move over the interval, scaled to an hourly move. Posts fall uniformly in the active part
-of the interval; their wording, sentiment (from the day's return so far) and author come from
-the generator's `draft_post`.
+of the interval; their wording (from the day's return so far) and author come from the
+generator's `draft_post`, their sentiment from the sentiment model reading the text
+(`scored`, the same model that scored the stored posts).
 
 Replayed posts only travel on the bus (`social.posts`, `synthetic`, source "synthetic"): the
 store already holds the history they follow, and writing them would count it twice. Each
@@ -20,6 +21,7 @@ interval draws from its own seeded stream, so the same interval always gives the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import time
@@ -31,7 +33,7 @@ import numpy as np
 from nexus.events import SOCIAL_CHANNEL, MarketTick, SocialPost, encode
 from nexus.replay.history import AssetClass, DailyHistory
 from nexus.stores.bus import Bus
-from subgraphs.micro.embedding import cashtags
+from subgraphs.micro.embedding import analyse, cashtags
 from subgraphs.micro.generator import POSTING_HOURS, daily_post_counts, draft_post
 
 SEED = 20210129
@@ -99,7 +101,7 @@ class SocialReplay:
                             author_followers=draft.author_followers,
                             text=draft.text,
                             cashtags=tuple(cashtags(draft.text)),
-                            sentiment=round(draft.sentiment, 4),
+                            sentiment=None,  # the model's, in `scored`
                             synthetic=True,
                             created_at=segment_start
                             + dt.timedelta(milliseconds=int(offset * 1000)),
@@ -110,6 +112,17 @@ class SocialReplay:
         self._last_prices.update((symbol, tick.price) for symbol, tick in now.items())
         posts.sort(key=lambda post: (post.created_at, post.id))
         return posts
+
+    @staticmethod
+    def scored(posts: Sequence[SocialPost]) -> list[SocialPost]:
+        """`posts` with the sentiment model's score, one batch. Blocking: run it in a thread."""
+        if not posts:
+            return []
+        scores = analyse([post.text for post in posts]).scores
+        return [
+            dataclasses.replace(post, sentiment=round(float(score), 4))
+            for post, score in zip(posts, scores, strict=True)
+        ]
 
     def _boost(self, symbol: str, tick: MarketTick | None, hours: float) -> float:
         before = self._last_prices.get(symbol)

@@ -82,8 +82,13 @@ class _QueueSubscription:
         self.dropped = 0
         self.closed = False
 
-    def matches(self, channel: str) -> bool:
-        return any(fnmatch.fnmatchcase(channel, pattern) for pattern in self.patterns)
+    def matches(self, channel: str, via: str | None = None) -> bool:
+        """Whether `channel` is for this subscription. Redis sends a process one message per
+        pattern it holds that matches (`market.*` and `market.BTC` both match `market.BTC`), so
+        a message that came `via` a pattern is taken only through this subscription's first
+        matching pattern: each subscriber gets each event once."""
+        first = next((p for p in self.patterns if fnmatch.fnmatchcase(channel, p)), None)
+        return first is not None and (via is None or first == via)
 
     def offer(self, message: BusMessage) -> bool:
         try:
@@ -132,9 +137,11 @@ class _Fanout:
     async def on_unused(self, patterns: list[str]) -> None:
         return None
 
-    def deliver(self, message: BusMessage) -> int:
+    def deliver(self, message: BusMessage, via: str | None = None) -> int:
         return sum(
-            sub.offer(message) for sub in list(self.subscribers) if sub.matches(message.channel)
+            sub.offer(message)
+            for sub in list(self.subscribers)
+            if sub.matches(message.channel, via)
         )
 
 
@@ -300,7 +307,10 @@ class RedisBus:
             if event is None:
                 log.warning("dropped a non-JSON event", extra={"channel": channel})
                 continue
-            self.fanout.deliver(BusMessage(channel, event))
+            pattern = raw.get("pattern")
+            if isinstance(pattern, bytes):
+                pattern = pattern.decode()
+            self.fanout.deliver(BusMessage(channel, event), pattern)
 
     async def _drop_pubsub(self) -> None:
         if self._pubsub is not None:

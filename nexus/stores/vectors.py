@@ -63,6 +63,7 @@ class VectorStore:
         # Milvus Lite's client is not safe to share across threads: one thread serialises calls.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="milvus")
         self._client: Any = None
+        self._loaded: set[str] = set()  # collections loaded for search by this client
 
     def _connected(self) -> Any:
         if self._client is None:
@@ -94,6 +95,13 @@ class VectorStore:
                 raise
             log.error("Milvus unavailable: %s", type(error).__name__)
             raise StoreUnavailable("vectors") from error
+
+    def _load(self, client: Any, name: str) -> None:
+        """Load `name` for reads once per client: a collection another process wrote (a
+        store reopened) starts released, and Milvus refuses to search or get it until then."""
+        if name not in self._loaded:
+            client.load_collection(name)
+            self._loaded.add(name)
 
     async def ensure_collection(self, name: str, dimension: int) -> None:
         """Create collection `name` (string `id`, `dimension`-float `vector`) unless it exists."""
@@ -137,6 +145,7 @@ class VectorStore:
             return []
 
         def search(client: Any) -> list[list[Neighbour]]:
+            self._load(client, name)
             hits = client.search(
                 name,
                 data=[list(map(float, vector)) for vector in vectors],
@@ -151,6 +160,18 @@ class VectorStore:
             ]
 
         return await self._call(search)
+
+    async def vectors_by_id(self, name: str, ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored vectors of the rows among `ids` that exist, by id, in one request."""
+        if not ids:
+            return {}
+
+        def get(client: Any) -> dict[str, list[float]]:
+            self._load(client, name)
+            rows = client.get(name, ids=list(ids), output_fields=["vector"])
+            return {str(row["id"]): list(map(float, row["vector"])) for row in rows}
+
+        return await self._call(get)
 
     async def count(self, name: str) -> int:
         """The number of rows in collection `name` (0 if it does not exist)."""
@@ -170,5 +191,6 @@ class VectorStore:
     async def close(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None
+            self._loaded.clear()
             await asyncio.get_running_loop().run_in_executor(self._worker, client.close)
         self._worker.shutdown(wait=False)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from nexus.demo import DEMO_DATA
 from nexus.stores.analytics import AnalyticsStore
+from subgraphs.benchmarks import load_benchmark_demo
 from subgraphs.crypto.ddl import DATABASE, STATEMENTS
+from subgraphs.crypto.pools_demo import load_pools
 
 TOKENS = [("BTC", "Bitcoin", "coin"), ("ETH", "Ether", "coin"), ("USDT", "Tether", "stablecoin")]
 
@@ -29,4 +31,11 @@ async def load_demo(store: AnalyticsStore, data_dir: Path = DEMO_DATA) -> dict[s
     # ReplacingMergeTree collapses rows loaded twice once parts merge; merge now.
     for table in ("tokens", "candles"):
         await store.command(f"OPTIMIZE TABLE {DATABASE}.{table} FINAL")
-    return {"crypto.tokens": len(TOKENS), "crypto.candles": len(candles)}
+    benchmarks = await load_benchmark_demo(store, DATABASE, data_dir)
+    pools = await load_pools(store)
+    return {
+        "crypto.tokens": len(TOKENS),
+        "crypto.candles": len(candles),
+        "crypto.benchmarks": benchmarks,
+        "crypto.pools": pools,
+    }

@@ -12,10 +12,11 @@ from nexus.demand import assumed_size
 from subgraphs.candles import Candle, LatestPrice, candle_range
 from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.repository import TokenRecord
+from subgraphs.crypto.token_analytics import TokenAnalytics
 
 
 @strawberry.federation.type(keys=["symbol"], description="A crypto asset priced in US dollars.")
-class Token:
+class Token(TokenAnalytics):
     symbol: str = strawberry.field(description="Ticker symbol, upper case: BTC, ETH, USDT.")
     name: str = strawberry.field(description="The asset's name, e.g. Bitcoin.")
     kind: str = strawberry.field(description="`coin` or `stablecoin`.")

@@ -2,6 +2,17 @@
 
 DATABASE = "macro"
 
+# One row per state of a simulation job; the highest version is the job's current state.
+SIMULATION_JOBS = f"""CREATE TABLE IF NOT EXISTS {DATABASE}.simulation_jobs (
+    job_id String,
+    version UInt64,
+    status LowCardinality(String),
+    progress Float64,
+    result String,
+    error Nullable(String),
+    published_at Float64
+) ENGINE = ReplacingMergeTree(version) ORDER BY job_id"""
+
 STATEMENTS = [
     f"CREATE DATABASE IF NOT EXISTS {DATABASE}",
     f"""CREATE TABLE IF NOT EXISTS {DATABASE}.series (
@@ -21,4 +32,5 @@ STATEMENTS = [
         months UInt16,
         rate Float64
     ) ENGINE = ReplacingMergeTree ORDER BY (date, months)""",
+    SIMULATION_JOBS,
 ]

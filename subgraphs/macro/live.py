@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import weakref
 from collections.abc import AsyncGenerator, Mapping
@@ -12,8 +13,9 @@ from strawberry.types import Info
 
 from nexus.errors import BadUserInput, NotFound
 from nexus.events import SimulationUpdate, decode, simulation_channel
-from nexus.stores.bus import Bus
 from subgraphs.live import EventStream
+from subgraphs.macro.analytics import par_curve
+from subgraphs.macro.job_store import SimulationJobs
 from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.simulation import MAX_PATHS, RateShock, SimulationRunner
 
@@ -21,12 +23,29 @@ BASE_RATE_SERIES = "FEDFUNDS"
 _runners: weakref.WeakKeyDictionary[Any, SimulationRunner] = weakref.WeakKeyDictionary()
 
 
-def runner_for(bus: Bus) -> SimulationRunner:
+def runner_for(context: MacroContext) -> SimulationRunner:
     """The process's one runner per bus, so jobs outlive the request that started them."""
-    runner = _runners.get(bus)
+    runner = _runners.get(context.bus)
     if runner is None:
-        runner = _runners[bus] = SimulationRunner(bus)
+        runner = _runners[context.bus] = SimulationRunner(
+            context.bus, SimulationJobs(context.store)
+        )
     return runner
+
+
+@strawberry.enum(description="A one-factor short-rate model.")
+class ShortRateModel(enum.Enum):
+    VASICEK = strawberry.enum_value(
+        "vasicek", description="Vasicek: Gaussian, mean-reverting to a constant long-term mean."
+    )
+    CIR = strawberry.enum_value(
+        "cir",
+        description="Cox-Ingersoll-Ross: volatility proportional to sqrt(rate), rates stay >= 0.",
+    )
+    HULL_WHITE = strawberry.enum_value(
+        "hull_white",
+        description="Hull-White: Vasicek whose drift is fitted to a day's Treasury zero curve.",
+    )
 
 
 @strawberry.enum(description="Where a simulation job is in its life.")
@@ -37,9 +56,19 @@ class SimulationStatus(enum.Enum):
     FAILED = strawberry.enum_value("failed", description="Stopped; `error` says why.")
 
 
-@strawberry.input(description="A shock to the short rate, simulated with the Vasicek model.")
+@strawberry.input(description="A shock to the short rate, simulated with a short-rate model.")
 class RateSimulationInput:
     shock_bp: float = strawberry.field(description="The shock in basis points (100 = +1%).")
+    model: ShortRateModel = strawberry.field(
+        default=ShortRateModel.VASICEK,
+        description="The model; default VASICEK. HULL_WHITE shocks the whole zero curve of "
+        "`curveDate` in parallel and ignores `baseRatePercent` and `longTermMeanPercent`.",
+    )
+    curve_date: dt.date | None = strawberry.field(
+        default=None,
+        description="HULL_WHITE: the day whose Treasury zero curve the model is fitted to (the "
+        "last business day before it on a holiday); default: the latest curve.",
+    )
     horizon_years: float = strawberry.field(
         default=5.0, description="How far to simulate, years (above 0, up to 30)."
     )
@@ -50,7 +79,8 @@ class RateSimulationInput:
         default=0.15, description="Speed of reversion to the mean, per year (above 0, up to 10)."
     )
     volatility_percent: float = strawberry.field(
-        default=1.0, description="Short-rate volatility, in percent per sqrt(year)."
+        default=1.0,
+        description="Short-rate volatility, in percent per sqrt(year) (CIR: at the base rate).",
     )
     base_rate_percent: float | None = strawberry.field(
         default=None,
@@ -79,7 +109,11 @@ class BondPriceChange:
 class RateSimulationResult:
     """Rates here are fractions (0.05 is 5%), though the input takes percent."""
 
-    base_rate: float = strawberry.field(description="The short rate before the shock, fraction.")
+    model: ShortRateModel = strawberry.field(description="The model simulated.")
+    base_rate: float = strawberry.field(
+        description="The short rate before the shock, fraction; Hull-White: the curve's "
+        "shortest zero rate, continuously compounded."
+    )
     shocked_rate: float = strawberry.field(
         description="The short rate right after the shock, fraction."
     )
@@ -124,7 +158,8 @@ def job_from(update: SimulationUpdate) -> SimulationJob:
 
 def _result(result: Mapping[str, Any]) -> RateSimulationResult:
     bonds = [BondPriceChange(**bond) for bond in result["bonds"]]
-    return RateSimulationResult(**{**result, "bonds": bonds})
+    model = ShortRateModel[str(result.get("model", "vasicek")).upper()]
+    return RateSimulationResult(**{**result, "bonds": bonds, "model": model})
 
 
 async def _shock(context: MacroContext, spec: RateSimulationInput) -> RateShock:
@@ -138,6 +173,8 @@ async def _shock(context: MacroContext, spec: RateSimulationInput) -> RateShock:
     for ok, name, bounds in checks:
         if not ok:
             raise BadUserInput(f"`{name}` must be {bounds}.", argument=name)
+    if spec.model is ShortRateModel.HULL_WHITE:
+        return await _hull_white_shock(context, spec)
     base = spec.base_rate_percent
     if base is None:
         latest = await context.latest_observations.load(BASE_RATE_SERIES)
@@ -148,6 +185,13 @@ async def _shock(context: MacroContext, spec: RateSimulationInput) -> RateShock:
             )
         base = float(latest.value)
     long_term = spec.long_term_mean_percent if spec.long_term_mean_percent is not None else base
+    # CIR's rate cannot go below 0 and its volatility is quoted at the base rate.
+    cir_out_of_range = not base > 0 or base + spec.shock_bp / 100 < 0 or long_term < 0
+    if spec.model is ShortRateModel.CIR and cir_out_of_range:
+        raise BadUserInput(
+            "CIR needs a base rate above 0, a shocked rate and a long-term mean at least 0.",
+            argument="baseRatePercent",
+        )
     return RateShock(
         base_rate=base / 100,
         shock_bp=spec.shock_bp,
@@ -156,15 +200,43 @@ async def _shock(context: MacroContext, spec: RateSimulationInput) -> RateShock:
         mean_reversion=spec.mean_reversion,
         volatility=spec.volatility_percent / 100,
         long_term_mean=long_term / 100,
+        model=spec.model.name.lower(),
     )
 
 
-async def _current(bus: Bus, job_id: str) -> SimulationUpdate:
-    (payload,) = await bus.last([simulation_channel(job_id)])
+async def _hull_white_shock(context: MacroContext, spec: RateSimulationInput) -> RateShock:
+    day = spec.curve_date or dt.date.today()
+    record = await context.par_curves.load(day)
+    if record is None:
+        raise BadUserInput(
+            f"No Treasury curve on or before {day}: the first is 1990-01-02.", argument="curveDate"
+        )
+    curve = await context.analytics.zero_curves.load(par_curve(record))
+    return RateShock(
+        base_rate=float(curve.zero_rates[0]),
+        shock_bp=spec.shock_bp,
+        horizon_years=spec.horizon_years,
+        paths=spec.paths,
+        mean_reversion=spec.mean_reversion,
+        volatility=spec.volatility_percent / 100,
+        long_term_mean=float(curve.zero_rates[-1]),
+        model=spec.model.name.lower(),
+        curve_times=tuple(map(float, curve.times)),
+        zero_rates=tuple(map(float, curve.zero_rates)),
+    )
+
+
+async def _current(context: MacroContext, job_id: str) -> SimulationUpdate:
+    """The job's latest state: from the store (any process's job), else the bus's last update."""
+    stored = await SimulationJobs(context.store).load(job_id)
+    (payload,) = await context.bus.last([simulation_channel(job_id)])
     update = decode(payload) if payload is not None else None
     if not isinstance(update, SimulationUpdate):
+        update = None
+    found = [u for u in (stored, update) if u is not None]
+    if not found:
         raise NotFound(f"No simulation job {job_id!r}.", argument="jobId")
-    return update
+    return max(found, key=lambda u: u.published_at)
 
 
 JOB_ID = strawberry.argument(description="The id `startRateSimulation` returned.")
@@ -176,7 +248,7 @@ class SimulationQuery:
     async def simulation(
         self, info: Info[MacroContext, None], job_id: Annotated[strawberry.ID, JOB_ID]
     ) -> SimulationJob:
-        return job_from(await _current(info.context.bus, str(job_id)))
+        return job_from(await _current(info.context, str(job_id)))
 
 
 @strawberry.type(description="The entry points for changing data or starting work.")
@@ -192,8 +264,8 @@ class Mutation:
         ],
     ) -> SimulationJob:
         shock = await _shock(info.context, input)
-        job_id = await runner_for(info.context.bus).start(shock)
-        return job_from(await _current(info.context.bus, job_id))
+        job_id = await runner_for(info.context).start(shock)
+        return job_from(await _current(info.context, job_id))
 
 
 @strawberry.type(description="Live streams, over WebSocket or Server-Sent Events.")
@@ -207,7 +279,7 @@ class Subscription:
         bus = info.context.bus
         stream = await EventStream.open(bus, SimulationUpdate, simulation_channel(str(job_id)))
         try:
-            current = await _current(bus, str(job_id))
+            current = await _current(info.context, str(job_id))
             yield job_from(current)
             if current.finished:
                 return

@@ -8,7 +8,9 @@ from aiodataloader import DataLoader
 
 from nexus.auth import ANONYMOUS, Caller
 from nexus.stores import Stores
+from nexus.stores.analytics import AnalyticsStore
 from nexus.stores.bus import Bus
+from subgraphs.macro.analytics import AnalyticsLoaders
 from subgraphs.macro.repository import MacroRepository
 
 
@@ -21,12 +23,18 @@ class MacroContext:
     observations: DataLoader = field(init=False)
     latest_observations: DataLoader = field(init=False)
     par_curves: DataLoader = field(init=False)
+    analytics: AnalyticsLoaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.series = DataLoader(self.repository.series_by_id)
         self.observations = DataLoader(self.repository.observations)
         self.latest_observations = DataLoader(self.repository.latest_observations)
         self.par_curves = DataLoader(self.repository.par_curves)
+        self.analytics = AnalyticsLoaders(self.repository, self.par_curves, self.observations)
+
+    @property
+    def store(self) -> AnalyticsStore:
+        return self.repository.store
 
 
 def make_context(stores: Stores, caller: Caller = ANONYMOUS) -> MacroContext:

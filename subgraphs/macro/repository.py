@@ -111,3 +111,17 @@ class MacroRepository:
             curve = curves.setdefault(row["day"], CurveRecord(row["date"], []))
             curve.points.append((row["months"], row["rate"]))
         return [curves.get(day) for day in days]
+
+    async def par_curves_between(self, start: dt.date, end: dt.date) -> list[CurveRecord]:
+        """Every curve published from `start` to `end` inclusive, oldest first."""
+        rows = await self.store.query(
+            f"SELECT date, months, rate FROM {DATABASE}.par_curve "
+            "WHERE date >= {start:Date} AND date <= {end:Date} ORDER BY date, months",
+            {"start": start, "end": end},
+        )
+        curves: dict[dt.date, CurveRecord] = {}
+        for row in rows:
+            curves.setdefault(row["date"], CurveRecord(row["date"], [])).points.append(
+                (row["months"], row["rate"])
+            )
+        return list(curves.values())

@@ -9,14 +9,22 @@ import strawberry
 from strawberry.types import Info
 
 from nexus.demand import assumed_size
+from nexus.errors import BadUserInput
 from nexus.graphql_errors import SubgraphSchema
+from subgraphs.macro import curves
+from subgraphs.macro.analytics import par_curve
+from subgraphs.macro.bond_types import BondQuery
+from subgraphs.macro.chart_types import YieldCurveSurface
+from subgraphs.macro.curve_types import TENORS_HELP, CurveModelName, tenors_or_standard
 from subgraphs.macro.live import Mutation, SimulationQuery, Subscription
 from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.types import Series, YieldCurve, curve_from_record, from_record
 
+MAX_CURVE_DAYS = 3_660
+
 
 @strawberry.type(description="The entry points for reading data.")
-class Query(SimulationQuery):
+class Query(SimulationQuery, BondQuery):
     @strawberry.field(description="A FRED series by id (case-insensitive); null if unknown.")
     async def series(
         self,
@@ -44,5 +52,69 @@ class Query(SimulationQuery):
     ) -> YieldCurve | None:
         return curve_from_record(await info.context.par_curves.load(date))
 
+    # cost hint: 1 per date (@listSize assumedSize 250); fits of all dates share one engine call.
+    @strawberry.field(
+        description="Every Treasury par curve published from `from` to `to` inclusive (at most "
+        f"{MAX_CURVE_DAYS:,} calendar days), oldest first; ask each for `fit` or `bootstrapped`: "
+        "all dates are computed together."
+    )
+    async def yield_curves(
+        self,
+        info: Info[MacroContext, None],
+        from_: Annotated[dt.date, strawberry.argument(name="from", description="First day.")],
+        to: Annotated[dt.date, strawberry.argument(description="Last day.")],
+    ) -> list[YieldCurve] | None:
+        records = await info.context.repository.par_curves_between(*_range(from_, to))
+        return [curve for record in records if (curve := curve_from_record(record)) is not None]
 
-schema = SubgraphSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[Series])
+    # cost hint: 1 per date times tenor; one fit and one evaluation call per request.
+    @strawberry.field(
+        description="The yield-curve surface for 3D charts: each business day's fitted zero "
+        "curve from `from` to `to` (at most "
+        f"{MAX_CURVE_DAYS:,} calendar days) at `tenors`, as packed columns."
+    )
+    async def yield_curve_surface(
+        self,
+        info: Info[MacroContext, None],
+        from_: Annotated[dt.date, strawberry.argument(name="from", description="First day.")],
+        to: Annotated[dt.date, strawberry.argument(description="Last day.")],
+        tenors: Annotated[list[float] | None, strawberry.argument(description=TENORS_HELP)] = None,
+        model: Annotated[
+            CurveModelName, strawberry.argument(description="The model fitted; default SVENSSON.")
+        ] = CurveModelName.SVENSSON,
+    ) -> YieldCurveSurface | None:
+        wanted = tenors_or_standard(tenors)
+        records = await info.context.repository.par_curves_between(*_range(from_, to))
+        if not records:
+            raise BadUserInput(
+                f"No Treasury curve between {from_} and {to}: the curves run from 1990-01-02.",
+                argument="from",
+            )
+        loaders = info.context.analytics
+        fits = await loaders.curve_fits.load_many(
+            [(par_curve(r), curves.CurveModel(model.value)) for r in records]
+        )
+        values = await loaders.fit_values.load_many([(f.parameters, wanted) for f in fits])
+        return YieldCurveSurface(
+            dates=[r.date for r in records],
+            tenors_years=list(wanted),
+            zero_rates=[100 * float(z) for zero, _ in values for z in zero],
+            rmse_bp=[10_000 * f.rmse for f in fits],
+        )
+
+
+def _range(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    if start > end:
+        raise BadUserInput(f"`from` ({start}) is after `to` ({end}): swap them.", argument="from")
+    if (end - start).days > MAX_CURVE_DAYS:
+        raise BadUserInput(
+            f"`from` to `to` spans {(end - start).days:,} days: at most {MAX_CURVE_DAYS:,} per "
+            "request; split the range.",
+            argument="to",
+        )
+    return start, end
+
+
+schema = SubgraphSchema(
+    query=Query, mutation=Mutation, subscription=Subscription, types=[Series, YieldCurve]
+)

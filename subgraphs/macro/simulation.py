@@ -1,11 +1,11 @@
 """Rate-move simulations run as jobs: what a shock to the short rate does to bond prices.
 
-A job simulates Vasicek short-rate paths (engines.shortrate) from today's effective federal
-funds rate plus a shock, in batches; after each batch it publishes its progress on
-`simulation.{job_id}`, and the last update carries the result. Every update is retained on the
-bus, so a subscriber who comes late (or a job id asked about after it finished) still gets the
-job's current state. Jobs live as long as the bus keeps their last update (Redis: until it
-restarts; in-process: until the process ends).
+A job simulates short-rate paths (engines.shortrate: Vasicek, CIR, or Hull-White fitted to a
+day's Treasury zero curve) from a base rate plus a shock, in batches; after each batch it
+publishes its progress on `simulation.{job_id}`, and the last update carries the result. Every
+update is retained on the bus, so a subscriber who comes late still gets the job's current
+state, and written to the macro store (subgraphs.macro.job_store), so a restarted process or another
+router process still answers for the job.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np
 from nexus.events import SimulationUpdate, encode, simulation_channel
 from nexus.metrics import engine_call
 from nexus.stores.bus import Bus
+from subgraphs.macro.job_store import SimulationJobs
 
 log = logging.getLogger("subgraphs.macro.simulation")
 
@@ -41,26 +42,96 @@ class RateShock:
     horizon_years: float
     paths: int
     mean_reversion: float
-    volatility: float
+    volatility: float  # absolute, per sqrt(year); CIR's sigma is volatility / sqrt(base_rate)
     long_term_mean: float
+    model: str = "vasicek"  # "vasicek", "cir" or "hull_white"
+    # Hull-White's initial zero curve (years, continuously compounded decimals), unshocked.
+    curve_times: tuple[float, ...] = ()
+    zero_rates: tuple[float, ...] = ()
+
+    @property
+    def cir_volatility(self) -> float:
+        return self.volatility / math.sqrt(self.base_rate)
 
 
-@engine_call("vasicek_paths")
-def simulate(shock: RateShock, batch: int) -> dict[str, np.ndarray]:
-    """One batch of paths (its own seed): the short rate at each year and the discount factors."""
-    from engines.shortrate import monte_carlo_bond_prices, vasicek_paths
+def _paths(shock: RateShock, batch: int) -> Any:
+    from engines import shortrate
 
-    steps = max(1, round(shock.horizon_years * STEPS_PER_YEAR))
-    paths = vasicek_paths(
+    common: dict[str, Any] = {
+        "horizon": shock.horizon_years,
+        "num_steps": max(1, round(shock.horizon_years * STEPS_PER_YEAR)),
+        "num_paths": shock.paths // BATCHES // 2 * 2,
+        "seed": batch,
+    }
+    shocked = shock.base_rate + shock.shock_bp / 10_000
+    if shock.model == "hull_white":  # the shock moves the whole initial curve in parallel
+        return shortrate.hull_white_paths(
+            mean_reversion=shock.mean_reversion,
+            volatility=shock.volatility,
+            curve_times=np.asarray(shock.curve_times),
+            zero_rates=np.asarray(shock.zero_rates) + shock.shock_bp / 10_000,
+            **common,
+        )
+    if shock.model == "cir":
+        return shortrate.cir_paths(
+            mean_reversion=shock.mean_reversion,
+            long_term_mean=shock.long_term_mean,
+            volatility=shock.cir_volatility,
+            initial_rate=shocked,
+            **common,
+        )
+    return shortrate.vasicek_paths(
         mean_reversion=shock.mean_reversion,
         long_term_mean=shock.long_term_mean,
         volatility=shock.volatility,
-        initial_rate=shock.base_rate + shock.shock_bp / 10_000,
-        horizon=shock.horizon_years,
-        num_steps=steps,
-        num_paths=shock.paths // BATCHES // 2 * 2,
-        seed=batch,
+        initial_rate=shocked,
+        **common,
     )
+
+
+def _unshocked_prices(shock: RateShock, maturities: np.ndarray) -> np.ndarray:
+    """Analytic zero-coupon prices without the shock, under the job's model."""
+    from engines import shortrate
+
+    if shock.model == "hull_white":
+        return np.asarray(
+            shortrate.hull_white_bond_prices(
+                mean_reversion=shock.mean_reversion,
+                volatility=shock.volatility,
+                curve_times=np.asarray(shock.curve_times),
+                zero_rates=np.asarray(shock.zero_rates),
+                times=0.0,
+                maturities=maturities,
+                short_rates=shock.base_rate,
+            )
+        )
+    if shock.model == "cir":
+        return np.asarray(
+            shortrate.cir_bond_prices(
+                mean_reversion=shock.mean_reversion,
+                long_term_mean=shock.long_term_mean,
+                volatilities=shock.cir_volatility,
+                short_rates=shock.base_rate,
+                maturities=maturities,
+            )
+        )
+    return np.asarray(
+        shortrate.vasicek_bond_prices(
+            mean_reversion=shock.mean_reversion,
+            long_term_mean=shock.long_term_mean,
+            volatilities=shock.volatility,
+            short_rates=shock.base_rate,
+            maturities=maturities,
+        )
+    )
+
+
+@engine_call("short_rate_paths")
+def simulate(shock: RateShock, batch: int) -> dict[str, np.ndarray]:
+    """One batch of paths (its own seed): the short rate at each year and the discount factors."""
+    from engines.shortrate import monte_carlo_bond_prices
+
+    paths = _paths(shock, batch)
     estimate = monte_carlo_bond_prices(paths)
     return {
         "final_rates": np.asarray(paths.rates[:, -1]),
@@ -69,26 +140,17 @@ def simulate(shock: RateShock, batch: int) -> dict[str, np.ndarray]:
     }
 
 
-@engine_call("vasicek_bond_prices")
+@engine_call("short_rate_bond_prices")
 def summary(shock: RateShock, batches: list[dict[str, np.ndarray]]) -> dict[str, Any]:
     """The result: where the short rate ends up and what zero-coupon bonds are worth."""
-    from engines.shortrate import vasicek_bond_prices
-
     final = np.concatenate([b["final_rates"] for b in batches])
     prices = np.mean([b["bond_prices"] for b in batches], axis=0)
     times = batches[0]["times"]
     maturities = list(range(1, math.floor(shock.horizon_years) + 1))
     picks = [int(np.argmin(np.abs(times - m))) for m in maturities]
-    unshocked = np.asarray(
-        vasicek_bond_prices(
-            mean_reversion=shock.mean_reversion,
-            long_term_mean=shock.long_term_mean,
-            volatilities=shock.volatility,
-            short_rates=shock.base_rate,
-            maturities=np.asarray(maturities, dtype=np.float64),
-        )
-    )
+    unshocked = _unshocked_prices(shock, np.asarray(maturities, dtype=np.float64))
     return {
+        "model": shock.model,
         "base_rate": shock.base_rate,
         "shocked_rate": shock.base_rate + shock.shock_bp / 10_000,
         "paths": int(final.size),
@@ -109,10 +171,11 @@ def summary(shock: RateShock, batches: list[dict[str, np.ndarray]]) -> dict[str,
 
 
 class SimulationRunner:
-    """Starts jobs in this process and publishes their progress on the bus."""
+    """Starts jobs in this process; saves and publishes each change of their state."""
 
-    def __init__(self, bus: Bus) -> None:
+    def __init__(self, bus: Bus, jobs: SimulationJobs) -> None:
         self.bus = bus
+        self.jobs = jobs
         self._running: set[asyncio.Task[None]] = set()
 
     async def start(self, shock: RateShock) -> str:
@@ -144,6 +207,10 @@ class SimulationRunner:
 
     async def _publish(self, update: SimulationUpdate) -> None:
         stamped = dataclasses.replace(update, published_at=time.time())
+        try:
+            await self.jobs.save(stamped)
+        except Exception:
+            log.exception("could not save a simulation update", extra={"job_id": update.job_id})
         try:
             await self.bus.publish(simulation_channel(update.job_id), encode(stamped), retain=True)
         except Exception:

@@ -10,6 +10,24 @@ from strawberry.types import Info
 
 from nexus.demand import assumed_size
 from nexus.errors import BadUserInput
+from subgraphs.macro import curves
+from subgraphs.macro.analytics import SeriesWindow, par_curve
+from subgraphs.macro.chart_types import (
+    BarIntervalName,
+    SeriesBars,
+    SeriesPoints,
+    series_bars,
+    series_points,
+)
+from subgraphs.macro.charts import BarInterval
+from subgraphs.macro.curve_types import (
+    BootstrappedCurve,
+    CurveModelName,
+    FittedCurve,
+    bootstrapped_curve,
+    fitted_curve,
+)
+from subgraphs.macro.inputs import check_number
 from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.repository import CurveRecord, ObservationRange, SeriesRecord
 
@@ -55,10 +73,64 @@ class Series:
         records = await info.context.observations.load(ObservationRange(str(self.id), from_, to))
         return [Observation(date=r.date, value=r.value) for r in records]
 
+    # cost hint: 1 per point kept (@listSize slicingArguments: points); one LTTB call per request.
+    @strawberry.field(
+        description="Observations between `from` and `to` reduced to at most `points` for a line "
+        "chart by Largest-Triangle-Three-Buckets (keeps the first, the last and the shape)."
+    )
+    async def downsampled(
+        self,
+        info: Info[MacroContext, None],
+        points: Annotated[int, strawberry.argument(description="Points to keep, 3 to 10,000.")],
+        from_: Annotated[
+            dt.date | None,
+            strawberry.argument(
+                name="from", description="First day; default: the first observation."
+            ),
+        ] = None,
+        to: Annotated[
+            dt.date | None,
+            strawberry.argument(description="Last day; default: the last observation."),
+        ] = None,
+    ) -> SeriesPoints:
+        check_number(points, argument="points", low=3, high=10_000)
+        window = _window(str(self.id), from_, to)
+        return series_points(await info.context.analytics.downsampled.load((window, points)))
+
+    # cost hint: 1 per bar; all series of a request resampled in one OHLC call.
+    @strawberry.field(
+        description="Weekly or monthly open/high/low/close bars of the observations between "
+        "`from` and `to`."
+    )
+    async def bars(
+        self,
+        info: Info[MacroContext, None],
+        interval: Annotated[BarIntervalName, strawberry.argument(description="WEEK or MONTH.")],
+        from_: Annotated[
+            dt.date | None,
+            strawberry.argument(
+                name="from", description="First day; default: the first observation."
+            ),
+        ] = None,
+        to: Annotated[
+            dt.date | None,
+            strawberry.argument(description="Last day; default: the last observation."),
+        ] = None,
+    ) -> SeriesBars:
+        window = _window(str(self.id), from_, to)
+        key = (window, BarInterval(interval.value))
+        return series_bars(await info.context.analytics.bars.load(key))
+
     @strawberry.field(description="The most recent observation.")
     async def latest(self, info: Info[MacroContext, None]) -> Observation | None:
         record = await info.context.latest_observations.load(str(self.id))
         return None if record is None else Observation(date=record.date, value=record.value)
+
+
+def _window(series_id: str, start: dt.date | None, end: dt.date | None) -> SeriesWindow:
+    if start is not None and end is not None and start > end:
+        raise BadUserInput(f"`from` ({start}) is after `to` ({end}): swap them.", argument="from")
+    return SeriesWindow(series_id, start, end)
 
 
 @strawberry.type(description="One tenor of a par yield curve.")
@@ -68,13 +140,50 @@ class CurvePoint:
     rate: float = strawberry.field(description="Par yield, percent.")
 
 
-@strawberry.type(description="The US Treasury daily par yield curve.")
+@strawberry.federation.type(
+    keys=["date"],
+    description="The US Treasury daily par yield curve. An entity keyed by `date`, so another "
+    "subgraph can hand out a day's curve (a reference to the last curve on or before that day) "
+    "and the router resolves its fits and rates here.",
+)
 class YieldCurve:
     date: dt.date = strawberry.field(description="The business day the curve was published.")
     points: list[CurvePoint] = strawberry.field(
         directives=[assumed_size(13)],  # the Treasury publishes 13 tenors
         description="Every published tenor, shortest first.",
     )
+    par: strawberry.Private[curves.ParCurve]
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info[MacroContext, None], date: str
+    ) -> YieldCurve | None:
+        try:
+            day = dt.date.fromisoformat(str(date))
+        except ValueError:
+            raise BadUserInput(
+                f"`date` {date!r} is not a YYYY-MM-DD date.", argument="date"
+            ) from None
+        return curve_from_record(await info.context.par_curves.load(day))
+
+    # cost hint: 10 (a least-squares fit); every date of the request shares one engine call.
+    @strawberry.field(
+        description="A Nelson-Siegel or Svensson curve fitted to this day's zero rates."
+    )
+    async def fit(
+        self,
+        info: Info[MacroContext, None],
+        model: Annotated[
+            CurveModelName, strawberry.argument(description="The model to fit; default SVENSSON.")
+        ] = CurveModelName.SVENSSON,
+    ) -> FittedCurve:
+        key = (self.par, curves.CurveModel(model.value))
+        return fitted_curve(await info.context.analytics.curve_fits.load(key))
+
+    # cost hint: 2; every date of the request shares one bootstrap call.
+    @strawberry.field(description="This day's zero, discount and forward curve, bootstrapped.")
+    async def bootstrapped(self, info: Info[MacroContext, None]) -> BootstrappedCurve:
+        return bootstrapped_curve(await info.context.analytics.zero_curves.load(self.par))
 
 
 def tenor_label(months: int) -> str:
@@ -96,4 +205,4 @@ def curve_from_record(record: CurveRecord | None) -> YieldCurve | None:
     if record is None:
         return None
     points = [CurvePoint(tenor=tenor_label(m), months=m, rate=rate) for m, rate in record.points]
-    return YieldCurve(date=record.date, points=points)
+    return YieldCurve(date=record.date, points=points, par=par_curve(record))

@@ -1,5 +1,5 @@
 """Micro subgraph: stocks, their candles and the social posts that mention them, over the
-`micro` database and the `micro_posts` vector collection."""
+`micro` database and the `micro_post_texts` vector collection."""
 
 from nexus.subgraph import Subgraph
 from subgraphs.micro.loaders import make_context

@@ -2,12 +2,16 @@
 
 Real daily candles (GME and AMC 2019-09..2022-09; BB, NOK and TSLA in Jan-Feb 2021), the
 real r/wallstreetbets comments of September 2019 as posts, and synthetic posts generated
-from the candles (`generator.py`), each embedded into the `micro_posts` vector collection.
+from the candles (`generator.py`). Every post is embedded (MiniLM, one vector per distinct
+wording in the `micro_post_texts` collection) and scored by the sentiment model before it is
+stored (`embedding.py`): the ~20k posts have a few hundred distinct texts, each encoded once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import dataclasses
 import datetime as dt
 import gzip
 from pathlib import Path
@@ -16,11 +20,12 @@ from typing import Any
 from nexus.demo import DEMO_DATA
 from nexus.stores.analytics import AnalyticsStore
 from nexus.stores.vectors import VectorStore
+from subgraphs.benchmarks import load_benchmark_demo
 from subgraphs.micro.ddl import DATABASE, STATEMENTS, TABLES
-from subgraphs.micro.embedding import DIMENSIONS, embed
+from subgraphs.micro.embedding import DIMENSIONS, analyse, text_key
 from subgraphs.micro.generator import DailyBar, reddit_posts, synthetic_posts
 from subgraphs.micro.records import POST_COLUMNS, PostRecord
-from subgraphs.micro.repository import POSTS_COLLECTION
+from subgraphs.micro.repository import TEXTS_COLLECTION
 
 STOCKS = [
     ("AMC", "AMC Entertainment Holdings"),
@@ -34,7 +39,7 @@ STOCKS = [
 async def ensure_schema(store: AnalyticsStore, vectors: VectorStore) -> None:
     for statement in STATEMENTS:
         await store.command(statement)
-    await vectors.ensure_collection(POSTS_COLLECTION, DIMENSIONS)
+    await vectors.ensure_collection(TEXTS_COLLECTION, DIMENSIONS)
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -54,6 +59,7 @@ def _post_row(post: PostRecord) -> list[Any]:
         list(post.cashtags),
         post.sentiment,
         post.synthetic,
+        list(post.sentiment_probabilities),
     ]
 
 
@@ -71,6 +77,18 @@ async def load_demo(
     comment_columns, comment_rows = _read_csv(data_dir / "wsb_comments.csv.gz")
     posts = reddit_posts(dict(zip(comment_columns, row, strict=True)) for row in comment_rows)
     posts += synthetic_posts(bars)
+    # Embedding and scoring is CPU-bound: off the event loop.
+    analysis = await asyncio.to_thread(analyse, [post.text for post in posts])
+    posts = [
+        dataclasses.replace(
+            post,
+            sentiment=round(float(score), 4),
+            sentiment_probabilities=tuple(round(float(p), 4) for p in probabilities),
+        )
+        for post, score, probabilities in zip(
+            posts, analysis.scores, analysis.probabilities, strict=True
+        )
+    ]
 
     await analytics.insert(f"{DATABASE}.stocks", ["symbol", "name"], STOCKS)
     await analytics.insert(f"{DATABASE}.candles", columns, candles)
@@ -79,16 +97,21 @@ async def load_demo(
     for table in TABLES:
         await analytics.command(f"OPTIMIZE TABLE {DATABASE}.{table} FINAL")
 
-    embeddings = embed(post.text for post in posts)
+    # One vector per wording: its posts share it (the table computes the same `text_key`).
+    wordings = {
+        text_key(post.text): vector
+        for post, vector in zip(posts, analysis.vectors.tolist(), strict=True)
+    }
     await vectors.upsert(
-        POSTS_COLLECTION,
-        [{"id": post.id, "vector": vector} for post, vector in zip(posts, embeddings, strict=True)],
+        TEXTS_COLLECTION, [{"id": key, "vector": vector} for key, vector in wordings.items()]
     )
+    benchmarks = await load_benchmark_demo(analytics, DATABASE, data_dir)
     mentions = sum(len(post.cashtags) for post in posts)
     return {
         f"{DATABASE}.stocks": len(STOCKS),
         f"{DATABASE}.candles": len(candles),
         f"{DATABASE}.posts": len(posts),
         f"{DATABASE}.mentions": mentions,
-        POSTS_COLLECTION: len(posts),
+        TEXTS_COLLECTION: len(wordings),
+        f"{DATABASE}.benchmarks": benchmarks,
     }

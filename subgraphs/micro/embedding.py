@@ -1,25 +1,39 @@
-"""A small deterministic text embedding: feature hashing of words and cashtags.
+"""What a post's text means: its sentence embedding and its sentiment, from `engines.text`.
 
-Each lower-cased word adds +-1 to one of `DIMENSIONS` buckets (the bucket and the sign come
-from a BLAKE2 hash of the token, so the embedding is the same in every process and needs no
-model download); each cashtag adds `CASHTAG_WEIGHT` to its own bucket, so posts about the same
-ticker sit close together. The vector is L2-normalised: cosine similarity is a dot product.
-
-Reference: Weinberger et al., "Feature Hashing for Large Scale Multitask Learning", ICML 2009.
+Every stored post gets a 384-float MiniLM embedding (stored once per wording, in the
+`micro_post_texts` vectors; cosine = dot product) and the sentiment head's negative /
+neutral / positive probabilities; its `sentiment` is p_positive - p_negative, in [-1, 1].
+Texts are analysed in batches (the encoder buckets them by length), each distinct text once:
+the demo's synthetic posts repeat a few hundred wordings, and the replay feed keeps drawing
+the same ones, so the last `CACHE_SIZE` distinct texts' results are kept in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-DIMENSIONS = 256
-CASHTAG_WEIGHT = 4.0
+from engines.text import DIMENSIONS, encode
+from engines.text.sentiment import LABELS, classify_embeddings
 
-_WORD = re.compile(r"[a-z][a-z0-9']+")
+__all__ = [
+    "CACHE_SIZE",
+    "DIMENSIONS",
+    "LABELS",
+    "TextAnalysis",
+    "analyse",
+    "cashtags",
+    "text_key",
+]
+
+CACHE_SIZE = 8192
+
 _CASHTAG = re.compile(r"\$([A-Za-z]{1,6})\b")
 
 
@@ -28,26 +42,49 @@ def cashtags(text: str) -> list[str]:
     return list(dict.fromkeys(tag.upper() for tag in _CASHTAG.findall(text)))
 
 
-def _bucket(token: str) -> tuple[int, float]:
-    digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
-    value = int.from_bytes(digest, "little")
-    return value % DIMENSIONS, 1.0 if value >> 63 else -1.0
+def text_key(text: str) -> str:
+    """The key of a wording: the first 32 hex digits of SHA-256 of the UTF-8 text, as the
+    posts table computes it (`substring(lower(hex(SHA256(text))), 1, 32)`)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def embed(texts: Iterable[str]) -> np.ndarray:
-    """One L2-normalised float32 row of `DIMENSIONS` per text (an empty text gives zeros)."""
-    rows = list(texts)
-    vectors = np.zeros((len(rows), DIMENSIONS), dtype=np.float32)
-    for row, text in enumerate(rows):
-        for word in _WORD.findall(_CASHTAG.sub(" ", text).lower()):
-            bucket, sign = _bucket(word)
-            vectors[row, bucket] += sign
-        for tag in cashtags(text):
-            bucket, _ = _bucket("$" + tag)
-            vectors[row, bucket] += CASHTAG_WEIGHT
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+@dataclass(frozen=True, slots=True)
+class TextAnalysis:
+    """Per text, in the order given: float32 `vectors` `[n, 384]` (unit length), float32
+    `probabilities` `[n, 3]` (negative, neutral, positive) and float32 `scores` `[n]`
+    (p_positive - p_negative)."""
+
+    vectors: np.ndarray
+    probabilities: np.ndarray
+    scores: np.ndarray
 
 
-def embed_one(text: str) -> Sequence[float]:
-    return [float(value) for value in embed([text])[0]]
+_cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def analyse(texts: Sequence[str]) -> TextAnalysis:
+    """Embed and score `texts`: one encoder pass over the distinct texts not seen lately.
+
+    Blocking and CPU-heavy (a first call also compiles the encoder's shapes): call it from a
+    worker thread, never on the event loop.
+    """
+    distinct = list(dict.fromkeys(texts))
+    with _lock:
+        known = {text: _cache[text] for text in distinct if text in _cache}
+    missing = [text for text in distinct if text not in known]
+    if missing:
+        encoded = encode(missing)
+        sentiment = classify_embeddings(encoded.vectors, missing, encoded.truncated)
+        fresh = dict(zip(missing, zip(encoded.vectors, sentiment.probabilities, strict=True),
+                         strict=True))
+        known.update(fresh)
+        with _lock:
+            _cache.update(fresh)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    probabilities = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
+    for row, text in enumerate(texts):
+        vectors[row], probabilities[row] = known[text]
+    return TextAnalysis(vectors, probabilities, probabilities[:, 2] - probabilities[:, 0])

@@ -7,10 +7,12 @@ it makes is marked `synthetic`. Each trading day of each stock gets
 
 posts (capped at `MAX_DAILY_POSTS`), where r is the close-to-close return and v / mean_20(v)
 the day's volume over its trailing 20-day mean: quiet days carry a few posts, and the
-January 2021 short squeeze brings the meme-stock spike. A post's sentiment is
+January 2021 short squeeze brings the meme-stock spike. A post's mood is
 tanh(SENTIMENT_GAIN * r) plus Gaussian noise, its wording bullish, bearish or neutral by that
-sentiment's sign, its author one of a fixed set of made-up influencer handles. The generator is
-seeded: the same candles always give the same posts. `draft_post` (wording, sentiment, author)
+mood's sign, its author one of a fixed set of made-up influencer handles. The mood only picks
+the wording: the sentiment a post is stored with is the sentiment model's reading of its text
+(`embedding.analyse`, at load), so generated posts carry none. The generator is
+seeded: the same candles always give the same posts. `draft_post` (wording, mood, author)
 is shared with the replay feed's live posts.
 """
 
@@ -81,7 +83,7 @@ class PostDraft:
     """What a synthetic post says and who says it."""
 
     text: str
-    sentiment: float
+    mood: float  # in [-1, 1]: picks the wording; the stored sentiment is the model's
     author: str
     author_followers: int
 
@@ -91,17 +93,17 @@ def draft_post(
 ) -> PostDraft:
     """One post about `symbol` on a day that has moved `daily_return` so far; it may name one of
     `others` too. Draws from `rng` in a fixed order, so a seeded stream gives the same posts."""
-    sentiment = float(
+    mood = float(
         np.clip(
             math.tanh(SENTIMENT_GAIN * daily_return) + rng.normal(0.0, SENTIMENT_NOISE), -1.0, 1.0
         )
     )
-    templates = _BULLISH if sentiment > 0.15 else _BEARISH if sentiment < -0.15 else _NEUTRAL
+    templates = _BULLISH if mood > 0.15 else _BEARISH if mood < -0.15 else _NEUTRAL
     text = templates[int(rng.integers(len(templates)))].format(tag="$" + symbol)
     if others and rng.random() < 0.1:
         text += f" (also watching ${others[int(rng.integers(len(others)))]})"
     handle, followers = INFLUENCERS[int(rng.choice(len(INFLUENCERS), p=AUTHOR_PROBABILITIES))]
-    return PostDraft(text, sentiment, handle, followers)
+    return PostDraft(text, mood, handle, followers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +168,7 @@ def _posts_of_day(
             text=draft.text,
             created_at=midnight + dt.timedelta(seconds=int(second)),
             cashtags=tuple(cashtags(draft.text)),
-            sentiment=round(draft.sentiment, 4),
+            sentiment=None,
             synthetic=True,
         )
 

@@ -9,6 +9,7 @@ from aiodataloader import DataLoader
 from nexus.auth import ANONYMOUS, Caller
 from nexus.stores import Stores
 from nexus.stores.bus import Bus
+from subgraphs.micro.analytics import MicroAnalytics
 from subgraphs.micro.repository import MicroRepository
 
 
@@ -25,6 +26,8 @@ class MicroContext:
     latest_posts: DataLoader = field(init=False)
     posts: DataLoader = field(init=False)
     similar_posts: DataLoader = field(init=False)
+    influencers: DataLoader = field(init=False)
+    analytics: MicroAnalytics = field(init=False)
 
     def __post_init__(self) -> None:
         self.stocks = DataLoader(self.repository.stocks_by_symbol)
@@ -35,6 +38,8 @@ class MicroContext:
         self.latest_posts = DataLoader(self.repository.latest_posts)
         self.posts = DataLoader(self.repository.posts_by_id)
         self.similar_posts = DataLoader(self.repository.similar_post_ids)
+        self.influencers = DataLoader(self.repository.influencers)
+        self.analytics = MicroAnalytics(self.repository.store, self.candles)
 
 
 def make_context(stores: Stores, caller: Caller = ANONYMOUS) -> MicroContext:

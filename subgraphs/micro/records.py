@@ -29,6 +29,8 @@ class PostRecord:
     cashtags: tuple[str, ...]
     sentiment: float | None
     synthetic: bool
+    # (negative, neutral, positive) from the sentiment model; empty where none was scored.
+    sentiment_probabilities: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,7 @@ POST_COLUMNS = (
     "cashtags",
     "sentiment",
     "synthetic",
+    "sentiment_probabilities",
 )
 
 

@@ -7,7 +7,9 @@ ingested twice and not yet merged is still counted once.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -16,7 +18,13 @@ from nexus.stores.analytics import AnalyticsStore, Row
 from nexus.stores.vectors import VectorStore
 from subgraphs.candles import Candle, CandleRange, LatestPrice, load_candles, load_latest_prices
 from subgraphs.micro.ddl import DATABASE
-from subgraphs.micro.embedding import embed
+from subgraphs.micro.embedding import analyse, text_key
+from subgraphs.micro.influence import (
+    AuthorActivity,
+    InfluencerRecord,
+    Influencers,
+    rank_influencers,
+)
 from subgraphs.micro.records import (
     EARLIEST,
     LATEST,
@@ -29,13 +37,14 @@ from subgraphs.micro.records import (
     StockRecord,
 )
 
-POSTS_COLLECTION = f"{DATABASE}_posts"
+TEXTS_COLLECTION = f"{DATABASE}_post_texts"  # one vector per distinct wording, id `text_key`
 
 _POST_FIELDS = (
     "post.id AS id, post.source AS source, post.author AS author, "
     "post.author_followers AS author_followers, post.text AS text, "
     "post.created_at AS created_at, post.cashtags AS cashtags, "
-    "post.sentiment AS sentiment, post.synthetic AS synthetic"
+    "post.sentiment AS sentiment, post.synthetic AS synthetic, "
+    "post.sentiment_probabilities AS sentiment_probabilities"
 )
 _IN_PERIOD = (
     "symbol IN {symbols:Array(String)} AND toDate(created_at) BETWEEN {start:Date} AND {end:Date}"
@@ -43,7 +52,11 @@ _IN_PERIOD = (
 
 
 def _post(row: Row) -> PostRecord:
-    return PostRecord(**{**row, "cashtags": tuple(row["cashtags"])})
+    return PostRecord(**{
+        **row,
+        "cashtags": tuple(row["cashtags"]),
+        "sentiment_probabilities": tuple(map(float, row["sentiment_probabilities"])),
+    })
 
 
 def _by_window(periods: Sequence[Period]) -> dict[tuple[dt.date, dt.date], list[str]]:
@@ -151,19 +164,98 @@ class MicroRepository:
         )
         return [_post(row) for row in rows]
 
-    async def similar_post_ids(self, keys: Sequence[SimilarTo]) -> list[list[str]]:
-        """For each post, the ids of the posts whose text embeds nearest to its own.
+    async def influencers(self, keys: Sequence[Influencers]) -> list[list[InfluencerRecord]]:
+        """Each symbol's authors in its period, ranked by their impact (`influence.py`).
 
-        One vector search for the whole batch: each post's text is embedded here (the same
-        function embedded the stored posts), and the post itself is dropped from its hits.
+        Per distinct period: one query for the authors' activity, one for the closes (from a
+        week before the period, for its first return, to a week after, for the day after
+        its last posts).
+        """
+        found: dict[Influencers, list[InfluencerRecord]] = {}
+        for (start, end), symbols in _by_window([key.period for key in keys]).items():
+            rows = await self.store.query(
+                "SELECT hit.symbol AS symbol, post.author AS author, "
+                "max(post.author_followers) AS followers, count() AS posts, "
+                "avg(hit.sentiment) AS mean_sentiment, "
+                "arraySort(groupUniqArray(toDate(hit.created_at))) AS days "
+                f"FROM {DATABASE}.mentions AS hit FINAL "
+                f"INNER JOIN {DATABASE}.posts AS post FINAL ON post.id = hit.post_id "
+                "WHERE hit.symbol IN {symbols:Array(String)} "
+                "AND toDate(hit.created_at) BETWEEN {start:Date} AND {end:Date} "
+                "GROUP BY symbol, author",
+                {"symbols": symbols, "start": start, "end": end},
+            )
+            activity: dict[str, list[AuthorActivity]] = defaultdict(list)
+            for row in rows:
+                mean = row["mean_sentiment"]
+                activity[row["symbol"]].append(AuthorActivity(
+                    author=row["author"],
+                    followers=row["followers"],
+                    posts=int(row["posts"]),
+                    mean_sentiment=None if mean is None or math.isnan(mean) else float(mean),
+                    days=tuple(row["days"]),
+                ))
+            week = dt.timedelta(days=7)
+            closes = await self.store.query(
+                f"SELECT symbol, date, close FROM {DATABASE}.candles FINAL "
+                "WHERE symbol IN {symbols:Array(String)} "
+                "AND date BETWEEN {start:Date} AND {end:Date} ORDER BY symbol, date",
+                {"symbols": symbols, "start": max(start - week, EARLIEST),
+                 "end": min(end + week, LATEST)},
+            )
+            series: dict[str, tuple[list[dt.date], list[float]]] = defaultdict(lambda: ([], []))
+            for row in closes:
+                dates, prices = series[row["symbol"]]
+                dates.append(row["date"])
+                prices.append(float(row["close"]))
+            for key in keys:
+                if (key.period.start, key.period.end) == (start, end):
+                    dates, prices = series.get(key.period.symbol, ([], []))
+                    found[key] = rank_influencers(
+                        activity.get(key.period.symbol, []), dates, prices, key.period,
+                        key.limit,
+                    )
+        return [found.get(key, []) for key in keys]
+
+    async def similar_post_ids(self, keys: Sequence[SimilarTo]) -> list[list[str]]:
+        """For each post, the ids of the posts worded nearest to it, the same wording first.
+
+        Vectors are per wording (`text_key`): one request for the stored vectors of the
+        batch's wordings (a wording not stored, a live post's, is embedded here off the event
+        loop by the model that embedded the stored ones), one search for all of them, then
+        one query for the newest posts of each wording found. The post itself is dropped.
         """
         if not keys:
             return []
-        vectors = embed(key.text for key in keys)
-        hits = await self.vectors.search(
-            POSTS_COLLECTION, vectors.tolist(), limit=max(key.limit for key in keys) + 1
+        wordings = [text_key(key.text) for key in keys]
+        stored = await self.vectors.vectors_by_id(TEXTS_COLLECTION, sorted(set(wordings)))
+        missing = [key.text for key, wording in zip(keys, wordings, strict=True)
+                   if wording not in stored]
+        fresh = iter(
+            (await asyncio.to_thread(analyse, missing)).vectors.tolist() if missing else []
         )
-        return [
-            [hit.id for hit in found if hit.id != key.post_id][: key.limit]
-            for key, found in zip(keys, hits, strict=True)
-        ]
+        vectors = [stored[wording] if wording in stored else next(fresh) for wording in wordings]
+        # Every stored wording has at least one post, so limit + 1 wordings always hold
+        # `limit` posts besides the post itself.
+        most = max(key.limit for key in keys) + 1
+        hits = await self.vectors.search(TEXTS_COLLECTION, vectors, limit=most)
+        found = sorted({hit.id for nearest in hits for hit in nearest})
+        rows = await self.store.query(
+            f"SELECT id, text_key FROM {DATABASE}.posts FINAL "
+            "WHERE text_key IN {wordings:Array(String)} "
+            "ORDER BY created_at DESC, id LIMIT {most:UInt32} BY text_key",
+            {"wordings": found, "most": most},
+        )
+        posts_by_wording: dict[str, list[str]] = defaultdict(list)
+        for row in rows:
+            posts_by_wording[row["text_key"]].append(row["id"])
+        similar = []
+        for key, nearest in zip(keys, hits, strict=True):
+            ids = (
+                post_id
+                for hit in nearest
+                for post_id in posts_by_wording.get(hit.id, [])
+                if post_id != key.post_id
+            )
+            similar.append(list(itertools.islice(ids, key.limit)))
+        return similar

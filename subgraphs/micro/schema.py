@@ -5,20 +5,27 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from strawberry.federation.schema_directives import Cost, ListSize
 from strawberry.types import Info
 
 from nexus.demand import assumed_size, sliced_by
 from nexus.graphql_errors import SubgraphSchema
+from subgraphs.micro.analytics import NetworkQuery
+from subgraphs.micro.influence import Influencers
 from subgraphs.micro.live import Subscription
 from subgraphs.micro.loaders import MicroContext
 from subgraphs.micro.records import LatestPosts, checked_limit, period
+from subgraphs.micro.sentiment import MAX_TEXT_CHARACTERS, MAX_TEXTS, TextSentiment, score_texts
 from subgraphs.micro.types import (
     From,
+    Influencer,
+    InfluencerLimit,
     Limit,
     Post,
     Stock,
     To,
     Token,
+    influencer_from,
     post_from,
     posts_from,
     stock_from,
@@ -26,7 +33,7 @@ from subgraphs.micro.types import (
 
 
 @strawberry.type(description="The entry points for reading data.")
-class Query:
+class Query(NetworkQuery):
     @strawberry.field(description="A stock by ticker symbol (case-insensitive); null if unknown.")
     async def stock(
         self,
@@ -75,6 +82,50 @@ class Query:
             )
         key = LatestPosts(period(cashtag.removeprefix("$").upper(), from_, to), limit)
         return posts_from(await info.context.latest_posts.load(key))
+
+    @strawberry.field(
+        description="The authors posting about `symbol` (a cashtag, case-insensitive, with or "
+        "without `$`) in the period, ranked by how clearly the price moved after their posts; "
+        "see `Influencer.impact`."
+    )
+    async def influencers(
+        self,
+        info: Info[MicroContext, None],
+        symbol: Annotated[str, strawberry.argument(description="The cashtag, e.g. `GME`.")],
+        from_: From = None,
+        to: To = None,
+        limit: InfluencerLimit = 10,
+    ) -> list[Influencer]:
+        key = Influencers(
+            period(symbol.removeprefix("$").upper(), from_, to), checked_limit(limit)
+        )
+        return [influencer_from(record) for record in await info.context.influencers.load(key)]
+
+    @strawberry.federation.field(
+        description="The sentiment of your own texts (news sentences or social posts), in the "
+        "order given, from the same model that scores stored posts. One model call per request.",
+        directives=[
+            Cost(weight=2),
+            ListSize(
+                assumed_size=MAX_TEXTS,
+                # UNSET, not None: the argument is left out of the SDL rather than printed null.
+                slicing_arguments=strawberry.UNSET,
+                sized_fields=strawberry.UNSET,
+                require_one_slicing_argument=False,
+            ),
+        ],
+    )
+    async def sentiment(
+        self,
+        texts: Annotated[
+            list[str],
+            strawberry.argument(
+                description=f"At most {MAX_TEXTS} non-empty texts; each is read up to "
+                f"{MAX_TEXT_CHARACTERS} characters (128 word pieces)."
+            ),
+        ],
+    ) -> list[TextSentiment]:
+        return await score_texts(texts)
 
 
 schema = SubgraphSchema(query=Query, subscription=Subscription, types=[Stock, Token, Post])

@@ -11,6 +11,8 @@ from strawberry.types import Info
 
 from nexus.demand import assumed_size, sliced_by
 from subgraphs.candles import Candle, LatestPrice, candle_range
+from subgraphs.micro.analytics import StockAnalytics
+from subgraphs.micro.influence import InfluencerRecord, Influencers
 from subgraphs.micro.loaders import MicroContext
 from subgraphs.micro.records import (
     DailyMentionsRecord,
@@ -22,12 +24,23 @@ from subgraphs.micro.records import (
     checked_limit,
     period,
 )
+from subgraphs.micro.sentiment import (
+    SentimentLabel,
+    SentimentProbabilities,
+    label_of,
+    probabilities_of,
+)
 
 From = Annotated[
     dt.date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")
 ]
 To = Annotated[dt.date | None, strawberry.argument(description="Last day (UTC), inclusive.")]
-Limit = Annotated[int, strawberry.argument(description="Most posts to return, 1 to 500.")]
+InfluencerLimit = Annotated[
+    int, strawberry.argument(description="How many authors at most (1 to 500), best first.")
+]
+Limit = Annotated[
+    int, strawberry.argument(description="Most posts to return, 1 to 500.")
+]
 
 
 @strawberry.type(description="Posts mentioning a stock on one day (UTC).")
@@ -36,6 +49,45 @@ class DailyMentions:
     posts: int = strawberry.field(description="Number of posts that day mentioning the cashtag.")
     mean_sentiment: float | None = strawberry.field(
         description="Mean sentiment of the day's posts that carry one, in [-1, 1]."
+    )
+
+
+@strawberry.type(
+    description="An author who posts about a cashtag: their posts about it in the period, their "
+    "tone, and how the price moved on the trading day after they posted."
+)
+class Influencer:
+    author: str = strawberry.field(description="The author's handle.")
+    followers: int | None = strawberry.field(
+        description="Followers at the time of their latest post; null where not known."
+    )
+    post_count: int = strawberry.field(description="Their posts mentioning the cashtag.")
+    average_sentiment: float | None = strawberry.field(
+        description="Mean sentiment of those posts, from -1 (bearish) to 1 (bullish)."
+    )
+    impact: float | None = strawberry.field(
+        description="Impact score: the mean abnormal return of the symbol on the first trading "
+        "day after each day they posted (its return less its mean daily return over the "
+        "period), a fraction (0.01 = 1%); null with no trading day after their posts."
+    )
+    impact_standard_error: float | None = strawberry.field(
+        description="Standard error of `impact` (sample standard deviation / sqrt(events)), a "
+        "fraction; null with fewer than two events."
+    )
+    events: int = strawberry.field(
+        description="Days they posted with a trading day after them: the events behind `impact`."
+    )
+
+
+def influencer_from(record: InfluencerRecord) -> Influencer:
+    return Influencer(
+        author=record.author,
+        followers=record.followers,
+        post_count=record.posts,
+        average_sentiment=record.mean_sentiment,
+        impact=record.impact,
+        impact_standard_error=record.impact_standard_error,
+        events=record.events,
     )
 
 
@@ -53,10 +105,18 @@ class Post:
         description="The `$TICKER` tags in the text, upper-cased."
     )
     sentiment: float | None = strawberry.field(
-        description="From -1 (bearish) to 1 (bullish); null where none was scored."
+        description="The sentiment model's P(positive) - P(negative) for the text, from -1 "
+        "(bearish) to 1 (bullish); null where none was scored."
     )
     synthetic: bool = strawberry.field(
         description="True for the demo's generated posts: not real social data."
+    )
+    sentiment_label: SentimentLabel | None = strawberry.field(
+        default=None, description="The text's most probable sentiment; null where not scored."
+    )
+    sentiment_probabilities: SentimentProbabilities | None = strawberry.field(
+        default=None,
+        description="The sentiment model's probability of each label; null where not scored.",
     )
 
     @classmethod
@@ -90,7 +150,8 @@ class SocialFootprint:
 
     @strawberry.field(
         description="Mean sentiment, in [-1, 1], of the period's posts mentioning the cashtag "
-        "that carry one; null when none does."
+        "that carry one (each post's is the sentiment model's P(positive) - P(negative)); null "
+        "when none does."
     )
     async def sentiment(
         self, info: Info[MicroContext, None], from_: From = None, to: To = None
@@ -109,6 +170,22 @@ class SocialFootprint:
         return posts_from(await info.context.latest_posts.load(key))
 
     @strawberry.field(
+        description="The authors posting about the cashtag in the period, ranked by how clearly "
+        "the price moved after their posts (|impact| over its standard error, largest first; "
+        "authors with fewer than two events last)."
+    )
+    async def influencers(
+        self,
+        info: Info[MicroContext, None],
+        from_: From = None,
+        to: To = None,
+        limit: InfluencerLimit = 10,
+    ) -> list[Influencer]:
+        key = Influencers(period(self.symbol, from_, to), checked_limit(limit))
+        records: list[InfluencerRecord] = await info.context.influencers.load(key)
+        return [influencer_from(record) for record in records]
+
+    @strawberry.field(
         description="Posts and mean sentiment per day with a mention, oldest first.",
         directives=[assumed_size(31)],  # demand control: a month of days
     )
@@ -125,7 +202,7 @@ class SocialFootprint:
 
 
 @strawberry.federation.type(keys=["symbol"], description="A listed stock and its social footprint.")
-class Stock(SocialFootprint):
+class Stock(SocialFootprint, StockAnalytics):
     symbol: str = strawberry.field(description="Ticker symbol, upper case: GME, AMC, BB.")
     name: str = strawberry.field(description="The company's name.")
 
@@ -180,6 +257,8 @@ def post_from(record: PostRecord | None) -> Post | None:
         cashtags=list(record.cashtags),
         sentiment=record.sentiment,
         synthetic=record.synthetic,
+        sentiment_label=label_of(record.sentiment_probabilities),
+        sentiment_probabilities=probabilities_of(record.sentiment_probabilities),
     )
 
 

@@ -98,11 +98,29 @@ def test_store_credentials_come_from_a_secret_never_from_the_manifests(
             if "valueFrom" in e
         }
         if deployment["metadata"]["name"] == "nexus-router":
-            assert secrets == {}  # the router holds no store credentials
+            # The edge: API keys and usage in the platform store, budgets in Redis.
+            wanted: tuple[str, ...] = ("DATABASE_URL", "REDIS_URL", "NEXUS_ROUTER_SECRET")
         else:
-            assert secrets == dict.fromkeys(
-                ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL", "REDIS_URL"), "nexus-stores"
+            wanted = (
+                "DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL", "REDIS_URL", "NEXUS_ROUTER_SECRET"
             )
+        assert secrets == dict.fromkeys(wanted, "nexus-stores")
+
+
+def test_router_and_subgraphs_share_the_secret_that_signs_subgraph_calls(
+    rendered: list[Manifest],
+) -> None:
+    # Without the same key on both sides, every subgraph refuses the router's calls (401).
+    keys = set()
+    for deployment in by_kind(rendered, "Deployment").values():
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        [ref] = [
+            e["valueFrom"]["secretKeyRef"]
+            for e in container.get("env", [])
+            if e["name"] == "NEXUS_ROUTER_SECRET"
+        ]
+        keys.add((ref["name"], ref["key"]))
+    assert keys == {("nexus-stores", "router-secret")}
 
 
 def test_the_production_overlay_pins_the_image_and_scales_up() -> None:
@@ -189,6 +207,9 @@ def test_compose_runs_the_stores_subgraphs_and_router_with_valid_commands() -> N
         arguments = _parser().parse_args(service["command"])
         assert arguments.port == COMPONENTS[name]
         assert service["environment"]["PORT"] == str(COMPONENTS[name])  # read by its healthcheck
+        probe = service["healthcheck"]["test"]
+        assert probe[:3] == ["CMD", "python", "-c"] and "/readyz" in probe[3]
+        compile(probe[3], f"{name} healthcheck", "exec")  # the probe is valid Python
     router = _parser().parse_args(services["router"]["command"])
     for pair in router.subgraph_url:
         name, url = pair.split("=", 1)

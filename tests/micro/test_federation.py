@@ -139,6 +139,8 @@ async def test_post_entities_with_similar_cost_the_same_round_trips_for_5_and_50
     vector_trips_five, vector_trips = vectors.round_trips - vector_trips, vectors.round_trips
     fifty, many = await _round_trips(graphql, analytics, POST_ENTITIES, posts(50))
 
-    assert five == fifty == 2  # the posts, then the similar posts
-    assert vector_trips_five == vectors.round_trips - vector_trips == 1
+    # The posts, the posts of the wordings found, then the similar posts themselves.
+    assert five == fifty == 3
+    # The stored vectors of the posts' wordings, then one search for all of them.
+    assert vector_trips_five == vectors.round_trips - vector_trips == 2
     assert all(len(entity["similar"]) == 3 for entity in many)

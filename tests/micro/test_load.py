@@ -6,7 +6,7 @@ from nexus.stores.analytics import ChdbStore
 from nexus.stores.vectors import VectorStore
 from subgraphs.micro.demo import load_demo
 from subgraphs.micro.generator import DailyBar, synthetic_posts
-from subgraphs.micro.repository import POSTS_COLLECTION
+from subgraphs.micro.repository import TEXTS_COLLECTION
 
 
 async def _table_rows(analytics: ChdbStore) -> dict[str, int]:
@@ -27,7 +27,7 @@ async def test_loading_twice_adds_no_rows(
     assert again == micro_load
     assert await _table_rows(analytics) == first
     assert first == {table: micro_load[table] for table in first}
-    assert await vectors.count(POSTS_COLLECTION) == micro_load[POSTS_COLLECTION]
+    assert await vectors.count(TEXTS_COLLECTION) == micro_load[TEXTS_COLLECTION]
 
 
 def test_load_reports_the_demo_sizes(micro_load: dict[str, int]) -> None:
@@ -35,6 +35,8 @@ def test_load_reports_the_demo_sizes(micro_load: dict[str, int]) -> None:
     assert micro_load["micro.candles"] == 2 * 777 + 3 * 21
     assert 10_000 < micro_load["micro.posts"] < 50_000
     assert micro_load["micro.mentions"] > micro_load["micro.posts"]
+    # One vector per distinct wording: a few hundred for the generated posts and the comments.
+    assert 200 < micro_load["micro_post_texts"] < 1_000
 
 
 def test_generated_posts_are_deterministic() -> None:

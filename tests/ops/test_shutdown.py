@@ -119,7 +119,7 @@ def test_sigterm_finishes_a_request_in_flight_and_closes_subscriptions_reconnect
     wait_for(lambda: open_subscriptions(server) == 2)
 
     # A request in flight: its headers and half its body sent before the signal.
-    body = json.dumps({"query": '{ userByEmail(email: "nobody@example.com") { id } }'}).encode()
+    body = json.dumps({"query": "{ publicWatchlists { name } }"}).encode()
     in_flight = socket.create_connection(("127.0.0.1", server.port), timeout=10)
     in_flight.sendall(
         b"POST /graphql HTTP/1.1\r\nhost: nexus\r\ncontent-type: application/json\r\n"
@@ -145,7 +145,7 @@ def test_sigterm_finishes_a_request_in_flight_and_closes_subscriptions_reconnect
     in_flight.close()
     head, _, payload = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
-    assert json.loads(payload) == {"data": {"userByEmail": None}}
+    assert json.loads(payload) == {"data": {"publicWatchlists": []}}
 
     # Ended by the signal it was sent (as uvicorn re-raises it) after a complete shutdown.
     assert server.process.wait(DEADLINE_SECONDS) in (0, -signal.SIGTERM)

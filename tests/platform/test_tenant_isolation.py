@@ -98,6 +98,13 @@ CASES: dict[str, Case] = {
         "NOT_FOUND",
     ),
     "auditLog": ("{ auditLog(first: 500) { actorId target action } }", NONE, "own"),
+    "usage": (
+        '{ usage(from: "2026-01-01T00:00:00Z", to: "2026-03-01T00:00:00Z", groupBy: API_KEY) '
+        "{ key operations } }",
+        NONE,
+        "own",
+    ),
+    "invoices": ("{ invoices { month totalCents lines { description } } }", NONE, "own"),
     # Mutations.
     "signUp": (
         'mutation { signUp(input: {email: "new@a.com", password: "long enough", '

@@ -54,6 +54,26 @@ async def test_every_subscriber_gets_every_event(bus: Bus) -> None:
     await second.close()
 
 
+async def test_overlapping_patterns_in_one_process_deliver_each_event_once(bus: Bus) -> None:
+    # Redis sends one pmessage per matching pattern a process holds: `market.*` (say the
+    # platform's catalogue) and `market.BTC` (a client's subscription) both match.
+    prefix = f"test{uuid.uuid4().hex[:8]}"
+    wide = await bus.subscribe(f"{prefix}.market.*")
+    narrow = await bus.subscribe(f"{prefix}.market.BTC")
+    both = await bus.subscribe(f"{prefix}.market.BTC", f"{prefix}.market.*")
+    await asyncio.sleep(0.05)
+    for price in (1.0, 2.0):
+        await bus.publish(f"{prefix}.market.BTC", {"price": price})
+    await bus.publish(f"{prefix}.market.END", {"price": 0.0})
+    everything = [1.0, 2.0, 0.0]
+    for subscription, expected in ((wide, everything), (narrow, [1.0, 2.0]), (both, everything)):
+        received = [(await _next(subscription)).event["price"] for _ in expected]
+        assert received == expected
+        await asyncio.sleep(0.1)
+        assert subscription.queue.empty()  # type: ignore[attr-defined]  # nothing twice
+        await subscription.close()
+
+
 async def test_a_closed_subscription_receives_nothing_more() -> None:
     bus = InProcessBus()
     subscription = await bus.subscribe("market.*")

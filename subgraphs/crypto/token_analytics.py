@@ -1,0 +1,168 @@
+"""Analytics fields of `Token`: risk, chart-ready histories and a model option chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from strawberry.federation.schema_directives import Cost
+from strawberry.types import Info
+
+from nexus.errors import BadUserInput
+from subgraphs.candles import Candle, candle_range
+from subgraphs.charts import (
+    BarInterval,
+    BarsRequest,
+    CloseChart,
+    CloseChartRequest,
+    PriceBars,
+    check_candles,
+    check_points,
+)
+from subgraphs.crypto.loaders import CryptoContext
+from subgraphs.crypto.option_chain import OptionChain, chain_batch, chain_inputs, option_chain
+from subgraphs.crypto.option_pricing import GreekColumns
+from subgraphs.risk_types import (
+    Benchmark,
+    Confidence,
+    RiskReport,
+    Samples,
+    Seed,
+    Window,
+    risk_report,
+)
+
+From = Annotated[
+    dt.date | None, strawberry.argument(name="from", description="First day, inclusive.")
+]
+To = Annotated[dt.date | None, strawberry.argument(description="Last day, inclusive.")]
+CRYPTO_DAYS_PER_YEAR = 365.0  # tokens trade every day
+
+
+@strawberry.type
+class TokenAnalytics:
+    symbol: str
+
+    @strawberry.field(
+        description="Risk of the token's daily closes in the period: returns, rolling "
+        "volatility (annualised over 365 days), drawdowns, one-day historical and Monte Carlo "
+        "VaR/ES, CAPM against a benchmark.",
+        directives=[Cost(weight=20)],
+    )
+    async def risk(
+        self,
+        info: Info[CryptoContext, None],
+        from_: From = None,
+        to: To = None,
+        window: Window = 30,
+        confidence_level: Confidence = 0.99,
+        benchmark: Benchmark = "NASDAQ",
+        monte_carlo_samples: Samples = 20_000,
+        seed: Seed = 0,
+    ) -> RiskReport | None:
+        return await risk_report(
+            info.context, self.symbol, from_, to, window=window,
+            confidence_level=confidence_level, benchmark=benchmark,
+            samples=monte_carlo_samples, seed=seed, periods_per_year=CRYPTO_DAYS_PER_YEAR,
+        )
+
+    @strawberry.field(
+        description="Daily closes downsampled to at most `points` points (Largest-Triangle-"
+        "Three-Buckets keeps the shape of the line).",
+        directives=[Cost(weight=5)],
+    )
+    async def close_chart(
+        self,
+        info: Info[CryptoContext, None],
+        points: Annotated[int, strawberry.argument(description="Points to keep, 3 to 10,000.")],
+        from_: From = None,
+        to: To = None,
+    ) -> CloseChart | None:
+        check_points(points)
+        candles: list[Candle] = await info.context.candles.load(
+            candle_range(self.symbol, from_, to)
+        )
+        check_candles(candles)
+        chart: CloseChart = await info.context.close_charts.load(
+            CloseChartRequest(candles, points)
+        )
+        return chart
+
+    @strawberry.field(
+        description="Daily candles resampled into weekly or monthly OHLCV bars.",
+        directives=[Cost(weight=5)],
+    )
+    async def bars(
+        self,
+        info: Info[CryptoContext, None],
+        interval: Annotated[BarInterval, strawberry.argument(description="WEEK or MONTH.")],
+        from_: From = None,
+        to: To = None,
+    ) -> PriceBars | None:
+        candles: list[Candle] = await info.context.candles.load(
+            candle_range(self.symbol, from_, to)
+        )
+        check_candles(candles)
+        bars: PriceBars = await info.context.bars.load(BarsRequest(candles, interval))
+        return bars
+
+    @strawberry.field(
+        description="A model chain of European calls and puts on the token (Black-Scholes-"
+        "Merton on its close), with all Greeks and a 3D surface grid.",
+        directives=[Cost(weight=20)],
+    )
+    async def option_chain(
+        self,
+        info: Info[CryptoContext, None],
+        valuation_date: Annotated[
+            dt.date, strawberry.argument(description="Day whose close is the spot.")
+        ],
+        expiries: Annotated[
+            list[dt.date],
+            strawberry.argument(description="Expiry days, each after valuationDate (<= 60)."),
+        ],
+        risk_free_rate: Annotated[
+            float,
+            strawberry.argument(
+                description="Continuously compounded risk-free rate, fraction per year (e.g. "
+                "the Treasury zero rate from macro's yieldCurve; 0.04 = 4%)."
+            ),
+        ],
+        strikes: Annotated[
+            list[float] | None,
+            strawberry.argument(description="Strikes in USD (give these or moneyness)."),
+        ] = None,
+        moneyness: Annotated[
+            list[float] | None,
+            strawberry.argument(description="Strikes as fractions of the spot (1 = at the "
+                                "money); give these or strikes."),
+        ] = None,
+        volatility: Annotated[
+            float | None,
+            strawberry.argument(description="Annualised volatility, fraction; default the "
+                                "token's realised volatility over volatilityWindow."),
+        ] = None,
+        volatility_window: Annotated[
+            int,
+            strawberry.argument(description="Days of log returns for the realised "
+                                "volatility (>= 2)."),
+        ] = 30,
+    ) -> OptionChain | None:
+        if volatility_window < 2:
+            raise BadUserInput("volatilityWindow must be at least 2 days.",
+                               argument="volatilityWindow")
+        start = valuation_date - dt.timedelta(days=volatility_window)
+        candles: list[Candle] = await info.context.candles.load(
+            candle_range(self.symbol, start, valuation_date)
+        )
+        spot, vol, years, strike_values = chain_inputs(
+            candles, valuation_date, expiries, strikes, moneyness, volatility, risk_free_rate
+        )
+        columns: GreekColumns = await info.context.option_prices.load(
+            chain_batch(spot, vol, risk_free_rate, years, strike_values)
+        )
+        return option_chain(
+            self.symbol, valuation_date, expiries, spot, vol, volatility is None,
+            risk_free_rate, years, strike_values, columns,
+        )

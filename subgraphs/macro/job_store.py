@@ -1,0 +1,66 @@
+"""Simulation jobs in the macro store, so any process can answer for any job.
+
+Each state a job goes through (queued, running, succeeded or failed) is one row of
+`macro.simulation_jobs`, a ReplacingMergeTree keyed by job id that keeps the row with the
+highest `version`; a read takes the latest row itself (no wait for a merge). The bus still
+carries the live updates; the store is what a restarted process, or another router process
+whose bus never saw the job, reads.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import weakref
+from typing import Any
+
+from nexus.events import SimulationUpdate
+from nexus.stores.analytics import AnalyticsStore
+from subgraphs.macro.ddl import DATABASE, SIMULATION_JOBS
+
+# Stores whose table this process has made sure of (one DDL round trip per store and process).
+_READY: weakref.WeakSet[Any] = weakref.WeakSet()
+_COLUMNS = ["job_id", "version", "status", "progress", "result", "error", "published_at"]
+
+
+class SimulationJobs:
+    def __init__(self, store: AnalyticsStore) -> None:
+        self.store = store
+
+    async def _ensure_table(self) -> None:
+        # The demo load creates it too; a store loaded before this table existed gets it here.
+        if self.store not in _READY:
+            await self.store.command(SIMULATION_JOBS)
+            _READY.add(self.store)
+
+    async def save(self, update: SimulationUpdate) -> None:
+        await self._ensure_table()
+        row = [
+            update.job_id,
+            time.time_ns(),
+            update.status,
+            update.progress,
+            "" if update.result is None else json.dumps(update.result),
+            update.error,
+            update.published_at,
+        ]
+        await self.store.insert(f"{DATABASE}.simulation_jobs", _COLUMNS, [row])
+
+    async def load(self, job_id: str) -> SimulationUpdate | None:
+        await self._ensure_table()
+        rows = await self.store.query(
+            f"SELECT {', '.join(_COLUMNS)} FROM {DATABASE}.simulation_jobs "
+            "WHERE job_id = {id:String} ORDER BY version DESC LIMIT 1",
+            {"id": job_id},
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return SimulationUpdate(
+            job_id=row["job_id"],
+            status=row["status"],
+            progress=row["progress"],
+            result=json.loads(row["result"]) if row["result"] else None,
+            error=row["error"],
+            published_at=row["published_at"],
+        )

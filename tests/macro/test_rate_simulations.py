@@ -1,0 +1,104 @@
+"""Rate simulations under each model, and jobs that outlive the process's bus."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any
+
+import pytest
+
+from nexus.config import Settings
+from nexus.stores import Stores
+from nexus.stores.analytics import ChdbStore
+from subgraphs.macro import subgraph
+from tests.support.graphql import execute
+
+JOB = (
+    "id status progress error result { model baseRate shockedRate paths "
+    "bonds { maturityYears price unshockedPrice changePercent } }"
+)
+
+
+def fresh_process(analytics: ChdbStore) -> Stores:
+    """What another router process has: the same macro store, its own (empty) bus."""
+    return Stores(settings=Settings.from_env({}), analytics=analytics)
+
+
+async def run_job(stores: Stores, spec: str) -> dict[str, Any]:
+    started = await execute(
+        subgraph, stores, f"mutation {{ startRateSimulation(input: {{ {spec} }}) {{ {JOB} }} }}"
+    )
+    assert "errors" not in started, started.get("errors")
+    job = started["data"]["startRateSimulation"]
+    for _ in range(600):
+        if job["status"] in ("SUCCEEDED", "FAILED"):
+            return job
+        await asyncio.sleep(0.2)
+        polled = await execute(
+            subgraph,
+            stores,
+            "query($id: ID!) { simulation(jobId: $id) { " + JOB + " } }",
+            {"id": job["id"]},
+        )
+        job = polled["data"]["simulation"]
+    raise AssertionError("the job did not finish")
+
+
+async def test_cir_and_hull_white_jobs_persist_for_another_process(analytics: ChdbStore) -> None:
+    cir = await run_job(
+        fresh_process(analytics),
+        "model: CIR, shockBp: 100, horizonYears: 2, paths: 2000, baseRatePercent: 4.0",
+    )
+    assert cir["status"] == "SUCCEEDED", cir["error"]
+    assert cir["result"]["model"] == "CIR" and cir["result"]["shockedRate"] == pytest.approx(0.05)
+    assert all(b["changePercent"] < 0 for b in cir["result"]["bonds"])
+
+    hull_white = await run_job(
+        fresh_process(analytics),
+        'model: HULL_WHITE, curveDate: "2024-12-31", shockBp: -50, horizonYears: 3, paths: 2000',
+    )
+    assert hull_white["status"] == "SUCCEEDED", hull_white["error"]
+    result = hull_white["result"]
+    assert result["model"] == "HULL_WHITE"
+    # Calibrated to the day's curve: unshocked prices are the curve's discount factors.
+    curve = await execute(
+        subgraph,
+        fresh_process(analytics),
+        '{ yieldCurve(date: "2024-12-31") { bootstrapped { maturitiesYears discountFactors } } }',
+    )
+    boot = curve["data"]["yieldCurve"]["bootstrapped"]
+    factors = dict(zip(boot["maturitiesYears"], boot["discountFactors"], strict=True))
+    for bond in result["bonds"]:
+        assert bond["unshockedPrice"] == pytest.approx(factors[bond["maturityYears"]], rel=1e-9)
+        assert bond["changePercent"] > 0  # rates 50 bp lower: bonds dearer
+    assert result["baseRate"] == pytest.approx(math.log1p(0.044 / 12) * 12, rel=1e-9)
+
+    # A process that never saw these jobs on its bus still answers from the macro store.
+    for job in (cir, hull_white):
+        again = await execute(
+            subgraph,
+            fresh_process(analytics),
+            "query($id: ID!) { simulation(jobId: $id) { " + JOB + " } }",
+            {"id": job["id"]},
+        )
+        assert again["data"]["simulation"] == job
+
+
+@pytest.mark.parametrize(
+    ("spec", "argument"),
+    [
+        ("model: CIR, shockBp: -500, baseRatePercent: 4.0", "baseRatePercent"),
+        ('model: HULL_WHITE, shockBp: 10, curveDate: "1985-01-01"', "curveDate"),
+    ],
+)
+async def test_impossible_model_inputs_are_bad_user_input(
+    analytics: ChdbStore, spec: str, argument: str
+) -> None:
+    response = await execute(
+        subgraph,
+        fresh_process(analytics),
+        f"mutation {{ startRateSimulation(input: {{ {spec} }}) {{ id }} }}",
+    )
+    (error,) = response["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": argument}
