@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from graphql import GraphQLSchema, type_from_ast
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -175,8 +176,8 @@ async def _json_body(request: Request) -> Any:
             f"Send the body as application/json (got {content_type or 'no content type'})."
         )
     try:
-        body = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
         raise BadParameter("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise BadParameter("The request body must be a JSON object.")
@@ -227,7 +228,7 @@ def _page(endpoint: Endpoint, request: Request, variables: dict[str, Any]) -> _P
 
 
 def _reply(request: Request, endpoint: Endpoint, body: Any, headers: dict[str, str]) -> Response:
-    content = json.dumps(body, separators=(",", ":")).encode()
+    content = orjson.dumps(body)  # as /graphql encodes its responses
     if endpoint.cache == "none":
         headers["Cache-Control"] = CACHE_CONTROL["none"]
         return Response(content, endpoint.status, headers, media_type="application/json")

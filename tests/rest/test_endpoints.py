@@ -50,6 +50,12 @@ async def test_rest_and_graphql_agree_on_tokens_stocks_curve_and_posts(
             ("yieldCurve",),
         ),
         (
+            "/api/v1/macro/yield-curve/2024-12-31/fit?model=NELSON_SIEGEL&tenors=2&tenors=10",
+            "YieldCurveFit",
+            {"date": "2024-12-31", "model": "NELSON_SIEGEL", "tenors": [2, 10]},
+            ("yieldCurve", "fit"),
+        ),
+        (
             "/api/v1/posts?cashtag=GME&limit=5",
             "PostsByCashtag",
             {"cashtag": "GME", "limit": 5},
