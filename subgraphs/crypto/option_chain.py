@@ -53,7 +53,10 @@ class OptionSurface:
 
 
 @strawberry.federation.type(
-    shareable=True, description="Macro's bootstrapped zero curve: parallel node columns."
+    shareable=True,  # macro's type: the same description, so composition keeps either
+    description="The zero curve bootstrapped from the par curve: bills (1M-4M) as zero-coupon "
+    "bills, then semiannual nodes from 6M to the longest published tenor. Parallel columns, one "
+    "entry per node.",
 )
 class BootstrappedCurve:
     maturities_years: list[float] = strawberry.federation.field(
