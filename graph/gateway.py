@@ -28,6 +28,8 @@ from graph.edge.http import EdgeRefusal, authenticate_request, check_csrf, with_
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from graph.input_check import MAX_JSON_DEPTH, InputRefused, check_json
 from graph.offload import Serialised
+from graph.rest import Executed, rest_routes
+from graph.rest.mapping import load_mapping, unserved
 from graph.router import RequestError, Router
 from graph.subscriptions.legacy_ws import PROTOCOL as LEGACY_WS
 from graph.subscriptions.legacy_ws import LegacyWire, LegacyWsConnection
@@ -36,6 +38,7 @@ from graph.subscriptions.sse import EVENT_STREAM, sse_response
 from graph.subscriptions.transport_ws import PROTOCOL as TRANSPORT_WS
 from graph.subscriptions.transport_ws import TransportWsConnection, TransportWsWire
 from graph.subscriptions.websocket import WebSocketConnection
+from nexus.auth.caller import Caller
 from nexus.metrics import exposition
 
 log = logging.getLogger("graph.gateway")
@@ -96,11 +99,17 @@ async def _params_from_post(request: Request) -> dict[str, Any]:
         raise _BadRequest(
             f"POST bodies must be {JSON} (got {content_type or 'no content type'}).", 415
         )
+    raw = await request.body()
     try:
-        body = orjson.loads(await request.body())
-    except (orjson.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        # orjson refuses nesting past 1,024 levels as a JSONDecodeError: bad JSON like any other.
-        raise _BadRequest("The request body is not valid JSON.") from error
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        # orjson also refuses valid JSON holding a lone surrogate (`"\ud800"`): the standard
+        # parser reads it, so that the input check answers BAD_USER_INPUT naming the value.
+        # Nesting past the parser's stack (RecursionError) is bad JSON like any other.
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError) as error:
+            raise _BadRequest("The request body is not valid JSON.") from error
     if not isinstance(body, dict):
         raise _BadRequest("The request body must be a JSON object with a `query` string.")
     return body
@@ -139,10 +148,13 @@ def create_app(
     authenticator: Authenticator | None = None,
     cors_origins: tuple[str, ...] | None = None,
     persisted_queries: PersistedQueries | None = None,
+    rest: bool | None = None,
 ) -> Starlette:
     """A Starlette app serving `router` at `/graphql` (HTTP, SSE and WebSocket), with
     `/healthz` and `/readyz`. Every request is authenticated by `authenticator` (default: only
-    anonymous callers); `cors_origins` (default `NEXUS_CORS_ORIGINS`) may call from browsers."""
+    anonymous callers); `cors_origins` (default `NEXUS_CORS_ORIGINS`) may call from browsers.
+    The REST API at `/api/v1` (docs at `/api/docs`), through the same edge, when `rest` is
+    true or, by default, when the schema serves every mapped operation (our four subgraphs)."""
     subscription_settings = subscriptions or SubscriptionSettings.from_env()
     identity = authenticator or AnonymousOnly()
     persisted = persisted_queries or PersistedQueries(InProcessDocuments())
@@ -167,6 +179,11 @@ def create_app(
             orjson.dumps(payload), status_code=status, media_type=media_type, headers=headers
         )
 
+    async def caller_of(request: Request) -> Caller:
+        """Who sent the request (raises EdgeRefusal for refused credentials)."""
+        caller = await authenticate_request(identity, request.headers)
+        return with_client(caller, request.client.host if request.client else None)
+
     async def graphql_endpoint(request: Request) -> Response:
         if request.method == "GET" and graphiql and _wants_html(request):
             return HTMLResponse(page)
@@ -186,8 +203,7 @@ def create_app(
             )
         try:
             check_csrf(request.method, request.headers)
-            caller = await authenticate_request(identity, request.headers)
-            caller = with_client(caller, request.client.host if request.client else None)
+            caller = await caller_of(request)
         except EdgeRefusal as refusal:
             return reply(refusal.payload, media_type, refusal.status, refusal.headers)
         try:
@@ -233,6 +249,22 @@ def create_app(
             }
             return reply({"errors": [internal]}, media_type, 500)
         return reply(result, media_type, outcome.status, outcome.headers)
+
+    async def run_for_rest(
+        request: Request, query: str, variables: dict[str, Any], operation_name: str
+    ) -> Executed:
+        # A REST endpoint's persisted operation takes /graphql's path: the same caller, plan,
+        # cost, budget (429) and usage metering. No CSRF check: REST GETs are plain reads whose
+        # credentials are headers, and Swagger UI's same-origin fetches must pass.
+        try:
+            caller = await caller_of(request)
+        except EdgeRefusal as refusal:
+            return Executed(refusal.payload, refusal.status, refusal.headers)
+        outcome = EdgeOutcome()
+        result = await router.execute(
+            query, variables, operation_name, caller=caller, outcome=outcome
+        )
+        return Executed(result, outcome.status, outcome.headers)
 
     async def graphql_websocket(websocket: WebSocket) -> None:
         offered = websocket.scope.get("subprotocols") or []
@@ -290,6 +322,11 @@ def create_app(
     ]
     if local_assets:
         routes.append(Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"))
+    if rest is not False:
+        mapping = load_mapping()
+        schema = router.supergraph.api_schema
+        if rest or not unserved(mapping, schema):
+            routes.extend(rest_routes(schema, run_for_rest, mapping))
     return with_cors(Starlette(routes=routes, lifespan=lifespan), cors_origins)
 
 

@@ -61,6 +61,13 @@ def encode(response: dict[str, Any]) -> bytes:
         return json.dumps(response, separators=(",", ":")).encode()
 
 
+def with_extensions(body: bytes, extensions: dict[str, Any]) -> bytes:
+    """An encoded response object with `extensions` added as its last member, without
+    decoding and encoding the (large) rest again."""
+    assert body.endswith(b"}")
+    return body[:-1] + b',"extensions":' + orjson.dumps(extensions) + b"}"
+
+
 def _shape(shape: ResponseShape, data: dict[str, Any], errors: list[dict[str, Any]]) -> Any:
     shaped = shape_response(shape, data, errors)
     return {"errors": errors, "data": shaped} if errors else {"data": shaped}

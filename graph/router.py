@@ -37,7 +37,7 @@ from graph.limits import (
     check_limits,
     check_list_fan_out,
 )
-from graph.offload import shaped_off_loop
+from graph.offload import Serialised, shaped_off_loop, with_extensions
 from graph.override_labels import OverrideLabels
 from graph.planner import PlannerError, QueryPlan, QueryPlanner
 from graph.planner.nodes import Subscription as PlannedSubscription
@@ -200,6 +200,8 @@ class Router:
             mutation = planned.plan.operation_kind == "mutation"
             actual = self.costs.actual(planned.plan.shape, response.get("data"), mutation)
             response["extensions"] = {"cost": {"estimated": estimated, "actual": actual}}
+            if isinstance(response, Serialised):  # encoded off the loop: splice the cost in
+                response.body = with_extensions(response.body, response["extensions"])
             if outcome is not None:
                 outcome.actual = actual
             self._meter(planned, operation_name, caller, estimated, actual, response)

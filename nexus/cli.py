@@ -104,6 +104,16 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--check", action="store_true", help="fail if the file differs instead of writing it"
     )
+    openapi = commands.add_parser(
+        "export-openapi",
+        help="write the REST API's OpenAPI 3.1 document (the v1 snapshot the tests compare)",
+    )
+    openapi.add_argument(
+        "--output", type=Path, default=Path("tests/rest/openapi_v1.json"), help="file to write"
+    )
+    openapi.add_argument(
+        "--check", action="store_true", help="fail if the file differs instead of writing it"
+    )
     return parser
 
 
@@ -149,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_load_demo(settings, args.only))
         case "export-schema":
             return _export_schema(args.output, check=args.check)
+        case "export-openapi":
+            return _export_openapi(args.output, check=args.check)
         case "billing":
             return asyncio.run(_close_month(settings, args.month))
         case "rotate-jwt-key":
@@ -358,6 +370,22 @@ def _export_schema(output: Path, *, check: bool) -> int:
             return 1
         return 0
     output.write_text(sdl)
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+def _export_openapi(output: Path, *, check: bool) -> int:
+    import json
+
+    from graph.rest.openapi import v1_document
+
+    text = json.dumps(v1_document(), indent=2, sort_keys=True) + "\n"
+    if check:
+        if (output.read_text() if output.exists() else "") != text:
+            print(f"{output} is out of date: run `nexus export-openapi`", file=sys.stderr)
+            return 1
+        return 0
+    output.write_text(text)
     print(f"wrote {output}", file=sys.stderr)
     return 0
 

@@ -21,7 +21,7 @@ import pytest
 import websockets
 
 from tests.support.hostile import HealthProbe
-from tests.support.processes import NexusProcess
+from tests.support.processes import NexusProcess, router_headers
 
 
 def healthz_p99_bound_ms() -> float:
@@ -42,6 +42,9 @@ SERVE_ENV = {
     "NEXUS_MAX_RESPONSE_BYTES": "400000",
     "NEXUS_WS_MAX_OPERATIONS": "20",
     "NEXUS_REPLAY": "off",
+    # The limits behind the edge: demand control (its own tests in tests/graph/test_edge_demand.py)
+    # would refuse several of these requests on cost, and spend the anonymous budget, first.
+    "NEXUS_DEMAND_CONTROL": "measure",
 }
 
 
@@ -70,8 +73,13 @@ def post(
     path: str = "/graphql",
 ) -> tuple[httpx.Response, float]:
     started = time.perf_counter()
+    # A standalone subgraph serves only the router: sign as the router does.
+    headers = router_headers() if server.name == "macro" else None
     response = httpx.post(
-        server.url + path, json={"query": query, "variables": variables}, timeout=60
+        server.url + path,
+        json={"query": query, "variables": variables},
+        headers=headers,
+        timeout=60,
     )
     return response, time.perf_counter() - started
 
@@ -138,7 +146,7 @@ def test_a_subgraph_refuses_deep_documents_and_invalid_utf8(macro: NexusProcess)
     bad = httpx.post(
         macro.url + "/graphql",
         content=b'{"query": "{ allSeries { id } }", "variables": {"x": "\xff\xfe"}}',
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **router_headers()},
     )
     assert bad.status_code == 400
 
@@ -380,7 +388,9 @@ def test_10000_subscribes_on_one_socket_are_capped_and_others_are_served(
                     message = json.loads(await asyncio.wait_for(socket_.recv(), 30))
                     if message["type"] == "error":
                         error = message["payload"][0]["extensions"]["code"]
-                        assert error == "TOO_MANY_SUBSCRIPTIONS"
+                        # The connection's cap (20 here), or the caller's plan's cap on
+                        # concurrent subscriptions (the edge), whichever comes first.
+                        assert error in ("TOO_MANY_SUBSCRIPTIONS", "RATE_LIMITED")
                         refused += 1
                 return refused
 
@@ -397,7 +407,7 @@ def test_10000_subscribes_on_one_socket_are_capped_and_others_are_served(
 
     with HealthProbe(serve.port) as probe:
         refused, acked, handshake = asyncio.run(flood())
-    assert refused == 10_000 - 20
+    assert refused >= 10_000 - 20
     assert acked == 1
     assert handshake < 5
     assert_responsive(probe)

@@ -13,6 +13,7 @@ from nexus.graphql_errors import SubgraphSchema
 from subgraphs.columns import COLUMN_SCALARS
 from subgraphs.crypto.live import Stock, Subscription
 from subgraphs.crypto.loaders import CryptoContext
+from subgraphs.crypto.option_chain import OptionChain
 from subgraphs.crypto.option_fields import OptionQuery
 from subgraphs.crypto.pool_types import LiquidityPool, pool_from
 from subgraphs.crypto.types import Token, from_record
@@ -53,6 +54,6 @@ class Query(OptionQuery):
 schema = SubgraphSchema(
     query=Query,
     subscription=Subscription,
-    types=[Token, Stock, LiquidityPool],
+    types=[Token, Stock, LiquidityPool, OptionChain],
     config=StrawberryConfig(scalar_map=COLUMN_SCALARS),
 )

@@ -9,7 +9,6 @@ import strawberry
 from strawberry.federation.schema_directives import Cost
 from strawberry.types import Info
 
-from nexus.errors import BadUserInput
 from subgraphs.candles import Candle, candle_range
 from subgraphs.charts import (
     BarInterval,
@@ -21,8 +20,7 @@ from subgraphs.charts import (
     check_points,
 )
 from subgraphs.crypto.loaders import CryptoContext
-from subgraphs.crypto.option_chain import OptionChain, chain_batch, chain_inputs, option_chain
-from subgraphs.crypto.option_pricing import GreekColumns
+from subgraphs.crypto.option_chain import ChainRequest, OptionChain, build_chain
 from subgraphs.risk_types import (
     Benchmark,
     Confidence,
@@ -109,7 +107,9 @@ class TokenAnalytics:
 
     @strawberry.field(
         description="A model chain of European calls and puts on the token (Black-Scholes-"
-        "Merton on its close), with all Greeks and a 3D surface grid.",
+        "Merton on its close), discounted with the Treasury curve of valuationDate (from "
+        "macro, through the router) unless riskFreeRate is given, with all Greeks and a 3D "
+        "surface grid.",
         directives=[Cost(weight=20)],
     )
     async def option_chain(
@@ -121,13 +121,6 @@ class TokenAnalytics:
         expiries: Annotated[
             list[dt.date],
             strawberry.argument(description="Expiry days, each after valuationDate (<= 60)."),
-        ],
-        risk_free_rate: Annotated[
-            float,
-            strawberry.argument(
-                description="Continuously compounded risk-free rate, fraction per year (e.g. "
-                "the Treasury zero rate from macro's yieldCurve; 0.04 = 4%)."
-            ),
         ],
         strikes: Annotated[
             list[float] | None,
@@ -148,21 +141,18 @@ class TokenAnalytics:
             strawberry.argument(description="Days of log returns for the realised "
                                 "volatility (>= 2)."),
         ] = 30,
+        risk_free_rate: Annotated[
+            float | None,
+            strawberry.argument(
+                description="Continuously compounded rate, fraction per year (0.04 = 4%), "
+                "to use at every expiry instead of the Treasury curve of valuationDate."
+            ),
+        ] = None,
     ) -> OptionChain | None:
-        if volatility_window < 2:
-            raise BadUserInput("volatilityWindow must be at least 2 days.",
-                               argument="volatilityWindow")
-        start = valuation_date - dt.timedelta(days=volatility_window)
-        candles: list[Candle] = await info.context.candles.load(
-            candle_range(self.symbol, start, valuation_date)
+        request = ChainRequest(
+            self.symbol, valuation_date, tuple(expiries),
+            None if strikes is None else tuple(strikes),
+            None if moneyness is None else tuple(moneyness),
+            volatility, volatility_window, risk_free_rate,
         )
-        spot, vol, years, strike_values = chain_inputs(
-            candles, valuation_date, expiries, strikes, moneyness, volatility, risk_free_rate
-        )
-        columns: GreekColumns = await info.context.option_prices.load(
-            chain_batch(spot, vol, risk_free_rate, years, strike_values)
-        )
-        return option_chain(
-            self.symbol, valuation_date, expiries, spot, vol, volatility is None,
-            risk_free_rate, years, strike_values, columns,
-        )
+        return await build_chain(info.context, request)

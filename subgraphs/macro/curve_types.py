@@ -138,7 +138,8 @@ def fitted_curve(fit: curves.CurveFit) -> FittedCurve:
     )
 
 
-@strawberry.type(
+@strawberry.federation.type(
+    shareable=True,  # crypto reads maturitiesYears/zeroRates through @requires
     description="The zero curve bootstrapped from the par curve: bills (1M-4M) as zero-coupon "
     "bills, then semiannual nodes from 6M to the longest published tenor. Parallel columns, one "
     "entry per node."

@@ -120,7 +120,7 @@ async def test_one_engine_call_prices_the_chains_of_every_token(
     stores: Stores, engine_calls: list[int]
 ) -> None:
     chain = """optionChain(valuationDate: "2022-11-15", expiries: ["2022-12-16", "2023-01-16"],
-                           moneyness: [0.9, 1.0, 1.1], riskFreeRate: 0.04) { spot }"""
+                           moneyness: [0.9, 1.0, 1.1], riskFreeRate: 0.04) { calls { prices } }"""
     response = await execute(
         subgraph,
         stores,

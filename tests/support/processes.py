@@ -44,6 +44,7 @@ class NexusProcess:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.name = name
         self.log = data_dir / f"{name}.log"
         environment = {
             **os.environ,

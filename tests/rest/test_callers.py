@@ -1,0 +1,111 @@
+"""REST callers are /graphql's: an API key made through the platform fields reads and writes the
+organisation's watchlists over REST as over GraphQL; a refused key is a 401 problem; the edge's
+demand control (413, 429 with Retry-After, RateLimit headers) applies to REST requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+PROBLEM = "application/problem+json"
+SIGN_UP = """mutation { signUp(input: {email: "grace@example.com", password: "correct horse",
+  displayName: "Grace"}) { accessToken } }"""
+CREATE_KEY = """mutation { createApiKey(name: "sheet", scopes: ["platform:read", "platform:write",
+  "market:read", "usage:read"]) { secret } }"""
+WATCHLISTS = "{ watchlists { id name public createdAt items { kind key position addedAt } } }"
+
+
+async def api_key(client: httpx.AsyncClient) -> str:
+    signed_up = (await client.post("/graphql", json={"query": SIGN_UP})).json()
+    bearer = {"authorization": f"Bearer {signed_up['data']['signUp']['accessToken']}"}
+    created = (await client.post("/graphql", json={"query": CREATE_KEY}, headers=bearer)).json()
+    return str(created["data"]["createApiKey"]["secret"])
+
+
+async def test_an_api_key_manages_watchlists_over_rest(client: httpx.AsyncClient) -> None:
+    key = {"x-api-key": await api_key(client)}
+    created = await client.post(
+        "/api/v1/watchlists",
+        json={"name": "Rates", "items": [{"kind": "SERIES", "key": "DGS10"}]},
+        headers=key,
+    )
+    assert created.status_code == 201, created.text
+    watchlist: dict[str, Any] = created.json()
+    assert [(i["kind"], i["key"]) for i in watchlist["items"]] == [("SERIES", "DGS10")]
+    path = f"/api/v1/watchlists/{watchlist['id']}"
+
+    added = await client.put(f"{path}/items/TOKEN/BTC", headers=key)
+    assert added.status_code == 200
+    assert [i["key"] for i in added.json()["items"]] == ["DGS10", "BTC"]
+    listed = await client.get("/api/v1/watchlists", headers=key)
+    assert listed.headers["cache-control"] == "private, no-store"
+    same = await client.post("/graphql", json={"query": WATCHLISTS}, headers=key)
+    assert listed.json() == same.json()["data"]["watchlists"]
+    assert [w["name"] for w in listed.json()] == ["Rates"]
+
+    removed = await client.delete(f"{path}/items/SERIES/DGS10", headers=key)
+    assert [i["key"] for i in removed.json()["items"]] == ["BTC"]
+    bad_kind = await client.put(f"{path}/items/BOND/X", headers=key)
+    assert bad_kind.status_code == 400 and "`kind`" in bad_kind.json()["detail"]
+    deleted = await client.delete(path, headers=key)
+    assert deleted.status_code == 200 and deleted.json() == watchlist["id"]
+    gone = await client.get(path, headers=key)
+    assert gone.status_code == 404 and gone.headers["content-type"] == PROBLEM
+
+
+async def test_usage_and_invoices_over_rest(client: httpx.AsyncClient, app: Starlette) -> None:
+    key = {"x-api-key": await api_key(client)}
+    for _ in range(3):
+        assert (await client.get("/api/v1/tokens/BTC", headers=key)).status_code == 200
+    await app.state.graph_router.usage.flush()  # the meter writes off the request path
+    now = dt.datetime.now(dt.UTC)
+    period = {
+        "from": (now - dt.timedelta(days=1)).isoformat(),
+        "to": (now + dt.timedelta(days=1)).isoformat(),
+    }
+    usage = await client.get(
+        "/api/v1/usage", params={**period, "groupBy": "OPERATION"}, headers=key
+    )
+    assert usage.status_code == 200, usage.text
+    by_operation = {bucket["key"]: bucket for bucket in usage.json()}
+    assert by_operation["TokenBySymbol"]["operations"] == 3
+    query = (
+        "query ($from: DateTime!, $to: DateTime!) { usage(from: $from, to: $to, "
+        "groupBy: OPERATION) { key operations refused estimatedCost actualCost } }"
+    )
+    same = await client.post("/graphql", json={"query": query, "variables": period}, headers=key)
+    graphql_buckets = {b["key"]: b for b in same.json()["data"]["usage"]}
+    assert graphql_buckets["TokenBySymbol"] == by_operation["TokenBySymbol"]
+    invoices = await client.get("/api/v1/invoices", headers=key)
+    assert invoices.status_code == 200 and invoices.json() == []  # no month closed yet
+    assert (await client.get("/api/v1/invoices")).status_code in (401, 403)
+
+
+async def test_a_refused_key_is_a_401_problem_and_nothing_runs(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/watchlists", json={"name": "Nope"}, headers={"x-api-key": "nxa_forged"}
+    )
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.json()["code"] == "UNAUTHENTICATED"
+
+
+async def test_demand_control_applies_to_rest(strict_client: httpx.AsyncClient) -> None:
+    client = strict_client
+    too_dear = await client.get("/api/v1/posts", params={"limit": "100000"})
+    assert too_dear.status_code == 413
+    assert too_dear.json()["code"] == "COST_ESTIMATED_TOO_EXPENSIVE"
+    first = await client.get("/api/v1/tokens/BTC")
+    assert first.status_code == 200 and "ratelimit" in first.headers
+    for _ in range(500):  # an anonymous caller's per-minute budget runs out
+        response = await client.get("/api/v1/tokens")
+        if response.status_code != 200:
+            break
+    assert response.status_code == 429
+    assert response.headers["content-type"] == PROBLEM
+    assert int(response.headers["retry-after"]) >= 1
+    assert response.json()["code"] == "RATE_LIMITED"
