@@ -163,6 +163,7 @@ class Authenticator:
         cached = self._keys.get(key_digest)
         if cached is not None and self._fresh(cached, now):
             caller = cached.caller
+            self._keys.move_to_end(key_digest)  # least recently used goes first
         else:
             seen = self._revocations
             listening = self._listening.is_set()
