@@ -80,7 +80,9 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int) -> None:
     from subgraphs.platform.services import authenticator_for
     from tests.graph.test_entities import SCHEMAS
 
-    settings = Settings.from_env({"NEXUS_DATA_DIR": data_dir})
+    # The router's bus on Redis, as deployed: revocations reach its authenticator, which keeps
+    # verified keys for minutes.
+    settings = Settings.from_env({"NEXUS_DATA_DIR": data_dir, "REDIS_URL": redis_url})
     demand = None
     authenticator = None
     if config != "no edge":
@@ -179,7 +181,7 @@ async def _in_process(data_dir: Path, redis_url: str, iterations: int) -> None:
     from tests.graph.test_entities import SCHEMAS
 
     keys, tokens = await _credentials(data_dir)
-    settings = Settings.from_env({"NEXUS_DATA_DIR": str(data_dir)})
+    settings = Settings.from_env({"NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": redis_url})
     authenticator = TokenCache(authenticator_for(open_stores(settings, ["platform"])))
     plain = in_process_router(SCHEMAS)
     budget = RedisBudget(redis_url, prefix=f"bench:{time.time_ns()}:")

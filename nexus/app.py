@@ -210,7 +210,9 @@ def create_app(
             from subgraphs.platform.billing import PlatformUsageSink
             from subgraphs.platform.services import authenticator_for
 
-            authenticator = authenticator or TokenCache(authenticator_for(stores))
+            authenticator = authenticator or TokenCache(
+                authenticator_for(stores, serves_platform=True)
+            )
             usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
         demand = edge.demand(settings.redis_url)
         router = router_for_subgraphs(subgraphs, stores, demand=demand, usage=usage)

@@ -7,12 +7,23 @@ JWTs are verified locally against the key set; a verified token's caller is reme
 `cache_seconds` (never past its `exp`), so a client sending the same token on every request pays
 for one RSA verification per interval. API keys are looked up in the platform store through a
 `CredentialStore`, which the platform subgraph implements (this runtime layer never imports a
-subgraph); lookups are cached for `cache_seconds` too, so a revoked key stops working within that
-many seconds while a busy key costs one lookup per interval, not one per request.
+subgraph).
+
+A verified API key is remembered for `verified_seconds` (minutes, LRU-bounded), so a thousand
+keys in rotation cost a store lookup each per interval, not one per request. Revocation stays
+immediate because whoever revokes keys (revokeApiKey, removeMember) publishes their ids on the
+bus channel `auth.revoked` (`publish_revocation`), to which every process's authenticator
+subscribes and evicts them. Events are at most once, so the long interval is trusted only while
+the bus is delivering and has not reconnected since the key was looked up; otherwise (and for
+unknown or refused keys) the short `cache_seconds` applies. An entry never outlives the key's
+`expiresAt`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -22,9 +33,39 @@ from nexus.auth.caller import ANONYMOUS, ANONYMOUS_PLAN, Caller, CallerKind, Pla
 from nexus.auth.errors import AuthenticationError
 from nexus.auth.keys import TokenIssuer
 from nexus.auth.secrets import digest, is_api_key
+from nexus.stores.bus import Bus, RedisBus, delivery
 
-CACHE_SECONDS = 5.0
+log = logging.getLogger("nexus.auth")
+
+CACHE_SECONDS = 5.0  # tokens, plans, and keys while revocations cannot reach us
+VERIFIED_SECONDS = 300.0  # a live key while the bus delivers revocations
 CACHE_ENTRIES = 10_000
+REVOCATIONS = "auth.revoked"  # bus channel: {"type": "ApiKeysRevoked", "v": 1, "api_key_ids"}
+
+
+async def publish_revocation(bus: Bus | None, api_key_ids: list[str]) -> None:
+    """Tells every process's authenticator to forget these keys now. Called after the revoking
+    transaction commits; a bus that is down is logged, not raised: the revocation is in the
+    store, and authenticators cut off from the bus fall back to the short interval."""
+    if bus is None or not api_key_ids:
+        return
+    event = {"type": "ApiKeysRevoked", "v": 1, "api_key_ids": api_key_ids}
+    try:
+        await bus.publish(REVOCATIONS, event)
+    except Exception as error:
+        log.error("could not publish an API key revocation (%s)", type(error).__name__)
+
+
+class _KeyEntry:
+    __slots__ = ("caller", "epoch", "expires", "fallback")
+
+    def __init__(
+        self, caller: Caller | None, expires: float, fallback: float, epoch: int | None
+    ) -> None:
+        self.caller = caller
+        self.expires = expires  # monotonic: the end of the long interval (or the short one)
+        self.fallback = fallback  # monotonic: the end of the short interval
+        self.epoch = epoch  # the bus's reconnection count when looked up; None: not listening
 
 
 class CredentialStore(Protocol):
@@ -47,12 +88,20 @@ class Authenticator:
         *,
         cache_seconds: float = CACHE_SECONDS,
         cache_entries: int = CACHE_ENTRIES,
+        bus: Bus | None = None,
+        verified_seconds: float = VERIFIED_SECONDS,
     ) -> None:
         self.issuer = issuer
         self._credentials = credentials
         self._cache_seconds = cache_seconds
         self._cache_entries = cache_entries
-        self._keys: OrderedDict[str, tuple[float, Caller | None]] = OrderedDict()
+        self._bus = bus
+        self._verified_seconds = verified_seconds
+        self._keys: OrderedDict[str, _KeyEntry] = OrderedDict()
+        self._key_digests: dict[str, str] = {}  # api key id -> digest of the cached entry
+        self._revocations = 0  # revocation events received, so a racing lookup is not kept long
+        self._listener: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
         self._tokens: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
         self._plans: tuple[float, Mapping[str, PlanLimits]] = (0.0, {})
 
@@ -108,17 +157,96 @@ class Authenticator:
         )
 
     async def _api_key(self, key: str) -> Caller:
+        self._listen()
         key_digest = digest(key)
         now = time.monotonic()
         cached = self._keys.get(key_digest)
-        if cached is not None and cached[0] > now:
-            caller = cached[1]
+        if cached is not None and self._fresh(cached, now):
+            caller = cached.caller
+            self._keys.move_to_end(key_digest)  # least recently used goes first
         else:
+            seen = self._revocations
+            listening = self._listening.is_set()
+            delivering, epoch = delivery(self._bus) if self._bus is not None else (False, 0)
             caller = await self._credentials.caller_for_api_key(key_digest)
-            self._remember(self._keys, key_digest, (now + self._cache_seconds, caller))
+            now = time.monotonic()
+            fallback = now + self._cache_seconds
+            expires = fallback
+            # Kept long only if revocations reach us and none arrived during the lookup (it
+            # may have read the key just before the revoking transaction committed).
+            trusted = listening and delivering and seen == self._revocations
+            if caller is not None and trusted:
+                expires = now + self._verified_seconds
+            if caller is not None and caller.expires_at is not None:
+                left = caller.expires_at - time.time()
+                expires, fallback = min(expires, now + left), min(fallback, now + left)
+            self._remember_key(
+                key_digest, _KeyEntry(caller, expires, fallback, epoch if trusted else None)
+            )
         if caller is None:
             raise AuthenticationError("The API key is not valid, revoked or expired.")
+        if caller.expires_at is not None and caller.expires_at <= time.time():
+            self._keys.pop(key_digest, None)
+            raise AuthenticationError("The API key is not valid, revoked or expired.")
         return caller
+
+    def _remember_key(self, key_digest: str, entry: _KeyEntry) -> None:
+        self._keys[key_digest] = entry
+        self._keys.move_to_end(key_digest)
+        if entry.caller is not None and entry.caller.api_key_id is not None:
+            self._key_digests[entry.caller.api_key_id] = key_digest
+        while len(self._keys) > self._cache_entries:
+            _, evicted = self._keys.popitem(last=False)
+            if evicted.caller is not None and evicted.caller.api_key_id is not None:
+                self._key_digests.pop(evicted.caller.api_key_id, None)
+
+    def _fresh(self, entry: _KeyEntry, now: float) -> bool:
+        if entry.epoch is None:
+            return entry.expires > now
+        delivering, epoch = delivery(self._bus) if self._bus is not None else (False, 0)
+        if delivering and epoch == entry.epoch and self._listening.is_set():
+            return entry.expires > now
+        return entry.fallback > now  # revocations may have been lost: the short interval
+
+    def _listen(self) -> None:
+        """Subscribes to revocations on first use (it needs the running loop)."""
+        if self._bus is not None and (self._listener is None or self._listener.done()):
+            self._listener = asyncio.create_task(self._follow(self._bus), name="auth-revocations")
+
+    async def _follow(self, bus: Bus) -> None:
+        subscription = await bus.subscribe(REVOCATIONS)
+        self._listening.set()
+        try:
+            async for message in subscription:
+                ids = message.event.get("api_key_ids")
+                if message.event.get("type") != "ApiKeysRevoked" or not isinstance(ids, list):
+                    log.warning("ignored a malformed revocation event")
+                    continue
+                self._revocations += 1
+                for key_id in ids:
+                    key_digest = self._key_digests.pop(str(key_id), None)
+                    if key_digest is not None:
+                        self._keys.pop(key_digest, None)
+        finally:
+            self._listening.clear()
+            with contextlib.suppress(Exception):
+                await subscription.close()
+
+    async def ready(self) -> None:
+        """Until revocations are being received (tests; the edge need not wait)."""
+        if self._bus is None:
+            return
+        self._listen()
+        await self._listening.wait()
+        if isinstance(self._bus, RedisBus):
+            await self._bus.wait_subscribed()
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+            self._listener = None
 
     async def plan(self, name: str) -> PlanLimits:
         """The plan `name` from the store (cached like keys); the anonymous plan if unknown."""
@@ -138,6 +266,7 @@ class Authenticator:
         """Drops cached lookups (one key's, or all) so the next request sees the store."""
         if key_digest is None:
             self._keys.clear()
+            self._key_digests.clear()
             self._tokens.clear()
         else:
             self._keys.pop(key_digest, None)

@@ -335,6 +335,15 @@ class RedisBus:
         await self.client.aclose()
 
 
+def delivery(bus: Bus) -> tuple[bool, int]:
+    """Whether `bus` is delivering events to this process now, and the number of its
+    reconnections: an event published while it was cut off never arrives (at most once), so a
+    reader that relies on events must distrust what it learnt before the count changed."""
+    if isinstance(bus, RedisBus):
+        return bus._subscribed.is_set(), bus.reconnects
+    return True, 0  # in-process: nothing to lose
+
+
 def _unavailable(error: Exception) -> StoreUnavailable:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError

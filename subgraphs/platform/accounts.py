@@ -18,8 +18,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexus.auth import secrets
+from nexus.auth.authenticator import publish_revocation
 from nexus.auth.errors import AuthenticationError
 from nexus.errors import BadUserInput, Conflict, Forbidden, NotFound
+from nexus.stores.bus import Bus
 from nexus.stores.platform import PlatformStore, available
 from subgraphs.platform import validation
 from subgraphs.platform.audit import record
@@ -58,8 +60,9 @@ class Session:
 
 
 class Accounts:
-    def __init__(self, store: PlatformStore, refresh_seconds: int) -> None:
+    def __init__(self, store: PlatformStore, refresh_seconds: int, bus: Bus | None = None) -> None:
         self._store = store
+        self._bus = bus  # where revoked API keys are announced to every authenticator
         self._refresh_lifetime = timedelta(seconds=refresh_seconds)
 
     async def sign_up(
@@ -343,16 +346,14 @@ class Accounts:
                 await _keep_an_owner(session, organization_id)
             await session.delete(membership)
             # Their sessions in this organisation end now, not when the refresh token expires,
-            # and the API keys they made (which act for them) stop within the edge's cache time.
-            await session.execute(
-                update(ApiKey)
-                .where(
-                    ApiKey.created_by == user_id,
-                    ApiKey.organization_id == organization_id,
-                    ApiKey.revoked_at.is_(None),
-                )
-                .values(revoked_at=utc_now())
+            # and the API keys they made (which act for them) stop now: announced below.
+            their_keys = (
+                ApiKey.created_by == user_id,
+                ApiKey.organization_id == organization_id,
+                ApiKey.revoked_at.is_(None),
             )
+            revoked = list((await session.scalars(select(ApiKey.id).where(*their_keys))).all())
+            await session.execute(update(ApiKey).where(*their_keys).values(revoked_at=utc_now()))
             await session.execute(
                 update(RefreshToken)
                 .where(
@@ -363,7 +364,8 @@ class Accounts:
                 .values(revoked_at=utc_now())
             )
             record(session, organization_id, actor, "member.removed", user_id)
-            return user_id
+        await publish_revocation(self._bus, revoked)  # committed: the store already refuses them
+        return user_id
 
 
 async def new_organization(

@@ -73,8 +73,8 @@ def make_context(stores: Stores, caller: Caller = ANONYMOUS) -> PlatformContext:
     return PlatformContext(
         store=store,
         repository=repository,
-        accounts=Accounts(store, services.auth.refresh_token_seconds),
-        credentials=Credentials(store),
+        accounts=Accounts(store, services.auth.refresh_token_seconds, stores.bus),
+        credentials=Credentials(store, stores.bus),
         loaders=PlatformLoaders(repository),
         services=services,
         caller=caller,

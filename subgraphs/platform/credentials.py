@@ -14,7 +14,9 @@ from sqlalchemy import select, update
 
 from nexus.auth import Caller, PlanLimits
 from nexus.auth import secrets as credentials
+from nexus.auth.authenticator import publish_revocation
 from nexus.errors import BadUserInput, NotFound
+from nexus.stores.bus import Bus
 from nexus.stores.platform import PlatformStore, available
 from subgraphs.platform import validation
 from subgraphs.platform.audit import record
@@ -40,8 +42,9 @@ def plan_limits(plan: Plan) -> PlanLimits:
 
 
 class Credentials:
-    def __init__(self, store: PlatformStore) -> None:
+    def __init__(self, store: PlatformStore, bus: Bus | None = None) -> None:
         self._store = store
+        self._bus = bus  # where revoked API keys are announced to every authenticator
 
     async def plan_of(self, organization_id: str) -> Plan:
         async with available(), self._store.sessions() as session:
@@ -134,7 +137,10 @@ class Credentials:
             if key.revoked_at is None:
                 key.revoked_at = utc_now()
                 record(session, organization_id, actor, "api_key.revoked", key.id)
-            return key
+        # Announced after the commit (and again for an already revoked key: harmless), so an
+        # authenticator that evicts it and looks again finds it revoked.
+        await publish_revocation(self._bus, [key.id])
+        return key
 
     async def caller_for_api_key(self, key_digest: str) -> Caller | None:
         """The edge's lookup: the live key with this digest as a caller (notes its use)."""
@@ -165,6 +171,7 @@ class Credentials:
             scopes=scope_set(key.scopes) & limits.scopes,
             plan=limits,
             api_key_id=key.id,
+            expires_at=None if key.expires_at is None else key.expires_at.timestamp(),
         )
 
     # OAuth clients.

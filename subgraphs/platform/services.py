@@ -10,6 +10,7 @@ from nexus.auth.authenticator import Authenticator
 from nexus.auth.config import AuthSettings
 from nexus.auth.keys import KeySet, TokenIssuer
 from nexus.auth.throttle import SignInThrottle, counter_for
+from nexus.stores.bus import RedisBus
 from subgraphs.platform.credentials import Credentials
 
 if TYPE_CHECKING:
@@ -37,7 +38,12 @@ def services_for(settings: Settings) -> PlatformServices:
     return services
 
 
-def authenticator_for(stores: Stores) -> Authenticator:
-    """What the edge authenticates requests with: JWTs by our keys, API keys in our store."""
+def authenticator_for(stores: Stores, *, serves_platform: bool = False) -> Authenticator:
+    """What the edge authenticates requests with: JWTs by our keys, API keys in our store.
+
+    Where revocations reach it at once, verified keys are kept for minutes: over Redis from any
+    process, over the embedded bus only when this process also serves the platform subgraph
+    (whose revokeApiKey/removeMember publish them). Otherwise keys are kept for seconds."""
     issuer = services_for(stores.settings).issuer
-    return Authenticator(issuer, Credentials(stores.require_platform()))
+    bus = stores.bus if isinstance(stores.bus, RedisBus) or serves_platform else None
+    return Authenticator(issuer, Credentials(stores.require_platform()), bus=bus)
