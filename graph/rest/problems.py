@@ -19,13 +19,20 @@ STATUS_BY_CODE: dict[str, int] = {
     "MAX_DEPTH_EXCEEDED": 400,
     "MAX_ALIASES_EXCEEDED": 400,
     "MAX_ROOT_FIELDS_EXCEEDED": 400,
+    "MAX_FIELDS_EXCEEDED": 400,
+    "MAX_REPRESENTATIONS_EXCEEDED": 400,
+    "RESPONSE_TOO_LARGE": 400,  # ask for less: a shorter range, a smaller limit
     "UNAUTHENTICATED": 401,
     "FORBIDDEN": 403,
     "NOT_FOUND": 404,
     "CONFLICT": 409,
     "MAX_DOCUMENT_SIZE_EXCEEDED": 413,
     "COST_ESTIMATED_TOO_EXPENSIVE": 413,
+    "MAX_LIST_FAN_OUT_EXCEEDED": 413,
     "RATE_LIMITED": 429,
+    "TOO_MANY_JOBS": 429,
+    "TOO_MANY_SUBSCRIPTIONS": 429,
+    "TIMEOUT": 504,
     "STORE_UNAVAILABLE": 503,
     "SUBGRAPH_UNAVAILABLE": 503,
     "SERVICE_UNAVAILABLE": 503,
@@ -49,9 +56,10 @@ TITLES: dict[int, str] = {
     501: "Not implemented",
     502: "Bad gateway",
     503: "Service unavailable",
+    504: "Gateway timeout",
 }
 # The order in which several errors pick one status: the caller's own problems first.
-_PRECEDENCE = (401, 403, 429, 413, 400, 404, 409, 503)
+_PRECEDENCE = (401, 403, 429, 413, 400, 404, 409, 503, 504)
 
 
 def problem(

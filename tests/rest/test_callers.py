@@ -96,9 +96,13 @@ async def test_a_refused_key_is_a_401_problem_and_nothing_runs(client: httpx.Asy
 
 async def test_demand_control_applies_to_rest(strict_client: httpx.AsyncClient) -> None:
     client = strict_client
-    too_dear = await client.get("/api/v1/posts", params={"limit": "100000"})
+    too_dear = await client.get("/api/v1/posts", params={"limit": "20000"})
     assert too_dear.status_code == 413
     assert too_dear.json()["code"] == "COST_ESTIMATED_TOO_EXPENSIVE"
+    # A list fan-out past the router's limit (20,000) is refused before its cost is estimated.
+    too_many = await client.get("/api/v1/posts", params={"limit": "100000"})
+    assert too_many.status_code == 413
+    assert too_many.json()["code"] == "MAX_LIST_FAN_OUT_EXCEEDED"
     first = await client.get("/api/v1/tokens/BTC")
     assert first.status_code == 200 and "ratelimit" in first.headers
     for _ in range(500):  # an anonymous caller's per-minute budget runs out
