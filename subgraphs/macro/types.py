@@ -45,6 +45,15 @@ class Observation:
     value: float = strawberry.field(description="The value, in the series' `units`.")
 
 
+# The window of a chart of a series (downsampled points, bars): open ends take the whole history.
+ChartFrom = Annotated[
+    dt.date | None,
+    strawberry.argument(name="from", description="First day; default: the first observation."),
+]
+ChartTo = Annotated[
+    dt.date | None, strawberry.argument(description="Last day; default: the last observation.")
+]
+
 @strawberry.federation.type(keys=["id"], description="A FRED economic data series.")
 class Series:
     id: strawberry.ID = strawberry.field(description="The FRED series id, e.g. DGS10.")
@@ -109,16 +118,8 @@ class Series:
         self,
         info: Info[MacroContext, None],
         points: Annotated[int, strawberry.argument(description="Points to keep, 3 to 10,000.")],
-        from_: Annotated[
-            dt.date | None,
-            strawberry.argument(
-                name="from", description="First day; default: the first observation."
-            ),
-        ] = None,
-        to: Annotated[
-            dt.date | None,
-            strawberry.argument(description="Last day; default: the last observation."),
-        ] = None,
+        from_: ChartFrom = None,
+        to: ChartTo = None,
     ) -> SeriesPoints:
         check_number(points, argument="points", low=3, high=10_000)
         window = _window(str(self.id), from_, to)
@@ -133,16 +134,8 @@ class Series:
         self,
         info: Info[MacroContext, None],
         interval: Annotated[BarIntervalName, strawberry.argument(description="WEEK or MONTH.")],
-        from_: Annotated[
-            dt.date | None,
-            strawberry.argument(
-                name="from", description="First day; default: the first observation."
-            ),
-        ] = None,
-        to: Annotated[
-            dt.date | None,
-            strawberry.argument(description="Last day; default: the last observation."),
-        ] = None,
+        from_: ChartFrom = None,
+        to: ChartTo = None,
     ) -> SeriesBars:
         window = _window(str(self.id), from_, to)
         key = (window, BarInterval(interval.value))
