@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -26,6 +26,8 @@ from graph.edge.authn import AnonymousOnly, Authenticator, with_client
 from graph.edge.demand import EdgeOutcome
 from graph.edge.http import EdgeRefusal, authenticate_request, check_csrf, with_cors
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
+from graph.incremental import Incremental, deferred_payloads, incremental_split, without_defer
+from graph.incremental.wire import accepts_multipart, multipart_response, sse_payload_response
 from graph.input_check import MAX_JSON_DEPTH, InputRefused, check_json
 from graph.offload import Serialised
 from graph.rest import Executed, rest_routes
@@ -70,6 +72,20 @@ def _media_type(accept: str) -> str | None:
 def _wants_html(request: Request) -> bool:
     """A browser navigating here (a `?query=` link opens GraphiQL with that query)."""
     return "text/html" in request.headers.get("accept", "")
+
+
+def _payload_stream(
+    first: dict[str, Any], rest: AsyncGenerator[dict[str, Any], None]
+) -> AsyncGenerator[dict[str, Any], None]:
+    async def payloads() -> AsyncGenerator[dict[str, Any], None]:
+        try:
+            yield first
+            async for payload in rest:
+                yield payload
+        finally:
+            await rest.aclose()
+
+    return payloads()
 
 
 def _wants_event_stream(request: Request) -> bool:
@@ -188,7 +204,11 @@ def create_app(
         if request.method == "GET" and graphiql and _wants_html(request):
             return HTMLResponse(page)
         event_stream = _wants_event_stream(request)
-        media_type = JSON if event_stream else _media_type(request.headers.get("accept", ""))
+        accept = request.headers.get("accept", "")
+        multipart = accepts_multipart(accept)
+        media_type = JSON if event_stream else _media_type(accept)
+        if media_type is None and multipart:
+            media_type = JSON  # an answer in one part is plain JSON
         if media_type is None:
             return JSONResponse(
                 {
@@ -215,6 +235,16 @@ def create_app(
             query, variables, operation_name = _validated(params)
             if request.method == "GET":
                 _refuse_get_mutation(router, query, operation_name)
+            if event_stream or multipart:
+                incremental = await incremental_split(router, query, variables, operation_name)
+                if incremental is not None:
+                    return await deliver_incrementally(
+                        incremental,
+                        (query, variables, operation_name),
+                        caller,
+                        media_type,
+                        event_stream,
+                    )
             if event_stream:
                 return sse_response(
                     router,
@@ -250,6 +280,30 @@ def create_app(
             return reply({"errors": [internal]}, media_type, 500)
         return reply(result, media_type, outcome.status, outcome.headers)
 
+    async def deliver_incrementally(
+        incremental: Incremental,
+        request: tuple[str, dict[str, Any] | None, str | None],
+        caller: Caller,
+        media_type: str,
+        sse: bool,
+    ) -> Response:
+        """A query with active `@defer`: its payloads as multipart parts or SSE events. A
+        primary result without data (refused, failed) is one plain response."""
+        _, variables, operation_name = request
+        outcome = EdgeOutcome()
+        payloads = deferred_payloads(
+            router, incremental, variables, operation_name, caller=caller, outcome=outcome
+        )
+        first = await anext(payloads)
+        if not first.get("hasNext"):
+            await payloads.aclose()
+            first.pop("hasNext", None)
+            return reply(first, media_type, outcome.status, outcome.headers)
+        stream = _payload_stream(first, payloads)
+        if sse:
+            return sse_payload_response(stream)
+        return multipart_response(stream)
+
     async def run_for_rest(
         request: Request, query: str, variables: dict[str, Any], operation_name: str
     ) -> Executed:
@@ -283,7 +337,9 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     # The client schema, as `schema.graphql` holds it, for codegen tools pointed at the server.
-    client_sdl = print_schema(lexicographic_sort_schema(router.supergraph.api_schema))
+    client_sdl = print_schema(
+        lexicographic_sort_schema(without_defer(router.supergraph.api_schema))
+    )
 
     async def client_schema(_: Request) -> Response:
         return Response(client_sdl, media_type="text/plain; charset=utf-8")

@@ -11,10 +11,11 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     FieldNode,
     GraphQLError,
     OperationDefinitionNode,
-    execute,
+    experimental_execute_incrementally,
     get_operation_ast,
     parse,
     print_ast,
@@ -29,6 +30,7 @@ from graph.edge.demand import DemandControl, EdgeOutcome
 from graph.edge.subscriptions import SubscriptionQuota
 from graph.edge.usage import UsageEvent, UsageMeter, UsageStatus
 from graph.executor import PlanRun, Transport
+from graph.incremental.directive import undeferred, with_defer
 from graph.input_check import InputRefused, check_json, check_literals, check_text
 from graph.limits import (
     LimitExceeded,
@@ -111,6 +113,8 @@ class Router:
         """`override_labels` picks the progressive @override labels on for each request
         (default: `percent(x)` labels by chance, no named label); `demand` applies the caller's
         plan (cost per operation, budget per minute); `usage` meters every operation."""
+        # Clients may send `@defer` (incremental delivery, `graph.incremental`).
+        supergraph = dataclasses.replace(supergraph, api_schema=with_defer(supergraph.api_schema))
         self.supergraph = supergraph
         self.transport = transport
         self.limits = limits or RequestLimits.from_env()
@@ -473,13 +477,15 @@ class Router:
         only = dataclasses.replace(operation, selection_set=selection_set)
         definitions = tuple(only if d is operation else d for d in document.definitions)
         introspection = dataclasses.replace(document, definitions=definitions)
-        result = execute(
+        # The incremental entry point: the API schema holds `@defer`, which plain `execute`
+        # refuses. Introspection is answered whole: its `@defer`s are dropped.
+        result = experimental_execute_incrementally(
             self.supergraph.api_schema,
-            introspection,
+            undeferred(introspection),
             variable_values=variables,
             operation_name=operation_name,
         )
-        assert not hasattr(result, "__await__")
+        assert isinstance(result, ExecutionResult)
         return dict(result.data or {})
 
     async def ready(self) -> dict[str, bool]:

@@ -47,3 +47,34 @@ def node_modules() -> Path:
         )
         marker.touch()
     return prefix / "node_modules"
+
+
+CLIENT_PACKAGES = ("meros@1.3.2",)  # the multipart parser of Apollo Client, GraphiQL and urql
+
+
+def client_modules() -> Path:
+    """node_modules with the client libraries (a prefix of their own, so that adding one does
+    not reinstall the gateways); skips the test only without npm."""
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        pytest.skip("Node.js and npm are not installed; the client tests need Node 20 and npm.")
+    prefix = npm_prefix().with_name("npm-clients")
+    digest = hashlib.sha1(" ".join(CLIENT_PACKAGES).encode()).hexdigest()[:12]
+    marker = prefix / f".installed-{digest}"
+    if not marker.exists():
+        prefix.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(prefix),
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                *CLIENT_PACKAGES,
+            ],
+            check=True,
+            timeout=300,
+        )
+        marker.touch()
+    return prefix / "node_modules"
