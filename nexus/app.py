@@ -216,6 +216,11 @@ def create_app(
             usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
         demand = edge.demand(settings.redis_url)
         router = router_for_subgraphs(subgraphs, stores, demand=demand, usage=usage)
+        from graph.cache import with_entity_cache
+
+        router.transport = with_entity_cache(
+            router.transport, router.supergraph, redis_url=settings.redis_url, bus=stores.bus
+        )
         gateway = create_gateway(
             router,
             authenticator=authenticator,

@@ -247,6 +247,7 @@ def _router(
     access_log: bool,
     urls: dict[str, str],
 ) -> int:
+    from graph.cache import with_entity_cache
     from graph.edge.apq import PersistedQueries, open_documents
     from graph.edge.authn import TokenCache
     from graph.edge.identity import CallerSigner
@@ -271,6 +272,9 @@ def _router(
         identity=signer,
         demand=edge.demand(settings.redis_url),
         usage=UsageMeter(PlatformUsageSink(stores.require_platform())),
+    )
+    router.transport = with_entity_cache(
+        router.transport, router.supergraph, redis_url=settings.redis_url, bus=stores.bus
     )
     gateway = create_app(
         router,

@@ -70,6 +70,18 @@ PLAN_CACHE = Counter(
     "Query-plan cache lookups, by result (hit, miss).",
     ["result"],
 )
+ENTITY_CACHE = Counter(
+    "nexus_entity_cache_lookups",
+    "Entity and response cache lookups of the router, by subgraph and result (hit, miss): one "
+    "per entity representation or root fetch looked up.",
+    ["subgraph", "result"],
+)
+ENTITY_CACHE_HIT_RATIO = Gauge(
+    "nexus_entity_cache_hit_ratio",
+    "Hits over lookups of the router's entity and response cache since the process started "
+    "(0 to 1).",
+    multiprocess_mode="mostrecent",
+)
 OPEN_SUBSCRIPTIONS = Gauge(
     "nexus_subscriptions_open",
     "Client subscription operations open now (WebSocket and SSE).",

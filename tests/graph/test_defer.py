@@ -85,7 +85,7 @@ def _multipart_parts(content_type: str, body: bytes) -> list[Any]:
         f"content-type: {content_type}\r\n\r\n".encode() + body
     )
     assert message.is_multipart()
-    parts = message.get_payload()
+    parts: list[Any] = list(message.get_payload())
     assert all(p.get_content_type() == "application/json" for p in parts)
     return [json.loads(p.get_payload(decode=True)) for p in parts]
 
