@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket
 
 from graph.edge.apq import InProcessDocuments, PersistedQueries, PersistedQueryError
 from graph.edge.authn import AnonymousOnly, Authenticator, with_client
+from graph.edge.batching import BatchSettings
 from graph.edge.demand import EdgeOutcome
 from graph.edge.http import EdgeRefusal, authenticate_request, check_csrf, with_cors
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
@@ -109,7 +110,9 @@ def _params_from_get(request: Request) -> dict[str, Any]:
         raise _BadRequest("The `variables` or `extensions` parameter is not valid JSON.") from error
 
 
-async def _params_from_post(request: Request) -> dict[str, Any]:
+async def _params_from_post(
+    request: Request, batching: BatchSettings
+) -> dict[str, Any] | list[Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise _BadRequest(
@@ -126,6 +129,11 @@ async def _params_from_post(request: Request) -> dict[str, Any]:
             body = json.loads(raw)
         except (ValueError, RecursionError) as error:
             raise _BadRequest("The request body is not valid JSON.") from error
+    if isinstance(body, list):
+        refusal = batching.refusal(len(body))
+        if refusal is not None:
+            raise _BadRequest(refusal)
+        return body
     if not isinstance(body, dict):
         raise _BadRequest("The request body must be a JSON object with a `query` string.")
     return body
@@ -165,13 +173,16 @@ def create_app(
     cors_origins: tuple[str, ...] | None = None,
     persisted_queries: PersistedQueries | None = None,
     rest: bool | None = None,
+    batching: BatchSettings | None = None,
 ) -> Starlette:
     """A Starlette app serving `router` at `/graphql` (HTTP, SSE and WebSocket), with
     `/healthz` and `/readyz`. Every request is authenticated by `authenticator` (default: only
     anonymous callers); `cors_origins` (default `NEXUS_CORS_ORIGINS`) may call from browsers.
     The REST API at `/api/v1` (docs at `/api/docs`), through the same edge, when `rest` is
-    true or, by default, when the schema serves every mapped operation (our four subgraphs)."""
+    true or, by default, when the schema serves every mapped operation (our four subgraphs).
+    `batching` (default `NEXUS_BATCHING`): JSON array bodies, off unless switched on."""
     subscription_settings = subscriptions or SubscriptionSettings.from_env()
+    batch_settings = batching or BatchSettings.from_env()
     identity = authenticator or AnonymousOnly()
     persisted = persisted_queries or PersistedQueries(InProcessDocuments())
 
@@ -230,7 +241,10 @@ def create_app(
             if request.method == "GET":
                 params = _params_from_get(request)
             else:
-                params = await _params_from_post(request)
+                posted = await _params_from_post(request, batch_settings)
+                if isinstance(posted, list):
+                    return await run_batch(posted, caller, media_type)
+                params = posted
             params["query"] = await persisted.resolve(params.get("query"), params.get("extensions"))
             query, variables, operation_name = _validated(params)
             if request.method == "GET":
@@ -279,6 +293,36 @@ def create_app(
             }
             return reply({"errors": [internal]}, media_type, 500)
         return reply(result, media_type, outcome.status, outcome.headers)
+
+    async def run_batch(batch: list[Any], caller: Caller, media_type: str) -> Response:
+        """A batch's responses in its order. The operations run one after another, as a client
+        sending them in sequence would: a mutation's effect is seen by the operations after it."""
+        responses = [await one_of_batch(item, caller) for item in batch]
+        return Response(orjson.dumps(responses), media_type=media_type)
+
+    async def one_of_batch(item: Any, caller: Caller) -> dict[str, Any]:
+        def refused(message: str, code: str) -> dict[str, Any]:
+            return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+        if not isinstance(item, dict):
+            return refused(
+                "Each operation of a batch must be a JSON object with a `query` string.",
+                "BAD_REQUEST",
+            )
+        try:
+            item["query"] = await persisted.resolve(item.get("query"), item.get("extensions"))
+            query, variables, operation_name = _validated(item)
+        except _BadRequest as error:
+            return refused(error.message, "BAD_REQUEST")
+        except PersistedQueryError as error:
+            return refused(error.message, error.code)
+        try:
+            return await router.execute(
+                query, variables, operation_name, caller=caller, outcome=EdgeOutcome()
+            )
+        except Exception:
+            log.exception("router failed")
+            return refused("Internal server error.", "INTERNAL_SERVER_ERROR")
 
     async def deliver_incrementally(
         incremental: Incremental,
