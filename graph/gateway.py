@@ -36,6 +36,7 @@ from graph.rest.mapping import load_mapping, unserved
 from graph.router import RequestError, Router
 from graph.subscriptions.legacy_ws import PROTOCOL as LEGACY_WS
 from graph.subscriptions.legacy_ws import LegacyWire, LegacyWsConnection
+from graph.subscriptions.multipart import MULTIPART as MULTIPART_SUBSCRIPTION
 from graph.subscriptions.session import SubscriptionSettings
 from graph.subscriptions.sse import EVENT_STREAM, sse_response
 from graph.subscriptions.transport_ws import PROTOCOL as TRANSPORT_WS
@@ -249,6 +250,15 @@ def create_app(
             query, variables, operation_name = _validated(params)
             if request.method == "GET":
                 _refuse_get_mutation(router, query, operation_name)
+            if multipart and _is_subscription(router, query, operation_name):
+                return sse_response(
+                    router,
+                    (query, variables, operation_name),
+                    {},
+                    subscription_settings,
+                    caller,
+                    MULTIPART_SUBSCRIPTION,
+                )
             if event_stream or multipart:
                 incremental = await incremental_split(router, query, variables, operation_name)
                 if incremental is not None:
@@ -428,6 +438,14 @@ def create_app(
         if rest or not unserved(mapping, schema):
             routes.extend(rest_routes(schema, run_for_rest, mapping))
     return with_cors(Starlette(routes=routes, lifespan=lifespan), cors_origins)
+
+
+def _is_subscription(router: Router, query: str, operation_name: str | None) -> bool:
+    try:
+        _, operation = router.prepare(query, operation_name)
+    except RequestError:
+        return False  # execute() answers the parse or validation error
+    return operation.operation is OperationType.SUBSCRIPTION
 
 
 def _refuse_get_mutation(router: Router, query: str, operation_name: str | None) -> None:

@@ -13,13 +13,14 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import StreamingResponse
 
 from graph.router import Router
 from graph.subscriptions.outbox import Outbox
-from graph.subscriptions.session import ClientSession, SubscriptionSettings
+from graph.subscriptions.session import ClientSession, SubscriptionSettings, Wire
 from graph.subscriptions.streams import Errors
 from nexus.auth.caller import Caller
 from nexus.shutdown import draining
@@ -40,14 +41,29 @@ class SseWire:
         return _END
 
 
+@dataclass(frozen=True, slots=True)
+class Framing:
+    """How a one-operation HTTP stream spells its messages, keep-alives and end."""
+
+    wire: Wire
+    keepalive: str
+    end: str
+    media_type: str
+
+
+SSE = Framing(SseWire(), ":\n\n", _END, EVENT_STREAM)
+
+
 def sse_response(
     router: Router,
     request: tuple[str, dict[str, Any] | None, str | None],
     connection_params: Mapping[str, Any],
     settings: SubscriptionSettings,
     caller: Caller,
+    framing: Framing = SSE,
 ) -> StreamingResponse:
-    """The event stream of `request`, run as `caller` (authenticated from the request)."""
+    """The event stream of `request`, run as `caller` (authenticated from the request);
+    `framing` picks the protocol (SSE, or multipart for Apollo's subscriptions)."""
     handoff: asyncio.Queue[str | None] = asyncio.Queue(1)
 
     async def overflowed() -> None:
@@ -55,7 +71,7 @@ def sse_response(
         await handoff.put(None)
 
     outbox = Outbox(handoff.put, overflowed, limit=settings.client_queue_limit)
-    session = ClientSession(router, SseWire(), outbox)
+    session = ClientSession(router, framing.wire, outbox)
     session.connection_params = dict(connection_params)
     session.caller = caller
     query, variables, operation_name = request
@@ -80,13 +96,13 @@ def sse_response(
                         # The server is shutting down: end the stream without `complete`, which
                         # graphql-sse clients take as a dropped connection and retry.
                         return
-                    yield ":\n\n"
+                    yield framing.keepalive
                     continue
                 message = getter.result()
                 if message is None:  # too slow: end the stream
                     return
                 yield message
-                if message == _END:
+                if message == framing.end:
                     return
         finally:
             drain.cancel()
@@ -95,6 +111,6 @@ def sse_response(
 
     return StreamingResponse(
         events(),
-        media_type=EVENT_STREAM,
+        media_type=framing.media_type,
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )
