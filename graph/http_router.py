@@ -9,6 +9,7 @@ from graph.edge.demand import DemandControl
 from graph.edge.identity import CallerSigner
 from graph.edge.usage import UsageMeter
 from graph.executor import HttpTransport
+from graph.executor.calls import SubgraphCalls
 from graph.limits import RequestLimits
 from graph.router import Router
 from graph.subscriptions.remote import WebSocketStreams
@@ -25,13 +26,17 @@ def http_router(
     identity: CallerSigner | None = None,
     demand: DemandControl | None = None,
     usage: UsageMeter | None = None,
+    calls: SubgraphCalls | None = None,
 ) -> Router:
     """`url_overrides` (subgraph name -> URL) replace the URLs written in the supergraph;
-    `identity` signs each operation's caller into the calls to subgraphs."""
+    `identity` signs each operation's caller into the calls to subgraphs; `calls` sets
+    per-subgraph timeouts and retries."""
     supergraph = read_supergraph(supergraph_sdl)
     urls = {name: endpoint.url for name, endpoint in supergraph.subgraphs.items()}
     urls.update(url_overrides or {})
-    transport = HttpTransport(urls, timeout=timeout, headers=headers, identity=identity)
+    transport = HttpTransport(
+        urls, timeout=timeout, headers=headers, identity=identity, calls=calls
+    )
     streams = WebSocketStreams(urls, identity=identity)
     return Router(supergraph, transport, limits=limits, streams=streams, demand=demand, usage=usage)
 

@@ -253,6 +253,7 @@ def _router(
     from graph.edge.identity import CallerSigner
     from graph.edge.settings import EdgeSettings
     from graph.edge.usage import UsageMeter
+    from graph.executor.calls import SubgraphCalls
     from graph.gateway import create_app
     from graph.http_router import http_router_from_file
     from nexus.auth.router_identity import router_secret
@@ -272,6 +273,7 @@ def _router(
         identity=signer,
         demand=edge.demand(settings.redis_url),
         usage=UsageMeter(PlatformUsageSink(stores.require_platform())),
+        calls=SubgraphCalls.from_env(),
     )
     router.transport = with_entity_cache(
         router.transport, router.supergraph, redis_url=settings.redis_url, bus=stores.bus

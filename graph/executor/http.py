@@ -17,11 +17,13 @@ import orjson
 
 from graph.edge.context import current_caller
 from graph.edge.identity import CallerSigner
+from graph.executor.calls import BACKOFF_SECONDS, SubgraphCalls
 from graph.executor.transport import SubgraphResponse, checked_response, subgraph_error
 from nexus.auth.router_identity import HEADER as IDENTITY_HEADER
 from nexus.tracing import inject_headers
 
 ACCEPT = "application/graphql-response+json, application/json;q=0.9"
+_RETRIED_STATUSES = frozenset({502, 503, 504})
 
 
 class SubgraphClient(Protocol):
@@ -82,11 +84,15 @@ class HttpTransport:
         client: SubgraphClient | None = None,
         deduplicate: bool = True,
         identity: CallerSigner | None = None,
+        calls: SubgraphCalls | None = None,
     ) -> None:
         """At most `max_connections` connections to each subgraph; a given `client` replaces
         the pooled one (tests pass a fake). With `deduplicate`, identical queries (not
         mutations) of one caller in flight share one request. With `identity`, every request
-        carries the operation's caller in the signed `nexus-caller` header."""
+        carries the operation's caller in the signed `nexus-caller` header. `calls` sets
+        per-subgraph timeouts and retries (default: `timeout` for all, no retries)."""
+        self.calls = calls or SubgraphCalls(timeout_seconds=timeout)
+        timeout = max(timeout, self.calls.longest_timeout)
         self.urls = dict(urls)
         self.identity = identity
         self.timeout = timeout
@@ -114,15 +120,17 @@ class HttpTransport:
         body = _encoded(payload)
         signed = self.identity.header(current_caller()) if self.identity is not None else None
         headers = {IDENTITY_HEADER: signed} if signed is not None else None
-        if not self.deduplicate or query.lstrip().startswith("mutation"):
+        if query.lstrip().startswith("mutation"):
             answer = await self._post(service, url, body, headers)
+        elif not self.deduplicate:
+            answer = await self._post_retrying(service, url, body, headers)
         else:
             # Identical queries of one caller in flight share one subgraph request; each
             # operation parses its own copy of the body, so none shares mutable response data.
             key = (service, body, signed)
             pending = self._in_flight.get(key)
             if pending is None:
-                pending = asyncio.ensure_future(self._post(service, url, body, headers))
+                pending = asyncio.ensure_future(self._post_retrying(service, url, body, headers))
                 self._in_flight[key] = pending
                 pending.add_done_callback(lambda _: self._in_flight.pop(key, None))
             answer = await asyncio.shield(pending)
@@ -142,17 +150,37 @@ class HttpTransport:
             )
         return checked_response(service, parsed)
 
+    async def _post_retrying(
+        self, service: str, url: str, body: bytes, headers: Mapping[str, str] | None
+    ) -> tuple[int, bytes] | SubgraphResponse:
+        """`_post`, again after a short backoff while the subgraph is unreachable, late or
+        answers 502/503/504, up to the subgraph's retries (queries only: they are idempotent)."""
+        answer = await self._post(service, url, body, headers)
+        delay = BACKOFF_SECONDS
+        for _ in range(self.calls.retries_of(service)):
+            if isinstance(answer, tuple) and answer[0] not in _RETRIED_STATUSES:
+                break
+            await asyncio.sleep(delay)
+            delay *= 2
+            answer = await self._post(service, url, body, headers)
+        return answer
+
     async def _post(
         self, service: str, url: str, body: bytes, headers: Mapping[str, str] | None
     ) -> tuple[int, bytes] | SubgraphResponse:
+        timeout = self.calls.timeout_of(service)
         try:
             if headers is None:  # clients written before identity headers take two arguments
-                return await self.client.post(url, body)
-            return await self.client.post(url, body, headers)
+                posting = self.client.post(url, body)
+            else:
+                posting = self.client.post(url, body, headers)
+            if timeout >= self.timeout:  # the client's own timeout: no task per call
+                return await posting
+            return await asyncio.wait_for(posting, timeout)
         except TimeoutError:
             return subgraph_error(
                 service,
-                f'Subgraph "{service}" did not answer within {self.timeout:g}s.',
+                f'Subgraph "{service}" did not answer within {timeout:g}s.',
                 "SUBGRAPH_UNAVAILABLE",
             )
         except (aiohttp.ClientError, OSError) as error:
