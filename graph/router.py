@@ -27,6 +27,7 @@ from graph.edge.access import AccessControl
 from graph.edge.context import calling_as
 from graph.edge.cost import CostModel
 from graph.edge.demand import DemandControl, EdgeOutcome
+from graph.edge.introspection import Introspection
 from graph.edge.subscriptions import SubscriptionQuota
 from graph.edge.usage import UsageEvent, UsageMeter, UsageStatus
 from graph.executor import PlanRun, Transport
@@ -130,6 +131,7 @@ class Router:
         self.demand = demand
         self.usage = usage
         self.subscription_quota = SubscriptionQuota()
+        self.introspection = Introspection.from_env()  # who may ask for __schema / __type
 
     @classmethod
     def from_supergraph_sdl(
@@ -327,6 +329,10 @@ class Router:
                 document_text=parsed.text,
                 override_labels=labels,
             )
+            if plan.has_introspection:
+                refused = self.introspection.refusal(caller)
+                if refused is not None:
+                    raise RequestError(refused, "INTROSPECTION_DISABLED")
             denied = self.access.check(parsed.text, parsed.document, operation, caller)
             if denied is None:
                 return Planned(parsed, operation, parsed.text, coerced, plan)
