@@ -31,6 +31,7 @@ from graph.incremental import Incremental, deferred_payloads, incremental_split,
 from graph.incremental.wire import accepts_multipart, multipart_response, sse_payload_response
 from graph.input_check import MAX_JSON_DEPTH, InputRefused, check_json
 from graph.offload import Serialised
+from graph.reload import SupergraphReloader
 from graph.rest import Executed, rest_routes
 from graph.rest.mapping import load_mapping, unserved
 from graph.router import RequestError, Router
@@ -175,13 +176,15 @@ def create_app(
     persisted_queries: PersistedQueries | None = None,
     rest: bool | None = None,
     batching: BatchSettings | None = None,
+    reloader: SupergraphReloader | None = None,
 ) -> Starlette:
     """A Starlette app serving `router` at `/graphql` (HTTP, SSE and WebSocket), with
     `/healthz` and `/readyz`. Every request is authenticated by `authenticator` (default: only
     anonymous callers); `cors_origins` (default `NEXUS_CORS_ORIGINS`) may call from browsers.
     The REST API at `/api/v1` (docs at `/api/docs`), through the same edge, when `rest` is
     true or, by default, when the schema serves every mapped operation (our four subgraphs).
-    `batching` (default `NEXUS_BATCHING`): JSON array bodies, off unless switched on."""
+    `batching` (default `NEXUS_BATCHING`): JSON array bodies, off unless switched on.
+    `reloader` watches the supergraph file while the app runs (`nexus router`)."""
     subscription_settings = subscriptions or SubscriptionSettings.from_env()
     batch_settings = batching or BatchSettings.from_env()
     identity = authenticator or AnonymousOnly()
@@ -391,12 +394,14 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     # The client schema, as `schema.graphql` holds it, for codegen tools pointed at the server.
-    client_sdl = print_schema(
-        lexicographic_sort_schema(without_defer(router.supergraph.api_schema))
-    )
+    # Printed once per supergraph (a hot reload brings a new one).
+    printed: list[Any] = [None, ""]
 
     async def client_schema(_: Request) -> Response:
-        return Response(client_sdl, media_type="text/plain; charset=utf-8")
+        schema = router.supergraph.api_schema
+        if printed[0] is not schema:
+            printed[:] = [schema, print_schema(lexicographic_sort_schema(without_defer(schema)))]
+        return Response(printed[1], media_type="text/plain; charset=utf-8")
 
     async def metrics(_: Request) -> Response:
         body, content_type = exposition()
@@ -416,9 +421,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if reloader is not None:
+            reloader.start()
         try:
             yield
         finally:
+            if reloader is not None:
+                await reloader.stop()
             await router.close()
             await persisted.documents.close()
 

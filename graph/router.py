@@ -153,6 +153,18 @@ class Router:
             usage=usage,
         )
 
+    def use_supergraph(self, supergraph: Supergraph) -> None:
+        """Serve `supergraph` from the next request on (a hot reload). Requests in flight keep
+        the plans they hold and finish on them; the caches of the old schema are dropped."""
+        supergraph = dataclasses.replace(supergraph, api_schema=with_defer(supergraph.api_schema))
+        size = self._document_cache_size
+        self.planner = QueryPlanner(supergraph, cache_size=size)
+        self.override_labels = OverrideLabels(supergraph.override_labels)
+        self.access = AccessControl(supergraph, size)
+        self.costs = CostModel(supergraph, default_list_size=self.costs.default_list_size)
+        self._documents = OrderedDict()
+        self.supergraph = supergraph
+
     @observed_request
     async def execute(
         self,

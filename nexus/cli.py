@@ -256,6 +256,7 @@ def _router(
     from graph.executor.calls import SubgraphCalls
     from graph.gateway import create_app
     from graph.http_router import http_router_from_file
+    from graph.reload import DEFAULT_POLL_SECONDS, SupergraphReloader
     from nexus.auth.router_identity import router_secret
     from nexus.shutdown import run_server
     from nexus.tracing import TraceContextMiddleware
@@ -278,11 +279,15 @@ def _router(
     router.transport = with_entity_cache(
         router.transport, router.supergraph, redis_url=settings.redis_url, bus=stores.bus
     )
+    # A changed supergraph file (or SIGHUP) is served without a restart.
+    poll = float(os.environ.get("NEXUS_SUPERGRAPH_POLL_SECONDS", DEFAULT_POLL_SECONDS))
+    reloader = SupergraphReloader(router, supergraph, url_overrides=urls, poll_seconds=poll)
     gateway = create_app(
         router,
         authenticator=TokenCache(authenticator_for(stores)),
         cors_origins=edge.cors_origins,
         persisted_queries=PersistedQueries(open_documents(settings.redis_url)),
+        reloader=reloader,
     )
     # A server span per request, continuing the caller's trace (W3C traceparent).
     app = TraceContextMiddleware(gateway)
