@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
         "--access-log", action="store_true", help="log every request (off by default: it costs CPU)"
     )
     router.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes sharing the port, one per core to use (default %(default)s)",
+    )
+    router.add_argument(
         "--subgraph-url",
         action="append",
         default=[],
@@ -150,7 +156,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ValueError as error:
                 print(f"nexus router: {error}", file=sys.stderr)
                 return 2
-            return _router(settings, args.supergraph, args.host, args.port, args.access_log, urls)
+            if args.workers < 1:
+                print("nexus: --workers must be at least 1", file=sys.stderr)
+                return 2
+            return _router(
+                settings,
+                args.supergraph,
+                args.host,
+                args.port,
+                args.access_log,
+                urls,
+                workers=args.workers,
+            )
         case "compose":
             return _compose(args.output_dir)
         case "migrate":
@@ -246,6 +263,8 @@ def _router(
     port: int,
     access_log: bool,
     urls: dict[str, str],
+    *,
+    workers: int = 1,
 ) -> int:
     from graph.cache import with_entity_cache
     from graph.edge.apq import PersistedQueries, open_documents
@@ -304,6 +323,7 @@ def _router(
         access_log=access_log,
         log_config=None,
         ws_per_message_deflate=False,  # see _serve
+        workers=workers,
     )
     return 0
 

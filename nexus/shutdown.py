@@ -12,7 +12,9 @@ deadline are cancelled; a second signal exits at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import threading
 from typing import Any
 
@@ -72,10 +74,19 @@ def _resolve(future: asyncio.Future[None]) -> None:
 draining = Draining()
 
 
-def run_server(app: Any, *, host: str, port: int, shutdown_seconds: float, **options: Any) -> None:
+def run_server(
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    shutdown_seconds: float,
+    workers: int = 1,
+    **options: Any,
+) -> None:
     """uvicorn.run, with `draining` set on the first SIGTERM/SIGINT and a deadline after which
     requests still running are cancelled. The process then ends by the signal it received
-    (exit status 143 for SIGTERM, as uvicorn does), after a clean shutdown."""
+    (exit status 143 for SIGTERM, as uvicorn does), after a clean shutdown. With `workers` > 1,
+    that many forked processes serve the one listening socket (see `_run_workers`)."""
     import uvicorn
 
     class DrainingServer(uvicorn.Server):
@@ -104,4 +115,41 @@ def run_server(app: Any, *, host: str, port: int, shutdown_seconds: float, **opt
         timeout_graceful_shutdown=max(1, round(shutdown_seconds)),
         **options,
     )
+    if workers > 1:
+        _run_workers(config, workers, lambda sockets: DrainingServer(config).run(sockets))
+        return
     DrainingServer(config).run()
+
+
+def _run_workers(config: Any, workers: int, serve: Any) -> None:
+    """Fork `workers` processes that accept on one socket bound here (the kernel spreads the
+    connections), each running its own event loop over the app built before the fork; the
+    parent forwards SIGTERM, SIGINT and SIGHUP to them and exits when they all have."""
+    import signal
+
+    sock = config.bind_socket()
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker
+            status = 0
+            try:
+                serve([sock])
+            except BaseException:
+                log.exception("worker failed")
+                status = 1
+            finally:
+                os._exit(status)
+        children.append(pid)
+
+    def forward(sig: int, _: Any) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, sig)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, forward)
+    for child in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child, 0)
+    sock.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,7 +54,12 @@ def serve_subgraphs(
 
 @contextmanager
 def hive_gateway(
-    node_modules: Path, supergraph_file: Path, log_file: Path, *, router_runtime: bool = False
+    node_modules: Path,
+    supergraph_file: Path,
+    log_file: Path,
+    *,
+    router_runtime: bool = False,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[str]:
     """Hive Gateway serving `supergraph_file` (planned by Hive Router's query planner with
     `router_runtime`); yields its /graphql URL."""
@@ -71,6 +76,7 @@ def hive_gateway(
                 "--port",
                 str(port),
                 *runtime,
+                *extra_args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
