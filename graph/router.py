@@ -23,6 +23,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
+from graph.cache.transport import fresh_reads
 from graph.edge.access import AccessControl
 from graph.edge.context import calling_as
 from graph.edge.cost import CostModel
@@ -475,7 +476,10 @@ class Router:
         """Run `plan`; `errors` (fields left out for the caller) lead the response's errors."""
         state = PlanRun(self.transport, variables)
         state.errors.extend(errors)
-        if plan.node is not None:
+        if plan.node is not None and plan.operation_kind == "mutation":
+            with fresh_reads():  # no cached entity after a write
+                await state.run(plan.node)
+        elif plan.node is not None:
             await state.run(plan.node)
         if plan.has_introspection:
             state.data.update(self._introspect(document, operation_name, variables))

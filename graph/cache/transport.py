@@ -19,6 +19,8 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -40,8 +42,22 @@ from nexus.metrics import ENTITY_CACHE, ENTITY_CACHE_HIT_RATIO
 
 log = logging.getLogger("graph.cache")
 
+# True while a mutation's plan runs: its reads must see what the mutation just wrote.
+_FRESH_READS: ContextVar[bool] = ContextVar("nexus_fresh_reads", default=False)
+
 MAX_TAGS = 8  # per entry: an entity key or a root fetch's arguments rarely hold more strings
 INVALIDATING_CHANNELS = "market.*"
+
+
+@contextmanager
+def fresh_reads() -> Iterator[None]:
+    """Fetches inside the block bypass the cache (a mutation's plan: entity fields fetched
+    after a write must not come from before it)."""
+    token = _FRESH_READS.set(True)
+    try:
+        yield
+    finally:
+        _FRESH_READS.reset(token)
 
 
 class _RootFetch:
@@ -105,6 +121,8 @@ class CachingTransport:
         self, service: str, query: str, variables: dict[str, Any] | None
     ) -> SubgraphResponse:
         self._start_invalidation()
+        if _FRESH_READS.get():
+            return await self.inner.fetch(service, query, variables)
         if variables and "representations" in variables:
             return await self._entities(service, query, variables)
         document = self._document(query)

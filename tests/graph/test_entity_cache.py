@@ -141,3 +141,20 @@ async def test_hit_ratio_and_policy_from_env_and_schema() -> None:
     assert policy.for_root("platform", "Query", ["me"]) == Hint(7, private=True)
     assert policy.for_entity("platform", "Watchlist") == Hint(30, private=True)
     assert not CachePolicy.from_env({}).enabled
+
+
+async def test_a_mutations_entity_fields_are_fetched_fresh() -> None:
+    from tests.graph.test_mutations import JOURNAL
+    from tests.graph.test_mutations import SCHEMAS as MUTATION_SCHEMAS
+
+    router, _ = router_over(MUTATION_SCHEMAS)
+    router.transport = CachingTransport(router.transport, MemoryEntityStore(), POLICY)
+    JOURNAL.clear()
+    for _ in range(2):
+        assert await router.execute("{ watchlist { alerts } }") == {
+            "data": {"watchlist": {"alerts": 3}}
+        }
+    assert JOURNAL == ["alerts:w1"]  # the second query's alerts came from the cache
+    renamed = await router.execute('mutation { renameWatchlist(name: "Core") { name alerts } }')
+    assert renamed == {"data": {"renameWatchlist": {"name": "Core", "alerts": 3}}}
+    assert JOURNAL == ["alerts:w1", "rename:Core", "alerts:w1"]  # asked again after the write
