@@ -6,7 +6,9 @@ and from `NEXUS_ENTITY_CACHE_HINTS` (`Token=60,Query.token=30,Watchlist=120:priv
 wins. An entity's max-age is its type's hint; a root fetch's is the smallest of its root
 fields' hints; without a hint, `NEXUS_ENTITY_CACHE_MAX_AGE`. A private entry is kept per caller;
 every answer of a subgraph in `NEXUS_ENTITY_CACHE_PRIVATE_SUBGRAPHS` (default: platform, which
-scopes its data to the caller's organisation) is private.
+scopes its data to the caller's organisation) is private. Subgraphs in
+`NEXUS_ENTITY_CACHE_UNCACHED_SUBGRAPHS` (default: platform, whose data callers write and expect
+to read back at once) are never cached.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class CachePolicy:
     hints: Mapping[str, Hint] = field(default_factory=dict)  # "Type" or "Query.field"
     private_subgraphs: frozenset[str] = frozenset({"platform"})
     max_entries: int = 10_000
+    # Never cached: data callers write themselves and expect to read back at once.
+    uncached_subgraphs: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(
@@ -53,19 +57,25 @@ class CachePolicy:
         hints = dict(schema_hints(supergraph)) if supergraph is not None else {}
         hints.update(_parse_hints(env.get("NEXUS_ENTITY_CACHE_HINTS", "")))
         private = env.get("NEXUS_ENTITY_CACHE_PRIVATE_SUBGRAPHS", "platform")
+        uncached = env.get("NEXUS_ENTITY_CACHE_UNCACHED_SUBGRAPHS", "platform")
         return cls(
             enabled=switch == "on",
             default_max_age=_seconds(env, "NEXUS_ENTITY_CACHE_MAX_AGE", 30),
             hints=hints,
-            private_subgraphs=frozenset(s.strip() for s in private.split(",") if s.strip()),
+            private_subgraphs=_names(private),
             max_entries=_seconds(env, "NEXUS_ENTITY_CACHE_MAX_ENTRIES", 10_000),
+            uncached_subgraphs=_names(uncached),
         )
 
     def for_entity(self, service: str, type_name: str) -> Hint:
+        if service in self.uncached_subgraphs:
+            return Hint(0)
         hint = self.hints.get(type_name, Hint(self.default_max_age))
         return _scoped(hint, service in self.private_subgraphs)
 
     def for_root(self, service: str, root_type: str, fields: Iterable[str]) -> Hint:
+        if service in self.uncached_subgraphs:
+            return Hint(0)
         found = [
             self.hints[f"{root_type}.{name}"]
             for name in fields
@@ -75,6 +85,10 @@ class CachePolicy:
             found = [Hint(self.default_max_age)]
         hint = Hint(min(h.max_age for h in found), any(h.private for h in found))
         return _scoped(hint, service in self.private_subgraphs)
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in text.split(",") if name.strip())
 
 
 def _scoped(hint: Hint, private_subgraph: bool) -> Hint:

@@ -138,8 +138,10 @@ async def test_hit_ratio_and_policy_from_env_and_schema() -> None:
     assert policy.enabled
     assert policy.for_entity("crypto", "Token") == Hint(5)
     assert policy.for_entity("macro", "Series") == Hint(300)
-    assert policy.for_root("platform", "Query", ["me"]) == Hint(7, private=True)
-    assert policy.for_entity("platform", "Watchlist") == Hint(30, private=True)
+    assert policy.for_root("accounts", "Query", ["me"]) == Hint(7, private=True)
+    assert policy.for_entity("platform", "Watchlist") == Hint(0)  # never cached by default
+    cached_platform = CachePolicy.from_env({"NEXUS_ENTITY_CACHE_UNCACHED_SUBGRAPHS": ""})
+    assert cached_platform.for_entity("platform", "Watchlist") == Hint(30, private=True)
     assert not CachePolicy.from_env({}).enabled
 
 
