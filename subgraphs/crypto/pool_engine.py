@@ -25,7 +25,7 @@ from engines.amm import (
 )
 from nexus.errors import BadUserInput
 from nexus.metrics import engine_call
-from subgraphs.crypto.repository import PoolRecord
+from subgraphs.crypto.pool_record import PoolRecord
 
 V2, V3 = "uniswap_v2", "uniswap_v3"
 LOG_TICK_BASE = math.log(1.0001)

@@ -24,7 +24,7 @@ from subgraphs.crypto.pool_engine import (
     check_amounts,
     current_tick,
 )
-from subgraphs.crypto.repository import PoolRecord
+from subgraphs.crypto.pool_record import PoolRecord
 
 MAX_TICK = 887272
 
@@ -120,12 +120,13 @@ async def _close_on(context: CryptoContext, symbol: str, day: dt.date, argument:
 
 @strawberry.federation.type(
     keys=["id"],
-    description="A Uniswap liquidity pool of two tokens. The demo's pools are synthetic: "
-    "seeded from real closes, not read from a chain.",
+    description="A Uniswap liquidity pool of two tokens. The demo's pools are synthetic "
+    "(seeded from real closes); others are read from the chain's Sync/Swap/Mint/Burn events.",
 )
 class LiquidityPool:
     id: strawberry.ID = strawberry.field(
-        description="Pool id: protocol, pair and fee tier (`uniswap-v3-eth-usdt-0.3`)."
+        description="Pool id: protocol, pair and fee tier (`uniswap-v3-eth-usdt-0.3`) for "
+        "synthetic pools, the contract address (0x, lower case) for pools read from the chain."
     )
     protocol: PoolProtocol = strawberry.field(description="UNISWAP_V2 or UNISWAP_V3.")
     token0: str = strawberry.field(description="Symbol of the first token.")
@@ -134,8 +135,26 @@ class LiquidityPool:
     synthetic: bool = strawberry.field(
         description="True for demo pools seeded from real prices, not on-chain state."
     )
-    seeded_on: dt.date = strawberry.field(description="Day whose closes priced the pool.")
+    seeded_on: dt.date = strawberry.field(
+        description="Day whose closes priced the pool (chain pools: day of the last event)."
+    )
     record: strawberry.Private[PoolRecord]
+
+    @strawberry.field(description="The pool contract, 0x lower case; null for synthetic pools.")
+    def address(self) -> str | None:
+        return self.record.address
+
+    @strawberry.field(
+        description="Height of the block of the last event applied; null for synthetic pools."
+    )
+    def block_number(self) -> int | None:
+        return self.record.block_number
+
+    @strawberry.field(
+        description="Timestamp (UTC) of the block of the last event; null for synthetic pools."
+    )
+    def updated_at(self) -> dt.datetime | None:
+        return self.record.updated_at
 
     @classmethod
     async def resolve_reference(
@@ -149,11 +168,11 @@ class LiquidityPool:
             return self.record.reserve1 / self.record.reserve0
         return self.record.sqrt_price**2
 
-    @strawberry.field(description="v2: token0 in the pool; null for v3.")
+    @strawberry.field(description="v2: token0 in the pool, token units; null for v3.")
     def reserve0(self) -> float | None:
         return self.record.reserve0 if self.record.protocol == V2 else None
 
-    @strawberry.field(description="v2: token1 in the pool; null for v3.")
+    @strawberry.field(description="v2: token1 in the pool, token units; null for v3.")
     def reserve1(self) -> float | None:
         return self.record.reserve1 if self.record.protocol == V2 else None
 
@@ -161,10 +180,15 @@ class LiquidityPool:
     def tick(self) -> int | None:
         return None if self.record.protocol == V2 else current_tick(self.record)
 
-    @strawberry.field(description="v3: liquidity L active at the current price; null for v2.")
+    @strawberry.field(
+        description="v3: liquidity L active at the current price (units of sqrt(token0 x "
+        "token1)); chain pools report the last Swap's value; null for v2."
+    )
     def liquidity(self) -> float | None:
         if self.record.protocol == V2:
             return None
+        if self.record.active_liquidity is not None:
+            return self.record.active_liquidity
         found = active_range(self.record)
         return 0.0 if found is None else found.liquidity
 
