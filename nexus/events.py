@@ -13,6 +13,7 @@ compares with the receiver's clock.
 | `social.posts`             | SocialPost       | the replay feed, social ingestion   |
 | `alert.mentions.{SYMBOL}`  | MentionSpike     | the mention-spike detector          |
 | `simulation.{JOB_ID}`      | SimulationUpdate | the simulation runner (macro)       |
+| `macro.{SERIES_ID}`        | MacroObservation | macro ingestion (FRED, Treasury)    |
 | `onchain.whales.{TOKEN}`   | WhaleTransfer    | Ethereum ingestion (ERC-20 Transfer) |
 | `clock.market`             | MarketClockTick  | the replay feed (retained)          |
 """
@@ -47,6 +48,10 @@ def mentions_channel(symbol: str) -> str:
 
 def simulation_channel(job_id: str) -> str:
     return f"simulation.{job_id}"
+
+
+def macro_channel(series_id: str) -> str:
+    return f"macro.{series_id}"
 
 
 def whale_channel(token: str) -> str:
@@ -130,6 +135,19 @@ class SimulationUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class MacroObservation:
+    """The newest observation of a macro series, once ingestion stored it. `series_id` is a
+    FRED id, or `TREASURY_{months}M` for a par yield of the Treasury curve."""
+
+    type: ClassVar[str] = "macro.observation"
+    series_id: str
+    date: str  # the observation's date, YYYY-MM-DD
+    value: float  # in the series' units
+    realtime_start: str  # the vintage: first day this value was the published one, YYYY-MM-DD
+    published_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class WhaleTransfer:
     """An ERC-20 transfer worth at least the ingestion's whale threshold (US dollars)."""
 
@@ -162,12 +180,19 @@ class MarketClockTick:
 
 
 Event = (
-    MarketTick | SocialPost | MentionSpike | SimulationUpdate | WhaleTransfer | MarketClockTick
+    MarketTick
+    | SocialPost
+    | MentionSpike
+    | SimulationUpdate
+    | MacroObservation
+    | WhaleTransfer
+    | MarketClockTick
 )
 EVENT_TYPES: dict[str, type[Any]] = {
     cls.type: cls
     for cls in (
-        MarketTick, SocialPost, MentionSpike, SimulationUpdate, WhaleTransfer, MarketClockTick
+        MarketTick, SocialPost, MentionSpike, SimulationUpdate, MacroObservation, WhaleTransfer,
+        MarketClockTick,
     )
 }
 
