@@ -114,6 +114,22 @@ class SourceHttp:
     async def get(self, path: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
         """The response to GET `path`, after retries; SourceRefused on 4xx that retrying cannot
         fix, SourceUnavailable when the retries are spent."""
+        return await self.send("GET", path, params)
+
+    async def post_json(self, path: str, body: Any) -> Any:
+        """POST `body` as JSON (a JSON-RPC call: an idempotent read), the answer as JSON;
+        retried like `get`."""
+        response = await self.send("POST", path, None, body)
+        try:
+            return json.loads(response.content)
+        except ValueError as error:
+            raise BadPayload(
+                f"not JSON ({error})", request=self.describe(path, None), excerpt=response.text
+            ) from None
+
+    async def send(
+        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any = None
+    ) -> httpx.Response:
         request = self.describe(path, params)
         last = ""
         for attempt in range(1, self.retry.attempts + 1):
@@ -122,7 +138,7 @@ class SourceHttp:
             started = time.perf_counter()
             wait: float | None = None
             try:
-                response = await self.client.get(path, params=params)
+                response = await self.client.request(method, path, params=params, json=body)
                 # The body is read before the status is judged: a connection dropped half-way
                 # through raises here (httpx.RemoteProtocolError) and is retried like a timeout.
                 await response.aread()

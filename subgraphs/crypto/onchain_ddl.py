@@ -21,7 +21,7 @@ ONCHAIN_DDL = (
     """CREATE TABLE IF NOT EXISTS {database}.chain_blocks (
         number UInt64,
         hash String,
-        at DateTime('UTC'),
+        at DateTime64(3, 'UTC'),
         version UInt64
     ) ENGINE = ReplacingMergeTree(version) ORDER BY number""",
     """CREATE TABLE IF NOT EXISTS {database}.transfers (
@@ -29,7 +29,7 @@ ONCHAIN_DDL = (
         block_hash String,
         log_index UInt32,
         transaction_hash String,
-        at DateTime('UTC'),
+        at DateTime64(3, 'UTC'),
         token LowCardinality(String),
         token_address String,
         sender String,
@@ -47,7 +47,7 @@ ONCHAIN_DDL = (
         block_hash String,
         log_index UInt32,
         transaction_hash String,
-        at DateTime('UTC'),
+        at DateTime64(3, 'UTC'),
         pool String,
         kind LowCardinality(String),
         amount0 Float64,

@@ -171,17 +171,17 @@ class OnchainRepository:
         latest = "(block_number, log_index)"
         states = await self.store.query(
             "SELECT pool, "
-            f"argMaxIf(reserve0, {latest}, kind = 'sync') AS reserve0, "
-            f"argMaxIf(reserve1, {latest}, kind = 'sync') AS reserve1, "
-            f"argMaxIf(sqrt_price, {latest}, kind = 'swap') AS sqrt_price, "
-            f"argMaxIf(liquidity, {latest}, kind = 'swap') AS liquidity, "
-            f"max(block_number) AS block_number, max(at) AS at {events} GROUP BY pool",
+            f"argMaxIf(reserve0, {latest}, kind = 'sync') AS last_reserve0, "
+            f"argMaxIf(reserve1, {latest}, kind = 'sync') AS last_reserve1, "
+            f"argMaxIf(sqrt_price, {latest}, kind = 'swap') AS last_sqrt_price, "
+            f"argMaxIf(liquidity, {latest}, kind = 'swap') AS last_liquidity, "
+            f"max(block_number) AS last_block, max(at) AS last_at {events} GROUP BY pool",
             ids,
         )
         ranges = await self.store.query(
-            "SELECT pool, tick_lower, tick_upper, sum(range_liquidity) AS liquidity "
+            "SELECT pool, tick_lower, tick_upper, sum(range_liquidity) AS range_total "
             f"{events} AND kind IN ('mint', 'burn') AND tick_lower IS NOT NULL "
-            "GROUP BY pool, tick_lower, tick_upper HAVING liquidity > 0 "
+            "GROUP BY pool, tick_lower, tick_upper HAVING range_total > 0 "
             "ORDER BY pool, tick_lower, tick_upper",
             ids,
         )
@@ -189,7 +189,7 @@ class OnchainRepository:
         pool_ranges: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
         for row in ranges:
             pool_ranges[row["pool"]].append(
-                (row["tick_lower"], row["tick_upper"], row["liquidity"])
+                (row["tick_lower"], row["tick_upper"], row["range_total"])
             )
         found = []
         for meta in metadata:
@@ -200,12 +200,15 @@ class OnchainRepository:
 
     async def last_trades(self, symbols: Sequence[str]) -> list[LastTrade | None]:
         rows = await self.store.query(
-            "SELECT symbol, argMax(price, (at, trade_id)) AS price, max(at) AS at "
+            "SELECT symbol, argMax(price, (at, trade_id)) AS last_price, max(at) AS last_at "
             f"FROM {self.database}.trades FINAL WHERE symbol IN {{symbols:Array(String)}} "
             "GROUP BY symbol",
             {"symbols": sorted(set(symbols))},
         )
-        found = {row["symbol"]: LastTrade(**row) for row in rows}
+        found = {
+            row["symbol"]: LastTrade(row["symbol"], row["last_price"], row["last_at"])
+            for row in rows
+        }
         return [found.get(symbol) for symbol in symbols]
 
 
@@ -215,17 +218,17 @@ def _chain_pool(
     """The pool's record, or None until its events give it a price (v2: a Sync; v3: a Swap)."""
     if state is None:
         return None
-    reserve0, reserve1 = state["reserve0"], state["reserve1"]
-    sqrt_price = state["sqrt_price"]
+    reserve0, reserve1 = state["last_reserve0"], state["last_reserve1"]
+    sqrt_price = state["last_sqrt_price"]
     if meta["protocol"] == "uniswap_v2":
         if not (isinstance(reserve0, float) and isinstance(reserve1, float) and reserve0 > 0):
             return None
         sqrt_price = math.sqrt(reserve1 / reserve0)
     elif not (isinstance(sqrt_price, float) and sqrt_price > 0):
         return None
-    at = state["at"]
+    at = state["last_at"]
     assert isinstance(at, dt.datetime)
-    liquidity = state["liquidity"]
+    liquidity = state["last_liquidity"]
     return PoolRecord(
         id=str(meta["address"]),
         protocol=str(meta["protocol"]),
@@ -241,7 +244,7 @@ def _chain_pool(
         range_upper=tuple(upper for _, upper, _ in ranges),
         range_liquidity=tuple(liquidity for _, _, liquidity in ranges),
         address=str(meta["address"]),
-        block_number=int(state["block_number"]),  # type: ignore[call-overload]
+        block_number=int(state["last_block"]),  # type: ignore[call-overload]
         updated_at=at,
         active_liquidity=liquidity if isinstance(liquidity, float) else None,
     )
