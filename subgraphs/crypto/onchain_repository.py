@@ -239,7 +239,7 @@ def _chain_pool(
         seeded_on=at.date(),
         reserve0=float(reserve0 or 0.0),  # type: ignore[arg-type]
         reserve1=float(reserve1 or 0.0),  # type: ignore[arg-type]
-        sqrt_price=float(sqrt_price),  # type: ignore[arg-type]
+        sqrt_price=float(sqrt_price),
         range_lower=tuple(lower for lower, _, _ in ranges),
         range_upper=tuple(upper for _, upper, _ in ranges),
         range_liquidity=tuple(liquidity for _, _, liquidity in ranges),

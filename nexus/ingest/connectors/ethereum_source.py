@@ -206,7 +206,8 @@ def pool_values(pool: PoolInfo, event: PoolLog) -> dict[str, Any]:
     return {
         "pool": pool.address, "protocol": pool.protocol, "token0": pool.token0.symbol,
         "token1": pool.token1.symbol, "fee": pool.fee, "kind": event.kind,
-        "amount0": _units(event.amount0, pool.token0), "amount1": _units(event.amount1, pool.token1),
+        "amount0": _units(event.amount0, pool.token0),
+        "amount1": _units(event.amount1, pool.token1),
         "reserve0": None if event.reserve0 is None else _units(event.reserve0, pool.token0),
         "reserve1": None if event.reserve1 is None else _units(event.reserve1, pool.token1),
         "sqrt_price": None if event.sqrt_price_x96 is None
