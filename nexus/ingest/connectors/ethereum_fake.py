@@ -7,7 +7,8 @@ chain of USDT/WETH transfers and Uniswap v2/v3 events of the default address boo
   JSON-RPC error -32005 ("query returned more than 10000 results"), as Infura does.
 - An unknown method answers -32601; a body that is not JSON-RPC, -32700 / -32600.
 - `POST /_chain` steers the chain: {"head": N} or {"advance": K} moves the head; {"reorg": D}
-  replaces the last D blocks with other ones (other hashes, other logs): a reorganisation.
+  replaces the last D blocks with other ones (other hashes, other logs): a reorganisation;
+  {"corrupt": [N, ...]} cuts the `data` of those blocks' first log short (a malformed log).
   `GET /_chain` tells the head and the forked blocks.
 Faults of the transport (429, 5xx, truncated bodies, timeouts) come from the fake servers'
 fault layer (nexus.ingest.fakes).
@@ -67,6 +68,7 @@ class FakeChain:
         self.max_range = max_range
         self.max_logs = max_logs
         self.forks: dict[int, int] = {}  # block number -> fork generation (0: the original)
+        self.corrupt: set[int] = set()  # blocks whose first log has a cut-short `data`
 
     def block_hash(self, number: int) -> str:
         return _digest(f"block:{number}:{self.forks.get(number, 0)}")
@@ -118,11 +120,15 @@ class FakeChain:
                                           topic(202_000)],
                            word(int(WALLETS[4], 16)) + word(10**17) + word(10**10)
                            + word(10**18)))
+        if number in self.corrupt and events:
+            address, topics, data = events[0]
+            events[0] = (address, topics, data[:10])
         block_hash = self.block_hash(number)
         return [
             {
                 "address": address, "topics": topics, "data": "0x" + data,
                 "blockNumber": hex(number), "blockHash": block_hash,
+                "blockTimestamp": hex(GENESIS_TIME + (number - FIRST_BLOCK) * SECONDS_PER_BLOCK),
                 "transactionHash": _digest(f"tx:{number}:{index}:{fork}"),
                 "transactionIndex": hex(index), "logIndex": hex(index), "removed": False,
             }
@@ -204,6 +210,7 @@ def ethereum_fake(chain: FakeChain | None = None) -> Starlette:
             chain.head += int(steer.get("advance", 0))
             if "reorg" in steer:
                 chain.reorg(int(steer["reorg"]))
+            chain.corrupt.update(int(n) for n in steer.get("corrupt", []))
         return JSONResponse({"head": chain.head, "forked": sorted(chain.forks)})
 
     return Starlette(routes=[

@@ -147,8 +147,14 @@ class EthereumSource:
             if event is not None:
                 events.append((event, item))
         blocks: dict[int, Block] = {}
-        for number in sorted({e.position.block_number for e, _ in events} | {last}):
+        for event, item in events:  # nodes since 2025 put the block's time on each log
+            stamp = item.get("blockTimestamp")
+            if isinstance(stamp, str) and stamp.startswith("0x"):
+                p = event.position
+                blocks[p.block_number] = Block(p.block_number, p.block_hash, "", int(stamp, 16))
+        for number in sorted({e.position.block_number for e, _ in events} - set(blocks)):
             blocks[number] = await rpc.block(number)
+        blocks[last] = await rpc.block(last)  # the cursor's hash, always from the node
         if any(e.position.block_hash != blocks[e.position.block_number].hash for e, _ in events):
             log.warning("logs and blocks disagree (chain moving); re-reading the range",
                         extra={"source": NAME, "from_block": start, "to_block": last})
