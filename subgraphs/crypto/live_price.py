@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import strawberry
 
@@ -44,33 +43,31 @@ class LivePrice:
     source: LivePriceSource = strawberry.field(description="TICK or TRADE.")
 
 
-@dataclass(frozen=True, slots=True)
-class LivePriceLoader:
-    bus: Bus
-    onchain: OnchainRepository
-
-    async def __call__(self, symbols: Sequence[str]) -> list[LivePrice | None]:
-        found: dict[str, LivePrice] = {}
-        for symbol, event in zip(
-            symbols, await self.bus.last([market_channel(s) for s in symbols]), strict=True
+async def load_live_prices(
+    bus: Bus, onchain: OnchainRepository, symbols: Sequence[str]
+) -> list[LivePrice | None]:
+    """The live price of each symbol: its retained tick, else its last stored trade."""
+    found: dict[str, LivePrice] = {}
+    for symbol, event in zip(
+        symbols, await bus.last([market_channel(s) for s in symbols]), strict=True
+    ):
+        try:
+            tick = decode(event) if event is not None else None
+        except EventError:
+            tick = None
+        if isinstance(tick, MarketTick):
+            found[symbol] = LivePrice(
+                price=tick.price, at=tick.at, previous_close=tick.previous_close,
+                change_percent=tick.change_percent, source=LivePriceSource.TICK,
+            )
+    missing = [s for s in symbols if s not in found]
+    if missing:
+        for symbol, trade in zip(
+            missing, await onchain.last_trades(missing), strict=True
         ):
-            try:
-                tick = decode(event) if event is not None else None
-            except EventError:
-                tick = None
-            if isinstance(tick, MarketTick):
+            if trade is not None:
                 found[symbol] = LivePrice(
-                    price=tick.price, at=tick.at, previous_close=tick.previous_close,
-                    change_percent=tick.change_percent, source=LivePriceSource.TICK,
+                    price=trade.price, at=trade.at, previous_close=None,
+                    change_percent=None, source=LivePriceSource.TRADE,
                 )
-        missing = [s for s in symbols if s not in found]
-        if missing:
-            for symbol, trade in zip(
-                missing, await self.onchain.last_trades(missing), strict=True
-            ):
-                if trade is not None:
-                    found[symbol] = LivePrice(
-                        price=trade.price, at=trade.at, previous_close=None,
-                        change_percent=None, source=LivePriceSource.TRADE,
-                    )
-        return [found.get(symbol) for symbol in symbols]
+    return [found.get(symbol) for symbol in symbols]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from aiodataloader import DataLoader
 
@@ -10,7 +11,7 @@ from nexus.auth import ANONYMOUS, Caller
 from nexus.stores import Stores
 from nexus.stores.bus import Bus
 from subgraphs.charts import bars_batches, close_chart_batches
-from subgraphs.crypto.live_price import LivePriceLoader
+from subgraphs.crypto.live_price import load_live_prices
 from subgraphs.crypto.option_pricing import implied_volatility_batches, price_batches
 from subgraphs.crypto.pool_engine import (
     impermanent_loss_batches,
@@ -46,7 +47,7 @@ class CryptoContext:
         self.candles = DataLoader(self.repository.candles)
         self.latest_prices = DataLoader(self.repository.latest_prices)
         # Ticks change between requests, never within one: a request's cache is right.
-        self.live_prices = DataLoader(LivePriceLoader(self.bus, self.repository.onchain))
+        self.live_prices = DataLoader(partial(load_live_prices, self.bus, self.repository.onchain))
         # Engine loaders: keys are compared by identity, so no cache spans two fields.
         self.option_prices = DataLoader(price_batches, cache=False)
         self.implied_volatilities = DataLoader(implied_volatility_batches, cache=False)

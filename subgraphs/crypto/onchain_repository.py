@@ -20,6 +20,14 @@ TRANSFER_COLUMNS = (
 )
 
 
+# The start of the UTC period holding `at`, by period length in seconds (weeks from Monday).
+PERIOD_START = {
+    3600: "toStartOfHour(at)",
+    86_400: "toStartOfDay(at)",
+    604_800: "toDateTime(toMonday(at), 'UTC')",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class TransferRecord:
     block_number: int
@@ -130,7 +138,7 @@ class OnchainRepository:
             f"AND sender_exchange != recipient_exchange {token_filter}"
         )
         rows = await self.store.query(
-            "SELECT exchange, toStartOfInterval(at, toIntervalSecond({period:UInt32})) "
+            f"SELECT exchange, toDateTime64({PERIOD_START[period_seconds]}, 3, 'UTC') "
             "AS period_start, sum(inflow) AS inflow_usd, sum(outflow) AS outflow_usd, "
             "countIf(direction = 'in') AS inflows, countIf(direction = 'out') AS outflows "
             "FROM ("
@@ -147,7 +155,6 @@ class OnchainRepository:
                 "exchanges": list(exchanges),
                 "start": start,
                 "end": end,
-                "period": period_seconds,
             },
         )
         return [FlowRecord(**row) for row in rows]
