@@ -88,7 +88,11 @@ async def test_whale_events_name_the_transfer_that_crossed_the_threshold(
     await subscription.close()
 
 
-async def test_a_reorganisation_replaces_the_orphaned_blocks_rows(ingest: CryptoIngest) -> None:
+@pytest.mark.parametrize("blocks_per_request", ["20", "500"])  # batches of 20 blocks, or one
+async def test_a_reorganisation_replaces_the_orphaned_blocks_rows(
+    ingest: CryptoIngest, blocks_per_request: str
+) -> None:
+    ingest.env["NEXUS_ETHEREUM_BLOCKS_PER_REQUEST"] = blocks_per_request
     await ingest.run("ethereum")
     orphaned = {r["block_hash"] for r in await transfers(ingest)
                 if r["block_number"] > TEST_HEAD - 5}

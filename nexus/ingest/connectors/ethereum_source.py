@@ -42,7 +42,10 @@ NAME = "ethereum"
 REWIND, BLOCK, TRANSFER_KIND, POOL_EVENT = (
     "ethereum.rewind", "ethereum.block", "erc20.transfer", "uniswap.event",
 )
-RECENT = 64  # batch ends remembered to find a fork point
+RECENT = 128  # block hashes remembered (those with logs, and batch ends) to find a fork point
+# Beyond what it remembers, a run re-reads this many blocks: Ethereum finalises a block after
+# two epochs (64 slots), so no reorganisation goes deeper.
+FINALITY_BLOCKS = 64
 MOVING_CHAIN_ATTEMPTS = 3
 TICKS_PER_DECADE = math.log(10) / math.log(1.0001)
 
@@ -122,7 +125,9 @@ class EthereumSource:
             if rewind is not None:
                 records.insert(0, rewind)
                 rewind = None
-            recent = [*recent, (end_block.number, end_block.hash)][-RECENT:]
+            seen = sorted({(int(r.payload["number"]), str(r.payload["hash"]))
+                           for r in records if r.kind == BLOCK})
+            recent = [*recent, *seen][-RECENT:]
             yield Batch(records, {
                 "block": end_block.number, "hash": end_block.hash,
                 "recent": [list(pair) for pair in recent], "generation": generation,
@@ -230,14 +235,15 @@ def _units(raw: int, token: TokenInfo) -> float:
 
 
 async def _fork_point(rpc: JsonRpc, recent: list[tuple[int, str]], last: int) -> int:
-    """The highest remembered block whose hash the node still has; below every remembered
-    block when none matches (a reorg deeper than the memory: logged as an error)."""
+    """The highest remembered block whose hash the node still has (its ancestors are then the
+    same too); when none matches, a finality's depth below the cursor or the oldest remembered
+    block, whichever is lower (re-reading more than needed is safe: writes are idempotent)."""
     for number, known in sorted(recent, reverse=True):
         if number >= last:
             continue
         if (await rpc.block(number)).hash == known:
             return number
-    oldest = min((n for n, _ in recent), default=last) - 1
-    log.error("reorganisation deeper than the remembered blocks; re-reading from %s", oldest + 1,
+    fork = max(0, min([last - FINALITY_BLOCKS, *(n for n, _ in recent)]) - 1)
+    log.error("no remembered block survived the reorganisation; re-reading from %s", fork + 1,
               extra={"source": NAME})
-    return max(0, oldest)
+    return fork
