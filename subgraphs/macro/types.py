@@ -54,6 +54,7 @@ ChartTo = Annotated[
     dt.date | None, strawberry.argument(description="Last day; default: the last observation.")
 ]
 
+
 @strawberry.federation.type(keys=["id"], description="A FRED economic data series.")
 class Series:
     id: strawberry.ID = strawberry.field(description="The FRED series id, e.g. DGS10.")
