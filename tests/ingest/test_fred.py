@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 from collections.abc import Callable
@@ -189,7 +190,5 @@ async def test_a_missing_api_key_stops_the_run_before_any_request(
     assert await hits(fake_servers) == {}
 
 
-def _utc(year: int):  # type: ignore[no-untyped-def]
-    import datetime as dt
-
+def _utc(year: int) -> dt.datetime:
     return dt.datetime(year, 1, 1, tzinfo=dt.UTC)
