@@ -18,7 +18,7 @@ from nexus.ingest.records import Window
 from nexus.ingest.registry import connector
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import InProcessBus
-from tests.ingest.conftest import API_KEY, Databases, faults, hits
+from tests.support.ingest import API_KEY, Databases, faults, hits
 from tests.support.live import LiveServer
 
 OBSERVATIONS = "/fred/fred/series/observations"

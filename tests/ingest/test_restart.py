@@ -15,7 +15,7 @@ import pytest
 
 from nexus.ingest.fakes.fred import _vintages
 from tests.conftest import REDIS_URL
-from tests.ingest.conftest import API_KEY, faults
+from tests.support.ingest import API_KEY, faults
 from tests.support.live import LiveServer
 
 SERIES = ("DGS2", "GDP")

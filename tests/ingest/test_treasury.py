@@ -17,7 +17,7 @@ from nexus.ingest.pipeline import Pipeline
 from nexus.ingest.records import Window
 from nexus.ingest.registry import connector
 from nexus.stores.analytics import ChdbStore
-from tests.ingest.conftest import Databases, demo_path, faults, hits
+from tests.support.ingest import Databases, demo_path, faults, hits
 from tests.support.live import LiveServer
 
 FEED = "/treasury/resource-center/data-chart-center/interest-rates/pages/xml"
