@@ -1,9 +1,7 @@
-"""Relay cursor connections: the shared `PageInfo` and opaque cursors over a keyset.
-
-A cursor is the sort key of the last item a client saw (base64url of `v1:` + a JSON array), so
-the next page is a keyset read (`WHERE key < cursor`): rows ingested while a client pages never
-shift or repeat what it gets. `PageInfo` is @shareable: every subgraph with a connection serves
-the same value type.
+"""Keyset cursors for Relay connections over lists that grow while a client pages (ingested
+transfers): a cursor is the sort key of the last item a client saw (base64url of `v1:` + a
+JSON array), so the next page is a keyset read (`WHERE key < cursor`) and rows ingested
+meanwhile never shift or repeat what it gets. `PageInfo` is the shared one (subgraphs/pages.py).
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ from typing import Annotated, Any
 import strawberry
 
 from nexus.errors import BadUserInput
+from subgraphs.pages import PageInfo
 
 MAX_PAGE = 100
 CURSOR_PREFIX = "v1:"
@@ -31,25 +30,6 @@ After = Annotated[
         "or an edge's `cursor`); null starts from the first item."
     ),
 ]
-
-
-@strawberry.federation.type(
-    shareable=True, description="Where a page sits in its list (Relay cursor connections)."
-)
-class PageInfo:
-    has_next_page: bool = strawberry.field(
-        description="True when more items follow this page: ask again with `after: endCursor`."
-    )
-    has_previous_page: bool = strawberry.field(
-        description="True when this page was asked for with `after` (items came before it)."
-    )
-    start_cursor: str | None = strawberry.field(
-        description="The cursor of this page's first item; null on an empty page."
-    )
-    end_cursor: str | None = strawberry.field(
-        description="The cursor of this page's last item, to pass as `after`; null on an "
-        "empty page."
-    )
 
 
 def encode_cursor(key: Sequence[Any]) -> str:

@@ -18,10 +18,10 @@ from nexus.market_clock import market_time
 from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.onchain_repository import ChainPosition, TransferFilter, TransferRecord
 from subgraphs.live import symbol_list
+from subgraphs.pages import PageInfo
 from subgraphs.relay import (
     After,
     First,
-    PageInfo,
     checked_first,
     decode_int_cursor,
     encode_cursor,
