@@ -25,6 +25,7 @@ from subgraphs.crypto.ddl import statements
 from subgraphs.crypto.onchain_ddl import canonical
 
 DEFAULT_WHALE_USD = 1_000_000.0
+PRICE_SECONDS = 60.0  # how long a run reuses a price it read (a backfill reads it once a minute)
 TRANSFER_COLUMNS = (
     "block_number", "block_hash", "log_index", "transaction_hash", "at", "token",
     "token_address", "sender", "recipient", "amount", "amount_raw", "price_usd", "value_usd",
@@ -65,6 +66,8 @@ class EthereumSink:
         self.store = store
         self.database = database
         self.whale_usd = whale_usd
+        self._prices_read: dict[str, tuple[float, float | None]] = {}  # symbol -> (at, price)
+        self._pools_written: set[tuple[Any, ...]] = set()
 
     @classmethod
     def from_env(cls, store: AnalyticsStore, database: str) -> EthereumSink:
@@ -101,8 +104,7 @@ class EthereumSink:
             except (KeyError, TypeError, ValueError) as error:
                 rejected.append((record, f"malformed {record.kind}: {error!r}"[:200]))
         prices = await self._prices({row["price_symbol"] for _, row in transfers})
-        stored = await self._stored([row for _, row in transfers])
-        transfer_rows, events = [], []
+        transfer_rows, whales = [], []
         for record, row in transfers:
             try:
                 price = prices.get(row["price_symbol"]) or row.get("peg_usd")
@@ -117,16 +119,22 @@ class EthereumSink:
             except (KeyError, TypeError, ValueError) as error:
                 rejected.append((record, f"malformed transfer: {error!r}"[:200]))
                 continue
-            new = (row["block_hash"], row["log_index"]) not in stored
-            if new and value is not None and price is not None and value >= self.whale_usd:
-                events.append(_whale_event(row, price, value))
+            if value is not None and price is not None and value >= self.whale_usd:
+                whales.append((row, price, value))
+        # Only transfers no canonical block held before alert: a batch written again is silent.
+        stored = await self._stored([row for row, _, _ in whales])
+        events = [
+            _whale_event(row, price, value) for row, price, value in whales
+            if (row["block_hash"], row["log_index"]) not in stored
+        ]
         db = self.database
         await self.store.insert(f"{db}.transfers", TRANSFER_COLUMNS, transfer_rows)
         await self.store.insert(f"{db}.pool_events", POOL_EVENT_COLUMNS, pool_rows)
+        new_pools = [row for row in pools.values() if tuple(row) not in self._pools_written]
         await self.store.insert(
-            f"{db}.chain_pools", ["address", "protocol", "token0", "token1", "fee"],
-            list(pools.values()),
+            f"{db}.chain_pools", ["address", "protocol", "token0", "token1", "fee"], new_pools
         )
+        self._pools_written.update(tuple(row) for row in new_pools)
         for rewind in rewinds:  # retire the old chain's blocks above the fork point
             await self.store.command(
                 f"INSERT INTO {db}.chain_blocks SELECT number, '', at, {{version:UInt64}} "
@@ -141,23 +149,28 @@ class EthereumSink:
 
     async def _prices(self, symbols: set[str]) -> dict[str, float]:
         """The latest US-dollar price of each symbol: its last stored trade, else its last
-        daily close."""
-        if not symbols:
-            return {}
-        wanted = {"symbols": sorted(symbols)}
-        closes = await self.store.query(
-            f"SELECT symbol, argMax(close, date) AS price FROM {self.database}.candles "
-            "WHERE symbol IN {symbols:Array(String)} GROUP BY symbol",
-            wanted,
-        )
-        trades = await self.store.query(
-            f"SELECT symbol, argMax(price, (at, trade_id)) AS price FROM {self.database}.trades "
-            "WHERE symbol IN {symbols:Array(String)} GROUP BY symbol",
-            wanted,
-        )
-        found = {row["symbol"]: row["price"] for row in closes}
-        found.update((row["symbol"], row["price"]) for row in trades)  # a trade is later
-        return found
+        daily close (read at most once a PRICE_SECONDS per symbol)."""
+        now = time.monotonic()
+        stale = sorted(s for s in symbols
+                       if now - self._prices_read.get(s, (-PRICE_SECONDS, None))[0]
+                       >= PRICE_SECONDS)
+        if stale:
+            wanted = {"symbols": stale}
+            closes = await self.store.query(
+                f"SELECT symbol, argMax(close, date) AS price FROM {self.database}.candles "
+                "WHERE symbol IN {symbols:Array(String)} GROUP BY symbol",
+                wanted,
+            )
+            trades = await self.store.query(
+                "SELECT symbol, argMax(price, (at, trade_id)) AS price "
+                f"FROM {self.database}.trades WHERE symbol IN {{symbols:Array(String)}} "
+                "GROUP BY symbol",
+                wanted,
+            )
+            found = {row["symbol"]: row["price"] for row in closes}
+            found.update((row["symbol"], row["price"]) for row in trades)  # a trade is later
+            self._prices_read.update((s, (now, found.get(s))) for s in stale)
+        return {s: price for s in symbols if (price := self._prices_read[s][1]) is not None}
 
     async def _stored(self, rows: Sequence[dict[str, Any]]) -> set[tuple[str, int]]:
         """Which of these transfers a canonical block already holds (a batch written again)."""
