@@ -7,8 +7,10 @@ import pytest
 
 from nexus.errors import StoreUnavailable
 from nexus.events import WhaleTransfer, decode
+from nexus.ingest.checkpoints import CursorStore
 from nexus.ingest.connectors.ethereum_fake import BINANCE, FIRST_BLOCK, USDT, WHALE
 from nexus.ingest.connectors.evm_logs import TRANSFER
+from nexus.ingest.deadletters import replay
 from subgraphs.crypto.onchain_ddl import canonical
 from tests.ingest_crypto.conftest import TEST_HEAD, CryptoIngest
 
@@ -163,6 +165,16 @@ async def test_a_malformed_log_is_dead_lettered_and_the_rest_stored(
     stored = {(r["block_number"], r["log_index"]) for r in await transfers(ingest)}
     assert (FIRST_BLOCK + 10, 0) not in stored
     assert len(stored) == len(expected_transfers(ingest)) - 1
+    # Once the node serves the log whole, replaying the letter re-reads just that range.
+    ingest.chain.corrupt.clear()
+    pipeline = ingest.pipeline()
+    cursor_before = await CursorStore(ingest.analytics, pipeline.state_database).load("ethereum")
+    assert await replay(pipeline, letters) == (1, 0)
+    assert len(await transfers(ingest)) == len(expected_transfers(ingest))
+    assert await pipeline.dead.letters("ethereum") == []
+    assert await CursorStore(ingest.analytics, pipeline.state_database).load("ethereum") == (
+        cursor_before
+    )
 
 
 async def test_a_node_that_keeps_failing_ends_the_run_without_moving_the_cursor(

@@ -31,7 +31,7 @@ from nexus.ingest.connectors.evm_logs import (
     decode,
 )
 from nexus.ingest.connectors.json_rpc import Block, JsonRpc, RangeTooLarge
-from nexus.ingest.errors import SourceUnavailable
+from nexus.ingest.errors import IngestError, SourceUnavailable
 from nexus.ingest.http import SourceHttp
 from nexus.ingest.records import Batch, Cursor, DeadLetter, Record, Window
 from nexus.ingest.source import SourceConfig
@@ -74,6 +74,13 @@ class EthereumSource:
 
     async def fetch(self, http: SourceHttp, cursor: Cursor, window: Window) -> AsyncIterator[Batch]:
         rpc = JsonRpc(http)
+        ranges = block_ranges(window)
+        if ranges:  # re-read given ranges (a dead letter's replay); the cursor stays where it is
+            generation = int(cursor.get("generation", 0))
+            for first, last in ranges:
+                async for batch in self._read(rpc, first, last, generation, None):
+                    yield Batch(batch.records, dict(cursor), batch.failures)
+            return
         head = await rpc.block_number() - self.confirmations
         generation = int(cursor.get("generation", 0))
         recent = [(int(n), str(h)) for n, h in cursor.get("recent", [])]
@@ -101,6 +108,17 @@ class EthereumSource:
         else:
             start = max(0, head - self.step + 1)  # a first run reads the latest range
         end = min(head, start + self.max_blocks - 1)
+        async for batch in self._read(rpc, start, end, generation, rewind):
+            recent = [*recent, *_block_hashes(batch)][-RECENT:]
+            yield Batch(batch.records, {
+                "block": batch.cursor["block"], "hash": batch.cursor["hash"],
+                "recent": [list(pair) for pair in recent], "generation": generation,
+            }, batch.failures)
+
+    async def _read(
+        self, rpc: JsonRpc, start: int, end: int, generation: int, rewind: Record | None
+    ) -> AsyncIterator[Batch]:
+        """Batches of blocks `start`..`end`, each with the block it ends at as its cursor."""
         step = self.step
         moving = 0
         while start <= end:
@@ -125,13 +143,7 @@ class EthereumSource:
             if rewind is not None:
                 records.insert(0, rewind)
                 rewind = None
-            seen = sorted({(int(r.payload["number"]), str(r.payload["hash"]))
-                           for r in records if r.kind == BLOCK})
-            recent = [*recent, *seen][-RECENT:]
-            yield Batch(records, {
-                "block": end_block.number, "hash": end_block.hash,
-                "recent": [list(pair) for pair in recent], "generation": generation,
-            }, failures)
+            yield Batch(records, {"block": end_block.number, "hash": end_block.hash}, failures)
             start = last + 1
             step = min(self.step, step * 2)
 
@@ -147,7 +159,7 @@ class EthereumSource:
                 event = decode(item)
             except LogError as error:
                 failures.append(DeadLetter(NAME, "fetch", f"malformed log: {error}",
-                                           {"log": item}, {"from_block": start, "to_block": last}))
+                                           {"log": item}, _scope(start, last)))
                 continue
             if event is not None:
                 events.append((event, item))
@@ -175,7 +187,7 @@ class EthereumSource:
             record = self._record(event, block)
             if record is None:
                 failures.append(DeadLetter(NAME, "fetch", "log of an unexpected contract/event",
-                                           {"log": item}, {"from_block": start, "to_block": last}))
+                                           {"log": item}, _scope(start, last)))
             else:
                 records.append(record)
         return records, failures, blocks[last]
@@ -203,6 +215,27 @@ class EthereumSource:
         if pool is None or pool.protocol != event.protocol:
             return None
         return Record(NAME, POOL_EVENT, key, {**base, **pool_values(pool, event)})
+
+
+def block_ranges(window: Window) -> list[tuple[int, int]]:
+    """The `blocks:FIRST-LAST` entries of `--only` (what a dead letter's replay re-reads)."""
+    ranges = []
+    for entry in window.only:
+        first, _, last = entry.removeprefix("blocks:").partition("-")
+        if not (entry.startswith("blocks:") and first.isdigit() and last.isdigit()
+                and int(first) <= int(last)):
+            raise IngestError(f"ethereum --only takes blocks:FIRST-LAST ranges, not {entry!r}")
+        ranges.append((int(first), int(last)))
+    return ranges
+
+
+def _scope(first: int, last: int) -> dict[str, Any]:
+    return Window(only=(f"blocks:{first}-{last}",)).to_json()
+
+
+def _block_hashes(batch: Batch) -> list[tuple[int, str]]:
+    return sorted({(int(r.payload["number"]), str(r.payload["hash"]))
+                   for r in batch.records if r.kind == BLOCK})
 
 
 def pool_values(pool: PoolInfo, event: PoolLog) -> dict[str, Any]:
