@@ -45,7 +45,7 @@ from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import Bus, InProcessBus, RedisBus
 from subgraphs.crypto.ddl import statements
 
-TABLES = {
+TABLES: dict[str, dict[str, tuple[str, ...]]] = {
     "ethereum": {"transfers": TRANSFER_COLUMNS, "pool_events": POOL_EVENT_COLUMNS},
     "binance": {"candles": ("symbol", "date", "open", "high", "low", "close", "volume")},
 }
