@@ -8,8 +8,8 @@ publish-to-subscriber latency of whale alerts and of live ticks from the trade s
 The fake servers run as their own process (`nexus ingest fake-servers`), as a remote API would.
 Each run ingests into a fresh database of one embedded chDB store:
 
-- ethereum: `--blocks` blocks of the fake chain (ERC-20 transfers and Uniswap events), 200
-  blocks per `eth_getLogs`; binance: every daily kline of BTCUSDT and ETHUSDT since 2014;
+- ethereum: `--blocks` blocks of the fake chain (ERC-20 transfers and Uniswap events), 500
+  blocks per `eth_getLogs` (the default); binance: every daily kline of BTCUSDT and ETHUSDT since 2014;
 - pipeline, embedded: in-process stream and bus; pipeline, Redis: Redis Streams and the Redis
   bus (with --redis);
 - direct bulk insert: the rows the pipeline stored, read back, inserted into a fresh database
@@ -75,7 +75,7 @@ async def pipeline_run(
         analytics=store, bus=bus, stream=stream,
         dead=AnalyticsDeadLetters(store, f"bench_ingest_{tag}"),
         env={"NEXUS_INGEST_FAKE_URL": fakes, "NEXUS_ETHEREUM_START_BLOCK": str(FIRST_BLOCK),
-             "NEXUS_ETHEREUM_BLOCKS_PER_REQUEST": "200", "NEXUS_BINANCE_STREAM_SECONDS": "2"},
+             "NEXUS_BINANCE_STREAM_SECONDS": "2"},
         databases={"crypto": database}, state_database=f"bench_ingest_{tag}",
     )
     # Schemas first: the timed part is the ingestion itself.

@@ -63,7 +63,7 @@ def _digest(text: str) -> str:
 
 class FakeChain:
     def __init__(self, *, head: int = FIRST_BLOCK + 199, max_range: int = 5000,
-                 max_logs: int = 1000) -> None:
+                 max_logs: int = 10_000) -> None:
         self.head = head
         self.max_range = max_range
         self.max_logs = max_logs
