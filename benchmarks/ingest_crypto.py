@@ -9,7 +9,8 @@ The fake servers run as their own process (`nexus ingest fake-servers`), as a re
 Each run ingests into a fresh database of one embedded chDB store:
 
 - ethereum: `--blocks` blocks of the fake chain (ERC-20 transfers and Uniswap events), 500
-  blocks per `eth_getLogs` (the default); binance: every daily kline of BTCUSDT and ETHUSDT since 2014;
+  blocks per `eth_getLogs` (the default); binance: every daily kline of BTCUSDT and ETHUSDT
+  since 2014;
 - pipeline, embedded: in-process stream and bus; pipeline, Redis: Redis Streams and the Redis
   bus (with --redis);
 - direct bulk insert: the rows the pipeline stored, read back, inserted into a fresh database

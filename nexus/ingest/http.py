@@ -121,8 +121,8 @@ class SourceHttp:
         retried like `get`."""
         response = await self.send("POST", path, None, body)
         try:
-            return json.loads(response.content)
-        except ValueError as error:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as error:
             raise BadPayload(
                 f"not JSON ({error})", request=self.describe(path, None), excerpt=response.text
             ) from None
