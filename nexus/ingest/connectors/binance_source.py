@@ -90,7 +90,11 @@ class BinanceKlines:
 
     def __init__(self, config: SourceConfig) -> None:
         self.env = config.env
-        self.weight_limit = int(_seconds(config.env, "NEXUS_BINANCE_WEIGHT_LIMIT", 6000))
+        text = config.env.get("NEXUS_BINANCE_WEIGHT_LIMIT", "").strip() or "6000"
+        if not (text.isdigit() and 0 < int(text) <= 1_000_000):
+            raise ConfigError(f"NEXUS_BINANCE_WEIGHT_LIMIT must be a whole number of request "
+                              f"weight a minute, not {text!r}")
+        self.weight_limit = int(text)
 
     async def fetch(self, http: SourceHttp, cursor: Cursor, window: Window) -> AsyncIterator[Batch]:
         position = {pair: int(ms) for pair, ms in cursor.items()}
