@@ -113,7 +113,10 @@ class BinanceKlines:
                           "endTime": end_ms, "limit": PAGE}
                 try:
                     page = await self._page(http, params)
-                except SourceRefused as refused:  # an unknown pair: the others go on
+                except SourceRefused as refused:
+                    if refused.status != 400:  # 418 (IP banned), 403 (WAF): stop, not retry
+                        raise
+                    # A pair the exchange does not know (-1121): the others go on.
                     log.error("pair refused", extra={"source": KLINES, "pair": pair,
                                                      "reason": str(refused)})
                     failures.append(DeadLetter(KLINES, "fetch", str(refused),
