@@ -13,6 +13,9 @@ compares with the receiver's clock.
 | `social.posts`             | SocialPost       | the replay feed, social ingestion   |
 | `alert.mentions.{SYMBOL}`  | MentionSpike     | the mention-spike detector          |
 | `simulation.{JOB_ID}`      | SimulationUpdate | the simulation runner (macro)       |
+| `macro.{SERIES_ID}`        | MacroObservation | macro ingestion (FRED, Treasury)    |
+| `onchain.whales.{TOKEN}`   | WhaleTransfer    | Ethereum ingestion (ERC-20 Transfer) |
+| `clock.market`             | MarketClockTick  | the replay feed (retained)          |
 """
 
 from __future__ import annotations
@@ -45,6 +48,17 @@ def mentions_channel(symbol: str) -> str:
 
 def simulation_channel(job_id: str) -> str:
     return f"simulation.{job_id}"
+
+
+def macro_channel(series_id: str) -> str:
+    return f"macro.{series_id}"
+
+
+def whale_channel(token: str) -> str:
+    return f"onchain.whales.{token}"
+
+
+CLOCK_CHANNEL = "clock.market"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +134,66 @@ class SimulationUpdate:
         return self.status in ("succeeded", "failed")
 
 
-Event = MarketTick | SocialPost | MentionSpike | SimulationUpdate
+@dataclass(frozen=True, slots=True)
+class MacroObservation:
+    """The newest observation of a macro series, once ingestion stored it. `series_id` is a
+    FRED id, or `TREASURY_{months}M` for a par yield of the Treasury curve."""
+
+    type: ClassVar[str] = "macro.observation"
+    series_id: str
+    date: str  # the observation's date, YYYY-MM-DD
+    value: float  # in the series' units
+    realtime_start: str  # the vintage: first day this value was the published one, YYYY-MM-DD
+    published_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class WhaleTransfer:
+    """An ERC-20 transfer worth at least the ingestion's whale threshold (US dollars)."""
+
+    type: ClassVar[str] = "onchain.whale"
+    token: str  # symbol, upper case (USDT, WETH)
+    token_address: str  # the token contract, 0x lower case
+    block_number: int
+    block_hash: str
+    log_index: int
+    transaction_hash: str
+    sender: str  # 0x address, lower case
+    recipient: str
+    amount: float  # in token units (decimals applied)
+    price_usd: float  # US dollars per token when ingested
+    value_usd: float
+    sender_exchange: str | None  # the known exchange sending, if any
+    recipient_exchange: str | None
+    at: dt.datetime  # the block's timestamp
+    published_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class MarketClockTick:
+    """The market clock's time: the replay's (accelerated) time, retained on `clock.market`."""
+
+    type: ClassVar[str] = "clock.market"
+    at: dt.datetime  # market time now
+    speed: float  # market seconds per real second
+    published_at: float
+
+
+Event = (
+    MarketTick
+    | SocialPost
+    | MentionSpike
+    | SimulationUpdate
+    | MacroObservation
+    | WhaleTransfer
+    | MarketClockTick
+)
 EVENT_TYPES: dict[str, type[Any]] = {
-    cls.type: cls for cls in (MarketTick, SocialPost, MentionSpike, SimulationUpdate)
+    cls.type: cls
+    for cls in (
+        MarketTick, SocialPost, MentionSpike, SimulationUpdate, MacroObservation, WhaleTransfer,
+        MarketClockTick,
+    )
 }
 
 

@@ -29,6 +29,12 @@ async def _crypto(stores: Stores) -> dict[str, int]:
     return await load_demo(stores.require_analytics())
 
 
+async def _crypto_schema(stores: Stores) -> None:
+    from subgraphs.crypto.demo import ensure_schema
+
+    await ensure_schema(stores.require_analytics())
+
+
 async def _micro(stores: Stores) -> dict[str, int]:
     from subgraphs.micro.demo import load_demo
 
@@ -47,6 +53,9 @@ LOADERS: dict[str, Loader] = {
     "micro": _micro,
     "platform": _platform,
 }
+
+# Run on a domain already loaded: tables a later version added (CREATE ... IF NOT EXISTS).
+SCHEMAS: dict[str, Callable[[Stores], Awaitable[None]]] = {"crypto": _crypto_schema}
 
 # A domain counts as loaded when this table has rows.
 PROBES = {"macro": "macro.series", "crypto": "crypto.tokens", "micro": "micro.stocks"}
@@ -78,6 +87,8 @@ async def load_demo(
     for step, domain in enumerate(wanted, start=1):
         prefix = f"[{step}/{len(wanted)}] {domain:<8}"
         if only_missing and await is_loaded(stores, domain):
+            if domain in SCHEMAS:
+                await SCHEMAS[domain](stores)
             print(f"{prefix} already loaded", file=out, flush=True)
             continue
         print(f"{prefix} loading demo data...", end="", file=out, flush=True)

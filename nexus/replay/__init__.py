@@ -9,7 +9,9 @@ demo data (DESIGN.md, "Real-time"): every `tick_seconds` of real time the market
 2. the synthetic SocialPosts of the market interval since the last step on `social.posts`,
    at the historical mention rate, boosted by price moves (`social.py`);
 3. a MentionSpike on `alert.mentions.{SYMBOL}` for each symbol whose posts in a market hour
-   ran far above its usual count (`spikes.py`).
+   ran far above its usual count (`spikes.py`);
+4. the market clock's time on `clock.market` (retained), which queries read as "now"
+   (`nexus/market_clock.py`).
 
 `nexus serve` and `nexus subgraph crypto|micro` start it with the embedded analytics store
 (NEXUS_REPLAY, NEXUS_REPLAY_SPEED, NEXUS_REPLAY_TICK_SECONDS, NEXUS_REPLAY_START; see
@@ -28,7 +30,14 @@ from dataclasses import dataclass
 
 from nexus.config import REPLAY_SPEED, REPLAY_START, REPLAY_TICK_SECONDS, Settings
 from nexus.errors import StoreUnavailable
-from nexus.events import MarketTick, MentionSpike, SocialPost
+from nexus.events import (
+    CLOCK_CHANNEL,
+    MarketClockTick,
+    MarketTick,
+    MentionSpike,
+    SocialPost,
+    encode,
+)
 from nexus.replay.feed import MarketReplay, ReplayError
 from nexus.replay.history import load_daily_mentions, load_histories
 from nexus.replay.social import SocialReplay
@@ -126,6 +135,9 @@ class Replay:
             self.social.forget_prices()
             self.detector.rewind()
         await self.market.publish(ticks)
+        # The market clock queries read ("now"), retained: the time these ticks carry.
+        clock = MarketClockTick(at, self.settings.speed, self.market.wall_clock())
+        await self.bus.publish(CLOCK_CHANNEL, encode(clock), retain=True)
         await self.social.publish(posts)
         await self.detector.publish(self.bus, spikes)
         return ReplayStep(at, ticks, posts, spikes)

@@ -20,10 +20,13 @@ from strawberry.federation.types import FieldSet
 from strawberry.types import Info
 
 from nexus.errors import BadUserInput
-from nexus.events import MarketTick, market_channel
+from nexus.events import MarketTick, WhaleTransfer, market_channel, whale_channel
 from subgraphs.crypto.loaders import CryptoContext
+from subgraphs.crypto.onchain_types import Transfer, checked_usd, transfer_from
 from subgraphs.crypto.types import Token, from_record
 from subgraphs.live import events, symbol_list, unknown_symbols
+
+ALL_WHALES = whale_channel("*")
 
 
 @strawberry.enum(description="What kind of instrument a symbol is.")
@@ -168,3 +171,33 @@ class Subscription:
                 )
             elif moved < threshold_percent / 2:
                 armed[tick.symbol] = True
+
+    @strawberry.subscription(
+        description="ERC-20 transfers worth at least the ingestion's whale threshold "
+        "(NEXUS_WHALE_USD), as Ethereum ingestion stores them; optionally only some tokens "
+        "or a higher `minValueUsd`."
+    )
+    async def whale_transfers(
+        self,
+        info: Info[CryptoContext, None],
+        tokens: Annotated[
+            list[str] | None,
+            strawberry.argument(description="Token symbols to follow (USDT, WETH); null: all."),
+        ] = None,
+        min_value_usd: Annotated[
+            float | None,
+            strawberry.argument(
+                description="Only transfers worth at least this, US dollars; null: every "
+                "whale alert."
+            ),
+        ] = None,
+    ) -> AsyncGenerator[Transfer, None]:
+        floor = checked_usd(min_value_usd, "minValueUsd") or 0.0
+        channels = (
+            [whale_channel(t) for t in symbol_list(tokens, "tokens")]
+            if tokens is not None
+            else [ALL_WHALES]
+        )
+        async for transfer in events(info.context.bus, WhaleTransfer, *channels):
+            if transfer.value_usd >= floor:
+                yield transfer_from(transfer)

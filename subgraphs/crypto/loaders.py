@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from aiodataloader import DataLoader
 
@@ -10,6 +11,7 @@ from nexus.auth import ANONYMOUS, Caller
 from nexus.stores import Stores
 from nexus.stores.bus import Bus
 from subgraphs.charts import bars_batches, close_chart_batches
+from subgraphs.crypto.live_price import load_live_prices
 from subgraphs.crypto.option_pricing import implied_volatility_batches, price_batches
 from subgraphs.crypto.pool_engine import (
     impermanent_loss_batches,
@@ -28,6 +30,7 @@ class CryptoContext:
     tokens: DataLoader = field(init=False)
     candles: DataLoader = field(init=False)
     latest_prices: DataLoader = field(init=False)
+    live_prices: DataLoader = field(init=False)
     option_prices: DataLoader = field(init=False)
     implied_volatilities: DataLoader = field(init=False)
     benchmarks: DataLoader = field(init=False)
@@ -43,6 +46,8 @@ class CryptoContext:
         self.tokens = DataLoader(self.repository.tokens_by_symbol)
         self.candles = DataLoader(self.repository.candles)
         self.latest_prices = DataLoader(self.repository.latest_prices)
+        # Ticks change between requests, never within one: a request's cache is right.
+        self.live_prices = DataLoader(partial(load_live_prices, self.bus, self.repository.onchain))
         # Engine loaders: keys are compared by identity, so no cache spans two fields.
         self.option_prices = DataLoader(price_batches, cache=False)
         self.implied_volatilities = DataLoader(implied_volatility_batches, cache=False)

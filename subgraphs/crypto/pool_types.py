@@ -24,7 +24,7 @@ from subgraphs.crypto.pool_engine import (
     check_amounts,
     current_tick,
 )
-from subgraphs.crypto.repository import PoolRecord
+from subgraphs.crypto.pool_record import PoolRecord
 
 MAX_TICK = 887272
 
@@ -78,8 +78,7 @@ class SwapQuotes:
         description="Pool price after the swap, token1 per token0."
     )
     within_range: list[bool] = strawberry.field(
-        description="False where a v3 swap stopped at the active range's edge (always true "
-        "for v2)."
+        description="False where a v3 swap stopped at the active range's edge (always true for v2)."
     )
 
 
@@ -120,12 +119,13 @@ async def _close_on(context: CryptoContext, symbol: str, day: dt.date, argument:
 
 @strawberry.federation.type(
     keys=["id"],
-    description="A Uniswap liquidity pool of two tokens. The demo's pools are synthetic: "
-    "seeded from real closes, not read from a chain.",
+    description="A Uniswap liquidity pool of two tokens. The demo's pools are synthetic "
+    "(seeded from real closes); others are read from the chain's Sync/Swap/Mint/Burn events.",
 )
 class LiquidityPool:
     id: strawberry.ID = strawberry.field(
-        description="Pool id: protocol, pair and fee tier (`uniswap-v3-eth-usdt-0.3`)."
+        description="Pool id: protocol, pair and fee tier (`uniswap-v3-eth-usdt-0.3`) for "
+        "synthetic pools, the contract address (0x, lower case) for pools read from the chain."
     )
     protocol: PoolProtocol = strawberry.field(description="UNISWAP_V2 or UNISWAP_V3.")
     token0: str = strawberry.field(description="Symbol of the first token.")
@@ -134,8 +134,26 @@ class LiquidityPool:
     synthetic: bool = strawberry.field(
         description="True for demo pools seeded from real prices, not on-chain state."
     )
-    seeded_on: dt.date = strawberry.field(description="Day whose closes priced the pool.")
+    seeded_on: dt.date = strawberry.field(
+        description="Day whose closes priced the pool (chain pools: day of the last event)."
+    )
     record: strawberry.Private[PoolRecord]
+
+    @strawberry.field(description="The pool contract, 0x lower case; null for synthetic pools.")
+    def address(self) -> str | None:
+        return self.record.address
+
+    @strawberry.field(
+        description="Height of the block of the last event applied; null for synthetic pools."
+    )
+    def block_number(self) -> int | None:
+        return self.record.block_number
+
+    @strawberry.field(
+        description="Timestamp (UTC) of the block of the last event; null for synthetic pools."
+    )
+    def updated_at(self) -> dt.datetime | None:
+        return self.record.updated_at
 
     @classmethod
     async def resolve_reference(
@@ -149,11 +167,11 @@ class LiquidityPool:
             return self.record.reserve1 / self.record.reserve0
         return self.record.sqrt_price**2
 
-    @strawberry.field(description="v2: token0 in the pool; null for v3.")
+    @strawberry.field(description="v2: token0 in the pool, token units; null for v3.")
     def reserve0(self) -> float | None:
         return self.record.reserve0 if self.record.protocol == V2 else None
 
-    @strawberry.field(description="v2: token1 in the pool; null for v3.")
+    @strawberry.field(description="v2: token1 in the pool, token units; null for v3.")
     def reserve1(self) -> float | None:
         return self.record.reserve1 if self.record.protocol == V2 else None
 
@@ -161,10 +179,15 @@ class LiquidityPool:
     def tick(self) -> int | None:
         return None if self.record.protocol == V2 else current_tick(self.record)
 
-    @strawberry.field(description="v3: liquidity L active at the current price; null for v2.")
+    @strawberry.field(
+        description="v3: liquidity L active at the current price (units of sqrt(token0 x "
+        "token1)); chain pools report the last Swap's value; null for v2."
+    )
     def liquidity(self) -> float | None:
         if self.record.protocol == V2:
             return None
+        if self.record.active_liquidity is not None:
+            return self.record.active_liquidity
         found = active_range(self.record)
         return 0.0 if found is None else found.liquidity
 
@@ -172,11 +195,16 @@ class LiquidityPool:
     def ranges(self) -> list[LiquidityRange]:
         return [
             LiquidityRange(
-                tick_lower=lower, tick_upper=upper, price_lower=1.0001**lower,
-                price_upper=1.0001**upper, liquidity=liquidity,
+                tick_lower=lower,
+                tick_upper=upper,
+                price_lower=1.0001**lower,
+                price_upper=1.0001**upper,
+                liquidity=liquidity,
             )
             for lower, upper, liquidity in zip(
-                self.record.range_lower, self.record.range_upper, self.record.range_liquidity,
+                self.record.range_lower,
+                self.record.range_upper,
+                self.record.range_liquidity,
                 strict=True,
             )
         ]
@@ -192,8 +220,7 @@ class LiquidityPool:
         sell: Annotated[PoolSide, strawberry.argument(description="The token sold.")],
         amounts: Annotated[
             list[float],
-            strawberry.argument(description="Amounts of the sold token, each > 0; at most "
-                                "10,000."),
+            strawberry.argument(description="Amounts of the sold token, each > 0; at most 10,000."),
         ],
     ) -> SwapQuotes | None:
         values = check_amounts(amounts)
@@ -229,22 +256,28 @@ class LiquidityPool:
         liquidity: Annotated[float, strawberry.argument(description="Liquidity L, > 0.")],
     ) -> PositionAmounts | None:
         if self.record.protocol == V2:
-            raise BadUserInput("Positions on tick ranges exist on v3 pools only.",
-                               argument="tickLower")
+            raise BadUserInput(
+                "Positions on tick ranges exist on v3 pools only.", argument="tickLower"
+            )
         if not -MAX_TICK <= tick_lower < tick_upper <= MAX_TICK:
             raise BadUserInput(
                 f"Ticks must satisfy -{MAX_TICK} <= tickLower < tickUpper <= {MAX_TICK}; got "
-                f"{tick_lower}, {tick_upper}.", argument="tickLower",
+                f"{tick_lower}, {tick_upper}.",
+                argument="tickLower",
             )
         if not (math.isfinite(liquidity) and liquidity > 0):
-            raise BadUserInput(f"liquidity={liquidity} must be finite and > 0.",
-                               argument="liquidity")
+            raise BadUserInput(
+                f"liquidity={liquidity} must be finite and > 0.", argument="liquidity"
+            )
         amount0, amount1 = await info.context.pool_positions.load(
             PositionRequest(self.record, tick_lower, tick_upper, liquidity)
         )
         return PositionAmounts(
-            tick_lower=tick_lower, tick_upper=tick_upper, liquidity=liquidity,
-            amount0=amount0, amount1=amount1,
+            tick_lower=tick_lower,
+            tick_upper=tick_upper,
+            liquidity=liquidity,
+            amount0=amount0,
+            amount1=amount1,
             value_in_token1=amount0 * self.record.sqrt_price**2 + amount1,
         )
 
@@ -261,8 +294,9 @@ class LiquidityPool:
         to: Annotated[dt.date, strawberry.argument(description="Day of the valuation.")],
     ) -> ImpermanentLoss | None:
         if from_ > to:
-            raise BadUserInput(f"`from` ({from_}) is after `to` ({to}): swap them.",
-                               argument="from")
+            raise BadUserInput(
+                f"`from` ({from_}) is after `to` ({to}): swap them.", argument="from"
+            )
         context = info.context
         # Gathered, so the four closes are one batch of the candles loader.
         base_from, quote_from, base_to, quote_to = await asyncio.gather(
@@ -274,7 +308,11 @@ class LiquidityPool:
         start, end = base_from / quote_from, base_to / quote_to
         loss: float = await context.impermanent_losses.load(end / start)
         return ImpermanentLoss(
-            from_=from_, to=to, price_from=start, price_to=end, price_ratio=end / start,
+            from_=from_,
+            to=to,
+            price_from=start,
+            price_to=end,
+            price_ratio=end / start,
             loss=loss,
         )
 
@@ -292,4 +330,3 @@ def pool_from(record: PoolRecord | None) -> LiquidityPool | None:
         seeded_on=record.seeded_on,
         record=record,
     )
-

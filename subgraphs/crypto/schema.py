@@ -13,6 +13,7 @@ from nexus.graphql_errors import SubgraphSchema
 from subgraphs.columns import COLUMN_SCALARS
 from subgraphs.crypto.live import Stock, Subscription
 from subgraphs.crypto.loaders import CryptoContext
+from subgraphs.crypto.onchain_types import OnchainQuery
 from subgraphs.crypto.option_chain import OptionChain
 from subgraphs.crypto.option_fields import OptionQuery
 from subgraphs.crypto.pool_types import LiquidityPool, pool_from
@@ -20,7 +21,7 @@ from subgraphs.crypto.types import Token, from_record
 
 
 @strawberry.type(description="The entry points for reading data.")
-class Query(OptionQuery):
+class Query(OptionQuery, OnchainQuery):
     @strawberry.field(description="A token by ticker symbol (case-insensitive); null if unknown.")
     async def token(
         self,
@@ -37,7 +38,10 @@ class Query(OptionQuery):
         records = await info.context.repository.all_tokens()
         return [token for record in records if (token := from_record(record)) is not None]
 
-    @strawberry.field(description="Every liquidity pool on record (the demo's are synthetic).")
+    @strawberry.field(
+        description="Every liquidity pool on record: the demo's synthetic pools, then pools "
+        "read from Uniswap events (keyed by contract address)."
+    )
     async def pools(self, info: Info[CryptoContext, None]) -> list[LiquidityPool]:
         records = await info.context.repository.all_pools()
         return [pool for record in records if (pool := pool_from(record)) is not None]

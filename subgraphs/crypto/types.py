@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from nexus.demand import assumed_size
 from subgraphs.candles import Candle, LatestPrice, candle_range
+from subgraphs.crypto.live_price import LivePrice
 from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.repository import TokenRecord
 from subgraphs.crypto.token_analytics import TokenAnalytics
@@ -48,6 +49,14 @@ class Token(TokenAnalytics):
     @strawberry.field(description="The last daily close on record.")
     async def latest_price(self, info: Info[CryptoContext, None]) -> LatestPrice | None:
         price: LatestPrice | None = await info.context.latest_prices.load(self.symbol)
+        return price
+
+    @strawberry.field(
+        description="The last tick: the live trade price next to `latestPrice`'s last daily "
+        "close; null when no tick or trade is on record."
+    )
+    async def live_price(self, info: Info[CryptoContext, None]) -> LivePrice | None:
+        price: LivePrice | None = await info.context.live_prices.load(self.symbol)
         return price
 
 

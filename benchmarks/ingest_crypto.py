@@ -1,0 +1,175 @@
+"""Crypto ingestion benchmark: rows per second end to end (fetch, stream, store, publish) from
+the fake Ethereum node and the fake Binance, against a direct bulk insert of the same rows;
+publish-to-subscriber latency of whale alerts and of live ticks from the trade stream.
+
+    .venv/bin/python -m benchmarks.ingest_crypto [--blocks 2000] [--runs 3]
+        [--redis redis://127.0.0.1:6379/0]
+
+The fake servers run as their own process (`nexus ingest fake-servers`), as a remote API would.
+Each run ingests into a fresh database of one embedded chDB store:
+
+- ethereum: `--blocks` blocks of the fake chain (ERC-20 transfers and Uniswap events), 500
+  blocks per `eth_getLogs` (the default); binance: every daily kline of BTCUSDT and ETHUSDT
+  since 2014;
+- pipeline, embedded: in-process stream and bus; pipeline, Redis: Redis Streams and the Redis
+  bus (with --redis);
+- direct bulk insert: the rows the pipeline stored, read back, inserted into a fresh database
+  with one INSERT per table: the store's own speed, no fetching, no checks.
+
+Latency: the time from a sink's `published_at` (after the store wrote the batch) to receipt by
+a bus subscriber: whale transfers on `onchain.*`, ticks of the trade stream on `market.*`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from benchmarks.ingest import start_fakes
+from nexus.ingest.checkpoints import AnalyticsDeadLetters
+from nexus.ingest.connectors.ethereum_fake import FIRST_BLOCK
+from nexus.ingest.connectors.ethereum_sink import POOL_EVENT_COLUMNS, TRANSFER_COLUMNS
+from nexus.ingest.pipeline import Pipeline
+from nexus.ingest.records import Window
+from nexus.ingest.registry import connector
+from nexus.ingest.stream import InProcessRecordStream, RedisRecordStream
+from nexus.stores.analytics import ChdbStore
+from nexus.stores.bus import Bus, InProcessBus, RedisBus
+from subgraphs.crypto.ddl import statements
+
+TABLES: dict[str, dict[str, tuple[str, ...]]] = {
+    "ethereum": {"transfers": TRANSFER_COLUMNS, "pool_events": POOL_EVENT_COLUMNS},
+    "binance": {"candles": ("symbol", "date", "open", "high", "low", "close", "volume")},
+}
+
+
+async def pipeline_run(
+    store: ChdbStore, fakes: str, source: str, redis_url: str | None
+) -> tuple[str, int, float, list[float]]:
+    tag = uuid.uuid4().hex[:8]
+    bus: Bus = RedisBus(redis_url) if redis_url else InProcessBus()
+    stream = (
+        RedisRecordStream(redis_url, prefix=f"bench-{tag}:") if redis_url
+        else InProcessRecordStream()
+    )
+    subscription = await bus.subscribe("onchain.*", "market.*")
+    if isinstance(bus, RedisBus):
+        await bus.wait_subscribed()
+    latencies: list[float] = []
+
+    async def listen() -> None:
+        async for message in subscription:
+            latencies.append(time.time() - float(message.event["published_at"]))
+
+    listener = asyncio.create_task(listen())
+    database = f"bench_crypto_{tag}"
+    pipeline = Pipeline(
+        analytics=store, bus=bus, stream=stream,
+        dead=AnalyticsDeadLetters(store, f"bench_ingest_{tag}"),
+        env={"NEXUS_INGEST_FAKE_URL": fakes, "NEXUS_ETHEREUM_START_BLOCK": str(FIRST_BLOCK),
+             "NEXUS_BINANCE_STREAM_SECONDS": "2"},
+        databases={"crypto": database}, state_database=f"bench_ingest_{tag}",
+    )
+    # Schemas first: the timed part is the ingestion itself.
+    await pipeline.sink(connector(source)).ensure_schema()
+    window = Window(since=dt.datetime(2014, 1, 1, tzinfo=dt.UTC)) if source == "binance" \
+        else Window()
+    started = time.perf_counter()
+    report = await pipeline.run(connector(source), window)
+    seconds = time.perf_counter() - started
+    await asyncio.sleep(0.2)  # the last events in flight
+    listener.cancel()
+    await stream.close()
+    await bus.close()
+    if report.error:
+        raise RuntimeError(report.error)
+    return database, report.rows, seconds, latencies
+
+
+async def bulk_insert(store: ChdbStore, source: str, stored: str) -> tuple[int, float]:
+    """The rows `stored` holds for `source`, inserted into a fresh database: one INSERT each."""
+    database = f"bench_bulk_{uuid.uuid4().hex[:8]}"
+    for statement in statements(database):
+        await store.command(statement)
+    tables = {
+        table: [list(row.values()) for row in await store.query(
+            f"SELECT {', '.join(columns)} FROM {stored}.{table}")]
+        for table, columns in TABLES[source].items()
+    }
+    started = time.perf_counter()  # the rows are ready: only the inserts are timed
+    for table, rows in tables.items():
+        await store.insert(f"{database}.{table}", TABLES[source][table], rows)
+    return sum(len(rows) for rows in tables.values()), time.perf_counter() - started
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--blocks", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--redis", default=None, help="also run on Redis Streams and bus")
+    args = parser.parse_args()
+    fakes, url = start_fakes()
+    results: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    latencies: dict[tuple[str, str], list[float]] = {}
+    try:
+        async with httpx.AsyncClient() as client:
+            await client.post(f"{url}/ethereum/_chain",
+                              json={"head": FIRST_BLOCK + args.blocks - 1})
+        with tempfile.TemporaryDirectory() as directory:
+            store = ChdbStore(Path(directory) / "chdb")
+            await pipeline_run(store, url, "binance-trades", None)  # warm-up
+            kinds = [("pipeline, embedded", None)]
+            if args.redis:
+                kinds.append(("pipeline, Redis Streams + Redis bus", args.redis))
+            for _ in range(args.runs):
+                for source in ("ethereum", "binance"):
+                    stored = ""
+                    for name, redis_url in kinds:
+                        stored, rows, seconds, lags = await pipeline_run(
+                            store, url, source, redis_url)
+                        results.setdefault((source, name), []).append((rows, seconds))
+                        latencies.setdefault((source, name), []).extend(lags)
+                    rows, seconds = await bulk_insert(store, source, stored)
+                    results.setdefault((source, "direct bulk insert"), []).append((rows, seconds))
+                for name, redis_url in kinds:
+                    *_, lags = await pipeline_run(store, url, "binance-trades", redis_url)
+                    latencies.setdefault(("binance-trades", name), []).extend(lags)
+            await store.close()
+    finally:
+        fakes.kill()
+    load = os.getloadavg()[0]
+    print(f"\n{args.blocks} blocks, BTC+ETH klines since 2014, {args.runs} runs each, "
+          f"load average {load:.1f}\n")
+    print("| source | path | rows | median time | rows/s | publish-to-subscriber latency |")
+    print("|---|---|---|---|---|---|")
+    for (source, name), runs in sorted(results.items()):
+        bulk = statistics.median(r / s for r, s in results[(source, "direct bulk insert")])
+        rows = runs[0][0]
+        median = statistics.median(s for _, s in runs)
+        rate = rows / median
+        share = "" if name == "direct bulk insert" else f" ({rate / bulk:.0%} of bulk)"
+        print(f"| {source} | {name} | {rows:,} | {median:.2f} s | {rate:,.0f}{share} | "
+              f"{_lag(latencies.get((source, name)))} |")
+    for (source, name), lags in latencies.items():
+        if source == "binance-trades":
+            print(f"| {source} | {name} | (ticks) | - | - | {_lag(lags)} |")
+
+
+def _lag(received: list[float] | None) -> str:
+    if not received:
+        return "-"
+    return (f"median {1000 * statistics.median(received):.1f} ms, "
+            f"max {1000 * max(received):.1f} ms ({len(received)} events)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,50 @@
+"""The known-addresses file: its entries label what ingestion stores; a bad one is refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nexus.config import ConfigError
+from nexus.ingest.connectors.address_book import DEFAULT, AddressBook
+from nexus.ingest.connectors.ethereum_fake import WALLETS
+from tests.ingest_crypto.conftest import CryptoIngest
+
+
+async def test_a_custom_file_labels_exchange_wallets(ingest: CryptoIngest, tmp_path: Path) -> None:
+    book = {**DEFAULT, "exchanges": {WALLETS[0]: "Kraken"}}
+    path = tmp_path / "addresses.json"
+    path.write_text(json.dumps(book))
+    report = await ingest.run("ethereum", NEXUS_ETHEREUM_ADDRESSES_FILE=str(path))
+    assert report.error is None
+    labels = await ingest.rows(
+        "SELECT sender, sender_exchange, recipient_exchange, count() AS n FROM {db}.transfers "
+        "WHERE sender_exchange != '' OR recipient_exchange != '' "
+        "GROUP BY sender, sender_exchange, recipient_exchange"
+    )
+    assert {(r["sender"], r["sender_exchange"]) for r in labels if r["sender_exchange"]} == {
+        (WALLETS[0], "Kraken")
+    }
+    assert all(r["recipient_exchange"] in ("", "Kraken") for r in labels)  # Binance unknown now
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "not json",
+        json.dumps({"tokens": {"0x12": {"symbol": "X", "decimals": 6}}}),
+        json.dumps({"pools": {"0x" + "1" * 40: {"protocol": "uniswap_v2", "token0": "NOPE",
+                                                "token1": "USDT", "fee": 0.003}}}),
+        json.dumps({**DEFAULT, "pools": {"0x" + "1" * 40: {
+            "protocol": "curve", "token0": "USDT", "token1": "USDC", "fee": 0.0004}}}),
+    ],
+)
+def test_a_bad_file_is_a_config_error_naming_the_variable(
+    tmp_path: Path, document: str
+) -> None:
+    path = tmp_path / "addresses.json"
+    path.write_text(document)
+    with pytest.raises(ConfigError, match="NEXUS_ETHEREUM_ADDRESSES_FILE"):
+        AddressBook.from_env({"NEXUS_ETHEREUM_ADDRESSES_FILE": str(path)})

@@ -1,0 +1,119 @@
+"""Binance spot ingestion against the fake exchange: candles over REST, trades over WebSocket."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+
+import httpx
+
+from nexus.demo import DEMO_DATA
+from nexus.events import MarketTick, decode
+from nexus.ingest.connectors.binance_fake import FIRST_TRADE_ID, TRADES
+from nexus.ingest.connectors.binance_format import weight_pause
+from nexus.ingest.records import Window
+from nexus.ingest.registry import connector
+from tests.ingest_crypto.conftest import CryptoIngest
+
+SINCE_2021 = "SELECT symbol, toString(date) AS day, close FROM {db}.candles ORDER BY symbol, day"
+
+
+def shipped_closes() -> list[dict[str, object]]:
+    with gzip.open(DEMO_DATA / "crypto_candles.csv.gz", "rt", newline="") as file:
+        return [
+            {"symbol": r["symbol"], "day": r["date"], "close": round(float(r["close"]), 8)}
+            for r in csv.DictReader(file)
+            if r["symbol"] in ("BTC", "ETH") and r["date"] >= "2021-01-01"
+        ]
+
+
+async def test_a_backfill_pages_through_every_day_and_a_rerun_adds_nothing(
+    ingest: CryptoIngest,
+) -> None:
+    report = await ingest.run("binance")
+    assert report.error is None and report.batches == 2  # one page of <= 1000 days per pair
+    assert await ingest.rows(SINCE_2021) == shipped_closes()
+    again = await ingest.run("binance")
+    assert (again.error, again.rows) == (None, 0)
+    count = await ingest.rows("SELECT count() AS n FROM {db}.candles")
+    assert count[0]["n"] == len(shipped_closes())  # no duplicate even without FINAL
+
+
+async def test_pages_follow_start_time_when_a_page_is_full(ingest: CryptoIngest) -> None:
+    report = await ingest.run("binance", NEXUS_BINANCE_SYMBOLS="BTCUSDT")
+    pages = (await ingest.hits())["/binance/api/v3/klines"]
+    assert report.error is None and pages == 1
+    # From 2014 the ~2,980 BTC days take two full pages of 1,000 and a last one.
+    history = ingest.pipeline(NEXUS_BINANCE_SYMBOLS="BTCUSDT")
+    backfill = await history.run(connector("binance"),
+                                 Window(since=dt.datetime(2014, 1, 1, tzinfo=dt.UTC)))
+    assert backfill.error is None
+    assert (await ingest.hits())["/binance/api/v3/klines"] - pages == 3
+    days = await ingest.rows("SELECT count() AS n, min(date) AS first FROM {db}.candles FINAL")
+    assert str(days[0]["first"]) == "2014-09-17" and days[0]["n"] > 2000
+
+
+async def test_429_5xx_and_cut_bodies_are_retried(ingest: CryptoIngest) -> None:
+    await ingest.faults("/binance/api/v3/klines", "429:0", "502", "truncate", "drop")
+    report = await ingest.run("binance")
+    assert report.error is None and report.dead_letters == 0
+    assert await ingest.rows(SINCE_2021) == shipped_closes()
+
+
+async def test_an_unknown_pair_is_dead_lettered_with_the_exchanges_error(
+    ingest: CryptoIngest,
+) -> None:
+    report = await ingest.run("binance", NEXUS_BINANCE_SYMBOLS="DOGEUSDT,ETHUSDT")
+    assert report.error is None and report.dead_letters == 1
+    letters = await ingest.pipeline().dead.letters("binance")
+    assert "Invalid symbol." in letters[0].reason
+    stored = await ingest.rows("SELECT DISTINCT symbol FROM {db}.candles")
+    assert stored == [{"symbol": "ETH"}]
+
+
+async def test_the_exchanges_rate_limit_answers_429_with_retry_after(
+    ingest: CryptoIngest,
+) -> None:
+    async with httpx.AsyncClient(base_url=ingest.server.url) as client:
+        await client.post("/binance/_limits", json={"weight": 2})
+        ok = await client.get("/binance/api/v3/klines", params={"symbol": "BTCUSDT",
+                                                                 "interval": "1d", "limit": 1})
+        limited = await client.get("/binance/api/v3/klines", params={"symbol": "BTCUSDT",
+                                                                      "interval": "1d"})
+    assert ok.headers["X-MBX-USED-WEIGHT-1M"] == "2"
+    assert limited.status_code == 429 and limited.json()["code"] == -1003
+    assert int(limited.headers["Retry-After"]) <= 60
+    # The source slows down before that: at 90% of the weight it waits for the next minute.
+    assert weight_pause("5399", 6000, 10_000) == 0.0
+    assert weight_pause("5400", 6000, 10_000) == 50.0
+
+
+async def test_streamed_trades_are_stored_once_and_published_as_live_ticks(
+    ingest: CryptoIngest,
+) -> None:
+    await ingest.run("binance")  # the previous close comes from the candles
+    ticks = await ingest.bus.subscribe("market.*")
+    report = await ingest.run("binance-trades")
+    assert report.error is None
+    assert report.rows == 2 * TRADES and report.dead_letters == 2  # one malformed per stream
+    trades = await ingest.rows("SELECT symbol, count() AS n, min(trade_id) AS first, "
+                               "max(price) AS high FROM {db}.trades GROUP BY symbol ORDER BY "
+                               "symbol")
+    assert [(t["symbol"], t["n"], t["first"]) for t in trades] == [
+        ("BTC", TRADES, FIRST_TRADE_ID), ("ETH", TRADES, FIRST_TRADE_ID)
+    ]
+    last = dict(zip(["BTC", "ETH"], await ingest.bus.last(["market.BTC", "market.ETH"]),
+                    strict=True))
+    closes = {r["symbol"]: r["close"] for r in await ingest.rows(
+        "SELECT symbol, close FROM {db}.candles WHERE date = '2022-11-15'")}
+    for trade in trades:
+        tick = decode(last[trade["symbol"]])  # type: ignore[arg-type]
+        assert isinstance(tick, MarketTick)
+        assert tick.previous_close == closes[trade["symbol"]]
+        assert tick.high == trade["high"] and tick.at.isoformat().startswith("2022-11-16")
+    first = await ticks.__aiter__().__anext__()
+    assert first.channel in ("market.BTC", "market.ETH")
+    await ticks.close()
+    again = await ingest.run("binance-trades")  # the stream sends the same trades again
+    assert (again.error, again.rows, again.events) == (None, 0, 0)

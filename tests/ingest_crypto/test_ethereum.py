@@ -1,0 +1,188 @@
+"""Ethereum JSON-RPC ingestion against the fake node: what the store holds afterwards."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from nexus.errors import StoreUnavailable
+from nexus.events import WhaleTransfer, decode
+from nexus.ingest.checkpoints import CursorStore
+from nexus.ingest.connectors.ethereum_fake import BINANCE, FIRST_BLOCK, USDT, WHALE
+from nexus.ingest.connectors.evm_logs import TRANSFER
+from nexus.ingest.deadletters import replay
+from subgraphs.crypto.onchain_ddl import canonical
+from tests.ingest_crypto.conftest import TEST_HEAD, CryptoIngest
+
+CANONICAL_TRANSFERS = (
+    "SELECT block_number, log_index, block_hash, token, sender, recipient, amount, value_usd, "
+    "sender_exchange, recipient_exchange FROM {db}.transfers FINAL WHERE "
+)
+
+
+async def transfers(ingest: CryptoIngest) -> list[dict[str, object]]:
+    return await ingest.rows(
+        CANONICAL_TRANSFERS + canonical(ingest.database) + " ORDER BY block_number, log_index"
+    )
+
+
+def expected_transfers(ingest: CryptoIngest) -> list[tuple[int, int, str, str]]:
+    """(block, log index, block hash, token) of every token Transfer the fake chain holds now."""
+    found = []
+    for number in range(FIRST_BLOCK, ingest.chain.head + 1):
+        for log in ingest.chain.logs(number):
+            if log["topics"][0] == TRANSFER:
+                token = "USDT" if log["address"] == USDT else "WETH"
+                found.append((number, int(log["logIndex"], 16), log["blockHash"], token))
+    return found
+
+
+async def test_a_backfill_stores_every_transfer_and_pool_event_of_the_chain(
+    ingest: CryptoIngest,
+) -> None:
+    report = await ingest.run("ethereum")
+    assert report.error is None and report.batches == 3
+    stored = await transfers(ingest)
+    assert [(r["block_number"], r["log_index"], r["block_hash"], r["token"]) for r in stored] == (
+        expected_transfers(ingest)
+    )
+    whale = next(r for r in stored if r["sender"] == WHALE)
+    # USDT is valued at its peg (no USDT price in this database): 2.5M tokens = 2.5M USD.
+    assert whale["amount"] == 2_500_000.0 and whale["value_usd"] == 2_500_000.0
+    assert (whale["recipient"], whale["recipient_exchange"]) == (BINANCE, "Binance")
+    kinds = await ingest.rows("SELECT kind, count() AS n FROM {db}.pool_events GROUP BY kind "
+                              "ORDER BY kind")
+    assert {r["kind"]: r["n"] for r in kinds} == {"mint": 2, "swap": 35, "sync": 20}
+
+
+async def test_a_rerun_changes_nothing_and_alerts_nothing(ingest: CryptoIngest) -> None:
+    first = await ingest.run("ethereum")
+    before = await ingest.rows("SELECT count() AS n, sum(value_usd) AS usd FROM {db}.transfers")
+    subscription = await ingest.bus.subscribe("onchain.*")
+    again = await ingest.run("ethereum", NEXUS_ETHEREUM_START_BLOCK=str(FIRST_BLOCK))
+    assert first.events > 0 and again.error is None
+    assert (again.batches, again.rows, again.events) == (0, 0, 0)
+    assert await ingest.rows("SELECT count() AS n, sum(value_usd) AS usd FROM {db}.transfers") \
+        == before
+    await subscription.close()
+
+
+async def test_whale_events_name_the_transfer_that_crossed_the_threshold(
+    ingest: CryptoIngest,
+) -> None:
+    subscription = await ingest.bus.subscribe("onchain.whales.*")
+    report = await ingest.run("ethereum")
+    stored = {(r["block_hash"], r["log_index"]): r for r in await transfers(ingest)}
+    whales = [r for r in stored.values() if (r["value_usd"] or 0) >= 1_000_000]
+    seen = []
+    iterator = subscription.__aiter__()
+    for _ in range(report.events):
+        message = await iterator.__anext__()
+        event = decode(message.event)
+        assert isinstance(event, WhaleTransfer)
+        assert message.channel == f"onchain.whales.{event.token}"
+        row = stored[(event.block_hash, event.log_index)]
+        assert (event.value_usd, event.sender, event.recipient) == (
+            row["value_usd"], row["sender"], row["recipient"]
+        )
+        seen.append((event.block_hash, event.log_index))
+    assert sorted(seen) == sorted(whales and [(r["block_hash"], r["log_index"]) for r in whales])
+    await subscription.close()
+
+
+@pytest.mark.parametrize("blocks_per_request", ["20", "500"])  # batches of 20 blocks, or one
+async def test_a_reorganisation_replaces_the_orphaned_blocks_rows(
+    ingest: CryptoIngest, blocks_per_request: str
+) -> None:
+    ingest.env["NEXUS_ETHEREUM_BLOCKS_PER_REQUEST"] = blocks_per_request
+    await ingest.run("ethereum")
+    orphaned = {r["block_hash"] for r in await transfers(ingest)
+                if r["block_number"] > TEST_HEAD - 5}
+    async with httpx.AsyncClient() as client:  # the last 5 blocks replaced, 3 new ones on top
+        await client.post(f"{ingest.server.url}/ethereum/_chain", json={"reorg": 5})
+        await client.post(f"{ingest.server.url}/ethereum/_chain", json={"advance": 3})
+    report = await ingest.run("ethereum")
+    assert report.error is None
+    stored = await transfers(ingest)
+    assert [(r["block_number"], r["log_index"], r["block_hash"], r["token"]) for r in stored] == (
+        expected_transfers(ingest)
+    )
+    assert orphaned and not orphaned & {r["block_hash"] for r in stored}
+    # The orphaned rows are still in the table, retired by their blocks' tombstones.
+    left = await ingest.rows("SELECT count() AS n FROM {db}.transfers WHERE block_hash IN "
+                             f"({', '.join(repr(h) for h in orphaned)})")
+    assert left[0]["n"] > 0
+
+
+async def test_a_batch_cut_short_in_the_store_shows_nothing_until_written_again(
+    ingest: CryptoIngest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = ingest.analytics.insert
+
+    async def insert_failing_on_blocks(table: str, columns: object, rows: object) -> None:
+        if table.endswith(".chain_blocks"):  # the store goes away mid-batch
+            raise StoreUnavailable("analytics")
+        await original(table, columns, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest.analytics, "insert", insert_failing_on_blocks)
+    failed = await ingest.run("ethereum")
+    assert failed.error is not None
+    written = await ingest.rows("SELECT count() AS n FROM {db}.transfers")
+    assert written[0]["n"] > 0  # the first inserts of the batch landed...
+    assert await transfers(ingest) == []  # ...and no read sees them
+    monkeypatch.setattr(ingest.analytics, "insert", original)
+    assert (await ingest.run("ethereum")).error is None
+    stored = await transfers(ingest)
+    assert len(stored) == len(expected_transfers(ingest))
+
+
+@pytest.mark.parametrize("faults", [["429:0", "500", "503"], ["truncate", "drop"]])
+async def test_rate_limits_errors_and_cut_bodies_are_retried(
+    ingest: CryptoIngest, faults: list[str]
+) -> None:
+    await ingest.faults("/ethereum", *faults)
+    report = await ingest.run("ethereum")
+    assert report.error is None and report.dead_letters == 0
+    assert len(await transfers(ingest)) == len(expected_transfers(ingest))
+
+
+async def test_a_node_refusing_a_large_range_gets_smaller_ones(ingest: CryptoIngest) -> None:
+    ingest.chain.max_logs = 30  # 20 blocks hold about 50 logs: -32005, then 10-block ranges
+    report = await ingest.run("ethereum")
+    assert report.error is None and report.batches > 3
+    assert len(await transfers(ingest)) == len(expected_transfers(ingest))
+
+
+async def test_a_malformed_log_is_dead_lettered_and_the_rest_stored(
+    ingest: CryptoIngest,
+) -> None:
+    ingest.chain.corrupt.add(FIRST_BLOCK + 10)
+    report = await ingest.run("ethereum")
+    assert report.error is None and report.dead_letters == 1
+    letters = await ingest.pipeline().dead.letters("ethereum")
+    assert "malformed log" in letters[0].reason
+    assert letters[0].payload["log"]["blockNumber"] == hex(FIRST_BLOCK + 10)
+    stored = {(r["block_number"], r["log_index"]) for r in await transfers(ingest)}
+    assert (FIRST_BLOCK + 10, 0) not in stored
+    assert len(stored) == len(expected_transfers(ingest)) - 1
+    # Once the node serves the log whole, replaying the letter re-reads just that range.
+    ingest.chain.corrupt.clear()
+    pipeline = ingest.pipeline()
+    cursor_before = await CursorStore(ingest.analytics, pipeline.state_database).load("ethereum")
+    assert await replay(pipeline, letters) == (1, 0)
+    assert len(await transfers(ingest)) == len(expected_transfers(ingest))
+    assert await pipeline.dead.letters("ethereum") == []
+    assert await CursorStore(ingest.analytics, pipeline.state_database).load("ethereum") == (
+        cursor_before
+    )
+
+
+async def test_a_node_that_keeps_failing_ends_the_run_without_moving_the_cursor(
+    ingest: CryptoIngest,
+) -> None:
+    await ingest.faults("/ethereum", "503", "503")
+    report = await ingest.run("ethereum", NEXUS_INGEST_ATTEMPTS="2")
+    assert report.error is not None and "503" in report.error
+    assert await transfers(ingest) == []
+    assert (await ingest.run("ethereum")).error is None
+    assert len(await transfers(ingest)) == len(expected_transfers(ingest))
