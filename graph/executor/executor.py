@@ -47,8 +47,8 @@ class PlanRun:
                     await self.run(child)
             case Parallel(nodes):
                 await asyncio.gather(*(self.run(child) for child in nodes))
-            case Condition(condition, if_clause, else_clause):
-                chosen = if_clause if self.variables.get(condition) else else_clause
+            case Condition(condition, if_clause, else_clause, default):
+                chosen = if_clause if self.variables.get(condition, default) else else_clause
                 if chosen is not None:
                     await self.run(chosen)
             case Subscription():

@@ -11,6 +11,7 @@ from graphql import ArgumentNode, print_ast
 
 from graph.planner.errors import FetchGraphError
 from graph.planner.nodes import FieldSelection, InlineFragment, Selection
+from graph.planner.operation import Conditions
 
 
 def same_arguments(first: tuple[ArgumentNode, ...], second: tuple[ArgumentNode, ...]) -> bool:
@@ -23,6 +24,15 @@ class FieldSel:
     alias: str | None = None
     arguments: tuple[ArgumentNode, ...] = ()
     selections: SelectionSet | None = None
+    # forwarded to the subgraph as @skip/@include; merging keeps only the shared ones
+    conditions: Conditions = frozenset()
+
+
+def print_conditions(conditions: Conditions) -> str:
+    return "".join(
+        f" @{'include' if include_when else 'skip'}(if: ${variable})"
+        for variable, include_when in sorted(conditions)
+    )
 
 
 @dataclass(slots=True)
@@ -43,6 +53,7 @@ class SelectionSet:
         alias: str | None = None,
         arguments: tuple[ArgumentNode, ...] = (),
         composite: bool = False,
+        conditions: Conditions = frozenset(),
     ) -> FieldSel:
         key = alias or name
         existing = self.items.get(key)
@@ -55,8 +66,9 @@ class SelectionSet:
                 )
             if composite and existing.selections is None:
                 existing.selections = SelectionSet()
+            existing.conditions &= conditions
             return existing
-        added = FieldSel(name, alias, arguments, SelectionSet() if composite else None)
+        added = FieldSel(name, alias, arguments, SelectionSet() if composite else None, conditions)
         self.items[key] = added
         return added
 
@@ -75,7 +87,11 @@ class SelectionSet:
                 self.fragment(item.type_condition).merge(item.selections)
                 continue
             target = self.add_field(
-                item.name, item.alias, item.arguments, composite=item.selections is not None
+                item.name,
+                item.alias,
+                item.arguments,
+                composite=item.selections is not None,
+                conditions=item.conditions,
             )
             if item.selections is not None and target.selections is not None:
                 target.selections.merge(item.selections)
@@ -91,7 +107,8 @@ class SelectionSet:
             if item.arguments:
                 arguments = "(" + ", ".join(print_ast(a) for a in item.arguments) + ")"
             children = item.selections.freeze() if item.selections is not None else None
-            frozen.append(FieldSelection(item.name, item.alias, arguments, children))
+            directives = print_conditions(item.conditions)
+            frozen.append(FieldSelection(item.name, item.alias, arguments, children, directives))
         return tuple(frozen)
 
 
@@ -107,6 +124,12 @@ class FetchGroup:
     root_order: int = 0  # position among root fetches (mutations run in this order)
     # object type -> the interface name its representation carries (@interfaceObject targets)
     typename_rewrites: dict[str, str] = field(default_factory=dict)
+    # the plan runs this fetch only when these hold (None until a field is added)
+    conditions: Conditions | None = None
+
+    def restrict(self, conditions: Conditions) -> None:
+        """A field needing `conditions` lives here: run when any of its fields is needed."""
+        self.conditions = conditions if self.conditions is None else self.conditions & conditions
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ class FieldSelection:
     alias: str | None = None
     arguments: str = ""  # printed, e.g. `(first: 5, after: $cursor)`
     selections: tuple[Selection, ...] | None = None
+    directives: str = ""  # printed @skip/@include forwarded to the subgraph
     kind: Literal["field"] = "field"
 
     @property
@@ -72,11 +73,13 @@ class Parallel:
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """Run `if_clause` when the boolean variable `condition` is true, else `else_clause`."""
+    """Run `if_clause` when the boolean variable `condition` is true, else `else_clause`;
+    `default` is the variable's declared default, used when the request leaves it out."""
 
     condition: str
     if_clause: PlanNode | None
     else_clause: PlanNode | None
+    default: bool = False
     kind: Literal["Condition"] = "Condition"
 
 

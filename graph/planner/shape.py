@@ -6,12 +6,18 @@ conditions by `__typename`, and propagate nulls per the GraphQL spec.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from graphql import GraphQLList, GraphQLNonNull, GraphQLOutputType, GraphQLSchema, is_abstract_type
 
-from graph.planner.operation import INTROSPECTION_FIELDS, NormalizedOperation, OperationField
+from graph.planner.operation import (
+    INTROSPECTION_FIELDS,
+    Conditions,
+    NormalizedOperation,
+    OperationField,
+)
 
 Wrapper = Literal["non_null", "list"]
 
@@ -27,6 +33,7 @@ class ShapeField:
     applies_to: frozenset[str] | None
     children: tuple[ShapeField, ...] | None
     introspection: bool = False
+    conditions: Conditions = frozenset()  # @skip/@include on variables; see `for_values`
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,4 +69,31 @@ def _shape(field: OperationField, schema: GraphQLSchema) -> ShapeField:
         if introspection or not field.children
         else tuple(_shape(c, schema) for c in field.children),
         introspection=introspection,
+        conditions=field.conditions,
     )
+
+
+def condition_variables(shape: ResponseShape) -> tuple[str, ...]:
+    """The variables some @skip/@include of the shape reads, sorted."""
+    found: set[str] = set()
+
+    def visit(fields: tuple[ShapeField, ...]) -> None:
+        for field in fields:
+            found.update(variable for variable, _ in field.conditions)
+            visit(field.children or ())
+
+    visit(shape.fields)
+    return tuple(sorted(found))
+
+
+def for_values(shape: ResponseShape, values: Mapping[str, bool]) -> ResponseShape:
+    """The shape of one request: fields whose @skip/@include fail for `values` left out."""
+
+    def kept(fields: tuple[ShapeField, ...]) -> tuple[ShapeField, ...]:
+        return tuple(
+            replace(f, children=kept(f.children)) if f.children is not None else f
+            for f in fields
+            if all(values.get(variable, False) == include for variable, include in f.conditions)
+        )
+
+    return ResponseShape(shape.root_type, kept(shape.fields))

@@ -31,7 +31,12 @@ from graph.planner.fetch_graph import (
     SelectionSet,
     same_arguments,
 )
-from graph.planner.operation import INTROSPECTION_FIELDS, NormalizedOperation, OperationField
+from graph.planner.operation import (
+    INTROSPECTION_FIELDS,
+    Conditions,
+    NormalizedOperation,
+    OperationField,
+)
 from graph.supergraph.model import Supergraph
 
 Provided = dict[str, "Provided"]
@@ -46,6 +51,7 @@ class Position:
     provided: Provided | None = None
     requires_satisfied: bool = False
     depth: int = 0
+    conditions: Conditions = frozenset()  # @skip/@include of the fields on the way here
 
 
 def list_depth(type_: GraphQLOutputType) -> int:
@@ -81,6 +87,7 @@ class Walker:
                 group = self.fetch_graph.new_group(graph, (), entity=False, depends_on=[])
                 group.root_order = len(roots)
                 roots.append(group)
+            group.restrict(field.conditions)
             self.plan_fields(Position(group, group.selections, ()), root_type, [field])
         return self.fetch_graph
 
@@ -191,7 +198,9 @@ class Walker:
 
     def _plan_local(self, position: Position, type_name: str, field: OperationField) -> None:
         composite = bool(field.children)
-        selection = position.target.add_field(field.name, field.alias, field.arguments, composite)
+        selection = position.target.add_field(
+            field.name, field.alias, field.arguments, composite, field.conditions
+        )
         if not composite or selection.selections is None:
             return
         provided = (position.provided or {}).get(field.name)
@@ -199,7 +208,14 @@ class Walker:
         if in_graph is not None and in_graph.provides:
             provided = {**(provided or {}), **_provided_tree(in_graph.provides)}
         path = position.path + (field.response_key,) + ("@",) * list_depth(field.type)
-        child = Position(position.group, selection.selections, path, provided, depth=position.depth)
+        child = Position(
+            position.group,
+            selection.selections,
+            path,
+            provided,
+            depth=position.depth,
+            conditions=position.conditions | field.conditions,
+        )
         self.plan_fields(child, field.named_type, list(field.children))
 
     def _jump(
@@ -239,6 +255,8 @@ class Walker:
         group = self.fetch_graph.new_group(
             graph, position.path, entity=True, depends_on=[position.group, *created]
         )
+        conditions = position.conditions | frozenset.intersection(*(f.conditions for f in fields))
+        group.restrict(conditions)
         if entity_type != type_name:
             group.typename_rewrites[type_name] = entity_type
         representation = group.requires.fragment(type_name)
@@ -250,6 +268,7 @@ class Walker:
             position.path,
             requires_satisfied=True,
             depth=position.depth + 1,
+            conditions=conditions,
         )
         self.plan_fields(entity, entity_type, fields)
 

@@ -30,6 +30,8 @@ def _merge(fetch_graph: FetchGraph, kept: FetchGroup, dropped: FetchGroup) -> No
     kept.selections.merge(dropped.selections)
     kept.requires.merge(dropped.requires)
     kept.typename_rewrites.update(dropped.typename_rewrites)
+    if dropped.conditions is not None:
+        kept.restrict(dropped.conditions)
     kept.depends_on = list(dict.fromkeys(d for d in kept.depends_on + dropped.depends_on))
     for group in fetch_graph.groups:
         if dropped in group.depends_on:
