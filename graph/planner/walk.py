@@ -37,6 +37,7 @@ from graph.planner.operation import (
     NormalizedOperation,
     OperationField,
 )
+from graph.planner.passes import optimise_fetch_graph
 from graph.supergraph.model import Supergraph
 
 Provided = dict[str, "Provided"]
@@ -76,12 +77,10 @@ class Walker:
                 continue
             if self.operation.kind == "mutation":
                 previous = [roots[-1].subgraph] if roots else []
-                graph = root_subgraph(self.supergraph, root_type, field, previous)
+                graph = self._cheapest_root(root_type, field, previous)
                 group = roots[-1] if roots and roots[-1].subgraph == graph else None
             else:
-                graph = root_subgraph(
-                    self.supergraph, root_type, field, [g.subgraph for g in roots]
-                )
+                graph = self._cheapest_root(root_type, field, [g.subgraph for g in roots])
                 group = next((g for g in roots if g.subgraph == graph), None)
             if group is None:
                 group = self.fetch_graph.new_group(graph, (), entity=False, depends_on=[])
@@ -90,6 +89,29 @@ class Walker:
             group.restrict(field.conditions)
             self.plan_fields(Position(group, group.selections, ()), root_type, [field])
         return self.fetch_graph
+
+    def _cheapest_root(self, root_type: str, field: OperationField, used: list[str]) -> str:
+        """The subgraph serving root `field` with the fewest fetches (@provides, keys and all),
+        found by walking the field from each candidate; ties go to a subgraph already fetched
+        from (no new request), then by name. A candidate that cannot serve the whole selection
+        loses to one that can."""
+        candidates = self.supergraph.graphs_resolving(root_type, field.name)
+        if len(candidates) <= 1:
+            return root_subgraph(self.supergraph, root_type, field, used)
+        costs = {graph: self._fetches_from(graph, root_type, field, used) for graph in candidates}
+        return min(candidates, key=lambda g: (costs[g], g not in used, g))
+
+    def _fetches_from(
+        self, graph: str, root_type: str, field: OperationField, used: list[str]
+    ) -> float:
+        trial = Walker(self.supergraph, self.operation)
+        group = trial.fetch_graph.new_group(graph, (), entity=False, depends_on=[])
+        try:
+            trial.plan_fields(Position(group, group.selections, ()), root_type, [field])
+        except UnsatisfiableFieldError:
+            return float("inf")
+        optimise_fetch_graph(trial.fetch_graph)
+        return len(trial.fetch_graph.groups) - (graph in used)
 
     def plan_fields(self, position: Position, type_name: str, fields: list[OperationField]) -> None:
         kind = self.supergraph.types[type_name].kind
