@@ -22,7 +22,7 @@ from graphql import (
     type_from_ast,
 )
 
-from graph.planner.choose import entity_key, jump_targets, root_subgraph
+from graph.planner.choose import entity_keys, jump_targets, root_subgraph
 from graph.planner.errors import UnsatisfiableFieldError
 from graph.planner.fetch_graph import (
     FetchGraph,
@@ -38,7 +38,7 @@ from graph.planner.operation import (
     OperationField,
 )
 from graph.planner.passes import optimise_fetch_graph
-from graph.supergraph.model import Supergraph
+from graph.supergraph.model import EntityKey, Supergraph
 
 Provided = dict[str, "Provided"]
 _MAX_JUMP_DEPTH = 16
@@ -53,6 +53,8 @@ class Position:
     requires_satisfied: bool = False
     depth: int = 0
     conditions: Conditions = frozenset()  # @skip/@include of the fields on the way here
+    # (type, subgraph) jumps whose keys are being gathered: entering one again is a cycle
+    chain: frozenset[tuple[str, str]] = frozenset()
 
 
 def list_depth(type_: GraphQLOutputType) -> int:
@@ -125,9 +127,50 @@ class Walker:
             if id(field) not in remote_ids:
                 self._plan_local(position, type_name, field)
         if remote:
-            targets = jump_targets(self.supergraph, type_name, remote, position.group.subgraph)
+            keys: dict[tuple[str, str], EntityKey | None] = {}
+
+            def usable(graph: str, entity_type: str) -> bool:
+                keys[graph, entity_type] = self._key_for(position, type_name, graph, entity_type)
+                return keys[graph, entity_type] is not None
+
+            targets = jump_targets(
+                self.supergraph, type_name, remote, position.group.subgraph, usable
+            )
             for (graph, entity_type), served in targets.items():
-                self._jump(position, type_name, graph, entity_type, served)
+                key = keys[graph, entity_type]
+                assert key is not None
+                self._jump(position, type_name, graph, entity_type, served, key)
+
+    def _key_for(
+        self, position: Position, type_name: str, graph: str, entity_type: str
+    ) -> EntityKey | None:
+        """The first key of `graph` the objects here can supply, searching the jumps that
+        gather its fields (a cycle back to a jump in progress is a dead end, not an error)."""
+        if (type_name, graph) in position.chain:
+            return None
+        chain = position.chain | {(type_name, graph)}
+        for key in entity_keys(self.supergraph, entity_type, graph, position.group.subgraph):
+            fields = self._field_set(type_name, key.fields)
+            if all(not f.children and self._local(position, type_name, f) for f in fields):
+                return key
+            trial = Walker(self.supergraph, self.operation)
+            group = trial.fetch_graph.new_group(
+                position.group.subgraph, position.path, entity=position.group.entity, depends_on=[]
+            )
+            start = replace(
+                position,
+                group=group,
+                target=group.selections,
+                requires_satisfied=False,
+                depth=position.depth + 1,
+                chain=chain,
+            )
+            try:
+                trial.plan_fields(start, type_name, fields)
+            except UnsatisfiableFieldError:
+                continue
+            return key
+        return None
 
     def _plan_abstract(
         self, position: Position, type_name: str, fields: list[OperationField]
@@ -169,21 +212,19 @@ class Walker:
         if not rest:
             return
         info = self.supergraph.types[type_name]
-        target = next(
-            (
-                graph
-                for graph, in_graph in sorted(info.graphs.items())
-                if not in_graph.interface_object and any(k.resolvable for k in in_graph.keys)
-            ),
-            None,
-        )
-        if target is None:
+        for target, in_graph in sorted(info.graphs.items()):
+            if in_graph.interface_object:
+                continue
+            key = self._key_for(position, type_name, target, type_name)
+            if key is not None:
+                break
+        else:
             raise UnsatisfiableFieldError(
                 f'No subgraph resolves interface "{type_name}" as an entity, so its concrete '
                 f'types cannot be found from subgraph "{position.group.subgraph}"; add @key to '
                 "the interface where it is defined."
             )
-        self._jump(position, type_name, target, type_name, rest, typename_in_parent=False)
+        self._jump(position, type_name, target, type_name, rest, key, typename_in_parent=False)
 
     def _stays_abstract(
         self,
@@ -228,7 +269,7 @@ class Walker:
         provided = (position.provided or {}).get(field.name)
         in_graph = self.supergraph.field_in(type_name, field.name, position.group.subgraph)
         if in_graph is not None and in_graph.provides:
-            provided = {**(provided or {}), **_provided_tree(in_graph.provides)}
+            provided = {**(provided or {}), **provided_tree(in_graph.provides)}
         path = position.path + (field.response_key,) + ("@",) * list_depth(field.type)
         child = Position(
             position.group,
@@ -247,6 +288,7 @@ class Walker:
         graph: str,
         entity_type: str,
         fields: list[OperationField],
+        key: EntityKey,
         *,
         typename_in_parent: bool = True,
     ) -> None:
@@ -257,7 +299,6 @@ class Walker:
                 f'Resolving "{type_name}.{fields[0].name}" needs a chain of more than '
                 f"{_MAX_JUMP_DEPTH} entity jumps; the keys between subgraphs form a cycle."
             )
-        key = entity_key(self.supergraph, entity_type, graph, position.group.subgraph)
         field_sets = [key.fields]
         for field in fields:
             in_graph = self.supergraph.field_in(entity_type, field.name, graph)
@@ -266,7 +307,12 @@ class Walker:
         if typename_in_parent:
             position.target.add_field("__typename")
         before = len(self.fetch_graph.groups)
-        requirement = replace(position, requires_satisfied=False, depth=position.depth + 1)
+        requirement = replace(
+            position,
+            requires_satisfied=False,
+            depth=position.depth + 1,
+            chain=position.chain | {(type_name, graph)},
+        )
         required = [
             _unshadowed(position.target, field)
             for field_set in field_sets
@@ -291,6 +337,7 @@ class Walker:
             requires_satisfied=True,
             depth=position.depth + 1,
             conditions=conditions,
+            chain=frozenset(),
         )
         self.plan_fields(entity, entity_type, fields)
 
@@ -379,7 +426,7 @@ def _add_requirement(target: SelectionSet, fields: list[OperationField]) -> None
             _add_requirement(added.selections, list(field.children))
 
 
-def _provided_tree(field_set: str) -> Provided:
+def provided_tree(field_set: str) -> Provided:
     tree: Provided = {}
 
     def visit(selection_set: SelectionSetNode, into: Provided) -> None:

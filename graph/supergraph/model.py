@@ -130,7 +130,11 @@ class Supergraph:
         in_graph = field_info.graphs.get(graph) if field_info else None
         if in_graph is None:
             return False
-        if in_graph.external or in_graph.used_overridden or self._label_excludes(in_graph):
+        if in_graph.external:
+            # not even a key field: a Fed2 subgraph marking it @external cannot return it
+            # (Fed1 key fields were unmarked at composition)
+            return False
+        if in_graph.used_overridden or self._label_excludes(in_graph):
             return field_name in type_info.key_fields(graph)
         return True
 
