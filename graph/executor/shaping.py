@@ -86,12 +86,30 @@ def _value(
             items.append(shaped)
         return items
     if children is None:
+        if field.allowed is not None and value not in field.allowed:
+            _hidden_error(field, "value", path, errors)
+            return None
         return value
     if not isinstance(value, dict):
         return None
     runtime_type = value.get("__typename") or field.named_type
+    if field.allowed is not None and runtime_type not in field.allowed:
+        _hidden_error(field, "object type", path, errors)
+        return None
     shaped = _object(children, value, runtime_type, path, errors)
     return None if shaped is INVALID else shaped
+
+
+def _hidden_error(field: ShapeField, what: str, path: list[Any], errors: Errors) -> None:
+    """A subgraph returned an @inaccessible enum value or object type: it stays unnamed."""
+    errors.append(
+        {
+            "message": f"A subgraph returned a {what} of {field.named_type} that clients cannot "
+            f"see (it is @inaccessible) for {field.parent_type}.{field.name}.",
+            "path": path,
+            "extensions": {"code": "RESPONSE_VALIDATION_FAILED"},
+        }
+    )
 
 
 def _null_error(field: ShapeField, path: list[Any], errors: Errors) -> None:

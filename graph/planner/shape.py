@@ -10,7 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from graphql import GraphQLList, GraphQLNonNull, GraphQLOutputType, GraphQLSchema, is_abstract_type
+from graphql import (
+    GraphQLAbstractType,
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLOutputType,
+    GraphQLSchema,
+    is_abstract_type,
+)
 
 from graph.planner.operation import (
     INTROSPECTION_FIELDS,
@@ -34,6 +42,9 @@ class ShapeField:
     children: tuple[ShapeField, ...] | None
     introspection: bool = False
     conditions: Conditions = frozenset()  # @skip/@include on variables; see `for_values`
+    # what a client may see: an enum's values, or an abstract type's object types (values and
+    # types a subgraph still returns though @inaccessible are nulled with an error)
+    allowed: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,19 +68,26 @@ def build_shape(operation: NormalizedOperation, schema: GraphQLSchema) -> Respon
 def _shape(field: OperationField, schema: GraphQLSchema) -> ShapeField:
     introspection = field.name in INTROSPECTION_FIELDS
     named = field.named_type
+    named_type = schema.get_type(named)
+    allowed = None
+    if isinstance(named_type, GraphQLEnumType):
+        allowed = frozenset(named_type.values)
+    elif isinstance(named_type, GraphQLAbstractType):
+        allowed = frozenset(t.name for t in schema.get_possible_types(named_type))
     return ShapeField(
         response_key=field.response_key,
         name=field.name,
         parent_type=field.parent_type,
         wrappers=_wrappers(field.type),
         named_type=named,
-        abstract=is_abstract_type(schema.get_type(named)),
+        abstract=is_abstract_type(named_type),
         applies_to=field.applies_to,
         children=None
         if introspection or not field.children
         else tuple(_shape(c, schema) for c in field.children),
         introspection=introspection,
         conditions=field.conditions,
+        allowed=None if introspection else allowed,
     )
 
 
