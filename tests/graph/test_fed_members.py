@@ -141,5 +141,5 @@ async def test_each_subgraph_is_asked_only_for_its_own_members() -> None:
             ],
         }
     }
-    sent = dict((service, query) for service, query, _ in transport.requests[:2])
+    sent = {service: query for service, query, _ in transport.requests[:2]}
     assert "Song" not in sent["shop"] and "Movie" not in sent["radio"]
