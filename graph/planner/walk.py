@@ -38,6 +38,7 @@ from graph.planner.operation import (
     OperationField,
 )
 from graph.planner.passes import optimise_fetch_graph
+from graph.planner.requirements import split_by_requirements
 from graph.supergraph.model import EntityKey, Supergraph
 
 Provided = dict[str, "Provided"]
@@ -299,6 +300,11 @@ class Walker:
                 f'Resolving "{type_name}.{fields[0].name}" needs a chain of more than '
                 f"{_MAX_JUMP_DEPTH} entity jumps; the keys between subgraphs form a cycle."
             )
+        parts = split_by_requirements(fields, lambda f: self._required(type_name, graph, f))
+        if len(parts) > 1:
+            for part in parts:
+                self._jump(position, type_name, graph, entity_type, part, key)
+            return
         field_sets = [key.fields]
         for field in fields:
             in_graph = self.supergraph.field_in(entity_type, field.name, graph)
@@ -340,6 +346,13 @@ class Walker:
             chain=frozenset(),
         )
         self.plan_fields(entity, entity_type, fields)
+
+    def _required(self, type_name: str, graph: str, field: OperationField) -> list[OperationField]:
+        """The fields `field`'s @requires in `graph` names (those at its top level)."""
+        in_graph = self.supergraph.field_in(type_name, field.name, graph)
+        if in_graph is None or not in_graph.requires:
+            return []
+        return self._field_set(type_name, in_graph.requires)
 
     def _field_set(self, type_name: str, field_set: str) -> list[OperationField]:
         return self._operation_fields(type_name, _parse_field_set(field_set), None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graph.planner.fetch_graph import FetchGraph, FetchGroup
+from graph.planner.requirements import representations_agree
 
 
 def merge_siblings(fetch_graph: FetchGraph) -> bool:
@@ -23,6 +24,7 @@ def _mergeable(fetch_graph: FetchGraph, first: FetchGroup, second: FetchGroup) -
         and first.path == second.path
         and not fetch_graph.depends_transitively(first, second)
         and not fetch_graph.depends_transitively(second, first)
+        and representations_agree(first.requires, second.requires)
     )
 
 
