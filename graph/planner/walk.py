@@ -56,6 +56,8 @@ class Position:
     conditions: Conditions = frozenset()  # @skip/@include of the fields on the way here
     # (type, subgraph) jumps whose keys are being gathered: entering one again is a cycle
     chain: frozenset[tuple[str, str]] = frozenset()
+    # the one object type behind an @interfaceObject entity position (its representations)
+    object_type: str | None = None
 
 
 def list_depth(type_: GraphQLOutputType) -> int:
@@ -199,12 +201,14 @@ class Walker:
         """In a subgraph that knows interface `type_name` only as an @interfaceObject, the real
         type (and fields it lacks) come from a subgraph where the interface is an entity; this
         one is not asked for `__typename`, which would only say the interface's name."""
+        keys = self.supergraph.types[type_name].key_fields(position.group.subgraph)
         local = [
             f
             for f in fields
             if f.name != "__typename"
             and f.applies_to is None
             and self._local(position, type_name, f)
+            and (f.name in keys or not self._owned_by_implementation(position, type_name, f.name))
         ]
         for field in local:
             self._plan_local(position, type_name, field)
@@ -226,6 +230,16 @@ class Walker:
                 "the interface where it is defined."
             )
         self._jump(position, type_name, target, type_name, rest, key, typename_in_parent=False)
+
+    def _owned_by_implementation(self, position: Position, interface: str, field: str) -> bool:
+        """Whether the supergraph says an implementation of `interface` that may be here gets
+        `field` from a subgraph of its own (not from an @interfaceObject): that one answers."""
+        possible = (
+            [position.object_type]
+            if position.object_type is not None
+            else self.supergraph.possible_types(interface)
+        )
+        return any(self.supergraph.graphs_resolving(concrete, field) for concrete in possible)
 
     def _stays_abstract(
         self,
@@ -344,7 +358,11 @@ class Walker:
             depth=position.depth + 1,
             conditions=conditions,
             chain=frozenset(),
+            object_type=type_name if entity_type != type_name else None,
         )
+        if entity_type != type_name:
+            # only `type_name` objects are sent: a fragment's condition on it already holds
+            fields = [replace(f, applies_to=None) for f in fields]
         self.plan_fields(entity, entity_type, fields)
 
     def _required(self, type_name: str, graph: str, field: OperationField) -> list[OperationField]:

@@ -25,7 +25,16 @@ def _mergeable(fetch_graph: FetchGraph, first: FetchGroup, second: FetchGroup) -
         and not fetch_graph.depends_transitively(first, second)
         and not fetch_graph.depends_transitively(second, first)
         and representations_agree(first.requires, second.requires)
+        and _same_fields_if_rewritten(first, second)
     )
+
+
+def _same_fields_if_rewritten(first: FetchGroup, second: FetchGroup) -> bool:
+    """Representations renamed to an @interfaceObject's interface no longer say their type, so
+    the subgraph would answer every field for every object: merge only equal selections."""
+    if not (first.typename_rewrites or second.typename_rewrites):
+        return True
+    return first.selections.freeze() == second.selections.freeze()
 
 
 def _merge(fetch_graph: FetchGraph, kept: FetchGroup, dropped: FetchGroup) -> None:
