@@ -121,6 +121,11 @@ def _steps(
             if composite:
                 steps.append(((parent, name), child_type, landed[0], landed[1]))
         if len(reasons) == len(arrival.graphs) and reasons:
+            entered = _reentered(supergraph, edge, parent, name)
+            if entered is not None:
+                if composite:
+                    steps.append(((parent, name), child_type, entered, None))
+                continue
             graphs = " nor ".join(f'"{g}"' for g, _ in reasons)
             problems.setdefault(
                 (parent, name),
@@ -128,6 +133,21 @@ def _steps(
                 f'"{".".join(e for e in edge if e)}"): {reasons[0][1]}',
             )
     return steps
+
+
+def _reentered(supergraph: Supergraph, edge: Edge, type_name: str, name: str) -> str | None:
+    """A subgraph resolving the field that led here on an entity it can be entered by, and
+    `type_name.name` too: the planner re-enters the parent there (keyless values)."""
+    parent, via = edge
+    info = supergraph.types.get(parent)
+    if not parent or info is None:
+        return None
+    for graph in supergraph.graphs_resolving(parent, via):
+        in_graph = info.graphs.get(graph)
+        keyed = in_graph is not None and any(k.resolvable for k in in_graph.keys)
+        if keyed and supergraph.resolves(type_name, name, graph):
+            return graph
+    return None
 
 
 def _landing(

@@ -22,7 +22,7 @@ from graphql import (
     type_from_ast,
 )
 
-from graph.planner.choose import entity_keys, jump_targets, root_subgraph
+from graph.planner.choose import entity_keys, jump_targets
 from graph.planner.errors import UnsatisfiableFieldError
 from graph.planner.fetch_graph import (
     FetchGraph,
@@ -37,8 +37,8 @@ from graph.planner.operation import (
     NormalizedOperation,
     OperationField,
 )
-from graph.planner.passes import optimise_fetch_graph
 from graph.planner.requirements import split_by_requirements
+from graph.planner.roots import root_parts
 from graph.supergraph.model import EntityKey, Supergraph
 
 Provided = dict[str, "Provided"]
@@ -58,6 +58,9 @@ class Position:
     chain: frozenset[tuple[str, str]] = frozenset()
     # the one object type behind an @interfaceObject entity position (its representations)
     object_type: str | None = None
+    # the object this one was selected on, its type and the field: a keyless value's field
+    # that no jump reaches is fetched by re-entering that parent elsewhere
+    parent: tuple[Position, str, OperationField] | None = None
 
 
 def list_depth(type_: GraphQLOutputType) -> int:
@@ -76,47 +79,27 @@ class Walker:
 
     def walk(self) -> FetchGraph:
         roots: list[FetchGroup] = []
-        root_type = self.operation.root_type
         for field in self.operation.fields:
             if field.name in INTROSPECTION_FIELDS or field.name == "__typename":
                 continue
-            if self.operation.kind == "mutation":
-                previous = [roots[-1].subgraph] if roots else []
-                graph = self._cheapest_root(root_type, field, previous)
-                group = roots[-1] if roots and roots[-1].subgraph == graph else None
-            else:
-                graph = self._cheapest_root(root_type, field, [g.subgraph for g in roots])
-                group = next((g for g in roots if g.subgraph == graph), None)
-            if group is None:
-                group = self.fetch_graph.new_group(graph, (), entity=False, depends_on=[])
-                group.root_order = len(roots)
-                roots.append(group)
-            group.restrict(field.conditions)
-            self.plan_fields(Position(group, group.selections, ()), root_type, [field])
+            for graph, part in root_parts(self, field, roots):
+                self.plan_root(roots, graph, part)
         return self.fetch_graph
 
-    def _cheapest_root(self, root_type: str, field: OperationField, used: list[str]) -> str:
-        """The subgraph serving root `field` with the fewest fetches (@provides, keys and all),
-        found by walking the field from each candidate; ties go to a subgraph already fetched
-        from (no new request), then by name. A candidate that cannot serve the whole selection
-        loses to one that can."""
-        candidates = self.supergraph.graphs_resolving(root_type, field.name)
-        if len(candidates) <= 1:
-            return root_subgraph(self.supergraph, root_type, field, used)
-        costs = {graph: self._fetches_from(graph, root_type, field, used) for graph in candidates}
-        return min(candidates, key=lambda g: (costs[g], g not in used, g))
-
-    def _fetches_from(
-        self, graph: str, root_type: str, field: OperationField, used: list[str]
-    ) -> float:
-        trial = Walker(self.supergraph, self.operation)
-        group = trial.fetch_graph.new_group(graph, (), entity=False, depends_on=[])
-        try:
-            trial.plan_fields(Position(group, group.selections, ()), root_type, [field])
-        except UnsatisfiableFieldError:
-            return float("inf")
-        optimise_fetch_graph(trial.fetch_graph)
-        return len(trial.fetch_graph.groups) - (graph in used)
+    def plan_root(self, roots: list[FetchGroup], graph: str, field: OperationField) -> None:
+        """Plan root `field` from `graph`, in the root fetch already going there if it may be
+        shared (mutations run in order: only with the one just before)."""
+        if self.operation.kind == "mutation":
+            group = roots[-1] if roots and roots[-1].subgraph == graph else None
+        else:
+            group = next((g for g in roots if g.subgraph == graph), None)
+        if group is None:
+            group = self.fetch_graph.new_group(graph, (), entity=False, depends_on=[])
+            group.root_order = len(roots)
+            roots.append(group)
+        group.restrict(field.conditions)
+        root_type = self.operation.root_type
+        self.plan_fields(Position(group, group.selections, ()), root_type, [field])
 
     def plan_fields(self, position: Position, type_name: str, fields: list[OperationField]) -> None:
         kind = self.supergraph.types[type_name].kind
@@ -136,13 +119,52 @@ class Walker:
                 keys[graph, entity_type] = self._key_for(position, type_name, graph, entity_type)
                 return keys[graph, entity_type] is not None
 
-            targets = jump_targets(
-                self.supergraph, type_name, remote, position.group.subgraph, usable
-            )
+            try:
+                targets = jump_targets(
+                    self.supergraph, type_name, remote, position.group.subgraph, usable
+                )
+            except UnsatisfiableFieldError as error:
+                self._reenter(position, type_name, remote, error)
+                return
             for (graph, entity_type), served in targets.items():
                 key = keys[graph, entity_type]
                 assert key is not None
                 self._jump(position, type_name, graph, entity_type, served, key)
+
+    def _reenter(
+        self,
+        position: Position,
+        type_name: str,
+        fields: list[OperationField],
+        error: UnsatisfiableFieldError,
+    ) -> None:
+        """Fetch `fields` of a keyless value by selecting it again on its parent entity in a
+        subgraph that resolves both (`details { colour }` on the Product): further up when the
+        parent is keyless too; `error` when no subgraph can."""
+        if position.parent is None:
+            raise error
+        parent, parent_type, via = position.parent
+        narrowed = replace(via, children=tuple(fields))
+        for graph in self.supergraph.graphs_resolving(parent_type, via.name):
+            if graph == position.group.subgraph:
+                continue
+            key = self._key_for(parent, parent_type, graph, parent_type)
+            if key is not None and self._serves(parent, graph, parent_type, narrowed):
+                self._jump(parent, parent_type, graph, parent_type, [narrowed], key)
+                return
+        self._reenter(parent, parent_type, [narrowed], error)
+
+    def _serves(
+        self, position: Position, graph: str, type_name: str, field: OperationField
+    ) -> bool:
+        trial = Walker(self.supergraph, self.operation)
+        group = trial.fetch_graph.new_group(graph, position.path, entity=True, depends_on=[])
+        entered = Position(group, group.selections, position.path, requires_satisfied=True)
+        try:
+            trial.plan_fields(entered, type_name, [field])
+        except UnsatisfiableFieldError:
+            return False
+        return True
 
     def _key_for(
         self, position: Position, type_name: str, graph: str, entity_type: str
@@ -293,6 +315,7 @@ class Walker:
             provided,
             depth=position.depth,
             conditions=position.conditions | field.conditions,
+            parent=(position, type_name, field),
         )
         self.plan_fields(child, field.named_type, list(field.children))
 
