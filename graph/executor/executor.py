@@ -11,7 +11,13 @@ from typing import Any
 import orjson
 from opentelemetry.trace import SpanKind
 
-from graph.executor.data import Path, deep_merge, objects_at, representation
+from graph.executor.data import (
+    Path,
+    deep_merge,
+    objects_at,
+    representation,
+    restore_client_keys,
+)
 from graph.executor.transport import SubgraphResponse, Transport
 from graph.planner.nodes import (
     Condition,
@@ -77,6 +83,8 @@ class PlanRun:
         response = await self._fetch(fetch.service, fetch.operation, self._variables(fetch) or None)
         data = response.get("data")
         if isinstance(data, dict):
+            if fetch.internal_aliases:
+                restore_client_keys(data, fetch.selections)
             deep_merge(self.data, data)
         self._add_errors(fetch.service, response, lambda path: path)
 
@@ -109,6 +117,8 @@ class PlanRun:
         data = response.get("data")
         entities = data.get("_entities") if isinstance(data, dict) else None
         if isinstance(entities, list) and len(entities) == len(representations):
+            if fetch.internal_aliases:
+                restore_client_keys(entities, fetch.selections)
             for entity, objects in zip(entities, targets, strict=True):
                 if isinstance(entity, dict):
                     for _, obj in objects:

@@ -124,6 +124,7 @@ def _node(group: FetchGroup, operation: NormalizedOperation) -> PlanNode:
             requires=group.requires.freeze(),
             variable_usages=tuple(usages),
             typename_rewrites=tuple(sorted(group.typename_rewrites.items())),
+            internal_aliases=_has_internal_aliases(selections),
         )
         return Flatten(group.path, fetch)
     kind = operation.kind
@@ -136,7 +137,20 @@ def _node(group: FetchGroup, operation: NormalizedOperation) -> PlanNode:
         selections=selections,
         variable_usages=tuple(usages),
         operation_kind=kind,
+        internal_aliases=_has_internal_aliases(selections),
     )
+
+
+def _has_internal_aliases(selections: tuple[Selection, ...]) -> bool:
+    for selection in selections:
+        if isinstance(selection, InlineFragment):
+            if _has_internal_aliases(selection.selections):
+                return True
+        elif selection.client_key is not None or (
+            selection.selections is not None and _has_internal_aliases(selection.selections)
+        ):
+            return True
+    return False
 
 
 def _variables(selection_set: SelectionSet) -> set[str]:

@@ -26,6 +26,8 @@ class FieldSel:
     selections: SelectionSet | None = None
     # forwarded to the subgraph as @skip/@include; merging keeps only the shared ones
     conditions: Conditions = frozenset()
+    graph_type: str | None = None  # the field's type in the subgraph asked (`Float!`)
+    client_key: str | None = None  # set with an internal alias: the key the response restores
 
 
 def print_conditions(conditions: Conditions) -> str:
@@ -54,6 +56,7 @@ class SelectionSet:
         arguments: tuple[ArgumentNode, ...] = (),
         composite: bool = False,
         conditions: Conditions = frozenset(),
+        graph_type: str | None = None,
     ) -> FieldSel:
         key = alias or name
         existing = self.items.get(key)
@@ -68,7 +71,9 @@ class SelectionSet:
                 existing.selections = SelectionSet()
             existing.conditions &= conditions
             return existing
-        added = FieldSel(name, alias, arguments, SelectionSet() if composite else None, conditions)
+        added = FieldSel(
+            name, alias, arguments, SelectionSet() if composite else None, conditions, graph_type
+        )
         self.items[key] = added
         return added
 
@@ -92,7 +97,9 @@ class SelectionSet:
                 item.arguments,
                 composite=item.selections is not None,
                 conditions=item.conditions,
+                graph_type=item.graph_type,
             )
+            target.client_key = target.client_key or item.client_key
             if item.selections is not None and target.selections is not None:
                 target.selections.merge(item.selections)
 
@@ -108,7 +115,11 @@ class SelectionSet:
                 arguments = "(" + ", ".join(print_ast(a) for a in item.arguments) + ")"
             children = item.selections.freeze() if item.selections is not None else None
             directives = print_conditions(item.conditions)
-            frozen.append(FieldSelection(item.name, item.alias, arguments, children, directives))
+            frozen.append(
+                FieldSelection(
+                    item.name, item.alias, arguments, children, directives, item.client_key
+                )
+            )
         return tuple(frozen)
 
 

@@ -17,6 +17,7 @@ class FieldSelection:
     arguments: str = ""  # printed, e.g. `(first: 5, after: $cursor)`
     selections: tuple[Selection, ...] | None = None
     directives: str = ""  # printed @skip/@include forwarded to the subgraph
+    client_key: str | None = None  # an internal alias: the response key to restore
     kind: Literal["field"] = "field"
 
     @property
@@ -47,6 +48,7 @@ class Fetch:
     # (object type, interface): representations of that object type say the interface's name,
     # because the subgraph knows the interface only as an @interfaceObject
     typename_rewrites: tuple[tuple[str, str], ...] = ()
+    internal_aliases: bool = False  # some selection's `client_key` must be restored
     kind: Literal["Fetch"] = "Fetch"
 
 

@@ -298,13 +298,16 @@ class Walker:
 
     def _plan_local(self, position: Position, type_name: str, field: OperationField) -> None:
         composite = bool(field.children)
+        in_graph = self.supergraph.field_in(type_name, field.name, position.group.subgraph)
+        info = self.supergraph.types[type_name].fields.get(field.name)
+        # what the subgraph itself says: where two fragments disagree, one gets an alias
+        graph_type = (in_graph.type if in_graph else None) or (info.type if info else None)
         selection = position.target.add_field(
-            field.name, field.alias, field.arguments, composite, field.conditions
+            field.name, field.alias, field.arguments, composite, field.conditions, graph_type
         )
         if not composite or selection.selections is None:
             return
         provided = (position.provided or {}).get(field.name)
-        in_graph = self.supergraph.field_in(type_name, field.name, position.group.subgraph)
         if in_graph is not None and in_graph.provides:
             provided = {**(provided or {}), **provided_tree(in_graph.provides)}
         path = position.path + (field.response_key,) + ("@",) * list_depth(field.type)

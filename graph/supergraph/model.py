@@ -60,6 +60,7 @@ class FieldInGraph:
     override: str | None = None
     used_overridden: bool = False
     override_label: str | None = None  # progressive @override: which side serves depends on it
+    type: str | None = None  # the subgraph's own type when it differs from the supergraph's
 
 
 # @authenticated, @requiresScopes, @policy, @cost, @listSize: enforced by the router, by name.

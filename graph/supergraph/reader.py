@@ -196,5 +196,6 @@ def _read_field(
             override=args.get("override"),
             used_overridden=bool(args.get("usedOverridden", False)),
             override_label=args.get("overrideLabel"),
+            type=args.get("type"),
         )
     return field
