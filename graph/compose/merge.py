@@ -205,12 +205,40 @@ def _names(subgraphs: list[str]) -> str:
     return "subgraph " + quoted[0] if len(quoted) == 1 else "subgraphs " + ", ".join(quoted)
 
 
+def _is_subtype(sub: str, sup: str, holders: list[tuple[SubgraphSchema, Field]]) -> bool:
+    """Whether object `sub` is a member of union `sup` or implements interface `sup` in one of
+    the subgraphs defining the field."""
+    for subgraph, _ in holders:
+        abstract, concrete = subgraph.types.get(sup), subgraph.types.get(sub)
+        if abstract is not None and sub in abstract.members:
+            return True
+        if concrete is not None and sup in concrete.interfaces:
+            return True
+    return False
+
+
+def _widest(holders: list[tuple[SubgraphSchema, Field]]) -> str | None:
+    """The named type every subgraph's type of the field is (or is a subtype of): an object
+    in one subgraph may be a union or interface containing it in another."""
+    names = {named_type(f.type) for _, f in holders}
+    for candidate in sorted(names):
+        if all(n == candidate or _is_subtype(n, candidate, holders) for n in names):
+            return candidate
+    return None
+
+
+def _widened(type_ref: str, widest: str) -> str:
+    named = named_type(type_ref)
+    return type_ref.replace(named, widest) if named != widest else type_ref
+
+
 def _compatible(
     type_name: str, field_name: str, holders: list[tuple[SubgraphSchema, Field]], errors: list[str]
 ) -> bool:
     first_subgraph, first = holders[0]
+    widest = _widest(holders) or named_type(first.type)
     for subgraph, field in holders[1:]:
-        if not same_shape(first.type, field.type):
+        if not same_shape(_widened(first.type, widest), _widened(field.type, widest)):
             errors.append(
                 f'Field "{type_name}.{field_name}" has incompatible types across subgraphs: '
                 f'"{first.type}" in subgraph "{first_subgraph.name}" but "{field.type}" in '
@@ -242,8 +270,10 @@ def _merge_output_fields(
         resolving = [(s, f) for s, f in holders if not f.external and s.name not in overridden]
         if merged.kind == "object":
             _check_shareable(merged.name, field_name, resolving, definitions, errors)
+        widest = _widest(holders) or named_type(holders[0][1].type)
         target = SuperField(
-            name=field_name, type=loosest([f.type for _, f in resolving or holders])
+            name=field_name,
+            type=loosest([_widened(f.type, widest) for _, f in resolving or holders]),
         )
         for _, field in holders:
             _merge_metadata(target, field)

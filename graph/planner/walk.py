@@ -320,7 +320,14 @@ class Walker:
             conditions=position.conditions | field.conditions,
             parent=(position, type_name, field),
         )
-        self.plan_fields(child, field.named_type, list(field.children))
+        named = field.named_type
+        own = in_graph.type.strip("[]!") if in_graph is not None and in_graph.type else named
+        if own != named:
+            # an object here, a union or interface in the supergraph: fragments on the other
+            # members are dropped, and `__typename` says which member it is
+            selection.selections.add_field("__typename")
+            named = own
+        self.plan_fields(child, named, list(field.children))
 
     def _jump(
         self,

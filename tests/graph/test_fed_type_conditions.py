@@ -118,3 +118,68 @@ async def test_the_plan_shows_the_internal_alias() -> None:
           },
         }"""
     )
+
+
+# --- a field that is an object in one subgraph and a union in another --------------------------
+
+
+@strawberry.federation.type(name="Book", shareable=True)
+class ShopBook:
+    title: str
+
+
+@strawberry.type(name="Query")
+class ShopQuery:
+    @strawberry.federation.field(shareable=True)
+    def featured(self) -> ShopBook:
+        return ShopBook(title="Flash Boys")
+
+
+@strawberry.federation.type(name="Book", shareable=True)
+class RadioBook:
+    title: str
+
+
+@strawberry.federation.type(shareable=True)
+class Song:
+    seconds: int
+
+
+@strawberry.type(name="Query")
+class RadioQuery:
+    @strawberry.federation.field(shareable=True)
+    def featured(self) -> Annotated[RadioBook | Song, strawberry.union("Media")]:
+        return RadioBook(title="Flash Boys")
+
+    @strawberry.field
+    def station(self) -> str:
+        return "FM 101"
+
+
+NARROWED = {
+    "a_shop": strawberry.federation.Schema(query=ShopQuery),
+    "radio": strawberry.federation.Schema(query=RadioQuery, types=[Song]),
+}
+
+
+async def test_a_field_typed_as_an_object_in_one_subgraph_gets_no_other_members() -> None:
+    router, transport = router_over(NARROWED)
+    query = "{ featured { __typename ... on Book { title } ... on Song { seconds } } }"
+    document = router.prepare(query, None)[0].document
+    assert str(router.planner.plan(document)) == dedent(
+        """\
+        QueryPlan {
+          Fetch(service: "a_shop") {
+            {
+              featured {
+                __typename
+                title
+              }
+            }
+          },
+        }"""
+    )
+    assert await router.execute(query) == {
+        "data": {"featured": {"__typename": "Book", "title": "Flash Boys"}}
+    }
+    assert transport.services == ["a_shop"]
