@@ -15,7 +15,10 @@ Arguments = dict[str, str]  # field name -> its printed arguments
 
 
 def _arguments(fields: Sequence[OperationField]) -> Arguments:
-    return {f.name: ", ".join(sorted(print_ast(a) for a in f.arguments)) for f in fields}
+    return {
+        f.name: ", ".join(sorted(print_ast(a) for a in f.arguments)) if f.arguments else ""
+        for f in fields
+    }
 
 
 def _agree(first: Arguments, second: Arguments) -> bool:

@@ -8,6 +8,7 @@ group for the chosen subgraph waits for it.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from graphql import (
     FieldNode,
@@ -17,6 +18,7 @@ from graphql import (
     GraphQLString,
     InlineFragmentNode,
     SelectionSetNode,
+    TypeNode,
     parse,
     parse_type,
     type_from_ast,
@@ -449,14 +451,20 @@ class Walker:
                 f'A field set names "{type_name}.{field_name}", which the supergraph does not '
                 "define; recompose the supergraph."
             )
-        found = type_from_ast(self.supergraph.api_schema, parse_type(info.type))
+        found = type_from_ast(self.supergraph.api_schema, _parse_type(info.type))
         return found if found is not None else GraphQLString  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=4096)
+def _parse_type(type_ref: str) -> TypeNode:
+    return parse_type(type_ref)
 
 
 def _named(type_ref: str) -> str:
     return type_ref.strip("[]!")
 
 
+@lru_cache(maxsize=4096)
 def _parse_field_set(field_set: str) -> SelectionSetNode:
     operation = parse("{" + field_set + "}").definitions[0]
     return operation.selection_set  # type: ignore[attr-defined]
