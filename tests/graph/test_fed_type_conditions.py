@@ -183,3 +183,54 @@ async def test_a_field_typed_as_an_object_in_one_subgraph_gets_no_other_members(
         "data": {"featured": {"__typename": "Book", "title": "Flash Boys"}}
     }
     assert transport.services == ["a_shop"]
+
+
+# --- a fragment on a type one subgraph does not define -----------------------------------------
+
+
+@strawberry.interface(name="Asset")
+class StockAsset:
+    id: strawberry.ID
+
+
+@strawberry.type(name="Equity")
+class Equity(StockAsset):
+    ticker: str
+
+
+@strawberry.type(name="Query")
+class EquitiesQuery:
+    @strawberry.field
+    def assets(self) -> list[StockAsset]:
+        return [Equity(id=strawberry.ID("e1"), ticker="ACME")]
+
+
+@strawberry.interface(name="Asset")
+class ChainAsset:
+    id: strawberry.ID
+
+
+@strawberry.type(name="Token")
+class Token(ChainAsset):
+    chain: str
+
+
+@strawberry.type(name="Query")
+class TokensQuery:
+    @strawberry.field
+    def tokens(self) -> list[ChainAsset]:
+        return [Token(id=strawberry.ID("t1"), chain="ethereum")]
+
+
+UNKNOWN = {
+    "equities": strawberry.federation.Schema(query=EquitiesQuery, types=[Equity]),
+    "tokens": strawberry.federation.Schema(query=TokensQuery, types=[Token]),
+}
+
+
+async def test_a_fragment_on_a_type_the_subgraph_lacks_is_not_sent() -> None:
+    router, transport = router_over(UNKNOWN)
+    query = "{ assets { id ... on Token { chain } ... on Equity { ticker } } }"
+    assert await router.execute(query) == {"data": {"assets": [{"id": "e1", "ticker": "ACME"}]}}
+    ((service, sent, _),) = transport.requests
+    assert service == "equities" and "Token" not in sent
