@@ -131,6 +131,7 @@ def _merge_type(
                 merged.interfaces.append(interface)
         for member in type_def.members:
             merged.members.append((graph, member))
+        merged.contexts += [f"{subgraph.name}__{name}" for name in type_def.contexts]
     merged.tags = tuple(sorted(set(merged.tags)))
     if kind == "enum":
         _merge_enum_values(merged, definitions, enum_of, usage, errors)
@@ -279,10 +280,34 @@ def _merge_output_fields(
             _merge_metadata(target, field)
         target.arguments = _merge_arguments(merged.name, field_name, resolving or holders, errors)
         mismatch = any(f.type != target.type for _, f in holders)
-        special = any(f.external or f.requires or f.provides or f.override for _, f in holders)
+        for from_context in [a for a in target.arguments if _from_context(holders, a)]:
+            del target.arguments[from_context]  # filled by the router, never by clients
+        special = any(
+            f.external or f.requires or f.provides or f.override or _contextual(f)
+            for _, f in holders
+        )
         if len(holders) < len(definitions) or mismatch or special or overridden:
             target.joins = _joins(holders, overridden, labels, definitions, enum_of, mismatch)
         merged.fields[field_name] = target
+
+
+def _contextual(field: Field) -> bool:
+    return any(a.from_context for a in field.arguments.values())
+
+
+def _from_context(holders: list[tuple[SubgraphSchema, Field]], argument: str) -> bool:
+    return any(argument in f.arguments and f.arguments[argument].from_context for _, f in holders)
+
+
+def _context_arguments(subgraph: str, field: Field) -> tuple[tuple[str, str, str, str], ...]:
+    """`@fromContext(field: "$ctx { currency }")` as (`subgraph__ctx`, name, type, selection)."""
+    found = []
+    for argument in field.arguments.values():
+        if argument.from_context is None:
+            continue
+        context, _, selection = argument.from_context.strip().lstrip("$").partition(" ")
+        found.append((f"{subgraph}__{context}", argument.name, argument.type, selection.strip()))
+    return tuple(found)
 
 
 def _joins(
@@ -315,6 +340,7 @@ def _joins(
                 external=field.external,
                 override=field.override,
                 override_label=field.override_label or labels.get(subgraph.name),
+                context_arguments=_context_arguments(subgraph.name, field),
             )
         )
     return joins

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from opentelemetry.trace import SpanKind
 
+from graph.executor.contexts import by_context
 from graph.executor.data import (
     Path,
     deep_merge,
@@ -89,6 +90,16 @@ class PlanRun:
         self._add_errors(fetch.service, response, lambda path: path)
 
     async def _entity_fetch(self, path: tuple[str, ...], fetch: Fetch) -> None:
+        found = objects_at(self.data, path)
+        if not fetch.context_reads:
+            await self._entities(found, fetch, {})
+            return
+        groups = by_context(self.data, found, fetch.context_reads)  # @fromContext values
+        await asyncio.gather(*(self._entities(objs, fetch, values) for values, objs in groups))
+
+    async def _entities(
+        self, found: list[tuple[Path, dict[str, Any]]], fetch: Fetch, context: dict[str, Any]
+    ) -> None:
         types = {s.type_condition for s in fetch.requires if isinstance(s, InlineFragment)}
         rewrites = dict(fetch.typename_rewrites)
         targets: list[list[tuple[Path, dict[str, Any]]]] = []
@@ -96,7 +107,7 @@ class PlanRun:
         index_of: dict[bytes, int] = {}
         # Objects from an @interfaceObject subgraph carry no __typename: one condition names them.
         default = next(iter(types)) if len(types) == 1 else None
-        for at, obj in objects_at(self.data, path):
+        for at, obj in found:
             typename = obj.get("__typename") or default
             if typename not in types:
                 continue
@@ -112,7 +123,7 @@ class PlanRun:
             targets[index_of[identity]].append((at, obj))
         if not representations:
             return
-        variables = {**self._variables(fetch), "representations": representations}
+        variables = {**self._variables(fetch), **context, "representations": representations}
         response = await self._fetch(fetch.service, fetch.operation, variables)
         data = response.get("data")
         entities = data.get("_entities") if isinstance(data, dict) else None

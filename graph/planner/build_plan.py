@@ -111,8 +111,14 @@ def _dag(
 
 def _node(group: FetchGroup, operation: NormalizedOperation) -> PlanNode:
     selections = group.selections.freeze()
-    usages = sorted(_variables(group.selections))
-    definitions = [print_ast(operation.variable_definitions[v]) for v in usages]
+    found = sorted(_variables(group.selections))
+    usages = [v for v in found if v not in group.context_variables]
+    definitions = [
+        f"${v}: {group.context_variables[v]}"
+        if v in group.context_variables
+        else print_ast(operation.variable_definitions[v])
+        for v in found
+    ]
     body = _compact(selections)
     if group.entity:
         declared = ", ".join(["$representations: [_Any!]!", *definitions])
@@ -125,6 +131,7 @@ def _node(group: FetchGroup, operation: NormalizedOperation) -> PlanNode:
             variable_usages=tuple(usages),
             typename_rewrites=tuple(sorted(group.typename_rewrites.items())),
             internal_aliases=_has_internal_aliases(selections),
+            context_reads=tuple(group.context_reads),
         )
         return Flatten(group.path, fetch)
     kind = operation.kind

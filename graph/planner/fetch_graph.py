@@ -139,6 +139,9 @@ class FetchGroup:
     root_order: int = 0  # position among root fetches (mutations run in this order)
     # object type -> the interface name its representation carries (@interfaceObject targets)
     typename_rewrites: dict[str, str] = field(default_factory=dict)
+    # @fromContext: (variable, the ancestor's path, its key holding the value) and types
+    context_reads: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
+    context_variables: dict[str, str] = field(default_factory=dict)
     # the plan runs this fetch only when these hold (None until a field is added)
     conditions: Conditions | None = None
 

@@ -49,6 +49,8 @@ class Fetch:
     # because the subgraph knows the interface only as an @interfaceObject
     typename_rewrites: tuple[tuple[str, str], ...] = ()
     internal_aliases: bool = False  # some selection's `client_key` must be restored
+    # @fromContext: (variable, the ancestor's path, its key); one call per distinct value set
+    context_reads: tuple[tuple[str, tuple[str, ...], str], ...] = ()
     kind: Literal["Fetch"] = "Fetch"
 
 

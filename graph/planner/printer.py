@@ -56,6 +56,8 @@ def _node(node: PlanNode, depth: int) -> str:
 def _fetch(fetch: Fetch, depth: int) -> str:
     pad = _INDENT * depth
     lines = [f'{pad}Fetch(service: "{fetch.service}") {{']
+    for variable, ancestor_path, key in fetch.context_reads:  # @fromContext values
+        lines.append(f"{pad}{_INDENT}${variable} = {'.'.join((*ancestor_path, key))}")
     if fetch.requires:
         lines += _selection_set(fetch.requires, depth + 1)
         lines[-1] += " =>"

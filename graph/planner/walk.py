@@ -11,14 +11,17 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from graphql import (
+    ArgumentNode,
     FieldNode,
     GraphQLList,
     GraphQLNonNull,
     GraphQLOutputType,
     GraphQLString,
     InlineFragmentNode,
+    NameNode,
     SelectionSetNode,
     TypeNode,
+    VariableNode,
     parse,
     parse_type,
     type_from_ast,
@@ -63,6 +66,8 @@ class Position:
     # the object this one was selected on, its type and the field: a keyless value's field
     # that no jump reaches is fetched by re-entering that parent elsewhere
     parent: tuple[Position, str, OperationField] | None = None
+    # @context scopes, nearest first: (context, the ancestor's position, its type)
+    contexts: tuple[tuple[str, Position, str], ...] = ()
 
 
 def list_depth(type_: GraphQLOutputType) -> int:
@@ -78,6 +83,7 @@ class Walker:
         self.supergraph = supergraph
         self.operation = operation
         self.fetch_graph = FetchGraph()
+        self._context_variables = 0  # names `contextualArgument_N` within this operation
 
     def walk(self) -> FetchGraph:
         roots: list[FetchGroup] = []
@@ -296,7 +302,9 @@ class Walker:
         if not self.supergraph.resolves(type_name, field.name, graph):
             return False
         in_graph = self.supergraph.field_in(type_name, field.name, graph)
-        return not (in_graph and in_graph.requires and not position.requires_satisfied)
+        # @requires and @fromContext values reach a subgraph only in an `_entities` call
+        needs_entry = in_graph and (in_graph.requires or in_graph.context_arguments)
+        return not (needs_entry and not position.requires_satisfied)
 
     def _plan_local(self, position: Position, type_name: str, field: OperationField) -> None:
         composite = bool(field.children)
@@ -321,7 +329,12 @@ class Walker:
             depth=position.depth,
             conditions=position.conditions | field.conditions,
             parent=(position, type_name, field),
+            contexts=position.contexts,
         )
+        info_named = self.supergraph.types.get(field.named_type)
+        if info_named is not None and info_named.contexts:
+            scopes = tuple((context, child, field.named_type) for context in info_named.contexts)
+            child = replace(child, contexts=scopes + position.contexts)
         named = field.named_type
         own = in_graph.type.strip("[]!") if in_graph is not None and in_graph.type else named
         if own != named:
@@ -374,10 +387,14 @@ class Walker:
             for field in self._field_set(type_name, field_set)
         ]
         self.plan_fields(requirement, type_name, required)
+        fields, reads, scopes = self._context_reads(position, entity_type, graph, fields)
         created = self.fetch_graph.groups[before:]
         group = self.fetch_graph.new_group(
-            graph, position.path, entity=True, depends_on=[position.group, *created]
+            graph, position.path, entity=True, depends_on=[position.group, *scopes, *created]
         )
+        for variable, ancestor_path, value_key, type_ref in reads:
+            group.context_reads.append((variable, ancestor_path, value_key))
+            group.context_variables[variable] = type_ref
         conditions = position.conditions | frozenset.intersection(*(f.conditions for f in fields))
         group.restrict(conditions)
         if entity_type != type_name:
@@ -394,11 +411,43 @@ class Walker:
             conditions=conditions,
             chain=frozenset(),
             object_type=type_name if entity_type != type_name else None,
+            contexts=position.contexts,
         )
         if entity_type != type_name:
             # only `type_name` objects are sent: a fragment's condition on it already holds
             fields = [replace(f, applies_to=None) for f in fields]
         self.plan_fields(entity, entity_type, fields)
+
+    def _context_reads(
+        self, position: Position, type_name: str, graph: str, fields: list[OperationField]
+    ) -> tuple[list[OperationField], list[tuple[str, tuple[str, ...], str, str]], list[FetchGroup]]:
+        """`fields` with their @fromContext arguments as variables, what fills each variable
+        (read from the nearest ancestor of the context's type, whose fetch now selects it) and
+        the groups holding those ancestors."""
+        reads: list[tuple[str, tuple[str, ...], str, str]] = []
+        scopes: list[FetchGroup] = []
+        rewritten = []
+        for field in fields:
+            in_graph = self.supergraph.field_in(type_name, field.name, graph)
+            arguments = list(field.arguments)
+            for argument in in_graph.context_arguments if in_graph else ():
+                scope = next((s for s in position.contexts if s[0] == argument.context), None)
+                if scope is None:
+                    raise UnsatisfiableFieldError(
+                        f'"{type_name}.{field.name}" takes "{argument.name}" from the context '
+                        f'"{argument.context}", but it is not selected below an object of a '
+                        "type carrying that @context."
+                    )
+                _, ancestor, ancestor_type = scope
+                selected = self._field_set(ancestor_type, argument.selection.strip()[1:-1])
+                self.plan_fields(ancestor, ancestor_type, selected)
+                variable = f"contextualArgument_{self._context_variables}"
+                self._context_variables += 1
+                reads.append((variable, ancestor.path, selected[0].response_key, argument.type))
+                scopes.append(ancestor.group)
+                arguments.append(_variable_argument(argument.name, variable))
+            rewritten.append(replace(field, arguments=tuple(arguments)))
+        return rewritten, reads, scopes
 
     def _required(self, type_name: str, graph: str, field: OperationField) -> list[OperationField]:
         """The fields `field`'s @requires in `graph` names (those at its top level)."""
@@ -458,6 +507,11 @@ class Walker:
 @lru_cache(maxsize=4096)
 def _parse_type(type_ref: str) -> TypeNode:
     return parse_type(type_ref)
+
+
+def _variable_argument(name: str, variable: str) -> ArgumentNode:
+    value = VariableNode(name=NameNode(value=variable))
+    return ArgumentNode(name=NameNode(value=name), value=value)
 
 
 def _named(type_ref: str) -> str:

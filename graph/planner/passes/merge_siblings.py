@@ -18,7 +18,9 @@ def merge_siblings(fetch_graph: FetchGraph) -> bool:
 
 def _mergeable(fetch_graph: FetchGraph, first: FetchGroup, second: FetchGroup) -> bool:
     return (
-        first.entity
+        not first.context_reads  # one variable per call: never share it
+        and not second.context_reads
+        and first.entity
         and second.entity
         and first.subgraph == second.subgraph
         and first.path == second.path
