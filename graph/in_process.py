@@ -31,7 +31,10 @@ def subgraph_sdl(schema: strawberry.federation.Schema) -> str:
 
 
 def compose_schemas(
-    schemas: Mapping[str, strawberry.federation.Schema], urls: Mapping[str, str] | None = None
+    schemas: Mapping[str, strawberry.federation.Schema],
+    urls: Mapping[str, str] | None = None,
+    *,
+    check_satisfiability: bool = True,
 ) -> str:
     """The supergraph SDL of in-process schemas; `urls` default to `http://localhost/<name>`."""
     urls = urls or {}
@@ -39,7 +42,8 @@ def compose_schemas(
         [
             SubgraphSDL(name, urls.get(name, f"http://localhost/{name}"), subgraph_sdl(schema))
             for name, schema in schemas.items()
-        ]
+        ],
+        check_satisfiability=check_satisfiability,
     )
 
 

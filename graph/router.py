@@ -366,8 +366,8 @@ class Router:
             return error.response
         except LimitExceeded as error:
             return RequestError(error.message, error.code).response
-        except PlannerError as error:
-            return RequestError(str(error), "QUERY_PLANNING_FAILED").response
+        except PlannerError as error:  # valid, yet no subgraph can serve it: `data` is null
+            return {"data": None, **RequestError(str(error), "QUERY_PLANNING_FAILED").response}
 
     def prepare(
         self, query: str, operation_name: str | None

@@ -131,6 +131,7 @@ def _merge_type(
                 merged.interfaces.append(interface)
         for member in type_def.members:
             merged.members.append((graph, member))
+        merged.contexts += [f"{subgraph.name}__{name}" for name in type_def.contexts]
     merged.tags = tuple(sorted(set(merged.tags)))
     if kind == "enum":
         _merge_enum_values(merged, definitions, enum_of, usage, errors)
@@ -205,12 +206,40 @@ def _names(subgraphs: list[str]) -> str:
     return "subgraph " + quoted[0] if len(quoted) == 1 else "subgraphs " + ", ".join(quoted)
 
 
+def _is_subtype(sub: str, sup: str, holders: list[tuple[SubgraphSchema, Field]]) -> bool:
+    """Whether object `sub` is a member of union `sup` or implements interface `sup` in one of
+    the subgraphs defining the field."""
+    for subgraph, _ in holders:
+        abstract, concrete = subgraph.types.get(sup), subgraph.types.get(sub)
+        if abstract is not None and sub in abstract.members:
+            return True
+        if concrete is not None and sup in concrete.interfaces:
+            return True
+    return False
+
+
+def _widest(holders: list[tuple[SubgraphSchema, Field]]) -> str | None:
+    """The named type every subgraph's type of the field is (or is a subtype of): an object
+    in one subgraph may be a union or interface containing it in another."""
+    names = {named_type(f.type) for _, f in holders}
+    for candidate in sorted(names):
+        if all(n == candidate or _is_subtype(n, candidate, holders) for n in names):
+            return candidate
+    return None
+
+
+def _widened(type_ref: str, widest: str) -> str:
+    named = named_type(type_ref)
+    return type_ref.replace(named, widest) if named != widest else type_ref
+
+
 def _compatible(
     type_name: str, field_name: str, holders: list[tuple[SubgraphSchema, Field]], errors: list[str]
 ) -> bool:
     first_subgraph, first = holders[0]
+    widest = _widest(holders) or named_type(first.type)
     for subgraph, field in holders[1:]:
-        if not same_shape(first.type, field.type):
+        if not same_shape(_widened(first.type, widest), _widened(field.type, widest)):
             errors.append(
                 f'Field "{type_name}.{field_name}" has incompatible types across subgraphs: '
                 f'"{first.type}" in subgraph "{first_subgraph.name}" but "{field.type}" in '
@@ -242,17 +271,43 @@ def _merge_output_fields(
         resolving = [(s, f) for s, f in holders if not f.external and s.name not in overridden]
         if merged.kind == "object":
             _check_shareable(merged.name, field_name, resolving, definitions, errors)
+        widest = _widest(holders) or named_type(holders[0][1].type)
         target = SuperField(
-            name=field_name, type=loosest([f.type for _, f in resolving or holders])
+            name=field_name,
+            type=loosest([_widened(f.type, widest) for _, f in resolving or holders]),
         )
         for _, field in holders:
             _merge_metadata(target, field)
         target.arguments = _merge_arguments(merged.name, field_name, resolving or holders, errors)
         mismatch = any(f.type != target.type for _, f in holders)
-        special = any(f.external or f.requires or f.provides or f.override for _, f in holders)
+        for from_context in [a for a in target.arguments if _from_context(holders, a)]:
+            del target.arguments[from_context]  # filled by the router, never by clients
+        special = any(
+            f.external or f.requires or f.provides or f.override or _contextual(f)
+            for _, f in holders
+        )
         if len(holders) < len(definitions) or mismatch or special or overridden:
             target.joins = _joins(holders, overridden, labels, definitions, enum_of, mismatch)
         merged.fields[field_name] = target
+
+
+def _contextual(field: Field) -> bool:
+    return any(a.from_context for a in field.arguments.values())
+
+
+def _from_context(holders: list[tuple[SubgraphSchema, Field]], argument: str) -> bool:
+    return any(argument in f.arguments and f.arguments[argument].from_context for _, f in holders)
+
+
+def _context_arguments(subgraph: str, field: Field) -> tuple[tuple[str, str, str, str], ...]:
+    """`@fromContext(field: "$ctx { currency }")` as (`subgraph__ctx`, name, type, selection)."""
+    found = []
+    for argument in field.arguments.values():
+        if argument.from_context is None:
+            continue
+        context, _, selection = argument.from_context.strip().lstrip("$").partition(" ")
+        found.append((f"{subgraph}__{context}", argument.name, argument.type, selection.strip()))
+    return tuple(found)
 
 
 def _joins(
@@ -285,6 +340,7 @@ def _joins(
                 external=field.external,
                 override=field.override,
                 override_label=field.override_label or labels.get(subgraph.name),
+                context_arguments=_context_arguments(subgraph.name, field),
             )
         )
     return joins

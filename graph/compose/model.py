@@ -25,6 +25,7 @@ class Argument:
     default: str | None = None
     description: str | None = None
     inaccessible: bool = False
+    from_context: str | None = None  # @fromContext(field: "$context { selection }")
 
 
 @dataclass(slots=True)
@@ -63,6 +64,7 @@ class TypeDef:
     inaccessible: bool = False
     tags: tuple[str, ...] = ()
     policies: tuple[tuple[str, dict[str, Any]], ...] = ()
+    contexts: list[str] = field(default_factory=list)  # @context(name:) names
 
 
 @dataclass(slots=True)

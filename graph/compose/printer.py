@@ -34,6 +34,8 @@ directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE
 
 directive @join__field(graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, type: String, external: Boolean, override: String, usedOverridden: Boolean, overrideLabel: String, contextArguments: [join__ContextArgument!]) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 
+directive @join__context(name: String!) repeatable on INTERFACE | OBJECT | UNION
+
 directive @join__graph(name: String!, url: String!) on ENUM_VALUE
 
 directive @join__implements(graph: join__Graph!, interface: String!) repeatable on OBJECT | INTERFACE
@@ -182,6 +184,7 @@ def _print_type(type_def: SuperType) -> str:
         f"  @join__unionMember(graph: {graph}, member: {print_string(member)})"
         for graph, member in type_def.members
     ]
+    lines += [f"  @join__context(name: {print_string(c)})" for c in type_def.contexts]
     lines += [f"  {directive}" for directive in _directive_list(type_def)]
     text = _description(type_def.description, "") + head + "\n" + "\n".join(lines)
     if type_def.kind == "scalar":
@@ -222,6 +225,13 @@ def _join_field(join: JoinField) -> str:
         args.append("external: true")
     if join.used_overridden:
         args.append("usedOverridden: true")
+    if join.context_arguments:
+        printed = ", ".join(
+            f"{{context: {print_string(context)}, name: {print_string(name)}, "
+            f"type: {print_string(type_)}, selection: {print_string(selection)}}}"
+            for context, name, type_, selection in join.context_arguments
+        )
+        args.append(f"contextArguments: [{printed}]")
     return f"@join__field({', '.join(args)})"
 
 

@@ -57,10 +57,6 @@ FEDERATION_DIRECTIVES = (
 )
 # Carried into the supergraph as they are (the router enforces them); see graph.compose.policies.
 POLICY_DIRECTIVES = ("authenticated", "requiresScopes", "policy", "cost", "listSize")
-UNSUPPORTED = {
-    "context": "@context/@fromContext (Federation 2.8 contexts)",
-    "fromContext": "@context/@fromContext (Federation 2.8 contexts)",
-}
 MACHINERY_TYPES = frozenset(
     {"_Service", "_Any", "_Entity", "_FieldSet", "FieldSet", "link__Import", "link__Purpose"}
 )
@@ -109,7 +105,6 @@ def read_subgraph(subgraph: SubgraphSDL) -> SubgraphSchema:
             [f'Subgraph "{subgraph.name}" has invalid SDL: {error.message}; fix its schema.']
         ) from error
     names, fed1 = _directive_names(document)
-    _refuse_unsupported(subgraph.name, document, names)
     roots = _root_renames(document)
     types: dict[str, TypeDef] = {}
     for definition in document.definitions:
@@ -133,29 +128,6 @@ def read_subgraph(subgraph: SubgraphSDL) -> SubgraphSchema:
             if not root_type.fields:
                 del types[root]
     return SubgraphSchema(name=subgraph.name, url=subgraph.url, types=types, fed1=fed1)
-
-
-def _refuse_unsupported(name: str, document: DocumentNode, names: dict[str, str]) -> None:
-    problems = []
-    for definition in document.definitions:
-        type_name = getattr(getattr(definition, "name", None), "value", "schema")
-        elements = [(type_name, definition)]
-        for field in getattr(definition, "fields", None) or ():
-            elements.append((f"{type_name}.{field.name.value}", field))
-            for argument in getattr(field, "arguments", None) or ():
-                elements.append(
-                    (f"{type_name}.{field.name.value}({argument.name.value}:)", argument)
-                )
-        for where, element in elements:
-            for directive in getattr(element, "directives", None) or ():
-                feature = UNSUPPORTED.get(names.get(directive.name.value, ""))
-                if feature is not None:
-                    problems.append(
-                        f'Subgraph "{name}" uses {feature} on "{where}", which this composer does '
-                        "not support yet; pass the value as an argument or a @requires field."
-                    )
-    if problems:
-        raise CompositionError(problems)
 
 
 def _fed1_keys_are_resolvable(types: dict[str, TypeDef]) -> None:
@@ -249,6 +221,7 @@ def _read_type(
     type_def.inaccessible |= directives.has("inaccessible")
     type_def.tags += directives.tags()
     type_def.policies += directives.policies()
+    type_def.contexts += [str(args["name"]) for args in directives.all("context")]
     for interface in getattr(node, "interfaces", None) or ():
         type_def.interfaces.append(interface.name.value)
     for member in getattr(node, "types", None) or ():
@@ -312,8 +285,14 @@ def _read_field(node: Any, names: dict[str, str], roots: dict[str, str]) -> Fiel
                 default=print_ast(arg.default_value) if arg.default_value else None,
                 description=arg.description.value if arg.description else None,
                 inaccessible=arg_directives.has("inaccessible"),
+                from_context=_from_context(arg_directives),
             )
     return field
+
+
+def _from_context(directives: _Directives) -> str | None:
+    found = directives.first("fromContext")
+    return str(found["field"]) if found is not None else None
 
 
 def _type_string(type_node: Any, roots: dict[str, str]) -> str:

@@ -27,6 +27,8 @@ class JoinField:
     override: str | None = None
     override_label: str | None = None
     used_overridden: bool = False
+    # @fromContext arguments: (context, argument name, its type, the selection on the context)
+    context_arguments: tuple[tuple[str, str, str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -58,6 +60,7 @@ class SuperType:
     inaccessible: bool = False
     tags: tuple[str, ...] = ()
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    contexts: list[str] = field(default_factory=list)  # `subgraph__name` of each @context
 
 
 @dataclass(slots=True)

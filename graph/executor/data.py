@@ -84,6 +84,27 @@ def _select_value(value: Any, selections: tuple[Selection, ...]) -> Any:
     return None
 
 
+def restore_client_keys(value: Any, selections: tuple[Selection, ...]) -> None:
+    """Rename internally aliased keys of a subgraph response back to the client's keys."""
+    if isinstance(value, list):
+        for item in value:
+            restore_client_keys(item, selections)
+        return
+    if not isinstance(value, dict):
+        return
+    for selection in selections:
+        if isinstance(selection, InlineFragment):
+            restore_client_keys(value, selection.selections)
+            continue
+        key = selection.response_key
+        if key not in value:
+            continue
+        if selection.selections is not None:
+            restore_client_keys(value[key], selection.selections)
+        if selection.client_key is not None:
+            value[selection.client_key] = value.pop(key)
+
+
 def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
     """Merge `source` into `target`; the `__typename` already there wins (an @interfaceObject
     subgraph answers with the interface's name, not the object's)."""

@@ -11,7 +11,14 @@ from typing import Any
 import orjson
 from opentelemetry.trace import SpanKind
 
-from graph.executor.data import Path, deep_merge, objects_at, representation
+from graph.executor.contexts import by_context
+from graph.executor.data import (
+    Path,
+    deep_merge,
+    objects_at,
+    representation,
+    restore_client_keys,
+)
 from graph.executor.transport import SubgraphResponse, Transport
 from graph.planner.nodes import (
     Condition,
@@ -47,8 +54,8 @@ class PlanRun:
                     await self.run(child)
             case Parallel(nodes):
                 await asyncio.gather(*(self.run(child) for child in nodes))
-            case Condition(condition, if_clause, else_clause):
-                chosen = if_clause if self.variables.get(condition) else else_clause
+            case Condition(condition, if_clause, else_clause, default):
+                chosen = if_clause if self.variables.get(condition, default) else else_clause
                 if chosen is not None:
                     await self.run(chosen)
             case Subscription():
@@ -77,10 +84,22 @@ class PlanRun:
         response = await self._fetch(fetch.service, fetch.operation, self._variables(fetch) or None)
         data = response.get("data")
         if isinstance(data, dict):
+            if fetch.internal_aliases:
+                restore_client_keys(data, fetch.selections)
             deep_merge(self.data, data)
         self._add_errors(fetch.service, response, lambda path: path)
 
     async def _entity_fetch(self, path: tuple[str, ...], fetch: Fetch) -> None:
+        found = objects_at(self.data, path)
+        if not fetch.context_reads:
+            await self._entities(found, fetch, {})
+            return
+        groups = by_context(self.data, found, fetch.context_reads)  # @fromContext values
+        await asyncio.gather(*(self._entities(objs, fetch, values) for values, objs in groups))
+
+    async def _entities(
+        self, found: list[tuple[Path, dict[str, Any]]], fetch: Fetch, context: dict[str, Any]
+    ) -> None:
         types = {s.type_condition for s in fetch.requires if isinstance(s, InlineFragment)}
         rewrites = dict(fetch.typename_rewrites)
         targets: list[list[tuple[Path, dict[str, Any]]]] = []
@@ -88,7 +107,7 @@ class PlanRun:
         index_of: dict[bytes, int] = {}
         # Objects from an @interfaceObject subgraph carry no __typename: one condition names them.
         default = next(iter(types)) if len(types) == 1 else None
-        for at, obj in objects_at(self.data, path):
+        for at, obj in found:
             typename = obj.get("__typename") or default
             if typename not in types:
                 continue
@@ -104,11 +123,13 @@ class PlanRun:
             targets[index_of[identity]].append((at, obj))
         if not representations:
             return
-        variables = {**self._variables(fetch), "representations": representations}
+        variables = {**self._variables(fetch), **context, "representations": representations}
         response = await self._fetch(fetch.service, fetch.operation, variables)
         data = response.get("data")
         entities = data.get("_entities") if isinstance(data, dict) else None
         if isinstance(entities, list) and len(entities) == len(representations):
+            if fetch.internal_aliases:
+                restore_client_keys(entities, fetch.selections)
             for entity, objects in zip(entities, targets, strict=True):
                 if isinstance(entity, dict):
                     for _, obj in objects:

@@ -86,12 +86,36 @@ def _value(
             items.append(shaped)
         return items
     if children is None:
+        if field.allowed is not None and value not in field.allowed:
+            _hidden_error(field, "a value", path, errors)
+            return None
         return value
     if not isinstance(value, dict):
         return None
-    runtime_type = value.get("__typename") or field.named_type
+    typename = value.get("__typename")
+    # an @interfaceObject subgraph alone says nothing more precise than the interface's name
+    if (
+        field.allowed is not None
+        and typename not in (None, field.named_type)
+        and typename not in field.allowed
+    ):
+        _hidden_error(field, "an object type", path, errors)
+        return None
+    runtime_type = typename or field.named_type
     shaped = _object(children, value, runtime_type, path, errors)
     return None if shaped is INVALID else shaped
+
+
+def _hidden_error(field: ShapeField, what: str, path: list[Any], errors: Errors) -> None:
+    """A subgraph returned an @inaccessible enum value or object type: it stays unnamed."""
+    errors.append(
+        {
+            "message": f"A subgraph returned {what} of {field.named_type} that clients cannot "
+            f"see (it is @inaccessible) for {field.parent_type}.{field.name}.",
+            "path": path,
+            "extensions": {"code": "RESPONSE_VALIDATION_FAILED"},
+        }
+    )
 
 
 def _null_error(field: ShapeField, path: list[Any], errors: Errors) -> None:

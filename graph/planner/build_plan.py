@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from graphql import ArgumentNode, ListValueNode, ObjectValueNode, ValueNode, VariableNode, print_ast
+from graphql import (
+    ArgumentNode,
+    BooleanValueNode,
+    ListValueNode,
+    ObjectValueNode,
+    ValueNode,
+    VariableNode,
+    print_ast,
+)
 
 from graph.planner.fetch_graph import FetchGraph, FetchGroup, SelectionSet
 from graph.planner.nodes import (
+    Condition,
     Fetch,
     FieldSelection,
     Flatten,
@@ -16,7 +25,7 @@ from graph.planner.nodes import (
     Sequence,
     Subscription,
 )
-from graph.planner.operation import NormalizedOperation
+from graph.planner.operation import Conditions, NormalizedOperation
 
 
 def build_plan(fetch_graph: FetchGraph, operation: NormalizedOperation) -> PlanNode | None:
@@ -24,15 +33,35 @@ def build_plan(fetch_graph: FetchGraph, operation: NormalizedOperation) -> PlanN
     if not groups:
         return None
     nodes = {g.id: _node(g, operation) for g in groups}
+    guarded = {g.id: _guarded(nodes[g.id], g.conditions or frozenset(), operation) for g in groups}
     roots = sorted((g for g in groups if not g.entity), key=lambda g: g.root_order)
     if operation.kind == "subscription":
         primary = nodes[roots[0].id]
         assert isinstance(primary, Fetch)
         rest = [g for g in groups if g is not roots[0]]
-        return Subscription(primary, _dag(rest, nodes) if rest else None)
+        return Subscription(primary, _dag(rest, guarded, nodes, operation) if rest else None)
     if operation.kind == "mutation":
-        return Sequence(tuple(_dag(_descendants(root, groups), nodes) for root in roots))
-    return _dag(groups, nodes)
+        return Sequence(
+            tuple(_dag(_descendants(root, groups), guarded, nodes, operation) for root in roots)
+        )
+    return _dag(groups, guarded, nodes, operation)
+
+
+def _guarded(node: PlanNode, conditions: Conditions, operation: NormalizedOperation) -> PlanNode:
+    """`node` inside one Condition per variable it depends on (outermost first, by name)."""
+    for variable, include_when in sorted(conditions, reverse=True):
+        default = _default(operation, variable)
+        if include_when:
+            node = Condition(variable, node, None, default)
+        else:
+            node = Condition(variable, None, node, default)
+    return node
+
+
+def _default(operation: NormalizedOperation, variable: str) -> bool:
+    definition = operation.variable_definitions.get(variable)
+    value = definition.default_value if definition is not None else None
+    return isinstance(value, BooleanValueNode) and value.value
 
 
 def _descendants(root: FetchGroup, groups: list[FetchGroup]) -> list[FetchGroup]:
@@ -43,8 +72,15 @@ def _descendants(root: FetchGroup, groups: list[FetchGroup]) -> list[FetchGroup]
     return found
 
 
-def _dag(groups: list[FetchGroup], nodes: dict[int, PlanNode]) -> PlanNode:
-    members = {g.id for g in groups}
+def _dag(
+    groups: list[FetchGroup],
+    guarded: dict[int, PlanNode],
+    nodes: dict[int, PlanNode],
+    operation: NormalizedOperation,
+) -> PlanNode:
+    """`guarded` are the nodes inside their Conditions; below a parent in a Sequence a node
+    needs only the conditions its parent does not already hold."""
+    members = {g.id: g for g in groups}
     deps = {g.id: [d for d in g.depends_on if d.id in members] for g in groups}
     if all(len(d) <= 1 for d in deps.values()):
         children: dict[int, list[FetchGroup]] = {g.id: [] for g in groups}
@@ -52,29 +88,37 @@ def _dag(groups: list[FetchGroup], nodes: dict[int, PlanNode]) -> PlanNode:
             for dependency in deps[group.id]:
                 children[dependency.id].append(group)
 
-        def tree(group: FetchGroup) -> PlanNode:
-            below = [tree(c) for c in children[group.id]]
-            if not below:
-                return nodes[group.id]
-            after = below[0] if len(below) == 1 else Parallel(tuple(below))
-            return Sequence((nodes[group.id], after))
+        def tree(group: FetchGroup, held: Conditions) -> PlanNode:
+            own = group.conditions or frozenset()
+            below = [tree(c, own | held) for c in children[group.id]]
+            node = nodes[group.id]
+            if below:
+                after = below[0] if len(below) == 1 else Parallel(tuple(below))
+                node = Sequence((node, after))
+            return _guarded(node, own - held, operation)
 
-        tops = [tree(g) for g in groups if not deps[g.id]]
+        tops = [tree(g, frozenset()) for g in groups if not deps[g.id]]
         return tops[0] if len(tops) == 1 else Parallel(tuple(tops))
     levels: dict[int, int] = {}
     for group in groups:
         levels[group.id] = 1 + max((levels[d.id] for d in deps[group.id]), default=-1)
     stages = []
     for level in range(max(levels.values()) + 1):
-        stage = [nodes[g.id] for g in groups if levels[g.id] == level]
+        stage = [guarded[g.id] for g in groups if levels[g.id] == level]
         stages.append(stage[0] if len(stage) == 1 else Parallel(tuple(stage)))
     return Sequence(tuple(stages))
 
 
 def _node(group: FetchGroup, operation: NormalizedOperation) -> PlanNode:
     selections = group.selections.freeze()
-    usages = sorted(_variables(group.selections))
-    definitions = [print_ast(operation.variable_definitions[v]) for v in usages]
+    found = sorted(_variables(group.selections))
+    usages = [v for v in found if v not in group.context_variables]
+    definitions = [
+        f"${v}: {group.context_variables[v]}"
+        if v in group.context_variables
+        else print_ast(operation.variable_definitions[v])
+        for v in found
+    ]
     body = _compact(selections)
     if group.entity:
         declared = ", ".join(["$representations: [_Any!]!", *definitions])
@@ -86,6 +130,8 @@ def _node(group: FetchGroup, operation: NormalizedOperation) -> PlanNode:
             requires=group.requires.freeze(),
             variable_usages=tuple(usages),
             typename_rewrites=tuple(sorted(group.typename_rewrites.items())),
+            internal_aliases=_has_internal_aliases(selections),
+            context_reads=tuple(group.context_reads),
         )
         return Flatten(group.path, fetch)
     kind = operation.kind
@@ -98,7 +144,20 @@ def _node(group: FetchGroup, operation: NormalizedOperation) -> PlanNode:
         selections=selections,
         variable_usages=tuple(usages),
         operation_kind=kind,
+        internal_aliases=_has_internal_aliases(selections),
     )
+
+
+def _has_internal_aliases(selections: tuple[Selection, ...]) -> bool:
+    for selection in selections:
+        if isinstance(selection, InlineFragment):
+            if _has_internal_aliases(selection.selections):
+                return True
+        elif selection.client_key is not None or (
+            selection.selections is not None and _has_internal_aliases(selection.selections)
+        ):
+            return True
+    return False
 
 
 def _variables(selection_set: SelectionSet) -> set[str]:
@@ -106,6 +165,7 @@ def _variables(selection_set: SelectionSet) -> set[str]:
     for item in selection_set.items.values():
         for argument in getattr(item, "arguments", ()):
             found |= _value_variables(argument)
+        found |= {variable for variable, _ in getattr(item, "conditions", ())}
         if item.selections is not None:
             found |= _variables(item.selections)
     return found
@@ -130,7 +190,7 @@ def _compact(selections: tuple[Selection, ...]) -> str:
             continue
         assert isinstance(selection, FieldSelection)
         text = f"{selection.alias}: " if selection.alias else ""
-        text += selection.name + selection.arguments
+        text += selection.name + selection.arguments + selection.directives
         if selection.selections is not None:
             text += " " + _compact(selection.selections)
         parts.append(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from graph.planner.errors import UnsatisfiableFieldError
 from graph.planner.operation import OperationField
@@ -32,16 +32,29 @@ def _local_children(supergraph: Supergraph, field: OperationField, graph: str) -
 
 
 def jump_targets(
-    supergraph: Supergraph, type_name: str, fields: Sequence[OperationField], from_graph: str
+    supergraph: Supergraph,
+    type_name: str,
+    fields: Sequence[OperationField],
+    from_graph: str,
+    usable: Callable[[str, str], bool] = lambda graph, entity_type: True,
 ) -> dict[tuple[str, str], list[OperationField]]:
     """Fields `from_graph` cannot resolve on `type_name`, grouped by (subgraph, entity type).
 
     The entity type is `type_name`, or an interface that an @interfaceObject subgraph resolves.
+    `usable` says whether a target can be entered from here (one of its keys can be supplied).
     Greedy: the target able to serve the most remaining fields wins; ties go by name.
     """
     remaining = list(fields)
     chosen: dict[tuple[str, str], list[OperationField]] = {}
-    options = {id(f): _targets(supergraph, type_name, f.name) for f in fields}
+    known: dict[tuple[str, str], bool] = {}
+
+    def entered(target: tuple[str, str]) -> bool:
+        if target not in known:
+            known[target] = usable(*target)
+        return known[target]
+
+    every = {id(f): _targets(supergraph, type_name, f.name) for f in fields}
+    options = {id(f): [t for t in every[id(f)] if entered(t)] for f in fields}
     while remaining:
         counts: dict[tuple[str, str], int] = {}
         for f in remaining:
@@ -49,6 +62,14 @@ def jump_targets(
                 counts[target] = counts.get(target, 0) + 1
         if not counts:
             field = remaining[0]
+            if every[id(field)]:
+                graphs = ", ".join(f'"{g}"' for g, _ in every[id(field)])
+                raise UnsatisfiableFieldError(
+                    f'Cannot resolve "{type_name}.{field.name}" from subgraph "{from_graph}": '
+                    f"{graphs} resolves it, but no @key of theirs can be supplied from "
+                    f'"{from_graph}" (a key field is @external there or only reachable in a '
+                    "cycle); resolve a key field there or add a key it can supply."
+                )
             raise UnsatisfiableFieldError(
                 f'Cannot resolve "{type_name}.{field.name}" from subgraph "{from_graph}": no other '
                 f'subgraph resolves it with a resolvable @key on "{type_name}". Add a @key to '
@@ -74,10 +95,12 @@ def _has_key(supergraph: Supergraph, type_name: str, graph: str) -> bool:
     return in_graph is not None and any(k.resolvable for k in in_graph.keys)
 
 
-def entity_key(supergraph: Supergraph, type_name: str, to_graph: str, from_graph: str) -> EntityKey:
-    """A resolvable key of `to_graph`, preferring one `from_graph` can supply by itself."""
+def entity_keys(
+    supergraph: Supergraph, type_name: str, to_graph: str, from_graph: str
+) -> list[EntityKey]:
+    """The resolvable keys of `to_graph`, those `from_graph` can supply by itself first."""
     keys = [k for k in supergraph.types[type_name].graphs[to_graph].keys if k.resolvable]
-    for key in keys:
-        if all(supergraph.resolves(type_name, name, from_graph) for name in key.top_level):
-            return key
-    return keys[0]
+    return sorted(
+        keys,
+        key=lambda k: not all(supergraph.resolves(type_name, n, from_graph) for n in k.top_level),
+    )

@@ -11,9 +11,14 @@ from graphql import ArgumentNode, print_ast
 
 from graph.planner.errors import FetchGraphError
 from graph.planner.nodes import FieldSelection, InlineFragment, Selection
+from graph.planner.operation import Conditions
 
 
 def same_arguments(first: tuple[ArgumentNode, ...], second: tuple[ArgumentNode, ...]) -> bool:
+    if not first and not second:  # the common case, without printing
+        return True
+    if len(first) != len(second):
+        return False
     return sorted(print_ast(a) for a in first) == sorted(print_ast(a) for a in second)
 
 
@@ -23,6 +28,17 @@ class FieldSel:
     alias: str | None = None
     arguments: tuple[ArgumentNode, ...] = ()
     selections: SelectionSet | None = None
+    # forwarded to the subgraph as @skip/@include; merging keeps only the shared ones
+    conditions: Conditions = frozenset()
+    graph_type: str | None = None  # the field's type in the subgraph asked (`Float!`)
+    client_key: str | None = None  # set with an internal alias: the key the response restores
+
+
+def print_conditions(conditions: Conditions) -> str:
+    return "".join(
+        f" @{'include' if include_when else 'skip'}(if: ${variable})"
+        for variable, include_when in sorted(conditions)
+    )
 
 
 @dataclass(slots=True)
@@ -43,6 +59,8 @@ class SelectionSet:
         alias: str | None = None,
         arguments: tuple[ArgumentNode, ...] = (),
         composite: bool = False,
+        conditions: Conditions = frozenset(),
+        graph_type: str | None = None,
     ) -> FieldSel:
         key = alias or name
         existing = self.items.get(key)
@@ -55,8 +73,11 @@ class SelectionSet:
                 )
             if composite and existing.selections is None:
                 existing.selections = SelectionSet()
+            existing.conditions &= conditions
             return existing
-        added = FieldSel(name, alias, arguments, SelectionSet() if composite else None)
+        added = FieldSel(
+            name, alias, arguments, SelectionSet() if composite else None, conditions, graph_type
+        )
         self.items[key] = added
         return added
 
@@ -75,8 +96,14 @@ class SelectionSet:
                 self.fragment(item.type_condition).merge(item.selections)
                 continue
             target = self.add_field(
-                item.name, item.alias, item.arguments, composite=item.selections is not None
+                item.name,
+                item.alias,
+                item.arguments,
+                composite=item.selections is not None,
+                conditions=item.conditions,
+                graph_type=item.graph_type,
             )
+            target.client_key = target.client_key or item.client_key
             if item.selections is not None and target.selections is not None:
                 target.selections.merge(item.selections)
 
@@ -91,7 +118,12 @@ class SelectionSet:
             if item.arguments:
                 arguments = "(" + ", ".join(print_ast(a) for a in item.arguments) + ")"
             children = item.selections.freeze() if item.selections is not None else None
-            frozen.append(FieldSelection(item.name, item.alias, arguments, children))
+            directives = print_conditions(item.conditions)
+            frozen.append(
+                FieldSelection(
+                    item.name, item.alias, arguments, children, directives, item.client_key
+                )
+            )
         return tuple(frozen)
 
 
@@ -107,6 +139,15 @@ class FetchGroup:
     root_order: int = 0  # position among root fetches (mutations run in this order)
     # object type -> the interface name its representation carries (@interfaceObject targets)
     typename_rewrites: dict[str, str] = field(default_factory=dict)
+    # @fromContext: (variable, the ancestor's path, its key holding the value) and types
+    context_reads: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
+    context_variables: dict[str, str] = field(default_factory=dict)
+    # the plan runs this fetch only when these hold (None until a field is added)
+    conditions: Conditions | None = None
+
+    def restrict(self, conditions: Conditions) -> None:
+        """A field needing `conditions` lives here: run when any of its fields is needed."""
+        self.conditions = conditions if self.conditions is None else self.conditions & conditions
 
 
 @dataclass(slots=True)

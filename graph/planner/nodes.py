@@ -16,6 +16,8 @@ class FieldSelection:
     alias: str | None = None
     arguments: str = ""  # printed, e.g. `(first: 5, after: $cursor)`
     selections: tuple[Selection, ...] | None = None
+    directives: str = ""  # printed @skip/@include forwarded to the subgraph
+    client_key: str | None = None  # an internal alias: the response key to restore
     kind: Literal["field"] = "field"
 
     @property
@@ -46,6 +48,9 @@ class Fetch:
     # (object type, interface): representations of that object type say the interface's name,
     # because the subgraph knows the interface only as an @interfaceObject
     typename_rewrites: tuple[tuple[str, str], ...] = ()
+    internal_aliases: bool = False  # some selection's `client_key` must be restored
+    # @fromContext: (variable, the ancestor's path, its key); one call per distinct value set
+    context_reads: tuple[tuple[str, tuple[str, ...], str], ...] = ()
     kind: Literal["Fetch"] = "Fetch"
 
 
@@ -72,11 +77,13 @@ class Parallel:
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """Run `if_clause` when the boolean variable `condition` is true, else `else_clause`."""
+    """Run `if_clause` when the boolean variable `condition` is true, else `else_clause`;
+    `default` is the variable's declared default, used when the request leaves it out."""
 
     condition: str
     if_clause: PlanNode | None
     else_clause: PlanNode | None
+    default: bool = False
     kind: Literal["Condition"] = "Condition"
 
 

@@ -1,12 +1,13 @@
-"""Stage 1, normalise: one operation, fragments inlined, @skip/@include applied, types resolved.
+"""Stage 1, normalise: one operation, fragments inlined, @skip/@include read, types resolved.
 
 Every field records the concrete object types it applies to (`applies_to`, None for all of its
-parent's), so later stages never look at fragments again.
+parent's), so later stages never look at fragments again. `@skip`/`@include` with a literal
+drop the field here; with a variable they become the field's `conditions`, so one plan serves
+every value of the variable (Condition nodes, forwarded directives, a shape pruned per request).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -37,6 +38,10 @@ from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from graph.planner.errors import OperationError
 
 OperationKind = Literal["query", "mutation", "subscription"]
+# (variable, the value that includes the field): `@include(if: $a)` is ("a", True),
+# `@skip(if: $b)` is ("b", False).
+FieldCondition = tuple[str, bool]
+Conditions = frozenset[FieldCondition]
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 
@@ -50,6 +55,8 @@ class OperationField:
     type: GraphQLOutputType
     applies_to: frozenset[str] | None
     children: tuple[OperationField, ...]
+    # on the field itself or the fragments around it in its selection set (not its parent's)
+    conditions: Conditions = frozenset()
 
     @property
     def named_type(self) -> str:
@@ -66,10 +73,7 @@ class NormalizedOperation:
 
 
 def normalize(
-    document: DocumentNode,
-    schema: GraphQLSchema,
-    operation_name: str | None,
-    variables: Mapping[str, Any],
+    document: DocumentNode, schema: GraphQLSchema, operation_name: str | None
 ) -> NormalizedOperation:
     operation = get_operation_ast(document, operation_name)
     if operation is None:
@@ -82,13 +86,13 @@ def normalize(
     root = schema.get_root_type(operation.operation)
     if root is None:
         raise OperationError(f"The schema has no {operation.operation.value} type.")
-    collector = _Collector(schema, fragments, variables)
+    collector = _Collector(schema, fragments)
     return NormalizedOperation(
         kind=operation.operation.value,
         name=operation.name.value if operation.name else None,
         root_type=root.name,
         variable_definitions=_variable_definitions(operation),
-        fields=tuple(collector.collect(operation.selection_set, root, None)),
+        fields=tuple(collector.collect(operation.selection_set, root, None, frozenset())),
     )
 
 
@@ -97,36 +101,28 @@ def _variable_definitions(operation: OperationDefinitionNode) -> dict[str, Varia
 
 
 class _Collector:
-    def __init__(
-        self,
-        schema: GraphQLSchema,
-        fragments: dict[str, FragmentDefinitionNode],
-        variables: Mapping[str, Any],
-    ) -> None:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]) -> None:
         self.schema = schema
         self.fragments = fragments
-        self.variables = dict(variables)
 
-    def _included(self, node: Any) -> bool:
+    @staticmethod
+    def _conditions(node: Any) -> Conditions | None:
+        """The variable conditions of `node`'s @skip/@include; None when a literal excludes it."""
+        found: set[FieldCondition] = set()
         for directive in node.directives or ():
             name = directive.name.value
             if name not in ("skip", "include"):
                 continue
-            condition = self._condition(directive)
-            if (name == "skip" and condition) or (name == "include" and not condition):
-                return False
-        return True
-
-    def _condition(self, directive: Any) -> bool:
-        for argument in directive.arguments or ():
-            if argument.name.value != "if":
-                continue
-            value = argument.value
-            if isinstance(value, VariableNode):
-                return bool(self.variables.get(value.name.value))
-            if isinstance(value, BooleanValueNode):
-                return value.value
-        return False
+            include_when = name == "include"
+            for argument in directive.arguments or ():
+                if argument.name.value != "if":
+                    continue
+                value = argument.value
+                if isinstance(value, VariableNode):
+                    found.add((value.name.value, include_when))
+                elif isinstance(value, BooleanValueNode) and value.value != include_when:
+                    return None
+        return frozenset(found)
 
     def _possible(self, type_: GraphQLCompositeType) -> frozenset[str]:
         if isinstance(type_, GraphQLObjectType):
@@ -139,13 +135,15 @@ class _Collector:
         selection_set: SelectionSetNode,
         parent: GraphQLCompositeType,
         applies_to: frozenset[str] | None,
+        conditions: Conditions,
     ) -> list[OperationField]:
         fields: list[OperationField] = []
         for selection in selection_set.selections:
-            if not self._included(selection):
+            own = self._conditions(selection)
+            if own is None:
                 continue
             if isinstance(selection, FieldNode):
-                fields.append(self._field(selection, parent, applies_to))
+                fields.append(self._field(selection, parent, applies_to, conditions | own))
                 continue
             if isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments[selection.name.value]
@@ -164,11 +162,15 @@ class _Collector:
             if condition_type is not parent:
                 scope = applies_to if applies_to is not None else self._possible(parent)
                 narrowed = scope & self._possible(condition_type)
-            fields.extend(self.collect(inner, condition_type, narrowed))
+            fields.extend(self.collect(inner, condition_type, narrowed, conditions | own))
         return fields
 
     def _field(
-        self, node: FieldNode, parent: GraphQLCompositeType, applies_to: frozenset[str] | None
+        self,
+        node: FieldNode,
+        parent: GraphQLCompositeType,
+        applies_to: frozenset[str] | None,
+        conditions: Conditions,
     ) -> OperationField:
         name = node.name.value
         if name == "__typename":
@@ -184,7 +186,7 @@ class _Collector:
         if node.selection_set is not None and name not in INTROSPECTION_FIELDS:
             named = get_named_type(definition.type)
             assert isinstance(named, GraphQLObjectType | GraphQLAbstractType)
-            children = self.collect(node.selection_set, named, None)
+            children = self.collect(node.selection_set, named, None, frozenset())
         return OperationField(
             response_key=node.alias.value if node.alias else name,
             name=name,
@@ -194,4 +196,5 @@ class _Collector:
             type=definition.type,
             applies_to=applies_to,
             children=tuple(children),
+            conditions=conditions,
         )

@@ -35,6 +35,8 @@ def _node(node: PlanNode, depth: int) -> str:
         case Sequence(nodes) | Parallel(nodes):
             body = ",\n".join(_node(n, depth + 1) for n in nodes)
             return f"{pad}{node.kind} {{\n{body},\n{pad}}}"
+        case Condition(condition, None, else_clause) if else_clause is not None:
+            return f"{pad}Skip(if: ${condition}) {{\n{_node(else_clause, depth + 1)},\n{pad}}}"
         case Condition(condition, if_clause, else_clause):
             text = f"{pad}Include(if: ${condition}) {{\n"
             text += (_node(if_clause, depth + 1) + ",\n") if if_clause else ""
@@ -54,6 +56,8 @@ def _node(node: PlanNode, depth: int) -> str:
 def _fetch(fetch: Fetch, depth: int) -> str:
     pad = _INDENT * depth
     lines = [f'{pad}Fetch(service: "{fetch.service}") {{']
+    for variable, ancestor_path, key in fetch.context_reads:  # @fromContext values
+        lines.append(f"{pad}{_INDENT}${variable} = {'.'.join((*ancestor_path, key))}")
     if fetch.requires:
         lines += _selection_set(fetch.requires, depth + 1)
         lines[-1] += " =>"
@@ -82,7 +86,7 @@ def _selection(selection: Selection, depth: int) -> list[str]:
         return [f"{pad}... on {selection.type_condition} {{", *inner[1:]]
     assert isinstance(selection, FieldSelection)
     head = f"{pad}{selection.alias + ': ' if selection.alias else ''}"
-    head += selection.name + selection.arguments
+    head += selection.name + selection.arguments + selection.directives
     if selection.selections is None:
         return [head]
     inner = _selection_set(selection.selections, depth)

@@ -16,6 +16,8 @@ class QueryPlan:
     shape: ResponseShape
     operation_kind: OperationKind
     has_introspection: bool = False
+    # the @skip/@include variables: each request gets this plan with its own pruned shape
+    condition_variables: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return print_plan(self.node)

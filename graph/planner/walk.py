@@ -8,21 +8,26 @@ group for the chosen subgraph waits for it.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from graphql import (
+    ArgumentNode,
     FieldNode,
     GraphQLList,
     GraphQLNonNull,
     GraphQLOutputType,
     GraphQLString,
     InlineFragmentNode,
+    NameNode,
     SelectionSetNode,
+    TypeNode,
+    VariableNode,
     parse,
     parse_type,
     type_from_ast,
 )
 
-from graph.planner.choose import entity_key, jump_targets, root_subgraph
+from graph.planner.choose import entity_keys, jump_targets
 from graph.planner.errors import UnsatisfiableFieldError
 from graph.planner.fetch_graph import (
     FetchGraph,
@@ -31,8 +36,15 @@ from graph.planner.fetch_graph import (
     SelectionSet,
     same_arguments,
 )
-from graph.planner.operation import INTROSPECTION_FIELDS, NormalizedOperation, OperationField
-from graph.supergraph.model import Supergraph
+from graph.planner.operation import (
+    INTROSPECTION_FIELDS,
+    Conditions,
+    NormalizedOperation,
+    OperationField,
+)
+from graph.planner.requirements import split_by_requirements
+from graph.planner.roots import root_parts
+from graph.supergraph.model import EntityKey, Supergraph
 
 Provided = dict[str, "Provided"]
 _MAX_JUMP_DEPTH = 16
@@ -46,6 +58,16 @@ class Position:
     provided: Provided | None = None
     requires_satisfied: bool = False
     depth: int = 0
+    conditions: Conditions = frozenset()  # @skip/@include of the fields on the way here
+    # (type, subgraph) jumps whose keys are being gathered: entering one again is a cycle
+    chain: frozenset[tuple[str, str]] = frozenset()
+    # the one object type behind an @interfaceObject entity position (its representations)
+    object_type: str | None = None
+    # the object this one was selected on, its type and the field: a keyless value's field
+    # that no jump reaches is fetched by re-entering that parent elsewhere
+    parent: tuple[Position, str, OperationField] | None = None
+    # @context scopes, nearest first: (context, the ancestor's position, its type)
+    contexts: tuple[tuple[str, Position, str], ...] = ()
 
 
 def list_depth(type_: GraphQLOutputType) -> int:
@@ -61,28 +83,31 @@ class Walker:
         self.supergraph = supergraph
         self.operation = operation
         self.fetch_graph = FetchGraph()
+        self._context_variables = 0  # names `contextualArgument_N` within this operation
 
     def walk(self) -> FetchGraph:
         roots: list[FetchGroup] = []
-        root_type = self.operation.root_type
         for field in self.operation.fields:
             if field.name in INTROSPECTION_FIELDS or field.name == "__typename":
                 continue
-            if self.operation.kind == "mutation":
-                previous = [roots[-1].subgraph] if roots else []
-                graph = root_subgraph(self.supergraph, root_type, field, previous)
-                group = roots[-1] if roots and roots[-1].subgraph == graph else None
-            else:
-                graph = root_subgraph(
-                    self.supergraph, root_type, field, [g.subgraph for g in roots]
-                )
-                group = next((g for g in roots if g.subgraph == graph), None)
-            if group is None:
-                group = self.fetch_graph.new_group(graph, (), entity=False, depends_on=[])
-                group.root_order = len(roots)
-                roots.append(group)
-            self.plan_fields(Position(group, group.selections, ()), root_type, [field])
+            for graph, part in root_parts(self, field, roots):
+                self.plan_root(roots, graph, part)
         return self.fetch_graph
+
+    def plan_root(self, roots: list[FetchGroup], graph: str, field: OperationField) -> None:
+        """Plan root `field` from `graph`, in the root fetch already going there if it may be
+        shared (mutations run in order: only with the one just before)."""
+        if self.operation.kind == "mutation":
+            group = roots[-1] if roots and roots[-1].subgraph == graph else None
+        else:
+            group = next((g for g in roots if g.subgraph == graph), None)
+        if group is None:
+            group = self.fetch_graph.new_group(graph, (), entity=False, depends_on=[])
+            group.root_order = len(roots)
+            roots.append(group)
+        group.restrict(field.conditions)
+        root_type = self.operation.root_type
+        self.plan_fields(Position(group, group.selections, ()), root_type, [field])
 
     def plan_fields(self, position: Position, type_name: str, fields: list[OperationField]) -> None:
         kind = self.supergraph.types[type_name].kind
@@ -96,9 +121,89 @@ class Walker:
             if id(field) not in remote_ids:
                 self._plan_local(position, type_name, field)
         if remote:
-            targets = jump_targets(self.supergraph, type_name, remote, position.group.subgraph)
+            keys: dict[tuple[str, str], EntityKey | None] = {}
+
+            def usable(graph: str, entity_type: str) -> bool:
+                keys[graph, entity_type] = self._key_for(position, type_name, graph, entity_type)
+                return keys[graph, entity_type] is not None
+
+            try:
+                targets = jump_targets(
+                    self.supergraph, type_name, remote, position.group.subgraph, usable
+                )
+            except UnsatisfiableFieldError as error:
+                self._reenter(position, type_name, remote, error)
+                return
             for (graph, entity_type), served in targets.items():
-                self._jump(position, type_name, graph, entity_type, served)
+                key = keys[graph, entity_type]
+                assert key is not None
+                self._jump(position, type_name, graph, entity_type, served, key)
+
+    def _reenter(
+        self,
+        position: Position,
+        type_name: str,
+        fields: list[OperationField],
+        error: UnsatisfiableFieldError,
+    ) -> None:
+        """Fetch `fields` of a keyless value by selecting it again on its parent entity in a
+        subgraph that resolves both (`details { colour }` on the Product): further up when the
+        parent is keyless too; `error` when no subgraph can."""
+        if position.parent is None:
+            raise error
+        parent, parent_type, via = position.parent
+        narrowed = replace(via, children=tuple(fields))
+        for graph in self.supergraph.graphs_resolving(parent_type, via.name):
+            if graph == position.group.subgraph:
+                continue
+            key = self._key_for(parent, parent_type, graph, parent_type)
+            if key is not None and self._serves(parent, graph, parent_type, narrowed):
+                self._jump(parent, parent_type, graph, parent_type, [narrowed], key)
+                return
+        self._reenter(parent, parent_type, [narrowed], error)
+
+    def _serves(
+        self, position: Position, graph: str, type_name: str, field: OperationField
+    ) -> bool:
+        trial = Walker(self.supergraph, self.operation)
+        group = trial.fetch_graph.new_group(graph, position.path, entity=True, depends_on=[])
+        entered = Position(group, group.selections, position.path, requires_satisfied=True)
+        try:
+            trial.plan_fields(entered, type_name, [field])
+        except UnsatisfiableFieldError:
+            return False
+        return True
+
+    def _key_for(
+        self, position: Position, type_name: str, graph: str, entity_type: str
+    ) -> EntityKey | None:
+        """The first key of `graph` the objects here can supply, searching the jumps that
+        gather its fields (a cycle back to a jump in progress is a dead end, not an error)."""
+        if (type_name, graph) in position.chain:
+            return None
+        chain = position.chain | {(type_name, graph)}
+        for key in entity_keys(self.supergraph, entity_type, graph, position.group.subgraph):
+            fields = self._field_set(type_name, key.fields)
+            if all(not f.children and self._local(position, type_name, f) for f in fields):
+                return key
+            trial = Walker(self.supergraph, self.operation)
+            group = trial.fetch_graph.new_group(
+                position.group.subgraph, position.path, entity=position.group.entity, depends_on=[]
+            )
+            start = replace(
+                position,
+                group=group,
+                target=group.selections,
+                requires_satisfied=False,
+                depth=position.depth + 1,
+                chain=chain,
+            )
+            try:
+                trial.plan_fields(start, type_name, fields)
+            except UnsatisfiableFieldError:
+                continue
+            return key
+        return None
 
     def _plan_abstract(
         self, position: Position, type_name: str, fields: list[OperationField]
@@ -126,12 +231,14 @@ class Walker:
         """In a subgraph that knows interface `type_name` only as an @interfaceObject, the real
         type (and fields it lacks) come from a subgraph where the interface is an entity; this
         one is not asked for `__typename`, which would only say the interface's name."""
+        keys = self.supergraph.types[type_name].key_fields(position.group.subgraph)
         local = [
             f
             for f in fields
             if f.name != "__typename"
             and f.applies_to is None
             and self._local(position, type_name, f)
+            and (f.name in keys or not self._owned_by_implementation(position, type_name, f.name))
         ]
         for field in local:
             self._plan_local(position, type_name, field)
@@ -140,21 +247,29 @@ class Walker:
         if not rest:
             return
         info = self.supergraph.types[type_name]
-        target = next(
-            (
-                graph
-                for graph, in_graph in sorted(info.graphs.items())
-                if not in_graph.interface_object and any(k.resolvable for k in in_graph.keys)
-            ),
-            None,
-        )
-        if target is None:
+        for target, in_graph in sorted(info.graphs.items()):
+            if in_graph.interface_object:
+                continue
+            key = self._key_for(position, type_name, target, type_name)
+            if key is not None:
+                break
+        else:
             raise UnsatisfiableFieldError(
                 f'No subgraph resolves interface "{type_name}" as an entity, so its concrete '
                 f'types cannot be found from subgraph "{position.group.subgraph}"; add @key to '
                 "the interface where it is defined."
             )
-        self._jump(position, type_name, target, type_name, rest, typename_in_parent=False)
+        self._jump(position, type_name, target, type_name, rest, key, typename_in_parent=False)
+
+    def _owned_by_implementation(self, position: Position, interface: str, field: str) -> bool:
+        """Whether the supergraph says an implementation of `interface` that may be here gets
+        `field` from a subgraph of its own (not from an @interfaceObject): that one answers."""
+        possible = (
+            [position.object_type]
+            if position.object_type is not None
+            else self.supergraph.possible_types(interface)
+        )
+        return any(self.supergraph.graphs_resolving(concrete, field) for concrete in possible)
 
     def _stays_abstract(
         self,
@@ -187,20 +302,47 @@ class Walker:
         if not self.supergraph.resolves(type_name, field.name, graph):
             return False
         in_graph = self.supergraph.field_in(type_name, field.name, graph)
-        return not (in_graph and in_graph.requires and not position.requires_satisfied)
+        # @requires and @fromContext values reach a subgraph only in an `_entities` call
+        needs_entry = in_graph and (in_graph.requires or in_graph.context_arguments)
+        return not (needs_entry and not position.requires_satisfied)
 
     def _plan_local(self, position: Position, type_name: str, field: OperationField) -> None:
         composite = bool(field.children)
-        selection = position.target.add_field(field.name, field.alias, field.arguments, composite)
+        in_graph = self.supergraph.field_in(type_name, field.name, position.group.subgraph)
+        info = self.supergraph.types[type_name].fields.get(field.name)
+        # what the subgraph itself says: where two fragments disagree, one gets an alias
+        graph_type = (in_graph.type if in_graph else None) or (info.type if info else None)
+        selection = position.target.add_field(
+            field.name, field.alias, field.arguments, composite, field.conditions, graph_type
+        )
         if not composite or selection.selections is None:
             return
         provided = (position.provided or {}).get(field.name)
-        in_graph = self.supergraph.field_in(type_name, field.name, position.group.subgraph)
         if in_graph is not None and in_graph.provides:
-            provided = {**(provided or {}), **_provided_tree(in_graph.provides)}
+            provided = {**(provided or {}), **provided_tree(in_graph.provides)}
         path = position.path + (field.response_key,) + ("@",) * list_depth(field.type)
-        child = Position(position.group, selection.selections, path, provided, depth=position.depth)
-        self.plan_fields(child, field.named_type, list(field.children))
+        child = Position(
+            position.group,
+            selection.selections,
+            path,
+            provided,
+            depth=position.depth,
+            conditions=position.conditions | field.conditions,
+            parent=(position, type_name, field),
+            contexts=position.contexts,
+        )
+        info_named = self.supergraph.types.get(field.named_type)
+        if info_named is not None and info_named.contexts:
+            scopes = tuple((context, child, field.named_type) for context in info_named.contexts)
+            child = replace(child, contexts=scopes + position.contexts)
+        named = field.named_type
+        own = in_graph.type.strip("[]!") if in_graph is not None and in_graph.type else named
+        if own != named:
+            # an object here, a union or interface in the supergraph: fragments on the other
+            # members are dropped, and `__typename` says which member it is
+            selection.selections.add_field("__typename")
+            named = own
+        self.plan_fields(child, named, list(field.children))
 
     def _jump(
         self,
@@ -209,6 +351,7 @@ class Walker:
         graph: str,
         entity_type: str,
         fields: list[OperationField],
+        key: EntityKey,
         *,
         typename_in_parent: bool = True,
     ) -> None:
@@ -219,7 +362,11 @@ class Walker:
                 f'Resolving "{type_name}.{fields[0].name}" needs a chain of more than '
                 f"{_MAX_JUMP_DEPTH} entity jumps; the keys between subgraphs form a cycle."
             )
-        key = entity_key(self.supergraph, entity_type, graph, position.group.subgraph)
+        parts = split_by_requirements(fields, lambda f: self._required(type_name, graph, f))
+        if len(parts) > 1:
+            for part in parts:
+                self._jump(position, type_name, graph, entity_type, part, key)
+            return
         field_sets = [key.fields]
         for field in fields:
             in_graph = self.supergraph.field_in(entity_type, field.name, graph)
@@ -228,17 +375,28 @@ class Walker:
         if typename_in_parent:
             position.target.add_field("__typename")
         before = len(self.fetch_graph.groups)
-        requirement = replace(position, requires_satisfied=False, depth=position.depth + 1)
+        requirement = replace(
+            position,
+            requires_satisfied=False,
+            depth=position.depth + 1,
+            chain=position.chain | {(type_name, graph)},
+        )
         required = [
             _unshadowed(position.target, field)
             for field_set in field_sets
             for field in self._field_set(type_name, field_set)
         ]
         self.plan_fields(requirement, type_name, required)
+        fields, reads, scopes = self._context_reads(position, entity_type, graph, fields)
         created = self.fetch_graph.groups[before:]
         group = self.fetch_graph.new_group(
-            graph, position.path, entity=True, depends_on=[position.group, *created]
+            graph, position.path, entity=True, depends_on=[position.group, *scopes, *created]
         )
+        for variable, ancestor_path, value_key, type_ref in reads:
+            group.context_reads.append((variable, ancestor_path, value_key))
+            group.context_variables[variable] = type_ref
+        conditions = position.conditions | frozenset.intersection(*(f.conditions for f in fields))
+        group.restrict(conditions)
         if entity_type != type_name:
             group.typename_rewrites[type_name] = entity_type
         representation = group.requires.fragment(type_name)
@@ -250,8 +408,53 @@ class Walker:
             position.path,
             requires_satisfied=True,
             depth=position.depth + 1,
+            conditions=conditions,
+            chain=frozenset(),
+            object_type=type_name if entity_type != type_name else None,
+            contexts=position.contexts,
         )
+        if entity_type != type_name:
+            # only `type_name` objects are sent: a fragment's condition on it already holds
+            fields = [replace(f, applies_to=None) for f in fields]
         self.plan_fields(entity, entity_type, fields)
+
+    def _context_reads(
+        self, position: Position, type_name: str, graph: str, fields: list[OperationField]
+    ) -> tuple[list[OperationField], list[tuple[str, tuple[str, ...], str, str]], list[FetchGroup]]:
+        """`fields` with their @fromContext arguments as variables, what fills each variable
+        (read from the nearest ancestor of the context's type, whose fetch now selects it) and
+        the groups holding those ancestors."""
+        reads: list[tuple[str, tuple[str, ...], str, str]] = []
+        scopes: list[FetchGroup] = []
+        rewritten = []
+        for field in fields:
+            in_graph = self.supergraph.field_in(type_name, field.name, graph)
+            arguments = list(field.arguments)
+            for argument in in_graph.context_arguments if in_graph else ():
+                scope = next((s for s in position.contexts if s[0] == argument.context), None)
+                if scope is None:
+                    raise UnsatisfiableFieldError(
+                        f'"{type_name}.{field.name}" takes "{argument.name}" from the context '
+                        f'"{argument.context}", but it is not selected below an object of a '
+                        "type carrying that @context."
+                    )
+                _, ancestor, ancestor_type = scope
+                selected = self._field_set(ancestor_type, argument.selection.strip()[1:-1])
+                self.plan_fields(ancestor, ancestor_type, selected)
+                variable = f"contextualArgument_{self._context_variables}"
+                self._context_variables += 1
+                reads.append((variable, ancestor.path, selected[0].response_key, argument.type))
+                scopes.append(ancestor.group)
+                arguments.append(_variable_argument(argument.name, variable))
+            rewritten.append(replace(field, arguments=tuple(arguments)))
+        return rewritten, reads, scopes
+
+    def _required(self, type_name: str, graph: str, field: OperationField) -> list[OperationField]:
+        """The fields `field`'s @requires in `graph` names (those at its top level)."""
+        in_graph = self.supergraph.field_in(type_name, field.name, graph)
+        if in_graph is None or not in_graph.requires:
+            return []
+        return self._field_set(type_name, in_graph.requires)
 
     def _field_set(self, type_name: str, field_set: str) -> list[OperationField]:
         return self._operation_fields(type_name, _parse_field_set(field_set), None)
@@ -297,14 +500,25 @@ class Walker:
                 f'A field set names "{type_name}.{field_name}", which the supergraph does not '
                 "define; recompose the supergraph."
             )
-        found = type_from_ast(self.supergraph.api_schema, parse_type(info.type))
+        found = type_from_ast(self.supergraph.api_schema, _parse_type(info.type))
         return found if found is not None else GraphQLString  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=4096)
+def _parse_type(type_ref: str) -> TypeNode:
+    return parse_type(type_ref)
+
+
+def _variable_argument(name: str, variable: str) -> ArgumentNode:
+    value = VariableNode(name=NameNode(value=variable))
+    return ArgumentNode(name=NameNode(value=name), value=value)
 
 
 def _named(type_ref: str) -> str:
     return type_ref.strip("[]!")
 
 
+@lru_cache(maxsize=4096)
 def _parse_field_set(field_set: str) -> SelectionSetNode:
     operation = parse("{" + field_set + "}").definitions[0]
     return operation.selection_set  # type: ignore[attr-defined]
@@ -338,7 +552,7 @@ def _add_requirement(target: SelectionSet, fields: list[OperationField]) -> None
             _add_requirement(added.selections, list(field.children))
 
 
-def _provided_tree(field_set: str) -> Provided:
+def provided_tree(field_set: str) -> Provided:
     tree: Provided = {}
 
     def visit(selection_set: SelectionSetNode, into: Provided) -> None:

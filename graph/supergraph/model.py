@@ -52,6 +52,16 @@ class TypeInGraph:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextArgument:
+    """An argument the router fills from the nearest ancestor of `context`'s type."""
+
+    context: str  # `subgraph__name` of a @context
+    name: str
+    type: str
+    selection: str  # on the ancestor, e.g. `{ currency }`
+
+
+@dataclass(frozen=True, slots=True)
 class FieldInGraph:
     graph: str
     external: bool = False
@@ -60,6 +70,8 @@ class FieldInGraph:
     override: str | None = None
     used_overridden: bool = False
     override_label: str | None = None  # progressive @override: which side serves depends on it
+    type: str | None = None  # the subgraph's own type when it differs from the supergraph's
+    context_arguments: tuple[ContextArgument, ...] = ()  # @fromContext, filled by the router
 
 
 # @authenticated, @requiresScopes, @policy, @cost, @listSize: enforced by the router, by name.
@@ -84,6 +96,7 @@ class TypeInfo:
     implements: dict[str, tuple[str, ...]] = field(default_factory=dict)
     members: dict[str, tuple[str, ...]] = field(default_factory=dict)
     policies: Policies = field(default_factory=dict)
+    contexts: tuple[str, ...] = ()  # @context names (`subgraph__name`) set on this type
 
     def key_fields(self, graph: str) -> frozenset[str]:
         in_graph = self.graphs.get(graph)
@@ -130,7 +143,11 @@ class Supergraph:
         in_graph = field_info.graphs.get(graph) if field_info else None
         if in_graph is None:
             return False
-        if in_graph.external or in_graph.used_overridden or self._label_excludes(in_graph):
+        if in_graph.external:
+            # not even a key field: a Fed2 subgraph marking it @external cannot return it
+            # (Fed1 key fields were unmarked at composition)
+            return False
+        if in_graph.used_overridden or self._label_excludes(in_graph):
             return field_name in type_info.key_fields(graph)
         return True
 

@@ -25,6 +25,7 @@ from graph.supergraph.api_schema import build_api_schema
 from graph.supergraph.errors import SupergraphError
 from graph.supergraph.model import (
     POLICY_DIRECTIVES,
+    ContextArgument,
     EntityKey,
     FieldInfo,
     FieldInGraph,
@@ -153,6 +154,8 @@ def _read_type(
             implements.setdefault(graph, []).append(str(args["interface"]))
         elif directive_name in POLICY_DIRECTIVES:
             info.policies[directive_name] = args
+        elif directive_name == f"{join}__context":
+            info.contexts += (str(args["name"]),)
         elif directive_name == f"{join}__unionMember":
             graph = subgraphs[str(args["graph"])].name
             members.setdefault(graph, []).append(str(args["member"]))
@@ -196,5 +199,12 @@ def _read_field(
             override=args.get("override"),
             used_overridden=bool(args.get("usedOverridden", False)),
             override_label=args.get("overrideLabel"),
+            type=args.get("type"),
+            context_arguments=tuple(
+                ContextArgument(
+                    str(c["context"]), str(c["name"]), str(c["type"]), str(c["selection"])
+                )
+                for c in args.get("contextArguments") or ()
+            ),
         )
     return field

@@ -4,11 +4,10 @@ router to enforce), merged across subgraphs; Federation 2.8 contexts are refused
 from textwrap import dedent
 from typing import Any
 
-import pytest
 import strawberry
 from strawberry.federation.schema_directives import Cost, ListSize
 
-from graph.compose import CompositionError, SubgraphSDL, compose_supergraph
+from graph.compose import SubgraphSDL, client_schema_sdl, compose_supergraph
 from graph.in_process import subgraph_sdl
 from graph.supergraph import read_supergraph
 
@@ -84,7 +83,7 @@ def test_reader_exposes_policies_for_the_router() -> None:
     assert supergraph.types["Query"].fields["portfolios"].policies["cost"] == {"weight": 5}
 
 
-def test_contexts_are_refused_with_a_clear_error() -> None:
+def test_contexts_compose_and_hide_the_argument_from_clients() -> None:
     sdl = """
     extend schema @link(url: "https://specs.apollo.dev/federation/v2.8",
                         import: ["@key", "@context", "@fromContext"])
@@ -92,11 +91,10 @@ def test_contexts_are_refused_with_a_clear_error() -> None:
     type T @key(fields: "id") @context(name: "ctx") { id: ID! u: U }
     type U { v(x: String @fromContext(field: "$ctx { id }")): Int }
     """
-    with pytest.raises(CompositionError) as raised:
-        compose_supergraph([SubgraphSDL("a", "http://a", sdl)])
-    assert raised.value.messages == [
-        'Subgraph "a" uses @context/@fromContext (Federation 2.8 contexts) on "T", which this '
-        "composer does not support yet; pass the value as an argument or a @requires field.",
-        'Subgraph "a" uses @context/@fromContext (Federation 2.8 contexts) on "U.v(x:)", which '
-        "this composer does not support yet; pass the value as an argument or a @requires field.",
-    ]
+    supergraph = compose_supergraph([SubgraphSDL("a", "http://a", sdl)])
+    assert '@join__context(name: "a__ctx")' in supergraph
+    assert (
+        'contextArguments: [{context: "a__ctx", name: "x", type: "String", selection: "{ id }"}]'
+        in supergraph
+    )
+    assert "type U {\n  v: Int\n}" in client_schema_sdl(supergraph)

@@ -9,11 +9,16 @@ from collections.abc import Callable
 
 from graph.planner.fetch_graph import FetchGraph
 from graph.planner.nodes import PlanNode
+from graph.planner.passes.alias_conflicts import alias_conflicts
 from graph.planner.passes.flatten_nodes import flatten_nodes
 from graph.planner.passes.merge_siblings import merge_siblings
 from graph.planner.passes.prune_dependencies import prune_dependencies
 
-FETCH_GRAPH_PASSES: tuple[Callable[[FetchGraph], bool], ...] = (merge_siblings, prune_dependencies)
+FETCH_GRAPH_PASSES: tuple[Callable[[FetchGraph], bool], ...] = (
+    merge_siblings,
+    prune_dependencies,
+    alias_conflicts,
+)
 _MAX_ROUNDS = 64
 
 

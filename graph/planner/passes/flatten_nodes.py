@@ -17,11 +17,12 @@ def flatten_nodes(node: PlanNode) -> PlanNode:
             if len(flat) == 1:
                 return flat[0]
             return type(node)(tuple(flat))
-        case Condition(condition, if_clause, else_clause):
+        case Condition(condition, if_clause, else_clause, default):
             return Condition(
                 condition,
                 flatten_nodes(if_clause) if if_clause else None,
                 flatten_nodes(else_clause) if else_clause else None,
+                default,
             )
         case Subscription(primary, rest):
             return Subscription(primary, flatten_nodes(rest) if rest else None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graph.planner.fetch_graph import FetchGraph, FetchGroup
+from graph.planner.requirements import representations_agree
 
 
 def merge_siblings(fetch_graph: FetchGraph) -> bool:
@@ -17,19 +18,33 @@ def merge_siblings(fetch_graph: FetchGraph) -> bool:
 
 def _mergeable(fetch_graph: FetchGraph, first: FetchGroup, second: FetchGroup) -> bool:
     return (
-        first.entity
+        not first.context_reads  # one variable per call: never share it
+        and not second.context_reads
+        and first.entity
         and second.entity
         and first.subgraph == second.subgraph
         and first.path == second.path
         and not fetch_graph.depends_transitively(first, second)
         and not fetch_graph.depends_transitively(second, first)
+        and representations_agree(first.requires, second.requires)
+        and _same_fields_if_rewritten(first, second)
     )
+
+
+def _same_fields_if_rewritten(first: FetchGroup, second: FetchGroup) -> bool:
+    """Representations renamed to an @interfaceObject's interface no longer say their type, so
+    the subgraph would answer every field for every object: merge only equal selections."""
+    if not (first.typename_rewrites or second.typename_rewrites):
+        return True
+    return first.selections.freeze() == second.selections.freeze()
 
 
 def _merge(fetch_graph: FetchGraph, kept: FetchGroup, dropped: FetchGroup) -> None:
     kept.selections.merge(dropped.selections)
     kept.requires.merge(dropped.requires)
     kept.typename_rewrites.update(dropped.typename_rewrites)
+    if dropped.conditions is not None:
+        kept.restrict(dropped.conditions)
     kept.depends_on = list(dict.fromkeys(d for d in kept.depends_on + dropped.depends_on))
     for group in fetch_graph.groups:
         if dropped in group.depends_on:
