@@ -1,0 +1,3 @@
+"""The micro domain's sources: SEC EDGAR (filings and XBRL facts), the X API v2 (recent
+search and filtered stream) and Reddit listings, each with its fake server, all written to the
+micro store by one sink (`sink.py`) that embeds and scores posts as it stores them."""
