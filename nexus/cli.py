@@ -89,6 +89,14 @@ def _parser() -> argparse.ArgumentParser:
         help="retire the development JWT signing key and make a new one (restart to use it)",
     )
 
+    # Parsed by nexus.ingest.cli (its own subcommands and options): listed here for --help.
+    commands.add_parser(
+        "ingest",
+        add_help=False,
+        help="fetch sources into the stores (backfill, --schedule, dead-letters, fake-servers); "
+        "`nexus ingest --help`",
+    )
+
     billing = commands.add_parser("billing", help="invoice organisations for their usage")
     billing_commands = billing.add_subparsers(dest="billing_command", required=True)
     close = billing_commands.add_parser(
@@ -118,6 +126,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["ingest"]:  # its own parser: `nexus ingest SOURCE` and its subcommands
+        return _ingest(argv[1:])
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -170,6 +181,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_replay(settings)
     return 2
+
+
+def _ingest(argv: list[str]) -> int:
+    from nexus.ingest.cli import main as ingest_main
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"nexus: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    return ingest_main(argv, settings)
 
 
 def _rotate_jwt_key(settings: Settings) -> int:

@@ -13,6 +13,7 @@ compares with the receiver's clock.
 | `social.posts`             | SocialPost       | the replay feed, social ingestion   |
 | `alert.mentions.{SYMBOL}`  | MentionSpike     | the mention-spike detector          |
 | `simulation.{JOB_ID}`      | SimulationUpdate | the simulation runner (macro)       |
+| `macro.{SERIES_ID}`        | MacroObservation | macro ingestion (FRED, Treasury)    |
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ def mentions_channel(symbol: str) -> str:
 
 def simulation_channel(job_id: str) -> str:
     return f"simulation.{job_id}"
+
+
+def macro_channel(series_id: str) -> str:
+    return f"macro.{series_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +125,23 @@ class SimulationUpdate:
         return self.status in ("succeeded", "failed")
 
 
-Event = MarketTick | SocialPost | MentionSpike | SimulationUpdate
+@dataclass(frozen=True, slots=True)
+class MacroObservation:
+    """The newest observation of a macro series, once ingestion stored it. `series_id` is a
+    FRED id, or `TREASURY_{months}M` for a par yield of the Treasury curve."""
+
+    type: ClassVar[str] = "macro.observation"
+    series_id: str
+    date: str  # the observation's date, YYYY-MM-DD
+    value: float  # in the series' units
+    realtime_start: str  # the vintage: first day this value was the published one, YYYY-MM-DD
+    published_at: float
+
+
+Event = MarketTick | SocialPost | MentionSpike | SimulationUpdate | MacroObservation
 EVENT_TYPES: dict[str, type[Any]] = {
-    cls.type: cls for cls in (MarketTick, SocialPost, MentionSpike, SimulationUpdate)
+    cls.type: cls
+    for cls in (MarketTick, SocialPost, MentionSpike, SimulationUpdate, MacroObservation)
 }
 
 

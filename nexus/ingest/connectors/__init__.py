@@ -1,0 +1,1 @@
+"""One module per published format; each exposes `CONNECTORS` (see nexus.ingest.registry)."""
