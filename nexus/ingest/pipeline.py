@@ -27,6 +27,7 @@ from nexus.ingest.source import Connector, Sink, Source, SourceConfig
 from nexus.ingest.stream import RecordStream
 from nexus.stores.analytics import AnalyticsStore
 from nexus.stores.bus import Bus
+from nexus.stores.vectors import VectorStore
 
 log = logging.getLogger("nexus.ingest")
 
@@ -77,6 +78,7 @@ class Pipeline:
     stream: RecordStream
     dead: DeadLetterStore
     env: Mapping[str, str]
+    vectors: VectorStore | None = None  # for sinks that embed text (Connector.vectors)
     in_flight: int = 8  # batches fetched but not yet stored, at most
     retry: RetryPolicy | None = None
     # domain -> database the sinks write (tests use their own); the state (cursors) database
@@ -90,9 +92,12 @@ class Pipeline:
         return self.env.get(f"NEXUS_INGEST_{_env_name(connector.name)}_URL", connector.base_url)
 
     def sink(self, connector: Connector) -> Sink:
-        return connector.sink(
-            self.analytics, self.databases.get(connector.domain, connector.domain)
-        )
+        database = self.databases.get(connector.domain, connector.domain)
+        if connector.vectors:
+            if self.vectors is None:
+                raise RuntimeError(f"{connector.name}'s sink needs the vector store")
+            return connector.sink(self.analytics, database, self.vectors)
+        return connector.sink(self.analytics, database)
 
     def retry_policy(self) -> RetryPolicy:
         if self.retry is not None:

@@ -98,7 +98,9 @@ async def run_schedule(
         print(f"nexus ingest: {error}")
         return 2
     # One analytics store serves every domain (three databases on one chDB path or server).
-    pipeline, close = open_pipeline(settings, "macro", env)
+    # Micro's sink embeds posts: the pipeline then holds the vector store too.
+    domain = "micro" if any(item.connector.vectors for item in items) else "macro"
+    pipeline, close = open_pipeline(settings, domain, env)
     stop = asyncio.Event()
     log.info(
         "schedule started",

@@ -163,10 +163,11 @@ def _edges(page: Page[FilingRecord]) -> list[FilingEdge]:
     return [FilingEdge(node=filing_from(r), cursor=encode_cursor(k)) for r, k in page.rows]
 
 
+@strawberry.type(description="A stock's SEC record: its company's filings and XBRL facts.")
 class StockFilings:
     """The SEC fields of a stock (a mixin of `Stock`): its company's filings and facts."""
 
-    symbol: str
+    symbol: str = strawberry.field(description="Ticker symbol, upper case.")
 
     @strawberry.field(
         description="The company's SEC Central Index Key (CIK); null where EDGAR data has not "

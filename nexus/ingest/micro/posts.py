@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any
 
 from nexus.ingest.records import Record
-
 from subgraphs.micro.embedding import cashtags as cashtags_in
 
 MAX_TEXT = 40_000  # characters kept of a post (a Reddit self-post can be long)

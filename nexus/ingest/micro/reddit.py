@@ -22,10 +22,9 @@ from typing import Any
 
 from nexus.ingest.errors import BadPayload
 from nexus.ingest.http import SourceHttp
+from nexus.ingest.micro.posts import post_record
 from nexus.ingest.records import Batch, Cursor, Record, Window
 from nexus.ingest.source import SourceConfig
-
-from nexus.ingest.micro.posts import post_record
 
 NAME = "reddit"
 USER_AGENT_ENV = "NEXUS_REDDIT_USER_AGENT"

@@ -28,10 +28,9 @@ from typing import Any
 
 from nexus.ingest.errors import BadPayload, SourceRefused
 from nexus.ingest.http import SourceHttp
+from nexus.ingest.micro import MissingSetting
 from nexus.ingest.records import Batch, Cursor, DeadLetter, Record, Window
 from nexus.ingest.source import SourceConfig
-
-from nexus.config import ConfigError
 from subgraphs.micro.filings import KEPT_CONCEPTS
 
 log = logging.getLogger("nexus.ingest.sec")
@@ -45,17 +44,16 @@ DEFAULT_SYMBOLS = ("AMC", "BB", "GME", "NOK", "TSLA")  # the demo's stocks
 MAX_OLDER_FILES = 20  # older submissions pages followed per ticker on a deep backfill
 
 
-def user_agent_headers(env: Mapping[str, str]) -> dict[str, str]:
-    """EDGAR refuses undeclared tools: a name and a contact address, e.g.
-    `Nexus-Alpha research ops@example.com`."""
+def declared_user_agent(env: Mapping[str, str]) -> str | None:
+    """NEXUS_SEC_USER_AGENT when it declares a requester and a contact address (EDGAR refuses
+    undeclared tools), e.g. `Example Research ops@example.com`; None otherwise."""
     agent = env.get(USER_AGENT_ENV, "").strip()
-    if "@" not in agent or len(agent.split()) < 2:
-        raise ConfigError(
-            f"{USER_AGENT_ENV} must name you and give a contact e-mail, e.g. "
-            f"'Example Research ops@example.com' (SEC EDGAR fair-access policy); got "
-            f"{'nothing' if not agent else repr(agent)}."
-        )
-    return {"User-Agent": agent, "Accept-Encoding": "gzip, deflate"}
+    return agent if "@" in agent and len(agent.split()) >= 2 else None
+
+
+def user_agent_headers(env: Mapping[str, str]) -> dict[str, str]:
+    agent = declared_user_agent(env)
+    return {"User-Agent": agent, "Accept-Encoding": "gzip, deflate"} if agent else {}
 
 
 def parse_tickers(document: Any) -> dict[str, tuple[int, str]]:
@@ -153,7 +151,7 @@ class SecSource:
     name = NAME
 
     def __init__(self, config: SourceConfig) -> None:
-        user_agent_headers(config.env)  # refuse to start without a declared User-Agent
+        self.declared = declared_user_agent(config.env) is not None
         listed = config.env.get(SYMBOLS_ENV, "")
         self.symbols = tuple(s.strip().upper() for s in listed.split(",") if s.strip()) or (
             DEFAULT_SYMBOLS
@@ -164,6 +162,11 @@ class SecSource:
         self.tickers_url = TICKERS_URL if real else "files/company_tickers.json"
 
     async def fetch(self, http: SourceHttp, cursor: Cursor, window: Window) -> AsyncIterator[Batch]:
+        if not self.declared:
+            raise MissingSetting(
+                f"{USER_AGENT_ENV} must name you and give a contact e-mail, e.g. 'Example "
+                "Research ops@example.com' (SEC EDGAR's fair-access policy)."
+            )
         symbols = window.only or self.symbols
         tickers_document = await http.get_json(self.tickers_url)
         try:

@@ -12,9 +12,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nexus.ingest.records import DomainEvent, Record, Written
-
 from nexus.events import SOCIAL_CHANNEL, SocialPost, encode
+from nexus.ingest.records import DomainEvent, Record, Written
 from nexus.stores.analytics import AnalyticsStore
 from nexus.stores.vectors import VectorStore
 from subgraphs.micro.filings import CompanyRecord, FactRecord, FilingRecord

@@ -26,13 +26,13 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
+
 from nexus.ingest.errors import BadPayload, SourceUnavailable
 from nexus.ingest.http import SourceHttp
+from nexus.ingest.micro import MissingSetting
+from nexus.ingest.micro.posts import post_record
 from nexus.ingest.records import Batch, Cursor, DeadLetter, Record, Window
 from nexus.ingest.source import SourceConfig
-
-from nexus.config import ConfigError
-from nexus.ingest.micro.posts import post_record
 
 log = logging.getLogger("nexus.ingest.x")
 
@@ -52,9 +52,15 @@ FIELDS = {
 
 def bearer_headers(env: Mapping[str, str]) -> dict[str, str]:
     token = env.get(TOKEN_ENV, "").strip()
-    if not token:
-        raise ConfigError(f"{TOKEN_ENV} is not set: the X API needs an app's bearer token.")
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _require_token(env: Mapping[str, str]) -> bool:
+    return bool(env.get(TOKEN_ENV, "").strip())
+
+
+def _missing_token() -> MissingSetting:
+    return MissingSetting(f"{TOKEN_ENV} is not set: the X API needs an app's bearer token.")
 
 
 def _when(text: str) -> dt.datetime:
@@ -97,10 +103,12 @@ class XSearchSource:
     name = SEARCH
 
     def __init__(self, config: SourceConfig) -> None:
-        bearer_headers(config.env)  # refuse to start without a token
+        self.has_token = _require_token(config.env)
         self.query = config.env.get(QUERY_ENV, "").strip() or DEFAULT_QUERY
 
     async def fetch(self, http: SourceHttp, cursor: Cursor, window: Window) -> AsyncIterator[Batch]:
+        if not self.has_token:
+            raise _missing_token()
         params: dict[str, Any] = {"query": self.query, "max_results": 100, **FIELDS}
         since_id = cursor.get("since_id")
         if since_id and window.since is None:
@@ -145,10 +153,17 @@ class XStreamSource:
     name = STREAM
 
     def __init__(self, config: SourceConfig) -> None:
-        bearer_headers(config.env)
-        self.seconds = float(config.env.get(STREAM_SECONDS_ENV, "60"))
+        self.has_token = _require_token(config.env)
+        try:
+            self.seconds = float(config.env.get(STREAM_SECONDS_ENV, "60"))
+        except ValueError:
+            self.seconds = -1.0  # refused in `fetch`, where the run can report it
 
     async def fetch(self, http: SourceHttp, cursor: Cursor, window: Window) -> AsyncIterator[Batch]:
+        if not self.has_token:
+            raise _missing_token()
+        if not 0 < self.seconds <= 86400:
+            raise MissingSetting(f"{STREAM_SECONDS_ENV} must be seconds, from 1 to 86400.")
         deadline = time.monotonic() + self.seconds
         failures = 0
         state = dict(cursor)
