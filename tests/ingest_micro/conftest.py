@@ -41,12 +41,13 @@ def ingest_vectors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VectorS
 
 
 def fake_app() -> FaultLayer:
-    """The micro fakes as `nexus ingest fake-servers` mounts them, X with a short rate window
-    (6 requests a second) so a test can run into it."""
+    """The micro fakes as `nexus ingest fake-servers` mounts them, and at /x-limited an X
+    that refuses every third request (429 with `x-rate-limit-reset`)."""
     return FaultLayer(
         Starlette(routes=[
             Mount("/sec", app=fakes.sec_app()),
-            Mount("/x", app=fakes.x_app(limit=6, window_seconds=1.0)),
+            Mount("/x", app=fakes.x_app()),
+            Mount("/x-limited", app=fakes.x_app(limit=2)),
             Mount("/x-stream", app=fakes.x_stream_app(bad_line=True)),
             Mount("/reddit", app=fakes.reddit_app()),
         ]),

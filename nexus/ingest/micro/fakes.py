@@ -87,38 +87,41 @@ def _bearer(request: Request) -> bool:
 
 
 class XRateWindow:
-    """X's per-15-minute request window, shortened: `limit` requests per `seconds`; past it a
-    429 whose only hint is `x-rate-limit-reset` (epoch seconds), as X sends it."""
+    """X's per-15-minute request budget, made deterministic for tests: `limit` requests, then
+    one 429 whose only hint is `x-rate-limit-reset` (epoch seconds, the next whole second), as
+    X sends it; the budget starts over after that refusal."""
 
-    def __init__(self, limit: int, seconds: float) -> None:
-        self.limit, self.seconds = limit, seconds
-        self.reset = time.time() + seconds
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
         self.used = 0
 
+    def take(self) -> dict[str, str] | None:
+        """The rate-limit headers of an allowed request; None when this one is refused."""
+        if self.used >= self.limit:
+            self.used = 0
+            return None
+        self.used += 1
+        return self.headers()
+
     def headers(self) -> dict[str, str]:
-        now = time.time()
-        if now >= self.reset:
-            self.reset, self.used = now + self.seconds, 0
         return {
             "x-rate-limit-limit": str(self.limit),
-            "x-rate-limit-remaining": str(max(0, self.limit - self.used)),
-            "x-rate-limit-reset": str(int(self.reset) + (self.reset % 1 > 0)),
+            "x-rate-limit-remaining": str(self.limit - self.used),
+            "x-rate-limit-reset": str(int(time.time()) + 1),
         }
 
 
-def x_app(*, page_size: int = 3, limit: int = 450, window_seconds: float = 900.0) -> Starlette:
-    rate = XRateWindow(limit, window_seconds)
+def x_app(*, page_size: int = 3, limit: int = 450) -> Starlette:
+    rate = XRateWindow(limit)
 
     async def recent(request: Request) -> Response:
         if not _bearer(request):
             return _x_problem(401, "Unauthorized", "Unauthorized")
-        headers = rate.headers()
-        if rate.used >= rate.limit:
+        headers = rate.take()
+        if headers is None:
             refused = _x_problem(429, "Too Many Requests", "Too Many Requests")
-            refused.headers.update(headers)
+            refused.headers.update(rate.headers())
             return refused
-        rate.used += 1
-        headers = rate.headers()
         params = request.query_params
         try:
             most = int(params.get("max_results", "10"))
