@@ -167,3 +167,38 @@ async def test_reddit_429_and_502_are_retried(ingest: Ingest) -> None:
     assert report.error is None
     assert report.retries == 2
     assert await ingest.count("posts") == 6
+
+
+async def test_graphql_serves_ingested_posts_with_their_authors(ingest: Ingest) -> None:
+    from subgraphs.micro import subgraph
+    from subgraphs.micro.loaders import MicroContext
+    from subgraphs.micro.repository import MicroRepository
+
+    await ingest.run("x")
+    assert ingest.pipeline.vectors is not None
+    context = MicroContext(
+        MicroRepository(ingest.pipeline.analytics, ingest.pipeline.vectors, ingest.database),
+        ingest.bus,
+    )
+    result = await subgraph.schema.execute(
+        """{ postsByCashtag(cashtag: "gme", source: "x", first: 2) {
+              edges { node { id source author url sentimentLabel
+                             profile { source handle name followers following posts } } }
+              pageInfo { hasNextPage }
+        } }""",
+        context_value=context,
+    )
+
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    connection = result.data["postsByCashtag"]
+    newest = [p for p in fixtures.x_posts() if "GME" in p["text"]][:2]
+    assert [edge["node"]["id"] for edge in connection["edges"]] == [
+        f"x:{post['id']}" for post in newest
+    ]
+    assert connection["pageInfo"]["hasNextPage"] is True
+    node = connection["edges"][0]["node"]
+    assert node["sentimentLabel"] is not None
+    assert node["profile"] == {"source": "x", "handle": "squeeze_watch", "name": "Squeeze Watch",
+                               "followers": 182000, "following": 310, "posts": 48211}
+    assert node["url"] == f"https://x.com/squeeze_watch/status/{newest[0]['id']}"
