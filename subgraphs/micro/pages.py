@@ -135,13 +135,8 @@ def page_info(page: Page[Any]) -> PageInfo:
     )
 
 
-def connection_sized(*arguments: str) -> ListSize:
-    """Demand control for a connection: `edges` holds at most `first` items (or as many as the
-    largest of `arguments`, for a plain list bounded by a list argument's length)."""
-    if arguments:
-        return ListSize(  # type: ignore[call-arg]
-            slicing_arguments=list(arguments), require_one_slicing_argument=False
-        )
+def connection_sized() -> ListSize:
+    """Demand control for a connection: `edges` holds at most `first` items."""
     return ListSize(  # type: ignore[call-arg]
         slicing_arguments=["first"], sized_fields=["edges"], require_one_slicing_argument=False
     )

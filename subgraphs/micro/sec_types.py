@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from nexus.demand import assumed_size
 from nexus.errors import BadUserInput
 from subgraphs.micro.filings import (
     LATEST_FORMS,
@@ -33,6 +34,7 @@ from subgraphs.micro.pages import (
     text_part,
 )
 
+MAX_FORMS = 10
 Forms = Annotated[
     list[str] | None,
     strawberry.argument(
@@ -204,14 +206,16 @@ class StockFilings:
         description="The newest filing of each of `forms` (by default the latest annual "
         "report 10-K, quarterly report 10-Q and current report 8-K), newest first; a form "
         "never filed is left out.",
-        directives=[connection_sized("forms")],
+        directives=[assumed_size(MAX_FORMS)],  # demand control: one filing per form
     )
     async def latest_filings(
         self,
         info: Info[MicroContext, None],
         forms: Annotated[
             list[str],
-            strawberry.argument(description="SEC form types, e.g. 10-K, 10-Q, 8-K (1 to 10)."),
+            strawberry.argument(
+                description=f"SEC form types, e.g. 10-K, 10-Q, 8-K (1 to {MAX_FORMS})."
+            ),
         ] = list(LATEST_FORMS),  # noqa: B006 -- strawberry copies argument defaults
     ) -> list[Filing]:
         key = LatestFilingsKey(self.symbol, _checked_forms(forms))
@@ -248,6 +252,8 @@ class StockFilings:
 
 
 def _checked_forms(forms: list[str]) -> tuple[str, ...]:
-    if not 1 <= len(forms) <= 10:
-        raise BadUserInput("`forms` must name 1 to 10 form types.", argument="forms")
+    if not 1 <= len(forms) <= MAX_FORMS:
+        raise BadUserInput(
+            f"`forms` must name 1 to {MAX_FORMS} form types, not {len(forms)}.", argument="forms"
+        )
     return tuple(sorted(set(forms)))
