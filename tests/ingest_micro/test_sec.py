@@ -185,3 +185,36 @@ async def test_graphql_serves_filings_and_facts_with_cursors(ingest: Ingest) -> 
     assert shares == {"value": fixtures.shares_outstanding("GME", last_filed), "unit": "shares",
                       "periodStart": None,
                       "periodEnd": (last_filed - dt.timedelta(days=10)).isoformat()}
+
+
+async def test_a_forged_filings_cursor_and_too_many_forms_are_bad_input(ingest: Ingest) -> None:
+    from subgraphs.micro import subgraph
+    from subgraphs.micro.loaders import MicroContext
+    from subgraphs.micro.pages import encode_cursor
+    from subgraphs.micro.repository import MicroRepository
+
+    await ingest.writer.ensure_schema()
+    await ingest.pipeline.analytics.insert(
+        f"{ingest.database}.stocks", ["symbol", "name"], [["GME", "GameStop Corp."]]
+    )
+    assert ingest.pipeline.vectors is not None
+    context = MicroContext(
+        MicroRepository(ingest.pipeline.analytics, ingest.pipeline.vectors, ingest.database),
+        ingest.bus,
+    )
+    forged = await subgraph.schema.execute(
+        'query($after: String!) { stock(symbol: "GME") { filings(after: $after) { '
+        "edges { cursor } } } }",
+        variable_values={"after": encode_cursor(["not a date", "x"])},
+        context_value=context,
+    )
+    no_forms = await subgraph.schema.execute(
+        '{ stock(symbol: "GME") { latestFilings(forms: []) { form } } }', context_value=context
+    )
+
+    for result, field in ((forged, "filings"), (no_forms, "latestFilings")):
+        assert result.data == {"stock": None}
+        assert result.errors is not None
+        assert [(e.path[-1], e.extensions["code"]) for e in result.errors] == [
+            (field, "BAD_USER_INPUT")
+        ]

@@ -202,3 +202,30 @@ async def test_graphql_serves_ingested_posts_with_their_authors(ingest: Ingest) 
     assert node["profile"] == {"source": "x", "handle": "squeeze_watch", "name": "Squeeze Watch",
                                "followers": 182000, "following": 310, "posts": 48211}
     assert node["url"] == f"https://x.com/squeeze_watch/status/{newest[0]['id']}"
+
+
+async def test_a_since_id_older_than_recent_search_reaches_starts_over(ingest: Ingest) -> None:
+    cursors = CursorStore(ingest.pipeline.analytics, f"{ingest.database}_state")
+    await cursors.ensure_schema()
+    await cursors.save("x", {"since_id": "1000"})  # a post from years ago: X answers 400
+
+    report = await ingest.run("x")
+
+    assert report.error is None
+    assert await ingest.count("posts") == len(fixtures.x_posts())
+    assert await cursors.load("x") == {"since_id": fixtures.x_posts()[0]["id"]}
+
+
+def test_a_429_without_retry_after_waits_for_the_rate_limit_reset() -> None:
+    import time
+
+    import httpx
+
+    from nexus.ingest.http import _rate_limit_reset
+
+    x_wait = _rate_limit_reset(httpx.Headers({"x-rate-limit-reset": str(int(time.time()) + 30)}))
+    reddit_wait = _rate_limit_reset(httpx.Headers({"x-ratelimit-reset": "420"}))
+
+    assert x_wait is not None and 28 <= x_wait <= 30  # X: epoch seconds of the reset
+    assert reddit_wait == 420  # Reddit: seconds until the reset
+    assert _rate_limit_reset(httpx.Headers({"x-rate-limit-reset": "soon"})) is None

@@ -131,6 +131,10 @@ def x_app(*, page_size: int = 3, limit: int = 450) -> Starlette:
             return _x_problem(400, "Invalid Request",
                               "The `max_results` query parameter value is not between 10 and 100")
         since = int(params.get("since_id") or 0)
+        if since and since < int(fixtures.x_posts()[-1]["id"]) - 10**15:
+            return _x_problem(400, "Invalid Request", "One or more parameters to your request "
+                              "was invalid. The `since_id` query parameter value must be a post "
+                              "created within the last 7 days.")
         posts = [p for p in fixtures.x_posts() if int(p["id"]) > since]
         offset = _offset(params.get("next_token"))
         page = posts[offset:offset + min(most, page_size)]

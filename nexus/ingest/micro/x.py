@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from nexus.ingest.errors import BadPayload, SourceUnavailable
+from nexus.ingest.errors import BadPayload, SourceRefused, SourceUnavailable
 from nexus.ingest.http import SourceHttp
 from nexus.ingest.micro import MissingSetting
 from nexus.ingest.micro.posts import post_record
@@ -119,7 +119,16 @@ class XSearchSource:
             params["end_time"] = window.until.astimezone(dt.UTC).isoformat(timespec="seconds")
         newest: str | None = None
         for _ in range(MAX_PAGES):
-            document = await http.get_json("2/tweets/search/recent", params)
+            try:
+                document = await http.get_json("2/tweets/search/recent", params)
+            except SourceRefused as error:
+                # Recent search reaches back 7 days: an older since_id is a 400. Start over
+                # from the oldest post it still has instead of refusing every run from now on.
+                if error.status != 400 or "since_id" not in params:
+                    raise
+                log.warning("since_id too old: searching the last 7 days",
+                            extra={"source": SEARCH, "since_id": params.pop("since_id")})
+                continue
             try:
                 records = parse_posts(document)
                 meta = document.get("meta") or {}
@@ -197,8 +206,6 @@ class XStreamSource:
                 raise _Retry(f"HTTP {response.status_code}", _reset_wait(response.headers))
             if response.status_code >= 400:
                 await response.aread()
-                from nexus.ingest.errors import SourceRefused
-
                 raise SourceRefused(response.status_code, response.text[:200], request=request)
             pending: list[Record] = []
             letters: list[DeadLetter] = []
