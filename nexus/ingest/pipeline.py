@@ -268,6 +268,10 @@ class Pipeline:
         if cursors is not None:
             await cursors.save(name, batch.cursor)
         report.batches += 1
+        log.debug(
+            "batch stored",
+            extra={"source": name, "records": len(batch.records), "batches": report.batches},
+        )
 
 
 def _env_name(name: str) -> str:

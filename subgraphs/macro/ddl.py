@@ -1,4 +1,5 @@
-"""The macro database: FRED series and observations, the Treasury par yield curve."""
+"""The macro database: FRED series and observations (with ALFRED vintages), the Treasury par
+yield curve, simulation jobs."""
 
 DATABASE = "macro"
 
@@ -13,24 +14,40 @@ SIMULATION_JOBS = f"""CREATE TABLE IF NOT EXISTS {DATABASE}.simulation_jobs (
     published_at Float64
 ) ENGINE = ReplacingMergeTree(version) ORDER BY job_id"""
 
-STATEMENTS = [
-    f"CREATE DATABASE IF NOT EXISTS {DATABASE}",
-    f"""CREATE TABLE IF NOT EXISTS {DATABASE}.series (
-        id LowCardinality(String),
-        title String,
-        units String,
-        frequency LowCardinality(String)
-    ) ENGINE = ReplacingMergeTree ORDER BY id""",
-    f"""CREATE TABLE IF NOT EXISTS {DATABASE}.observations (
-        series_id LowCardinality(String),
-        date Date,
-        value Float64
-    ) ENGINE = ReplacingMergeTree ORDER BY (series_id, date)""",
-    # Long format: one row per published tenor (2M and 4M start late; 30Y pauses 2002-2006).
-    f"""CREATE TABLE IF NOT EXISTS {DATABASE}.par_curve (
-        date Date,
-        months UInt16,
-        rate Float64
-    ) ENGINE = ReplacingMergeTree ORDER BY (date, months)""",
-    SIMULATION_JOBS,
-]
+
+def statements(database: str = DATABASE) -> list[str]:
+    """The tables of the macro store, in `database` (tests ingest into their own)."""
+    return [
+        f"CREATE DATABASE IF NOT EXISTS {database}",
+        f"""CREATE TABLE IF NOT EXISTS {database}.series (
+            id LowCardinality(String),
+            title String,
+            units String,
+            frequency LowCardinality(String)
+        ) ENGINE = ReplacingMergeTree ORDER BY id""",
+        # The values as currently published (the last vintage): what every field reads.
+        f"""CREATE TABLE IF NOT EXISTS {database}.observations (
+            series_id LowCardinality(String),
+            date Date,
+            value Float64
+        ) ENGINE = ReplacingMergeTree ORDER BY (series_id, date)""",
+        # ALFRED vintages: `value` was the published one from realtime_start to realtime_end
+        # inclusive (9999-12-31 in FRED, stored as 2149-06-06, the last Date: still current).
+        # NULL where FRED published "." (no value) in that vintage.
+        f"""CREATE TABLE IF NOT EXISTS {database}.observation_vintages (
+            series_id LowCardinality(String),
+            date Date,
+            realtime_start Date,
+            realtime_end Date,
+            value Nullable(Float64)
+        ) ENGINE = ReplacingMergeTree ORDER BY (series_id, date, realtime_start)""",
+        # Long format: one row per published tenor (2M and 4M start late; 30Y pauses 2002-2006).
+        f"""CREATE TABLE IF NOT EXISTS {database}.par_curve (
+            date Date,
+            months UInt16,
+            rate Float64
+        ) ENGINE = ReplacingMergeTree ORDER BY (date, months)""",
+    ]
+
+
+STATEMENTS = [*statements(DATABASE), SIMULATION_JOBS]

@@ -11,7 +11,7 @@ from nexus.stores import Stores
 from nexus.stores.analytics import AnalyticsStore
 from nexus.stores.bus import Bus
 from subgraphs.macro.analytics import AnalyticsLoaders
-from subgraphs.macro.repository import MacroRepository
+from subgraphs.macro.repository import MacroRepository, VintageRepository
 
 
 @dataclass
@@ -26,6 +26,9 @@ class MacroContext:
     latest_observations: DataLoader = field(init=False)
     par_curves: DataLoader = field(init=False)
     analytics: AnalyticsLoaders = field(init=False)
+    vintages: VintageRepository = field(init=False)
+    as_of: DataLoader = field(init=False)  # VintageRange -> observations known then
+    has_vintages: DataLoader = field(init=False)
 
     def __post_init__(self) -> None:
         self.series = DataLoader(self.repository.series_by_id)
@@ -33,6 +36,9 @@ class MacroContext:
         self.latest_observations = DataLoader(self.repository.latest_observations)
         self.par_curves = DataLoader(self.repository.par_curves)
         self.analytics = AnalyticsLoaders(self.repository, self.par_curves, self.observations)
+        self.vintages = VintageRepository(self.repository.store)
+        self.as_of = DataLoader(self.vintages.as_of)
+        self.has_vintages = DataLoader(self.vintages.with_vintages)
 
     @property
     def store(self) -> AnalyticsStore:

@@ -150,3 +150,89 @@ class MacroRepository:
                 (row["months"], row["rate"])
             )
         return list(curves.values())
+
+
+@dataclass(frozen=True, slots=True)
+class VintageRange:
+    """Observations of `series_id` from `start` to `end` as they were published on `as_of`."""
+
+    series_id: str
+    start: dt.date | None
+    end: dt.date | None
+    as_of: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionRecord:
+    realtime_start: dt.date
+    realtime_end: dt.date  # 2149-06-06 (the last ClickHouse Date) while still current
+    value: float | None  # None: no value was published in that vintage
+
+
+class VintageRepository:
+    """ALFRED vintages (`observation_vintages`, written by `nexus ingest fred`)."""
+
+    def __init__(self, store: AnalyticsStore) -> None:
+        self.store = store
+
+    async def with_vintages(self, ids: Sequence[str]) -> list[bool]:
+        rows = await self.store.query(
+            f"SELECT DISTINCT series_id FROM {DATABASE}.observation_vintages "
+            "WHERE series_id IN {ids:Array(String)}",
+            {"ids": sorted(set(ids))},
+        )
+        found = {row["series_id"] for row in rows}
+        return [series_id in found for series_id in ids]
+
+    async def as_of(self, ranges: Sequence[VintageRange]) -> list[list[ObservationRecord]]:
+        """One query per range (an as-of read is rare next to the current values); bounded like
+        `MacroRepository.observations`."""
+        limit = max_observations()
+        read = 0
+        found: list[list[ObservationRecord]] = []
+        for key in ranges:
+            rows = await self.store.query(
+                # The vintage in force on as_of: realtime_start <= as_of <= realtime_end.
+                "SELECT date, argMax(value, realtime_start) AS known "
+                f"FROM {DATABASE}.observation_vintages FINAL "
+                "WHERE series_id = {id:String} AND date >= {start:Date} AND date <= {end:Date} "
+                "AND realtime_start <= {as_of:Date} AND realtime_end >= {as_of:Date} "
+                "GROUP BY date HAVING known IS NOT NULL ORDER BY date LIMIT {limit:UInt64}",
+                {
+                    "id": key.series_id,
+                    "start": key.start or dt.date(1970, 1, 1),
+                    "end": key.end or dt.date(2149, 6, 1),
+                    "as_of": key.as_of,
+                    "limit": limit - read + 1,
+                },
+            )
+            read += len(rows)
+            if read > limit:
+                raise too_many_observations(limit)
+            found.append([ObservationRecord(row["date"], row["known"]) for row in rows])
+        return found
+
+    async def revisions(self, series_id: str, date: dt.date) -> list[RevisionRecord]:
+        rows = await self.store.query(
+            "SELECT realtime_start, realtime_end, value "
+            f"FROM {DATABASE}.observation_vintages FINAL "
+            "WHERE series_id = {id:String} AND date = {date:Date} ORDER BY realtime_start "
+            "LIMIT 1000",
+            {"id": series_id, "date": date},
+        )
+        return [RevisionRecord(**row) for row in rows]
+
+    async def curve_spreads(
+        self, long: int, short: int, start: dt.date, end: dt.date
+    ) -> list[tuple[dt.date, float]]:
+        """(date, long rate - short rate in percentage points) on every day both are published."""
+        rows = await self.store.query(
+            "SELECT date, sumIf(rate, months = {long:UInt16}) "
+            "- sumIf(rate, months = {short:UInt16}) AS spread "
+            f"FROM {DATABASE}.par_curve FINAL "
+            "WHERE months IN ({long:UInt16}, {short:UInt16}) "
+            "AND date >= {start:Date} AND date <= {end:Date} "
+            "GROUP BY date HAVING count() = 2 ORDER BY date",
+            {"long": long, "short": short, "start": start, "end": end},
+        )
+        return [(row["date"], row["spread"]) for row in rows]

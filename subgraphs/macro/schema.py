@@ -16,6 +16,7 @@ from subgraphs.macro.analytics import par_curve
 from subgraphs.macro.bond_types import BondQuery
 from subgraphs.macro.chart_types import YieldCurveSurface
 from subgraphs.macro.curve_types import TENORS_HELP, CurveModelName, tenors_or_standard
+from subgraphs.macro.indicator_types import IndicatorQuery
 from subgraphs.macro.live import Mutation, SimulationQuery, Subscription
 from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.types import Series, YieldCurve, curve_from_record, from_record
@@ -24,7 +25,7 @@ MAX_CURVE_DAYS = 3_660
 
 
 @strawberry.type(description="The entry points for reading data.")
-class Query(SimulationQuery, BondQuery):
+class Query(SimulationQuery, BondQuery, IndicatorQuery):
     @strawberry.field(description="A FRED series by id (case-insensitive); null if unknown.")
     async def series(
         self,

@@ -32,11 +32,21 @@ from subgraphs.macro.inputs import check_number
 from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.repository import (
     CurveRecord,
-    ObservationRange,
     SeriesRecord,
     max_observations,
     too_many_observations,
 )
+from subgraphs.macro.transform_types import (
+    AsOf,
+    Revision,
+    SeriesAggregation,
+    SeriesFrequency,
+    SeriesUnits,
+    observation_records,
+    revision_from_record,
+    transformed,
+)
+from subgraphs.pages import DEFAULT_PAGE, After, Connection, First, paginate
 
 
 @strawberry.type(description="One published value of a series.")
@@ -53,6 +63,7 @@ ChartFrom = Annotated[
 ChartTo = Annotated[
     dt.date | None, strawberry.argument(description="Last day; default: the last observation.")
 ]
+
 
 @strawberry.federation.type(keys=["id"], description="A FRED economic data series.")
 class Series:
@@ -83,6 +94,7 @@ class Series:
         to: Annotated[
             dt.date | None, strawberry.argument(description="Last date, inclusive; open if null.")
         ] = None,
+        as_of: AsOf = None,
     ) -> list[Observation]:  # or an async iterator of them, for long histories
         if from_ is not None and to is not None and from_ > to:
             raise BadUserInput(
@@ -92,9 +104,7 @@ class Series:
         if info.context.observations_served > limit:  # refused already: read nothing more
             raise too_many_observations(limit)
         try:
-            records = await info.context.observations.load(
-                ObservationRange(str(self.id), from_, to)
-            )
+            records = await observation_records(info.context, str(self.id), from_, to, as_of)
         except BadUserInput:
             info.context.observations_served = limit + 1
             raise
@@ -140,6 +150,69 @@ class Series:
         window = _window(str(self.id), from_, to)
         key = (window, BarInterval(interval.value))
         return series_bars(await info.context.analytics.bars.load(key))
+
+    # cost hint: 1 per item of the page (`first`); one read and one numpy pass per series.
+    @strawberry.field(
+        description="The series as FRED transforms it: first aggregated to a lower `frequency` "
+        "(if given) by `aggregation`, then in `units` (change, percent change, year over year, "
+        "annualised, log), from `from` to `to`, optionally as published on `asOf`; a page of "
+        "`first` values after `after`, oldest first. Dates without a defined value (the first "
+        "change, the log of a non-positive number) are left out."
+    )
+    async def transformed(
+        self,
+        info: Info[MacroContext, None],
+        units: Annotated[
+            SeriesUnits, strawberry.argument(description="The transform; default LIN (levels).")
+        ] = SeriesUnits.LIN,
+        frequency: Annotated[
+            SeriesFrequency | None,
+            strawberry.argument(description="Aggregate to this frequency first; null: as is."),
+        ] = None,
+        aggregation: Annotated[
+            SeriesAggregation,
+            strawberry.argument(description="How a period's values combine; default AVERAGE."),
+        ] = SeriesAggregation.AVERAGE,
+        from_: ChartFrom = None,
+        to: ChartTo = None,
+        as_of: AsOf = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
+    ) -> Connection[Observation]:
+        values = await transformed(
+            info.context,
+            str(self.id),
+            self.frequency,
+            units=units,
+            frequency=frequency,
+            aggregation=aggregation,
+            start=from_,
+            end=to,
+            as_of=as_of,
+        )
+        return paginate([Observation(date=d, value=v) for d, v in values], first, after)
+
+    @strawberry.field(
+        description="Whether ALFRED vintages of this series are stored (`asOf` and `revisions` "
+        "need them; `nexus ingest fred` stores them)."
+    )
+    async def has_vintages(self, info: Info[MacroContext, None]) -> bool:
+        found: bool = await info.context.has_vintages.load(str(self.id))
+        return found
+
+    @strawberry.field(
+        description="Every value published for the observation of `date`, first release "
+        "first (ALFRED vintages); empty when no vintages are stored."
+    )
+    async def revisions(
+        self,
+        info: Info[MacroContext, None],
+        date: Annotated[
+            dt.date, strawberry.argument(description="The observation date, YYYY-MM-DD.")
+        ],
+    ) -> list[Revision]:
+        records = await info.context.vintages.revisions(str(self.id), date)
+        return [revision_from_record(record) for record in records]
 
     @strawberry.field(description="The most recent observation.")
     async def latest(self, info: Info[MacroContext, None]) -> Observation | None:

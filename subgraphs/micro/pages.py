@@ -1,9 +1,11 @@
-"""Relay cursor pagination: opaque cursors over a read's sort key, and `PageInfo`.
+"""Relay cursor pagination over a read's sort key (keyset pages).
 
-A cursor is the sort key of the last row a client saw (base64url of a JSON array), so the
-next page is a keyset read (`WHERE key < cursor`): rows inserted while a client pages never
-shift or repeat what it gets, and no page costs more than its own rows. Pages are read one
-row longer than asked to know whether another follows.
+`PageInfo` is the shared, @shareable one of `subgraphs/pages.py`; these connections differ
+from its position-paged lists in their cursor: here it is the sort key of the last row a
+client saw (base64url of a JSON array), so the next page is a keyset read (`WHERE key <
+cursor`): rows inserted while a client pages never shift or repeat what it gets, and no page
+costs more than its own rows. Pages are read one row longer than asked, to know whether
+another follows.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import strawberry
 from strawberry.federation.schema_directives import ListSize
 
 from nexus.errors import BadUserInput
+from subgraphs.pages import PageInfo  # @shareable: one PageInfo for every subgraph
 
 MAX_PAGE = 100
 CURSOR_PREFIX = "v1:"
@@ -106,23 +109,6 @@ class Page(Generic[T]):
         cls, rows: Sequence[tuple[T, Sequence[Any]]], first: int, after: str | None
     ) -> Page[T]:
         return cls(list(rows[:first]), len(rows) > first, after)
-
-
-@strawberry.type(description="Where a page sits in its list (Relay cursor connections).")
-class PageInfo:
-    has_next_page: bool = strawberry.field(
-        description="True when more items follow this page: ask again with `after: endCursor`."
-    )
-    has_previous_page: bool = strawberry.field(
-        description="True when this page was asked for with `after` (items came before it)."
-    )
-    start_cursor: str | None = strawberry.field(
-        description="The cursor of this page's first item; null on an empty page."
-    )
-    end_cursor: str | None = strawberry.field(
-        description="The cursor of this page's last item, to pass as `after`; null on an "
-        "empty page."
-    )
 
 
 def page_info(page: Page[Any]) -> PageInfo:

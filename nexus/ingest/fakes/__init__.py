@@ -11,7 +11,7 @@ across processes:
 
 Each fault is consumed by one request, in order:
 - `429[:S]`: Too Many Requests with `Retry-After: S` (default 1);
-- `500`, `502`, `503`: the status with an HTML error page, as a load balancer sends;
+- `500`, `502`, `503`, `504`: the status with an HTML error page, as a load balancer sends;
 - `timeout[:S]`: answer after S seconds (default 5), past the client's timeout;
 - `truncate`: the real response cut in half, Content-Length matching (a malformed body);
 - `drop`: the real headers, then half the body and the connection closed (a transport error);
@@ -35,7 +35,12 @@ ERROR_PAGE = (
     "<html><head><title>{status} {reason}</title></head><body><center><h1>{status} {reason}"
     "</h1></center><hr><center>nginx</center></body></html>"
 )
-REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+REASONS = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Time-out",
+}
 
 
 class FaultPlan:
@@ -77,7 +82,7 @@ class FaultLayer:
                 status_code=429,
                 headers={"Retry-After": argument or "1"},
             )
-        elif kind in ("500", "502", "503"):
+        elif kind in ("500", "502", "503", "504"):
             status = int(kind)
             page = ERROR_PAGE.format(status=status, reason=REASONS[status])
             response = Response(page, status_code=status, media_type="text/html")

@@ -1,0 +1,189 @@
+"""Ingestion benchmark: rows per second end to end (fetch, stream, store, publish) from the fake
+FRED server, against a direct bulk insert of the same rows; publish-to-subscriber latency.
+
+    .venv/bin/python -m benchmarks.ingest [--series DGS10,DGS2,...] [--runs 3]
+        [--redis redis://127.0.0.1:6379/0]
+
+The fake servers run as their own process (`nexus ingest fake-servers`), as a remote API would.
+Each run ingests the series into a fresh database of one embedded chDB store:
+
+- pipeline, embedded: in-process stream and bus;
+- pipeline, Redis: Redis Streams (consumer group, acks) and the Redis bus (with --redis);
+- direct bulk insert: the same vintage rows and current values, already parsed, inserted into
+  a fresh database with one INSERT per table: the store's own speed, no fetching, no checks.
+
+Latency: a subscriber on `macro.*` receives each series' MacroObservation; the figure is the
+time from the publisher's `published_at` (after the store wrote the batch) to receipt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from nexus.ingest.checkpoints import AnalyticsDeadLetters
+from nexus.ingest.fakes.fred import _dataset, _vintages
+from nexus.ingest.pipeline import Pipeline
+from nexus.ingest.records import Window
+from nexus.ingest.registry import connector
+from nexus.ingest.sinks.macro import FOREVER, fred_date, fred_value
+from nexus.ingest.stream import InProcessRecordStream, RedisRecordStream
+from nexus.stores.analytics import ChdbStore
+from nexus.stores.bus import Bus, InProcessBus, RedisBus
+from subgraphs.macro.ddl import statements
+from tests.support.processes import free_port
+
+DEFAULT_SERIES = "DGS10,DGS2,DGS30,T10Y2Y,SP500,VIXCLS,DCOILWTICO,CPIAUCSL,UNRATE,GDP"
+
+
+def start_fakes() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nexus.cli", "ingest", "fake-servers", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/", timeout=1).raise_for_status()
+            return process, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the fake servers did not start")
+
+
+async def pipeline_run(
+    store: ChdbStore, fakes: str, series: list[str], redis_url: str | None
+) -> tuple[int, float, list[float]]:
+    tag = uuid.uuid4().hex[:8]
+    bus: Bus = RedisBus(redis_url) if redis_url else InProcessBus()
+    stream = (
+        RedisRecordStream(redis_url, prefix=f"bench-{tag}:")
+        if redis_url
+        else InProcessRecordStream()
+    )
+    subscription = await bus.subscribe("macro.*")
+    if isinstance(bus, RedisBus):
+        await bus.wait_subscribed()
+    latencies: list[float] = []
+
+    async def listen() -> None:
+        async for message in subscription:
+            latencies.append(time.time() - float(message.event["published_at"]))
+
+    listener = asyncio.create_task(listen())
+    pipeline = Pipeline(
+        analytics=store,
+        bus=bus,
+        stream=stream,
+        dead=AnalyticsDeadLetters(store, f"bench_ingest_{tag}"),
+        env={"NEXUS_INGEST_FAKE_URL": fakes, "FRED_API_KEY": "benchmark"},
+        databases={"macro": f"bench_macro_{tag}"},
+        state_database=f"bench_ingest_{tag}",
+    )
+    # Schemas first: the timed part is the ingestion itself.
+    await pipeline.sink(connector("fred")).ensure_schema()
+    started = time.perf_counter()
+    report = await pipeline.run(connector("fred"), Window(only=tuple(series)))
+    seconds = time.perf_counter() - started
+    await asyncio.sleep(0.2)  # the last events in flight
+    listener.cancel()
+    await stream.close()
+    await bus.close()
+    if report.error:
+        raise RuntimeError(report.error)
+    return report.rows, seconds, latencies
+
+
+async def bulk_insert(store: ChdbStore, series: list[str]) -> tuple[int, float]:
+    database = f"bench_bulk_{uuid.uuid4().hex[:8]}"
+    for statement in statements(database):
+        await store.command(statement)
+    info = _dataset()[0]
+    vintages = [
+        [s, dt.date.fromisoformat(r["date"]), fred_date(r["realtime_start"]),
+         fred_date(r["realtime_end"]), fred_value(r["value"])]
+        for s in series for r in _vintages(s)
+    ]  # fmt: skip
+    current = [[r[0], r[1], r[4]] for r in vintages if r[3] == FOREVER and r[4] is not None]
+    started = time.perf_counter()  # the rows are ready: only the inserts are timed
+    await store.insert(
+        f"{database}.series",
+        ["id", "title", "units", "frequency"],
+        [[s, info[s]["title"], info[s]["units"], info[s]["frequency"]] for s in series],
+    )
+    await store.insert(
+        f"{database}.observation_vintages",
+        ["series_id", "date", "realtime_start", "realtime_end", "value"],
+        vintages,
+    )
+    await store.insert(f"{database}.observations", ["series_id", "date", "value"], current)
+    return len(vintages) + len(series), time.perf_counter() - started
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--series", default=DEFAULT_SERIES)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--redis", default=None, help="also run on Redis Streams and bus")
+    args = parser.parse_args()
+    series = [s for s in args.series.split(",") if s]
+    fakes, url = start_fakes()
+    results: dict[str, list[tuple[int, float]]] = {}
+    latencies: dict[str, list[float]] = {}
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            store = ChdbStore(Path(directory) / "chdb")
+            await store.command("SELECT 1")
+            await pipeline_run(store, url, series[:1], None)  # warm-up: imports, connections
+            for name in series:
+                _vintages(name)  # the fake's rows, built once (cached) outside every timing
+            kinds = [("pipeline, embedded", None)]
+            if args.redis:
+                kinds.append(("pipeline, Redis Streams + Redis bus", args.redis))
+            for _ in range(args.runs):
+                rows, seconds = await bulk_insert(store, series)
+                results.setdefault("direct bulk insert", []).append((rows, seconds))
+                for name, redis_url in kinds:
+                    rows, seconds, lags = await pipeline_run(store, url, series, redis_url)
+                    results.setdefault(name, []).append((rows, seconds))
+                    latencies.setdefault(name, []).extend(lags)
+            await store.close()
+    finally:
+        fakes.kill()
+    load = os.getloadavg()[0]
+    print(f"\n{len(series)} FRED series, {args.runs} runs each, load average {load:.1f}\n")
+    print("| path | rows | median time | rows/s | publish-to-subscriber latency |")
+    print("|---|---|---|---|---|")
+    bulk = statistics.median(rows / s for rows, s in results["direct bulk insert"])
+    for name, runs in results.items():
+        rows = runs[0][0]
+        median = statistics.median(s for _, s in runs)
+        received = latencies.get(name)
+        lag = (
+            f"median {1000 * statistics.median(received):.1f} ms, "
+            f"max {1000 * max(received):.1f} ms ({len(received)} events)"
+            if received
+            else "-"
+        )
+        rate = rows / median
+        share = "" if name == "direct bulk insert" else f" ({rate / bulk:.0%} of bulk)"
+        print(f"| {name} | {rows:,} | {median:.2f} s | {rate:,.0f}{share} | {lag} |")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""Sinks: each writes some record kinds into a domain's store, idempotently."""

@@ -1,0 +1,194 @@
+"""FRED against its fake: series, observations with vintages, pagination, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+
+import pytest
+
+from nexus.events import MacroObservation, decode
+from nexus.ingest.deadletters import replay
+from nexus.ingest.fakes.fred import _vintages
+from nexus.ingest.pipeline import Pipeline
+from nexus.ingest.records import Window
+from nexus.ingest.registry import connector
+from nexus.stores.analytics import ChdbStore
+from nexus.stores.bus import InProcessBus
+from tests.support.ingest import API_KEY, Databases, faults, hits
+from tests.support.live import LiveServer
+
+OBSERVATIONS = "/fred/fred/series/observations"
+FRED = connector("fred")
+
+
+async def stored(analytics: ChdbStore, db: str, series_id: str) -> dict[str, int]:
+    """Rows as stored (no FINAL: a duplicate would count) and distinct keys."""
+    rows = await analytics.query(
+        f"SELECT (SELECT count() FROM {db}.observation_vintages WHERE series_id = {{s:String}}) "
+        "AS vintages, "
+        f"(SELECT uniqExact(date, realtime_start) FROM {db}.observation_vintages "
+        "WHERE series_id = {s:String}) AS vintage_keys, "
+        f"(SELECT count() FROM {db}.observations WHERE series_id = {{s:String}}) AS current, "
+        f"(SELECT count() FROM {db}.series WHERE id = {{s:String}}) AS series",
+        {"s": series_id},
+    )
+    return dict(rows[0])
+
+
+async def test_backfill_pages_through_observations_and_keeps_vintages(
+    make_pipeline: Callable[..., Pipeline],
+    analytics: ChdbStore,
+    databases: Databases,
+    fake_servers: LiveServer,
+) -> None:
+    bus = InProcessBus()
+    events = await bus.subscribe("macro.*")
+    pipeline = make_pipeline({"NEXUS_FRED_PAGE_SIZE": "3000"}, bus=bus)
+
+    report = await pipeline.run(FRED, Window(only=("DGS10", "GDP")))
+
+    assert report.error is None
+    dgs10, gdp = _vintages("DGS10"), _vintages("GDP")
+    assert report.rows == len(dgs10) + len(gdp) + 2  # + the two series' metadata
+    # DGS10 needs four pages of 3,000; GDP one.
+    assert (await hits(fake_servers))[OBSERVATIONS] == 5
+    counts = await stored(analytics, databases.macro, "GDP")
+    assert counts == {
+        "vintages": len(gdp),
+        "vintage_keys": len(gdp),
+        "current": len(gdp) // 2,  # every quarter: a first release, then the revision
+        "series": 1,
+    }
+    # The first release of GDP 2020Q1 was 0.5% lower, and replaced a month later.
+    rows = await analytics.query(
+        f"SELECT realtime_start, realtime_end, value FROM {databases.macro}.observation_vintages "
+        "WHERE series_id = 'GDP' AND date = '2020-01-01' ORDER BY realtime_start"
+    )
+    assert [str(r["realtime_start"]) for r in rows] == ["2020-05-01", "2020-06-01"]
+    assert str(rows[1]["realtime_end"]) == "2149-06-06"
+    assert rows[0]["value"] == pytest.approx(rows[1]["value"] * 0.995, rel=1e-5)
+    # Subscribers hear the newest value of each series, once it is stored.
+    received = {}
+    async with asyncio.timeout(2):
+        async for message in events:
+            received[message.channel] = decode(message.event)
+            if len(received) == 2:
+                break
+    assert set(received) == {"macro.DGS10", "macro.GDP"}
+    latest = received["macro.GDP"]
+    assert isinstance(latest, MacroObservation)
+    assert latest.date == gdp[-1]["date"]
+
+
+async def test_rerun_changes_nothing(
+    make_pipeline: Callable[..., Pipeline],
+    analytics: ChdbStore,
+    databases: Databases,
+    fake_servers: LiveServer,
+) -> None:
+    pipeline = make_pipeline()
+    await pipeline.run(FRED, Window(only=("UNRATE",)))
+    before = await stored(analytics, databases.macro, "UNRATE")
+
+    # Unchanged `last_updated`: the series is not fetched again.
+    again = await pipeline.run(FRED, Window(only=("UNRATE",)))
+    assert (again.rows, again.events) == (0, 0)
+    assert (await hits(fake_servers))[OBSERVATIONS] == 1
+    # A forced backfill re-reads everything and inserts nothing new.
+    forced = await pipeline.run(FRED, Window(since=_utc(1900), only=("UNRATE",)))
+    assert forced.rows == before["vintages"] + 1 and forced.events == 0
+    assert await stored(analytics, databases.macro, "UNRATE") == before
+
+
+async def test_rate_limits_and_server_errors_are_retried(
+    make_pipeline: Callable[..., Pipeline],
+    analytics: ChdbStore,
+    databases: Databases,
+    fake_servers: LiveServer,
+) -> None:
+    await faults(fake_servers, OBSERVATIONS, "429:0", "503", "timeout:2")
+
+    report = await make_pipeline().run(FRED, Window(only=("FEDFUNDS",)))
+
+    assert report.error is None and report.retries == 3
+    assert (await hits(fake_servers))[OBSERVATIONS] == 4
+    counts = await stored(analytics, databases.macro, "FEDFUNDS")
+    assert counts["vintages"] == len(_vintages("FEDFUNDS"))
+
+
+async def test_errors_past_the_retries_end_the_run_without_moving_the_cursor(
+    make_pipeline: Callable[..., Pipeline], analytics: ChdbStore, databases: Databases,
+    fake_servers: LiveServer,
+) -> None:  # fmt: skip
+    await faults(fake_servers, OBSERVATIONS, "500", "502", "500", "504")
+    pipeline = make_pipeline()
+
+    report = await pipeline.run(FRED, Window(only=("CPIAUCSL",)))
+
+    assert report.error is not None and "HTTP 504 after 4 attempts" in report.error
+    assert (await stored(analytics, databases.macro, "CPIAUCSL"))["vintages"] == 0
+    # The next run (the source is back) fetches the series: the cursor had not moved.
+    again = await pipeline.run(FRED, Window(only=("CPIAUCSL",)))
+    assert again.error is None
+    assert (await stored(analytics, databases.macro, "CPIAUCSL"))["vintages"] == len(
+        _vintages("CPIAUCSL")
+    )
+
+
+async def test_truncated_body_is_dead_lettered_then_replayed(
+    make_pipeline: Callable[..., Pipeline],
+    analytics: ChdbStore,
+    databases: Databases,
+    fake_servers: LiveServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await faults(fake_servers, OBSERVATIONS, "truncate")
+    pipeline = make_pipeline()
+
+    report = await pipeline.run(FRED, Window(only=("HOUST", "PAYEMS")))
+
+    assert report.error is None and report.dead_letters == 1
+    assert (await stored(analytics, databases.macro, "HOUST"))["vintages"] == 0
+    assert (await stored(analytics, databases.macro, "PAYEMS"))["vintages"] > 0
+    [letter] = await pipeline.dead.letters("fred")
+    assert letter.stage == "fetch" and letter.reason.startswith("HOUST: not JSON")
+    assert letter.payload["request"]["params"]["api_key"] == "***"
+    assert letter.scope["only"] == ["HOUST"]
+    assert API_KEY not in json.dumps(letter.to_json())
+    assert not [r for r in caplog.records if API_KEY in r.getMessage() + str(r.__dict__)]
+
+    assert await replay(pipeline, [letter]) == (1, 0)
+    assert await pipeline.dead.letters("fred") == []
+    assert (await stored(analytics, databases.macro, "HOUST"))["vintages"] == len(
+        _vintages("HOUST")
+    )
+
+
+async def test_an_unknown_series_is_a_dead_letter_with_freds_message(
+    make_pipeline: Callable[..., Pipeline], fake_servers: LiveServer
+) -> None:
+    pipeline = make_pipeline()
+
+    report = await pipeline.run(FRED, Window(only=("NOSUCHSERIES", "ICSA")))
+
+    assert report.error is None and report.rows > 0
+    [letter] = await pipeline.dead.letters("fred")
+    assert letter.reason == "NOSUCHSERIES: HTTP 400: Bad Request.  The series does not exist."
+
+
+async def test_a_missing_api_key_stops_the_run_before_any_request(
+    make_pipeline: Callable[..., Pipeline], fake_servers: LiveServer
+) -> None:
+    report = await make_pipeline({"FRED_API_KEY": ""}).run(FRED, Window(only=("GDP",)))
+
+    assert report.error is not None and "FRED_API_KEY is not set" in report.error
+    assert await hits(fake_servers) == {}
+
+
+def _utc(year: int) -> dt.datetime:
+    return dt.datetime(year, 1, 1, tzinfo=dt.UTC)

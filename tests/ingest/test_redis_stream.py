@@ -1,0 +1,82 @@
+"""The Redis side of ingestion on the machine's Redis (keys under a prefix of the test's own):
+pending batches outlive a crash, one process per source, dead letters kept and removed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as redis
+
+from nexus.ingest.checkpoints import RedisDeadLetters
+from nexus.ingest.errors import AlreadyRunning
+from nexus.ingest.records import Batch, DeadLetter, Record
+from nexus.ingest.stream import RedisRecordStream
+from tests.conftest import REDIS_URL
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+async def prefix() -> AsyncIterator[str]:
+    prefix = f"test-ingest-{uuid.uuid4().hex[:8]}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = [key async for key in client.scan_iter(f"{prefix}*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+def batch(n: int) -> Batch:
+    return Batch([Record("fred", "macro.series", f"S{n}", {"id": f"S{n}"})], {"n": n})
+
+
+async def test_a_batch_read_but_not_acknowledged_is_read_again_after_a_crash(prefix: str) -> None:
+    first = RedisRecordStream(REDIS_URL, prefix=prefix)
+    await first.open("fred")
+    await first.add("fred", batch(1))
+    await first.add("fred", batch(2))
+    entry = await first.read("fred", 0.1)
+    assert entry is not None and entry[1].cursor == {"n": 1}
+    await first.close()  # the process dies before storing batch 1
+
+    second = RedisRecordStream(REDIS_URL, prefix=prefix)
+    await second.open("fred")
+    seen = []
+    while (entry := await second.read("fred", 0.05)) is not None:
+        seen.append(entry[1].cursor["n"])
+        await second.ack("fred", entry[0])
+    assert seen == [1, 2]  # the pending one first, then the undelivered one, each once
+    assert await second.client.xlen(second.key("fred")) == 0  # stored entries are deleted
+    await second.close()
+
+
+async def test_one_process_at_a_time_ingests_a_source(prefix: str) -> None:
+    holder = RedisRecordStream(REDIS_URL, prefix=prefix, lease_seconds=0.5)
+    other = RedisRecordStream(REDIS_URL, prefix=prefix, lease_seconds=0.5)
+    async with holder.lease("fred"):
+        with pytest.raises(AlreadyRunning):
+            async with other.lease("fred"):
+                pass
+    async with other.lease("fred"):  # released: free again
+        pass
+    await holder.close()
+    await other.close()
+
+
+async def test_dead_letters_are_kept_listed_and_removed(prefix: str) -> None:
+    letters = RedisDeadLetters(REDIS_URL, prefix=prefix)
+    await letters.add(
+        [
+            DeadLetter("fred", "fetch", "GDP: not JSON", {"request": {}}, {"only": ["GDP"]}),
+            DeadLetter("treasury", "fetch", "2022: not XML", {}, {}),
+        ]
+    )
+    [fred] = await letters.letters("fred")
+    assert (fred.reason, fred.scope, bool(fred.at)) == ("GDP: not JSON", {"only": ["GDP"]}, True)
+    assert len(await letters.letters()) == 2
+    await letters.remove([fred.id])
+    assert [letter.source for letter in await letters.letters()] == ["treasury"]
+    await letters.close()
