@@ -120,6 +120,10 @@ async def test_the_token_never_reaches_logs_dead_letters_or_errors(
 async def test_the_filtered_stream_skips_keep_alives_and_quarantines_a_cut_line(
     ingest: Ingest,
 ) -> None:
+    # Long enough to read every line on a loaded machine; the fake closes after its posts, so
+    # the source reconnects until then.
+    ingest.pipeline.env = {**ingest.pipeline.env, "NEXUS_X_STREAM_SECONDS": "3"}
+
     report = await ingest.run("x-stream")
 
     assert report.error is None
