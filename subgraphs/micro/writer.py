@@ -28,6 +28,7 @@ from subgraphs.micro.filings import (
 from subgraphs.micro.records import POST_COLUMNS, AuthorRecord, PostRecord
 from subgraphs.micro.repository import TEXTS_COLLECTION
 
+_post_locks: dict[str, asyncio.Lock] = {}
 AUTHOR_COLUMNS = ("source", "handle", "name", "followers", "following", "posts", "seen_at")
 
 
@@ -60,6 +61,14 @@ class MicroWriter:
         """Store the posts not stored yet, embedded and scored; the stored ones, as stored
         (with their sentiment), in the order given. Authors are upserted (the newest sighting
         of an account wins)."""
+        # X search and the X stream can deliver one post at once: the check and the insert are
+        # one step per database, so the post is stored, and announced, once.
+        async with _post_locks.setdefault(self.database, asyncio.Lock()):
+            return await self._store_posts(posts, authors)
+
+    async def _store_posts(
+        self, posts: Sequence[PostRecord], authors: Sequence[AuthorRecord]
+    ) -> list[PostRecord]:
         known = await self._existing("posts", "id", [post.id for post in posts])
         fresh = list({post.id: post for post in posts if post.id not in known}.values())
         if fresh:

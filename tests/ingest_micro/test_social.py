@@ -233,3 +233,16 @@ def test_a_429_without_retry_after_waits_for_the_rate_limit_reset() -> None:
     assert x_wait is not None and 28 <= x_wait <= 30  # X: epoch seconds of the reset
     assert reddit_wait == 420  # Reddit: seconds until the reset
     assert _rate_limit_reset(httpx.Headers({"x-rate-limit-reset": "soon"})) is None
+
+
+async def test_search_and_stream_at_once_store_and_announce_each_post_once(
+    ingest: Ingest,
+) -> None:
+    ingest.pipeline.env = {**ingest.pipeline.env, "NEXUS_X_STREAM_SECONDS": "2"}
+
+    search, stream = await asyncio.gather(ingest.run("x"), ingest.run("x-stream"))
+
+    assert search.error is None and stream.error is None
+    assert search.rows + stream.rows == len(fixtures.x_posts())
+    assert search.events + stream.events == len(fixtures.x_posts())
+    assert await ingest.count("posts") == len(fixtures.x_posts())
