@@ -125,6 +125,20 @@ async def _start_replay(settings: Settings, names: Sequence[str], stores: Stores
         return None
 
 
+def _start_ingestion(settings: Settings, names: Sequence[str], stores: Stores) -> Any:
+    """The ingestion schedule, when NEXUS_INGEST_SOURCES names sources of these subgraphs."""
+    from nexus.ingest.schedule import served_schedule
+
+    try:
+        schedule = served_schedule(settings, stores, set(names))
+    except (ValueError, OSError) as error:  # a bad schedule must not stop the API
+        log.error("ingestion schedule not started: %s", error)
+        return None
+    if schedule is not None:
+        schedule.start()
+    return schedule
+
+
 def _start_catalogue_listener(names: Sequence[str], stores: Stores) -> asyncio.Task[None] | None:
     """The platform learns the instruments the market domains announce on the bus."""
     if "platform" not in names or stores.bus is None:
@@ -158,6 +172,7 @@ def create_app(
         if load_demo_on_start:
             await load_demo(stores, names, only_missing=True)
         replay = await _start_replay(settings, names, stores)
+        ingestion = _start_ingestion(settings, names, stores)
         listener = _start_catalogue_listener(names, stores)
         log.info("serving", extra={"subgraphs": list(names)})
         yield
@@ -167,6 +182,8 @@ def create_app(
                 await listener
         if replay is not None:
             await replay.stop()  # before the stores it publishes to close
+        if ingestion is not None:
+            await ingestion.stop()
         await stores.close()
 
     async def healthz(request: Request) -> JSONResponse:

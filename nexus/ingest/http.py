@@ -10,7 +10,6 @@ stays under it instead of bouncing off 429s.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
@@ -20,6 +19,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import orjson
 
 from nexus.ingest.errors import BadPayload, SourceRefused, SourceUnavailable
 
@@ -166,8 +166,8 @@ class SourceHttp:
     async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         response = await self.get(path, params)
         try:
-            return json.loads(response.content)
-        except ValueError as error:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as error:
             raise BadPayload(
                 f"not JSON ({error})",
                 request=self.describe(path, params),

@@ -10,6 +10,9 @@ Intervals come from, in order: the config file (TOML, `--config`), NEXUS_INGEST_
     [treasury]
     interval_seconds = 21600
 
+The same schedule runs inside `nexus serve` when NEXUS_INGEST_SOURCES is set (with
+NEXUS_INGEST_CONFIG as the file): see `served_schedule`.
+
 A source whose run fails (its API down past the retries) logs the error and runs again at its
 next interval; the others carry on. Sources listed in NEXUS_INGEST_SOURCES (or --sources) are
 scheduled; by default, every source the file names, or every registered one.
@@ -30,6 +33,7 @@ from nexus.ingest.pipeline import Pipeline
 from nexus.ingest.records import Window
 from nexus.ingest.registry import connectors
 from nexus.ingest.source import Connector
+from nexus.stores import Stores
 
 log = logging.getLogger("nexus.ingest.schedule")
 
@@ -93,7 +97,7 @@ async def run_schedule(
 
     env = dict(os.environ)
     try:
-        items = plan(config, sources, env)
+        items = plan(config or env.get("NEXUS_INGEST_CONFIG"), sources, env)
     except (ConfigError, OSError, tomllib.TOMLDecodeError) as error:
         print(f"nexus ingest: {error}")
         return 2
@@ -112,3 +116,55 @@ async def run_schedule(
         stop.set()
         await close()
     return 0
+
+
+class ServedSchedule:
+    """The schedule inside `nexus serve` (NEXUS_INGEST_SOURCES set): the embedded chDB path
+    admits one process, so the server itself ingests, into the stores it serves from, and its
+    subscribers get the events in-process."""
+
+    def __init__(self, pipeline: Pipeline, items: list[Scheduled]) -> None:
+        self.pipeline = pipeline
+        self.items = items
+        self.stop_event = asyncio.Event()
+        self.task: asyncio.Future[list[None]] | None = None
+
+    def start(self) -> None:
+        runs = (run_source(self.pipeline, i, once=False, stop=self.stop_event) for i in self.items)
+        self.task = asyncio.ensure_future(asyncio.gather(*runs))
+        log.info(
+            "schedule started in the server",
+            extra={"sources": {i.connector.name: i.interval_seconds for i in self.items}},
+        )
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+        await self.pipeline.stream.close()
+
+
+def served_schedule(settings: Settings, stores: Stores, domains: set[str]) -> ServedSchedule | None:
+    """The schedule for `nexus serve`, or None when NEXUS_INGEST_SOURCES is unset."""
+    env = dict(os.environ)
+    names = [name.strip() for name in env.get("NEXUS_INGEST_SOURCES", "").split(",")]
+    if not any(names) or stores.analytics is None or stores.bus is None:
+        return None
+    from nexus.ingest.checkpoints import AnalyticsDeadLetters, DeadLetterStore, RedisDeadLetters
+    from nexus.ingest.stream import open_stream
+
+    items = [
+        item
+        for item in plan(env.get("NEXUS_INGEST_CONFIG"), [n for n in names if n], env)
+        if item.connector.domain in domains
+    ]
+    prefix = env.get("NEXUS_INGEST_REDIS_PREFIX", "nexus:")
+    dead: DeadLetterStore = (
+        AnalyticsDeadLetters(stores.analytics)
+        if settings.redis_url.startswith("memory://")
+        else RedisDeadLetters(settings.redis_url, prefix=prefix)
+    )
+    stream = open_stream(settings.redis_url, prefix=prefix)
+    return ServedSchedule(Pipeline(stores.analytics, stores.bus, stream, dead, env), items)

@@ -32,13 +32,14 @@ def statements(database: str = DATABASE) -> list[str]:
             value Float64
         ) ENGINE = ReplacingMergeTree ORDER BY (series_id, date)""",
         # ALFRED vintages: `value` was the published one from realtime_start to realtime_end
-        # inclusive (9999-12-31 in FRED, stored as 2149-06-06, the last Date: still current).
-        # NULL where FRED published "." (no value) in that vintage.
+        # inclusive (9999-12-31 in FRED, stored as 2149-06-06: still current). NULL where FRED
+        # published "." (no value) in that vintage. Date32: FRED series start before 1970 (GDP
+        # in 1947), where Date ends; `observations` keeps 1970 on, as it always has.
         f"""CREATE TABLE IF NOT EXISTS {database}.observation_vintages (
             series_id LowCardinality(String),
-            date Date,
-            realtime_start Date,
-            realtime_end Date,
+            date Date32,
+            realtime_start Date32,
+            realtime_end Date32,
             value Nullable(Float64)
         ) ENGINE = ReplacingMergeTree ORDER BY (series_id, date, realtime_start)""",
         # Long format: one row per published tenor (2M and 4M start late; 30Y pauses 2002-2006).

@@ -17,8 +17,10 @@ from subgraphs.macro.bond_types import BondQuery
 from subgraphs.macro.chart_types import YieldCurveSurface
 from subgraphs.macro.curve_types import TENORS_HELP, CurveModelName, tenors_or_standard
 from subgraphs.macro.indicator_types import IndicatorQuery
-from subgraphs.macro.live import Mutation, SimulationQuery, Subscription
+from subgraphs.macro.live import Mutation, SimulationQuery
+from subgraphs.macro.live import Subscription as SimulationSubscription
 from subgraphs.macro.loaders import MacroContext
+from subgraphs.macro.observation_live import ObservationSubscription
 from subgraphs.macro.types import Series, YieldCurve, curve_from_record, from_record
 
 MAX_CURVE_DAYS = 3_660
@@ -114,6 +116,11 @@ def _range(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
             argument="to",
         )
     return start, end
+
+
+@strawberry.type(description="Live streams, over WebSocket or Server-Sent Events.")
+class Subscription(SimulationSubscription, ObservationSubscription):
+    pass
 
 
 schema = SubgraphSchema(

@@ -3,6 +3,7 @@ the shared store with the real demo data; vintages come from ingesting the fake 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import gzip
@@ -12,6 +13,7 @@ from statistics import mean
 from typing import Any
 
 import pytest
+from graphql import ExecutionResult
 
 from nexus.config import Settings
 from nexus.demo import DEMO_DATA
@@ -20,6 +22,7 @@ from nexus.ingest.records import Window
 from nexus.ingest.registry import connector
 from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore
+from nexus.stores.bus import InProcessBus
 from subgraphs.macro import subgraph
 from tests.support.graphql import execute
 from tests.support.ingest import databases, fake_servers, make_pipeline
@@ -206,3 +209,31 @@ async def test_bad_arguments_are_named(stores: Stores, query: str, argument: str
     [error] = response["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["argument"] == argument
+
+
+async def test_subscribers_get_each_series_newest_value_once_ingested(
+    analytics: ChdbStore, make_pipeline: Callable[..., Pipeline]
+) -> None:
+    bus = InProcessBus()
+    stores = Stores(settings=Settings.from_env({}), analytics=analytics, bus=bus)
+    updates = await subgraph.schema.subscribe(
+        'subscription { macroObservations(seriesIds: ["icsa"]) { seriesId date value } }',
+        context_value=subgraph.make_context(stores),
+    )
+    assert not isinstance(updates, ExecutionResult)
+    first = asyncio.ensure_future(anext(updates))
+    await asyncio.sleep(0.1)  # subscribed before anything is published
+
+    report = await make_pipeline(bus=bus).run(connector("fred"), Window(only=("ICSA",)))
+
+    assert report.error is None
+    result = await asyncio.wait_for(first, 5)
+    last_date, last_value = demo("ICSA")[-1]
+    assert result.data == {
+        "macroObservations": {
+            "seriesId": "ICSA",
+            "date": last_date.isoformat(),
+            "value": last_value,
+        }
+    }
+    await updates.aclose()

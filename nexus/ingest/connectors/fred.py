@@ -109,14 +109,10 @@ class FredSource:
             }
             page_params = {k: v for k, v in page_params.items() if v is not None}
             page = await http.get_json(path, page_params)
-            observations, count = _observations(page, http.describe(path, page_params))
+            observations, count = _observations(page, series_id, http.describe(path, page_params))
+            name = self.name
             records += [
-                Record(
-                    self.name,
-                    OBSERVATION,
-                    f"{series_id}|{row['date']}|{row['realtime_start']}",
-                    {"series_id": series_id, **row},
-                )
+                Record(name, OBSERVATION, f"{series_id}|{row['date']}|{row['realtime_start']}", row)
                 for row in observations
             ]
             offset += len(observations)
@@ -141,15 +137,19 @@ def _first_series(answer: Any, request: dict[str, Any]) -> dict[str, Any]:
     return dict(info)
 
 
-def _observations(page: Any, request: dict[str, Any]) -> tuple[list[dict[str, str]], int]:
+def _observations(
+    page: Any, series_id: str, request: dict[str, Any]
+) -> tuple[list[dict[str, Any]], int]:
+    """The page's rows as record payloads; the sink checks each field's format."""
     try:
         count = int(page["count"])
         rows = [
             {
-                "date": str(row["date"]),
-                "realtime_start": str(row["realtime_start"]),
-                "realtime_end": str(row["realtime_end"]),
-                "value": str(row["value"]),
+                "series_id": series_id,
+                "date": row["date"],
+                "realtime_start": row["realtime_start"],
+                "realtime_end": row["realtime_end"],
+                "value": row["value"],
             }
             for row in page["observations"]
         ]
