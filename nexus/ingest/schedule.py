@@ -167,4 +167,6 @@ def served_schedule(settings: Settings, stores: Stores, domains: set[str]) -> Se
         else RedisDeadLetters(settings.redis_url, prefix=prefix)
     )
     stream = open_stream(settings.redis_url, prefix=prefix)
-    return ServedSchedule(Pipeline(stores.analytics, stores.bus, stream, dead, env), items)
+    # Micro's sink embeds posts into the vectors the server already holds open.
+    pipeline = Pipeline(stores.analytics, stores.bus, stream, dead, env, vectors=stores.vectors)
+    return ServedSchedule(pipeline, items)
