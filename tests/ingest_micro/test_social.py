@@ -246,3 +246,15 @@ async def test_search_and_stream_at_once_store_and_announce_each_post_once(
     assert search.rows + stream.rows == len(fixtures.x_posts())
     assert search.events + stream.events == len(fixtures.x_posts())
     assert await ingest.count("posts") == len(fixtures.x_posts())
+
+
+async def test_only_searches_those_cashtags_and_leaves_the_cursor(ingest: Ingest) -> None:
+    from nexus.ingest.records import Window
+
+    report = await ingest.run("x", Window(only=("nok", "BB")))
+
+    assert report.error is None
+    posts = await _posts(ingest, "x")
+    assert sorted(tag for p in posts for tag in p["cashtags"]) == ["BB", "NOK"]
+    cursor = await CursorStore(ingest.pipeline.analytics, f"{ingest.database}_state").load("x")
+    assert cursor == {}

@@ -135,7 +135,14 @@ def x_app(*, page_size: int = 3, limit: int = 450) -> Starlette:
             return _x_problem(400, "Invalid Request", "One or more parameters to your request "
                               "was invalid. The `since_id` query parameter value must be a post "
                               "created within the last 7 days.")
-        posts = [p for p in fixtures.x_posts() if int(p["id"]) > since]
+        # The query's cashtags select posts (the fake reads only `$TICKER` terms of it).
+        wanted = {word.strip("()$") for word in params.get("query", "").split()
+                  if word.strip("(").startswith("$")}
+        posts = [
+            p for p in fixtures.x_posts()
+            if int(p["id"]) > since
+            and (not wanted or wanted & {t["tag"] for t in p["entities"]["cashtags"]})
+        ]
         offset = _offset(params.get("next_token"))
         page = posts[offset:offset + min(most, page_size)]
         meta: dict[str, Any] = {"result_count": len(page)}

@@ -109,7 +109,13 @@ class XSearchSource:
     async def fetch(self, http: SourceHttp, cursor: Cursor, window: Window) -> AsyncIterator[Batch]:
         if not self.has_token:
             raise _missing_token()
-        params: dict[str, Any] = {"query": self.query, "max_results": 100, **FIELDS}
+        # `--only GME,AMC` searches those cashtags; such a run leaves the cursor alone, since
+        # the configured query's posts between the two are not in it.
+        query = (
+            "(" + " OR ".join(f"${symbol.upper()}" for symbol in window.only) + ") -is:retweet"
+            if window.only else self.query
+        )
+        params: dict[str, Any] = {"query": query, "max_results": 100, **FIELDS}
         since_id = cursor.get("since_id")
         if since_id and window.since is None:
             params["since_id"] = since_id
@@ -142,11 +148,12 @@ class XSearchSource:
             newest = newest or meta.get("newest_id")
             next_token = meta.get("next_token")
             if not next_token:
-                yield Batch(records, {"since_id": _max_id(newest, since_id)})
+                done = dict(cursor) if window.only else {"since_id": _max_id(newest, since_id)}
+                yield Batch(records, done)
                 return
             yield Batch(records, dict(cursor))  # not past the gap until the last page is in
             params["next_token"] = next_token
-        yield Batch([], {"since_id": _max_id(newest, since_id)})
+        yield Batch([], dict(cursor) if window.only else {"since_id": _max_id(newest, since_id)})
 
 
 def _max_id(*ids: Any) -> str | None:
