@@ -139,6 +139,9 @@ class Pipeline:
                 )
         except (IngestError, StoreUnavailable) as error:
             report.error = str(error)
+        except Exception as error:  # a store's own error, a bug: logged, the run ends, no crash
+            log.exception("ingest failed", extra={"source": connector.name})
+            report.error = f"{type(error).__name__}: {error}"[:500]
         finally:
             report.requests, report.retries = http.requests, http.retries
             report.finished = time.perf_counter()
