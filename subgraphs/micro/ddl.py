@@ -39,7 +39,8 @@ STATEMENTS = [
         text_key String DEFAULT {TEXT_KEY}
     ) ENGINE = ReplacingMergeTree ORDER BY id""",
     # A store made before the sentiment model gets the columns (empty: not scored).
-    f"ALTER TABLE {DATABASE}.posts ADD COLUMN IF NOT EXISTS sentiment_probabilities Array(Float32)",
+    f"ALTER TABLE {DATABASE}.posts ADD COLUMN IF NOT EXISTS "
+    "sentiment_probabilities Array(Float32)",
     f"ALTER TABLE {DATABASE}.posts ADD COLUMN IF NOT EXISTS text_key String DEFAULT {TEXT_KEY}",
     f"""CREATE TABLE IF NOT EXISTS {DATABASE}.mentions (
         symbol LowCardinality(String),
