@@ -55,13 +55,11 @@ _IN_PERIOD = (
 
 
 def _post(row: Row) -> PostRecord:
-    return PostRecord(
-        **{
-            **row,
-            "cashtags": tuple(row["cashtags"]),
-            "sentiment_probabilities": tuple(map(float, row["sentiment_probabilities"])),
-        }
-    )
+    return PostRecord(**{
+        **row,
+        "cashtags": tuple(row["cashtags"]),
+        "sentiment_probabilities": tuple(map(float, row["sentiment_probabilities"])),
+    })
 
 
 def _by_window(periods: Sequence[Period]) -> dict[tuple[dt.date, dt.date], list[str]]:
@@ -196,25 +194,20 @@ class MicroRepository:
             activity: dict[str, list[AuthorActivity]] = defaultdict(list)
             for row in rows:
                 mean = row["mean_sentiment"]
-                activity[row["symbol"]].append(
-                    AuthorActivity(
-                        author=row["author"],
-                        followers=row["followers"],
-                        posts=int(row["posts"]),
-                        mean_sentiment=None if mean is None or math.isnan(mean) else float(mean),
-                        days=tuple(row["days"]),
-                    )
-                )
+                activity[row["symbol"]].append(AuthorActivity(
+                    author=row["author"],
+                    followers=row["followers"],
+                    posts=int(row["posts"]),
+                    mean_sentiment=None if mean is None or math.isnan(mean) else float(mean),
+                    days=tuple(row["days"]),
+                ))
             week = dt.timedelta(days=7)
             closes = await self.store.query(
                 f"SELECT symbol, date, close FROM {self.database}.candles FINAL "
                 "WHERE symbol IN {symbols:Array(String)} "
                 "AND date BETWEEN {start:Date} AND {end:Date} ORDER BY symbol, date",
-                {
-                    "symbols": symbols,
-                    "start": max(start - week, EARLIEST),
-                    "end": min(end + week, LATEST),
-                },
+                {"symbols": symbols, "start": max(start - week, EARLIEST),
+                 "end": min(end + week, LATEST)},
             )
             series: dict[str, tuple[list[dt.date], list[float]]] = defaultdict(lambda: ([], []))
             for row in closes:
@@ -225,10 +218,7 @@ class MicroRepository:
                 if (key.period.start, key.period.end) == (start, end):
                     dates, prices = series.get(key.period.symbol, ([], []))
                     found[key] = rank_influencers(
-                        activity.get(key.period.symbol, []),
-                        dates,
-                        prices,
-                        key.period,
+                        activity.get(key.period.symbol, []), dates, prices, key.period,
                         key.limit,
                     )
         return [found.get(key, []) for key in keys]
@@ -245,9 +235,8 @@ class MicroRepository:
             return []
         wordings = [text_key(key.text) for key in keys]
         stored = await self.vectors.vectors_by_id(TEXTS_COLLECTION, sorted(set(wordings)))
-        missing = [
-            key.text for key, wording in zip(keys, wordings, strict=True) if wording not in stored
-        ]
+        missing = [key.text for key, wording in zip(keys, wordings, strict=True)
+                   if wording not in stored]
         fresh = iter(
             (await asyncio.to_thread(analyse, missing)).vectors.tolist() if missing else []
         )

@@ -122,7 +122,9 @@ class Query(NetworkQuery):
         to: To = None,
         limit: InfluencerLimit = 10,
     ) -> list[Influencer]:
-        key = Influencers(period(symbol.removeprefix("$").upper(), from_, to), checked_limit(limit))
+        key = Influencers(
+            period(symbol.removeprefix("$").upper(), from_, to), checked_limit(limit)
+        )
         return [influencer_from(record) for record in await info.context.influencers.load(key)]
 
     @strawberry.federation.field(

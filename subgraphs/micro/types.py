@@ -54,7 +54,9 @@ To = Annotated[dt.date | None, strawberry.argument(description="Last day (UTC), 
 InfluencerLimit = Annotated[
     int, strawberry.argument(description="How many authors at most (1 to 500), best first.")
 ]
-Limit = Annotated[int, strawberry.argument(description="Most posts to return, 1 to 500.")]
+Limit = Annotated[
+    int, strawberry.argument(description="Most posts to return, 1 to 500.")
+]
 
 
 @strawberry.type(description="Posts mentioning a stock on one day (UTC).")
