@@ -73,12 +73,9 @@ def random_options(count: int, seed: int = 7) -> dict[str, np.ndarray]:
 def as_columns(o: dict[str, np.ndarray]) -> dict[str, Any]:
     return {
         "columns": {
-            "calls": o["calls"].tolist(),
-            "strikes": o["strikes"].tolist(),
-            "expiryYears": o["expiries"].tolist(),
-            "underlyingPrices": o["spots"].tolist(),
-            "volatilities": o["volatilities"].tolist(),
-            "riskFreeRates": o["rates"].tolist(),
+            "calls": o["calls"].tolist(), "strikes": o["strikes"].tolist(),
+            "expiryYears": o["expiries"].tolist(), "underlyingPrices": o["spots"].tolist(),
+            "volatilities": o["volatilities"].tolist(), "riskFreeRates": o["rates"].tolist(),
             "dividendYields": o["dividends"].tolist(),
         }
     }
@@ -88,23 +85,13 @@ def as_variables(o: dict[str, np.ndarray]) -> dict[str, Any]:
     return {
         "options": [
             {
-                "right": "CALL" if call else "PUT",
-                "strike": k,
-                "expiryYears": t,
-                "underlyingPrice": s,
-                "volatility": v,
-                "riskFreeRate": r,
-                "dividendYield": q,
+                "right": "CALL" if call else "PUT", "strike": k, "expiryYears": t,
+                "underlyingPrice": s, "volatility": v, "riskFreeRate": r, "dividendYield": q,
             }
             for s, k, t, v, r, q, call in zip(
-                o["spots"].tolist(),
-                o["strikes"].tolist(),
-                o["expiries"].tolist(),
-                o["volatilities"].tolist(),
-                o["rates"].tolist(),
-                o["dividends"].tolist(),
-                o["calls"].tolist(),
-                strict=True,
+                o["spots"].tolist(), o["strikes"].tolist(), o["expiries"].tolist(),
+                o["volatilities"].tolist(), o["rates"].tolist(), o["dividends"].tolist(),
+                o["calls"].tolist(), strict=True,
             )
         ]
     }
@@ -114,12 +101,8 @@ def engine_alone(o: dict[str, np.ndarray]) -> Any:
     from engines.options import option_greeks
 
     result = option_greeks(
-        volatilities=o["volatilities"],
-        strikes=o["strikes"],
-        expiries=o["expiries"],
-        spots=o["spots"],
-        discount_rates=o["rates"],
-        dividend_rates=o["dividends"],
+        volatilities=o["volatilities"], strikes=o["strikes"], expiries=o["expiries"],
+        spots=o["spots"], discount_rates=o["rates"], dividend_rates=o["dividends"],
         is_call_options=o["calls"],
     )
     return [np.asarray(x) for x in result]
@@ -132,36 +115,21 @@ def quantlib_loop(o: dict[str, np.ndarray]) -> list[tuple[float, ...]]:
     calendar = ql.NullCalendar()
     results: list[tuple[float, ...]] = []
     for s, k, t, v, r, q, call in zip(
-        o["spots"],
-        o["strikes"],
-        o["expiries"],
-        o["volatilities"],
-        o["rates"],
-        o["dividends"],
-        o["calls"],
-        strict=True,
+        o["spots"], o["strikes"], o["expiries"], o["volatilities"], o["rates"], o["dividends"],
+        o["calls"], strict=True,
     ):
         process = ql.BlackScholesMertonProcess(
             ql.QuoteHandle(ql.SimpleQuote(float(s))),
             ql.YieldTermStructureHandle(ql.FlatForward(today, float(q), day_count)),
             ql.YieldTermStructureHandle(ql.FlatForward(today, float(r), day_count)),
-            ql.BlackVolTermStructureHandle(
-                ql.BlackConstantVol(today, calendar, float(v), day_count)
-            ),
+            ql.BlackVolTermStructureHandle(ql.BlackConstantVol(today, calendar, float(v),
+                                                               day_count)),
         )
         payoff = ql.PlainVanillaPayoff(ql.Option.Call if call else ql.Option.Put, float(k))
         option = ql.VanillaOption(payoff, ql.EuropeanExercise(today + round(t * 365)))
         option.setPricingEngine(ql.AnalyticEuropeanEngine(process))
-        results.append(
-            (
-                option.NPV(),
-                option.delta(),
-                option.gamma(),
-                option.vega(),
-                option.theta(),
-                option.rho(),
-            )
-        )
+        results.append((option.NPV(), option.delta(), option.gamma(), option.vega(),
+                        option.theta(), option.rho()))
     return results
 
 
@@ -220,8 +188,7 @@ async def main(count: int, runs: int) -> None:
                 # orjson on the client too: Python's json spends more on 70,000 numbers than
                 # the server does (a browser's JSON is native code).
                 response = await client.post(
-                    url,
-                    content=orjson.dumps({"query": query, "variables": values}),
+                    url, content=orjson.dumps({"query": query, "variables": values}),
                     headers={"content-type": "application/json"},
                 )
                 body: dict[str, Any] = orjson.loads(response.content)
@@ -263,26 +230,18 @@ async def main(count: int, runs: int) -> None:
         ("engine call alone (option_greeks)", engine),
         ("QuantLib loop (price + 5 Greeks)", quantlib),
     ]
-    print(
-        f"{count:,} options, price and all Greeks; median of {runs} runs "
-        f"(QuantLib: {quantlib_runs}); cpu count {os.cpu_count()}"
-    )
+    print(f"{count:,} options, price and all Greeks; median of {runs} runs "
+          f"(QuantLib: {quantlib_runs}); cpu count {os.cpu_count()}")
     print(f"{'path':45} {'seconds':>9} {'vs QuantLib':>12}")
     for name, seconds in rows:
         print(f"{name:45} {seconds:9.4f} {quantlib / seconds:11.1f}x")
     share = (http_packed - engine) / http_packed
-    print(
-        f"GraphQL share of /graphql (columns): {100 * share:.0f}% "
-        f"(engine {100 * engine / http_packed:.0f}%)"
-    )
-    print(
-        f"option objects in vs columns in: {http_list / http_packed:.1f}x slower; "
-        f"objects out too: {http_objects / http_packed:.1f}x slower"
-    )
-    print(
-        f"target >= 3x faster than QuantLib end to end: "
-        f"{'met' if quantlib / http_packed >= 3 else 'NOT met'} ({quantlib / http_packed:.1f}x)"
-    )
+    print(f"GraphQL share of /graphql (columns): {100 * share:.0f}% "
+          f"(engine {100 * engine / http_packed:.0f}%)")
+    print(f"option objects in vs columns in: {http_list / http_packed:.1f}x slower; "
+          f"objects out too: {http_objects / http_packed:.1f}x slower")
+    print(f"target >= 3x faster than QuantLib end to end: "
+          f"{'met' if quantlib / http_packed >= 3 else 'NOT met'} ({quantlib / http_packed:.1f}x)")
     print(f"/graphql prices equal the engine's: yes; QuantLib's agree to 1e-8: {agree}")
 
 

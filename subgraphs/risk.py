@@ -150,13 +150,14 @@ def compute_risk(requests: Sequence[RiskRequest]) -> list[RiskFigures]:
         simple = np.asarray(simple_returns(prices=prices))
         rolling = np.asarray(
             rolling_volatility(
-                returns=simple,
-                window=window,
+                returns=simple, window=window,
                 periods_per_year=requests[members[0]].periods_per_year,
             )
         )
         dd = drawdowns(prices=prices)
-        tail = historical_var(returns=simple, weights=np.eye(len(members)), confidence_level=level)
+        tail = historical_var(
+            returns=simple, weights=np.eye(len(members)), confidence_level=level
+        )
         series = np.asarray(dd.drawdowns)
         for row, i in enumerate(members):
             returns[i] = simple[row]
@@ -176,12 +177,8 @@ def compute_risk(requests: Sequence[RiskRequest]) -> list[RiskFigures]:
         means = np.array([returns[i].mean() for i in members])
         variances = np.array([returns[i].var(ddof=1) for i in members])
         tail = monte_carlo_var(
-            means=means,
-            covariances=np.diag(variances),
-            weights=np.eye(len(members)),
-            confidence_level=level,
-            num_samples=samples,
-            seed=seed,
+            means=means, covariances=np.diag(variances), weights=np.eye(len(members)),
+            confidence_level=level, num_samples=samples, seed=seed,
         )
         for row, i in enumerate(members):
             monte_carlo[i] = _tail(tail, row)

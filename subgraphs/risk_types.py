@@ -112,7 +112,9 @@ Benchmark = Annotated[
         "of this subgraph with candles."
     ),
 ]
-Samples = Annotated[int, strawberry.argument(description="Monte Carlo scenarios, 2 to 200,000.")]
+Samples = Annotated[
+    int, strawberry.argument(description="Monte Carlo scenarios, 2 to 200,000.")
+]
 Seed = Annotated[int, strawberry.argument(description="Seed of the Monte Carlo draws.")]
 
 
@@ -151,8 +153,7 @@ async def risk_report(
     if series is None:
         raise BadUserInput(
             f"Unknown benchmark {benchmark!r} (or no closes in the period): use "
-            + ", ".join(INDICES)
-            + " or a symbol with candles.",
+            + ", ".join(INDICES) + " or a symbol with candles.",
             argument="benchmark",
         )
     figures: RiskFigures = await context.risk.load(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
 import sys
 from collections.abc import Sequence
 
@@ -138,7 +137,3 @@ def _when(text: str) -> dt.datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD or an ISO time") from None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def environment() -> dict[str, str]:
-    return dict(os.environ)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from nexus.config import Settings
-from nexus.ingest.pipeline import Pipeline, RunReport
+from nexus.ingest.pipeline import Pipeline
 from nexus.ingest.records import DeadLetter, Record, Window
 from nexus.ingest.registry import connectors
 
@@ -63,6 +63,3 @@ async def show_or_replay(settings: Settings, source: str | None, limit: int, aga
     finally:
         await close()
     return 0
-
-
-__all__ = ["RunReport", "replay", "show_or_replay"]

@@ -158,6 +158,8 @@ class SourceHttp:
                         response.status_code, _error_message(response), request=request
                     )
                 wait = _retry_after(response.headers.get("retry-after"))
+                if wait is None and response.status_code == 429:
+                    wait = _rate_limit_reset(response.headers)
             if attempt == self.retry.attempts:
                 break
             delay = self._backoff(attempt, wait)
@@ -209,6 +211,20 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _rate_limit_reset(headers: httpx.Headers) -> float | None:
+    """The wait a 429 without Retry-After announces in its rate-limit headers: X's
+    `x-rate-limit-reset` (epoch seconds when the window resets), Reddit's `x-ratelimit-reset`
+    (seconds until it does)."""
+    try:
+        if "x-rate-limit-reset" in headers:
+            return max(0.0, float(headers["x-rate-limit-reset"]) - time.time())
+        if "x-ratelimit-reset" in headers:
+            return max(0.0, float(headers["x-ratelimit-reset"]))
+    except ValueError:
+        return None
+    return None
 
 
 def _error_message(response: httpx.Response) -> str:

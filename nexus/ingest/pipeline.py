@@ -27,6 +27,7 @@ from nexus.ingest.source import Connector, Sink, Source, SourceConfig
 from nexus.ingest.stream import RecordStream
 from nexus.stores.analytics import AnalyticsStore
 from nexus.stores.bus import Bus
+from nexus.stores.vectors import VectorStore
 
 log = logging.getLogger("nexus.ingest")
 
@@ -77,6 +78,7 @@ class Pipeline:
     stream: RecordStream
     dead: DeadLetterStore
     env: Mapping[str, str]
+    vectors: VectorStore | None = None  # for sinks that embed text (Connector.vectors)
     in_flight: int = 8  # batches fetched but not yet stored, at most
     retry: RetryPolicy | None = None
     # domain -> database the sinks write (tests use their own); the state (cursors) database
@@ -90,9 +92,12 @@ class Pipeline:
         return self.env.get(f"NEXUS_INGEST_{_env_name(connector.name)}_URL", connector.base_url)
 
     def sink(self, connector: Connector) -> Sink:
-        return connector.sink(
-            self.analytics, self.databases.get(connector.domain, connector.domain)
-        )
+        database = self.databases.get(connector.domain, connector.domain)
+        if connector.vectors:
+            if self.vectors is None:
+                raise RuntimeError(f"{connector.name}'s sink needs the vector store")
+            return connector.sink(self.analytics, database, self.vectors)
+        return connector.sink(self.analytics, database)
 
     def retry_policy(self) -> RetryPolicy:
         if self.retry is not None:
@@ -139,6 +144,9 @@ class Pipeline:
                 )
         except (IngestError, StoreUnavailable) as error:
             report.error = str(error)
+        except Exception as error:  # a store's own error, a bug: logged, the run ends, no crash
+            log.exception("ingest failed", extra={"source": connector.name})
+            report.error = f"{type(error).__name__}: {error}"[:500]
         finally:
             report.requests, report.retries = http.requests, http.retries
             report.finished = time.perf_counter()
@@ -224,6 +232,12 @@ class Pipeline:
             if on_batch is not None:
                 on_batch(report)
 
+    async def _new_letters(self, name: str, letters: list[DeadLetter]) -> list[DeadLetter]:
+        """`letters` less those already waiting (a scheduled run that meets the same unknown
+        series every hour keeps one letter for it, not one per run)."""
+        waiting = {_same(letter) for letter in await self.dead.letters(name, limit=1000)}
+        return [letter for letter in letters if _same(letter) not in waiting]
+
     async def store_batch(
         self, name: str, sink: Sink, cursors: CursorStore | None, batch: Batch, report: RunReport
     ) -> None:
@@ -253,7 +267,7 @@ class Pipeline:
                     else:
                         report.events += 1
         if letters:
-            await self.dead.add(letters)
+            await self.dead.add(await self._new_letters(name, letters))
             report.dead_letters += len(letters)
             for letter in letters:
                 log.warning(
@@ -267,6 +281,10 @@ class Pipeline:
             "batch stored",
             extra={"source": name, "records": len(batch.records), "batches": report.batches},
         )
+
+
+def _same(letter: DeadLetter) -> tuple[str, str, str, str]:
+    return (letter.stage, letter.reason, repr(letter.scope), repr(letter.payload.get("key")))
 
 
 def _env_name(name: str) -> str:

@@ -32,6 +32,7 @@ def open_pipeline(
         stream=stream,
         dead=dead,
         env=env,
+        vectors=stores.vectors,  # opened for the micro domain (posts are embedded)
     )
 
     async def close() -> None:

@@ -102,7 +102,9 @@ async def run_schedule(
         print(f"nexus ingest: {error}")
         return 2
     # One analytics store serves every domain (three databases on one chDB path or server).
-    pipeline, close = open_pipeline(settings, "macro", env)
+    # Micro's sink embeds posts: the pipeline then holds the vector store too.
+    domain = "micro" if any(item.connector.vectors for item in items) else "macro"
+    pipeline, close = open_pipeline(settings, domain, env)
     stop = asyncio.Event()
     log.info(
         "schedule started",
@@ -165,4 +167,6 @@ def served_schedule(settings: Settings, stores: Stores, domains: set[str]) -> Se
         else RedisDeadLetters(settings.redis_url, prefix=prefix)
     )
     stream = open_stream(settings.redis_url, prefix=prefix)
-    return ServedSchedule(Pipeline(stores.analytics, stores.bus, stream, dead, env), items)
+    # Micro's sink embeds posts into the vectors the server already holds open.
+    pipeline = Pipeline(stores.analytics, stores.bus, stream, dead, env, vectors=stores.vectors)
+    return ServedSchedule(pipeline, items)

@@ -14,7 +14,6 @@ from nexus.ingest.records import Batch, Cursor, Record, Window, Written
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
-    from nexus.stores.analytics import AnalyticsStore
 
 
 class Source(Protocol):
@@ -68,9 +67,11 @@ class Connector:
     description: str
     base_url: str
     source: Callable[[SourceConfig], Source]
-    sink: Callable[[AnalyticsStore, str], Sink]  # (store, database: the domain's by default)
+    sink: Callable[..., Sink]  # (store, database: the domain's by default[, vectors])
     rate: Rate
     interval_seconds: float = 3600.0
     secrets: tuple[str, ...] = ()
     headers: Callable[[Mapping[str, str]], dict[str, str]] = field(default=lambda env: {})
     fake: Callable[[], ASGIApp] | None = None
+    # The sink embeds text (micro's posts): it is built as sink(store, database, vectors).
+    vectors: bool = False

@@ -96,31 +96,22 @@ class ChainRequest:
     risk_free_rate: float | None
 
     def key(self) -> str:
-        return json.dumps(
-            [
-                self.symbol,
-                self.valuation_date.isoformat(),
-                [e.isoformat() for e in self.expiries],
-                self.strikes,
-                self.moneyness,
-                self.volatility,
-                self.volatility_window,
-                self.risk_free_rate,
-            ]
-        )
+        return json.dumps([
+            self.symbol, self.valuation_date.isoformat(), [e.isoformat() for e in self.expiries],
+            self.strikes, self.moneyness, self.volatility, self.volatility_window,
+            self.risk_free_rate,
+        ])
 
     @classmethod
     def from_key(cls, key: str) -> ChainRequest:
         try:
             symbol, day, expiries, strikes, moneyness, vol, window, rate = json.loads(key)
             return cls(
-                str(symbol),
-                dt.date.fromisoformat(day),
+                str(symbol), dt.date.fromisoformat(day),
                 tuple(dt.date.fromisoformat(e) for e in expiries),
                 None if strikes is None else tuple(map(float, strikes)),
                 None if moneyness is None else tuple(map(float, moneyness)),
-                None if vol is None else float(vol),
-                int(window),
+                None if vol is None else float(vol), int(window),
                 None if rate is None else float(rate),
             )
         except (ValueError, TypeError) as error:
@@ -158,10 +149,7 @@ class OptionChain:
 
     @classmethod
     async def resolve_reference(
-        cls,
-        info: Info[CryptoContext, None],
-        id: str,
-        treasuryCurve: object = None,  # noqa: N803
+        cls, info: Info[CryptoContext, None], id: str, treasuryCurve: object = None  # noqa: N803
     ) -> OptionChain:
         chain = await build_chain(info.context, ChainRequest.from_key(str(id)))
         chain.treasury_curve = _curve_from(chain.valuation_date, treasuryCurve)
@@ -175,19 +163,16 @@ class OptionChain:
         if not curve.maturities_years:  # macro has no curve on or before the day
             raise NotFound(
                 f"No Treasury curve on or before {self.valuation_date}: pick a later "
-                "valuationDate or give riskFreeRate.",
-                argument="valuationDate",
+                "valuationDate or give riskFreeRate.", argument="valuationDate",
             )
         return np.interp(self.years, curve.maturities_years, curve.zero_rates) / 100.0
 
     async def _priced(self, info: Info[CryptoContext, None]) -> tuple[np.ndarray, GreekColumns]:
         if "chain" not in self.priced:  # calls, puts and surface share one engine batch
             rates = self._rates()
-            future = asyncio.ensure_future(
-                info.context.option_prices.load(
-                    chain_batch(self.spot, self.volatility, rates, self.years, self.strike_values)
-                )
-            )
+            future = asyncio.ensure_future(info.context.option_prices.load(
+                chain_batch(self.spot, self.volatility, rates, self.years, self.strike_values)
+            ))
             self.priced["chain"] = asyncio.ensure_future(_with_rates(rates, future))
         return await self.priced["chain"]
 
@@ -219,7 +204,9 @@ class OptionChain:
     async def puts(self, info: Info[CryptoContext, None]) -> OptionAnalytics:
         return option_analytics(await self._side(info, calls=False))
 
-    @strawberry.federation.field(requires=CURVE_NEEDED, description="The chain as a 3D-chart grid.")
+    @strawberry.federation.field(
+        requires=CURVE_NEEDED, description="The chain as a 3D-chart grid."
+    )
     async def surface(self, info: Info[CryptoContext, None]) -> OptionSurface:
         calls = await self._side(info, calls=True)
         puts = await self._side(info, calls=False)
@@ -258,8 +245,7 @@ def _finite_positive(argument: str, values: Sequence[float]) -> np.ndarray:
         index = int(bad[0])
         raise BadUserInput(
             f"{argument}[{index}] is {array[index]!r}: it must be a finite number > 0.",
-            argument=argument,
-            index=index,
+            argument=argument, index=index,
         )
     return array
 
@@ -279,10 +265,8 @@ def chain_inputs(
     grid = strikes if strikes is not None else moneyness
     name = "strikes" if strikes is not None else "moneyness"
     if not expiries or not grid:
-        raise BadUserInput(
-            "`expiries` and `strikes`/`moneyness` must not be empty.",
-            argument="expiries" if not expiries else name,
-        )
+        raise BadUserInput("`expiries` and `strikes`/`moneyness` must not be empty.",
+                           argument="expiries" if not expiries else name)
     if len(expiries) > MAX_EXPIRIES or len(grid) > MAX_STRIKES:
         raise BadUserInput(
             f"At most {MAX_EXPIRIES} expiries and {MAX_STRIKES} strikes per chain.",
@@ -291,31 +275,25 @@ def chain_inputs(
     for index, expiry in enumerate(expiries):
         if expiry <= valuation_date:
             raise BadUserInput(
-                f"expiries[{index}] ({expiry}) is not after the valuation date ({valuation_date}).",
-                argument="expiries",
-                index=index,
+                f"expiries[{index}] ({expiry}) is not after the valuation date "
+                f"({valuation_date}).", argument="expiries", index=index,
             )
     if risk_free_rate is not None and not math.isfinite(risk_free_rate):
         raise BadUserInput("riskFreeRate must be a finite number.", argument="riskFreeRate")
     if volatility is not None and not (math.isfinite(volatility) and volatility >= 0):
-        raise BadUserInput(
-            f"volatility={volatility} must be finite and >= 0.", argument="volatility"
-        )
+        raise BadUserInput(f"volatility={volatility} must be finite and >= 0.",
+                           argument="volatility")
     if not candles or candles[-1].date != valuation_date:
-        raise BadUserInput(
-            f"No close on the valuation date {valuation_date}: pick a day with data.",
-            argument="valuationDate",
-        )
+        raise BadUserInput(f"No close on the valuation date {valuation_date}: pick a day with "
+                           "data.", argument="valuationDate")
     spot = candles[-1].close
     values = _finite_positive(name, grid)
     strike_values = values if strikes is not None else values * spot
     if volatility is None:
         closes = np.array([c.close for c in candles])
         if closes.size < 3:
-            raise BadUserInput(
-                "Too few closes for a realised volatility: give `volatility`.",
-                argument="volatility",
-            )
+            raise BadUserInput("Too few closes for a realised volatility: give `volatility`.",
+                               argument="volatility")
         volatility = float(np.std(np.diff(np.log(closes)), ddof=1) * math.sqrt(DAYS_PER_YEAR))
     years = np.array([(e - valuation_date).days / DAYS_PER_YEAR for e in expiries])
     return spot, volatility, years, strike_values
@@ -342,19 +320,15 @@ def chain_batch(
 async def build_chain(context: CryptoContext, request: ChainRequest) -> OptionChain:
     """Spot, volatility and grid of a chain (validated); its prices wait for the curve."""
     if request.volatility_window < 2:
-        raise BadUserInput("volatilityWindow must be at least 2 days.", argument="volatilityWindow")
+        raise BadUserInput("volatilityWindow must be at least 2 days.",
+                           argument="volatilityWindow")
     start = request.valuation_date - dt.timedelta(days=request.volatility_window)
     candles: list[Candle] = await context.candles.load(
         candle_range(request.symbol, start, request.valuation_date)
     )
     spot, vol, years, strike_values = chain_inputs(
-        candles,
-        request.valuation_date,
-        request.expiries,
-        request.strikes,
-        request.moneyness,
-        request.volatility,
-        request.risk_free_rate,
+        candles, request.valuation_date, request.expiries, request.strikes, request.moneyness,
+        request.volatility, request.risk_free_rate,
     )
     return OptionChain(
         id=strawberry.ID(request.key()),

@@ -59,7 +59,8 @@ class OptionQuery:
         if (options is None) == (columns is None):
             raise BadUserInput("Give exactly one of `options` or `columns`.", argument="options")
         batch = (
-            option_batch(model, options) if options is not None else column_batch(model, columns)  # type: ignore[arg-type]
+            option_batch(model, options) if options is not None
+            else column_batch(model, columns)  # type: ignore[arg-type]
         )
         priced: GreekColumns = await info.context.option_prices.load(batch)
         return option_analytics(priced)

@@ -99,7 +99,9 @@ def _column(items: Sequence[object], name: str) -> np.ndarray:
     return np.fromiter((getattr(item, name) for item in items), np.float64, len(items))
 
 
-def _first_bad(argument: str, name: str, values: np.ndarray, ok: np.ndarray, rule: str) -> None:
+def _first_bad(
+    argument: str, name: str, values: np.ndarray, ok: np.ndarray, rule: str
+) -> None:
     bad = np.flatnonzero(~ok)
     if bad.size:
         index = int(bad[0])
@@ -178,8 +180,7 @@ def column_batch(
             raise BadUserInput(
                 f"{argument}.{name} has {len(column)} entries but {argument}.calls has {count}: "
                 "give every column one entry per option.",
-                argument=argument,
-                field=name,
+                argument=argument, field=name,
             )
     return _validated(model, given, calls, argument)
 

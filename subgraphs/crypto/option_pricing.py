@@ -110,7 +110,10 @@ def _implied(model: OptionModel, batches: Sequence[OptionBatch]) -> list[Implied
     )
     vols = np.asarray(result.implied_volatilities)
     converged = np.asarray(result.converged)
-    return [ImpliedColumns(vols[part], converged[part]) for part in _slices(batches)]
+    return [
+        ImpliedColumns(vols[part], converged[part])
+        for part in _slices(batches)
+    ]
 
 
 async def price_batches(batches: Sequence[OptionBatch]) -> list[GreekColumns]:

@@ -56,20 +56,14 @@ class OptionAnalytics:
     )
     def options(self) -> list[OptionValuation]:
         return [
-            OptionValuation(price=p, delta=d, gamma=g, vega=v, theta=t, rho=r, vanna=va, volga=vo)
+            OptionValuation(
+                price=p, delta=d, gamma=g, vega=v, theta=t, rho=r, vanna=va, volga=vo
+            )
             for p, d, g, v, t, r, va, vo in zip(
                 *(
                     getattr(self, name).tolist()
-                    for name in (
-                        "prices",
-                        "deltas",
-                        "gammas",
-                        "vegas",
-                        "thetas",
-                        "rhos",
-                        "vannas",
-                        "volgas",
-                    )
+                    for name in ("prices", "deltas", "gammas", "vegas", "thetas", "rhos",
+                                 "vannas", "volgas")
                 ),
                 strict=True,
             )
@@ -107,6 +101,8 @@ class ImpliedVolatilities:
 def implied_volatilities(columns: ImpliedColumns) -> ImpliedVolatilities:
     return ImpliedVolatilities(
         count=int(columns.volatilities.shape[0]),
-        volatilities=[None if value != value else value for value in columns.volatilities.tolist()],
+        volatilities=[
+            None if value != value else value for value in columns.volatilities.tolist()
+        ],
         converged=columns.converged.tolist(),
     )

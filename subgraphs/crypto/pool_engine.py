@@ -82,17 +82,15 @@ def check_amounts(amounts: Sequence[float], limit: int = 10_000) -> np.ndarray:
     if not amounts:
         raise BadUserInput("`amounts` is empty: give at least one amount.", argument="amounts")
     if len(amounts) > limit:
-        raise BadUserInput(
-            f"`amounts` has {len(amounts)} items; at most {limit}.", argument="amounts"
-        )
+        raise BadUserInput(f"`amounts` has {len(amounts)} items; at most {limit}.",
+                           argument="amounts")
     values = np.asarray(amounts, dtype=np.float64)
     bad = np.flatnonzero(~(np.isfinite(values) & (values > 0)))
     if bad.size:
         index = int(bad[0])
         raise BadUserInput(
             f"amounts[{index}] is {values[index]!r}: an amount must be a finite number > 0.",
-            argument="amounts",
-            index=index,
+            argument="amounts", index=index,
         )
     return values
 
@@ -130,7 +128,8 @@ def _v3(requests: Sequence[QuoteRequest]) -> list[QuoteColumns]:
     for r in requests:
         found = active_range(r.pool)
         if found is None:
-            raise BadUserInput(f"Pool {r.pool.id} has no liquidity at its price.", argument="id")
+            raise BadUserInput(f"Pool {r.pool.id} has no liquidity at its price.",
+                               argument="id")
         ranges.append(found)
     bounds = np.asarray(
         sqrt_price_at_tick(
@@ -157,12 +156,8 @@ def _v3(requests: Sequence[QuoteRequest]) -> list[QuoteColumns]:
 
 
 def _split(
-    requests: Sequence[QuoteRequest],
-    used: np.ndarray,
-    out: np.ndarray,
-    impact: np.ndarray,
-    after: np.ndarray,
-    within: np.ndarray,
+    requests: Sequence[QuoteRequest], used: np.ndarray, out: np.ndarray, impact: np.ndarray,
+    after: np.ndarray, within: np.ndarray,
 ) -> list[QuoteColumns]:
     results, start = [], 0
     for request in requests:
@@ -170,11 +165,8 @@ def _split(
         start = part.stop
         results.append(
             QuoteColumns(
-                used[part].tolist(),
-                out[part].tolist(),
-                impact[part].tolist(),
-                after[part].tolist(),
-                within[part].astype(bool).tolist(),
+                used[part].tolist(), out[part].tolist(), impact[part].tolist(),
+                after[part].tolist(), within[part].astype(bool).tolist(),
             )
         )
     return results
@@ -213,11 +205,8 @@ def _positions(requests: Sequence[PositionRequest]) -> list[tuple[float, float]]
         liquidities=np.array([r.liquidity for r in requests]),
     )
     return list(
-        zip(
-            np.asarray(amounts.amounts0).tolist(),
-            np.asarray(amounts.amounts1).tolist(),
-            strict=True,
-        )
+        zip(np.asarray(amounts.amounts0).tolist(), np.asarray(amounts.amounts1).tolist(),
+            strict=True)
     )
 
 

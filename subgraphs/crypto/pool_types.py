@@ -78,7 +78,8 @@ class SwapQuotes:
         description="Pool price after the swap, token1 per token0."
     )
     within_range: list[bool] = strawberry.field(
-        description="False where a v3 swap stopped at the active range's edge (always true for v2)."
+        description="False where a v3 swap stopped at the active range's edge (always true "
+        "for v2)."
     )
 
 
@@ -195,16 +196,11 @@ class LiquidityPool:
     def ranges(self) -> list[LiquidityRange]:
         return [
             LiquidityRange(
-                tick_lower=lower,
-                tick_upper=upper,
-                price_lower=1.0001**lower,
-                price_upper=1.0001**upper,
-                liquidity=liquidity,
+                tick_lower=lower, tick_upper=upper, price_lower=1.0001**lower,
+                price_upper=1.0001**upper, liquidity=liquidity,
             )
             for lower, upper, liquidity in zip(
-                self.record.range_lower,
-                self.record.range_upper,
-                self.record.range_liquidity,
+                self.record.range_lower, self.record.range_upper, self.record.range_liquidity,
                 strict=True,
             )
         ]
@@ -220,7 +216,8 @@ class LiquidityPool:
         sell: Annotated[PoolSide, strawberry.argument(description="The token sold.")],
         amounts: Annotated[
             list[float],
-            strawberry.argument(description="Amounts of the sold token, each > 0; at most 10,000."),
+            strawberry.argument(description="Amounts of the sold token, each > 0; at most "
+                                "10,000."),
         ],
     ) -> SwapQuotes | None:
         values = check_amounts(amounts)
@@ -256,28 +253,22 @@ class LiquidityPool:
         liquidity: Annotated[float, strawberry.argument(description="Liquidity L, > 0.")],
     ) -> PositionAmounts | None:
         if self.record.protocol == V2:
-            raise BadUserInput(
-                "Positions on tick ranges exist on v3 pools only.", argument="tickLower"
-            )
+            raise BadUserInput("Positions on tick ranges exist on v3 pools only.",
+                               argument="tickLower")
         if not -MAX_TICK <= tick_lower < tick_upper <= MAX_TICK:
             raise BadUserInput(
                 f"Ticks must satisfy -{MAX_TICK} <= tickLower < tickUpper <= {MAX_TICK}; got "
-                f"{tick_lower}, {tick_upper}.",
-                argument="tickLower",
+                f"{tick_lower}, {tick_upper}.", argument="tickLower",
             )
         if not (math.isfinite(liquidity) and liquidity > 0):
-            raise BadUserInput(
-                f"liquidity={liquidity} must be finite and > 0.", argument="liquidity"
-            )
+            raise BadUserInput(f"liquidity={liquidity} must be finite and > 0.",
+                               argument="liquidity")
         amount0, amount1 = await info.context.pool_positions.load(
             PositionRequest(self.record, tick_lower, tick_upper, liquidity)
         )
         return PositionAmounts(
-            tick_lower=tick_lower,
-            tick_upper=tick_upper,
-            liquidity=liquidity,
-            amount0=amount0,
-            amount1=amount1,
+            tick_lower=tick_lower, tick_upper=tick_upper, liquidity=liquidity,
+            amount0=amount0, amount1=amount1,
             value_in_token1=amount0 * self.record.sqrt_price**2 + amount1,
         )
 
@@ -294,9 +285,8 @@ class LiquidityPool:
         to: Annotated[dt.date, strawberry.argument(description="Day of the valuation.")],
     ) -> ImpermanentLoss | None:
         if from_ > to:
-            raise BadUserInput(
-                f"`from` ({from_}) is after `to` ({to}): swap them.", argument="from"
-            )
+            raise BadUserInput(f"`from` ({from_}) is after `to` ({to}): swap them.",
+                               argument="from")
         context = info.context
         # Gathered, so the four closes are one batch of the candles loader.
         base_from, quote_from, base_to, quote_to = await asyncio.gather(
@@ -308,11 +298,7 @@ class LiquidityPool:
         start, end = base_from / quote_from, base_to / quote_to
         loss: float = await context.impermanent_losses.load(end / start)
         return ImpermanentLoss(
-            from_=from_,
-            to=to,
-            price_from=start,
-            price_to=end,
-            price_ratio=end / start,
+            from_=from_, to=to, price_from=start, price_to=end, price_ratio=end / start,
             loss=loss,
         )
 
@@ -330,3 +316,4 @@ def pool_from(record: PoolRecord | None) -> LiquidityPool | None:
         seeded_on=record.seeded_on,
         record=record,
     )
+

@@ -32,23 +32,10 @@ def _pool_rows(closes: dict[str, float], day: dt.date) -> list[list[Any]]:
         reserve0 = SIDE_VALUE_USD / closes[token0]
         reserve1 = SIDE_VALUE_USD / closes[token1]
         pair = f"{token0}-{token1}".lower()
-        rows.append(
-            [
-                f"uniswap-v2-{pair}",
-                "uniswap_v2",
-                token0,
-                token1,
-                0.003,
-                True,
-                day,
-                reserve0,
-                reserve1,
-                math.sqrt(price),
-                [],
-                [],
-                [],
-            ]
-        )
+        rows.append([
+            f"uniswap-v2-{pair}", "uniswap_v2", token0, token1, 0.003, True, day,
+            reserve0, reserve1, math.sqrt(price), [], [], [],
+        ])
         bounds = np.array([[price * (1 - w), price * (1 + w)] for w in RANGES])
         ticks = np.array(tick_at_price(prices=bounds))
         ticks[:, 1] += 1  # the upper tick is the first above the bound
@@ -62,23 +49,11 @@ def _pool_rows(closes: dict[str, float], day: dt.date) -> list[list[Any]]:
                 amounts1=np.full(len(RANGES), reserve1 / len(RANGES)),
             )
         )
-        rows.append(
-            [
-                f"uniswap-v3-{pair}-0.3",
-                "uniswap_v3",
-                token0,
-                token1,
-                0.003,
-                True,
-                day,
-                0.0,
-                0.0,
-                math.sqrt(price),
-                ticks[:, 0].tolist(),
-                ticks[:, 1].tolist(),
-                liquidity.tolist(),
-            ]
-        )
+        rows.append([
+            f"uniswap-v3-{pair}-0.3", "uniswap_v3", token0, token1, 0.003, True, day,
+            0.0, 0.0, math.sqrt(price), ticks[:, 0].tolist(), ticks[:, 1].tolist(),
+            liquidity.tolist(),
+        ])
     return rows
 
 

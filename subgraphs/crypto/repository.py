@@ -21,19 +21,8 @@ class TokenRecord:
 
 
 POOL_COLUMNS = (
-    "id",
-    "protocol",
-    "token0",
-    "token1",
-    "fee",
-    "synthetic",
-    "seeded_on",
-    "reserve0",
-    "reserve1",
-    "sqrt_price",
-    "range_lower",
-    "range_upper",
-    "range_liquidity",
+    "id", "protocol", "token0", "token1", "fee", "synthetic", "seeded_on", "reserve0",
+    "reserve1", "sqrt_price", "range_lower", "range_upper", "range_liquidity",
 )
 
 

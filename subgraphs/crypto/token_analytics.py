@@ -60,16 +60,9 @@ class TokenAnalytics:
         seed: Seed = 0,
     ) -> RiskReport | None:
         return await risk_report(
-            info.context,
-            self.symbol,
-            from_,
-            to,
-            window=window,
-            confidence_level=confidence_level,
-            benchmark=benchmark,
-            samples=monte_carlo_samples,
-            seed=seed,
-            periods_per_year=CRYPTO_DAYS_PER_YEAR,
+            info.context, self.symbol, from_, to, window=window,
+            confidence_level=confidence_level, benchmark=benchmark,
+            samples=monte_carlo_samples, seed=seed, periods_per_year=CRYPTO_DAYS_PER_YEAR,
         )
 
     @strawberry.field(
@@ -89,7 +82,9 @@ class TokenAnalytics:
             candle_range(self.symbol, from_, to)
         )
         check_candles(candles)
-        chart: CloseChart = await info.context.close_charts.load(CloseChartRequest(candles, points))
+        chart: CloseChart = await info.context.close_charts.load(
+            CloseChartRequest(candles, points)
+        )
         return chart
 
     @strawberry.field(
@@ -133,23 +128,18 @@ class TokenAnalytics:
         ] = None,
         moneyness: Annotated[
             list[float] | None,
-            strawberry.argument(
-                description="Strikes as fractions of the spot (1 = at the "
-                "money); give these or strikes."
-            ),
+            strawberry.argument(description="Strikes as fractions of the spot (1 = at the "
+                                "money); give these or strikes."),
         ] = None,
         volatility: Annotated[
             float | None,
-            strawberry.argument(
-                description="Annualised volatility, fraction; default the "
-                "token's realised volatility over volatilityWindow."
-            ),
+            strawberry.argument(description="Annualised volatility, fraction; default the "
+                                "token's realised volatility over volatilityWindow."),
         ] = None,
         volatility_window: Annotated[
             int,
-            strawberry.argument(
-                description="Days of log returns for the realised volatility (>= 2)."
-            ),
+            strawberry.argument(description="Days of log returns for the realised "
+                                "volatility (>= 2)."),
         ] = 30,
         risk_free_rate: Annotated[
             float | None,
@@ -160,13 +150,9 @@ class TokenAnalytics:
         ] = None,
     ) -> OptionChain | None:
         request = ChainRequest(
-            self.symbol,
-            valuation_date,
-            tuple(expiries),
+            self.symbol, valuation_date, tuple(expiries),
             None if strikes is None else tuple(strikes),
             None if moneyness is None else tuple(moneyness),
-            volatility,
-            volatility_window,
-            risk_free_rate,
+            volatility, volatility_window, risk_free_rate,
         )
         return await build_chain(info.context, request)

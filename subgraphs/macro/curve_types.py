@@ -142,7 +142,7 @@ def fitted_curve(fit: curves.CurveFit) -> FittedCurve:
     shareable=True,  # crypto reads maturitiesYears/zeroRates through @requires
     description="The zero curve bootstrapped from the par curve: bills (1M-4M) as zero-coupon "
     "bills, then semiannual nodes from 6M to the longest published tenor. Parallel columns, one "
-    "entry per node.",
+    "entry per node."
 )
 class BootstrappedCurve:
     maturities_years: list[float] = strawberry.field(description="Node maturities, years.")

@@ -12,6 +12,7 @@ from nexus.errors import BadUserInput, NotFound
 from subgraphs.macro import liquidity
 from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.repository import ObservationRange
+from subgraphs.macro.transform_types import days_before
 from subgraphs.pages import DEFAULT_PAGE, After, Connection, First, paginate
 
 PUBLISHED_MONTHS = (1, 2, 3, 4, 6, 12, 24, 36, 60, 84, 120, 240, 360)
@@ -100,7 +101,7 @@ class IndicatorQuery:
                 "data or `nexus ingest fred --only WALCL,RRPONTSYD,WTREGEN`."
             )
         # Start a week early: the first Wednesday takes the reverse repo and TGA of before it.
-        early = start - dt.timedelta(days=7)
+        early = days_before(start, 7)
         fed, repo, tga = await context.observations.load_many(
             [ObservationRange(series_id, early, end) for series_id in ids]
         )

@@ -135,7 +135,7 @@ async def transformed(
         )
     # Start early enough for the first value's lookback (a period, or a year).
     lookback = transforms.LOOKBACK_DAYS.get(unit, 0) + (400 if target else 0)
-    read_from = None if start is None else start - dt.timedelta(days=lookback)
+    read_from = None if start is None else days_before(start, lookback)
     records = await observation_records(context, series_id, read_from, end, as_of)
     dates = [r.date for r in records]
     values = [r.value for r in records]
@@ -152,6 +152,11 @@ async def transformed(
         for day, value in zip(dates, array, strict=True)
         if first is None or day >= first
     ]
+
+
+def days_before(day: dt.date, days: int) -> dt.date:
+    """`day` less `days`, or the first representable day (a `from` of 0001-01-01 is valid)."""
+    return day - dt.timedelta(days=days) if day.toordinal() > days else dt.date.min
 
 
 def revision_from_record(record: RevisionRecord) -> Revision:

@@ -111,16 +111,9 @@ class StockAnalytics:
         seed: Seed = 0,
     ) -> RiskReport | None:
         return await risk_report(
-            info.context.analytics,
-            self.symbol,
-            from_,
-            to,
-            window=window,
-            confidence_level=confidence_level,
-            benchmark=benchmark,
-            samples=monte_carlo_samples,
-            seed=seed,
-            periods_per_year=TRADING_DAYS_PER_YEAR,
+            info.context.analytics, self.symbol, from_, to, window=window,
+            confidence_level=confidence_level, benchmark=benchmark,
+            samples=monte_carlo_samples, seed=seed, periods_per_year=TRADING_DAYS_PER_YEAR,
         )
 
     @strawberry.field(
@@ -179,10 +172,8 @@ class NetworkQuery:
             int, strawberry.argument(description="Largest nodes kept, 2 to 200.")
         ] = 50,
         min_followers: Annotated[
-            int,
-            strawberry.argument(
-                description="INFLUENCERS: accounts with at least this many followers."
-            ),
+            int, strawberry.argument(description="INFLUENCERS: accounts with at least this "
+                                     "many followers.")
         ] = 100_000,
         seed: Annotated[
             int, strawberry.argument(description="Seed of the layout's starting positions.")

@@ -76,9 +76,8 @@ def analyse(texts: Sequence[str]) -> TextAnalysis:
     if missing:
         encoded = encode(missing)
         sentiment = classify_embeddings(encoded.vectors, missing, encoded.truncated)
-        fresh = dict(
-            zip(missing, zip(encoded.vectors, sentiment.probabilities, strict=True), strict=True)
-        )
+        fresh = dict(zip(missing, zip(encoded.vectors, sentiment.probabilities, strict=True),
+                         strict=True))
         known.update(fresh)
         with _lock:
             _cache.update(fresh)

@@ -10,6 +10,7 @@ from nexus.auth import ANONYMOUS, Caller
 from nexus.stores import Stores
 from nexus.stores.bus import Bus
 from subgraphs.micro.analytics import MicroAnalytics
+from subgraphs.micro.filings import FilingsReader
 from subgraphs.micro.repository import MicroRepository
 
 
@@ -27,6 +28,12 @@ class MicroContext:
     posts: DataLoader = field(init=False)
     similar_posts: DataLoader = field(init=False)
     influencers: DataLoader = field(init=False)
+    posts_pages: DataLoader = field(init=False)
+    authors: DataLoader = field(init=False)
+    companies: DataLoader = field(init=False)
+    latest_filings: DataLoader = field(init=False)
+    filings_pages: DataLoader = field(init=False)
+    facts_pages: DataLoader = field(init=False)
     analytics: MicroAnalytics = field(init=False)
 
     def __post_init__(self) -> None:
@@ -39,6 +46,13 @@ class MicroContext:
         self.posts = DataLoader(self.repository.posts_by_id)
         self.similar_posts = DataLoader(self.repository.similar_post_ids)
         self.influencers = DataLoader(self.repository.influencers)
+        self.posts_pages = DataLoader(self.repository.posts_pages)
+        self.authors = DataLoader(self.repository.authors)
+        filings = FilingsReader(self.repository.store, self.repository.database)
+        self.companies = DataLoader(filings.companies)
+        self.latest_filings = DataLoader(filings.latest_filings)
+        self.filings_pages = DataLoader(filings.filings_pages)
+        self.facts_pages = DataLoader(filings.facts_pages)
         self.analytics = MicroAnalytics(self.repository.store, self.candles)
 
 

@@ -96,9 +96,8 @@ def check_network(start: dt.date, end: dt.date, max_nodes: int, min_followers: i
     if start > end:
         raise BadUserInput(f"`from` ({start}) is after `to` ({end}): swap them.", argument="from")
     if not 2 <= max_nodes <= MAX_NODES:
-        raise BadUserInput(
-            f"maxNodes={max_nodes} must lie in [2, {MAX_NODES}].", argument="maxNodes"
-        )
+        raise BadUserInput(f"maxNodes={max_nodes} must lie in [2, {MAX_NODES}].",
+                           argument="maxNodes")
     if min_followers < 0:
         raise BadUserInput("minFollowers must be >= 0.", argument="minFollowers")
 
@@ -150,11 +149,8 @@ async def _influencer_graph(store: AnalyticsStore, key: NetworkRequest) -> Netwo
     nodes = [(name, kind, posts, followers) for posts, name, kind, followers in ranked]
     index = {(name, kind): i for i, (name, kind, _, _) in enumerate(nodes)}
     edges = [
-        (
-            index[(row["author"], NodeKind.AUTHOR)],
-            index[(row["symbol"], NodeKind.CASHTAG)],
-            int(row["posts"]),
-        )
+        (index[(row["author"], NodeKind.AUTHOR)], index[(row["symbol"], NodeKind.CASHTAG)],
+         int(row["posts"]))
         for row in rows
         if (row["author"], NodeKind.AUTHOR) in index and (row["symbol"], NodeKind.CASHTAG) in index
     ]
@@ -201,11 +197,8 @@ async def network_batches(
     return [
         BadUserInput(
             f"No posts between {key.start} and {key.end}"
-            + (
-                f" by accounts with >= {key.min_followers} followers"
-                if key.kind is NetworkKind.INFLUENCERS
-                else ""
-            )
+            + (f" by accounts with >= {key.min_followers} followers" if key.kind is
+               NetworkKind.INFLUENCERS else "")
             + ": pick a period with data.",
             argument="from",
         )
@@ -215,14 +208,8 @@ async def network_batches(
             from_=key.start,
             to=key.end,
             nodes=[
-                NetworkNode(
-                    id=name,
-                    kind=kind,
-                    posts=posts,
-                    followers=followers,
-                    x=float(xy[0]),
-                    y=float(xy[1]),
-                )
+                NetworkNode(id=name, kind=kind, posts=posts, followers=followers,
+                            x=float(xy[0]), y=float(xy[1]))
                 for (name, kind, posts, followers), xy in zip(graph.nodes, place, strict=True)
             ],
             edges=[

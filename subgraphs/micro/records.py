@@ -31,6 +31,32 @@ class PostRecord:
     synthetic: bool
     # (negative, neutral, positive) from the sentiment model; empty where none was scored.
     sentiment_probabilities: tuple[float, ...] = ()
+    url: str = ""  # the post on its source (X, Reddit); empty for the demo's posts
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorRecord:
+    """An account as a source showed it when it was `seen_at` (its post's time)."""
+
+    source: str
+    handle: str
+    name: str
+    followers: int | None
+    following: int | None
+    posts: int | None
+    seen_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PostsPageKey:
+    """The key of a page of posts tagging `period.symbol`, newest first, from `source` only
+    when given; `after_key` is the cursor's (created_at 'YYYY-MM-DD HH:MM:SS.fff', post id)."""
+
+    period: Period
+    source: str | None
+    first: int
+    after: str | None
+    after_key: tuple[str, str] | None
 
 
 @dataclass(frozen=True, slots=True)

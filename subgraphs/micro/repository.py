@@ -25,13 +25,16 @@ from subgraphs.micro.influence import (
     Influencers,
     rank_influencers,
 )
+from subgraphs.micro.pages import Page
 from subgraphs.micro.records import (
     EARLIEST,
     LATEST,
+    AuthorRecord,
     DailyMentionsRecord,
     LatestPosts,
     Period,
     PostRecord,
+    PostsPageKey,
     PostStats,
     SimilarTo,
     StockRecord,
@@ -44,7 +47,7 @@ _POST_FIELDS = (
     "post.author_followers AS author_followers, post.text AS text, "
     "post.created_at AS created_at, post.cashtags AS cashtags, "
     "post.sentiment AS sentiment, post.synthetic AS synthetic, "
-    "post.sentiment_probabilities AS sentiment_probabilities"
+    "post.sentiment_probabilities AS sentiment_probabilities, post.url AS url"
 )
 _IN_PERIOD = (
     "symbol IN {symbols:Array(String)} AND toDate(created_at) BETWEEN {start:Date} AND {end:Date}"
@@ -52,13 +55,11 @@ _IN_PERIOD = (
 
 
 def _post(row: Row) -> PostRecord:
-    return PostRecord(
-        **{
-            **row,
-            "cashtags": tuple(row["cashtags"]),
-            "sentiment_probabilities": tuple(map(float, row["sentiment_probabilities"])),
-        }
-    )
+    return PostRecord(**{
+        **row,
+        "cashtags": tuple(row["cashtags"]),
+        "sentiment_probabilities": tuple(map(float, row["sentiment_probabilities"])),
+    })
 
 
 def _by_window(periods: Sequence[Period]) -> dict[tuple[dt.date, dt.date], list[str]]:
@@ -69,13 +70,16 @@ def _by_window(periods: Sequence[Period]) -> dict[tuple[dt.date, dt.date], list[
 
 
 class MicroRepository:
-    def __init__(self, store: AnalyticsStore, vectors: VectorStore) -> None:
+    def __init__(
+        self, store: AnalyticsStore, vectors: VectorStore, database: str = DATABASE
+    ) -> None:
         self.store = store
         self.vectors = vectors
+        self.database = database  # `micro`; tests that write name their own
 
     async def stocks_by_symbol(self, symbols: Sequence[str]) -> list[StockRecord | None]:
         rows = await self.store.query(
-            f"SELECT symbol, name FROM {DATABASE}.stocks FINAL "
+            f"SELECT symbol, name FROM {self.database}.stocks FINAL "
             "WHERE symbol IN {symbols:Array(String)}",
             {"symbols": sorted(set(symbols))},
         )
@@ -84,19 +88,19 @@ class MicroRepository:
 
     async def all_stocks(self) -> list[StockRecord]:
         rows = await self.store.query(
-            f"SELECT symbol, name FROM {DATABASE}.stocks FINAL ORDER BY symbol"
+            f"SELECT symbol, name FROM {self.database}.stocks FINAL ORDER BY symbol"
         )
         return [StockRecord(**row) for row in rows]
 
     async def candles(self, ranges: Sequence[CandleRange]) -> list[list[Candle]]:
-        return await load_candles(self.store, DATABASE, ranges)
+        return await load_candles(self.store, self.database, ranges)
 
     async def latest_prices(self, symbols: Sequence[str]) -> list[LatestPrice | None]:
-        return await load_latest_prices(self.store, DATABASE, symbols)
+        return await load_latest_prices(self.store, self.database, symbols)
 
     async def posts_by_id(self, ids: Sequence[str]) -> list[PostRecord | None]:
         rows = await self.store.query(
-            f"SELECT {_POST_FIELDS} FROM {DATABASE}.posts AS post FINAL "
+            f"SELECT {_POST_FIELDS} FROM {self.database}.posts AS post FINAL "
             "WHERE post.id IN {ids:Array(String)}",
             {"ids": sorted(set(ids))},
         )
@@ -108,7 +112,7 @@ class MicroRepository:
         for (start, end), symbols in _by_window(periods).items():
             rows = await self.store.query(
                 "SELECT symbol, count() AS posts, avg(sentiment) AS mean_sentiment "
-                f"FROM {DATABASE}.mentions FINAL WHERE {_IN_PERIOD} GROUP BY symbol",
+                f"FROM {self.database}.mentions FINAL WHERE {_IN_PERIOD} GROUP BY symbol",
                 {"symbols": symbols, "start": start, "end": end},
             )
             for row in rows:
@@ -123,7 +127,7 @@ class MicroRepository:
         for (start, end), symbols in _by_window(periods).items():
             rows = await self.store.query(
                 "SELECT symbol, toDate(created_at) AS date, count() AS posts, "
-                f"avg(sentiment) AS mean_sentiment FROM {DATABASE}.mentions FINAL "
+                f"avg(sentiment) AS mean_sentiment FROM {self.database}.mentions FINAL "
                 f"WHERE {_IN_PERIOD} GROUP BY symbol, date ORDER BY symbol, date",
                 {"symbols": symbols, "start": start, "end": end},
             )
@@ -142,10 +146,10 @@ class MicroRepository:
             for (start, end), symbols in _by_window(periods).items():
                 rows = await self.store.query(
                     f"SELECT hit.symbol AS ticker, {_POST_FIELDS} FROM ("
-                    f"SELECT symbol, post_id, created_at FROM {DATABASE}.mentions FINAL "
+                    f"SELECT symbol, post_id, created_at FROM {self.database}.mentions FINAL "
                     f"WHERE {_IN_PERIOD} ORDER BY symbol, created_at DESC, post_id "
                     "LIMIT {limit:UInt32} BY symbol) AS hit "
-                    f"INNER JOIN {DATABASE}.posts AS post FINAL ON post.id = hit.post_id "
+                    f"INNER JOIN {self.database}.posts AS post FINAL ON post.id = hit.post_id "
                     "ORDER BY hit.symbol, hit.created_at DESC, hit.post_id",
                     {"symbols": symbols, "start": start, "end": end, "limit": limit},
                 )
@@ -159,7 +163,7 @@ class MicroRepository:
     ) -> list[PostRecord]:
         """The newest posts of any ticker (or none) in a period, newest first."""
         rows = await self.store.query(
-            f"SELECT {_POST_FIELDS} FROM {DATABASE}.posts AS post FINAL "
+            f"SELECT {_POST_FIELDS} FROM {self.database}.posts AS post FINAL "
             "WHERE toDate(post.created_at) BETWEEN {start:Date} AND {end:Date} "
             "ORDER BY post.created_at DESC, post.id LIMIT {limit:UInt32}",
             {"start": start or EARLIEST, "end": end or LATEST, "limit": limit},
@@ -180,8 +184,8 @@ class MicroRepository:
                 "max(post.author_followers) AS followers, count() AS posts, "
                 "avg(hit.sentiment) AS mean_sentiment, "
                 "arraySort(groupUniqArray(toDate(hit.created_at))) AS days "
-                f"FROM {DATABASE}.mentions AS hit FINAL "
-                f"INNER JOIN {DATABASE}.posts AS post FINAL ON post.id = hit.post_id "
+                f"FROM {self.database}.mentions AS hit FINAL "
+                f"INNER JOIN {self.database}.posts AS post FINAL ON post.id = hit.post_id "
                 "WHERE hit.symbol IN {symbols:Array(String)} "
                 "AND toDate(hit.created_at) BETWEEN {start:Date} AND {end:Date} "
                 "GROUP BY symbol, author",
@@ -190,25 +194,20 @@ class MicroRepository:
             activity: dict[str, list[AuthorActivity]] = defaultdict(list)
             for row in rows:
                 mean = row["mean_sentiment"]
-                activity[row["symbol"]].append(
-                    AuthorActivity(
-                        author=row["author"],
-                        followers=row["followers"],
-                        posts=int(row["posts"]),
-                        mean_sentiment=None if mean is None or math.isnan(mean) else float(mean),
-                        days=tuple(row["days"]),
-                    )
-                )
+                activity[row["symbol"]].append(AuthorActivity(
+                    author=row["author"],
+                    followers=row["followers"],
+                    posts=int(row["posts"]),
+                    mean_sentiment=None if mean is None or math.isnan(mean) else float(mean),
+                    days=tuple(row["days"]),
+                ))
             week = dt.timedelta(days=7)
             closes = await self.store.query(
-                f"SELECT symbol, date, close FROM {DATABASE}.candles FINAL "
+                f"SELECT symbol, date, close FROM {self.database}.candles FINAL "
                 "WHERE symbol IN {symbols:Array(String)} "
                 "AND date BETWEEN {start:Date} AND {end:Date} ORDER BY symbol, date",
-                {
-                    "symbols": symbols,
-                    "start": max(start - week, EARLIEST),
-                    "end": min(end + week, LATEST),
-                },
+                {"symbols": symbols, "start": max(start - week, EARLIEST),
+                 "end": min(end + week, LATEST)},
             )
             series: dict[str, tuple[list[dt.date], list[float]]] = defaultdict(lambda: ([], []))
             for row in closes:
@@ -219,10 +218,7 @@ class MicroRepository:
                 if (key.period.start, key.period.end) == (start, end):
                     dates, prices = series.get(key.period.symbol, ([], []))
                     found[key] = rank_influencers(
-                        activity.get(key.period.symbol, []),
-                        dates,
-                        prices,
-                        key.period,
+                        activity.get(key.period.symbol, []), dates, prices, key.period,
                         key.limit,
                     )
         return [found.get(key, []) for key in keys]
@@ -239,9 +235,8 @@ class MicroRepository:
             return []
         wordings = [text_key(key.text) for key in keys]
         stored = await self.vectors.vectors_by_id(TEXTS_COLLECTION, sorted(set(wordings)))
-        missing = [
-            key.text for key, wording in zip(keys, wordings, strict=True) if wording not in stored
-        ]
+        missing = [key.text for key, wording in zip(keys, wordings, strict=True)
+                   if wording not in stored]
         fresh = iter(
             (await asyncio.to_thread(analyse, missing)).vectors.tolist() if missing else []
         )
@@ -252,7 +247,7 @@ class MicroRepository:
         hits = await self.vectors.search(TEXTS_COLLECTION, vectors, limit=most)
         found = sorted({hit.id for nearest in hits for hit in nearest})
         rows = await self.store.query(
-            f"SELECT id, text_key FROM {DATABASE}.posts FINAL "
+            f"SELECT id, text_key FROM {self.database}.posts FINAL "
             "WHERE text_key IN {wordings:Array(String)} "
             "ORDER BY created_at DESC, id LIMIT {most:UInt32} BY text_key",
             {"wordings": found, "most": most},
@@ -270,3 +265,48 @@ class MicroRepository:
             )
             similar.append(list(itertools.islice(ids, key.limit)))
         return similar
+
+    async def posts_pages(self, keys: Sequence[PostsPageKey]) -> list[Page[PostRecord]]:
+        return list(await asyncio.gather(*(self._posts_page(key) for key in keys)))
+
+    async def _posts_page(self, key: PostsPageKey) -> Page[PostRecord]:
+        """Posts tagging the symbol, newest first, keyset-paged on (created_at, id)."""
+        where = [
+            "hit.symbol = {symbol:String}",
+            "toDate(hit.created_at) BETWEEN {start:Date} AND {end:Date}",
+        ]
+        params: dict[str, object] = {
+            "symbol": key.period.symbol,
+            "start": key.period.start,
+            "end": key.period.end,
+            "limit": key.first + 1,
+        }
+        if key.source is not None:
+            where.append("post.source = {source:String}")
+            params["source"] = key.source
+        if key.after_key is not None:
+            where.append(
+                "(hit.created_at, hit.post_id) < ({at:DateTime64(3, 'UTC')}, {id:String})"
+            )
+            params["at"], params["id"] = key.after_key
+        rows = await self.store.query(
+            f"SELECT formatDateTime(hit.created_at, '%Y-%m-%d %H:%i:%S.%f') AS at, "
+            f"{_POST_FIELDS} FROM {self.database}.mentions AS hit FINAL "
+            f"INNER JOIN {self.database}.posts AS post FINAL ON post.id = hit.post_id "
+            f"WHERE {' AND '.join(where)} "
+            "ORDER BY hit.created_at DESC, hit.post_id DESC LIMIT {limit:UInt32}",
+            params,
+        )
+        keyed = [(str(row.pop("at"))[:23], row) for row in rows]
+        return Page.of([(_post(row), (at, row["id"])) for at, row in keyed], key.first, key.after)
+
+    async def authors(self, keys: Sequence[tuple[str, str]]) -> list[AuthorRecord | None]:
+        """Each (source, handle)'s newest profile on record."""
+        rows = await self.store.query(
+            "SELECT source, handle, name, followers, following, posts, seen_at "
+            f"FROM {self.database}.authors FINAL "
+            "WHERE (source || ':' || handle) IN {keys:Array(String)}",
+            {"keys": sorted({f"{source}:{handle}" for source, handle in keys})},
+        )
+        found = {(row["source"], row["handle"]): AuthorRecord(**row) for row in rows}
+        return [found.get(key) for key in keys]

@@ -14,6 +14,7 @@ from subgraphs.micro.analytics import NetworkQuery
 from subgraphs.micro.influence import Influencers
 from subgraphs.micro.live import Subscription
 from subgraphs.micro.loaders import MicroContext
+from subgraphs.micro.pages import After, First, connection_sized
 from subgraphs.micro.records import LatestPosts, checked_limit, period
 from subgraphs.micro.sentiment import MAX_TEXT_CHARACTERS, MAX_TEXTS, TextSentiment, score_texts
 from subgraphs.micro.types import (
@@ -22,11 +23,14 @@ from subgraphs.micro.types import (
     InfluencerLimit,
     Limit,
     Post,
+    PostConnection,
+    Source,
     Stock,
     To,
     Token,
     influencer_from,
     post_from,
+    posts_connection,
     posts_from,
     stock_from,
 )
@@ -84,6 +88,28 @@ class Query(NetworkQuery):
         return posts_from(await info.context.latest_posts.load(key))
 
     @strawberry.field(
+        description="Every post tagging `cashtag` in the period, newest first, from X, Reddit "
+        "or the demo, as a Relay connection (page through them with `after`).",
+        directives=[connection_sized()],
+    )
+    async def posts_by_cashtag(
+        self,
+        info: Info[MicroContext, None],
+        cashtag: Annotated[
+            str,
+            strawberry.argument(description="The cashtag (case-insensitive, with or without "
+                                "`$`), e.g. GME or $GME."),
+        ],
+        source: Source = None,
+        from_: From = None,
+        to: To = None,
+        first: First = 20,
+        after: After = None,
+    ) -> PostConnection:
+        symbol = cashtag.removeprefix("$").upper()
+        return await posts_connection(info.context, symbol, source, from_, to, first, after)
+
+    @strawberry.field(
         description="The authors posting about `symbol` (a cashtag, case-insensitive, with or "
         "without `$`) in the period, ranked by how clearly the price moved after their posts; "
         "see `Influencer.impact`."
@@ -96,7 +122,9 @@ class Query(NetworkQuery):
         to: To = None,
         limit: InfluencerLimit = 10,
     ) -> list[Influencer]:
-        key = Influencers(period(symbol.removeprefix("$").upper(), from_, to), checked_limit(limit))
+        key = Influencers(
+            period(symbol.removeprefix("$").upper(), from_, to), checked_limit(limit)
+        )
         return [influencer_from(record) for record in await info.context.influencers.load(key)]
 
     @strawberry.federation.field(

@@ -74,7 +74,8 @@ def _clean(texts: Sequence[str]) -> tuple[list[str], list[bool]]:
         # A lone surrogate (JSON can carry one) is not UTF-8: it becomes "?".
         text = text.encode("utf-8", "replace").decode("utf-8")
         if not text.strip():
-            raise BadUserInput(f"`texts[{index}]` is empty: send text to score.", argument="texts")
+            raise BadUserInput(f"`texts[{index}]` is empty: send text to score.",
+                               argument="texts")
         cleaned.append(text[:MAX_TEXT_CHARACTERS])
         cut.append(len(text) > MAX_TEXT_CHARACTERS)
     return cleaned, cut
@@ -96,11 +97,7 @@ async def score_texts(texts: Sequence[str]) -> list[TextSentiment]:
             truncated=bool(truncated or was_cut),
         )
         for label, score, p, truncated, was_cut in zip(
-            result.labels,
-            result.scores,
-            result.probabilities,
-            result.truncated,
-            cut,
+            result.labels, result.scores, result.probabilities, result.truncated, cut,
             strict=True,
         )
     ]

@@ -14,16 +14,32 @@ from subgraphs.candles import Candle, LatestPrice, candle_range
 from subgraphs.micro.analytics import StockAnalytics
 from subgraphs.micro.influence import InfluencerRecord, Influencers
 from subgraphs.micro.loaders import MicroContext
+from subgraphs.micro.pages import (
+    After,
+    First,
+    Page,
+    PageInfo,
+    checked_first,
+    connection_sized,
+    decode_cursor,
+    encode_cursor,
+    page_info,
+    text_part,
+    timestamp_part,
+)
 from subgraphs.micro.records import (
+    AuthorRecord,
     DailyMentionsRecord,
     LatestPosts,
     PostRecord,
+    PostsPageKey,
     PostStats,
     SimilarTo,
     StockRecord,
     checked_limit,
     period,
 )
+from subgraphs.micro.sec_types import StockFilings
 from subgraphs.micro.sentiment import (
     SentimentLabel,
     SentimentProbabilities,
@@ -38,7 +54,9 @@ To = Annotated[dt.date | None, strawberry.argument(description="Last day (UTC), 
 InfluencerLimit = Annotated[
     int, strawberry.argument(description="How many authors at most (1 to 500), best first.")
 ]
-Limit = Annotated[int, strawberry.argument(description="Most posts to return, 1 to 500.")]
+Limit = Annotated[
+    int, strawberry.argument(description="Most posts to return, 1 to 500.")
+]
 
 
 @strawberry.type(description="Posts mentioning a stock on one day (UTC).")
@@ -89,6 +107,74 @@ def influencer_from(record: InfluencerRecord) -> Influencer:
     )
 
 
+@strawberry.type(description="An account that posts on X or Reddit, as its source shows it.")
+class Author:
+    source: str = strawberry.field(description="The source: `x` or `reddit`.")
+    handle: str = strawberry.field(
+        description="The account's handle on its source (X username, Reddit user name)."
+    )
+    name: str = strawberry.field(description="Its display name; the handle where none.")
+    followers: int | None = strawberry.field(
+        description="Accounts following it (X public_metrics.followers_count); null where the "
+        "source does not say."
+    )
+    following: int | None = strawberry.field(
+        description="Accounts it follows (X following_count); null where not given."
+    )
+    posts: int | None = strawberry.field(
+        description="Posts it has made on the source (X tweet_count); null where not given."
+    )
+    seen_at: dt.datetime = strawberry.field(
+        description="Time (UTC) of the post these figures came with."
+    )
+
+
+@strawberry.type(description="A post and its cursor in a list of posts.")
+class PostEdge:
+    node: Post = strawberry.field(description="The post.")
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this post.")
+
+
+@strawberry.type(description="A page of posts, newest first (Relay connection).")
+class PostConnection:
+    edges: list[PostEdge] = strawberry.field(description="The posts of this page.")
+    page_info: PageInfo = strawberry.field(description="Whether more follow, and the cursors.")
+
+
+Source = Annotated[
+    str | None,
+    strawberry.argument(description="Only posts from this source: `x`, `reddit`, `synthetic`."),
+]
+
+
+async def posts_connection(
+    context: MicroContext,
+    symbol: str,
+    source: str | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    first: int,
+    after: str | None,
+) -> PostConnection:
+    cursor = decode_cursor(after, (timestamp_part, text_part))
+    key = PostsPageKey(
+        period(symbol, start, end),
+        source,
+        checked_first(first),
+        after,
+        None if cursor is None else (cursor[0], cursor[1]),
+    )
+    page: Page[PostRecord] = await context.posts_pages.load(key)
+    return PostConnection(
+        edges=[
+            PostEdge(node=post, cursor=encode_cursor(sort_key))
+            for record, sort_key in page.rows
+            if (post := post_from(record)) is not None
+        ],
+        page_info=page_info(page),
+    )
+
+
 @strawberry.federation.type(keys=["id"], description="A social post (an X post, a Reddit comment).")
 class Post:
     id: strawberry.ID = strawberry.field(description="The post's id, unique across sources.")
@@ -116,6 +202,27 @@ class Post:
         default=None,
         description="The sentiment model's probability of each label; null where not scored.",
     )
+    url: str | None = strawberry.field(
+        default=None,
+        description="Where the post can be read on its source (an X or Reddit permalink); "
+        "null for the demo's posts.",
+    )
+
+    @strawberry.field(
+        description="The author's profile as the source last showed it (followers and more); "
+        "null where none was ingested (the demo's posts)."
+    )
+    async def profile(self, info: Info[MicroContext, None]) -> Author | None:
+        record: AuthorRecord | None = await info.context.authors.load((self.source, self.author))
+        return None if record is None else Author(
+            source=record.source,
+            handle=record.handle,
+            name=record.name,
+            followers=record.followers,
+            following=record.following,
+            posts=record.posts,
+            seen_at=record.seen_at,
+        )
 
     @classmethod
     async def resolve_reference(
@@ -168,6 +275,22 @@ class SocialFootprint:
         return posts_from(await info.context.latest_posts.load(key))
 
     @strawberry.field(
+        description="The posts mentioning the cashtag in the period, newest first, as a Relay "
+        "connection (page through all of them with `after`).",
+        directives=[connection_sized()],
+    )
+    async def posts_connection(
+        self,
+        info: Info[MicroContext, None],
+        source: Source = None,
+        from_: From = None,
+        to: To = None,
+        first: First = 20,
+        after: After = None,
+    ) -> PostConnection:
+        return await posts_connection(info.context, self.symbol, source, from_, to, first, after)
+
+    @strawberry.field(
         description="The authors posting about the cashtag in the period, ranked by how clearly "
         "the price moved after their posts (|impact| over its standard error, largest first; "
         "authors with fewer than two events last)."
@@ -200,7 +323,7 @@ class SocialFootprint:
 
 
 @strawberry.federation.type(keys=["symbol"], description="A listed stock and its social footprint.")
-class Stock(SocialFootprint, StockAnalytics):
+class Stock(SocialFootprint, StockAnalytics, StockFilings):
     symbol: str = strawberry.field(description="Ticker symbol, upper case: GME, AMC, BB.")
     name: str = strawberry.field(description="The company's name.")
 
@@ -257,6 +380,7 @@ def post_from(record: PostRecord | None) -> Post | None:
         synthetic=record.synthetic,
         sentiment_label=label_of(record.sentiment_probabilities),
         sentiment_probabilities=probabilities_of(record.sentiment_probabilities),
+        url=record.url or None,
     )
 
 

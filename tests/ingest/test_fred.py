@@ -192,3 +192,14 @@ async def test_a_missing_api_key_stops_the_run_before_any_request(
 
 def _utc(year: int) -> dt.datetime:
     return dt.datetime(year, 1, 1, tzinfo=dt.UTC)
+
+
+async def test_the_same_failure_run_after_run_keeps_one_letter(
+    make_pipeline: Callable[..., Pipeline], fake_servers: LiveServer
+) -> None:
+    pipeline = make_pipeline()
+    for _ in range(2):
+        report = await pipeline.run(FRED, Window(only=("NOSUCHSERIES",)))
+        assert report.dead_letters == 1  # each run reports it...
+
+    assert len(await pipeline.dead.letters("fred")) == 1  # ...the store keeps it once

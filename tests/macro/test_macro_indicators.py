@@ -237,3 +237,21 @@ async def test_subscribers_get_each_series_newest_value_once_ingested(
         }
     }
     await updates.aclose()
+
+
+async def test_the_first_representable_day_is_an_empty_answer_not_a_failure(
+    stores: Stores,
+) -> None:
+    response = await execute(
+        subgraph,
+        stores,
+        '{ netLiquidity(from: "0001-01-01", to: "0001-01-01") { totalCount } '
+        'series(id: "CPIAUCSL") { transformed(units: PC1, frequency: WEEK, from: "0001-01-01", '
+        'to: "0001-01-02") { totalCount } } }',
+    )
+    assert response == {
+        "data": {
+            "netLiquidity": {"totalCount": 0},
+            "series": {"transformed": {"totalCount": 0}},
+        }
+    }

@@ -153,3 +153,53 @@ async def test_watchlists_need_a_caller(client: httpx.AsyncClient) -> None:
     assert response.status_code == 401
     assert response.headers["content-type"] == PROBLEM
     assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_transforms_liquidity_and_inversions_answer_as_in_graphql(
+    client: httpx.AsyncClient,
+) -> None:
+    cases: list[tuple[str, dict[str, Any], str, dict[str, Any], tuple[str, ...]]] = [
+        (
+            "/api/v1/macro/series/CPIAUCSL/transformed",
+            {"units": "PC1", "from": "2024-01-01", "to": "2024-12-31", "limit": 5},
+            "SeriesTransformed",
+            {
+                "id": "CPIAUCSL",
+                "units": "PC1",
+                "from": "2024-01-01",
+                "to": "2024-12-31",
+                "first": 5,
+            },
+            ("series", "transformed"),
+        ),
+        (
+            "/api/v1/macro/net-liquidity",
+            {"from": "2024-01-01", "to": "2024-03-31"},
+            "NetLiquidity",
+            {"from": "2024-01-01", "to": "2024-03-31"},
+            ("netLiquidity",),
+        ),
+        (
+            "/api/v1/macro/curve-inversions",
+            {"from": "2022-01-01", "min_days": 20},
+            "CurveInversions",
+            {"from": "2022-01-01", "minDays": 20},
+            ("curveInversions",),
+        ),
+    ]
+    for path, params, name, variables, result in cases:
+        response = await client.get(path, params=params)
+        assert response.status_code == 200, (path, response.text)
+        expected: Any = await graphql(client, name, **variables)
+        for key in result:
+            expected = expected[key]
+        assert response.json() == expected
+    page = (await client.get(cases[0][0], params=cases[0][1])).json()
+    assert page["totalCount"] == 12 and len(page["edges"]) == 5
+    after = await client.get(
+        cases[0][0], params={**cases[0][1], "cursor": page["pageInfo"]["endCursor"]}
+    )
+    assert after.json()["edges"][0]["node"]["date"] == "2024-06-01"
+    bad = await client.get(cases[2][0], params={"long_months": 5})
+    assert bad.status_code == 400
+    assert bad.headers["content-type"].startswith(PROBLEM)

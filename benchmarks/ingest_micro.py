@@ -1,0 +1,146 @@
+"""Micro ingestion benchmark: rows per second from the fake SEC EDGAR and X servers into the
+embedded stores, end to end (fetch, stream, store, embed and score posts, publish), against a
+direct bulk insert of the same rows; publish-to-subscriber latency of `social.posts`.
+
+    .venv/bin/python -m benchmarks.ingest_micro [--runs 3]
+
+The fake servers run as their own process (`nexus ingest fake-servers`). Each run ingests into
+fresh databases of one embedded chDB store and one Milvus Lite file:
+
+- sec: every ticker's filings and XBRL facts (no text); EDGAR's ten requests a second bound it;
+- x: the fake's 7 recent-search posts; their texts are in the model's cache after the warm-up
+  run, so this is fetch, store, vectors and publish without the encoder (its speed:
+  benchmarks/text.py);
+- direct bulk insert: the same rows, already parsed (posts already scored), one INSERT per
+  table: the store's own speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from benchmarks.ingest import start_fakes
+from nexus.events import SOCIAL_CHANNEL
+from nexus.ingest.checkpoints import AnalyticsDeadLetters
+from nexus.ingest.micro import fixtures
+from nexus.ingest.micro.sec import (
+    parse_company_facts,
+    parse_submissions,
+    parse_submissions_page,
+)
+from nexus.ingest.micro.sink import _fact, _filing
+from nexus.ingest.pipeline import Pipeline
+from nexus.ingest.registry import connector
+from nexus.ingest.stream import InProcessRecordStream
+from nexus.stores.analytics import ChdbStore
+from nexus.stores.bus import InProcessBus
+from nexus.stores.vectors import VectorStore
+from subgraphs.micro.filings import FACT_COLUMNS, FILING_COLUMNS
+from subgraphs.micro.writer import MicroWriter, _fact_row
+
+ENV = {
+    "NEXUS_SEC_USER_AGENT": "Nexus-Alpha benchmark ops@example.com",
+    "NEXUS_X_BEARER_TOKEN": "benchmark-token",
+}
+
+
+async def pipeline_run(
+    store: ChdbStore, vectors: VectorStore, fakes: str, source: str
+) -> tuple[int, float, list[float]]:
+    tag = uuid.uuid4().hex[:8]
+    bus = InProcessBus()
+    subscription = await bus.subscribe(SOCIAL_CHANNEL)
+    latencies: list[float] = []
+
+    async def listen() -> None:
+        async for message in subscription:
+            latencies.append(time.time() - float(message.event["published_at"]))
+
+    listener = asyncio.create_task(listen())
+    pipeline = Pipeline(
+        analytics=store,
+        bus=bus,
+        stream=InProcessRecordStream(),
+        dead=AnalyticsDeadLetters(store, f"bench_state_{tag}"),
+        env={"NEXUS_INGEST_FAKE_URL": fakes, **ENV},
+        vectors=vectors,
+        databases={"micro": f"bench_micro_{tag}"},
+        state_database=f"bench_state_{tag}",
+    )
+    await pipeline.sink(connector(source)).ensure_schema()  # schema outside the timing
+    started = time.perf_counter()
+    report = await pipeline.run(connector(source))
+    seconds = time.perf_counter() - started
+    await asyncio.sleep(0.2)
+    listener.cancel()
+    if report.error:
+        raise RuntimeError(report.error)
+    return report.rows, seconds, latencies
+
+
+async def bulk_sec(store: ChdbStore, vectors: VectorStore) -> tuple[int, float]:
+    writer = MicroWriter(store, vectors, f"bench_bulk_{uuid.uuid4().hex[:8]}")
+    await writer.ensure_schema()
+    filings, facts = [], []
+    for symbol in fixtures.COMPANIES:
+        _, recent, _ = parse_submissions(fixtures.submissions(symbol), symbol)
+        cik = fixtures.COMPANIES[symbol][0]
+        older = parse_submissions_page(fixtures.older_submissions(symbol), symbol, cik) if (
+            symbol in fixtures.PAGED) else []
+        filings += [_filing(row) for row in recent + older]
+        if symbol not in fixtures.FOREIGN:
+            facts += [_fact(row) for row in parse_company_facts(fixtures.company_facts(symbol),
+                                                                symbol)]
+    started = time.perf_counter()
+    await store.insert(f"{writer.database}.filings", FILING_COLUMNS,
+                       [[getattr(f, c) for c in FILING_COLUMNS] for f in filings])
+    await store.insert(f"{writer.database}.facts", FACT_COLUMNS, [_fact_row(f) for f in facts])
+    return len(filings) + len(facts), time.perf_counter() - started
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    fakes, url = start_fakes()
+    results: dict[str, list[tuple[int, float]]] = {}
+    latencies: list[float] = []
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            store = ChdbStore(Path(directory) / "chdb")
+            vectors = VectorStore(Path(directory) / "vectors.db")
+            await pipeline_run(store, vectors, url, "x")  # warm-up: model compile, imports
+            for _ in range(args.runs):
+                results.setdefault("sec: direct bulk insert", []).append(
+                    await bulk_sec(store, vectors))
+                rows, seconds, _ = await pipeline_run(store, vectors, url, "sec")
+                results.setdefault("sec: pipeline, embedded", []).append((rows, seconds))
+                rows, seconds, lags = await pipeline_run(store, vectors, url, "x")
+                results.setdefault("x: pipeline, embedded (texts cached)", []).append(
+                    (rows, seconds))
+                latencies += lags
+            await vectors.close()
+            await store.close()
+    finally:
+        fakes.kill()
+    print(f"\n{args.runs} runs each, load average {os.getloadavg()[0]:.1f}\n")
+    print("| path | rows | median time | rows/s |")
+    print("|---|---|---|---|")
+    for name, runs in results.items():
+        median = statistics.median(s for _, s in runs)
+        print(f"| {name} | {runs[0][0]:,} | {median:.2f} s | {runs[0][0] / median:,.0f} |")
+    if latencies:
+        print(f"\nsocial.posts publish-to-subscriber latency: median "
+              f"{1000 * statistics.median(latencies):.1f} ms, max {1000 * max(latencies):.1f} ms "
+              f"({len(latencies)} events)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
