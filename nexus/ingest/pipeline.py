@@ -78,6 +78,7 @@ class Pipeline:
     dead: DeadLetterStore
     env: Mapping[str, str]
     in_flight: int = 8  # batches fetched but not yet stored, at most
+    coalesce_records: int = 200_000  # records stored in one write, at most (unless one batch)
     retry: RetryPolicy | None = None
     # domain -> database the sinks write (tests use their own); the state (cursors) database
     databases: Mapping[str, str] = field(default_factory=dict)
@@ -219,11 +220,21 @@ class Pipeline:
                         return
                 else:
                     continue
-            entry_id, batch = entry
-            await self.store_batch(name, sink, cursors, batch, report)
-            await self.stream.ack(name, entry_id)
-            if slots is not None:
-                slots.release()
+            # Batches already waiting are stored together: one write and one checkpoint (the
+            # last batch's cursor) instead of one per page, when the source outpaces the store.
+            entries = [entry]
+            waiting = len(entry[1].records)
+            while waiting < self.coalesce_records:
+                more = await self.stream.read(name, 0)
+                if more is None:
+                    break
+                entries.append(more)
+                waiting += len(more[1].records)
+            await self.store_batch(name, sink, cursors, _joined(entries), report, len(entries))
+            for entry_id, _ in entries:
+                await self.stream.ack(name, entry_id)
+                if slots is not None:
+                    slots.release()
             if on_batch is not None:
                 on_batch(report)
 
@@ -234,7 +245,13 @@ class Pipeline:
         return [letter for letter in letters if _same(letter) not in waiting]
 
     async def store_batch(
-        self, name: str, sink: Sink, cursors: CursorStore | None, batch: Batch, report: RunReport
+        self,
+        name: str,
+        sink: Sink,
+        cursors: CursorStore | None,
+        batch: Batch,
+        report: RunReport,
+        batches: int = 1,
     ) -> None:
         letters = list(batch.failures)
         if batch.records:
@@ -271,11 +288,21 @@ class Pipeline:
                 )
         if cursors is not None:
             await cursors.save(name, batch.cursor)
-        report.batches += 1
+        report.batches += batches
         log.debug(
             "batch stored",
             extra={"source": name, "records": len(batch.records), "batches": report.batches},
         )
+
+
+def _joined(entries: list[tuple[str, Batch]]) -> Batch:
+    if len(entries) == 1:
+        return entries[0][1]
+    return Batch(
+        [record for _, batch in entries for record in batch.records],
+        entries[-1][1].cursor,  # batches are in order: the last cursor covers them all
+        [failure for _, batch in entries for failure in batch.failures],
+    )
 
 
 def _same(letter: DeadLetter) -> tuple[str, str, str, str]:
