@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from nexus.config import ConfigError
 from nexus.errors import StoreUnavailable
 from nexus.ingest.checkpoints import DATABASE as STATE_DATABASE
 from nexus.ingest.checkpoints import CursorStore, DeadLetterStore
@@ -98,8 +99,19 @@ class Pipeline:
     def retry_policy(self) -> RetryPolicy:
         if self.retry is not None:
             return self.retry
-        timeout = float(self.env.get("NEXUS_INGEST_TIMEOUT_SECONDS", "30"))
-        attempts = int(self.env.get("NEXUS_INGEST_ATTEMPTS", "5"))
+        try:
+            timeout = float(self.env.get("NEXUS_INGEST_TIMEOUT_SECONDS", "30"))
+            attempts = int(self.env.get("NEXUS_INGEST_ATTEMPTS", "5"))
+        except ValueError:
+            raise ConfigError(
+                "NEXUS_INGEST_TIMEOUT_SECONDS must be seconds and NEXUS_INGEST_ATTEMPTS a whole "
+                "number"
+            ) from None
+        if not (0 < timeout <= 3600 and 1 <= attempts <= 100):
+            raise ConfigError(
+                "NEXUS_INGEST_TIMEOUT_SECONDS must be above 0 and at most 3600, "
+                "NEXUS_INGEST_ATTEMPTS 1 to 100"
+            )
         return RetryPolicy(attempts=attempts, timeout_seconds=timeout)
 
     async def run(

@@ -103,6 +103,12 @@ async def run_schedule(
         return 2
     # One analytics store serves every domain (three databases on one chDB path or server).
     pipeline, close = open_pipeline(settings, "macro", env)
+    try:
+        pipeline.retry_policy()  # a bad setting is refused now, not at each source's first run
+    except ConfigError as error:
+        print(f"nexus ingest: {error}")
+        await close()
+        return 2
     stop = asyncio.Event()
     log.info(
         "schedule started",
@@ -164,5 +170,8 @@ def served_schedule(settings: Settings, stores: Stores, domains: set[str]) -> Se
         if settings.redis_url.startswith("memory://")
         else RedisDeadLetters(settings.redis_url, prefix=prefix)
     )
-    stream = open_stream(settings.redis_url, prefix=prefix)
-    return ServedSchedule(Pipeline(stores.analytics, stores.bus, stream, dead, env), items)
+    pipeline = Pipeline(
+        stores.analytics, stores.bus, open_stream(settings.redis_url, prefix=prefix), dead, env
+    )
+    pipeline.retry_policy()  # ConfigError now, while the server starts, not at the first run
+    return ServedSchedule(pipeline, items)
