@@ -15,7 +15,7 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 
-from nexus.config import Settings
+from nexus.config import ConfigError, Settings
 from nexus.ingest.records import Window
 
 SUBCOMMANDS = ("list", "dead-letters", "fake-servers")
@@ -76,6 +76,9 @@ async def _backfill(settings: Settings, name: str, window: Window) -> int:
     progress = Progress(sys.stderr)
     try:
         report = await pipeline.run(connector(name), window, on_batch=progress.update)
+    except ConfigError as error:
+        print(f"nexus ingest: {error}", file=sys.stderr)
+        return 2
     finally:
         progress.finish()
         await close()

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from nexus.config import ConfigError
 from nexus.errors import StoreUnavailable
 from nexus.ingest.checkpoints import DATABASE as STATE_DATABASE
 from nexus.ingest.checkpoints import CursorStore, DeadLetterStore
@@ -80,6 +81,7 @@ class Pipeline:
     env: Mapping[str, str]
     vectors: VectorStore | None = None  # for sinks that embed text (Connector.vectors)
     in_flight: int = 8  # batches fetched but not yet stored, at most
+    coalesce_records: int = 200_000  # records stored in one write, at most (unless one batch)
     retry: RetryPolicy | None = None
     # domain -> database the sinks write (tests use their own); the state (cursors) database
     databases: Mapping[str, str] = field(default_factory=dict)
@@ -102,8 +104,19 @@ class Pipeline:
     def retry_policy(self) -> RetryPolicy:
         if self.retry is not None:
             return self.retry
-        timeout = float(self.env.get("NEXUS_INGEST_TIMEOUT_SECONDS", "30"))
-        attempts = int(self.env.get("NEXUS_INGEST_ATTEMPTS", "5"))
+        try:
+            timeout = float(self.env.get("NEXUS_INGEST_TIMEOUT_SECONDS", "30"))
+            attempts = int(self.env.get("NEXUS_INGEST_ATTEMPTS", "5"))
+        except ValueError:
+            raise ConfigError(
+                "NEXUS_INGEST_TIMEOUT_SECONDS must be seconds and NEXUS_INGEST_ATTEMPTS a whole "
+                "number"
+            ) from None
+        if not (0 < timeout <= 3600 and 1 <= attempts <= 100):
+            raise ConfigError(
+                "NEXUS_INGEST_TIMEOUT_SECONDS must be above 0 and at most 3600, "
+                "NEXUS_INGEST_ATTEMPTS 1 to 100"
+            )
         return RetryPolicy(attempts=attempts, timeout_seconds=timeout)
 
     async def run(
@@ -224,11 +237,21 @@ class Pipeline:
                         return
                 else:
                     continue
-            entry_id, batch = entry
-            await self.store_batch(name, sink, cursors, batch, report)
-            await self.stream.ack(name, entry_id)
-            if slots is not None:
-                slots.release()
+            # Batches already waiting are stored together: one write and one checkpoint (the
+            # last batch's cursor) instead of one per page, when the source outpaces the store.
+            entries = [entry]
+            waiting = len(entry[1].records)
+            while waiting < self.coalesce_records:
+                more = await self.stream.read(name, 0)
+                if more is None:
+                    break
+                entries.append(more)
+                waiting += len(more[1].records)
+            await self.store_batch(name, sink, cursors, _joined(entries), report, len(entries))
+            for entry_id, _ in entries:
+                await self.stream.ack(name, entry_id)
+                if slots is not None:
+                    slots.release()
             if on_batch is not None:
                 on_batch(report)
 
@@ -239,7 +262,13 @@ class Pipeline:
         return [letter for letter in letters if _same(letter) not in waiting]
 
     async def store_batch(
-        self, name: str, sink: Sink, cursors: CursorStore | None, batch: Batch, report: RunReport
+        self,
+        name: str,
+        sink: Sink,
+        cursors: CursorStore | None,
+        batch: Batch,
+        report: RunReport,
+        batches: int = 1,
     ) -> None:
         letters = list(batch.failures)
         if batch.records:
@@ -276,11 +305,21 @@ class Pipeline:
                 )
         if cursors is not None:
             await cursors.save(name, batch.cursor)
-        report.batches += 1
+        report.batches += batches
         log.debug(
             "batch stored",
             extra={"source": name, "records": len(batch.records), "batches": report.batches},
         )
+
+
+def _joined(entries: list[tuple[str, Batch]]) -> Batch:
+    if len(entries) == 1:
+        return entries[0][1]
+    return Batch(
+        [record for _, batch in entries for record in batch.records],
+        entries[-1][1].cursor,  # batches are in order: the last cursor covers them all
+        [failure for _, batch in entries for failure in batch.failures],
+    )
 
 
 def _same(letter: DeadLetter) -> tuple[str, str, str, str]:

@@ -105,6 +105,12 @@ async def run_schedule(
     # Micro's sink embeds posts: the pipeline then holds the vector store too.
     domain = "micro" if any(item.connector.vectors for item in items) else "macro"
     pipeline, close = open_pipeline(settings, domain, env)
+    try:
+        pipeline.retry_policy()  # a bad setting is refused now, not at each source's first run
+    except ConfigError as error:
+        print(f"nexus ingest: {error}")
+        await close()
+        return 2
     stop = asyncio.Event()
     log.info(
         "schedule started",
@@ -169,4 +175,5 @@ def served_schedule(settings: Settings, stores: Stores, domains: set[str]) -> Se
     stream = open_stream(settings.redis_url, prefix=prefix)
     # Micro's sink embeds posts into the vectors the server already holds open.
     pipeline = Pipeline(stores.analytics, stores.bus, stream, dead, env, vectors=stores.vectors)
+    pipeline.retry_policy()  # ConfigError now, while the server starts, not at the first run
     return ServedSchedule(pipeline, items)

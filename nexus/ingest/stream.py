@@ -45,7 +45,8 @@ class RecordStream(Protocol):
     async def add(self, source: str, batch: Batch) -> None: ...
 
     async def read(self, source: str, wait_seconds: float) -> tuple[str, Batch] | None:
-        """The next batch not yet acknowledged (the oldest first), or None after waiting."""
+        """The next batch not yet acknowledged (the oldest first), or None after waiting
+        (`wait_seconds` 0: only one already there)."""
         ...
 
     async def ack(self, source: str, entry: str) -> None: ...
@@ -70,8 +71,11 @@ class InProcessRecordStream:
         await self.queues[source].put((str(self.counter), batch))
 
     async def read(self, source: str, wait_seconds: float) -> tuple[str, Batch] | None:
+        queue = self.queues[source]
+        if wait_seconds <= 0 or not queue.empty():
+            return None if queue.empty() else queue.get_nowait()
         try:
-            return await asyncio.wait_for(self.queues[source].get(), wait_seconds)
+            return await asyncio.wait_for(queue.get(), wait_seconds)
         except TimeoutError:
             return None
 
@@ -145,7 +149,8 @@ class RedisRecordStream:
             if entry is not None:
                 return entry
             self.backlog[source] = False
-        return await self._read(source, ">", max(1, int(wait_seconds * 1000)))
+        block = None if wait_seconds <= 0 else max(1, int(wait_seconds * 1000))
+        return await self._read(source, ">", block)
 
     async def _read(self, source: str, start: str, block: int | None) -> tuple[str, Batch] | None:
         answer: Any = await self.client.xreadgroup(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -77,7 +78,14 @@ def _array_item(item: Any) -> str:
     return f"'{text}'"
 
 
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+
+
 def _tsv_field(value: Any) -> str:
+    # Plain strings first and unescaped when they need none: ids and ISO dates, most fields of
+    # a bulk insert (ingestion writes hundreds of thousands per backfill).
+    if type(value) is str and _NEEDS_ESCAPE.search(value) is None:
+        return value
     if value is None:
         return "\\N"
     if isinstance(value, bool):

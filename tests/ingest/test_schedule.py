@@ -69,3 +69,15 @@ async def test_the_served_schedule_ingests_then_stops(
     assert schedule.task is not None and schedule.task.done()
     rows = await analytics.query(f"SELECT count() AS n FROM {databases.macro}.observations")
     assert rows[0]["n"] > 500  # UNRATE, monthly since 1980
+
+
+@pytest.mark.parametrize(
+    "env", [{"NEXUS_INGEST_ATTEMPTS": "0"}, {"NEXUS_INGEST_TIMEOUT_SECONDS": "soon"}]
+)
+def test_bad_retry_settings_are_refused_before_any_run(
+    make_pipeline: Callable[..., Pipeline], env: dict[str, str]
+) -> None:
+    pipeline = make_pipeline(env)
+    pipeline.retry = None  # from the environment, as the commands read it
+    with pytest.raises(ConfigError, match="NEXUS_INGEST_"):
+        pipeline.retry_policy()
