@@ -12,6 +12,7 @@ deadline are cancelled; a second signal exits at once.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 from typing import Any
@@ -72,6 +73,17 @@ def _resolve(future: asyncio.Future[None]) -> None:
 draining = Draining()
 
 
+def freeze_startup_heap() -> None:
+    """Move everything alive after startup (JAX, the schemas, the demo catalogues: about
+    300,000 objects) out of the garbage collector's reach. They live as long as the process,
+    yet every full collection walked them all on the event loop: one took 0.65 s, a stall for
+    every client (measured with gc.callbacks beside a 5 ms loop ticker). Frozen, a full
+    collection scans only what requests allocated since."""
+    gc.collect()
+    gc.freeze()
+    log.info("startup heap frozen", extra={"objects": gc.get_freeze_count()})
+
+
 def run_server(app: Any, *, host: str, port: int, shutdown_seconds: float, **options: Any) -> None:
     """uvicorn.run, with `draining` set on the first SIGTERM/SIGINT and a deadline after which
     requests still running are cancelled. The process then ends by the signal it received
@@ -87,6 +99,10 @@ def run_server(app: Any, *, host: str, port: int, shutdown_seconds: float, **opt
                 )
             draining.begin()
             super().handle_exit(sig, frame)
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            freeze_startup_heap()
 
         async def shutdown(self, sockets: Any = None) -> None:
             await super().shutdown(sockets)
