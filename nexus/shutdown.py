@@ -7,6 +7,11 @@ process's signal for those: the subscription transports wait on it and end their
 (WebSocket close 1012 "Service Restart", which graphql-ws clients retry; an SSE response ends
 without its `complete` event, which graphql-sse clients retry). Requests still running at the
 deadline are cancelled; a second signal exits at once.
+
+Background work that outlives requests (simulation jobs) registers a finisher with `on_drain`;
+the app's lifespan awaits them all with `finish_background_work` before the stores close, and
+each gets what is left of the deadline to finish, or to hand its work back (persisted with a
+status another process reads).
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ import asyncio
 import gc
 import logging
 import threading
+import time
+import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 log = logging.getLogger("nexus.shutdown")
@@ -29,6 +37,7 @@ class Draining:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._started = False
+        self.started_at: float | None = None  # time.monotonic() of the first signal
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = set()
 
     @property
@@ -41,6 +50,7 @@ class Draining:
             if self._started:
                 return
             self._started = True
+            self.started_at = time.monotonic()
             waiters, self._waiters = self._waiters, set()
         for loop, future in waiters:
             if not loop.is_closed():
@@ -63,6 +73,7 @@ class Draining:
         """Back to serving (tests that drain in-process)."""
         with self._lock:
             self._started = False
+            self.started_at = None
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -71,6 +82,34 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 
 draining = Draining()
+
+# Finishers of background work, held weakly (a runner that is gone has nothing to finish).
+Finisher = Callable[[float], Awaitable[None]]
+_finishers: list[weakref.WeakMethod[Finisher]] = []
+HAND_BACK_SECONDS = 1.0  # kept from the deadline to save what could not finish
+
+
+def on_drain(finisher: Finisher) -> None:
+    """Register a bound method `finisher(seconds)`: at shutdown it finishes its work within
+    `seconds`, or saves it as handed back, then returns."""
+    _finishers.append(weakref.WeakMethod(finisher))
+
+
+async def finish_background_work(deadline_seconds: float) -> None:
+    """Await every finisher with the time left of the deadline, less what saving takes. A
+    shutdown without a signal (a test's app, an embedding host) gives no time: work is handed
+    back at once."""
+    if draining.started_at is None:
+        left = 0.0
+    else:
+        left = deadline_seconds - (time.monotonic() - draining.started_at)
+    seconds = max(0.0, left - min(HAND_BACK_SECONDS, max(0.0, left) / 4))
+    finishers = [f for f in (ref() for ref in _finishers) if f is not None]
+    _finishers[:] = [ref for ref in _finishers if ref() is not None]
+    results = await asyncio.gather(*(f(seconds) for f in finishers), return_exceptions=True)
+    for result in results:
+        if isinstance(result, Exception):
+            log.error("background work not finished cleanly", exc_info=result)
 
 
 def freeze_startup_heap() -> None:
