@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 log = logging.getLogger("nexus.shutdown")
+gc_log = logging.getLogger("nexus.gc")
 
 DEFAULT_SHUTDOWN_SECONDS = 30.0
 RESTART_CLOSE_CODE = 1012  # RFC 6455 "Service Restart": the client may reconnect
@@ -124,7 +125,7 @@ def _time_collection(phase: str, info: dict[str, Any]) -> None:
     elif _collection_started:
         seconds = time.perf_counter() - _collection_started.pop()
         if seconds > SLOW_COLLECTION_SECONDS:
-            log.warning(
+            gc_log.warning(
                 "slow garbage collection",
                 extra={"generation": info.get("generation"), "ms": round(seconds * 1000, 1)},
             )
