@@ -12,6 +12,11 @@ measures for `--seconds`:
 latency from the publisher's timestamp (in the tick) to the moment a client has the message,
 delivered events per second against those expected, and the server's resident memory per
 connection. It stops by itself. Clients and publisher share one process and the same clock.
+The clients are one signed-in caller on the enterprise plan (1,000 concurrent subscriptions;
+the benchmark signs up an account and sets its plan in the server's own store), demand control
+measuring. Repeat a count for several runs in one server: `--clients 1000 1000 1000 1000 1000`.
+The server logs garbage collections over 50 ms (`slow garbage collection`) in
+`/tmp/nexus-bench-subscriptions-*/server.log`.
 """
 
 from __future__ import annotations
