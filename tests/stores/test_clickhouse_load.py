@@ -85,7 +85,7 @@ async def test_concurrent_inserts_through_clickhouse_connect_all_land(
             asyncio.gather(*(write(w) for w in range(20)), *(read() for _ in range(20))),
             timeout=120,
         )
-        assert all(count % 50 == 0 for count in results[20:])
+        assert all(isinstance(count, int) and count % 50 == 0 for count in results[20:])
         totals = await server.query(
             f"SELECT count() AS rows, uniqExact(writer) AS writers, sum(value) AS total "
             f"FROM {table}"
