@@ -204,7 +204,8 @@ class SimulationRunner:
         """At shutdown: jobs queued or running get `seconds` to finish; those still unfinished
         are stopped and saved as FAILED with `INTERRUPTED` as their error, so a restarted
         process (or any other) answers for them instead of leaving them running forever."""
-        jobs = dict(self._running)
+        loop = asyncio.get_running_loop()  # (a test session runs apps on several loops)
+        jobs = {task: job for task, job in self._running.items() if task.get_loop() is loop}
         if not jobs:
             return
         _, unfinished = await asyncio.wait(jobs, timeout=seconds) if seconds > 0 else ((), jobs)
