@@ -12,6 +12,11 @@ measures for `--seconds`:
 latency from the publisher's timestamp (in the tick) to the moment a client has the message,
 delivered events per second against those expected, and the server's resident memory per
 connection. It stops by itself. Clients and publisher share one process and the same clock.
+The clients are one signed-in caller on the enterprise plan (1,000 concurrent subscriptions;
+the benchmark signs up an account and sets its plan in the server's own store), demand control
+measuring. Repeat a count for several runs in one server: `--clients 1000 1000 1000 1000 1000`.
+The server logs garbage collections over 50 ms (`slow garbage collection`) in
+`/tmp/nexus-bench-subscriptions-*/server.log`.
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ import datetime as dt
 import json
 import os
 import resource
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -66,13 +73,15 @@ def _rss_kib(pid: int) -> int:
 
 
 class Client:
-    def __init__(self, url: str, symbol: str) -> None:
+    def __init__(self, url: str, symbol: str, token: str) -> None:
         self.url = url
         self.symbol = symbol
+        self.token = token
         self.latencies: list[float] = []
         self.received = 0
         self.measuring = False
         self.ready = asyncio.Event()
+        self.refusal: str | None = None
         self.task: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
@@ -80,7 +89,8 @@ class Client:
         async with connect(
             self.url, subprotocols=protocols, ping_interval=None, open_timeout=60
         ) as ws:
-            await ws.send('{"type":"connection_init"}')
+            init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {self.token}"}}
+            await ws.send(json.dumps(init))
             await ws.recv()
             payload = {"query": QUERY, "variables": {"s": [self.symbol]}}
             await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
@@ -88,6 +98,8 @@ class Client:
                 now = time.time()
                 message = json.loads(raw)
                 if message.get("type") != "next":
+                    if message.get("type") == "error":  # reported if it never gets ready
+                        self.refusal = str(message["payload"][0].get("extensions", {}).get("code"))
                     continue
                 self.ready.set()
                 if self.measuring:
@@ -127,18 +139,27 @@ async def _publish(bus: RedisBus, rate: float, stop: asyncio.Event) -> int:
 
 
 async def _scenario(
-    url: str, server_pid: int, bus: RedisBus, clients: int, rate: float, seconds: float
+    url: str, server_pid: int, bus: RedisBus, clients: int, rate: float, seconds: float, token: str
 ) -> dict[str, Any]:
     base_rss = _rss_kib(server_pid)
-    group = [Client(url, SYMBOLS[n % len(SYMBOLS)][0]) for n in range(clients)]
+    group = [Client(url, SYMBOLS[n % len(SYMBOLS)][0], token) for n in range(clients)]
     for start in range(0, clients, 100):  # connect in batches: the accept queue is finite
         for client in group[start : start + 100]:
             client.task = asyncio.create_task(client.run())
         await asyncio.sleep(0.2)
     stop = asyncio.Event()
     publisher = asyncio.create_task(_publish(bus, rate, stop))
-    async with asyncio.timeout(120):
-        await asyncio.gather(*(client.ready.wait() for client in group))
+    try:
+        async with asyncio.timeout(120):
+            await asyncio.gather(*(client.ready.wait() for client in group))
+    except TimeoutError:
+        waiting = [c for c in group if not c.ready.is_set()]
+        reasons = Counter(
+            c.refusal or ("closed" if c.task and c.task.done() else "silent") for c in waiting
+        )
+        raise SystemExit(
+            f"{len(waiting)} of {clients} clients got no event in 120 s: {reasons}"
+        ) from None
     await asyncio.sleep(1.0)
     rss = _rss_kib(server_pid)
     for client in group:
@@ -167,6 +188,28 @@ async def _scenario(
     }
 
 
+async def _enterprise_token(url: str, data_dir: Path) -> str:
+    """An access token of a fresh account on the enterprise plan: the clients are one caller,
+    and only that plan allows 1,000 concurrent subscriptions (anonymous: 5). The plan is set
+    in the server's own platform store (SQLite in its data directory), as an operator would."""
+    email = f"bench-{os.getpid()}-{time.time_ns()}@example.com"
+    sign_up = (
+        f'mutation {{ signUp(input: {{email: "{email}", password: "benchmark password", '
+        'displayName: "Benchmark"}) { organization { id } } }'
+    )
+    async with httpx.AsyncClient(timeout=60) as http:
+        body = (await http.post(f"{url}/graphql", json={"query": sign_up})).json()
+        organization = body["data"]["signUp"]["organization"]["id"]
+        with sqlite3.connect(data_dir / "platform.db") as db:
+            db.execute("UPDATE organizations SET plan = 'enterprise' WHERE id = ?", (organization,))
+        sign_in = (
+            f'mutation {{ signIn(email: "{email}", password: "benchmark password") '
+            "{ accessToken } }"
+        )
+        body = (await http.post(f"{url}/graphql", json={"query": sign_in})).json()
+        return str(body["data"]["signIn"]["accessToken"])
+
+
 async def _main(args: argparse.Namespace) -> None:
     _raise_file_limit()
     work = Path(tempfile.mkdtemp(prefix="nexus-bench-subscriptions-"))
@@ -179,6 +222,9 @@ async def _main(args: argparse.Namespace) -> None:
         "NEXUS_REPLAY": "off",
         "NEXUS_DATA_DIR": str(args.data_dir),
         "NEXUS_LOG_LEVEL": "WARNING",
+        # Every client here is anonymous from one address: the anonymous plan's cost budget
+        # (1,000 units a minute) refuses the subscribes past it, so measure, do not enforce.
+        "NEXUS_DEMAND_CONTROL": "measure",
     }
     for name in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
         env.pop(name, None)
@@ -200,6 +246,7 @@ async def _main(args: argparse.Namespace) -> None:
                 await asyncio.sleep(0.5)
             else:
                 raise SystemExit(f"nexus serve did not start; see {work / 'server.log'}")
+        token = await _enterprise_token(f"http://127.0.0.1:{port}", args.data_dir)
         for symbol, asset_class in SYMBOLS:  # stocks are known to the stream by a last tick
             tick = MarketTick(
                 symbol=symbol,
@@ -224,7 +271,7 @@ async def _main(args: argparse.Namespace) -> None:
             f"{'expected/s':>11} {'KiB/conn':>9}"
         )
         for clients in args.clients:
-            row = await _scenario(url, server.pid, bus, clients, args.rate, args.seconds)
+            row = await _scenario(url, server.pid, bus, clients, args.rate, args.seconds, token)
             print(
                 f"{row['clients']:>8} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} "
                 f"{row['delivered_per_s']:>12.0f} {row['expected_per_s']:>11.0f} "

@@ -26,6 +26,7 @@ from nexus.config import Settings
 from nexus.demo.load import load_demo
 from nexus.metrics import exposition
 from nexus.runtime import load_subgraph, open_stores
+from nexus.shutdown import finish_background_work
 from nexus.stores import Stores
 from nexus.subgraph import Subgraph
 from nexus.subgraph_guard import (
@@ -176,6 +177,9 @@ def create_app(
         listener = _start_catalogue_listener(names, stores)
         log.info("serving", extra={"subgraphs": list(names)})
         yield
+        # Simulation jobs finish within the deadline or are saved as interrupted, before
+        # the stores they write to close.
+        await finish_background_work(settings.shutdown_seconds)
         if listener is not None:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):

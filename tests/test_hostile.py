@@ -3,7 +3,7 @@
 Each case replays a request that once stalled, exhausted or crashed the server, asserts what
 the client sees (a refusal with a clear code, or the answer) and measures `/healthz` beside it:
 its p99 must stay under 100 ms (scaled by the load per core on a shared machine, see
-`healthz_p99_bound_ms`). Every loop is bounded in count and time.
+`HealthProbe.bound_ms`). Every loop is bounded in count and time.
 """
 
 from __future__ import annotations
@@ -22,17 +22,6 @@ import websockets
 
 from tests.support.hostile import HealthProbe
 from tests.support.processes import NexusProcess, router_headers
-
-
-def healthz_p99_bound_ms() -> float:
-    """100 ms on a machine of its own. On a shared one (more runnable processes than cores)
-    the bound scales with the 1-minute load per core, as any process waits that much longer
-    for a CPU whatever this server does; NEXUS_TEST_HEALTHZ_P99_MS sets it outright."""
-    if "NEXUS_TEST_HEALTHZ_P99_MS" in os.environ:
-        return float(os.environ["NEXUS_TEST_HEALTHZ_P99_MS"])
-    load_per_core = os.getloadavg()[0] / (os.cpu_count() or 1)
-    return 100.0 * max(1.0, load_per_core)
-
 
 SERVE_ENV = {
     "NEXUS_BODY_TIMEOUT_SECONDS": "2",
@@ -89,7 +78,7 @@ def codes(response: httpx.Response) -> list[str]:
 
 
 def assert_responsive(probe: HealthProbe) -> None:
-    bound = healthz_p99_bound_ms()
+    bound = probe.bound_ms
     print(
         f"[{os.environ.get('PYTEST_CURRENT_TEST', '').split(' ')[0]}] {probe} (bound {bound:.0f})"
     )
@@ -229,11 +218,9 @@ def test_a_response_over_the_size_limit_is_refused_clearly(serve: NexusProcess) 
         response, _ = post(serve, query)
     assert codes(response) == ["RESPONSE_TOO_LARGE"]
     assert "the limit is 400,000" in response.json()["errors"][0]["message"]
-    # Known gap (issue 13, left open): the in-process subgraph still builds these 18,000
-    # observations on the event loop before the router refuses the answer, a stall of up to
-    # ~0.3 s on this machine; the probe is printed, not held to the bound, until that moves.
-    assert probe.failures == 0, str(probe)
-    print(f"[response-too-large] {probe}")
+    # The subgraph builds these 18,000 observations before the router measures the answer:
+    # their rows become records in a thread and are completed in slices, so others are served.
+    assert_responsive(probe)
 
 
 def test_a_large_document_is_refused_before_validation(serve: NexusProcess) -> None:

@@ -30,6 +30,8 @@ class SimulationJobs:
     async def _ensure_table(self) -> None:
         # The demo load creates it too; a store loaded before this table existed gets it here.
         if self.store not in _READY:
+            # A store started without the demo (`--no-demo`) has no macro database yet.
+            await self.store.command(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
             await self.store.command(SIMULATION_JOBS)
             _READY.add(self.store)
 

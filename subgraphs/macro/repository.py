@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from nexus.errors import BadUserInput
 from nexus.stores.analytics import AnalyticsStore
@@ -47,6 +49,20 @@ class ObservationRecord:
     value: float
 
 
+OFF_LOOP_ROWS = 2_000  # observation rows above this become records in a worker thread
+
+
+def _records_by_range(
+    rows: list[dict[str, Any]], start: dt.date | None, end: dt.date | None
+) -> dict[ObservationRange, list[ObservationRecord]]:
+    """One window's rows (ordered by series, date) as each series' records."""
+    grouped: dict[ObservationRange, list[ObservationRecord]] = defaultdict(list)
+    for row in rows:
+        key = ObservationRange(row["series_id"], start, end)
+        grouped[key].append(ObservationRecord(row["date"], row["value"]))
+    return grouped
+
+
 @dataclass(frozen=True, slots=True)
 class CurveRecord:
     date: dt.date
@@ -84,7 +100,7 @@ class MacroRepository:
         windows: dict[tuple[dt.date | None, dt.date | None], set[str]] = defaultdict(set)
         for key in ranges:
             windows[(key.start, key.end)].add(key.series_id)
-        found: dict[ObservationRange, list[ObservationRecord]] = defaultdict(list)
+        found: dict[ObservationRange, list[ObservationRecord]] = {}
         for (start, end), ids in windows.items():
             rows = await self.store.query(
                 f"SELECT series_id, date, value FROM {DATABASE}.observations "
@@ -101,9 +117,12 @@ class MacroRepository:
             read += len(rows)
             if read > limit:
                 raise too_many_observations(limit)
-            for row in rows:
-                key = ObservationRange(row["series_id"], start, end)
-                found[key].append(ObservationRecord(row["date"], row["value"]))
+            if len(rows) > OFF_LOOP_ROWS:
+                # 18,000 rows took 0.1-0.2 s to become records: every other client waited.
+                grouped = await asyncio.to_thread(_records_by_range, rows, start, end)
+            else:
+                grouped = _records_by_range(rows, start, end)
+            found.update(grouped)
         return [found.get(key, []) for key in ranges]
 
     async def latest_observations(self, ids: Sequence[str]) -> list[ObservationRecord | None]:

@@ -23,6 +23,7 @@ import numpy as np
 
 from nexus.events import SimulationUpdate, encode, simulation_channel
 from nexus.metrics import engine_call
+from nexus.shutdown import on_drain
 from nexus.stores.bus import Bus
 from subgraphs.macro.job_store import SimulationJobs
 from subgraphs.macro.jobs import JobSlots, batch_plan, finite
@@ -31,6 +32,10 @@ log = logging.getLogger("subgraphs.macro.simulation")
 
 MAX_PATHS = 200_000
 STEPS_PER_YEAR = 52
+INTERRUPTED = (
+    "Interrupted: the server shut down before the job finished (NEXUS_SHUTDOWN_SECONDS); "
+    "nothing of it was kept. Start it again."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +182,8 @@ class SimulationRunner:
         self.bus = bus
         self.jobs = jobs
         self.slots = slots or JobSlots()
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], str] = {}  # task -> its job's id
+        on_drain(self.finish)
 
     async def start(self, shock: RateShock, caller: str = "anonymous") -> str:
         """Queue a job (raises TooManyJobs past the caller's or the server's cap)."""
@@ -189,10 +195,29 @@ class SimulationRunner:
         except BaseException:
             self.slots.release(caller)
             raise
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        self._running[task] = job_id
+        task.add_done_callback(lambda done: self._running.pop(done, None))
         task.add_done_callback(lambda _: self.slots.release(caller))
         return job_id
+
+    async def finish(self, seconds: float) -> None:
+        """At shutdown: jobs queued or running get `seconds` to finish; those still unfinished
+        are stopped and saved as FAILED with `INTERRUPTED` as their error, so a restarted
+        process (or any other) answers for them instead of leaving them running forever."""
+        loop = asyncio.get_running_loop()  # (a test session runs apps on several loops)
+        jobs = {task: job for task, job in self._running.items() if task.get_loop() is loop}
+        if not jobs:
+            return
+        _, unfinished = await asyncio.wait(jobs, timeout=seconds) if seconds > 0 else ((), jobs)
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        for task in unfinished:
+            job_id = jobs[task]
+            log.warning("simulation interrupted by shutdown", extra={"job_id": job_id})
+            await self._publish(
+                SimulationUpdate(job_id=job_id, status="failed", progress=1.0, error=INTERRUPTED)
+            )
 
     async def _queued(self, job_id: str, shock: RateShock) -> None:
         async with self.slots.worker:  # the bounded pool: wait for a free worker

@@ -8,8 +8,12 @@ asks for Native), TabSeparated otherwise, as a real server does.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +100,26 @@ class ClickHouseHttp:
         finally:
             Path(rows_file.name).unlink(missing_ok=True)
         return b""
+
+
+@contextlib.contextmanager
+def serve_clickhouse_http(store: ChdbStore) -> Iterator[str]:
+    """`ClickHouseHttp(store)` on a free loopback port in a thread; yields its URL."""
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            ClickHouseHttp(store), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)

@@ -40,9 +40,10 @@ class NexusProcess:
         data_dir: Path,
         name: str = "server",
         env: dict[str, str] | None = None,
+        port: int | None = None,
     ) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = port or free_port()  # a port of its own, or a restarted process's old one
         self.url = f"http://127.0.0.1:{self.port}"
         self.name = name
         self.log = data_dir / f"{name}.log"
@@ -55,7 +56,7 @@ class NexusProcess:
         for variable in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
             environment.pop(variable, None)
         environment.update(env or {})
-        with self.log.open("w") as log:
+        with self.log.open("a") as log:  # a restart on the same directory appends
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "nexus.cli", *args, "--port", str(self.port)],
                 env=environment,
@@ -84,6 +85,11 @@ class NexusProcess:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, as in a crash or an OOM kill."""
+        self.process.kill()
+        self.process.wait(30)
 
     def stop(self) -> None:
         if self.process.poll() is not None:
