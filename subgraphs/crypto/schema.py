@@ -37,7 +37,10 @@ class Query(OptionQuery):
         records = await info.context.repository.all_tokens()
         return [token for record in records if (token := from_record(record)) is not None]
 
-    @strawberry.field(description="Every liquidity pool on record (the demo's are synthetic).")
+    @strawberry.field(
+        description="Every liquidity pool on record (the demo's are synthetic).",
+        directives=[assumed_size(10)],  # demand control: the demo has four
+    )
     async def pools(self, info: Info[CryptoContext, None]) -> list[LiquidityPool]:
         records = await info.context.repository.all_pools()
         return [pool for record in records if (pool := pool_from(record)) is not None]

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from nexus.demand import assumed_size
 from nexus.errors import BadUserInput, NotFound
 from nexus.events import SimulationUpdate, decode, simulation_channel
 from subgraphs.live import EventStream
@@ -132,7 +133,8 @@ class RateSimulationResult:
         description="95th percentile of the short rate at the horizon, fraction."
     )
     bonds: list[BondPriceChange] = strawberry.field(
-        description="Zero-coupon bonds maturing each whole year up to the horizon."
+        description="Zero-coupon bonds maturing each whole year up to the horizon.",
+        directives=[assumed_size(30)],  # demand control: the horizon is at most 30 years
     )
 
 
