@@ -216,6 +216,7 @@ def create_app(
             usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
         demand = edge.demand(settings.redis_url)
         router = router_for_subgraphs(subgraphs, stores, demand=demand, usage=usage)
+        router.subscription_quota = edge.subscription_quota(settings.redis_url)
         gateway = create_gateway(
             router,
             authenticator=authenticator,

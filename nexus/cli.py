@@ -272,6 +272,7 @@ def _router(
         demand=edge.demand(settings.redis_url),
         usage=UsageMeter(PlatformUsageSink(stores.require_platform())),
     )
+    router.subscription_quota = edge.subscription_quota(settings.redis_url)
     gateway = create_app(
         router,
         authenticator=TokenCache(authenticator_for(stores)),
