@@ -22,7 +22,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from graph.edge.apq import InProcessDocuments, PersistedQueries, PersistedQueryError
-from graph.edge.authn import AnonymousOnly, Authenticator, with_client
+from graph.edge.authn import (
+    AnonymousOnly,
+    Authenticator,
+    credentials_from_headers,
+    with_client,
+)
 from graph.edge.demand import EdgeOutcome
 from graph.edge.http import EdgeRefusal, authenticate_request, check_csrf, with_cors
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
@@ -216,12 +221,14 @@ def create_app(
             if request.method == "GET":
                 _refuse_get_mutation(router, query, operation_name)
             if event_stream:
+                credentials = credentials_from_headers(request.headers)
                 return sse_response(
                     router,
                     (query, variables, operation_name),
                     {},
                     subscription_settings,
                     caller,
+                    (lambda: identity.authenticate(credentials)) if credentials else None,
                 )
         except _BadRequest as error:
             return JSONResponse(
