@@ -30,6 +30,7 @@ from graph.edge.authn import (
 )
 from graph.edge.demand import EdgeOutcome
 from graph.edge.http import EdgeRefusal, authenticate_request, check_csrf, with_cors
+from graph.edge.trusted import TrustedDocumentGate
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from graph.input_check import MAX_JSON_DEPTH, InputRefused, check_json
 from graph.offload import Serialised
@@ -90,6 +91,7 @@ def _params_from_get(request: Request) -> dict[str, Any]:
     try:
         return {
             "query": params.get("query"),
+            "documentId": params.get("documentId"),
             "operationName": params.get("operationName") or None,
             "variables": json.loads(variables) if variables else None,
             "extensions": json.loads(extensions) if extensions else None,
@@ -154,6 +156,7 @@ def create_app(
     cors_origins: tuple[str, ...] | None = None,
     persisted_queries: PersistedQueries | None = None,
     rest: bool | None = None,
+    trusted_documents: TrustedDocumentGate | None = None,
 ) -> Starlette:
     """A Starlette app serving `router` at `/graphql` (HTTP, SSE and WebSocket), with
     `/healthz` and `/readyz`. Every request is authenticated by `authenticator` (default: only
@@ -163,6 +166,8 @@ def create_app(
     subscription_settings = subscriptions or SubscriptionSettings.from_env()
     identity = authenticator or AnonymousOnly()
     persisted = persisted_queries or PersistedQueries(InProcessDocuments())
+    # Without a store of trusted documents, a restricted key can run nothing.
+    trusted_gate = trusted_documents or TrustedDocumentGate(_NoTrustedDocuments())
 
     local_assets = graphiql and (ASSETS_DIR / "graphiql.min.js").is_file()
     page = graphiql_html(local_assets)
@@ -216,7 +221,12 @@ def create_app(
                 params = _params_from_get(request)
             else:
                 params = await _params_from_post(request)
-            params["query"] = await persisted.resolve(params.get("query"), params.get("extensions"))
+            if caller.trusted_documents_only:  # a restricted key: its organisation's list only
+                params["query"] = await trusted_gate.document_for(caller, params)
+            else:
+                params["query"] = await persisted.resolve(
+                    params.get("query"), params.get("extensions")
+                )
             query, variables, operation_name = _validated(params)
             if request.method == "GET":
                 _refuse_get_mutation(router, query, operation_name)
@@ -348,3 +358,8 @@ def _refuse_get_mutation(router: Router, query: str, operation_name: str | None)
             405,
             {"allow": "POST"},
         )
+
+
+class _NoTrustedDocuments:
+    async def document(self, organization_id: str, sha256: str) -> str | None:
+        return None

@@ -251,6 +251,7 @@ def _router(
     from graph.edge.authn import TokenCache
     from graph.edge.identity import CallerSigner
     from graph.edge.settings import EdgeSettings
+    from graph.edge.trusted import TrustedDocumentGate
     from graph.edge.usage import UsageMeter
     from graph.gateway import create_app
     from graph.http_router import http_router_from_file
@@ -259,6 +260,7 @@ def _router(
     from nexus.tracing import TraceContextMiddleware
     from subgraphs.platform.billing import PlatformUsageSink
     from subgraphs.platform.services import authenticator_for
+    from subgraphs.platform.trusted_documents import TrustedDocuments
 
     edge = EdgeSettings.from_env()
     signer = CallerSigner(router_secret(os.environ.get("NEXUS_ROUTER_SECRET"), settings.data_dir))
@@ -278,6 +280,7 @@ def _router(
         authenticator=TokenCache(authenticator_for(stores)),
         cors_origins=edge.cors_origins,
         persisted_queries=PersistedQueries(open_documents(settings.redis_url)),
+        trusted_documents=TrustedDocumentGate(TrustedDocuments(stores.require_platform())),
     )
     # A server span per request, continuing the caller's trace (W3C traceparent).
     app = TraceContextMiddleware(gateway)
