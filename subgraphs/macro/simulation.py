@@ -11,6 +11,7 @@ router process still answers for the job.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import math
@@ -177,32 +178,67 @@ class SimulationRunner:
         self.bus = bus
         self.jobs = jobs
         self.slots = slots or JobSlots()
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[str, asyncio.Task[None]] = {}  # job id -> its task, in this process
+        self._owners: dict[str, str] = {}  # job id -> who may cancel it, while it runs here
 
-    async def start(self, shock: RateShock, caller: str = "anonymous") -> str:
-        """Queue a job (raises TooManyJobs past the caller's or the server's cap)."""
+    async def start(self, shock: RateShock, caller: str = "anonymous", owner: str = "") -> str:
+        """Queue a job (raises TooManyJobs past the caller's or the server's cap); `owner` may
+        cancel it."""
         self.slots.admit(caller)
         job_id = uuid.uuid4().hex
+        self._owners[job_id] = owner
         try:
             await self._publish(SimulationUpdate(job_id=job_id, status="queued", progress=0.0))
             task = asyncio.create_task(self._queued(job_id, shock), name=f"simulation-{job_id}")
         except BaseException:
             self.slots.release(caller)
+            self._owners.pop(job_id, None)
             raise
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        self._running[job_id] = task
+        task.add_done_callback(lambda _: self._running.pop(job_id, None))
+        task.add_done_callback(lambda _: self._owners.pop(job_id, None))
         task.add_done_callback(lambda _: self.slots.release(caller))
         return job_id
 
+    async def cancel(self, job_id: str, owner: str) -> None:
+        """Stop a queued or running job: this process's task at once; a job another process
+        runs stops before its next batch, when that process reads the CANCELLED state."""
+        task = self._running.get(job_id)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return
+        await self._publish(
+            SimulationUpdate(job_id=job_id, status="cancelled", progress=1.0), owner
+        )
+
     async def _queued(self, job_id: str, shock: RateShock) -> None:
-        async with self.slots.worker:  # the bounded pool: wait for a free worker
-            await self._run(job_id, shock)
+        try:
+            async with self.slots.worker:  # the bounded pool: wait for a free worker
+                await self._run(job_id, shock)
+        except asyncio.CancelledError:
+            await self._publish(SimulationUpdate(job_id=job_id, status="cancelled", progress=1.0))
+            raise
+
+    async def _cancelled_elsewhere(self, job_id: str) -> bool:
+        try:
+            stored = await self.jobs.load(job_id)
+        except Exception:
+            return False
+        return stored is not None and stored.status == "cancelled"
 
     async def _run(self, job_id: str, shock: RateShock) -> None:
         batches: list[dict[str, np.ndarray]] = []
         count = batch_plan(shock.paths)[0]
         try:
             for batch in range(count):
+                if await self._cancelled_elsewhere(job_id):
+                    # Cancelled through another process: stop, and be the latest state again
+                    # (a progress update of ours may have landed after that one).
+                    cancelled = SimulationUpdate(job_id=job_id, status="cancelled", progress=1.0)
+                    await self._publish(cancelled)
+                    return
                 batches.append(await asyncio.to_thread(simulate, shock, batch))
                 await self._publish(
                     SimulationUpdate(
@@ -220,10 +256,12 @@ class SimulationRunner:
             )
         await self._publish(final)
 
-    async def _publish(self, update: SimulationUpdate) -> None:
+    async def _publish(self, update: SimulationUpdate, owner: str | None = None) -> None:
         stamped = dataclasses.replace(update, published_at=time.time())
         try:
-            await self.jobs.save(stamped)
+            await self.jobs.save(
+                stamped, self._owners.get(update.job_id, "") if owner is None else owner
+            )
         except Exception:
             log.exception("could not save a simulation update", extra={"job_id": update.job_id})
         try:
