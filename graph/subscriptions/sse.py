@@ -65,6 +65,7 @@ def sse_response(
     session = ClientSession(router, SseWire(), outbox)
     session.connection_params = dict(connection_params)
     session.caller = caller
+    session.documents_checked = True  # the gateway checked this request's document
     query, variables, operation_name = request
 
     async def revoked() -> str:

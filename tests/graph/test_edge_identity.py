@@ -211,6 +211,21 @@ async def test_a_revoked_keys_sse_stream_ends_with_an_error_event(
     assert "no longer valid" in last["errors"][0]["message"]
 
 
+async def test_a_key_restricted_to_trusted_documents_cannot_run_websocket_operations(
+    live_router: tuple[LiveServer, FakeAuthenticator],
+) -> None:
+    """Trusted documents are checked on HTTP requests (SSE included); over a WebSocket a
+    restricted key's operations are refused with the same code, never run unchecked."""
+    server, identity = live_router
+    identity.callers["nxa_kiosk"] = replace(ANALYST, trusted_documents_only=True)
+    client = await TransportWsClient.connect(server.ws_url, **{"x-api-key": "nxa_kiosk"})
+    await client.subscribe("1", "subscription { alerts }")
+    message = await client.receive()
+    assert message["type"] == "error"
+    assert message["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"
+    await client.close()
+
+
 async def test_anonymous_callers_cannot_open_a_private_channel(
     live_router: tuple[LiveServer, FakeAuthenticator],
 ) -> None:
