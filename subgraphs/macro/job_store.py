@@ -70,6 +70,16 @@ class SimulationJobs:
             published_at=row["published_at"],
         )
 
+    async def cancelled(self, job_id: str) -> bool:
+        """Whether any process cancelled the job (its latest row may be a later progress)."""
+        await self._ensure_table()
+        rows = await self.store.query(
+            f"SELECT count() AS n FROM {DATABASE}.simulation_jobs "
+            "WHERE job_id = {id:String} AND status = 'cancelled'",
+            {"id": job_id},
+        )
+        return bool(rows and int(rows[0]["n"]))
+
     async def owner(self, job_id: str) -> str | None:
         """Who started the job (see `owner_of`); None for an unknown job."""
         await self._ensure_table()

@@ -200,6 +200,10 @@ class SimulationRunner:
         task.add_done_callback(lambda _: self.slots.release(caller))
         return job_id
 
+    def running(self, job_id: str) -> bool:
+        """Whether this process is running (or queueing) the job."""
+        return job_id in self._running
+
     async def cancel(self, job_id: str, owner: str) -> None:
         """Stop a queued or running job: this process's task at once; a job another process
         runs stops before its next batch, when that process reads the CANCELLED state."""
@@ -222,11 +226,11 @@ class SimulationRunner:
             raise
 
     async def _cancelled_elsewhere(self, job_id: str) -> bool:
+        # Any cancelled row counts: our own progress rows may be newer than it.
         try:
-            stored = await self.jobs.load(job_id)
+            return await self.jobs.cancelled(job_id)
         except Exception:
             return False
-        return stored is not None and stored.status == "cancelled"
 
     async def _run(self, job_id: str, shock: RateShock) -> None:
         batches: list[dict[str, np.ndarray]] = []
@@ -234,17 +238,20 @@ class SimulationRunner:
         try:
             for batch in range(count):
                 if await self._cancelled_elsewhere(job_id):
-                    # Cancelled through another process: stop, and be the latest state again
-                    # (a progress update of ours may have landed after that one).
-                    cancelled = SimulationUpdate(job_id=job_id, status="cancelled", progress=1.0)
-                    await self._publish(cancelled)
-                    return
+                    break
                 batches.append(await asyncio.to_thread(simulate, shock, batch))
                 await self._publish(
                     SimulationUpdate(
                         job_id=job_id, status="running", progress=(batch + 1) / (count + 1)
                     )
                 )
+            if await self._cancelled_elsewhere(job_id):
+                # Cancelled through another process: stop, and be the latest state again (a
+                # progress update of ours may have landed after that one).
+                await self._publish(
+                    SimulationUpdate(job_id=job_id, status="cancelled", progress=1.0)
+                )
+                return
             result = await asyncio.to_thread(summary, shock, batches)
             if not finite(result):
                 raise FloatingPointError("the simulation produced non-finite numbers")
