@@ -22,10 +22,16 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from graph.edge.apq import InProcessDocuments, PersistedQueries, PersistedQueryError
-from graph.edge.authn import AnonymousOnly, Authenticator, with_client
+from graph.edge.authn import (
+    AnonymousOnly,
+    Authenticator,
+    credentials_from_headers,
+    with_client,
+)
 from graph.edge.batching import BatchSettings
 from graph.edge.demand import EdgeOutcome
 from graph.edge.http import EdgeRefusal, authenticate_request, check_csrf, with_cors
+from graph.edge.trusted import TrustedDocumentGate
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from graph.incremental import Incremental, deferred_payloads, incremental_split, without_defer
 from graph.incremental.wire import accepts_multipart, multipart_response, sse_payload_response
@@ -104,6 +110,7 @@ def _params_from_get(request: Request) -> dict[str, Any]:
     try:
         return {
             "query": params.get("query"),
+            "documentId": params.get("documentId"),
             "operationName": params.get("operationName") or None,
             "variables": json.loads(variables) if variables else None,
             "extensions": json.loads(extensions) if extensions else None,
@@ -177,6 +184,7 @@ def create_app(
     rest: bool | None = None,
     batching: BatchSettings | None = None,
     reloader: SupergraphReloader | None = None,
+    trusted_documents: TrustedDocumentGate | None = None,
 ) -> Starlette:
     """A Starlette app serving `router` at `/graphql` (HTTP, SSE and WebSocket), with
     `/healthz` and `/readyz`. Every request is authenticated by `authenticator` (default: only
@@ -189,6 +197,15 @@ def create_app(
     batch_settings = batching or BatchSettings.from_env()
     identity = authenticator or AnonymousOnly()
     persisted = persisted_queries or PersistedQueries(InProcessDocuments())
+    # Without a store of trusted documents, a restricted key can run nothing.
+    trusted_gate = trusted_documents or TrustedDocumentGate(_NoTrustedDocuments())
+
+    async def document_for(caller: Caller, params: dict[str, Any]) -> Any:
+        """The document a request runs: a restricted key's organisation's trusted document,
+        else the query text or an automatic persisted query (raises PersistedQueryError)."""
+        if caller.trusted_documents_only:
+            return await trusted_gate.document_for(caller, params)
+        return await persisted.resolve(params.get("query"), params.get("extensions"))
 
     local_assets = graphiql and (ASSETS_DIR / "graphiql.min.js").is_file()
     page = graphiql_html(local_assets)
@@ -249,10 +266,12 @@ def create_app(
                 if isinstance(posted, list):
                     return await run_batch(posted, caller, media_type)
                 params = posted
-            params["query"] = await persisted.resolve(params.get("query"), params.get("extensions"))
+            params["query"] = await document_for(caller, params)
             query, variables, operation_name = _validated(params)
             if request.method == "GET":
                 _refuse_get_mutation(router, query, operation_name)
+            credentials = credentials_from_headers(request.headers)
+            reauthenticate = (lambda: identity.authenticate(credentials)) if credentials else None
             if multipart and _is_subscription(router, query, operation_name):
                 return sse_response(
                     router,
@@ -261,6 +280,7 @@ def create_app(
                     subscription_settings,
                     caller,
                     MULTIPART_SUBSCRIPTION,
+                    reauthenticate=reauthenticate,
                 )
             if event_stream or multipart:
                 incremental = await incremental_split(router, query, variables, operation_name)
@@ -279,6 +299,7 @@ def create_app(
                     {},
                     subscription_settings,
                     caller,
+                    reauthenticate=reauthenticate,
                 )
         except _BadRequest as error:
             return JSONResponse(
@@ -323,7 +344,7 @@ def create_app(
                 "BAD_REQUEST",
             )
         try:
-            item["query"] = await persisted.resolve(item.get("query"), item.get("extensions"))
+            item["query"] = await document_for(caller, item)
             query, variables, operation_name = _validated(item)
         except _BadRequest as error:
             return refused(error.message, "BAD_REQUEST")
@@ -468,3 +489,8 @@ def _refuse_get_mutation(router: Router, query: str, operation_name: str | None)
             405,
             {"allow": "POST"},
         )
+
+
+class _NoTrustedDocuments:
+    async def document(self, organization_id: str, sha256: str) -> str | None:
+        return None

@@ -51,10 +51,15 @@ def graphiql_html(local_assets: bool) -> str:
       if (operationName) return named.test(text);
       return /(^|}})\\s*subscription\\b/.test(text);
     }}
-    async function* streamed(body) {{
+    // The headers pane (an API key, a bearer token) goes with subscriptions too.
+    async function* streamed(body, headers) {{
       const response = await fetch(url, {{
         method: "POST",
-        headers: {{ "content-type": "application/json", accept: "text/event-stream" }},
+        headers: {{
+          ...(headers || {{}}),
+          "content-type": "application/json",
+          accept: "text/event-stream",
+        }},
         body: JSON.stringify(body),
       }});
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -79,7 +84,7 @@ def graphiql_html(local_assets: bool) -> str:
       }}
     }}
     const fetcher = (body, options) =>
-      isSubscription(body) ? streamed(body) : httpFetcher(body, options);
+      isSubscription(body) ? streamed(body, options?.headers) : httpFetcher(body, options);
     ReactDOM.createRoot(document.getElementById("graphiql")).render(
       React.createElement(GraphiQL, {{
         fetcher,

@@ -225,7 +225,21 @@ class Router:
             if outcome is not None:
                 outcome.actual = actual
             self._meter(planned, operation_name, caller, estimated, actual, response)
+        elif self.usage is not None:
+            # Demand control off: nothing is refused or reported, but invoices still need each
+            # operation's costs (the estimate is cached per document, so this stays cheap).
+            self._meter_unpriced(planned, operation_name, caller, response)
         return response
+
+    def _meter_unpriced(
+        self, planned: Planned, operation_name: str | None, caller: Caller, response: Response
+    ) -> None:
+        estimated = self.costs.estimate(
+            planned.document_text, planned.parsed.document, planned.operation, planned.coerced
+        )
+        mutation = planned.plan.operation_kind == "mutation"
+        actual = self.costs.actual(planned.plan.shape, response.get("data"), mutation)
+        self._meter(planned, operation_name, caller, estimated, actual, response)
 
     def _meter(
         self,
@@ -301,22 +315,32 @@ class Router:
             return RequestError(
                 "This router serves no subscriptions.", "SUBSCRIPTIONS_UNAVAILABLE"
             ).response
-        refused = self.subscription_quota.refusal(caller)
-        if refused is not None:
-            return refused
-        if self.demand is not None:
-            estimated = self.costs.estimate(
-                planned.document_text, planned.parsed.document, planned.operation, planned.coerced
-            )
-            refused = await self.demand.admit(caller, estimated, None)
-            if refused is not None:
-                return refused
-        # The caller, not its raw credentials, tells streams apart: one stream per identity.
-        identity = {"caller": [caller.kind, caller.rate_key, caller.organization_id]}
-        key = stream_key(planned.parsed.text, operation_name, planned.coerced, identity)
-        with calling_as(caller):  # the stream's task inherits the caller
-            shared = self.hub.join(key, plan, dict(variables or {}), connection_params, listener)
-        self.subscription_quota.opened(caller, shared, listener)
+        lease = await self.subscription_quota.admit(caller)
+        if isinstance(lease, dict):
+            return lease
+        try:
+            if self.demand is not None:
+                estimated = self.costs.estimate(
+                    planned.document_text,
+                    planned.parsed.document,
+                    planned.operation,
+                    planned.coerced,
+                )
+                refused = await self.demand.admit(caller, estimated, None)
+                if refused is not None:
+                    await self.subscription_quota.release(lease)
+                    return refused
+            # The caller, not its raw credentials, tells streams apart: one stream per identity.
+            identity = {"caller": [caller.kind, caller.rate_key, caller.organization_id]}
+            key = stream_key(planned.parsed.text, operation_name, planned.coerced, identity)
+            with calling_as(caller):  # the stream's task inherits the caller
+                shared = self.hub.join(
+                    key, plan, dict(variables or {}), connection_params, listener
+                )
+        except BaseException:
+            await self.subscription_quota.release(lease)
+            raise
+        self.subscription_quota.opened(lease, shared, listener)
         return Subscribed(self.hub, shared, listener)
 
     async def _plan(
@@ -522,6 +546,7 @@ class Router:
             await self.demand.budget.close()
         if self.usage is not None:
             await self.usage.close()
+        await self.subscription_quota.close()
         await self.transport.close()
 
 

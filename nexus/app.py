@@ -225,16 +225,20 @@ def create_app(
 
         edge = EdgeSettings.from_env()
         usage = None
+        trusted = None
         if "platform" in names:
             from graph.edge.authn import TokenCache
+            from graph.edge.trusted import TrustedDocumentGate
             from graph.edge.usage import UsageMeter
             from subgraphs.platform.billing import PlatformUsageSink
             from subgraphs.platform.services import authenticator_for
+            from subgraphs.platform.trusted_documents import TrustedDocuments
 
             authenticator = authenticator or TokenCache(
                 authenticator_for(stores, serves_platform=True)
             )
             usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
+            trusted = TrustedDocumentGate(TrustedDocuments(stores.require_platform()))
         demand = edge.demand(settings.redis_url)
         router = router_for_subgraphs(subgraphs, stores, demand=demand, usage=usage)
         from graph.cache import with_entity_cache
@@ -242,11 +246,13 @@ def create_app(
         router.transport = with_entity_cache(
             router.transport, router.supergraph, redis_url=settings.redis_url, bus=stores.bus
         )
+        router.subscription_quota = edge.subscription_quota(settings.redis_url)
         gateway = create_gateway(
             router,
             authenticator=authenticator,
             cors_origins=edge.cors_origins,
             persisted_queries=PersistedQueries(open_documents(settings.redis_url)),
+            trusted_documents=trusted,
         )
         routes.append(Mount("/", app=gateway))
     # A server span per request, continuing a remote router's trace (W3C traceparent).

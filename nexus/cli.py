@@ -294,6 +294,7 @@ def _router(
     from graph.edge.authn import TokenCache
     from graph.edge.identity import CallerSigner
     from graph.edge.settings import EdgeSettings
+    from graph.edge.trusted import TrustedDocumentGate
     from graph.edge.usage import UsageMeter
     from graph.executor.calls import SubgraphCalls
     from graph.gateway import create_app
@@ -304,6 +305,7 @@ def _router(
     from nexus.tracing import TraceContextMiddleware
     from subgraphs.platform.billing import PlatformUsageSink
     from subgraphs.platform.services import authenticator_for
+    from subgraphs.platform.trusted_documents import TrustedDocuments
 
     edge = EdgeSettings.from_env()
     signer = CallerSigner(router_secret(os.environ.get("NEXUS_ROUTER_SECRET"), settings.data_dir))
@@ -321,6 +323,7 @@ def _router(
     router.transport = with_entity_cache(
         router.transport, router.supergraph, redis_url=settings.redis_url, bus=stores.bus
     )
+    router.subscription_quota = edge.subscription_quota(settings.redis_url)
     # A changed supergraph file (or SIGHUP) is served without a restart.
     poll = float(os.environ.get("NEXUS_SUPERGRAPH_POLL_SECONDS", DEFAULT_POLL_SECONDS))
     reloader = SupergraphReloader(router, supergraph, url_overrides=urls, poll_seconds=poll)
@@ -330,6 +333,7 @@ def _router(
         cors_origins=edge.cors_origins,
         persisted_queries=PersistedQueries(open_documents(settings.redis_url)),
         reloader=reloader,
+        trusted_documents=TrustedDocumentGate(TrustedDocuments(stores.require_platform())),
     )
     # A server span per request, continuing the caller's trace (W3C traceparent).
     app = TraceContextMiddleware(gateway)

@@ -19,3 +19,16 @@ def sliced_by(*arguments: str) -> ListSize:
     return ListSize(  # type: ignore[call-arg]
         slicing_arguments=list(arguments), require_one_slicing_argument=False
     )
+
+
+def sizes_children(*fields: str, slicing: str) -> ListSize:
+    """An object (not a list) whose list fields `fields` each hold at most `slicing` items (an
+    integer argument of this field; its default when not passed)."""
+    return ListSize(  # type: ignore[call-arg]
+        slicing_arguments=[slicing], sized_fields=list(fields), require_one_slicing_argument=False
+    )
+
+
+def sizes_fields(*fields: str, assumed: int) -> ListSize:
+    """An object whose list fields `fields` hold about `assumed` items each (no argument says)."""
+    return ListSize(assumed_size=assumed, sized_fields=list(fields))  # type: ignore[call-arg]

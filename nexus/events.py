@@ -123,7 +123,7 @@ class SimulationUpdate:
 
     type: ClassVar[str] = "simulation.update"
     job_id: str
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     progress: float  # in [0, 1]
     result: Mapping[str, Any] | None = None
     error: str | None = None
@@ -131,7 +131,7 @@ class SimulationUpdate:
 
     @property
     def finished(self) -> bool:
-        return self.status in ("succeeded", "failed")
+        return self.status in ("succeeded", "failed", "cancelled")
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,9 @@ The rules are the IBM GraphQL Cost Directives spec's, as Apollo's router applies
 - a list multiplies the cost of what it holds by its size: the largest of the
   `slicingArguments` the request passes (literal or variable), else the field's
   `@listSize(assumedSize:)` (for a daily series passed both `from` and `to` dates, the days in
-  that range instead: our extension), else the router's default list size.
+  that range instead: our extension), else the router's default list size;
+- `@listSize(sizedFields:)` on a field returning an object sizes that object's list fields the
+  same way (`mentionNetwork(maxNodes: 80) { nodes edges }`: 80 of each).
 The actual cost applies the same weights to the response: each list counts its real length.
 """
 
@@ -175,7 +177,12 @@ class _Estimator:
         return self.selections(operation.selection_set, root.name, frozenset(), mutation)
 
     def selections(
-        self, selection_set: SelectionSetNode, parent: str, visiting: frozenset[str], root: bool
+        self,
+        selection_set: SelectionSetNode,
+        parent: str,
+        visiting: frozenset[str],
+        root: bool,
+        sized: Mapping[str, int] | None = None,
     ) -> int:
         """The fields selected on `parent` plus, of the fragments on its possible types, the
         dearest type's (one object has one type, so only one type's fragments apply)."""
@@ -191,21 +198,22 @@ class _Estimator:
                 definition = parent_type.fields.get(selection.name.value)
                 if definition is None:
                     continue
-                total += self.field(selection, parent, definition)
+                size = sized.get(selection.name.value) if sized else None
+                total += self.field(selection, parent, definition, size)
                 if root:
                     total += MUTATION_WEIGHT
                 continue
             if isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 name = condition.name.value if condition else parent
-                cost = self.selections(selection.selection_set, name, visiting, root)
+                cost = self.selections(selection.selection_set, name, visiting, root, sized)
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments.get(selection.name.value)
                 if fragment is None or fragment.name.value in visiting:
                     continue
                 name = fragment.type_condition.name.value
                 inner = visiting | {fragment.name.value}
-                cost = self.selections(fragment.selection_set, name, inner, root)
+                cost = self.selections(fragment.selection_set, name, inner, root, sized)
             else:
                 continue
             if name == parent:
@@ -214,37 +222,57 @@ class _Estimator:
                 by_type[name] = by_type.get(name, 0) + cost
         return total + max(by_type.values(), default=0)
 
-    def field(self, node: FieldNode, parent: str, definition: GraphQLField) -> int:
+    def field(
+        self, node: FieldNode, parent: str, definition: GraphQLField, sized: int | None = None
+    ) -> int:
+        """The field's cost; `sized` is its length when the parent's @listSize sized it."""
         named = get_named_type(definition.type)
         composite = is_composite_type(named)
         own = self.model.weight(parent, node.name.value, named.name, composite)
         below = 0
         if node.selection_set is not None:
-            below = self.selections(node.selection_set, named.name, frozenset(), False)
-        size = self._list_multiplier(node, parent, definition)
-        return size * (own + below)
+            children = self._sized_children(node, parent, definition)
+            below = self.selections(node.selection_set, named.name, frozenset(), False, children)
+        is_list = isinstance(_nullable(definition.type), GraphQLList)
+        size = sized if sized is not None else self._list_multiplier(node, parent, definition)
+        return (size if is_list else 1) * (own + below)
+
+    def _sized_children(
+        self, node: FieldNode, parent: str, definition: GraphQLField
+    ) -> dict[str, int] | None:
+        """The sizes `@listSize(sizedFields:)` gives the list fields of this field's object."""
+        list_size = self.model.list_size(parent, node.name.value)
+        if list_size is None or not list_size.sized_fields:
+            return None
+        if isinstance(_nullable(definition.type), GraphQLList):
+            return None  # sizedFields apply to an object, not a list of them
+        size = self._declared_size(node, definition, list_size)
+        return dict.fromkeys(list_size.sized_fields, size)
 
     def _list_multiplier(self, node: FieldNode, parent: str, definition: GraphQLField) -> int:
-        type_: GraphQLOutputType = definition.type
-        if isinstance(type_, GraphQLNonNull):
-            type_ = type_.of_type
-        if not isinstance(type_, GraphQLList):
+        if not isinstance(_nullable(definition.type), GraphQLList):
             return 1
         list_size = self.model.list_size(parent, node.name.value)
-        if list_size is not None:
-            passed = {argument.name.value: argument.value for argument in node.arguments or ()}
-            given = []
-            for name in list_size.slicing_arguments:
-                size = self._int(passed[name]) if name in passed else None
-                if name not in passed and name in definition.args:
-                    size = _default(definition.args[name])
-                if size is not None:
-                    given.append(size)
-            if given:
-                return max(0, max(given))
-            if list_size.assumed_size is not None:
-                days = self._days(node)
-                return int(list_size.assumed_size) if days is None else days
+        if list_size is None or list_size.sized_fields:
+            return self.model.default_list_size
+        return self._declared_size(node, definition, list_size)
+
+    def _declared_size(
+        self, node: FieldNode, definition: GraphQLField, list_size: _ListSize
+    ) -> int:
+        passed = {argument.name.value: argument.value for argument in node.arguments or ()}
+        given = []
+        for name in list_size.slicing_arguments:
+            size = self._int(passed[name]) if name in passed else None
+            if name not in passed and name in definition.args:
+                size = _default(definition.args[name])
+            if size is not None:
+                given.append(size)
+        if given:
+            return max(0, max(given))
+        if list_size.assumed_size is not None:
+            days = self._days(node)
+            return int(list_size.assumed_size) if days is None else days
         return self.model.default_list_size
 
     def _days(self, node: FieldNode) -> int | None:
@@ -291,3 +319,7 @@ def _variables_key(variables: Mapping[str, Any]) -> str:
         for k, v in sorted(variables.items())
         if isinstance(v, int) or (isinstance(v, str) and len(v) <= 32)
     )
+
+
+def _nullable(type_: GraphQLOutputType) -> GraphQLOutputType:
+    return type_.of_type if isinstance(type_, GraphQLNonNull) else type_

@@ -1,7 +1,9 @@
 """The v1 rule, checked: a new OpenAPI document may only add to the frozen one.
 
 Breaking: a path, method, status or response field removed or retyped; a field made nullable
-or optional; a parameter removed, retyped or newly required; an enum value removed.
+or optional; a parameter removed, retyped or newly required; an enum value removed. A method
+that only answered 405 (declared but not offered, like the seed's DELETE /simulations/{id}
+once was) may become served: that adds to v1.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ def breaking_changes(frozen: dict[str, Any], current: dict[str, Any]) -> list[st
             if now is None:
                 changes.append(f"{where}: removed")
                 continue
+            if set(operation["responses"]) == {"405"}:
+                continue  # a placeholder for a method not offered yet: serving it is an addition
             changes.extend(_parameters(where, operation, now))
             for status, response in operation["responses"].items():
                 if status not in now["responses"]:

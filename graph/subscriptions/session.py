@@ -114,10 +114,23 @@ class ClientSession:
         self.caller: Caller = ANONYMOUS  # authenticated by the connection (or the SSE request)
         # id -> its shared stream, or None while it is starting
         self.operations: dict[str, Subscribed | None] = {}
+        # Whether the edge checked the documents against the caller's trusted documents (SSE:
+        # the HTTP request was); a WebSocket's messages are not, so a restricted key is refused.
+        self.documents_checked = False
 
     async def start(self, id: str, payload: Any) -> None:
         """Run operation `id`; the caller has checked that `id` is not in use."""
         query, variables, operation_name = request_of(payload)
+        if self.caller.trusted_documents_only and not self.documents_checked:
+            message = (
+                "This API key runs only its organisation's trusted documents, which are "
+                "checked on HTTP requests: subscribe over Server-Sent Events (POST /graphql "
+                "with `Accept: text/event-stream`)."
+            )
+            self.fail(
+                id, [{"message": message, "extensions": {"code": "PERSISTED_QUERY_NOT_IN_LIST"}}]
+            )
+            return
         listener = OperationListener(self, id)
         self.operations[id] = None
         result = await self.router.subscribe(

@@ -4,7 +4,9 @@ Spec: https://github.com/enisdenjo/graphql-sse/blob/master/PROTOCOL.md. The resp
 `text/event-stream`: one `next` event per result, then `complete`; a comment line (`:`) every
 keep-alive interval. A client that does not read fast enough has its stream ended after its
 queue fills (the same policy as the WebSocket protocols), and closing the request stops the
-operation.
+operation. Like a WebSocket connection, a stream opened with credentials re-checks them every
+`reauthenticate_seconds`: once the key is revoked or the token expired, the stream ends with an
+UNAUTHENTICATED error event.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import StreamingResponse
 
+from graph.edge.authn import AuthenticationFailed
 from graph.router import Router
 from graph.subscriptions.outbox import Outbox
 from graph.subscriptions.session import ClientSession, SubscriptionSettings, Wire
@@ -28,6 +31,7 @@ from nexus.shutdown import draining
 EVENT_STREAM = "text/event-stream"
 OPERATION = "sse"
 _END = "event: complete\ndata:\n\n"
+UNAUTHENTICATED = "UNAUTHENTICATED"
 
 
 class SseWire:
@@ -61,9 +65,13 @@ def sse_response(
     settings: SubscriptionSettings,
     caller: Caller,
     framing: Framing = SSE,
+    *,
+    reauthenticate: Callable[[], Awaitable[Caller]] | None = None,
 ) -> StreamingResponse:
     """The event stream of `request`, run as `caller` (authenticated from the request);
-    `framing` picks the protocol (SSE, or multipart for Apollo's subscriptions)."""
+    `framing` picks the protocol (SSE, or multipart for Apollo's subscriptions);
+    `reauthenticate` checks the request's credentials again (None: anonymous, nothing to
+    check)."""
     handoff: asyncio.Queue[str | None] = asyncio.Queue(1)
 
     async def overflowed() -> None:
@@ -74,11 +82,26 @@ def sse_response(
     session = ClientSession(router, framing.wire, outbox)
     session.connection_params = dict(connection_params)
     session.caller = caller
+    session.documents_checked = True  # the gateway checked this request's document
     query, variables, operation_name = request
+
+    async def revoked() -> str:
+        """Waits until the credentials stop working; the message to end the stream with."""
+        assert reauthenticate is not None
+        while True:
+            await asyncio.sleep(settings.reauthenticate_seconds)
+            try:
+                session.caller = await reauthenticate()
+            except AuthenticationFailed as error:
+                return f"The credentials are no longer valid: {error}"
+            except Exception:  # the identity store is down: keep the stream, try again
+                continue
 
     async def events() -> AsyncIterator[str]:
         outbox.start()
         drain = asyncio.ensure_future(draining.wait())
+        checking = reauthenticate is not None and settings.reauthenticate_seconds > 0
+        refusal = asyncio.ensure_future(revoked() if checking else asyncio.Event().wait())
         try:
             await session.start(
                 OPERATION, {"query": query, "variables": variables, "operationName": operation_name}
@@ -86,10 +109,16 @@ def sse_response(
             while True:
                 getter = asyncio.ensure_future(handoff.get())
                 done, _ = await asyncio.wait(
-                    (getter, drain),
+                    (getter, drain, refusal),
                     timeout=settings.keepalive_seconds,
                     return_when=asyncio.FIRST_COMPLETED,
                 )
+                if refusal in done:  # revoked or expired: end with the reason, sent nothing more
+                    getter.cancel()
+                    error = {"message": refusal.result(), "extensions": {"code": UNAUTHENTICATED}}
+                    for event in SseWire().error(OPERATION, [error]):
+                        yield event
+                    return
                 if getter not in done:
                     getter.cancel()
                     if drain in done:
@@ -106,6 +135,7 @@ def sse_response(
                     return
         finally:
             drain.cancel()
+            refusal.cancel()
             with contextlib.suppress(Exception):
                 await session.close()
 

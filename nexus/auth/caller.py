@@ -50,6 +50,8 @@ class Caller:
     client_id: str | None = None  # the OAuth client's id for client-credentials tokens
     token_id: str | None = None  # the JWT's `jti`, for audit and revocation
     address: str | None = None  # the client's IP address as the edge saw it (sign-in throttle)
+    # An API key restricted to its organisation's trusted documents (registered operations).
+    trusted_documents_only: bool = False
     # When the credential stops working (seconds since the epoch; an API key's expiresAt), so
     # a cache of verified keys never outlives the key.
     expires_at: float | None = field(default=None, compare=False)

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.federation.schema_directives import Cost
 from strawberry.types import Info
 
+from nexus.demand import sizes_fields
 from nexus.errors import BadUserInput
 from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.option_inputs import (
@@ -38,7 +39,9 @@ class OptionQuery:
         description="Prices and all Greeks (delta, gamma, vega, theta, rho, vanna, volga) of "
         "European options, by autodiff of the model price; one engine call for every option "
         "of the request.",
-        directives=[Cost(weight=5)],
+        # Demand control: `options`, one object per option, is the costly shape (packed
+        # columns are scalars); @listSize cannot read an input list's length: assume 100.
+        directives=[Cost(weight=5), sizes_fields("options", assumed=100)],
     )
     async def option_analytics(
         self,

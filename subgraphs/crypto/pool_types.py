@@ -12,6 +12,7 @@ import strawberry
 from strawberry.federation.schema_directives import Cost
 from strawberry.types import Info
 
+from nexus.demand import assumed_size
 from nexus.errors import BadUserInput
 from subgraphs.candles import Candle, candle_range
 from subgraphs.crypto.loaders import CryptoContext
@@ -192,7 +193,10 @@ class LiquidityPool:
         found = active_range(self.record)
         return 0.0 if found is None else found.liquidity
 
-    @strawberry.field(description="v3: the liquidity ranges (ticks); empty for v2.")
+    @strawberry.field(
+        description="v3: the liquidity ranges (ticks); empty for v2.",
+        directives=[assumed_size(8)],  # demand control: a few positions per pool
+    )
     def ranges(self) -> list[LiquidityRange]:
         return [
             LiquidityRange(

@@ -40,7 +40,9 @@ class Query(OptionQuery, OnchainQuery):
 
     @strawberry.field(
         description="Every liquidity pool on record: the demo's synthetic pools, then pools "
-        "read from Uniswap events (keyed by contract address)."
+        "read from Uniswap events (keyed by contract address).",
+        # demand control: the demo has four; ingestion adds the pools its events name
+        directives=[assumed_size(50)],
     )
     async def pools(self, info: Info[CryptoContext, None]) -> list[LiquidityPool]:
         records = await info.context.repository.all_pools()

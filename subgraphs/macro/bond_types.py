@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from nexus.demand import assumed_size
 from subgraphs.macro import bonds
 from subgraphs.macro.analytics import BondRequest, par_curve
 from subgraphs.macro.curves import ZeroCurve
@@ -158,7 +159,10 @@ class BondPortfolioScenarios:
     position_key_rate_durations: list[list[float]] = strawberry.field(
         description="Key-rate durations of each position (rows, in the order given), years."
     )
-    scenarios: list[CurveScenario] = strawberry.field(description="Every scenario, standard first.")
+    scenarios: list[CurveScenario] = strawberry.field(
+        description="Every scenario, standard first.",
+        directives=[assumed_size(12)],  # demand control: six standard, keys and your own
+    )
 
 
 def _key_tenors(keys: list[float]) -> list[float]:
@@ -196,11 +200,13 @@ def _custom(shocks: list[CurveShockInput], keys: list[float]) -> list[tuple[str,
 
 @strawberry.type
 class BondQuery:
-    # cost hint: 1 per bond (@listSize sizedBy the `bonds` argument); one engine call per request.
+    # One engine call per request. @listSize cannot read an input list's length (slicing
+    # arguments are integers), so the router assumes a typical book of 100 bonds.
     @strawberry.field(
         description="Price, yield, durations and convexity of each bond, in the order given: "
         "from its `yieldPercent`, or priced on the Treasury zero curve of `curveDate`. Null, "
-        "with a BAD_USER_INPUT error naming the bond and field, if an input is invalid."
+        "with a BAD_USER_INPUT error naming the bond and field, if an input is invalid.",
+        directives=[assumed_size(100)],
     )
     async def bond_analytics(
         self,

@@ -11,8 +11,13 @@ SIMULATION_JOBS = f"""CREATE TABLE IF NOT EXISTS {DATABASE}.simulation_jobs (
     progress Float64,
     result String,
     error Nullable(String),
-    published_at Float64
+    published_at Float64,
+    owner String DEFAULT ''
 ) ENGINE = ReplacingMergeTree(version) ORDER BY job_id"""
+# Tables made before jobs had owners (cancelSimulation checks them) gain the column.
+SIMULATION_JOB_OWNERS = (
+    f"ALTER TABLE {DATABASE}.simulation_jobs ADD COLUMN IF NOT EXISTS owner String DEFAULT ''"
+)
 
 
 def statements(database: str = DATABASE) -> list[str]:

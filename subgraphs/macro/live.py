@@ -9,13 +9,15 @@ from collections.abc import AsyncGenerator, Mapping
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.federation.schema_directives import Authenticated
 from strawberry.types import Info
 
-from nexus.errors import BadUserInput, NotFound
+from nexus.demand import assumed_size
+from nexus.errors import BadUserInput, Conflict, NotFound
 from nexus.events import SimulationUpdate, decode, simulation_channel
 from subgraphs.live import EventStream
 from subgraphs.macro.analytics import par_curve
-from subgraphs.macro.job_store import SimulationJobs
+from subgraphs.macro.job_store import SimulationJobs, owner_of
 from subgraphs.macro.jobs import check_rates
 from subgraphs.macro.loaders import MacroContext
 from subgraphs.macro.simulation import MAX_PATHS, RateShock, SimulationRunner
@@ -55,6 +57,9 @@ class SimulationStatus(enum.Enum):
     RUNNING = strawberry.enum_value("running", description="Simulating; see `progress`.")
     SUCCEEDED = strawberry.enum_value("succeeded", description="Done; `result` holds the answer.")
     FAILED = strawberry.enum_value("failed", description="Stopped; `error` says why.")
+    CANCELLED = strawberry.enum_value(
+        "cancelled", description="Stopped by `cancelSimulation` before it finished; no result."
+    )
 
 
 @strawberry.input(description="A shock to the short rate, simulated with a short-rate model.")
@@ -132,7 +137,8 @@ class RateSimulationResult:
         description="95th percentile of the short rate at the horizon, fraction."
     )
     bonds: list[BondPriceChange] = strawberry.field(
-        description="Zero-coupon bonds maturing each whole year up to the horizon."
+        description="Zero-coupon bonds maturing each whole year up to the horizon.",
+        directives=[assumed_size(30)],  # demand control: the horizon is at most 30 years
     )
 
 
@@ -268,8 +274,31 @@ class Mutation:
         ],
     ) -> SimulationJob:
         shock = await _shock(info.context, input)
-        job_id = await runner_for(info.context).start(shock, info.context.caller.rate_key)
+        caller = info.context.caller
+        job_id = await runner_for(info.context).start(shock, caller.rate_key, owner_of(caller))
         return job_from(await _current(info.context, job_id))
+
+    @strawberry.mutation(
+        description="Cancel a queued or running simulation job started by your organisation "
+        "(or by you); its status becomes CANCELLED. A finished job is a CONFLICT; another "
+        "caller's job is NOT_FOUND, like an unknown id.",
+        directives=[Authenticated()],
+    )
+    async def cancel_simulation(
+        self, info: Info[MacroContext, None], job_id: Annotated[strawberry.ID, JOB_ID]
+    ) -> SimulationJob:
+        context, job = info.context, str(job_id)
+        owner = owner_of(context.caller)
+        current = await _current(context, job)
+        if not owner or await SimulationJobs(context.store).owner(job) != owner:
+            raise NotFound(f"No simulation job {job!r}.", argument="jobId")
+        if current.finished:
+            raise Conflict(
+                f"The job is {current.status} already; only queued or running jobs can be "
+                "cancelled."
+            )
+        await runner_for(context).cancel(job, owner)
+        return job_from(await _current(context, job))
 
 
 @strawberry.type(description="Live streams, over WebSocket or Server-Sent Events.")

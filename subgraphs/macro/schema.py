@@ -59,7 +59,9 @@ class Query(SimulationQuery, BondQuery, IndicatorQuery):
     @strawberry.field(
         description="Every Treasury par curve published from `from` to `to` inclusive (at most "
         f"{MAX_CURVE_DAYS:,} calendar days), oldest first; ask each for `fit` or `bootstrapped`: "
-        "all dates are computed together."
+        "all dates are computed together.",
+        # Demand control: the days from `from` to `to` (a curve per business day at most).
+        directives=[assumed_size(250)],
     )
     async def yield_curves(
         self,

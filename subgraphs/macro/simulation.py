@@ -11,6 +11,7 @@ router process still answers for the job.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import math
@@ -182,34 +183,58 @@ class SimulationRunner:
         self.bus = bus
         self.jobs = jobs
         self.slots = slots or JobSlots()
-        self._running: dict[asyncio.Task[None], str] = {}  # task -> its job's id
+        self._running: dict[str, asyncio.Task[None]] = {}  # job id -> its task, in this process
+        self._owners: dict[str, str] = {}  # job id -> who may cancel it, while it runs here
+        self._interrupted: set[str] = set()  # stopped by shutdown, not cancelled by a caller
         on_drain(self.finish)
 
-    async def start(self, shock: RateShock, caller: str = "anonymous") -> str:
-        """Queue a job (raises TooManyJobs past the caller's or the server's cap)."""
+    async def start(self, shock: RateShock, caller: str = "anonymous", owner: str = "") -> str:
+        """Queue a job (raises TooManyJobs past the caller's or the server's cap); `owner` may
+        cancel it."""
         self.slots.admit(caller)
         job_id = uuid.uuid4().hex
+        self._owners[job_id] = owner
         try:
             await self._publish(SimulationUpdate(job_id=job_id, status="queued", progress=0.0))
             task = asyncio.create_task(self._queued(job_id, shock), name=f"simulation-{job_id}")
         except BaseException:
             self.slots.release(caller)
+            self._owners.pop(job_id, None)
             raise
-        self._running[task] = job_id
-        task.add_done_callback(lambda done: self._running.pop(done, None))
+        self._running[job_id] = task
+        task.add_done_callback(lambda _: self._running.pop(job_id, None))
+        task.add_done_callback(lambda _: self._owners.pop(job_id, None))
         task.add_done_callback(lambda _: self.slots.release(caller))
         return job_id
+
+    def running(self, job_id: str) -> bool:
+        """Whether this process is running (or queueing) the job."""
+        return job_id in self._running
+
+    async def cancel(self, job_id: str, owner: str) -> None:
+        """Stop a queued or running job: this process's task at once; a job another process
+        runs stops before its next batch, when that process reads the CANCELLED state."""
+        task = self._running.get(job_id)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return
+        await self._publish(
+            SimulationUpdate(job_id=job_id, status="cancelled", progress=1.0), owner
+        )
 
     async def finish(self, seconds: float) -> None:
         """At shutdown: jobs queued or running get `seconds` to finish; those still unfinished
         are stopped and saved as FAILED with `INTERRUPTED` as their error, so a restarted
         process (or any other) answers for them instead of leaving them running forever."""
         loop = asyncio.get_running_loop()  # (a test session runs apps on several loops)
-        jobs = {task: job for task, job in self._running.items() if task.get_loop() is loop}
+        jobs = {task: job for job, task in self._running.items() if task.get_loop() is loop}
         if not jobs:
             return
         _, unfinished = await asyncio.wait(jobs, timeout=seconds) if seconds > 0 else ((), jobs)
         for task in unfinished:
+            self._interrupted.add(jobs[task])
             task.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
         for task in unfinished:
@@ -220,20 +245,43 @@ class SimulationRunner:
             )
 
     async def _queued(self, job_id: str, shock: RateShock) -> None:
-        async with self.slots.worker:  # the bounded pool: wait for a free worker
-            await self._run(job_id, shock)
+        try:
+            async with self.slots.worker:  # the bounded pool: wait for a free worker
+                await self._run(job_id, shock)
+        except asyncio.CancelledError:
+            if job_id not in self._interrupted:  # a caller's cancel; shutdown saves its own state
+                await self._publish(
+                    SimulationUpdate(job_id=job_id, status="cancelled", progress=1.0)
+                )
+            raise
+
+    async def _cancelled_elsewhere(self, job_id: str) -> bool:
+        # Any cancelled row counts: our own progress rows may be newer than it.
+        try:
+            return await self.jobs.cancelled(job_id)
+        except Exception:
+            return False
 
     async def _run(self, job_id: str, shock: RateShock) -> None:
         batches: list[dict[str, np.ndarray]] = []
         count = batch_plan(shock.paths)[0]
         try:
             for batch in range(count):
+                if await self._cancelled_elsewhere(job_id):
+                    break
                 batches.append(await asyncio.to_thread(simulate, shock, batch))
                 await self._publish(
                     SimulationUpdate(
                         job_id=job_id, status="running", progress=(batch + 1) / (count + 1)
                     )
                 )
+            if await self._cancelled_elsewhere(job_id):
+                # Cancelled through another process: stop, and be the latest state again (a
+                # progress update of ours may have landed after that one).
+                await self._publish(
+                    SimulationUpdate(job_id=job_id, status="cancelled", progress=1.0)
+                )
+                return
             result = await asyncio.to_thread(summary, shock, batches)
             if not finite(result):
                 raise FloatingPointError("the simulation produced non-finite numbers")
@@ -245,10 +293,12 @@ class SimulationRunner:
             )
         await self._publish(final)
 
-    async def _publish(self, update: SimulationUpdate) -> None:
+    async def _publish(self, update: SimulationUpdate, owner: str | None = None) -> None:
         stamped = dataclasses.replace(update, published_at=time.time())
         try:
-            await self.jobs.save(stamped)
+            await self.jobs.save(
+                stamped, self._owners.get(update.job_id, "") if owner is None else owner
+            )
         except Exception:
             log.exception("could not save a simulation update", extra={"job_id": update.job_id})
         try:

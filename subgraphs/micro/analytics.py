@@ -18,6 +18,7 @@ from aiodataloader import DataLoader
 from strawberry.federation.schema_directives import Cost
 from strawberry.types import Info
 
+from nexus.demand import sizes_children
 from nexus.stores.analytics import AnalyticsStore
 from subgraphs.benchmarks import BenchmarkRange, BenchmarkSeries, load_benchmark_series
 from subgraphs.candles import Candle, candle_range
@@ -158,7 +159,7 @@ class NetworkQuery:
     @strawberry.field(
         description="The cashtag or influencer co-mention network of a period, with node "
         "sizes, edge weights and 2-D positions from a force-directed layout.",
-        directives=[Cost(weight=20)],
+        directives=[Cost(weight=20), sizes_children("nodes", "edges", slicing="maxNodes")],
     )
     async def mention_network(
         self,

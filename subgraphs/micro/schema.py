@@ -112,7 +112,8 @@ class Query(NetworkQuery):
     @strawberry.field(
         description="The authors posting about `symbol` (a cashtag, case-insensitive, with or "
         "without `$`) in the period, ranked by how clearly the price moved after their posts; "
-        "see `Influencer.impact`."
+        "see `Influencer.impact`.",
+        directives=[sliced_by("limit")],
     )
     async def influencers(
         self,

@@ -293,7 +293,8 @@ class SocialFootprint:
     @strawberry.field(
         description="The authors posting about the cashtag in the period, ranked by how clearly "
         "the price moved after their posts (|impact| over its standard error, largest first; "
-        "authors with fewer than two events last)."
+        "authors with fewer than two events last).",
+        directives=[sliced_by("limit")],
     )
     async def influencers(
         self,

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NoReturn
 
+from strawberry.federation.schema_directives import Authenticated, RequiresScopes
+
 from nexus.auth import Caller
 from nexus.errors import Forbidden, Unauthenticated
 from subgraphs.platform.models import Role
@@ -17,6 +19,13 @@ from subgraphs.platform.models import Role
 READ_SCOPE = "platform:read"
 WRITE_SCOPE = "platform:write"
 MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
+
+# The same rules declared on the fields (Federation 2.5), so the router refuses an anonymous or
+# unscoped caller before it fetches anything; the functions below still check (roles, and calls
+# that reach the subgraph directly).
+SIGNED_IN = [Authenticated()]
+READS = [Authenticated(), RequiresScopes(scopes=[[READ_SCOPE]])]
+WRITES = [Authenticated(), RequiresScopes(scopes=[[READ_SCOPE, WRITE_SCOPE]])]
 
 
 @dataclass(frozen=True, slots=True)

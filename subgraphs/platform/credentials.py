@@ -90,6 +90,8 @@ class Credentials:
         name: str,
         scopes: Sequence[str],
         expires_at: datetime | None,
+        *,
+        trusted_documents_only: bool = False,
     ) -> tuple[ApiKey, str]:
         name = validation.name(name)
         if expires_at is not None and expires_at <= utc_now():
@@ -114,6 +116,7 @@ class Credentials:
                     key_digest=created.digest,
                     scopes=granted,
                     expires_at=expires_at,
+                    trusted_documents_only=trusted_documents_only,
                 ),
             )
             record(session, organization_id, user_id, "api_key.created", key.id)
@@ -172,6 +175,7 @@ class Credentials:
             plan=limits,
             api_key_id=key.id,
             expires_at=None if key.expires_at is None else key.expires_at.timestamp(),
+            trusted_documents_only=key.trusted_documents_only,
         )
 
     # OAuth clients.

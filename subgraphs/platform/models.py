@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -191,6 +192,33 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Runs only the organisation's trusted documents (see TrustedDocument).
+    trusted_documents_only: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TrustedDocument(Base):
+    """An operation an organisation registered; keys restricted to trusted documents run only
+    these, by SHA-256 of the document text."""
+
+    __tablename__ = "trusted_documents"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "sha256", name="uq_trusted_documents_hash"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey(
+            "organizations.id", name="fk_trusted_documents_organization", ondelete="CASCADE"
+        ),
+        index=True,
+    )
+    sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    document: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", name="fk_trusted_documents_creator", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
 
 class OAuthClient(Base):

@@ -47,6 +47,9 @@ class ApiKey:
     revoked_at: datetime | None = strawberry.field(
         description="When it was revoked (UTC); null while live."
     )
+    trusted_documents_only: bool = strawberry.field(
+        description="Whether it runs only the organisation's trusted documents."
+    )
 
     @classmethod
     def from_row(cls, row: models.ApiKey) -> ApiKey:
@@ -59,6 +62,7 @@ class ApiKey:
             last_used_at=row.last_used_at,
             expires_at=row.expires_at,
             revoked_at=row.revoked_at,
+            trusted_documents_only=row.trusted_documents_only,
         )
 
 

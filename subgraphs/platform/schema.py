@@ -14,6 +14,7 @@ from typing import Annotated
 import strawberry
 
 from nexus.auth.errors import AuthenticationError
+from nexus.demand import assumed_size, sliced_by
 from nexus.errors import Unauthenticated
 from nexus.graphql_errors import SubgraphSchema
 from subgraphs.platform import access, validation
@@ -36,6 +37,7 @@ from subgraphs.platform.payloads import (
     OAuthClient,
 )
 from subgraphs.platform.roles import Role
+from subgraphs.platform.trusted_schema import TrustedDocumentMutation, TrustedDocumentQuery
 from subgraphs.platform.types import (
     Info,
     Member,
@@ -89,8 +91,11 @@ async def session_payload(info: Info, session: Session) -> AuthPayload:
 
 
 @strawberry.type
-class Query(BillingQuery):
-    @strawberry.field(description="The signed-in user; null for an API key or OAuth client.")
+class Query(BillingQuery, TrustedDocumentQuery):
+    @strawberry.field(
+        description="The signed-in user; null for an API key or OAuth client.",
+        directives=access.SIGNED_IN,
+    )
     async def me(self, info: Info) -> User | None:
         caller = info.context.caller
         if not caller.authenticated:
@@ -101,19 +106,26 @@ class Query(BillingQuery):
 
     @strawberry.field(
         description="The organisations the signed-in user belongs to, with their role in each "
-        "(signIn with organizationId acts in another)."
+        "(signIn with organizationId acts in another).",
+        directives=[*access.SIGNED_IN, assumed_size(5)],
     )
     async def my_organizations(self, info: Info) -> list[Membership]:
         user_id = access.signed_in(info.context.caller)
         rows = await info.context.accounts.memberships_of(user_id)
         return [Membership.from_rows(membership, org) for membership, org in rows]
 
-    @strawberry.field(description="The caller's organisation; null for any other id.")
+    @strawberry.field(
+        description="The caller's organisation; null for any other id.",
+        directives=access.READS,
+    )
     async def organization(self, info: Info, id: Id) -> Organization | None:
         await info.context.reader()
         return await load_organization(info, id)
 
-    @strawberry.field(description="A member of the caller's organisation; null for anyone else.")
+    @strawberry.field(
+        description="A member of the caller's organisation; null for anyone else.",
+        directives=access.READS,
+    )
     async def user(self, info: Info, id: Id) -> User | None:
         await info.context.reader()
         return await load_user(info, id)
@@ -124,23 +136,35 @@ class Query(BillingQuery):
     async def watchlist(self, info: Info, id: Id) -> Watchlist | None:
         return await load_watchlist(info, id)
 
-    @strawberry.field(description="The caller's organisation's watchlists, by name.")
+    @strawberry.field(
+        description="The caller's organisation's watchlists, by name.",
+        directives=[*access.READS, assumed_size(10)],
+    )
     async def watchlists(self, info: Info) -> list[Watchlist]:
         await info.context.reader()
         rows = await info.context.repository.organization_watchlists()
         return [Watchlist.from_row(row) for row in rows]
 
-    @strawberry.field(description="Watchlists shared with everyone (no sign-in needed), by name.")
+    @strawberry.field(
+        description="Watchlists shared with everyone (no sign-in needed), by name.",
+        directives=[assumed_size(20)],
+    )
     async def public_watchlists(self, info: Info) -> list[Watchlist]:
         return [
             Watchlist.from_row(row) for row in await info.context.repository.public_watchlists()
         ]
 
-    @strawberry.field(description="The price plans on offer, cheapest first (no sign-in needed).")
+    @strawberry.field(
+        description="The price plans on offer, cheapest first (no sign-in needed).",
+        directives=[assumed_size(4)],
+    )
     async def plans(self, info: Info) -> list[Plan]:
         return [Plan.from_row(row) for row in await info.context.credentials.plan_rows()]
 
-    @strawberry.field(description="The organisation's API keys, newest first (never secrets).")
+    @strawberry.field(
+        description="The organisation's API keys, newest first (never secrets).",
+        directives=[*access.READS, assumed_size(10)],
+    )
     async def api_keys(self, info: Info) -> list[ApiKey]:
         tenant = await info.context.reader()
         rows = await info.context.credentials.api_keys(tenant.organization_id)
@@ -149,6 +173,7 @@ class Query(BillingQuery):
     @strawberry.field(
         name="oauthClients",
         description="The organisation's OAuth clients (owners and admins only).",
+        directives=[*access.READS, assumed_size(5)],
     )
     async def oauth_clients(self, info: Info) -> list[OAuthClient]:
         tenant = await info.context.manager()
@@ -156,7 +181,8 @@ class Query(BillingQuery):
         return [OAuthClient.from_row(row) for row in rows]
 
     @strawberry.field(
-        description="The organisation's pending invitations, newest first (owners and admins)."
+        description="The organisation's pending invitations, newest first (owners and admins).",
+        directives=[*access.READS, assumed_size(10)],
     )
     async def invitations(self, info: Info) -> list[Invitation]:
         tenant = await info.context.manager()
@@ -164,7 +190,8 @@ class Query(BillingQuery):
         return [Invitation.from_row(row) for row in rows]
 
     @strawberry.field(
-        description="The organisation's security events, newest first (owners and admins only)."
+        description="The organisation's security events, newest first (owners and admins only).",
+        directives=[*access.READS, sliced_by("first")],
     )
     async def audit_log(
         self,
@@ -177,7 +204,7 @@ class Query(BillingQuery):
 
 
 @strawberry.type
-class Mutation:
+class Mutation(TrustedDocumentMutation):
     @strawberry.mutation(description="Creates a user and an organisation they own; signs in.")
     async def sign_up(self, info: Info, input: Annotated[SignUpInput, Input]) -> AuthPayload:
         session = await info.context.accounts.sign_up(
@@ -229,7 +256,10 @@ class Mutation:
     async def sign_out(self, info: Info, refresh_token: RefreshTokenArg) -> bool:
         return await info.context.accounts.sign_out(refresh_token)
 
-    @strawberry.mutation(description="Creates an organisation owned by the signed-in user.")
+    @strawberry.mutation(
+        description="Creates an organisation owned by the signed-in user.",
+        directives=access.SIGNED_IN,
+    )
     async def create_organization(
         self, info: Info, input: Annotated[CreateOrganizationInput, Input]
     ) -> Organization:
@@ -237,7 +267,10 @@ class Mutation:
         row = await info.context.accounts.create_organization(user_id, input.name, input.slug)
         return Organization.from_row(row)
 
-    @strawberry.mutation(description="Invites someone by e-mail (owners and admins only).")
+    @strawberry.mutation(
+        description="Invites someone by e-mail (owners and admins only).",
+        directives=access.READS,
+    )
     async def invite_member(
         self,
         info: Info,
@@ -254,7 +287,8 @@ class Mutation:
         return CreatedInvitation(invitation=Invitation.from_row(invitation), token=token)
 
     @strawberry.mutation(
-        description="Withdraws a pending invitation (owners and admins); returns its id."
+        description="Withdraws a pending invitation (owners and admins); returns its id.",
+        directives=access.READS,
     )
     async def cancel_invitation(self, info: Info, id: Id) -> strawberry.ID:
         tenant = await info.context.manager()
@@ -264,7 +298,8 @@ class Mutation:
         return strawberry.ID(cancelled)
 
     @strawberry.mutation(
-        description="Joins the organisation of an invitation sent to the signed-in user's e-mail."
+        description="Joins the organisation of an invitation sent to the signed-in user's e-mail.",
+        directives=access.SIGNED_IN,
     )
     async def accept_invitation(
         self,
@@ -274,7 +309,10 @@ class Mutation:
         user_id = access.signed_in(info.context.caller)
         return Organization.from_row(await info.context.accounts.accept_invitation(user_id, token))
 
-    @strawberry.mutation(description="Changes a member's role (owners and admins only).")
+    @strawberry.mutation(
+        description="Changes a member's role (owners and admins only).",
+        directives=access.READS,
+    )
     async def change_role(
         self,
         info: Info,
@@ -290,7 +328,8 @@ class Mutation:
         return next(Member.from_rows(m, u) for m, u in rows if m.user_id == user_id)
 
     @strawberry.mutation(
-        description="Removes a member and ends their sessions (owners and admins); the user id."
+        description="Removes a member and ends their sessions (owners and admins); the user id.",
+        directives=access.READS,
     )
     async def remove_member(self, info: Info, user_id: UserId) -> strawberry.ID:
         tenant = await info.context.manager()
@@ -300,7 +339,10 @@ class Mutation:
         )
         return strawberry.ID(removed)
 
-    @strawberry.mutation(description="Creates an API key; its secret is in the answer, once.")
+    @strawberry.mutation(
+        description="Creates an API key; its secret is in the answer, once.",
+        directives=access.WRITES,
+    )
     async def create_api_key(
         self,
         info: Info,
@@ -310,14 +352,29 @@ class Mutation:
             datetime | None,
             strawberry.argument(description="When it stops working (UTC); never if null."),
         ] = None,
+        trusted_documents_only: Annotated[
+            bool,
+            strawberry.argument(
+                description="Run only the organisation's trusted documents (registerTrusted"
+                "Document); any other operation is refused with PERSISTED_QUERY_NOT_IN_LIST."
+            ),
+        ] = False,
     ) -> CreatedApiKey:
         tenant = await info.context.writer()
         key, secret = await info.context.credentials.create_api_key(
-            tenant.organization_id, tenant.user_id, name, scopes, expires_at
+            tenant.organization_id,
+            tenant.user_id,
+            name,
+            scopes,
+            expires_at,
+            trusted_documents_only=trusted_documents_only,
         )
         return CreatedApiKey(api_key=ApiKey.from_row(key), secret=secret)
 
-    @strawberry.mutation(description="Revokes an API key; requests with it fail within seconds.")
+    @strawberry.mutation(
+        description="Revokes an API key; requests with it fail within seconds.",
+        directives=access.WRITES,
+    )
     async def revoke_api_key(self, info: Info, id: Id) -> ApiKey:
         tenant = await info.context.writer()
         row = await info.context.credentials.revoke_api_key(
@@ -328,6 +385,7 @@ class Mutation:
     @strawberry.mutation(
         name="createOAuthClient",
         description="Creates an OAuth client (owners and admins); its secret is shown once.",
+        directives=access.READS,
     )
     async def create_oauth_client(
         self, info: Info, name: Name, scopes: Scopes
@@ -339,7 +397,8 @@ class Mutation:
         return CreatedOAuthClient(client=OAuthClient.from_row(client), client_secret=secret)
 
     @strawberry.mutation(
-        name="revokeOAuthClient", description="Revokes an OAuth client (owners and admins only)."
+        name="revokeOAuthClient", description="Revokes an OAuth client (owners and admins only).",
+        directives=access.READS,
     )
     async def revoke_oauth_client(self, info: Info, id: Id) -> OAuthClient:
         tenant = await info.context.manager()
@@ -348,7 +407,10 @@ class Mutation:
         )
         return OAuthClient.from_row(row)
 
-    @strawberry.mutation(description="Creates a watchlist owned by the caller.")
+    @strawberry.mutation(
+        description="Creates a watchlist owned by the caller.",
+        directives=access.WRITES,
+    )
     async def create_watchlist(
         self, info: Info, input: Annotated[CreateWatchlistInput, Input]
     ) -> Watchlist:
@@ -361,7 +423,10 @@ class Mutation:
         )
         return Watchlist.from_row(row)
 
-    @strawberry.mutation(description="Adds an instrument at the end of a watchlist.")
+    @strawberry.mutation(
+        description="Adds an instrument at the end of a watchlist.",
+        directives=access.WRITES,
+    )
     async def add_watchlist_item(
         self, info: Info, watchlist_id: WatchlistId, kind: Kind, key: Key
     ) -> Watchlist:
@@ -369,7 +434,10 @@ class Mutation:
         row = await info.context.repository.add_watchlist_item(watchlist_id, kind, key)
         return Watchlist.from_row(row)
 
-    @strawberry.mutation(description="Removes an instrument from a watchlist.")
+    @strawberry.mutation(
+        description="Removes an instrument from a watchlist.",
+        directives=access.WRITES,
+    )
     async def remove_watchlist_item(
         self, info: Info, watchlist_id: WatchlistId, kind: Kind, key: Key
     ) -> Watchlist:
@@ -377,7 +445,10 @@ class Mutation:
         row = await info.context.repository.remove_watchlist_item(watchlist_id, kind, key)
         return Watchlist.from_row(row)
 
-    @strawberry.mutation(description="Deletes the watchlist and its items; returns its id.")
+    @strawberry.mutation(
+        description="Deletes the watchlist and its items; returns its id.",
+        directives=access.WRITES,
+    )
     async def delete_watchlist(self, info: Info, id: Id) -> strawberry.ID:
         await info.context.writer()
         return strawberry.ID(await info.context.repository.delete_watchlist(id))

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import strawberry
 
+from nexus.demand import assumed_size
 from subgraphs.platform import models, validation
 from subgraphs.platform.context import PlatformContext
 from subgraphs.platform.instruments import Instrument, instrument
@@ -78,7 +79,10 @@ class Organization:
     async def plan(self, info: Info) -> Plan:
         return Plan.from_row(await info.context.credentials.plan_of(self.id))
 
-    @strawberry.field(description="The organisation's members and their roles, oldest first.")
+    @strawberry.field(
+        description="The organisation's members and their roles, oldest first.",
+        directives=[assumed_size(10)],
+    )
     async def members(self, info: Info) -> list[Member]:
         rows = await info.context.loaders.members.load(self.id)
         return [Member.from_rows(membership, user) for membership, user in rows]
@@ -145,7 +149,10 @@ class User:
             return None
         return await load_organization(info, self.organization_id)
 
-    @strawberry.field(description="The user's watchlists in the caller's organisation, by name.")
+    @strawberry.field(
+        description="The user's watchlists in the caller's organisation, by name.",
+        directives=[assumed_size(10)],
+    )
     async def watchlists(self, info: Info) -> list[Watchlist]:
         if await info.context.visible_organization() is None:
             return []
@@ -187,7 +194,10 @@ class Watchlist:
             return None
         return await load_user(info, self.owner_id)
 
-    @strawberry.field(description="The items in the watchlist's order.")
+    @strawberry.field(
+        description="The items in the watchlist's order.",
+        directives=[assumed_size(20)],
+    )
     async def items(self, info: Info) -> list[WatchlistItem]:
         rows = await info.context.loaders.items.load(self.id)
         return [WatchlistItem.from_row(row) for row in rows]

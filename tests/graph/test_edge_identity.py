@@ -183,6 +183,49 @@ async def test_connection_init_authenticates_once_and_a_revoked_key_closes_the_c
     assert code == 4403
 
 
+async def test_a_revoked_keys_sse_stream_ends_with_an_error_event(
+    live_router: tuple[LiveServer, FakeAuthenticator],
+) -> None:
+    """Server-Sent Events re-check their credentials like WebSockets (every 0.2 s here): the
+    stream of a revoked credential ends with an UNAUTHENTICATED error, then `complete`."""
+    server, identity = live_router
+    headers = {"accept": "text/event-stream", "authorization": "Bearer jwt-bob"}
+    events: list[str] = []
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+        client.stream(
+            "POST", "/graphql", json={"query": "subscription { alerts }"}, headers=headers
+        ) as response,
+    ):
+        assert response.status_code == 200
+        async for line in response.aiter_lines():
+            if line.startswith("data: "):
+                events.append(line.removeprefix("data: "))
+                if len(events) == 1:
+                    identity.revoke("jwt-bob")
+            elif line.startswith("event: complete"):
+                break
+    first, *_, last = [json.loads(event) for event in events]
+    assert first["data"]["alerts"].startswith("u-bob:")
+    assert last["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "no longer valid" in last["errors"][0]["message"]
+
+
+async def test_a_key_restricted_to_trusted_documents_cannot_run_websocket_operations(
+    live_router: tuple[LiveServer, FakeAuthenticator],
+) -> None:
+    """Trusted documents are checked on HTTP requests (SSE included); over a WebSocket a
+    restricted key's operations are refused with the same code, never run unchecked."""
+    server, identity = live_router
+    identity.callers["nxa_kiosk"] = replace(ANALYST, trusted_documents_only=True)
+    client = await TransportWsClient.connect(server.ws_url, **{"x-api-key": "nxa_kiosk"})
+    await client.subscribe("1", "subscription { alerts }")
+    message = await client.receive()
+    assert message["type"] == "error"
+    assert message["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"
+    await client.close()
+
+
 async def test_anonymous_callers_cannot_open_a_private_channel(
     live_router: tuple[LiveServer, FakeAuthenticator],
 ) -> None:

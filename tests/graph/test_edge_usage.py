@@ -63,3 +63,32 @@ async def test_each_operation_is_metered_with_its_caller_costs_and_outcome() -> 
         ("key-1", "org-a", "pro", None, 41, 0, "refused"),  # over the plan's 40
         (None, None, "anonymous", None, 5, 1, "ok"),
     ]
+
+
+async def test_operations_are_metered_with_demand_control_off() -> None:
+    """NEXUS_DEMAND_CONTROL=off refuses nothing and reports no cost, yet invoices still need
+    every operation's costs: the meter gets them all the same."""
+    sink = ListSink()
+    meter = UsageMeter(sink, interval_seconds=60)
+    router = in_process_router(SCHEMAS, demand=None, usage=meter)
+    app = create_app(router, authenticator=authenticator())
+    key = {"x-api-key": "nxa_analyst"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://nexus"
+    ) as client:
+        board = await client.post(
+            "/graphql", json={"query": "query Board { quotes(first: 3) { symbol } }"}, headers=key
+        )
+        # Over the plan's maximum of 40, but nothing is enforced: it runs and is metered.
+        large = await client.post(
+            "/graphql", json={"query": "{ quotes(first: 41) { symbol } }"}, headers=key
+        )
+    assert "cost" not in (board.json().get("extensions") or {})
+    assert len(large.json()["data"]["quotes"]) > 0
+    await meter.close()
+    events = [event for batch in sink.batches for event in batch]
+    assert [
+        (e.api_key_id, e.plan, e.operation_name, e.estimated_cost, e.status) for e in events
+    ] == [("key-1", "pro", "Board", 3, "ok"), ("key-1", "pro", None, 41, "ok")]
+    returned = len(large.json()["data"]["quotes"])
+    assert (events[0].actual_cost, events[1].actual_cost) == (3, returned)

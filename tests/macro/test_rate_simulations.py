@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from nexus.auth.caller import Caller
 from nexus.config import Settings
 from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore
 from subgraphs.macro import subgraph
+from subgraphs.macro.live import runner_for
 from tests.support.graphql import execute
 
 JOB = (
@@ -102,3 +104,41 @@ async def test_impossible_model_inputs_are_bad_user_input(
     )
     (error,) = response["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": argument}
+
+
+async def _as(stores: Stores, caller: Caller, query: str, variables: dict[str, Any]) -> Any:
+    return await subgraph.schema.execute(
+        query, variable_values=variables, context_value=subgraph.make_context(stores, caller)
+    )
+
+
+async def test_a_job_cancelled_through_another_process_stops(analytics: ChdbStore) -> None:
+    """The process running a job and the one that receives `cancelSimulation` differ (two
+    router processes): the cancel is written to the macro store, and the running job stops
+    before its next batch and ends CANCELLED, with no result."""
+    caller = Caller(kind="api_key", organization_id="org-sim", api_key_id="k-sim")
+    running, other = fresh_process(analytics), fresh_process(analytics)
+    started = await _as(
+        running,
+        caller,
+        "mutation { startRateSimulation(input: {shockBp: 100, paths: 200000, horizonYears: 30})"
+        " { id } }",
+        {},
+    )
+    assert started.errors is None, started.errors
+    job_id = started.data["startRateSimulation"]["id"]
+    cancel = "mutation($id: ID!) { cancelSimulation(jobId: $id) { status } }"
+    stranger = Caller(kind="api_key", organization_id="org-other", api_key_id="k-other")
+    refused = await _as(other, stranger, cancel, {"id": job_id})
+    assert refused.errors and refused.errors[0].extensions["code"] == "NOT_FOUND"
+    cancelled = await _as(other, caller, cancel, {"id": job_id})
+    assert cancelled.errors is None and cancelled.data["cancelSimulation"]["status"] == "CANCELLED"
+    job = "query($id: ID!) { simulation(jobId: $id) { status result { paths } } }"
+    for _ in range(300):  # the running process notices before its next batch
+        await asyncio.sleep(0.2)
+        if not runner_for(subgraph.make_context(running)).running(job_id):
+            break
+    else:
+        raise AssertionError("the job kept running")
+    final = await _as(running, caller, job, {"id": job_id})
+    assert final.data["simulation"] == {"status": "CANCELLED", "result": None}

@@ -26,6 +26,7 @@ PLATFORM_TABLES = {
     "usage_events",
     "invoices",
     "invoice_lines",
+    "trusted_documents",
 }
 
 

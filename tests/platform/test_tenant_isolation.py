@@ -25,6 +25,7 @@ from subgraphs.platform.models import (
     OAuthClient,
     Organization,
     RefreshToken,
+    TrustedDocument,
     User,
     Watchlist,
     WatchlistItem,
@@ -44,6 +45,7 @@ class World:
     b_client: str
     b_invitation_token: str  # an invitation of B's, to an address A's owner does not hold
     b_invitation: str
+    b_trusted_document: str
 
     def secrets(self) -> list[str]:
         """What of B must never appear in an answer to A."""
@@ -57,6 +59,7 @@ class World:
             self.b_key,
             self.b_client,
             self.b_invitation,
+            self.b_trusted_document,
             "b3@b.com",
         ]
 
@@ -187,6 +190,17 @@ CASES: dict[str, Case] = {
         lambda w: {"id": w.b_watchlist},
         "NOT_FOUND",
     ),
+    "trustedDocuments": ("{ trustedDocuments { id sha256 } }", NONE, "own"),
+    "registerTrustedDocument": (
+        'mutation { registerTrustedDocument(name: "t", document: "{ plans { name } }") { id } }',
+        NONE,
+        "own",
+    ),
+    "deleteTrustedDocument": (
+        "mutation($id: ID!) { deleteTrustedDocument(id: $id) }",
+        lambda w: {"id": w.b_trusted_document},
+        "NOT_FOUND",
+    ),
     "deleteWatchlist": (
         "mutation($id: ID!) { deleteWatchlist(id: $id) }",
         lambda w: {"id": w.b_watchlist},
@@ -234,7 +248,11 @@ async def world(graphql: GraphQL, authenticator: Authenticator) -> World:
         'mutation { createOAuthClient(name: "b", scopes: ["market:read"]) { client { id } } }',
         b.caller,
     )
-    assert pending.data and key.data and client.data
+    trusted = await graphql(
+        'mutation { registerTrustedDocument(name: "b", document: "{ tokens { symbol } }") { id } }',
+        b.caller,
+    )
+    assert pending.data and key.data and client.data and trusted.data
     return World(
         a=a,
         b=b,
@@ -244,12 +262,21 @@ async def world(graphql: GraphQL, authenticator: Authenticator) -> World:
         b_client=client.data["createOAuthClient"]["client"]["id"],
         b_invitation_token=pending.data["inviteMember"]["token"],
         b_invitation=pending.data["inviteMember"]["invitation"]["id"],
+        b_trusted_document=trusted.data["registerTrustedDocument"]["id"],
     )
 
 
 async def snapshot_of(store: PlatformStore, organization_id: str) -> dict[str, list[Any]]:
     """Every row of the organisation, as tuples: any change of B's shows here."""
-    owned: list[Any] = [Watchlist, ApiKey, OAuthClient, Invitation, Membership, RefreshToken]
+    owned: list[Any] = [
+        Watchlist,
+        ApiKey,
+        OAuthClient,
+        Invitation,
+        Membership,
+        RefreshToken,
+        TrustedDocument,
+    ]
     snapshot: dict[str, list[Any]] = {}
     async with store.sessions() as session:
         for model in owned:

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from graph.edge.authn import TokenCache
 from graph.edge.budget import InProcessBudget
 from graph.edge.demand import DemandControl
+from graph.edge.trusted import TrustedDocumentGate
 from graph.edge.usage import UsageMeter
 from graph.gateway import create_app
 from graph.in_process import router_for_subgraphs
@@ -27,6 +28,7 @@ from nexus.stores.vectors import VectorStore
 from subgraphs.platform.billing import PlatformUsageSink
 from subgraphs.platform.demo import load_demo as load_platform_demo
 from subgraphs.platform.services import authenticator_for
+from subgraphs.platform.trusted_documents import TrustedDocuments
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +63,11 @@ def assembled(stores: Stores, *, enforce: bool = False) -> Starlette:
     demand = DemandControl(InProcessBudget(), enforce=enforce)
     usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
     router = router_for_subgraphs(subgraphs, stores, demand=demand, usage=usage)
-    app = create_app(router, authenticator=TokenCache(authenticator_for(stores)))
+    app = create_app(
+        router,
+        authenticator=TokenCache(authenticator_for(stores)),
+        trusted_documents=TrustedDocumentGate(TrustedDocuments(stores.require_platform())),
+    )
     app.state.graph_router = router  # for tests that flush its usage meter
     return app
 

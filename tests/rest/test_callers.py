@@ -8,6 +8,8 @@ import datetime as dt
 from typing import Any
 
 import httpx
+import pytest
+from graphql import OperationDefinitionNode, parse
 from starlette.applications import Starlette
 
 PROBLEM = "application/problem+json"
@@ -15,6 +17,7 @@ SIGN_UP = """mutation { signUp(input: {email: "grace@example.com", password: "co
   displayName: "Grace"}) { accessToken } }"""
 CREATE_KEY = """mutation { createApiKey(name: "sheet", scopes: ["platform:read", "platform:write",
   "market:read", "usage:read"]) { secret } }"""
+READ_ONLY_KEY = 'mutation { createApiKey(name: "ro", scopes: ["platform:read"]) { secret } }'
 WATCHLISTS = "{ watchlists { id name public createdAt items { kind key position addedAt } } }"
 
 
@@ -113,3 +116,98 @@ async def test_demand_control_applies_to_rest(strict_client: httpx.AsyncClient) 
     assert response.headers["content-type"] == PROBLEM
     assert int(response.headers["retry-after"]) >= 1
     assert response.json()["code"] == "RATE_LIMITED"
+
+
+async def test_an_anonymous_caller_reads_observations_and_candles_under_demand_control(
+    strict_client: httpx.AsyncClient,
+) -> None:
+    """`NEXUS_DEMAND_CONTROL=on`: a quarter of daily observations or candles is within the
+    anonymous plan's 500 cost units per operation (and five such reads within its 1,000 a
+    minute), over REST and over GraphQL."""
+    client = strict_client
+    quarter = {"from": "2021-01-01", "to": "2021-03-31"}
+    for path in (
+        "/api/v1/macro/series/DGS10/observations",
+        "/api/v1/tokens/BTC/candles",
+        "/api/v1/stocks/GME/candles",
+    ):
+        response = await client.get(path, params=quarter)
+        assert response.status_code == 200, (path, response.text)
+        assert response.json()[0]["date"].startswith("2021-01")
+    query = """query Year($from: Date!, $to: Date!) {
+      series(id: "DGS10") { observations(from: $from, to: $to) { date value } }
+      token(symbol: "BTC") { candles(from: $from, to: $to) { date close } } }"""
+    body = (await client.post("/graphql", json={"query": query, "variables": quarter})).json()
+    assert "errors" not in body
+    # Each list is costed as the 90 days of the range (one unit per object), not refused.
+    assert body["extensions"]["cost"]["estimated"] == 2 + 2 * 90
+    assert len(body["data"]["token"]["candles"]) == 90
+
+
+def test_analytics_lists_are_costed_by_their_list_size(app: Starlette) -> None:
+    """@listSize on the analytics lists: `maxNodes` sizes the network's nodes and edges
+    (sizedFields), pools and their ranges have assumed sizes, `limit` slices influencers."""
+    costs = app.state.graph_router.costs
+
+    def estimate(query: str) -> int:
+        document = parse(query)
+        operation = document.definitions[0]
+        assert isinstance(operation, OperationDefinitionNode)
+        return int(costs.estimate(query, document, operation, {}))
+
+    network = """{ mentionNetwork(kind: CASHTAGS, from: "2021-01-01", to: "2021-01-31",
+      maxNodes: %d) { nodes { id } edges { source } } }"""
+    # @cost(weight: 20) on the field, then one unit per node and per edge.
+    assert estimate(network % 80) == 20 + 80 + 80
+    assert estimate(network % 10) == 20 + 10 + 10
+    assert estimate("{ pools { id ranges { tickLower } } }") == 10 * (1 + 8)
+    assert estimate('{ influencers(symbol: "GME", limit: 7) { author } }') == 7
+
+
+async def test_the_router_refuses_private_platform_fields_before_fetching(
+    client: httpx.AsyncClient, app: Starlette, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """@authenticated/@requiresScopes on the platform's fields: an anonymous caller's private
+    fields come back null with UNAUTHENTICATED, and no request reaches the platform subgraph;
+    a key without `platform:write` is FORBIDDEN a write, again without a fetch."""
+    transport = app.state.graph_router.transport
+    fetched: list[str] = []
+    fetch = transport.fetch
+
+    async def counted(service: str, query: str, variables: Any) -> Any:
+        fetched.append(service)
+        return await fetch(service, query, variables)
+
+    monkeypatch.setattr(transport, "fetch", counted)
+    body = (await client.post("/graphql", json={"query": "{ me { id } tokens { symbol } }"})).json()
+    assert body["data"]["me"] is None and body["data"]["tokens"]
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["me"], "UNAUTHENTICATED")
+    ]
+    # Non-null lists: the denial nulls `data`, as GraphQL's null propagation says.
+    query = "{ apiKeys { id } watchlists { id } auditLog { action } }"
+    body = (await client.post("/graphql", json={"query": query})).json()
+    assert body["data"] is None
+    assert {e["path"][0]: e["extensions"]["code"] for e in body["errors"]} == {
+        "apiKeys": "UNAUTHENTICATED",
+        "watchlists": "UNAUTHENTICATED",
+        "auditLog": "UNAUTHENTICATED",
+    }
+    assert fetched == ["crypto"]  # the platform subgraph was never asked
+
+    secret = await api_key(client)  # made through the platform: these fetches are expected
+    bearer = {"authorization": f"Bearer {secret}"}
+    read_only = await client.post(
+        "/graphql",
+        json={"query": READ_ONLY_KEY},
+        headers=bearer,
+    )
+    reader = {"x-api-key": read_only.json()["data"]["createApiKey"]["secret"]}
+    fetched.clear()
+    refused = await client.post(
+        "/graphql",
+        json={"query": 'mutation { createWatchlist(input: {name: "x"}) { id } }'},
+        headers=reader,
+    )
+    assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert fetched == []

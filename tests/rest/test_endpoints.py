@@ -131,7 +131,9 @@ async def test_market_data_has_an_etag_and_answers_304(client: httpx.AsyncClient
     assert other.status_code == 200 and other.headers["etag"] != etag
 
 
-async def test_simulation_runs_as_a_job_and_cannot_be_cancelled(client: httpx.AsyncClient) -> None:
+async def test_simulation_runs_as_a_job_and_only_a_caller_may_cancel(
+    client: httpx.AsyncClient,
+) -> None:
     started = await client.post("/api/v1/simulations", json={"shockBp": 100, "paths": 2000})
     assert started.status_code == 202, started.text
     job = started.json()
@@ -139,9 +141,9 @@ async def test_simulation_runs_as_a_job_and_cannot_be_cancelled(client: httpx.As
     polled = await client.get(f"/api/v1/simulations/{job['id']}")
     assert polled.status_code == 200 and polled.json()["id"] == job["id"]
     assert polled.headers["cache-control"] == "private, no-store"
+    # An anonymous job belongs to nobody: cancelling needs a caller (tests/rest/test_cancel.py).
     cancel = await client.delete(f"/api/v1/simulations/{job['id']}")
-    assert cancel.status_code == 405 and cancel.headers["content-type"] == PROBLEM
-    assert cancel.headers["allow"] == "GET"
+    assert cancel.status_code == 401 and cancel.headers["content-type"] == PROBLEM
     unknown = await client.get("/api/v1/simulations/no-such-job")
     assert unknown.status_code == 404
     invalid = await client.post("/api/v1/simulations", json={"shockBp": 100, "paths": -5})

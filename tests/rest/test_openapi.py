@@ -83,3 +83,16 @@ async def test_openapi_and_docs_are_served_offline(client: httpx.AsyncClient) ->
     assert page.status_code == 200 and "https://" not in page.text
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
         assert (await client.get(f"/api/docs/assets/{asset}")).status_code == 200
+
+
+def test_a_method_answering_405_may_become_served() -> None:
+    """DELETE /simulations/{id} answered 405 in the first v1 document; serving it (with a 200
+    and no 405) is an addition, while removing a served method still breaks v1."""
+    current = v1_document()
+    placeholder = copy.deepcopy(current)
+    delete = placeholder["paths"]["/api/v1/simulations/{id}"]["delete"]
+    delete["responses"] = {"405": {"description": "Not offered."}}
+    assert breaking_changes(placeholder, current) == []
+    served = copy.deepcopy(current)
+    del served["paths"]["/api/v1/simulations/{id}"]["delete"]
+    assert breaking_changes(current, served) == ["DELETE /api/v1/simulations/{id}: removed"]
