@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from aiodataloader import DataLoader
 
@@ -10,6 +11,8 @@ from nexus.auth import ANONYMOUS, Caller
 from nexus.stores import Stores
 from nexus.stores.bus import Bus
 from subgraphs.charts import bars_batches, close_chart_batches
+from subgraphs.close_history import load_close_histories
+from subgraphs.crypto.ddl import DATABASE
 from subgraphs.crypto.option_pricing import implied_volatility_batches, price_batches
 from subgraphs.crypto.pool_engine import (
     impermanent_loss_batches,
@@ -27,6 +30,7 @@ class CryptoContext:
     caller: Caller = ANONYMOUS
     tokens: DataLoader = field(init=False)
     candles: DataLoader = field(init=False)
+    close_histories: DataLoader = field(init=False)
     latest_prices: DataLoader = field(init=False)
     option_prices: DataLoader = field(init=False)
     implied_volatilities: DataLoader = field(init=False)
@@ -42,6 +46,9 @@ class CryptoContext:
     def __post_init__(self) -> None:
         self.tokens = DataLoader(self.repository.tokens_by_symbol)
         self.candles = DataLoader(self.repository.candles)
+        self.close_histories = DataLoader(
+            partial(load_close_histories, self.repository.store, DATABASE)
+        )
         self.latest_prices = DataLoader(self.repository.latest_prices)
         # Engine loaders: keys are compared by identity, so no cache spans two fields.
         self.option_prices = DataLoader(price_batches, cache=False)
