@@ -120,3 +120,8 @@ COLUMN_SCALARS: dict[object, ScalarDefinition] = {
         parse_literal=_flag_literal,
     ),
 }
+
+
+def column(values: Any) -> FloatColumn:
+    """`values` (a list or an array of numbers) as a FloatColumn answer."""
+    return FloatColumn(np.asarray(values, dtype=np.float64))

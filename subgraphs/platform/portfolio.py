@@ -20,7 +20,6 @@ from functools import reduce
 
 import numpy as np
 
-from engines.risk import portfolio_risk
 from nexus.errors import BadUserInput
 from nexus.metrics import engine_call
 
@@ -171,12 +170,16 @@ def _closes_on(item: PricedItem, days: list[dt.date]) -> np.ndarray:
 @engine_call("portfolio_risk")
 def compute_portfolios(requests: Sequence[PortfolioRequest]) -> list[PortfolioFigures]:
     """Figures of every request: one engine call per (assets, days, level) shape."""
+    # Imported here: benchmark scripts run as files (benchmarks/ first on sys.path, where
+    # benchmarks/engines.py shadows the `engines` package) import platform but never call this.
+    from engines import risk
+
     groups: dict[tuple[int, int, float], list[int]] = defaultdict(list)
     for index, request in enumerate(requests):
         groups[(*request.returns.shape, request.confidence_level)].append(index)
     figures: list[PortfolioFigures | None] = [None] * len(requests)
     for (_, _, level), members in groups.items():
-        result = portfolio_risk(
+        result = risk.portfolio_risk(
             returns=np.stack([requests[i].returns for i in members]),
             weights=np.stack([requests[i].weights for i in members]),
             confidence_level=level,

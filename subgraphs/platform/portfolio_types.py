@@ -63,7 +63,7 @@ class WatchlistRisk:
         description="Items left out: FRED series (no prices) and instruments whose subgraph "
         "has no close history for them."
     )
-    weights: list[float] = strawberry.field(
+    weights: FloatColumn = strawberry.field(
         description="Weight of each priced item, fraction of value (equal unless given)."
     )
     first_date: dt.date = strawberry.field(description="First common day with a close.")

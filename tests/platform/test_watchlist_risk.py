@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
+from engines import risk
 from graph.in_process import router_for_subgraphs
 from graph.router import Router
 from nexus.auth.authenticator import Authenticator
@@ -21,7 +22,7 @@ from nexus.stores.platform import PlatformStore
 from nexus.stores.vectors import VectorStore
 from subgraphs.crypto import subgraph as crypto
 from subgraphs.micro import subgraph as micro
-from subgraphs.platform import portfolio, subgraph
+from subgraphs.platform import subgraph
 from tests.platform.conftest import GraphQL, create_watchlist, sign_up
 
 ITEMS = [("TOKEN", "BTC"), ("TOKEN", "ETH"), ("STOCK", "GME"), ("SERIES", "DGS10"),
@@ -47,13 +48,13 @@ CLOSES = """query($symbol: String!) {
 def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Portfolios per call of the (real) engine."""
     calls: list[int] = []
-    real = portfolio.portfolio_risk
+    real = risk.portfolio_risk
 
     def counted(**kwargs: Any) -> Any:
         calls.append(int(np.shape(kwargs["weights"])[0]))
         return real(**kwargs)
 
-    monkeypatch.setattr(portfolio, "portfolio_risk", counted)
+    monkeypatch.setattr(risk, "portfolio_risk", counted)
     return calls
 
 
