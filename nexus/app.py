@@ -157,9 +157,9 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if warmup.state != "off":
+        if warmup.mode != "off":  # the disk cache serves every engine (the encoder too)
             enable_compilation_cache(settings.data_dir)
-            warmup.start()  # compiles in its own thread while the demo loads and requests run
+        warmup.start()  # compiles in its own thread while the demo loads and requests run
         if load_demo_on_start:
             await load_demo(stores, names, only_missing=True)
         replay = await _start_replay(settings, names, stores)
