@@ -36,6 +36,7 @@ from nexus.subgraph_guard import (
     subgraphs_exposed,
 )
 from nexus.tracing import TraceContextMiddleware
+from nexus.warmup import Warmup, enable_compilation_cache, warmup_mode
 
 if TYPE_CHECKING:
     from graph.edge.authn import Authenticator
@@ -167,9 +168,13 @@ def create_app(
     stores = stores if stores is not None else open_stores(settings, names)
     subgraphs = [load_subgraph(name) for name in names]
     guard = GuardSettings.from_env(settings.data_dir)
+    warmup = Warmup(warmup_mode(), names)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if warmup.mode != "off":  # the disk cache serves every engine (the encoder too)
+            enable_compilation_cache(settings.data_dir)
+        warmup.start()  # compiles in its own thread while the demo loads and requests run
         if load_demo_on_start:
             await load_demo(stores, names, only_missing=True)
         replay = await _start_replay(settings, names, stores)
@@ -199,8 +204,9 @@ def create_app(
 
     async def readyz(request: Request) -> JSONResponse:
         health = await store_health(stores)
-        ready = all(state == "ok" for state in health.values())
-        return JSONResponse({"ready": ready, "stores": health}, status_code=200 if ready else 503)
+        ready = all(state == "ok" for state in health.values()) and warmup.ready
+        body = {"ready": ready, "stores": health, "warmup": warmup.state}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/readyz", readyz)]
     if "platform" in names:
@@ -260,4 +266,5 @@ def create_app(
         routes=routes, lifespan=lifespan, middleware=[Middleware(TraceContextMiddleware)]
     )
     app.state.stores = stores
+    app.state.warmup = warmup
     return app

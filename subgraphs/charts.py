@@ -24,6 +24,7 @@ from engines.charts import lttb_downsample, ohlc_bars
 from nexus.errors import BadUserInput
 from nexus.metrics import engine_call
 from subgraphs.candles import Candle
+from subgraphs.columns import FloatColumn, column
 
 MAX_POINTS = 10_000
 _MONDAY = dt.date(1970, 1, 5)
@@ -40,7 +41,7 @@ class BarInterval(enum.Enum):
 )
 class CloseChart:
     dates: list[dt.date] = strawberry.field(description="Days kept, oldest first.")
-    closes: list[float] = strawberry.field(description="Their closes, in the asset's currency.")
+    closes: FloatColumn = strawberry.field(description="Their closes, in the asset's currency.")
     source_points: int = strawberry.field(description="Daily closes before downsampling.")
 
 
@@ -51,11 +52,11 @@ class PriceBars:
     starts: list[dt.date] = strawberry.field(
         description="First calendar day of each bar (a Monday, or the 1st of a month)."
     )
-    opens: list[float] = strawberry.field(description="Open of the bar's first trading day.")
-    highs: list[float] = strawberry.field(description="Highest high in the bar.")
-    lows: list[float] = strawberry.field(description="Lowest low in the bar.")
-    closes: list[float] = strawberry.field(description="Close of the bar's last trading day.")
-    volumes: list[float] = strawberry.field(description="Summed daily volume (units traded).")
+    opens: FloatColumn = strawberry.field(description="Open of the bar's first trading day.")
+    highs: FloatColumn = strawberry.field(description="Highest high in the bar.")
+    lows: FloatColumn = strawberry.field(description="Lowest low in the bar.")
+    closes: FloatColumn = strawberry.field(description="Close of the bar's last trading day.")
+    volumes: FloatColumn = strawberry.field(description="Summed daily volume (units traded).")
     days: list[int] = strawberry.field(description="Trading days in each bar.")
 
 
@@ -105,7 +106,7 @@ def _downsample(requests: Sequence[CloseChartRequest]) -> list[CloseChart]:
             candles = requests[i].candles
             charts[i] = CloseChart(
                 dates=[candles[k].date for k in kept[row].tolist()],
-                closes=[candles[k].close for k in kept[row].tolist()],
+                closes=column([candles[k].close for k in kept[row].tolist()]),
                 source_points=length,
             )
     return charts  # type: ignore[return-value]

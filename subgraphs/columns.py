@@ -4,16 +4,25 @@ graphql-core coerces and serialises a `[Float!]!` entry by entry (a few microsec
 in the router and again in the subgraph, which made 10,000 options' inputs and eight output
 columns cost seconds (benchmarks/analytics.py). A column scalar is a JSON array checked and
 converted in one step (NumPy), so large numeric answers cost what their JSON costs. They stay
-plain JSON arrays on the wire: `FloatColumn` is `number[]`, `BooleanColumn` is `boolean[]`.
+plain JSON arrays on the wire: `FloatColumn` is `number[]`, `BooleanColumn` is `boolean[]`,
+`DateColumn` is `string[]` of ISO dates.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, NewType
 
 import numpy as np
 import strawberry
-from graphql import BooleanValueNode, FloatValueNode, IntValueNode, ListValueNode, ValueNode
+from graphql import (
+    BooleanValueNode,
+    FloatValueNode,
+    IntValueNode,
+    ListValueNode,
+    StringValueNode,
+    ValueNode,
+)
 from strawberry.types.scalar import ScalarDefinition
 
 
@@ -62,7 +71,28 @@ def _flag_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> n
     return np.array([item.value for item in node.values], dtype=bool)  # type: ignore[attr-defined]
 
 
+def _dates(value: Any) -> list[str]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise TypeError("expected a flat JSON array of ISO dates (YYYY-MM-DD)")
+    for day in value:
+        dt.date.fromisoformat(day)  # ValueError names the bad one
+    return list(value)
+
+
+def _date_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> list[str]:
+    if not isinstance(node, ListValueNode) or any(
+        not isinstance(item, StringValueNode) for item in node.values
+    ):
+        raise TypeError("a DateColumn literal is a list of ISO date strings")
+    return _dates([item.value for item in node.values])  # type: ignore[attr-defined]
+
+
+def _serialize_dates(value: Any) -> list[str]:
+    return [day if isinstance(day, str) else day.isoformat() for day in value]
+
+
 FloatColumn = NewType("FloatColumn", np.ndarray)
+DateColumn = NewType("DateColumn", list)
 BooleanColumn = NewType("BooleanColumn", np.ndarray)
 
 # A subgraph using the columns passes this as `StrawberryConfig(scalar_map=COLUMN_SCALARS)`.
@@ -74,6 +104,14 @@ COLUMN_SCALARS: dict[object, ScalarDefinition] = {
         parse_value=_floats,
         parse_literal=_float_literal,
     ),
+    DateColumn: strawberry.scalar(
+        name="DateColumn",
+        description="A column of days as one value: a JSON array of ISO 8601 dates "
+        "(YYYY-MM-DD strings, string[]).",
+        serialize=_serialize_dates,
+        parse_value=_dates,
+        parse_literal=_date_literal,
+    ),
     BooleanColumn: strawberry.scalar(
         name="BooleanColumn",
         description="A column of flags as one value: a JSON array of true/false (boolean[]).",
@@ -82,3 +120,8 @@ COLUMN_SCALARS: dict[object, ScalarDefinition] = {
         parse_literal=_flag_literal,
     ),
 }
+
+
+def column(values: Any) -> FloatColumn:
+    """`values` (a list or an array of numbers) as a FloatColumn answer."""
+    return FloatColumn(np.asarray(values, dtype=np.float64))

@@ -16,6 +16,7 @@ from aiodataloader import DataLoader
 from nexus.errors import BadUserInput
 from subgraphs.benchmarks import INDICES, BenchmarkRange, BenchmarkSeries
 from subgraphs.candles import Candle, candle_range
+from subgraphs.columns import FloatColumn, column
 from subgraphs.risk import RiskFigures, RiskRequest, TailRisk, check_request
 
 
@@ -70,15 +71,15 @@ class CapmEstimate:
 )
 class RiskReport:
     dates: list[dt.date] = strawberry.field(description="Days with a return, oldest first.")
-    returns: list[float] = strawberry.field(
+    returns: FloatColumn = strawberry.field(
         description="Daily simple returns, close over previous close minus 1 (fraction)."
     )
     window: int = strawberry.field(description="Days per rolling-volatility window.")
-    rolling_volatility: list[float] = strawberry.field(
+    rolling_volatility: FloatColumn = strawberry.field(
         description="Annualised volatility (fraction) of the `window` returns ending on each "
         "day, from `dates[window-1]` on (length: len(dates) - window + 1)."
     )
-    drawdowns: list[float] = strawberry.field(
+    drawdowns: FloatColumn = strawberry.field(
         description="Close over the running peak minus 1 (fraction, <= 0), one per close: "
         "first entry is the period's first day, then one per entry of `dates`."
     )
@@ -172,10 +173,10 @@ async def risk_report(
     capm: Any = figures.capm
     return RiskReport(
         dates=figures.return_dates,
-        returns=figures.returns,
+        returns=column(figures.returns),
         window=window,
-        rolling_volatility=figures.rolling_volatility,
-        drawdowns=figures.drawdowns,
+        rolling_volatility=column(figures.rolling_volatility),
+        drawdowns=column(figures.drawdowns),
         max_drawdown=figures.max_drawdown,
         max_drawdown_peak=figures.peak,
         max_drawdown_trough=figures.trough,

@@ -25,6 +25,9 @@ POSTGRES_URL = os.environ.get(
     "NEXUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("NEXUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# No engine warm-up in the apps and processes tests start (each would compile the curve fits
+# beside the suite); tests/test_warmup.py turns it on where it is the subject.
+os.environ.setdefault("NEXUS_WARMUP", "off")
 
 
 def _reachable(url: str, default_port: int) -> bool:

@@ -2,6 +2,7 @@
 
 from engines.risk.capm import CapmRegression, capm_regressions
 from engines.risk.correlation import correlation_matrices, covariance_matrices
+from engines.risk.portfolio import PortfolioRisk, portfolio_risk
 from engines.risk.returns import (
     Drawdowns,
     drawdowns,
@@ -14,6 +15,7 @@ from engines.risk.value_at_risk import RiskMeasures, historical_var, monte_carlo
 __all__ = [
     "CapmRegression",
     "Drawdowns",
+    "PortfolioRisk",
     "RiskMeasures",
     "capm_regressions",
     "correlation_matrices",
@@ -22,6 +24,7 @@ __all__ = [
     "historical_var",
     "log_returns",
     "monte_carlo_var",
+    "portfolio_risk",
     "rolling_volatility",
     "simple_returns",
 ]

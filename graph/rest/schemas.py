@@ -38,6 +38,10 @@ SCALARS: dict[str, JsonSchema] = {
     "ID": {"type": "string"},
     "Date": {"type": "string", "format": "date"},
     "DateTime": {"type": "string", "format": "date-time"},
+    # Column scalars (subgraphs/columns.py): one GraphQL value, a plain JSON array on the wire.
+    "FloatColumn": {"type": "array", "items": {"type": "number"}},
+    "BooleanColumn": {"type": "array", "items": {"type": "boolean"}},
+    "DateColumn": {"type": "array", "items": {"type": "string", "format": "date"}},
 }
 
 

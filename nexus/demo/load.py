@@ -38,7 +38,10 @@ async def _crypto_schema(stores: Stores) -> None:
 async def _micro(stores: Stores) -> dict[str, int]:
     from subgraphs.micro.demo import load_demo
 
-    return await load_demo(stores.require_analytics(), stores.require_vectors())
+    return await load_demo(
+        stores.require_analytics(), stores.require_vectors(),
+        cache_dir=stores.settings.data_dir / "text-cache",
+    )
 
 
 async def _platform(stores: Stores) -> dict[str, int]:

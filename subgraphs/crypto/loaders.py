@@ -11,6 +11,8 @@ from nexus.auth import ANONYMOUS, Caller
 from nexus.stores import Stores
 from nexus.stores.bus import Bus
 from subgraphs.charts import bars_batches, close_chart_batches
+from subgraphs.close_history import load_close_histories
+from subgraphs.crypto.ddl import DATABASE
 from subgraphs.crypto.live_price import load_live_prices
 from subgraphs.crypto.option_pricing import implied_volatility_batches, price_batches
 from subgraphs.crypto.pool_engine import (
@@ -29,6 +31,7 @@ class CryptoContext:
     caller: Caller = ANONYMOUS
     tokens: DataLoader = field(init=False)
     candles: DataLoader = field(init=False)
+    close_histories: DataLoader = field(init=False)
     latest_prices: DataLoader = field(init=False)
     live_prices: DataLoader = field(init=False)
     option_prices: DataLoader = field(init=False)
@@ -45,6 +48,9 @@ class CryptoContext:
     def __post_init__(self) -> None:
         self.tokens = DataLoader(self.repository.tokens_by_symbol)
         self.candles = DataLoader(self.repository.candles)
+        self.close_histories = DataLoader(
+            partial(load_close_histories, self.repository.store, DATABASE)
+        )
         self.latest_prices = DataLoader(self.repository.latest_prices)
         # Ticks change between requests, never within one: a request's cache is right.
         self.live_prices = DataLoader(partial(load_live_prices, self.bus, self.repository.onchain))

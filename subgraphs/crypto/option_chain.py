@@ -27,7 +27,7 @@ from strawberry.types import Info
 
 from nexus.errors import BadUserInput, NotFound
 from subgraphs.candles import Candle, candle_range
-from subgraphs.columns import FloatColumn
+from subgraphs.columns import FloatColumn, column
 from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.option_inputs import OptionBatch, OptionModel
 from subgraphs.crypto.option_pricing import GREEKS, GreekColumns
@@ -43,11 +43,11 @@ DAYS_PER_YEAR = 365.0
     "expiry); z columns are row-major by expiry: z[i * len(x) + j] is at (x[j], y[i])."
 )
 class OptionSurface:
-    x: list[float] = strawberry.field(description="Moneyness, strike / spot (1 = at the money).")
-    y: list[float] = strawberry.field(description="Years to expiry (ACT/365).")
+    x: FloatColumn = strawberry.field(description="Moneyness, strike / spot (1 = at the money).")
+    y: FloatColumn = strawberry.field(description="Years to expiry (ACT/365).")
     call_prices: FloatColumn = strawberry.field(description="Call prices, USD.")
     put_prices: FloatColumn = strawberry.field(description="Put prices, USD.")
-    volatilities: list[float] = strawberry.field(
+    volatilities: FloatColumn = strawberry.field(
         description="Annualised volatility used at each point, fraction (flat in this model)."
     )
 
@@ -59,10 +59,10 @@ class OptionSurface:
     "entry per node.",
 )
 class BootstrappedCurve:
-    maturities_years: list[float] = strawberry.federation.field(
+    maturities_years: FloatColumn = strawberry.federation.field(
         shareable=True, description="Node maturities, years."
     )
-    zero_rates: list[float] = strawberry.federation.field(
+    zero_rates: FloatColumn = strawberry.federation.field(
         shareable=True, description="Zero rates, percent, continuously compounded."
     )
 
@@ -136,8 +136,8 @@ class OptionChain:
         description="True when the volatility is the token's realised one (none was given)."
     )
     expiries: list[dt.date] = strawberry.field(description="Expiry days.")
-    expiry_years: list[float] = strawberry.field(description="Years to each expiry (ACT/365).")
-    strikes: list[float] = strawberry.field(description="Strikes, USD.")
+    expiry_years: FloatColumn = strawberry.field(description="Years to each expiry (ACT/365).")
+    strikes: FloatColumn = strawberry.field(description="Strikes, USD.")
     treasury_curve: YieldCurve = strawberry.field(
         description="The Treasury curve of the valuation date (macro's: the last one published "
         "on or before it) that discounts the chain."
@@ -160,7 +160,7 @@ class OptionChain:
         if self.override_rate is not None:
             return np.full(len(self.years), self.override_rate)
         curve = self.treasury_curve.bootstrapped
-        if not curve.maturities_years:  # macro has no curve on or before the day
+        if not len(curve.maturities_years):  # macro has no curve on or before the day
             raise NotFound(
                 f"No Treasury curve on or before {self.valuation_date}: pick a later "
                 "valuationDate or give riskFreeRate.", argument="valuationDate",
@@ -186,15 +186,15 @@ class OptionChain:
         requires=CURVE_NEEDED,
         description="Continuously compounded rate used at each expiry, fraction per year.",
     )
-    def risk_free_rates(self) -> list[float]:
-        return self._rates().tolist()
+    def risk_free_rates(self) -> FloatColumn:
+        return column(self._rates())
 
     @strawberry.federation.field(
         requires=CURVE_NEEDED,
         description="Discount factor to each expiry, exp(-rate x years), fraction.",
     )
-    def discount_factors(self) -> list[float]:
-        return np.exp(-self._rates() * self.years).tolist()
+    def discount_factors(self) -> FloatColumn:
+        return column(np.exp(-self._rates() * self.years))
 
     @strawberry.federation.field(requires=CURVE_NEEDED, description="Calls, row-major by expiry.")
     async def calls(self, info: Info[CryptoContext, None]) -> OptionAnalytics:
@@ -215,7 +215,7 @@ class OptionChain:
             y=self.years.tolist(),
             call_prices=FloatColumn(calls.prices),
             put_prices=FloatColumn(puts.prices),
-            volatilities=[self.volatility] * (len(self.years) * len(self.strike_values)),
+            volatilities=column([self.volatility] * (len(self.years) * len(self.strike_values))),
         )
 
 
@@ -227,13 +227,13 @@ async def _with_rates(
 
 def _curve_from(day: dt.date, representation: object) -> YieldCurve:
     """The curve the router fetched from macro (null when macro has none for the day)."""
-    curve = BootstrappedCurve(maturities_years=[], zero_rates=[])
+    curve = BootstrappedCurve(maturities_years=column([]), zero_rates=column([]))
     if isinstance(representation, Mapping):
         nodes = representation.get("bootstrapped")
         if isinstance(nodes, Mapping):
             curve = BootstrappedCurve(
-                maturities_years=[float(t) for t in nodes.get("maturitiesYears") or []],
-                zero_rates=[float(r) for r in nodes.get("zeroRates") or []],
+                maturities_years=column([float(t) for t in nodes.get("maturitiesYears") or []]),
+                zero_rates=column([float(r) for r in nodes.get("zeroRates") or []]),
             )
     return YieldCurve(date=day, bootstrapped=curve)
 

@@ -15,6 +15,7 @@ from strawberry.types import Info
 from nexus.demand import assumed_size
 from nexus.errors import BadUserInput
 from subgraphs.candles import Candle, candle_range
+from subgraphs.columns import FloatColumn, column
 from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.pool_engine import (
     V2,
@@ -62,20 +63,20 @@ class LiquidityRange:
 class SwapQuotes:
     sell: str = strawberry.field(description="Symbol of the token sold.")
     buy: str = strawberry.field(description="Symbol of the token bought.")
-    amounts_in: list[float] = strawberry.field(description="Tokens offered, fee included.")
-    amounts_in_used: list[float] = strawberry.field(
+    amounts_in: FloatColumn = strawberry.field(description="Tokens offered, fee included.")
+    amounts_in_used: FloatColumn = strawberry.field(
         description="Tokens actually swapped: less than offered where a v3 swap would leave "
         "the active liquidity range (see withinRange)."
     )
-    amounts_out: list[float] = strawberry.field(description="Tokens received.")
-    execution_prices: list[float] = strawberry.field(
+    amounts_out: FloatColumn = strawberry.field(description="Tokens received.")
+    execution_prices: FloatColumn = strawberry.field(
         description="Tokens bought per token sold (amountOut / amountInUsed)."
     )
-    price_impacts: list[float] = strawberry.field(
+    price_impacts: FloatColumn = strawberry.field(
         description="Shortfall of the execution price from the mid price, fee included, as a "
         "fraction (0.01 = 1%)."
     )
-    prices_after: list[float] = strawberry.field(
+    prices_after: FloatColumn = strawberry.field(
         description="Pool price after the swap, token1 per token0."
     )
     within_range: list[bool] = strawberry.field(
@@ -233,14 +234,14 @@ class LiquidityPool:
             sell=self.token0 if sell0 else self.token1,
             buy=self.token1 if sell0 else self.token0,
             amounts_in=values.tolist(),
-            amounts_in_used=columns.amounts_in_used,
-            amounts_out=columns.amounts_out,
-            execution_prices=[
+            amounts_in_used=column(columns.amounts_in_used),
+            amounts_out=column(columns.amounts_out),
+            execution_prices=column([
                 out / used if used > 0 else 0.0
                 for out, used in zip(columns.amounts_out, columns.amounts_in_used, strict=True)
-            ],
-            price_impacts=columns.price_impacts,
-            prices_after=columns.prices_after,
+            ]),
+            price_impacts=column(columns.price_impacts),
+            prices_after=column(columns.prices_after),
             within_range=columns.within_range,
         )
 

@@ -19,6 +19,7 @@ from subgraphs.charts import (
     check_candles,
     check_points,
 )
+from subgraphs.close_history import CLOSE_HISTORY_DESCRIPTION, CloseHistory, close_history
 from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.option_chain import ChainRequest, OptionChain, build_chain
 from subgraphs.risk_types import (
@@ -64,6 +65,10 @@ class TokenAnalytics:
             confidence_level=confidence_level, benchmark=benchmark,
             samples=monte_carlo_samples, seed=seed, periods_per_year=CRYPTO_DAYS_PER_YEAR,
         )
+
+    @strawberry.field(description=CLOSE_HISTORY_DESCRIPTION, directives=[Cost(weight=5)])
+    async def close_history(self, info: Info[CryptoContext, None]) -> CloseHistory | None:
+        return await close_history(info.context, self.symbol)
 
     @strawberry.field(
         description="Daily closes downsampled to at most `points` points (Largest-Triangle-"

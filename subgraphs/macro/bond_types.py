@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from nexus.demand import assumed_size
+from subgraphs.columns import FloatColumn
 from subgraphs.macro import bonds
 from subgraphs.macro.analytics import BondRequest, par_curve
 from subgraphs.macro.curves import ZeroCurve
@@ -122,7 +123,7 @@ class CurveScenario:
         description="parallel_up, parallel_down, steepener, flattener, short_up, short_down "
         "(Basel IRRBB), key_<tenor>y (one key tenor moved), or a custom scenario's name."
     )
-    shocks_bp: list[float] = strawberry.field(
+    shocks_bp: FloatColumn = strawberry.field(
         description="The shock at each key tenor, basis points (parallel to `keyTenorsYears`)."
     )
     value: float = strawberry.field(
@@ -134,7 +135,7 @@ class CurveScenario:
     value_change_percent: float | None = strawberry.field(
         description="Change from the base value, percent; null when the base value is 0."
     )
-    position_value_changes: list[float] = strawberry.field(
+    position_value_changes: FloatColumn = strawberry.field(
         description="Each position's change, currency units, in the order given."
     )
 
@@ -148,15 +149,15 @@ class BondPortfolioScenarios:
         description="Value on the unshocked zero curve (dirty prices times quantities), "
         "currency units."
     )
-    key_tenors_years: list[float] = strawberry.field(description="The key tenors, years.")
-    key_rate_durations: list[float] = strawberry.field(
+    key_tenors_years: FloatColumn = strawberry.field(description="The key tenors, years.")
+    key_rate_durations: FloatColumn = strawberry.field(
         description="Key-rate durations of the portfolio, years, parallel to `keyTenorsYears`: "
         "percent value lost per 1% rise of the zero curve around that key."
     )
     effective_duration: float = strawberry.field(
         description="Sum of the key-rate durations: duration to a parallel zero-curve move, years."
     )
-    position_key_rate_durations: list[list[float]] = strawberry.field(
+    position_key_rate_durations: list[FloatColumn] = strawberry.field(
         description="Key-rate durations of each position (rows, in the order given), years."
     )
     scenarios: list[CurveScenario] = strawberry.field(
@@ -342,7 +343,9 @@ class BondQuery:
             key_tenors_years=report.key_tenors.tolist(),
             key_rate_durations=report.key_rate_durations.tolist(),
             effective_duration=float(report.key_rate_durations.sum()),
-            position_key_rate_durations=report.position_key_rate_durations.tolist(),
+            position_key_rate_durations=[
+                FloatColumn(row) for row in report.position_key_rate_durations
+            ],
             scenarios=[
                 CurveScenario(
                     name=s.name,

@@ -10,6 +10,7 @@ import enum
 
 import strawberry
 
+from subgraphs.columns import FloatColumn, column
 from subgraphs.macro import charts
 
 
@@ -22,11 +23,11 @@ class BarIntervalName(enum.Enum):
 @strawberry.type(description="A series reduced for a line chart: parallel columns, oldest first.")
 class SeriesPoints:
     dates: list[dt.date] = strawberry.field(description="Observation dates.")
-    values: list[float] = strawberry.field(description="Values, in the series' units.")
+    values: FloatColumn = strawberry.field(description="Values, in the series' units.")
 
 
 def series_points(points: charts.Points) -> SeriesPoints:
-    return SeriesPoints(dates=points.dates, values=points.values)
+    return SeriesPoints(dates=points.dates, values=column(points.values))
 
 
 @strawberry.type(
@@ -37,20 +38,20 @@ class SeriesBars:
     period_starts: list[dt.date] = strawberry.field(
         description="First day of each period (a Monday, or the 1st of the month)."
     )
-    opens: list[float] = strawberry.field(description="First value of the period, series units.")
-    highs: list[float] = strawberry.field(description="Highest value, series units.")
-    lows: list[float] = strawberry.field(description="Lowest value, series units.")
-    closes: list[float] = strawberry.field(description="Last value of the period, series units.")
+    opens: FloatColumn = strawberry.field(description="First value of the period, series units.")
+    highs: FloatColumn = strawberry.field(description="Highest value, series units.")
+    lows: FloatColumn = strawberry.field(description="Lowest value, series units.")
+    closes: FloatColumn = strawberry.field(description="Last value of the period, series units.")
     observations: list[int] = strawberry.field(description="Observations in the period.")
 
 
 def series_bars(bars: charts.Bars) -> SeriesBars:
     return SeriesBars(
         period_starts=bars.starts,
-        opens=bars.opens,
-        highs=bars.highs,
-        lows=bars.lows,
-        closes=bars.closes,
+        opens=column(bars.opens),
+        highs=column(bars.highs),
+        lows=column(bars.lows),
+        closes=column(bars.closes),
         observations=bars.counts,
     )
 
@@ -61,11 +62,11 @@ def series_bars(bars: charts.Bars) -> SeriesBars:
 )
 class YieldCurveSurface:
     dates: list[dt.date] = strawberry.field(description="Curve dates, oldest first (the rows).")
-    tenors_years: list[float] = strawberry.field(description="Maturities, years (the columns).")
-    zero_rates: list[float] = strawberry.field(
+    tenors_years: FloatColumn = strawberry.field(description="Maturities, years (the columns).")
+    zero_rates: FloatColumn = strawberry.field(
         description="Zero rates of each day's fitted curve, percent, continuously compounded; "
         "len(dates) * len(tenorsYears) values, row-major."
     )
-    rmse_bp: list[float] = strawberry.field(
+    rmse_bp: FloatColumn = strawberry.field(
         description="Each day's fit error over its published tenors, basis points."
     )

@@ -13,6 +13,7 @@ import numpy as np
 import strawberry
 from strawberry.types import Info
 
+from subgraphs.columns import FloatColumn
 from subgraphs.macro import curves
 from subgraphs.macro.inputs import check_tenors
 from subgraphs.macro.loaders import MacroContext
@@ -87,9 +88,9 @@ class FittedCurve:
         self,
         info: Info[MacroContext, None],
         tenors: Annotated[list[float] | None, strawberry.argument(description=TENORS_HELP)] = None,
-    ) -> list[float] | None:
+    ) -> FloatColumn | None:
         zero, _ = await self._values(info, tenors)
-        return (100 * zero).tolist()
+        return FloatColumn(100 * zero)
 
     # cost hint: 1 per tenor; every fit of the request shares one engine call.
     @strawberry.field(
@@ -100,9 +101,9 @@ class FittedCurve:
         self,
         info: Info[MacroContext, None],
         tenors: Annotated[list[float] | None, strawberry.argument(description=TENORS_HELP)] = None,
-    ) -> list[float] | None:
+    ) -> FloatColumn | None:
         _, forward = await self._values(info, tenors)
-        return (100 * forward).tolist()
+        return FloatColumn(100 * forward)
 
     # cost hint: 1 per tenor; every fit of the request shares one engine call.
     @strawberry.field(
@@ -113,10 +114,10 @@ class FittedCurve:
         self,
         info: Info[MacroContext, None],
         tenors: Annotated[list[float] | None, strawberry.argument(description=TENORS_HELP)] = None,
-    ) -> list[float] | None:
+    ) -> FloatColumn | None:
         zero, _ = await self._values(info, tenors)
         times = np.asarray(tenors_or_standard(tenors))
-        return np.exp(-zero * times).tolist()
+        return FloatColumn(np.exp(-zero * times))
 
 
 def fitted_curve(fit: curves.CurveFit) -> FittedCurve:
@@ -145,14 +146,14 @@ def fitted_curve(fit: curves.CurveFit) -> FittedCurve:
     "entry per node."
 )
 class BootstrappedCurve:
-    maturities_years: list[float] = strawberry.field(description="Node maturities, years.")
-    zero_rates: list[float] = strawberry.field(
+    maturities_years: FloatColumn = strawberry.field(description="Node maturities, years.")
+    zero_rates: FloatColumn = strawberry.field(
         description="Zero rates, percent, continuously compounded."
     )
-    discount_factors: list[float] = strawberry.field(
+    discount_factors: FloatColumn = strawberry.field(
         description="Discount factors, fraction of face."
     )
-    forward_rates: list[float] = strawberry.field(
+    forward_rates: FloatColumn = strawberry.field(
         description="Forward rates from the previous node (or today) to this one, percent, "
         "continuously compounded."
     )
@@ -160,8 +161,8 @@ class BootstrappedCurve:
 
 def bootstrapped_curve(curve: curves.ZeroCurve) -> BootstrappedCurve:
     return BootstrappedCurve(
-        maturities_years=curve.times.tolist(),
-        zero_rates=(100 * curve.zero_rates).tolist(),
-        discount_factors=curve.discount_factors.tolist(),
-        forward_rates=(100 * curve.forward_rates).tolist(),
+        maturities_years=FloatColumn(curve.times),
+        zero_rates=FloatColumn(100 * curve.zero_rates),
+        discount_factors=FloatColumn(curve.discount_factors),
+        forward_rates=FloatColumn(100 * curve.forward_rates),
     )

@@ -6,11 +6,13 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from nexus.demand import assumed_size
 from nexus.errors import BadUserInput
 from nexus.graphql_errors import SubgraphSchema
+from subgraphs.columns import COLUMN_SCALARS, column
 from subgraphs.macro import curves
 from subgraphs.macro.analytics import par_curve
 from subgraphs.macro.bond_types import BondQuery
@@ -102,9 +104,9 @@ class Query(SimulationQuery, BondQuery, IndicatorQuery):
         values = await loaders.fit_values.load_many([(f.parameters, wanted) for f in fits])
         return YieldCurveSurface(
             dates=[r.date for r in records],
-            tenors_years=list(wanted),
-            zero_rates=[100 * float(z) for zero, _ in values for z in zero],
-            rmse_bp=[10_000 * f.rmse for f in fits],
+            tenors_years=column(list(wanted)),
+            zero_rates=column([100 * float(z) for zero, _ in values for z in zero]),
+            rmse_bp=column([10_000 * f.rmse for f in fits]),
         )
 
 
@@ -126,5 +128,9 @@ class Subscription(SimulationSubscription, ObservationSubscription):
 
 
 schema = SubgraphSchema(
-    query=Query, mutation=Mutation, subscription=Subscription, types=[Series, YieldCurve]
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    types=[Series, YieldCurve],
+    config=StrawberryConfig(scalar_map=COLUMN_SCALARS),
 )

@@ -33,6 +33,7 @@ from subgraphs.charts import (
     check_points,
     close_chart_batches,
 )
+from subgraphs.close_history import CLOSE_HISTORY_DESCRIPTION, CloseHistory, close_history
 from subgraphs.micro.ddl import DATABASE
 from subgraphs.micro.network import (
     MentionNetwork,
@@ -116,6 +117,10 @@ class StockAnalytics:
             confidence_level=confidence_level, benchmark=benchmark,
             samples=monte_carlo_samples, seed=seed, periods_per_year=TRADING_DAYS_PER_YEAR,
         )
+
+    @strawberry.field(description=CLOSE_HISTORY_DESCRIPTION, directives=[Cost(weight=5)])
+    async def close_history(self, info: Info[AnalyticsContext, None]) -> CloseHistory | None:
+        return await close_history(info.context, self.symbol)  # type: ignore[arg-type]
 
     @strawberry.field(
         description="Daily closes downsampled to at most `points` points (Largest-Triangle-"

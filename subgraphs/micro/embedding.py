@@ -16,11 +16,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from engines.text import DIMENSIONS, encode
 from engines.text.sentiment import LABELS, classify_embeddings
+from subgraphs.micro import text_cache
 
 __all__ = [
     "CACHE_SIZE",
@@ -59,30 +61,44 @@ class TextAnalysis:
     scores: np.ndarray
 
 
+def _analysed(texts: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """One encoder pass and one sentiment call over `texts` (distinct)."""
+    encoded = encode(texts)
+    sentiment = classify_embeddings(encoded.vectors, texts, encoded.truncated)
+    return dict(zip(texts, zip(encoded.vectors, sentiment.probabilities, strict=True),
+                    strict=True))
+
+
 _cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 _lock = threading.Lock()
 
 
-def analyse(texts: Sequence[str]) -> TextAnalysis:
+def analyse(texts: Sequence[str], cache_dir: Path | None = None) -> TextAnalysis:
     """Embed and score `texts`: one encoder pass over the distinct texts not seen lately.
 
-    Blocking and CPU-heavy (a first call also compiles the encoder's shapes): call it from a
-    worker thread, never on the event loop.
+    With `cache_dir`, wordings analysed by an earlier process with the same model are read
+    from its disk cache (`text_cache`), and the new ones are added to it. Blocking and
+    CPU-heavy (a first call also compiles the encoder's shapes): call it from a worker
+    thread, never on the event loop.
     """
     distinct = list(dict.fromkeys(texts))
     with _lock:
         known = {text: _cache[text] for text in distinct if text in _cache}
+    on_disk = text_cache.read(cache_dir) if cache_dir is not None else {}
+    for text in distinct:
+        if text not in known and (entry := on_disk.get(text_key(text))) is not None:
+            known[text] = entry
     missing = [text for text in distinct if text not in known]
     if missing:
-        encoded = encode(missing)
-        sentiment = classify_embeddings(encoded.vectors, missing, encoded.truncated)
-        fresh = dict(zip(missing, zip(encoded.vectors, sentiment.probabilities, strict=True),
-                         strict=True))
+        fresh = _analysed(missing)
         known.update(fresh)
-        with _lock:
-            _cache.update(fresh)
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+        if cache_dir is not None:
+            on_disk.update({text_key(text): entry for text, entry in fresh.items()})
+            text_cache.write(cache_dir, on_disk)
+    with _lock:
+        _cache.update({text: known[text] for text in distinct})
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     probabilities = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
     for row, text in enumerate(texts):

@@ -129,8 +129,12 @@ def daily_post_counts(closes: np.ndarray, volumes: np.ndarray) -> np.ndarray:
     return np.minimum(np.rint(counts), MAX_DAILY_POSTS).astype(np.int64)
 
 
-def synthetic_posts(bars: Sequence[DailyBar]) -> list[PostRecord]:
-    """Posts for every stock's bars (bars of one symbol in date order), deterministically."""
+def synthetic_posts(bars: Sequence[DailyBar], stream: int = 0) -> list[PostRecord]:
+    """Posts for every symbol's bars (bars of one symbol in date order), deterministically.
+
+    `stream` offsets the seeds: the tokens' posts use another family of streams than the
+    stocks', so generating one never changes the other's posts.
+    """
     by_symbol: dict[str, list[DailyBar]] = {}
     for bar in bars:
         by_symbol.setdefault(bar.symbol, []).append(bar)
@@ -140,7 +144,7 @@ def synthetic_posts(bars: Sequence[DailyBar]) -> list[PostRecord]:
     posts: list[PostRecord] = []
     for index, symbol in enumerate(sorted(by_symbol)):
         # One stream per symbol: adding a stock does not change another's posts.
-        rng = np.random.default_rng([SEED, index])
+        rng = np.random.default_rng([SEED, stream, index] if stream else [SEED, index])
         series = by_symbol[symbol]
         closes = np.array([bar.close for bar in series])
         counts = daily_post_counts(closes, np.array([bar.volume for bar in series]))

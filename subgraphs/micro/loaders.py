@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from aiodataloader import DataLoader
 
 from nexus.auth import ANONYMOUS, Caller
 from nexus.stores import Stores
 from nexus.stores.bus import Bus
+from subgraphs.close_history import load_close_histories
 from subgraphs.micro.analytics import MicroAnalytics
+from subgraphs.micro.ddl import DATABASE
 from subgraphs.micro.filings import FilingsReader
 from subgraphs.micro.repository import MicroRepository
 
@@ -21,6 +24,7 @@ class MicroContext:
     caller: Caller = ANONYMOUS
     stocks: DataLoader = field(init=False)
     candles: DataLoader = field(init=False)
+    close_histories: DataLoader = field(init=False)
     latest_prices: DataLoader = field(init=False)
     post_stats: DataLoader = field(init=False)
     mention_volumes: DataLoader = field(init=False)
@@ -39,6 +43,9 @@ class MicroContext:
     def __post_init__(self) -> None:
         self.stocks = DataLoader(self.repository.stocks_by_symbol)
         self.candles = DataLoader(self.repository.candles)
+        self.close_histories = DataLoader(
+            partial(load_close_histories, self.repository.store, DATABASE)
+        )
         self.latest_prices = DataLoader(self.repository.latest_prices)
         self.post_stats = DataLoader(self.repository.post_stats)
         self.mention_volumes = DataLoader(self.repository.mention_volumes)

@@ -11,8 +11,11 @@ import asyncio
 import datetime as dt
 import itertools
 import math
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
+
+import numpy as np
 
 from nexus.stores.analytics import AnalyticsStore, Row
 from nexus.stores.vectors import VectorStore
@@ -41,6 +44,42 @@ from subgraphs.micro.records import (
 )
 
 TEXTS_COLLECTION = f"{DATABASE}_post_texts"  # one vector per distinct wording, id `text_key`
+
+
+class WordingVectors:
+    """The stored vectors of recently searched wordings, in memory (LRU).
+
+    A wording's vector depends only on its text and the model, so it never goes stale: a
+    similar-post query for a wording seen lately skips the vector store's `get` round trip
+    and goes straight to the search (issue 15: the p50 target of 50 ms).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # float32, 1.5 KB each
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, list[float]]:
+        with self._lock:
+            found = {key: self._vectors[key] for key in keys if key in self._vectors}
+            for key in found:
+                self._vectors.move_to_end(key)
+        return {key: vector.tolist() for key, vector in found.items()}
+
+    def put_many(self, vectors: dict[str, list[float]]) -> None:
+        with self._lock:
+            self._vectors.update(
+                (key, np.asarray(vector, dtype=np.float32)) for key, vector in vectors.items()
+            )
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+
+
+_WORDING_VECTORS = WordingVectors(8192)  # at most 8,192 x 384 float32: 12.6 MB
 
 _POST_FIELDS = (
     "post.id AS id, post.source AS source, post.author AS author, "
@@ -234,7 +273,12 @@ class MicroRepository:
         if not keys:
             return []
         wordings = [text_key(key.text) for key in keys]
-        stored = await self.vectors.vectors_by_id(TEXTS_COLLECTION, sorted(set(wordings)))
+        stored = _WORDING_VECTORS.get_many(wordings)
+        unknown = sorted(set(wordings) - stored.keys())
+        if unknown:
+            fetched = await self.vectors.vectors_by_id(TEXTS_COLLECTION, unknown)
+            _WORDING_VECTORS.put_many(fetched)
+            stored.update(fetched)
         missing = [key.text for key, wording in zip(keys, wordings, strict=True)
                    if wording not in stored]
         fresh = iter(

@@ -6,10 +6,12 @@ from typing import Annotated
 
 import strawberry
 from strawberry.federation.schema_directives import Cost, ListSize
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from nexus.demand import assumed_size, sliced_by
 from nexus.graphql_errors import SubgraphSchema
+from subgraphs.columns import COLUMN_SCALARS
 from subgraphs.micro.analytics import NetworkQuery
 from subgraphs.micro.influence import Influencers
 from subgraphs.micro.live import Subscription
@@ -155,4 +157,9 @@ class Query(NetworkQuery):
         return await score_texts(texts)
 
 
-schema = SubgraphSchema(query=Query, subscription=Subscription, types=[Stock, Token, Post])
+schema = SubgraphSchema(
+    query=Query,
+    subscription=Subscription,
+    types=[Stock, Token, Post],
+    config=StrawberryConfig(scalar_map=COLUMN_SCALARS),
+)

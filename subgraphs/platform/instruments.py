@@ -13,6 +13,7 @@ import strawberry
 from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 
+from subgraphs.close_history import CLOSE_HISTORY_DESCRIPTION, CloseHistory
 from subgraphs.platform.models import InstrumentKind
 
 # The GraphQL enum is the domain enum itself (strawberry.enum registers it in place).
@@ -36,6 +37,9 @@ for _value in InstrumentKind.__strawberry_definition__.values:  # type: ignore[a
 )
 class Token:
     symbol: str = strawberry.field(description="The token's symbol, e.g. BTC.")
+    close_history: CloseHistory | None = strawberry.federation.field(
+        external=True, default=None, description=CLOSE_HISTORY_DESCRIPTION
+    )
 
 
 @strawberry.federation.type(
@@ -44,6 +48,9 @@ class Token:
 )
 class Stock:
     symbol: str = strawberry.field(description="The ticker, e.g. GME.")
+    close_history: CloseHistory | None = strawberry.federation.field(
+        external=True, default=None, description=CLOSE_HISTORY_DESCRIPTION
+    )
 
 
 @strawberry.federation.type(

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 
 from subgraphs.platform.models import Membership, Organization, User, Watchlist, WatchlistItem
+from subgraphs.platform.portfolio import PortfolioFigures, PortfolioRequest, portfolio_batches
 from subgraphs.platform.repository import PlatformRepository
 
 Row = TypeVar("Row")
@@ -60,4 +61,8 @@ class PlatformLoaders:
         )
         self.items: DataLoader[str, list[WatchlistItem]] = DataLoader(
             grouped(repository.items_of, lambda row: row.watchlist_id)
+        )
+        # Every `Watchlist.risk` of the request: one engine call per portfolio shape.
+        self.portfolios: DataLoader[PortfolioRequest, PortfolioFigures] = DataLoader(
+            portfolio_batches, cache=False
         )

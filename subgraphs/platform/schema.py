@@ -12,11 +12,13 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 
 from nexus.auth.errors import AuthenticationError
 from nexus.demand import assumed_size, sliced_by
 from nexus.errors import Unauthenticated
 from nexus.graphql_errors import SubgraphSchema
+from subgraphs.columns import COLUMN_SCALARS
 from subgraphs.platform import access, validation
 from subgraphs.platform.accounts import Session
 from subgraphs.platform.audit import events
@@ -459,6 +461,7 @@ schema = SubgraphSchema(
     mutation=Mutation,
     # The stubs are reachable only through the Instrument union; list them so they're printed.
     types=[Token, Stock, Series],
+    config=StrawberryConfig(scalar_map=COLUMN_SCALARS),
 )
 
 __all__ = ["Mutation", "Query", "schema"]

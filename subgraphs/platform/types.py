@@ -17,6 +17,7 @@ from subgraphs.platform import models, validation
 from subgraphs.platform.context import PlatformContext
 from subgraphs.platform.instruments import Instrument, instrument
 from subgraphs.platform.models import InstrumentKind
+from subgraphs.platform.portfolio_types import WatchlistRiskField
 from subgraphs.platform.roles import Role
 
 Info = strawberry.Info[PlatformContext, None]
@@ -161,7 +162,7 @@ class User:
 
 
 @strawberry.federation.type(keys=["id"], description="A named, ordered list of instruments.")
-class Watchlist:
+class Watchlist(WatchlistRiskField):
     id: strawberry.ID = strawberry.field(description="The watchlist's id (a UUID).")
     name: str = strawberry.field(description="Unique per owner.")
     created_at: datetime = strawberry.field(description="When it was created (UTC).")
@@ -170,6 +171,8 @@ class Watchlist:
         "organisation."
     )
     owner_id: strawberry.Private[str]
+    # The items' close histories the router brought for `risk` (its @requires), if any.
+    required_items: strawberry.Private[object] = None
 
     @classmethod
     def from_row(cls, row: models.Watchlist) -> Watchlist:
@@ -182,8 +185,13 @@ class Watchlist:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Watchlist | None:
-        return await load_watchlist(info, id)
+    async def resolve_reference(
+        cls, info: Info, id: strawberry.ID, items: object = None
+    ) -> Watchlist | None:
+        watchlist = await load_watchlist(info, id)  # tenancy: another organisation's is null
+        if watchlist is not None:
+            watchlist.required_items = items
+        return watchlist
 
     @strawberry.field(
         description="Who made it; null when the caller is outside its organisation (a public "

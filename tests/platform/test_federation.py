@@ -32,9 +32,14 @@ async def test_sdl_declares_entities_and_non_resolvable_instrument_stubs(
     sdl = result.data["_service"]["sdl"]
     for declaration in (
         'type Token @key(fields: "symbol", resolvable: false) {\n'
-        '  """The token\'s symbol, e.g. BTC."""\n  symbol: String!\n}',
+        '  """The token\'s symbol, e.g. BTC."""\n  symbol: String!\n',
         'type Stock @key(fields: "symbol", resolvable: false) {\n'
-        '  """The ticker, e.g. GME."""\n  symbol: String!\n}',
+        '  """The ticker, e.g. GME."""\n  symbol: String!\n',
+        # Watchlist.risk @requires the items' histories, which crypto and micro own.
+        "closeHistory: CloseHistory @external",
+        'risk(\n    """First day, inclusive; open if null."""\n    from: Date = null',
+        "@requires(fields: \"items { kind key instrument { ... on Token { closeHistory { dates "
+        "closes } } ... on Stock { closeHistory { dates closes } } } }\")",
         'type Series @key(fields: "id", resolvable: false) {\n'
         '  """The FRED series id, e.g. DGS10."""\n  id: ID!\n}',
         "union Instrument = Token | Stock | Series",
