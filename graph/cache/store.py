@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from nexus.stores.redis_client import pooled_client
+
 KEY_PREFIX = "nexus:entity:"
 
 
@@ -96,10 +98,8 @@ class RedisEntityStore:
     every router process, so one invalidation reaches all of them."""
 
     def __init__(self, url: str, prefix: str = KEY_PREFIX) -> None:
-        import redis.asyncio as redis
-
         self.prefix = prefix
-        self.client: Any = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        self.client: Any = pooled_client(url)
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:

@@ -15,6 +15,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from nexus.stores.redis_client import pooled_client
+
 log = logging.getLogger("graph.edge")
 
 _HASH = re.compile(r"[0-9a-f]{64}")
@@ -63,9 +65,7 @@ class InProcessDocuments:
 
 class RedisDocuments:
     def __init__(self, url: str, *, prefix: str = "nexus:apq:", ttl: int = TTL_SECONDS) -> None:
-        import redis.asyncio as redis
-
-        self.client: Any = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        self.client: Any = pooled_client(url)
         self.prefix = prefix
         self.ttl = ttl
 

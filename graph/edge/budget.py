@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from nexus.stores.redis_client import pooled_client
+
 log = logging.getLogger("graph.edge")
 
 WINDOW_SECONDS = 60.0
@@ -106,9 +108,7 @@ class RedisBudget:
     def __init__(
         self, url: str, *, prefix: str = "nexus:budget:", window: float = WINDOW_SECONDS
     ) -> None:
-        import redis.asyncio as redis
-
-        self.client: Any = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        self.client: Any = pooled_client(url)
         self.prefix = prefix
         self.window = window
         self._script = self.client.register_script(_DEBIT_SCRIPT)

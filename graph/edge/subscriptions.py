@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from graph.edge.authn import budget_key
 from nexus.auth.caller import Caller
+from nexus.stores.redis_client import pooled_client
 
 if TYPE_CHECKING:
     from graph.subscriptions.hub import Listener, SharedStream
@@ -110,9 +111,7 @@ class RedisLeases:
         prefix: str = "nexus:subscriptions:",
         lease_seconds: float = LEASE_SECONDS,
     ) -> None:
-        import redis.asyncio as redis
-
-        self.client: Any = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        self.client: Any = pooled_client(url)
         self.prefix = prefix
         self.lease_seconds = lease_seconds
         self._acquire = self.client.register_script(_ACQUIRE)

@@ -4,6 +4,7 @@ processes through Redis), with 429 + Retry-After over budget and RateLimit heade
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,3 +140,18 @@ async def test_an_unreachable_budget_store_lets_operations_through(tmp_path: Pat
         {"symbol": "S1", "price": 1.0},
     ]
     await budget.close()
+
+
+@pytest.mark.redis
+async def test_a_burst_beyond_the_connection_pool_is_still_debited(
+    redis_server: RedisServer,
+) -> None:
+    # 300 debits at once against a 100-unit budget: every debit must reach Redis (a burst
+    # larger than the pool once ran undebited), so exactly 100 are allowed.
+    budget = RedisBudget(redis_server.url, prefix=f"test:{uuid.uuid4().hex}:")
+    try:
+        debits = await asyncio.gather(*(budget.debit("burst", 1, 100) for _ in range(300)))
+    finally:
+        await budget.close()
+    assert sum(debit.allowed for debit in debits) == 100
+    assert min(debit.remaining for debit in debits if debit.allowed) == 0
