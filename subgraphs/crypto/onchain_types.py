@@ -23,9 +23,9 @@ from subgraphs.relay import (
     After,
     First,
     checked_first,
+    cursor_page_info,
     decode_int_cursor,
     encode_cursor,
-    page_info,
 )
 
 DEFAULT_WHALE_USD = 1_000_000.0  # the ingestion's default threshold (NEXUS_WHALE_USD)
@@ -172,7 +172,7 @@ async def transfer_page(
             TransferEdge(cursor=cursor, node=transfer_from(record))
             for cursor, record in zip(cursors, records, strict=True)
         ],
-        page_info=page_info(cursors, has_next, after),
+        page_info=cursor_page_info(cursors, has_next, after),
     )
 
 

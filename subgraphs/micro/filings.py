@@ -19,7 +19,7 @@ import strawberry
 
 from nexus.stores.analytics import AnalyticsStore, Row
 from subgraphs.micro.ddl import INSTANT
-from subgraphs.micro.pages import Page
+from subgraphs.relay import Page
 
 ARCHIVES = "https://www.sec.gov/Archives/edgar/data"
 LATEST_FORMS = ("10-K", "10-Q", "8-K")

@@ -28,7 +28,6 @@ from subgraphs.micro.influence import (
     Influencers,
     rank_influencers,
 )
-from subgraphs.micro.pages import Page
 from subgraphs.micro.records import (
     EARLIEST,
     LATEST,
@@ -42,6 +41,7 @@ from subgraphs.micro.records import (
     SimilarTo,
     StockRecord,
 )
+from subgraphs.relay import Page
 
 TEXTS_COLLECTION = f"{DATABASE}_post_texts"  # one vector per distinct wording, id `text_key`
 

@@ -16,7 +16,6 @@ from subgraphs.micro.analytics import NetworkQuery
 from subgraphs.micro.influence import Influencers
 from subgraphs.micro.live import Subscription
 from subgraphs.micro.loaders import MicroContext
-from subgraphs.micro.pages import After, First, connection_sized
 from subgraphs.micro.records import LatestPosts, checked_limit, period
 from subgraphs.micro.sentiment import MAX_TEXT_CHARACTERS, MAX_TEXTS, TextSentiment, score_texts
 from subgraphs.micro.types import (
@@ -36,6 +35,7 @@ from subgraphs.micro.types import (
     posts_from,
     stock_from,
 )
+from subgraphs.relay import After, First, connection_sized
 
 
 @strawberry.type(description="The entry points for reading data.")

@@ -20,7 +20,7 @@ from subgraphs.micro.filings import (
     LatestFilingsKey,
 )
 from subgraphs.micro.loaders import MicroContext
-from subgraphs.micro.pages import (
+from subgraphs.relay import (
     After,
     First,
     Page,

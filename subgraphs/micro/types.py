@@ -14,19 +14,6 @@ from subgraphs.candles import Candle, LatestPrice, candle_range
 from subgraphs.micro.analytics import StockAnalytics
 from subgraphs.micro.influence import InfluencerRecord, Influencers
 from subgraphs.micro.loaders import MicroContext
-from subgraphs.micro.pages import (
-    After,
-    First,
-    Page,
-    PageInfo,
-    checked_first,
-    connection_sized,
-    decode_cursor,
-    encode_cursor,
-    page_info,
-    text_part,
-    timestamp_part,
-)
 from subgraphs.micro.records import (
     AuthorRecord,
     DailyMentionsRecord,
@@ -45,6 +32,19 @@ from subgraphs.micro.sentiment import (
     SentimentProbabilities,
     label_of,
     probabilities_of,
+)
+from subgraphs.relay import (
+    After,
+    First,
+    Page,
+    PageInfo,
+    checked_first,
+    connection_sized,
+    decode_cursor,
+    encode_cursor,
+    page_info,
+    text_part,
+    timestamp_part,
 )
 
 From = Annotated[

@@ -190,8 +190,8 @@ async def test_graphql_serves_filings_and_facts_with_cursors(ingest: Ingest) -> 
 async def test_a_forged_filings_cursor_and_too_many_forms_are_bad_input(ingest: Ingest) -> None:
     from subgraphs.micro import subgraph
     from subgraphs.micro.loaders import MicroContext
-    from subgraphs.micro.pages import encode_cursor
     from subgraphs.micro.repository import MicroRepository
+    from subgraphs.relay import encode_cursor
 
     await ingest.writer.ensure_schema()
     await ingest.pipeline.analytics.insert(
