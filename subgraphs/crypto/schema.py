@@ -32,7 +32,7 @@ class Query(OptionQuery, OnchainQuery):
 
     @strawberry.field(
         description="Every token on record, by symbol.",
-        directives=[assumed_size(50)],  # demand control: about the demo's tokens
+        directives=[assumed_size(20)],  # demand control: about the demo's tokens
     )
     async def tokens(self, info: Info[CryptoContext, None]) -> list[Token]:
         records = await info.context.repository.all_tokens()
@@ -42,7 +42,7 @@ class Query(OptionQuery, OnchainQuery):
         description="Every liquidity pool on record: the demo's synthetic pools, then pools "
         "read from Uniswap events (keyed by contract address).",
         # demand control: the demo has four; ingestion adds the pools its events name
-        directives=[assumed_size(50)],
+        directives=[assumed_size(20)],
     )
     async def pools(self, info: Info[CryptoContext, None]) -> list[LiquidityPool]:
         records = await info.context.repository.all_pools()

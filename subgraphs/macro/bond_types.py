@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from strawberry.federation.schema_directives import Cost
 from strawberry.types import Info
 
 from nexus.demand import assumed_size
@@ -207,7 +208,7 @@ class BondQuery:
         description="Price, yield, durations and convexity of each bond, in the order given: "
         "from its `yieldPercent`, or priced on the Treasury zero curve of `curveDate`. Null, "
         "with a BAD_USER_INPUT error naming the bond and field, if an input is invalid.",
-        directives=[assumed_size(100)],
+        directives=[Cost(weight=10), assumed_size(100)],
     )
     async def bond_analytics(
         self,
@@ -263,11 +264,12 @@ class BondQuery:
             for f in figures
         ]
 
-    # cost hint: 1 per position times (6 + keys + custom shocks) scenarios; two engine calls.
+    # Batched: two engine calls.
     @strawberry.field(
         description="A bond portfolio valued on the Treasury zero curve of `curveDate` and under "
         "shocks: Basel IRRBB parallel up/down, steepener, flattener, short up/down, one "
-        "scenario per key tenor and your own; with key-rate durations."
+        "scenario per key tenor and your own; with key-rate durations.",
+        directives=[Cost(weight=20)],
     )
     async def bond_portfolio_scenarios(
         self,

@@ -80,7 +80,7 @@ class FittedCurve:
         result: tuple[np.ndarray, np.ndarray] = await info.context.analytics.fit_values.load(key)
         return result
 
-    # cost hint: 1 per tenor; every fit of the request shares one engine call.
+    # Batched: every fit of the request shares one engine call.
     @strawberry.field(
         description="Zero rates of the fitted curve at `tenors`, percent, continuously compounded."
     )
@@ -92,7 +92,7 @@ class FittedCurve:
         zero, _ = await self._values(info, tenors)
         return FloatColumn(100 * zero)
 
-    # cost hint: 1 per tenor; every fit of the request shares one engine call.
+    # Batched: every fit of the request shares one engine call.
     @strawberry.field(
         description="Instantaneous forward rates of the fitted curve at `tenors`, percent, "
         "continuously compounded."
@@ -105,7 +105,7 @@ class FittedCurve:
         _, forward = await self._values(info, tenors)
         return FloatColumn(100 * forward)
 
-    # cost hint: 1 per tenor; every fit of the request shares one engine call.
+    # Batched: every fit of the request shares one engine call.
     @strawberry.field(
         description="Discount factors exp(-z(t) t) of the fitted curve at `tenors`, fraction of "
         "face (1 = no discount)."

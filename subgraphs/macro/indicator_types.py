@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from strawberry.federation.schema_directives import Cost
 from strawberry.types import Info
 
 from nexus.errors import BadUserInput, NotFound
@@ -77,11 +78,12 @@ class CurveInversion:
 
 @strawberry.type
 class IndicatorQuery:
-    # cost hint: 1 per point of the page; three series read once per request.
+    # Batched: three series read once per request.
     @strawberry.field(
         description="Net liquidity each Fed Wednesday from `from` to `to`, oldest first, a page "
         "of `first` after `after`: WALCL - RRPONTSYD - WTREGEN in billions USD (sources and "
-        "units on NetLiquidityPoint)."
+        "units on NetLiquidityPoint).",
+        directives=[Cost(weight=5)],
     )
     async def net_liquidity(
         self,
@@ -125,11 +127,12 @@ class IndicatorQuery:
         ]
         return paginate(nodes, first, after)
 
-    # cost hint: 1 per inversion of the page; one read of two tenors.
+    # Batched: one read of two tenors.
     @strawberry.field(
         description="Periods from `from` to `to` in which the Treasury par yield of "
         "`longMonths` was below that of `shortMonths` (10Y - 2Y by default), oldest first, "
-        "lasting at least `minDays` business days; a page of `first` after `after`."
+        "lasting at least `minDays` business days; a page of `first` after `after`.",
+        directives=[Cost(weight=5)],
     )
     async def curve_inversions(
         self,

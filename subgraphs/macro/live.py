@@ -9,7 +9,7 @@ from collections.abc import AsyncGenerator, Mapping
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.federation.schema_directives import Authenticated
+from strawberry.federation.schema_directives import Authenticated, Cost
 from strawberry.types import Info
 
 from nexus.demand import assumed_size
@@ -264,7 +264,8 @@ class Mutation:
     @strawberry.mutation(
         description="Start a rate-move simulation; follow it with `subscription { simulation }`. "
         "Jobs queue for a bounded pool of workers; a caller may hold a few jobs queued or "
-        "running at once (TOO_MANY_JOBS past that)."
+        "running at once (TOO_MANY_JOBS past that).",
+        directives=[Cost(weight=50)],
     )
     async def start_rate_simulation(
         self,

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from strawberry.federation.schema_directives import Cost
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -57,7 +58,7 @@ class Query(SimulationQuery, BondQuery, IndicatorQuery):
     ) -> YieldCurve | None:
         return curve_from_record(await info.context.par_curves.load(date))
 
-    # cost hint: 1 per date (@listSize assumedSize 250); fits of all dates share one engine call.
+    # Batched: fits of all dates share one engine call.
     @strawberry.field(
         description="Every Treasury par curve published from `from` to `to` inclusive (at most "
         f"{MAX_CURVE_DAYS:,} calendar days), oldest first; ask each for `fit` or `bootstrapped`: "
@@ -74,11 +75,12 @@ class Query(SimulationQuery, BondQuery, IndicatorQuery):
         records = await info.context.repository.par_curves_between(*_range(from_, to))
         return [curve for record in records if (curve := curve_from_record(record)) is not None]
 
-    # cost hint: 1 per date times tenor; one fit and one evaluation call per request.
+    # Batched: one fit and one evaluation call per request.
     @strawberry.field(
         description="The yield-curve surface for 3D charts: each business day's fitted zero "
         "curve from `from` to `to` (at most "
-        f"{MAX_CURVE_DAYS:,} calendar days) at `tenors`, as packed columns."
+        f"{MAX_CURVE_DAYS:,} calendar days) at `tenors`, as packed columns.",
+        directives=[Cost(weight=20)],
     )
     async def yield_curve_surface(
         self,

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, cast
 
 import strawberry
+from strawberry.federation.schema_directives import Cost
 from strawberry.types import Info
 
 from nexus.demand import assumed_size
@@ -119,10 +120,11 @@ class Series:
         # graphql-core accepts an async iterator for a list field (see nexus.slices).
         return cast("list[Observation]", in_slices(observations))
 
-    # cost hint: 1 per point kept (@listSize slicingArguments: points); one LTTB call per request.
+    # Batched: one LTTB call per request.
     @strawberry.field(
         description="Observations between `from` and `to` reduced to at most `points` for a line "
-        "chart by Largest-Triangle-Three-Buckets (keeps the first, the last and the shape)."
+        "chart by Largest-Triangle-Three-Buckets (keeps the first, the last and the shape).",
+        directives=[Cost(weight=5)],
     )
     async def downsampled(
         self,
@@ -135,10 +137,11 @@ class Series:
         window = _window(str(self.id), from_, to)
         return series_points(await info.context.analytics.downsampled.load((window, points)))
 
-    # cost hint: 1 per bar; all series of a request resampled in one OHLC call.
+    # Batched: all series of a request resampled in one OHLC call.
     @strawberry.field(
         description="Weekly or monthly open/high/low/close bars of the observations between "
-        "`from` and `to`."
+        "`from` and `to`.",
+        directives=[Cost(weight=5)],
     )
     async def bars(
         self,
@@ -151,13 +154,14 @@ class Series:
         key = (window, BarInterval(interval.value))
         return series_bars(await info.context.analytics.bars.load(key))
 
-    # cost hint: 1 per item of the page (`first`); one read and one numpy pass per series.
+    # Batched: one read and one numpy pass per series.
     @strawberry.field(
         description="The series as FRED transforms it: first aggregated to a lower `frequency` "
         "(if given) by `aggregation`, then in `units` (change, percent change, year over year, "
         "annualised, log), from `from` to `to`, optionally as published on `asOf`; a page of "
         "`first` values after `after`, oldest first. Dates without a defined value (the first "
-        "change, the log of a non-positive number) are left out."
+        "change, the log of a non-positive number) are left out.",
+        directives=[Cost(weight=5)],
     )
     async def transformed(
         self,
@@ -259,9 +263,10 @@ class YieldCurve:
             ) from None
         return curve_from_record(await info.context.par_curves.load(day))
 
-    # cost hint: 10 (a least-squares fit); every date of the request shares one engine call.
+    # @cost 10: a least-squares fit; every date of the request shares one engine call.
     @strawberry.field(
-        description="A Nelson-Siegel or Svensson curve fitted to this day's zero rates."
+        description="A Nelson-Siegel or Svensson curve fitted to this day's zero rates.",
+        directives=[Cost(weight=10)],
     )
     async def fit(
         self,
@@ -273,8 +278,11 @@ class YieldCurve:
         key = (self.par, curves.CurveModel(model.value))
         return fitted_curve(await info.context.analytics.curve_fits.load(key))
 
-    # cost hint: 2; every date of the request shares one bootstrap call.
-    @strawberry.field(description="This day's zero, discount and forward curve, bootstrapped.")
+    # @cost 2: every date of the request shares one bootstrap call.
+    @strawberry.field(
+        description="This day's zero, discount and forward curve, bootstrapped.",
+        directives=[Cost(weight=2)],
+    )
     async def bootstrapped(self, info: Info[MacroContext, None]) -> BootstrappedCurve:
         return bootstrapped_curve(await info.context.analytics.zero_curves.load(self.par))
 

@@ -160,8 +160,16 @@ def test_analytics_lists_are_costed_by_their_list_size(app: Starlette) -> None:
     # @cost(weight: 20) on the field, then one unit per node and per edge.
     assert estimate(network % 80) == 20 + 80 + 80
     assert estimate(network % 10) == 20 + 10 + 10
-    assert estimate("{ pools { id ranges { tickLower } } }") == 10 * (1 + 8)
+    assert estimate("{ pools { id ranges { tickLower } } }") == 20 * (1 + 8)
     assert estimate('{ influencers(symbol: "GME", limit: 7) { author } }') == 7
+    # Macro's engine fields carry @cost: a curve fit 10, a bootstrap 2; a range of curves is
+    # sized by its days (2024 has 366), each a curve object (1) with its fit.
+    curve = '{ yieldCurve(date: "2024-01-02") { fit { rmseBp } bootstrapped { zeroRates } } }'
+    assert estimate(curve) == 1 + 10 + 2
+    year = '{ yieldCurves(from: "2024-01-01", to: "2024-12-31") { fit { rmseBp } } }'
+    assert estimate(year) == 366 * (1 + 10)
+    simulation = 'mutation { startRateSimulation(input: {shockBp: 50}) { jobId } }'
+    assert estimate(simulation) == 10 + 50  # a mutation root field's 10, then its @cost
 
 
 async def test_the_router_refuses_private_platform_fields_before_fetching(
