@@ -65,9 +65,12 @@ def in_process_router(
     urls: Mapping[str, str] | None = None,
     demand: DemandControl | None = None,
     usage: UsageMeter | None = None,
+    check_satisfiability: bool = True,
 ) -> Router:
     """A router serving `schemas` in-process; `contexts[name]()` builds one request's context
-    (`graph.edge.context.current_caller()` is the caller of the operation it serves)."""
+    (`graph.edge.context.current_caller()` is the caller of the operation it serves).
+    `check_satisfiability` off: a field no subgraph of the set can reach is refused when an
+    operation asks for it (QUERY_PLANNING_FAILED), not when the router is built."""
     contexts = contexts or {}
     transport = InProcessTransport(
         {name: schema_call(schema, contexts.get(name)) for name, schema in schemas.items()}
@@ -76,7 +79,7 @@ def in_process_router(
         schemas, {name: _ignoring_params(make) for name, make in contexts.items()}
     )
     return Router.from_supergraph_sdl(
-        compose_schemas(schemas, urls),
+        compose_schemas(schemas, urls, check_satisfiability=check_satisfiability),
         transport,
         limits=limits,
         streams=streams,
@@ -98,15 +101,20 @@ def router_for_subgraphs(
     limits: RequestLimits | None = None,
     demand: DemandControl | None = None,
     usage: UsageMeter | None = None,
+    complete: bool = False,
 ) -> Router:
     """The `nexus serve` router: our subgraph records, in-process, one context per fetch,
-    each built with the operation's caller."""
+    each built with the operation's caller. Our subgraphs refer to each other (crypto's option
+    chain @requires macro's yield curve): a subset of them (`complete` false: a partial
+    deployment, a test) leaves such fields to be refused when asked for; the complete set is
+    checked for satisfiability when the router is built."""
     return in_process_router(
         {s.name: s.schema for s in subgraphs},
         contexts={s.name: _bind(s, stores) for s in subgraphs},
         limits=limits,
         demand=demand,
         usage=usage,
+        check_satisfiability=complete,
     )
 
 

@@ -25,7 +25,7 @@ from nexus.auth.router_guard import GuardSettings, RouterGuard, scope_caller
 from nexus.config import Settings
 from nexus.demo.load import load_demo
 from nexus.metrics import exposition
-from nexus.runtime import load_subgraph, open_stores
+from nexus.runtime import SUBGRAPH_NAMES, load_subgraph, open_stores
 from nexus.shutdown import finish_background_work
 from nexus.stores import Stores
 from nexus.subgraph import Subgraph
@@ -246,7 +246,13 @@ def create_app(
             usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
             trusted = TrustedDocumentGate(TrustedDocuments(stores.require_platform()))
         demand = edge.demand(settings.redis_url)
-        router = router_for_subgraphs(subgraphs, stores, demand=demand, usage=usage)
+        router = router_for_subgraphs(
+            subgraphs,
+            stores,
+            demand=demand,
+            usage=usage,
+            complete=set(SUBGRAPH_NAMES) <= set(names),
+        )
         from graph.cache import with_entity_cache
 
         router.transport = with_entity_cache(

@@ -36,7 +36,7 @@ async def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
         await session.execute(
             update(Plan)
             .where(Plan.name == "free")
-            .values(cost_per_minute=45, max_operation_cost=40)
+            .values(cost_per_minute=20, max_operation_cost=18)
         )
     await store.close()
     settings = Settings.from_env({"NEXUS_DATA_DIR": str(tmp_path), "DATABASE_URL": database})
@@ -64,21 +64,21 @@ async def test_sign_up_key_budget_and_usage(client: Any) -> None:
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert anonymous["errors"][0]["path"] == ["me"]
 
-    # The key: its caller is the organisation's, on the free plan (45 units a minute here).
+    # The key: its caller is the organisation's, on the free plan (20 units a minute here).
     first = await _post(http, ME, **{"x-api-key": secret})
     assert first.status_code == 200
     assert first.json()["data"]["me"] is None  # an API key is not a signed-in person
-    assert first.headers["ratelimit-policy"] == '"cost";q=45;w=60'
-    # `me` 1 and a list of plans assumed 10 long; 4 plans came back
-    assert first.json()["extensions"]["cost"] == {"estimated": 11, "actual": 4}
+    assert first.headers["ratelimit-policy"] == '"cost";q=20;w=60'
+    # `me` 1 and the list of plans (@listSize assumedSize 4); 4 plans came back
+    assert first.json()["extensions"]["cost"] == {"estimated": 5, "actual": 4}
     dear = await _post(
         http,
-        "{ " + " ".join(f"{alias}: plans {{ name }}" for alias in "abcde") + " }",  # 50 units
+        "{ " + " ".join(f"{alias}: plans {{ name }}" for alias in "abcde") + " }",  # 20 units, over 18
         **{"x-api-key": secret},
     )
     assert dear.json()["errors"][0]["extensions"]["code"] == "COST_ESTIMATED_TOO_EXPENSIVE"
     statuses = [(await _post(http, ME, **{"x-api-key": secret})).status_code for _ in range(4)]
-    assert statuses == [200, 200, 200, 429]  # 4 x 11 units of 45
+    assert statuses == [200, 200, 200, 429]  # 4 x 5 units of 20
     spent = await _post(http, ME, **{"x-api-key": secret})
     assert spent.status_code == 429
     assert spent.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"

@@ -149,7 +149,9 @@ class Query(BillingQuery, TrustedDocumentQuery):
 
     @strawberry.field(
         description="Watchlists shared with everyone (no sign-in needed), by name.",
-        directives=[assumed_size(20)],
+        # Demand control: 10 lists of 10 items keeps the README's cross-subgraph watchlist
+        # query (every item's instrument from its own subgraph) inside the anonymous plan.
+        directives=[assumed_size(10)],
     )
     async def public_watchlists(self, info: Info) -> list[Watchlist]:
         return [

@@ -204,7 +204,7 @@ class Watchlist(WatchlistRiskField):
 
     @strawberry.field(
         description="The items in the watchlist's order.",
-        directives=[assumed_size(20)],
+        directives=[assumed_size(10)],
     )
     async def items(self, info: Info) -> list[WatchlistItem]:
         rows = await info.context.loaders.items.load(self.id)
