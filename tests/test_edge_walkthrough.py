@@ -73,7 +73,8 @@ async def test_sign_up_key_budget_and_usage(client: Any) -> None:
     assert first.json()["extensions"]["cost"] == {"estimated": 5, "actual": 4}
     dear = await _post(
         http,
-        "{ " + " ".join(f"{alias}: plans {{ name }}" for alias in "abcde") + " }",  # 20 units, over 18
+        # 5 x 4 = 20 units, over the plan's 18 per operation
+        "{ " + " ".join(f"{alias}: plans {{ name }}" for alias in "abcde") + " }",
         **{"x-api-key": secret},
     )
     assert dear.json()["errors"][0]["extensions"]["code"] == "COST_ESTIMATED_TOO_EXPENSIVE"
