@@ -4,9 +4,9 @@ A mutation of twenty sign-ups (the root-field limit) runs its fields one after a
 hashing a password (scrypt, tens of milliseconds on a quiet machine, 0.1-0.3 s under load), so
 it cannot finish inside a 0.5 s budget (15 sign-ups once fit in a 1 s budget on a quiet run).
 The client must get TIMEOUT with its code, the server must keep serving others, and the
-store must hold only whole accounts: each user written has its organisation and owner membership, and no organisation
-is left without its user (each sign-up is one transaction; the budget cancels between or
-inside them, never half-way through a commit).
+store must hold only whole accounts: each user written has its organisation and owner
+membership, and no organisation is left without its user (each sign-up is one transaction;
+the budget cancels between or inside them, never half-way through a commit).
 """
 
 from __future__ import annotations
