@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from graphql import OperationType, lexicographic_sort_schema, print_schema
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -127,7 +127,10 @@ async def _params_from_post(
         raise _BadRequest(
             f"POST bodies must be {JSON} (got {content_type or 'no content type'}).", 415
         )
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except ClientDisconnect:  # the client left before sending its whole body: nothing to run
+        raise _BadRequest("The client disconnected before the request body was read.") from None
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
