@@ -1,6 +1,6 @@
 """How a connector plugs in: a Source that fetches, a Sink that stores, and the Connector that
-names them, with its fake server, rate limit and schedule. See /work/notes/ingest-api.md and the
-README's "Ingestion" section; `nexus.ingest.connectors.fred` is a complete example."""
+names them, with its fake server, rate limit and schedule. See the README's "Ingestion" section;
+`nexus.ingest.connectors.fred` is a complete example."""
 
 from __future__ import annotations
 
