@@ -72,6 +72,24 @@ def _proc(pid: int) -> tuple[int, int]:
     return rss, len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def _fd_kinds(pid: int) -> str:
+    """Open descriptors of `pid` by kind, and its thread count: tells a leak (sockets or files
+    growing) from a thread pool growing (chDB's ClickHouse keeps /proc/thread-self/{stat,
+    schedstat,io} open for each of its pool threads to count per-thread CPU and I/O)."""
+    kinds: Counter[str] = Counter()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if target.startswith("/proc/") and "/task/" in target:
+                kinds["per-thread /proc stats"] += 1
+            elif ":" in target and not target.startswith("/"):
+                kinds[target.split(":")[0]] += 1
+            else:
+                kinds["files"] += 1
+    threads = len(os.listdir(f"/proc/{pid}/task"))
+    return ", ".join(f"{kind} {n}" for kind, n in kinds.most_common()) + f"; threads {threads}"
+
+
 def _codes(response: httpx.Response) -> list[str]:
     if response.status_code != 200:
         return [f"HTTP {response.status_code}"]
@@ -207,6 +225,7 @@ async def _main(args: argparse.Namespace) -> None:
         started = time.monotonic()
         end = started + args.minutes * 60
         samples: list[tuple[int, int]] = [_proc(server.pid)]
+        fds_at_start = _fd_kinds(server.pid)
         while time.monotonic() < end:
             await asyncio.sleep(min(args.interval, max(0.0, end - time.monotonic())))
             window = soak.take()
@@ -236,6 +255,7 @@ async def _main(args: argparse.Namespace) -> None:
             f"fds {samples[0][1]} -> {samples[-1][1]}; errors: "
             + (", ".join(f"{c} {n}" for c, n in soak.all_errors.most_common()) or "none")
         )
+        print(f"fds at start: {fds_at_start}\nfds at the end: {_fd_kinds(server.pid)}")
     finally:
         server.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
