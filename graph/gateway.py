@@ -454,6 +454,7 @@ def create_app(
                 await reloader.stop()
             await router.close()
             await persisted.documents.close()
+            await trusted_gate.close()
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),

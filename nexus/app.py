@@ -244,7 +244,9 @@ def create_app(
                 authenticator_for(stores, serves_platform=True)
             )
             usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
-            trusted = TrustedDocumentGate(TrustedDocuments(stores.require_platform()))
+            trusted = TrustedDocumentGate(
+                TrustedDocuments(stores.require_platform()), bus=stores.bus
+            )
         demand = edge.demand(settings.redis_url)
         router = router_for_subgraphs(
             subgraphs,

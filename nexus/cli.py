@@ -333,7 +333,9 @@ def _router(
         cors_origins=edge.cors_origins,
         persisted_queries=PersistedQueries(open_documents(settings.redis_url)),
         reloader=reloader,
-        trusted_documents=TrustedDocumentGate(TrustedDocuments(stores.require_platform())),
+        trusted_documents=TrustedDocumentGate(
+            TrustedDocuments(stores.require_platform()), bus=stores.bus
+        ),
     )
     # A server span per request, continuing the caller's trace (W3C traceparent).
     app = TraceContextMiddleware(gateway)

@@ -16,6 +16,7 @@ compares with the receiver's clock.
 | `macro.{SERIES_ID}`        | MacroObservation | macro ingestion (FRED, Treasury)    |
 | `onchain.whales.{TOKEN}`   | WhaleTransfer    | Ethereum ingestion (ERC-20 Transfer) |
 | `clock.market`             | MarketClockTick  | the replay feed (retained)          |
+| `platform.trusted_documents` | TrustedDocumentsChanged | register/deleteTrustedDocument |
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def whale_channel(token: str) -> str:
 
 
 CLOCK_CHANNEL = "clock.market"
+TRUSTED_DOCUMENTS_CHANNEL = "platform.trusted_documents"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +181,18 @@ class MarketClockTick:
     published_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class TrustedDocumentsChanged:
+    """An organisation registered or deleted a trusted document: every router forgets what it
+    cached for that hash at once, instead of at the end of its cache interval."""
+
+    type: ClassVar[str] = "platform.trusted_documents.changed"
+    organization_id: str
+    sha256: str  # hex SHA-256 of the document's text
+    change: Literal["registered", "deleted"]
+    published_at: float = 0.0
+
+
 Event = (
     MarketTick
     | SocialPost
@@ -187,12 +201,13 @@ Event = (
     | MacroObservation
     | WhaleTransfer
     | MarketClockTick
+    | TrustedDocumentsChanged
 )
 EVENT_TYPES: dict[str, type[Any]] = {
     cls.type: cls
     for cls in (
         MarketTick, SocialPost, MentionSpike, SimulationUpdate, MacroObservation, WhaleTransfer,
-        MarketClockTick,
+        MarketClockTick, TrustedDocumentsChanged,
     )
 }
 

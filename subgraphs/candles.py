@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
 import strawberry
 
@@ -65,6 +66,13 @@ class CandleRange:
     symbol: str
     start: dt.date | None
     end: dt.date | None
+
+
+# The period arguments of candle-based fields (Token's and Stock's risk, closeChart, bars).
+From = Annotated[
+    dt.date | None, strawberry.argument(name="from", description="First day, inclusive.")
+]
+To = Annotated[dt.date | None, strawberry.argument(description="Last day, inclusive.")]
 
 
 def candle_range(symbol: str, start: dt.date | None, end: dt.date | None) -> CandleRange:

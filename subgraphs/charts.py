@@ -1,4 +1,5 @@
-"""Chart-ready candle histories, shared (@shareable) by crypto (`Token`) and micro (`Stock`).
+"""Chart-ready candle histories, shared (@shareable) by crypto (`Token`) and micro (`Stock`),
+each field made once here (`close_chart_field`, `bars_field`):
 
 - `closeChart(points)`: the closes downsampled to at most `points` points by LTTB (one
   `lttb_downsample` call per group of equal-length series in a request);
@@ -14,16 +15,20 @@ import asyncio
 import datetime as dt
 import enum
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
 
 import numpy as np
 import strawberry
+from aiodataloader import DataLoader
+from strawberry.federation.schema_directives import Cost
+from strawberry.types import Info
 
 from engines.charts import lttb_downsample, ohlc_bars
 from nexus.errors import BadUserInput
 from nexus.metrics import engine_call
-from subgraphs.candles import Candle
+from subgraphs.candles import Candle, From, To, candle_range
 from subgraphs.columns import FloatColumn, column
 
 MAX_POINTS = 10_000
@@ -180,3 +185,58 @@ async def close_chart_batches(requests: Sequence[CloseChartRequest]) -> list[Clo
 async def bars_batches(requests: Sequence[BarsRequest]) -> list[PriceBars]:
     """DataLoader batch function: one OHLC resampling call for every series, off the loop."""
     return await asyncio.to_thread(_resample, requests)
+
+
+class ChartContext(Protocol):
+    candles: DataLoader
+    close_charts: DataLoader
+    bars: DataLoader
+
+
+def close_chart_field(source: Callable[[Any], ChartContext]) -> Any:
+    """The `closeChart` field of a type with a `symbol`; `source` picks the DataLoaders out
+    of the request's context."""
+
+    async def close_chart(
+        self: Any,
+        info: Info,
+        points: Annotated[int, strawberry.argument(description="Points to keep, 3 to 10,000.")],
+        from_: From = None,
+        to: To = None,
+    ) -> CloseChart | None:
+        check_points(points)
+        context = source(info.context)
+        candles: list[Candle] = await context.candles.load(candle_range(self.symbol, from_, to))
+        check_candles(candles)
+        chart: CloseChart = await context.close_charts.load(CloseChartRequest(candles, points))
+        return chart
+
+    return strawberry.field(
+        resolver=close_chart,
+        description="Daily closes downsampled to at most `points` points (Largest-Triangle-"
+        "Three-Buckets keeps the shape of the line).",
+        directives=[Cost(weight=5)],
+    )
+
+
+def bars_field(source: Callable[[Any], ChartContext]) -> Any:
+    """The `bars` field of a type with a `symbol`, like `close_chart_field`."""
+
+    async def bars(
+        self: Any,
+        info: Info,
+        interval: Annotated[BarInterval, strawberry.argument(description="WEEK or MONTH.")],
+        from_: From = None,
+        to: To = None,
+    ) -> PriceBars | None:
+        context = source(info.context)
+        candles: list[Candle] = await context.candles.load(candle_range(self.symbol, from_, to))
+        check_candles(candles)
+        resampled: PriceBars = await context.bars.load(BarsRequest(candles, interval))
+        return resampled
+
+    return strawberry.field(
+        resolver=bars,
+        description="Daily candles resampled into weekly or monthly OHLCV bars.",
+        directives=[Cost(weight=5)],
+    )

@@ -1,21 +1,25 @@
 """GraphQL types of a price history's risk, shared (@shareable) by crypto and micro.
 
-`risk_report` is the resolver body of `Token.risk` and `Stock.risk`: it reads the closes and
-the benchmark through the subgraph's own DataLoaders, validates, and asks the `risk` loader.
+`risk_field` is `Token.risk` and `Stock.risk` (the same arguments; the defaults and the
+annualisation are each domain's); `risk_report`, its resolver body, reads the closes and the
+benchmark through the subgraph's own DataLoaders, validates, and asks the `risk` loader.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any, Protocol
 
 import numpy as np
 import strawberry
 from aiodataloader import DataLoader
+from strawberry.federation.schema_directives import Cost
+from strawberry.types import Info
 
 from nexus.errors import BadUserInput
 from subgraphs.benchmarks import INDICES, BenchmarkRange, BenchmarkSeries
-from subgraphs.candles import Candle, candle_range
+from subgraphs.candles import Candle, From, To, candle_range
 from subgraphs.columns import FloatColumn, column
 from subgraphs.risk import RiskFigures, RiskRequest, TailRisk, check_request
 
@@ -193,4 +197,49 @@ async def risk_report(
             r_squared=capm.r_squared,
             observations=capm.observations,
         ),
+    )
+
+
+def risk_field(
+    *,
+    holding: str,
+    year: str,
+    periods_per_year: float,
+    default_window: int,
+    source: Callable[[Any], RiskContext],
+) -> Any:
+    """The `risk` field of a type with a `symbol` (`holding`: "token", "stock"), annualised
+    over `periods_per_year` (`year` says it in words); `source` picks the DataLoaders out of
+    the request's context."""
+
+    async def risk(
+        self: Any,
+        info: Info,
+        from_: From = None,
+        to: To = None,
+        window: Window = default_window,
+        confidence_level: Confidence = 0.99,
+        benchmark: Benchmark = "NASDAQ",
+        monte_carlo_samples: Samples = 20_000,
+        seed: Seed = 0,
+    ) -> RiskReport | None:
+        return await risk_report(
+            source(info.context),
+            self.symbol,
+            from_,
+            to,
+            window=window,
+            confidence_level=confidence_level,
+            benchmark=benchmark,
+            samples=monte_carlo_samples,
+            seed=seed,
+            periods_per_year=periods_per_year,
+        )
+
+    return strawberry.field(
+        resolver=risk,
+        description=f"Risk of the {holding}'s daily closes in the period: returns, rolling "
+        f"volatility (annualised over {year}), drawdowns, one-day historical and Monte Carlo "
+        "VaR/ES, CAPM against a benchmark.",
+        directives=[Cost(weight=20)],
     )

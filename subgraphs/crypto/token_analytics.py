@@ -9,33 +9,12 @@ import strawberry
 from strawberry.federation.schema_directives import Cost
 from strawberry.types import Info
 
-from subgraphs.candles import Candle, candle_range
-from subgraphs.charts import (
-    BarInterval,
-    BarsRequest,
-    CloseChart,
-    CloseChartRequest,
-    PriceBars,
-    check_candles,
-    check_points,
-)
+from subgraphs.charts import bars_field, close_chart_field
 from subgraphs.close_history import CLOSE_HISTORY_DESCRIPTION, CloseHistory, close_history
 from subgraphs.crypto.loaders import CryptoContext
 from subgraphs.crypto.option_chain import ChainRequest, OptionChain, build_chain
-from subgraphs.risk_types import (
-    Benchmark,
-    Confidence,
-    RiskReport,
-    Samples,
-    Seed,
-    Window,
-    risk_report,
-)
+from subgraphs.risk_types import risk_field
 
-From = Annotated[
-    dt.date | None, strawberry.argument(name="from", description="First day, inclusive.")
-]
-To = Annotated[dt.date | None, strawberry.argument(description="Last day, inclusive.")]
 CRYPTO_DAYS_PER_YEAR = 365.0  # tokens trade every day
 
 
@@ -43,72 +22,20 @@ CRYPTO_DAYS_PER_YEAR = 365.0  # tokens trade every day
 class TokenAnalytics:
     symbol: str
 
-    @strawberry.field(
-        description="Risk of the token's daily closes in the period: returns, rolling "
-        "volatility (annualised over 365 days), drawdowns, one-day historical and Monte Carlo "
-        "VaR/ES, CAPM against a benchmark.",
-        directives=[Cost(weight=20)],
+    risk = risk_field(
+        holding="token",
+        year="365 days",
+        periods_per_year=CRYPTO_DAYS_PER_YEAR,
+        default_window=30,
+        source=lambda context: context,
     )
-    async def risk(
-        self,
-        info: Info[CryptoContext, None],
-        from_: From = None,
-        to: To = None,
-        window: Window = 30,
-        confidence_level: Confidence = 0.99,
-        benchmark: Benchmark = "NASDAQ",
-        monte_carlo_samples: Samples = 20_000,
-        seed: Seed = 0,
-    ) -> RiskReport | None:
-        return await risk_report(
-            info.context, self.symbol, from_, to, window=window,
-            confidence_level=confidence_level, benchmark=benchmark,
-            samples=monte_carlo_samples, seed=seed, periods_per_year=CRYPTO_DAYS_PER_YEAR,
-        )
 
     @strawberry.field(description=CLOSE_HISTORY_DESCRIPTION, directives=[Cost(weight=5)])
     async def close_history(self, info: Info[CryptoContext, None]) -> CloseHistory | None:
         return await close_history(info.context, self.symbol)
 
-    @strawberry.field(
-        description="Daily closes downsampled to at most `points` points (Largest-Triangle-"
-        "Three-Buckets keeps the shape of the line).",
-        directives=[Cost(weight=5)],
-    )
-    async def close_chart(
-        self,
-        info: Info[CryptoContext, None],
-        points: Annotated[int, strawberry.argument(description="Points to keep, 3 to 10,000.")],
-        from_: From = None,
-        to: To = None,
-    ) -> CloseChart | None:
-        check_points(points)
-        candles: list[Candle] = await info.context.candles.load(
-            candle_range(self.symbol, from_, to)
-        )
-        check_candles(candles)
-        chart: CloseChart = await info.context.close_charts.load(
-            CloseChartRequest(candles, points)
-        )
-        return chart
-
-    @strawberry.field(
-        description="Daily candles resampled into weekly or monthly OHLCV bars.",
-        directives=[Cost(weight=5)],
-    )
-    async def bars(
-        self,
-        info: Info[CryptoContext, None],
-        interval: Annotated[BarInterval, strawberry.argument(description="WEEK or MONTH.")],
-        from_: From = None,
-        to: To = None,
-    ) -> PriceBars | None:
-        candles: list[Candle] = await info.context.candles.load(
-            candle_range(self.symbol, from_, to)
-        )
-        check_candles(candles)
-        bars: PriceBars = await info.context.bars.load(BarsRequest(candles, interval))
-        return bars
+    close_chart = close_chart_field(lambda context: context)
+    bars = bars_field(lambda context: context)
 
     @strawberry.field(
         description="A model chain of European calls and puts on the token (Black-Scholes-"

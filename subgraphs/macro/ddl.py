@@ -12,12 +12,24 @@ SIMULATION_JOBS = f"""CREATE TABLE IF NOT EXISTS {DATABASE}.simulation_jobs (
     result String,
     error Nullable(String),
     published_at Float64,
-    owner String DEFAULT ''
+    owner String DEFAULT '',
+    runner String DEFAULT ''
 ) ENGINE = ReplacingMergeTree(version) ORDER BY job_id"""
 # Tables made before jobs had owners (cancelSimulation checks them) gain the column.
 SIMULATION_JOB_OWNERS = (
     f"ALTER TABLE {DATABASE}.simulation_jobs ADD COLUMN IF NOT EXISTS owner String DEFAULT ''"
 )
+# ... and the column naming the runner (one per process) that took the job.
+SIMULATION_JOB_RUNNERS = (
+    f"ALTER TABLE {DATABASE}.simulation_jobs ADD COLUMN IF NOT EXISTS runner String DEFAULT ''"
+)
+# The leases of runners with jobs: a runner renews its lease while it has jobs queued or
+# running; a job whose runner's lease expired was lost with its process (SIGKILL, OOM).
+SIMULATION_LEASES = f"""CREATE TABLE IF NOT EXISTS {DATABASE}.simulation_leases (
+    runner String,
+    version UInt64,
+    expires_at Float64
+) ENGINE = ReplacingMergeTree(version) ORDER BY runner"""
 
 
 def statements(database: str = DATABASE) -> list[str]:
@@ -56,4 +68,4 @@ def statements(database: str = DATABASE) -> list[str]:
     ]
 
 
-STATEMENTS = [*statements(DATABASE), SIMULATION_JOBS]
+STATEMENTS = [*statements(DATABASE), SIMULATION_JOBS, SIMULATION_LEASES]

@@ -17,12 +17,18 @@ from typing import Any
 from nexus.auth.caller import Caller
 from nexus.events import SimulationUpdate
 from nexus.stores.analytics import AnalyticsStore
-from subgraphs.macro.ddl import DATABASE, SIMULATION_JOB_OWNERS, SIMULATION_JOBS
+from subgraphs.macro.ddl import (
+    DATABASE,
+    SIMULATION_JOB_OWNERS,
+    SIMULATION_JOB_RUNNERS,
+    SIMULATION_JOBS,
+    SIMULATION_LEASES,
+)
 
 # Stores whose table this process has made sure of (one DDL round trip per store and process).
 _READY: weakref.WeakSet[Any] = weakref.WeakSet()
 _COLUMNS = ["job_id", "version", "status", "progress", "result", "error", "published_at"]
-_OWNED = [*_COLUMNS, "owner"]
+_OWNED = [*_COLUMNS, "owner", "runner"]
 
 
 class SimulationJobs:
@@ -36,10 +42,13 @@ class SimulationJobs:
             await self.store.command(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
             await self.store.command(SIMULATION_JOBS)
             await self.store.command(SIMULATION_JOB_OWNERS)
+            await self.store.command(SIMULATION_JOB_RUNNERS)
+            await self.store.command(SIMULATION_LEASES)
             _READY.add(self.store)
 
-    async def save(self, update: SimulationUpdate, owner: str = "") -> None:
-        """Adds the job's new state; `owner` is who may cancel it (empty: nobody)."""
+    async def save(self, update: SimulationUpdate, owner: str = "", runner: str = "") -> None:
+        """Adds the job's new state; `owner` is who may cancel it (empty: nobody), `runner` the
+        runner that wrote it (see `lost`)."""
         await self._ensure_table()
         row = [
             update.job_id,
@@ -50,8 +59,41 @@ class SimulationJobs:
             update.error,
             update.published_at,
             owner,
+            runner,
         ]
         await self.store.insert(f"{DATABASE}.simulation_jobs", _OWNED, [row])
+
+    async def renew(self, runner: str, expires_at: float) -> None:
+        """`runner` is alive, with jobs, until `expires_at` (Unix seconds)."""
+        await self._ensure_table()
+        row = [runner, time.time_ns(), expires_at]
+        await self.store.insert(
+            f"{DATABASE}.simulation_leases", ["runner", "version", "expires_at"], [row]
+        )
+
+    async def lost(
+        self, alive: str, now: float, lease_seconds: float, job_id: str | None = None
+    ) -> list[tuple[str, str]]:
+        """(job id, owner) of the jobs (or of `job_id`) still queued or running whose runner
+        holds no lease at `now` and which have not changed for `lease_seconds`: their process
+        died without saving them. Runner `alive` (the caller's own) is never lost."""
+        await self._ensure_table()
+        params: dict[str, Any] = {"alive": alive, "now": now, "stale": now - lease_seconds}
+        only = ""
+        if job_id is not None:
+            only, params["id"] = "WHERE job_id = {id:String} ", job_id
+        rows = await self.store.query(
+            "SELECT job_id, owner FROM ("
+            "SELECT job_id, argMax(status, version) AS status, argMax(owner, version) AS owner, "
+            "argMax(runner, version) AS runner, argMax(published_at, version) AS published_at "
+            f"FROM {DATABASE}.simulation_jobs {only}GROUP BY job_id) "
+            "WHERE status IN ('queued', 'running') AND runner != {alive:String} "
+            "AND published_at < {stale:Float64} AND runner NOT IN ("
+            f"SELECT runner FROM {DATABASE}.simulation_leases "
+            "GROUP BY runner HAVING max(expires_at) > {now:Float64})",
+            params,
+        )
+        return [(str(row["job_id"]), str(row["owner"])) for row in rows]
 
     async def load(self, job_id: str) -> SimulationUpdate | None:
         await self._ensure_table()
@@ -72,15 +114,17 @@ class SimulationJobs:
             published_at=row["published_at"],
         )
 
-    async def cancelled(self, job_id: str) -> bool:
-        """Whether any process cancelled the job (its latest row may be a later progress)."""
+    async def ended(self, job_id: str) -> str | None:
+        """How another process ended the job, if one did: "cancelled" (cancelSimulation) or
+        "failed" (found lost, see `lost`), the first such row; the job's latest row may be a
+        later progress of the process still running it."""
         await self._ensure_table()
         rows = await self.store.query(
-            f"SELECT count() AS n FROM {DATABASE}.simulation_jobs "
-            "WHERE job_id = {id:String} AND status = 'cancelled'",
+            f"SELECT status FROM {DATABASE}.simulation_jobs WHERE job_id = {{id:String}} "
+            "AND status IN ('cancelled', 'failed') ORDER BY version LIMIT 1",
             {"id": job_id},
         )
-        return bool(rows and int(rows[0]["n"]))
+        return str(rows[0]["status"]) if rows else None
 
     async def owner(self, job_id: str) -> str | None:
         """Who started the job (see `owner_of`); None for an unknown job."""

@@ -31,6 +31,9 @@ class JobLimits:
     workers: int = 2
     per_caller: int = 2
     max_queued: int = 20
+    # A runner with jobs renews its lease every third of this; a job whose runner's lease
+    # expired (its process was killed) is saved FAILED by the next process that looks at it.
+    lease_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> JobLimits:
@@ -40,6 +43,7 @@ class JobLimits:
             workers=int(env.get("NEXUS_SIMULATION_WORKERS", default.workers)),
             per_caller=int(env.get("NEXUS_SIMULATION_JOBS_PER_CALLER", default.per_caller)),
             max_queued=int(env.get("NEXUS_SIMULATION_QUEUE", default.max_queued)),
+            lease_seconds=float(env.get("NEXUS_SIMULATION_LEASE_SECONDS", default.lease_seconds)),
         )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import enum
+import time
 import weakref
 from collections.abc import AsyncGenerator, Mapping
 from typing import Annotated, Any
@@ -235,7 +237,28 @@ async def _hull_white_shock(context: MacroContext, spec: RateSimulationInput) ->
 
 
 async def _current(context: MacroContext, job_id: str) -> SimulationUpdate:
-    """The job's latest state: from the store (any process's job), else the bus's last update."""
+    """The job's latest state: from the store (any process's job), else the bus's last update;
+    a job lost with its process (see `SimulationRunner.reap`) is saved FAILED first."""
+    current = await _latest(context, job_id)
+    runner = runner_for(context)
+    if current.finished or time.time() - current.published_at < runner.lease_seconds:
+        return current  # finished, or changed within a lease: not lost
+    if not runner.running(job_id) and await runner.reap(job_id):
+        return await _latest(context, job_id)
+    return current
+
+
+async def _reap_when_lost(context: MacroContext, job_id: str) -> None:
+    """For a subscriber: every lease, fail the job if its process was lost (the FAILED update
+    then reaches the subscription over the bus)."""
+    runner = runner_for(context)
+    while True:
+        await asyncio.sleep(runner.lease_seconds)
+        if await runner.reap(job_id):
+            return
+
+
+async def _latest(context: MacroContext, job_id: str) -> SimulationUpdate:
     stored = await SimulationJobs(context.store).load(job_id)
     (payload,) = await context.bus.last([simulation_channel(job_id)])
     update = decode(payload) if payload is not None else None
@@ -312,11 +335,14 @@ class Subscription:
     ) -> AsyncGenerator[SimulationJob, None]:
         bus = info.context.bus
         stream = await EventStream.open(bus, SimulationUpdate, simulation_channel(str(job_id)))
+        watch: asyncio.Task[None] | None = None
         try:
             current = await _current(info.context, str(job_id))
             yield job_from(current)
             if current.finished:
                 return
+            if not runner_for(info.context).running(str(job_id)):
+                watch = asyncio.create_task(_reap_when_lost(info.context, str(job_id)))
             async for update in stream:
                 if update.published_at <= current.published_at:
                     continue
@@ -324,4 +350,6 @@ class Subscription:
                 if update.finished:
                     return
         finally:
+            if watch is not None:
+                watch.cancel()
             await stream.close()

@@ -6,6 +6,12 @@ publishes its progress on `simulation.{job_id}`, and the last update carries the
 update is retained on the bus, so a subscriber who comes late still gets the job's current
 state, and written to the macro store (subgraphs.macro.job_store), so a restarted process or another
 router process still answers for the job.
+
+A process killed outright (SIGKILL, out of memory) saves nothing, so each runner holds a lease in
+the store while it has jobs, renewed every third of NEXUS_SIMULATION_LEASE_SECONDS. A job still
+queued or running whose runner's lease has expired was lost with its process: the next runner
+that looks (one renewing its own lease, a read of the job, a subscriber waiting on it) saves it
+as FAILED with `WORKER_LOST`. Lost jobs are not re-run: their inputs are not stored.
 """
 
 from __future__ import annotations
@@ -36,6 +42,11 @@ STEPS_PER_YEAR = 52
 INTERRUPTED = (
     "Interrupted: the server shut down before the job finished (NEXUS_SHUTDOWN_SECONDS); "
     "nothing of it was kept. Start it again."
+)
+WORKER_LOST = (
+    "Worker lost: the server process running this job stopped without saving it (killed, or "
+    "out of memory; its lease of NEXUS_SIMULATION_LEASE_SECONDS expired); nothing of it was "
+    "kept. Start it again."
 )
 
 
@@ -186,7 +197,13 @@ class SimulationRunner:
         self._running: dict[str, asyncio.Task[None]] = {}  # job id -> its task, in this process
         self._owners: dict[str, str] = {}  # job id -> who may cancel it, while it runs here
         self._interrupted: set[str] = set()  # stopped by shutdown, not cancelled by a caller
+        self.id = uuid.uuid4().hex  # this runner's name in the store's leases
+        self._leasing: asyncio.Task[None] | None = None  # renews the lease while jobs run here
         on_drain(self.finish)
+
+    @property
+    def lease_seconds(self) -> float:
+        return self.slots.limits.lease_seconds
 
     async def start(self, shock: RateShock, caller: str = "anonymous", owner: str = "") -> str:
         """Queue a job (raises TooManyJobs past the caller's or the server's cap); `owner` may
@@ -195,6 +212,7 @@ class SimulationRunner:
         job_id = uuid.uuid4().hex
         self._owners[job_id] = owner
         try:
+            await self._renew()  # before the job's first row names this runner
             await self._publish(SimulationUpdate(job_id=job_id, status="queued", progress=0.0))
             task = asyncio.create_task(self._queued(job_id, shock), name=f"simulation-{job_id}")
         except BaseException:
@@ -205,7 +223,38 @@ class SimulationRunner:
         task.add_done_callback(lambda _: self._running.pop(job_id, None))
         task.add_done_callback(lambda _: self._owners.pop(job_id, None))
         task.add_done_callback(lambda _: self.slots.release(caller))
+        if self._leasing is None or self._leasing.done():
+            self._leasing = asyncio.create_task(self._keep_lease(), name="simulation-lease")
         return job_id
+
+    async def _renew(self) -> None:
+        try:
+            await self.jobs.renew(self.id, time.time() + self.lease_seconds)
+        except Exception:
+            log.exception("could not renew the simulation runner's lease")
+
+    async def _keep_lease(self) -> None:
+        """While this process has jobs: renew the lease, and fail other runners' lost jobs."""
+        while self._running:
+            await self._renew()
+            await self.reap()
+            await asyncio.sleep(self.lease_seconds / 3)
+
+    async def reap(self, job_id: str | None = None) -> bool:
+        """Save as FAILED (`WORKER_LOST`) the jobs (or `job_id`) whose runner's lease expired;
+        whether any was."""
+        try:
+            lost = await self.jobs.lost(self.id, time.time(), self.lease_seconds, job_id)
+        except Exception:
+            log.exception("could not look for lost simulation jobs")
+            return False
+        for lost_id, owner in lost:
+            log.warning("simulation lost with its worker", extra={"job_id": lost_id})
+            await self._publish(
+                SimulationUpdate(job_id=lost_id, status="failed", progress=1.0, error=WORKER_LOST),
+                owner,
+            )
+        return bool(lost)
 
     def running(self, job_id: str) -> bool:
         """Whether this process is running (or queueing) the job."""
@@ -229,6 +278,13 @@ class SimulationRunner:
         are stopped and saved as FAILED with `INTERRUPTED` as their error, so a restarted
         process (or any other) answers for them instead of leaving them running forever."""
         loop = asyncio.get_running_loop()  # (a test session runs apps on several loops)
+        try:
+            await self._finish(loop, seconds)
+        finally:  # the lease outlives the jobs it covers, then goes with the process
+            if self._leasing is not None and self._leasing.get_loop() is loop:
+                self._leasing.cancel()
+
+    async def _finish(self, loop: asyncio.AbstractEventLoop, seconds: float) -> None:
         jobs = {task: job for job, task in self._running.items() if task.get_loop() is loop}
         if not jobs:
             return
@@ -255,19 +311,25 @@ class SimulationRunner:
                 )
             raise
 
-    async def _cancelled_elsewhere(self, job_id: str) -> bool:
-        # Any cancelled row counts: our own progress rows may be newer than it.
+    async def _ended_elsewhere(self, job_id: str) -> SimulationUpdate | None:
+        """The final state another process gave the job while it ran here (cancelled through
+        it, or failed as lost while this process stalled past its lease), else None."""
         try:
-            return await self.jobs.cancelled(job_id)
+            ended = await self.jobs.ended(job_id)
         except Exception:
-            return False
+            return None
+        if ended == "cancelled":
+            return SimulationUpdate(job_id=job_id, status="cancelled", progress=1.0)
+        if ended == "failed":
+            return SimulationUpdate(job_id=job_id, status="failed", progress=1.0, error=WORKER_LOST)
+        return None
 
     async def _run(self, job_id: str, shock: RateShock) -> None:
         batches: list[dict[str, np.ndarray]] = []
         count = batch_plan(shock.paths)[0]
         try:
             for batch in range(count):
-                if await self._cancelled_elsewhere(job_id):
+                if await self._ended_elsewhere(job_id):
                     break
                 batches.append(await asyncio.to_thread(simulate, shock, batch))
                 await self._publish(
@@ -275,12 +337,11 @@ class SimulationRunner:
                         job_id=job_id, status="running", progress=(batch + 1) / (count + 1)
                     )
                 )
-            if await self._cancelled_elsewhere(job_id):
-                # Cancelled through another process: stop, and be the latest state again (a
+            ended = await self._ended_elsewhere(job_id)
+            if ended is not None:
+                # Ended through another process: stop, and be the latest state again (a
                 # progress update of ours may have landed after that one).
-                await self._publish(
-                    SimulationUpdate(job_id=job_id, status="cancelled", progress=1.0)
-                )
+                await self._publish(ended)
                 return
             result = await asyncio.to_thread(summary, shock, batches)
             if not finite(result):
@@ -297,7 +358,9 @@ class SimulationRunner:
         stamped = dataclasses.replace(update, published_at=time.time())
         try:
             await self.jobs.save(
-                stamped, self._owners.get(update.job_id, "") if owner is None else owner
+                stamped,
+                self._owners.get(update.job_id, "") if owner is None else owner,
+                self.id,
             )
         except Exception:
             log.exception("could not save a simulation update", extra={"job_id": update.job_id})

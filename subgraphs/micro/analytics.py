@@ -21,18 +21,7 @@ from strawberry.types import Info
 from nexus.demand import sizes_children
 from nexus.stores.analytics import AnalyticsStore
 from subgraphs.benchmarks import BenchmarkRange, BenchmarkSeries, load_benchmark_series
-from subgraphs.candles import Candle, candle_range
-from subgraphs.charts import (
-    BarInterval,
-    BarsRequest,
-    CloseChart,
-    CloseChartRequest,
-    PriceBars,
-    bars_batches,
-    check_candles,
-    check_points,
-    close_chart_batches,
-)
+from subgraphs.charts import bars_batches, bars_field, close_chart_batches, close_chart_field
 from subgraphs.close_history import CLOSE_HISTORY_DESCRIPTION, CloseHistory, close_history
 from subgraphs.micro.ddl import DATABASE
 from subgraphs.micro.network import (
@@ -43,21 +32,9 @@ from subgraphs.micro.network import (
     network_batches,
 )
 from subgraphs.risk import risk_batches
-from subgraphs.risk_types import (
-    Benchmark,
-    Confidence,
-    RiskReport,
-    Samples,
-    Seed,
-    Window,
-    risk_report,
-)
+from subgraphs.risk_types import risk_field
 
 TRADING_DAYS_PER_YEAR = 252.0
-From = Annotated[
-    dt.date | None, strawberry.argument(name="from", description="First day, inclusive.")
-]
-To = Annotated[dt.date | None, strawberry.argument(description="Last day, inclusive.")]
 
 
 @dataclass
@@ -95,68 +72,20 @@ class AnalyticsContext(Protocol):
 class StockAnalytics:
     symbol: str
 
-    @strawberry.field(
-        description="Risk of the stock's daily closes in the period: returns, rolling "
-        "volatility (annualised over 252 trading days), drawdowns, one-day historical and "
-        "Monte Carlo VaR/ES, CAPM against a benchmark.",
-        directives=[Cost(weight=20)],
+    risk = risk_field(
+        holding="stock",
+        year="252 trading days",
+        periods_per_year=TRADING_DAYS_PER_YEAR,
+        default_window=20,
+        source=lambda context: context.analytics,
     )
-    async def risk(
-        self,
-        info: Info[AnalyticsContext, None],
-        from_: From = None,
-        to: To = None,
-        window: Window = 20,
-        confidence_level: Confidence = 0.99,
-        benchmark: Benchmark = "NASDAQ",
-        monte_carlo_samples: Samples = 20_000,
-        seed: Seed = 0,
-    ) -> RiskReport | None:
-        return await risk_report(
-            info.context.analytics, self.symbol, from_, to, window=window,
-            confidence_level=confidence_level, benchmark=benchmark,
-            samples=monte_carlo_samples, seed=seed, periods_per_year=TRADING_DAYS_PER_YEAR,
-        )
 
     @strawberry.field(description=CLOSE_HISTORY_DESCRIPTION, directives=[Cost(weight=5)])
     async def close_history(self, info: Info[AnalyticsContext, None]) -> CloseHistory | None:
         return await close_history(info.context, self.symbol)  # type: ignore[arg-type]
 
-    @strawberry.field(
-        description="Daily closes downsampled to at most `points` points (Largest-Triangle-"
-        "Three-Buckets keeps the shape of the line).",
-        directives=[Cost(weight=5)],
-    )
-    async def close_chart(
-        self,
-        info: Info[AnalyticsContext, None],
-        points: Annotated[int, strawberry.argument(description="Points to keep, 3 to 10,000.")],
-        from_: From = None,
-        to: To = None,
-    ) -> CloseChart | None:
-        check_points(points)
-        analytics = info.context.analytics
-        candles: list[Candle] = await analytics.candles.load(candle_range(self.symbol, from_, to))
-        check_candles(candles)
-        chart: CloseChart = await analytics.close_charts.load(CloseChartRequest(candles, points))
-        return chart
-
-    @strawberry.field(
-        description="Daily candles resampled into weekly or monthly OHLCV bars.",
-        directives=[Cost(weight=5)],
-    )
-    async def bars(
-        self,
-        info: Info[AnalyticsContext, None],
-        interval: Annotated[BarInterval, strawberry.argument(description="WEEK or MONTH.")],
-        from_: From = None,
-        to: To = None,
-    ) -> PriceBars | None:
-        analytics = info.context.analytics
-        candles: list[Candle] = await analytics.candles.load(candle_range(self.symbol, from_, to))
-        check_candles(candles)
-        bars: PriceBars = await analytics.bars.load(BarsRequest(candles, interval))
-        return bars
+    close_chart = close_chart_field(lambda context: context.analytics)
+    bars = bars_field(lambda context: context.analytics)
 
 
 @strawberry.type

@@ -20,6 +20,7 @@ from subgraphs.platform.services import PlatformServices, services_for
 
 if TYPE_CHECKING:
     from nexus.stores import Stores
+    from nexus.stores.bus import Bus
     from nexus.stores.platform import PlatformStore
 
 
@@ -31,6 +32,7 @@ class PlatformContext:
     credentials: Credentials
     loaders: PlatformLoaders
     services: PlatformServices
+    bus: Bus | None = None  # where committed changes are announced (trusted documents)
     caller: Caller = ANONYMOUS  # whose organisation every read and write is scoped to
     _role: asyncio.Future[Role | None] | None = field(default=None, repr=False)
 
@@ -77,5 +79,6 @@ def make_context(stores: Stores, caller: Caller = ANONYMOUS) -> PlatformContext:
         credentials=Credentials(store, stores.bus),
         loaders=PlatformLoaders(repository),
         services=services,
+        bus=stores.bus,
         caller=caller,
     )

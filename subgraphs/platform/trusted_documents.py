@@ -1,19 +1,29 @@
 """Trusted documents in the platform store: the operations an organisation registers, by the
-SHA-256 of their text, which API keys restricted to trusted documents are limited to."""
+SHA-256 of their text, which API keys restricted to trusted documents are limited to.
+
+Each registration and deletion, once committed, is announced on the bus
+(`platform.trusted_documents`), so every router drops what it cached for that hash at once."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
+from typing import Literal
 
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from sqlalchemy import select
 
 from nexus.errors import BadUserInput, NotFound
+from nexus.events import TRUSTED_DOCUMENTS_CHANNEL, TrustedDocumentsChanged, encode
+from nexus.stores.bus import Bus
 from nexus.stores.platform import PlatformStore, available
 from subgraphs.platform import validation
 from subgraphs.platform.audit import record
 from subgraphs.platform.models import TrustedDocument
 from subgraphs.platform.repository import insert
+
+log = logging.getLogger("subgraphs.platform.trusted_documents")
 
 MAX_DOCUMENTS = 500  # per organisation
 MAX_DOCUMENT_CHARACTERS = 64_000
@@ -43,8 +53,22 @@ def checked_document(document: str) -> str:
 
 
 class TrustedDocuments:
-    def __init__(self, store: PlatformStore) -> None:
+    def __init__(self, store: PlatformStore, bus: Bus | None = None) -> None:
         self._store = store
+        self._bus = bus  # where changes are announced to every router's cache
+
+    async def _announce(
+        self, organization_id: str, sha256: str, change: Literal["registered", "deleted"]
+    ) -> None:
+        """After the commit; a bus that is down is logged, not raised: the change is in the
+        store, and routers see it at the end of their cache interval."""
+        if self._bus is None:
+            return
+        event = TrustedDocumentsChanged(organization_id, sha256, change, time.time())
+        try:
+            await self._bus.publish(TRUSTED_DOCUMENTS_CHANNEL, encode(event))
+        except Exception as error:
+            log.error("could not announce a trusted document change (%s)", type(error).__name__)
 
     async def register(
         self, organization_id: str, actor: str | None, name: str, document: str
@@ -79,7 +103,8 @@ class TrustedDocuments:
                 ),
             )
             record(session, organization_id, actor, "trusted_document.registered", sha256)
-            return row
+        await self._announce(organization_id, sha256, "registered")  # a cached miss goes
+        return row
 
     async def of(self, organization_id: str) -> list[TrustedDocument]:
         query = (
@@ -98,6 +123,7 @@ class TrustedDocuments:
                 raise NotFound(f"no trusted document has the id {document_id}.")
             await session.delete(row)
             record(session, organization_id, actor, "trusted_document.deleted", row.sha256)
+        await self._announce(organization_id, row.sha256, "deleted")
         return document_id
 
     async def document(self, organization_id: str, sha256: str) -> str | None:

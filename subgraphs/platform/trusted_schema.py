@@ -37,7 +37,7 @@ class TrustedDocument:
 
 
 def _documents(info: Info) -> TrustedDocuments:
-    return TrustedDocuments(info.context.store)
+    return TrustedDocuments(info.context.store, info.context.bus)
 
 
 @strawberry.type

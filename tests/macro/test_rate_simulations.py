@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from typing import Any
 
 import pytest
+from graphql import ExecutionResult
 
 from nexus.auth.caller import Caller
 from nexus.config import Settings
+from nexus.events import SimulationUpdate
 from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore
 from subgraphs.macro import subgraph
+from subgraphs.macro.job_store import SimulationJobs
 from subgraphs.macro.live import runner_for
 from tests.support.graphql import execute
 
@@ -142,3 +146,58 @@ async def test_a_job_cancelled_through_another_process_stops(analytics: ChdbStor
         raise AssertionError("the job kept running")
     final = await _as(running, caller, job, {"id": job_id})
     assert final.data["simulation"] == {"status": "CANCELLED", "result": None}
+
+
+async def test_only_jobs_whose_runner_lease_expired_are_lost(analytics: ChdbStore) -> None:
+    """A job is lost when its runner holds no live lease and it has not changed for a lease;
+    the runner asking is never lost itself."""
+    jobs, now, lease = SimulationJobs(analytics), time.time(), 5.0
+    old = now - 60
+    for update, runner in (
+        (SimulationUpdate("lost-live", "running", 0.5, published_at=old), "runner-live"),
+        (SimulationUpdate("lost-dead", "running", 0.5, published_at=old), "runner-dead"),
+        (SimulationUpdate("lost-dead-queued", "queued", 0.5, published_at=old), "runner-dead"),
+        (SimulationUpdate("lost-done", "succeeded", 1.0, published_at=old), "runner-dead"),
+        (SimulationUpdate("lost-mine", "running", 0.5, published_at=old), "runner-me"),
+    ):
+        await jobs.save(update, owner="org:o", runner=runner)
+    await jobs.save(
+        SimulationUpdate(job_id="lost-fresh", status="running", progress=0.5, published_at=now),
+        runner="runner-dead",
+    )
+    await jobs.renew("runner-live", now + lease)
+    await jobs.renew("runner-dead", now - 1)  # expired
+
+    lost = await jobs.lost("runner-me", now, lease)
+    assert sorted(i for i, _ in lost if i.startswith("lost-")) == ["lost-dead", "lost-dead-queued"]
+    assert await jobs.lost("runner-me", now, lease, "lost-live") == []
+    assert await jobs.lost("runner-me", now, lease, "lost-dead") == [("lost-dead", "org:o")]
+
+
+async def test_a_subscriber_to_a_job_lost_with_its_process_gets_failed(
+    analytics: ChdbStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job another process was running when it was killed: its last state is fresh, so the
+    subscription first sees it RUNNING, then, once the dead runner's lease is over, FAILED."""
+    monkeypatch.setenv("NEXUS_SIMULATION_LEASE_SECONDS", "0.5")
+    stores = fresh_process(analytics)  # its own bus: a new runner reads the lease above
+    jobs = SimulationJobs(analytics)
+    await jobs.renew("killed-runner", time.time() + 0.5)
+    await jobs.save(
+        SimulationUpdate("killed-job", "running", 0.4, published_at=time.time()),
+        runner="killed-runner",
+    )
+    updates = await subgraph.schema.subscribe(
+        'subscription { simulation(jobId: "killed-job") { status error } }',
+        context_value=subgraph.make_context(stores),
+    )
+    assert not isinstance(updates, ExecutionResult)
+    try:
+        first = await asyncio.wait_for(anext(updates), 30)
+        assert first.data == {"simulation": {"status": "RUNNING", "error": None}}
+        last = await asyncio.wait_for(anext(updates), 30)
+        assert last.data is not None
+        assert last.data["simulation"]["status"] == "FAILED"
+        assert last.data["simulation"]["error"].startswith("Worker lost")
+    finally:
+        await updates.aclose()

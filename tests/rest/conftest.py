@@ -55,20 +55,27 @@ async def stores(
     await platform.close()
 
 
-def assembled(stores: Stores, *, enforce: bool = False) -> Starlette:
+def assembled(
+    stores: Stores, *, enforce: bool = False, trusted_cache_seconds: float = 60.0
+) -> Starlette:
     """The gateway as `nexus serve` builds it: the platform's Authenticator at the edge and
     demand control (in-process budget); `enforce` refuses over the plan and the budget, else
-    it measures only (so tests that page through lists do not spend an anonymous budget)."""
+    it measures only (so tests that page through lists do not spend an anonymous budget).
+    Trusted documents are cached for `trusted_cache_seconds`, evicted by the bus's events."""
     subgraphs = [load_subgraph(name) for name in SUBGRAPH_NAMES]
     demand = DemandControl(InProcessBudget(), enforce=enforce)
     usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
     router = router_for_subgraphs(subgraphs, stores, demand=demand, usage=usage)
+    trusted = TrustedDocumentGate(
+        TrustedDocuments(stores.require_platform()),
+        cache_seconds=trusted_cache_seconds,
+        bus=stores.bus,
+    )
     app = create_app(
-        router,
-        authenticator=TokenCache(authenticator_for(stores)),
-        trusted_documents=TrustedDocumentGate(TrustedDocuments(stores.require_platform())),
+        router, authenticator=TokenCache(authenticator_for(stores)), trusted_documents=trusted
     )
     app.state.graph_router = router  # for tests that flush its usage meter
+    app.state.trusted_documents = trusted  # for tests that wait for its bus subscription
     return app
 
 

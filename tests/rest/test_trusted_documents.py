@@ -4,10 +4,17 @@ and automatic persisted queries are untouched."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
 
 import httpx
+from starlette.applications import Starlette
 
+from nexus.stores import Stores
+from nexus.stores.bus import RedisBus
+from tests.conftest import REDIS_URL
+from tests.rest.conftest import assembled
 from tests.rest.test_callers import api_key
 
 TOKENS = "query Tokens { tokens { symbol } }"
@@ -92,3 +99,78 @@ async def test_trusted_documents_are_checked_listed_and_deleted(client: httpx.As
         headers=owner,
     )
     assert deleted.json()["data"]["deleteTrustedDocument"] == document_id
+
+
+async def test_a_deleted_document_is_refused_at_once_by_every_router(stores: Stores) -> None:
+    """Two router processes on one Redis, each caching trusted documents for ten minutes: a
+    document deleted through one is refused by the other on its next request, and one
+    registered through one runs on the other though it had just refused (and cached) it."""
+    buses = [RedisBus(REDIS_URL), RedisBus(REDIS_URL)]
+    apps = [
+        assembled(
+            Stores(
+                settings=stores.settings,
+                platform=stores.platform,
+                analytics=stores.analytics,
+                vectors=stores.vectors,
+                bus=bus,
+            ),
+            trusted_cache_seconds=600,
+        )
+        for bus in buses
+    ]
+    clients = [
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://nexus.test")
+        for app in apps
+    ]
+    first, second = clients
+    try:
+        for app in apps:
+            await app.state.trusted_documents.ready()
+        owner = {"x-api-key": await api_key(first)}
+        created = await first.post("/graphql", json={"query": RESTRICTED_KEY}, headers=owner)
+        kiosk = {"x-api-key": created.json()["data"]["createApiKey"]["secret"]}
+
+        refused = await second.post("/graphql", json=_by_hash(_hash(TOKENS)), headers=kiosk)
+        assert refused.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"
+        registered = await first.post(
+            "/graphql",
+            json={"query": REGISTER, "variables": {"name": "tokens", "document": TOKENS}},
+            headers=owner,
+        )
+        document_id = registered.json()["data"]["registerTrustedDocument"]["id"]
+        await _changed(apps[1], 1)
+        ran = await second.post("/graphql", json=_by_hash(_hash(TOKENS)), headers=kiosk)
+        assert {"symbol": "BTC"} in ran.json()["data"]["tokens"]
+
+        deleted = await first.post(
+            "/graphql",
+            json={
+                "query": "mutation($id: ID!) { deleteTrustedDocument(id: $id) }",
+                "variables": {"id": document_id},
+            },
+            headers=owner,
+        )
+        assert deleted.json()["data"]["deleteTrustedDocument"] == document_id
+        await _changed(apps[1], 2)
+        gone = (await second.post("/graphql", json=_by_hash(_hash(TOKENS)), headers=kiosk)).json()
+        assert gone["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"
+        assert "data" not in gone
+    finally:
+        for client in clients:
+            await client.aclose()
+        for app in apps:
+            await app.state.trusted_documents.close()
+            await app.state.graph_router.close()
+        for bus in buses:
+            await bus.close()
+
+
+async def _changed(app: Starlette, count: int) -> None:
+    """Until the router's gate has received `count` change events (Redis delivers them in
+    milliseconds; the caches hold entries for 600 s, so only the event explains a new answer)."""
+    gate = app.state.trusted_documents
+    deadline = time.monotonic() + 10
+    while gate.changes < count:
+        assert time.monotonic() < deadline, "no change event reached the other router"
+        await asyncio.sleep(0.02)
