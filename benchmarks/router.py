@@ -11,6 +11,12 @@ HTTP: the four subgraphs as separate uvicorn processes; `nexus router --supergra
 `--router-workers` processes; entity cache off, then on) and Hive Gateway (`--hive-fork`
 processes, on its own planner and on Hive Router's) in front of them, the same query at the same
 client load, each gateway measured in turn for `--rounds` rounds: requests/s, p50 and p99.
+Each run also reads /proc (Linux): the CPU per client request of the gateway's processes, the
+subgraphs, the client and everything else on the machine (other work: how loaded it was), and
+how many subgraph requests a client request caused (identical ones in flight are shared, by both
+gateways). Subgraph ceiling: each of the plan's subgraph requests sent straight to its subgraph
+with the same client, no gateway: the subgraphs' CPU per set of the plan's fetches, so the rate
+no gateway could pass without sharing requests on this machine.
 Cold plan: the planner's time for a 40-field query over the four subgraphs with nothing cached.
 The load comes from wrk when it is on PATH (`apt-get install wrk`): a Python client spends more
 CPU per request than either gateway, so on a small machine it measures itself.
@@ -480,12 +486,25 @@ def compare_with_hive_gateway(
         for name, run in medians.items():
             print(f"  {name:<22} " + _format(run))
         hive = medians["hive gateway"].rate
-        print(f"  subgraph ceiling {ceiling:,.0f} req/s = {ceiling / hive:.2f}x hive gateway")
+        cores = os.cpu_count() or 1
+        print(
+            f"summary ({cores} cores = {cores * 1e3:,.0f} ms of CPU a second; 'ceiling at its "
+            "sharing': the rate if the gateway itself cost no CPU, with the subgraph and client "
+            "CPU per request it caused; 'no sharing': one set of the plan's fetches per request):"
+        )
+        print(
+            f"  subgraph ceiling, no sharing: {ceiling:,.0f} req/s = {ceiling / hive:.2f}x hive "
+            f"gateway; 6x hive gateway = {6 * hive:,.0f} req/s needs at most "
+            f"{cores * 1e3 / (6 * hive):.2f} ms of CPU per request in all"
+        )
         for name, run in medians.items():
-            ratio = f"{run.rate / hive:.2f}x hive gateway, " if name != "hive gateway" else ""
+            ratio = f"{run.rate / hive:.2f}x hive gateway; " if name != "hive gateway" else ""
+            shared = cores * 1e3 / max(1e-3, run.subgraphs_ms + run.client_ms)
+            share = run.gateway_ms / max(1e-3, run.gateway_ms + run.subgraphs_ms + run.client_ms)
             print(
-                f"  {name:<22} {ratio}{100 * run.rate / ceiling:.0f}% of the subgraph ceiling, "
-                f"{run.gateway_ms:.2f} ms of gateway CPU per request"
+                f"  {name:<22} {ratio}ceiling at its sharing {shared:,.0f} req/s, reached "
+                f"{100 * run.rate / shared:.0f}%; the gateway's own CPU {run.gateway_ms:.2f} ms "
+                f"per request = {100 * share:.0f}% of the CPU the request cost"
             )
 
 
