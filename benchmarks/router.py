@@ -309,7 +309,7 @@ def _measure(bench: Bench, url: str, body: dict[str, Any], gateway_pid: int) -> 
     load = _load_wrk if bench.client == "wrk" else _load_python
     load(url, body, min(2.0, bench.seconds), bench.concurrency)  # warm-up
     gateway = _tree(gateway_pid)
-    own = _tree(os.getpid()) if bench.client == "python" else []
+    own = [os.getpid()] if bench.client == "python" else []  # the Python client runs here
     before = (
         _cpu_seconds(gateway),
         _cpu_seconds(bench.subgraph_pids),
