@@ -11,6 +11,12 @@ HTTP: the four subgraphs as separate uvicorn processes; `nexus router --supergra
 `--router-workers` processes; entity cache off, then on) and Hive Gateway (`--hive-fork`
 processes, on its own planner and on Hive Router's) in front of them, the same query at the same
 client load, each gateway measured in turn for `--rounds` rounds: requests/s, p50 and p99.
+Each run also reads /proc (Linux): the CPU per client request of the gateway's processes, the
+subgraphs, the client and everything else on the machine (other work: how loaded it was), and
+how many subgraph requests a client request caused (identical ones in flight are shared, by both
+gateways). Subgraph ceiling: each of the plan's subgraph requests sent straight to its subgraph
+with the same client, no gateway: the subgraphs' CPU per set of the plan's fetches, so the rate
+no gateway could pass without sharing requests on this machine.
 Cold plan: the planner's time for a 40-field query over the four subgraphs with nothing cached.
 The load comes from wrk when it is on PATH (`apt-get install wrk`): a Python client spends more
 CPU per request than either gateway, so on a small machine it measures itself.
@@ -30,6 +36,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +133,7 @@ def cold_plans(samples: int) -> None:
     )
 
 
-def _serve_subgraph(name: str, port: int) -> None:
+def _serve_subgraph(name: str, port: int, served: Any) -> None:
     import strawberry
     import uvicorn
     from strawberry.asgi import GraphQL
@@ -135,8 +142,64 @@ def _serve_subgraph(name: str, port: int) -> None:
 
     # Federation v2.9: the newest version Hive Gateway's composition reads.
     schema = strawberry.federation.Schema(**SCHEMA_ARGS[name], federation_version="2.9")
-    app = GraphQL(schema, graphql_ide=None)
+    graphql = GraphQL(schema, graphql_ide=None)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            served.value += 1  # requests this subgraph answered (shared with the benchmark)
+        await graphql(scope, receive, send)
+
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int | str) -> list[str] | None:
+    """/proc/PID/stat's fields after the command name (Linux), or None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _tree(root: int) -> list[int]:
+    """`root` and every process descended from it (worker processes, Node forks)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        fields = _stat(entry) if entry.isdigit() else None
+        if fields is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        pending.extend(children.get(pid, ()))
+    return found
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU seconds the processes have used so far."""
+    total = 0
+    for pid in pids:
+        fields = _stat(pid)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])
+    return total / _TICKS
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds every process on the machine has used (all cores, from /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / _TICKS
+
+
+def _children_cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _wait_until(url: str, body: dict[str, Any] | None = None, seconds: float = 60) -> None:
@@ -152,7 +215,33 @@ def _wait_until(url: str, body: dict[str, Any] | None = None, seconds: float = 6
     raise RuntimeError(f"{url} did not come up within {seconds:g}s")
 
 
-Run = tuple[float, float, float]  # requests per second, p50 ms, p99 ms
+Load = tuple[float, float, float]  # requests per second, p50 ms, p99 ms
+
+
+@dataclass(frozen=True)
+class Run:
+    """One measured run: the client's figures, and who spent the machine's CPU per request."""
+
+    rate: float  # requests per second
+    p50: float  # ms
+    p99: float  # ms
+    fetches: float  # subgraph requests answered per client request
+    gateway_ms: float  # CPU ms per request: the gateway's processes
+    subgraphs_ms: float  # ... the four subgraph processes
+    client_ms: float  # ... the load generator
+    others_ms: float  # ... every other process on the machine (other work: a loaded machine)
+
+
+@dataclass
+class Bench:
+    """The processes measured: the subgraphs (pids, request counters) and the client."""
+
+    subgraph_pids: list[int]
+    served: list[Any]
+    seconds: float
+    concurrency: int
+    client: str
+
 
 WRK_SCRIPT = """
 wrk.method = "POST"
@@ -173,7 +262,7 @@ end
 """
 
 
-def _load_wrk(url: str, body: dict[str, Any], seconds: float, concurrency: int) -> Run:
+def _load_wrk(url: str, body: dict[str, Any], seconds: float, concurrency: int) -> Load:
     """wrk (C) keeps `concurrency` connections busy, using little CPU itself."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(WRK_SCRIPT.replace("BODY", json.dumps(json.dumps(body))))
@@ -186,7 +275,7 @@ def _load_wrk(url: str, body: dict[str, Any], seconds: float, concurrency: int) 
     return int(requests) / float(duration), float(p50), float(p99)
 
 
-def _load_python(url: str, body: dict[str, Any], seconds: float, concurrency: int) -> Run:
+def _load_python(url: str, body: dict[str, Any], seconds: float, concurrency: int) -> Load:
     """Python coroutines over one aiohttp session: about 1-3 ms of CPU per request, so on a small
     machine this client, not the gateway, may be what saturates."""
     import aiohttp
@@ -213,10 +302,99 @@ def _load_python(url: str, body: dict[str, Any], seconds: float, concurrency: in
     return len(ordered) / seconds, p50 * 1e3, p99 * 1e3
 
 
-def _measure(url: str, body: dict[str, Any], seconds: float, concurrency: int, client: str) -> Run:
-    load = _load_wrk if client == "wrk" else _load_python
-    load(url, body, min(2.0, seconds), concurrency)  # warm-up
-    return load(url, body, seconds, concurrency)
+def _measure(bench: Bench, url: str, body: dict[str, Any], gateway_pid: int) -> Run:
+    """Load `url` with `body`; CPU per request of the gateway (`gateway_pid` and its children),
+    the subgraphs, the client (wrk, a child process; the Python client runs in this one) and
+    everything else on the machine."""
+    load = _load_wrk if bench.client == "wrk" else _load_python
+    load(url, body, min(2.0, bench.seconds), bench.concurrency)  # warm-up
+    gateway = _tree(gateway_pid)
+    own = [os.getpid()] if bench.client == "python" else []  # the Python client runs here
+    before = (
+        _cpu_seconds(gateway),
+        _cpu_seconds(bench.subgraph_pids),
+        _children_cpu_seconds() + _cpu_seconds(own),
+        _machine_busy_seconds(),
+        sum(counter.value for counter in bench.served),
+    )
+    rate, p50, p99 = load(url, body, bench.seconds, bench.concurrency)
+    after = (
+        _cpu_seconds(gateway),
+        _cpu_seconds(bench.subgraph_pids),
+        _children_cpu_seconds() + _cpu_seconds(own),
+        _machine_busy_seconds(),
+        sum(counter.value for counter in bench.served),
+    )
+    gateway_s, subgraphs_s, client_s, busy_s, fetches = (
+        b - a for a, b in zip(before, after, strict=True)
+    )
+    requests = max(1.0, rate * bench.seconds)
+    others_s = max(0.0, busy_s - gateway_s - subgraphs_s - client_s)
+    return Run(
+        rate,
+        p50,
+        p99,
+        fetches / requests,
+        gateway_s * 1e3 / requests,
+        subgraphs_s * 1e3 / requests,
+        client_s * 1e3 / requests,
+        others_s * 1e3 / requests,
+    )
+
+
+def _pid_listening_on(url: str) -> int:
+    """The process started with `--port PORT` of `url` (Hive Gateway: its Node process)."""
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    for entry in os.listdir("/proc"):
+        try:
+            args = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if port.encode() in args and b"--port" in args[: args.index(port.encode())][-1:]:
+            return int(entry)
+    raise RuntimeError(f"no process serves {url}")
+
+
+async def _plan_fetches() -> list[tuple[str, str, dict[str, Any] | None]]:
+    """The subgraph requests the router makes for the benchmark's request."""
+    router, transport = router_over(SCHEMAS)
+    await router.execute(SHOP_QUERY, {"first": 3})
+    return list(transport.requests)
+
+
+def subgraph_ceiling(bench: Bench, urls: dict[str, str], pids: dict[str, int]) -> float:
+    """Each of the plan's subgraph requests sent straight to its subgraph with the same client
+    (no gateway), one at a time: the subgraph's rate and CPU per request. Answers how many
+    client requests a second the subgraphs could serve if every client request cost one set of
+    the plan's fetches and the gateway cost nothing."""
+    fetches = asyncio.run(_plan_fetches())
+    print(
+        f"subgraph ceiling: the plan's {len(fetches)} subgraph requests, each sent straight to "
+        f"its subgraph ({bench.client}, {bench.concurrency} connections, {bench.seconds:g}s):"
+    )
+    per_service: dict[str, float] = {}
+    for service, query, variables in fetches:
+        body: dict[str, Any] = {"query": query}
+        if variables:
+            body["variables"] = variables
+        run = _measure(bench, urls[service], body, pids[service])
+        per_service[service] = per_service.get(service, 0.0) + run.gateway_ms
+        field = query.split("{", 2)[1].split("(")[0].strip() or "_entities"
+        print(
+            f"  {service:<10} {field[:24]:<24} {run.rate:8.1f} req/s   "
+            f"{run.gateway_ms:.2f} ms of the subgraph's CPU per request"
+        )
+    total = sum(per_service.values())
+    cores = os.cpu_count() or 1
+    # Every subgraph is one process (at most one core); all together share the machine's cores.
+    ceiling = min(cores * 1e3 / total, *(1e3 / ms for ms in per_service.values()))
+    print(
+        f"  one set of the plan's requests: {total:.2f} ms of subgraph CPU "
+        f"({', '.join(f'{name} {ms:.2f}' for name, ms in per_service.items())}); ceiling "
+        f"{ceiling:,.0f} client requests/s on {cores} cores if each sent its own set and the "
+        "gateway and client cost nothing"
+    )
+    return ceiling
 
 
 def compare_with_hive_gateway(
@@ -230,7 +408,11 @@ def compare_with_hive_gateway(
 
     context = multiprocessing.get_context("spawn")
     ports = {name: free_port() for name in SCHEMAS}
-    processes = [context.Process(target=_serve_subgraph, args=(n, p)) for n, p in ports.items()]
+    served = {name: context.RawValue("q", 0) for name in SCHEMAS}
+    processes = {
+        name: context.Process(target=_serve_subgraph, args=(name, port, served[name]))
+        for name, port in ports.items()
+    }
     urls = {name: f"http://127.0.0.1:{port}/graphql" for name, port in ports.items()}
     subgraphs = [
         SubgraphSDL(name, urls[name], subgraph_sdl(schema)) for name, schema in SCHEMAS.items()
@@ -239,15 +421,17 @@ def compare_with_hive_gateway(
     with tempfile.TemporaryDirectory() as directory, contextlib.ExitStack() as stack:
         supergraph_file = Path(directory) / "supergraph.graphql"
         supergraph_file.write_text(compose_supergraph(subgraphs))
-        for process in processes:
+        for process in processes.values():
             process.start()
             stack.callback(process.join, 10)
             stack.callback(process.terminate)
         for url in urls.values():
             _wait_until(url, {"query": "{ __typename }"})
+        pids = {name: process.pid or 0 for name, process in processes.items()}
+        bench = Bench(list(pids.values()), list(served.values()), seconds, concurrency, client)
         # The router as deployed: `nexus router --supergraph FILE --workers N`, entity cache
         # off, then on (NEXUS_ENTITY_CACHE=on: repeated entities come from its in-process LRU).
-        targets: dict[str, str] = {}
+        targets: dict[str, tuple[str, int]] = {}
         for name, cache in (("nexus router", "off"), ("nexus router +cache", "on")):
             router = NexusProcess(
                 ["router", "--supergraph", str(supergraph_file), "--workers", str(workers)],
@@ -259,10 +443,10 @@ def compare_with_hive_gateway(
             )
             stack.callback(router.stop)
             router.wait("/healthz", 90)
-            targets[name] = f"{router.url}/graphql"
+            targets[name] = (f"{router.url}/graphql", router.process.pid)
         for name, runtime in (("hive gateway", False), ("hive (router)", True)):
             log = Path(directory) / f"{name}.log"
-            targets[name] = stack.enter_context(
+            url = stack.enter_context(
                 hive_gateway(
                     node_modules(),
                     supergraph_file,
@@ -271,7 +455,8 @@ def compare_with_hive_gateway(
                     extra_args=["--fork", str(hive_forks)] if hive_forks > 1 else [],
                 )
             )
-        answers = [httpx.post(url, json=body, timeout=30).json() for url in targets.values()]
+            targets[name] = (url, _pid_listening_on(url))
+        answers = [httpx.post(url, json=body, timeout=30).json() for url, _ in targets.values()]
         assert all(
             answer.get("data") == answers[0]["data"] and "errors" not in answer
             for answer in answers
@@ -283,27 +468,56 @@ def compare_with_hive_gateway(
             f"process(es), Hive Gateway: {hive_forks} process(es); machine: "
             f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start"
         )
+        ceiling = subgraph_ceiling(bench, urls, pids)
+        print(
+            "gateways (CPU per client request in ms: the gateway / the subgraphs / the client / "
+            "other processes on the machine; fetches: subgraph requests per client request, "
+            "after sharing identical ones in flight):"
+        )
         runs: dict[str, list[Run]] = {name: [] for name in targets}
         names = list(targets)
         for round_ in range(rounds):
             for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
-                runs[name].append(_measure(targets[name], body, seconds, concurrency, client))
+                url, pid = targets[name]
+                runs[name].append(_measure(bench, url, body, pid))
                 print(f"  {name:<22} " + _format(runs[name][-1]), flush=True)
-        print("medians:")
-        for name, measured in runs.items():
-            rates, p50s, p99s = zip(*measured, strict=True)
-            medians = (statistics.median(rates), statistics.median(p50s), statistics.median(p99s))
-            print(f"  {name:<22} " + _format(medians))
-        hive = statistics.median(r for r, _, _ in runs["hive gateway"])
-        for name in names:
-            if name.startswith("nexus"):
-                ours = statistics.median(r for r, _, _ in runs[name])
-                print(f"  {name} / hive gateway: {ours / hive:.2f}x requests per second")
+        print(f"medians (load average {os.getloadavg()[0]:.1f} at the end):")
+        medians = {name: _median(measured) for name, measured in runs.items()}
+        for name, run in medians.items():
+            print(f"  {name:<22} " + _format(run))
+        hive = medians["hive gateway"].rate
+        cores = os.cpu_count() or 1
+        print(
+            f"summary ({cores} cores = {cores * 1e3:,.0f} ms of CPU a second; 'ceiling at its "
+            "sharing': the rate if the gateway itself cost no CPU, with the subgraph and client "
+            "CPU per request it caused; 'no sharing': one set of the plan's fetches per request):"
+        )
+        print(
+            f"  subgraph ceiling, no sharing: {ceiling:,.0f} req/s = {ceiling / hive:.2f}x hive "
+            f"gateway; 6x hive gateway = {6 * hive:,.0f} req/s needs at most "
+            f"{cores * 1e3 / (6 * hive):.2f} ms of CPU per request in all"
+        )
+        for name, run in medians.items():
+            ratio = f"{run.rate / hive:.2f}x hive gateway; " if name != "hive gateway" else ""
+            shared = cores * 1e3 / max(1e-3, run.subgraphs_ms + run.client_ms)
+            share = run.gateway_ms / max(1e-3, run.gateway_ms + run.subgraphs_ms + run.client_ms)
+            print(
+                f"  {name:<22} {ratio}ceiling at its sharing {shared:,.0f} req/s, reached "
+                f"{100 * run.rate / shared:.0f}%; the gateway's own CPU {run.gateway_ms:.2f} ms "
+                f"per request = {100 * share:.0f}% of the CPU the request cost"
+            )
+
+
+def _median(runs: list[Run]) -> Run:
+    return Run(*(statistics.median(values) for values in zip(*map(astuple, runs), strict=True)))
 
 
 def _format(run: Run) -> str:
-    rate, p50, p99 = run
-    return f"{rate:8.1f} req/s   p50 {p50:7.2f} ms   p99 {p99:7.2f} ms"
+    return (
+        f"{run.rate:8.1f} req/s  p50 {run.p50:6.1f} ms  p99 {run.p99:6.1f} ms  fetches "
+        f"{run.fetches:4.2f}  CPU {run.gateway_ms:.2f} / {run.subgraphs_ms:.2f} / "
+        f"{run.client_ms:.2f} / {run.others_ms:.2f}"
+    )
 
 
 def main() -> None:

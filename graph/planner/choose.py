@@ -42,7 +42,9 @@ def jump_targets(
 
     The entity type is `type_name`, or an interface that an @interfaceObject subgraph resolves.
     `usable` says whether a target can be entered from here (one of its keys can be supplied).
-    Greedy: the target able to serve the most remaining fields wins; ties go by name.
+    Greedy: the target able to serve the most remaining fields wins; among equals, the one that
+    also resolves most of those fields' own selections (each it cannot is another, sequential
+    jump from there); then by name.
     """
     remaining = list(fields)
     chosen: dict[tuple[str, str], list[OperationField]] = {}
@@ -75,7 +77,15 @@ def jump_targets(
                 f'subgraph resolves it with a resolvable @key on "{type_name}". Add a @key to '
                 f'"{type_name}" in a subgraph that resolves the field.'
             )
-        best = min(counts, key=lambda t: (-counts[t], t))
+        local: dict[tuple[str, str], int] = {}
+        top = max(counts.values())
+        for target in (t for t, count in counts.items() if count == top):
+            local[target] = sum(
+                _local_children(supergraph, f, target[0])
+                for f in remaining
+                if target in options[id(f)]
+            )
+        best = min(local, key=lambda t: (-local[t], t))
         chosen[best] = [f for f in remaining if best in options[id(f)]]
         remaining = [f for f in remaining if best not in options[id(f)]]
     return chosen

@@ -159,3 +159,35 @@ async def test_traceparent_carries_the_trace_to_remote_subgraphs(
         assert server.context.trace_id == fetch.context.trace_id
         assert server.parent is not None and server.parent.is_remote
         assert server.parent.span_id == fetch.context.span_id
+
+
+def test_without_an_exporter_only_the_request_span_is_made() -> None:
+    """`nexus` processes that export nothing make the SERVER span (log lines carry its ids) and
+    skip the spans inside it; with an exporter every span is made. Each in a fresh interpreter,
+    as the tracer provider is set once per process."""
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from opentelemetry.trace import SpanKind\n"
+        "from nexus.tracing import configure_tracing, span\n"
+        "configure_tracing('nexus-test', json.loads(sys.argv[1]))\n"
+        "with span('POST /graphql', kind=SpanKind.SERVER) as server:\n"
+        "    with span('fetch crypto', kind=SpanKind.CLIENT) as fetch:\n"
+        "        print(json.dumps([server.is_recording(), fetch.is_recording(),\n"
+        "            fetch.get_span_context().trace_id == server.get_span_context().trace_id]))\n"
+    )
+
+    def recording(environ: dict[str, str]) -> list[bool]:
+        run = subprocess.run(
+            [sys.executable, "-c", script, json.dumps(environ)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        return list(json.loads(run.stdout.splitlines()[0]))
+
+    assert recording({}) == [True, False, False]
+    assert recording({"OTEL_TRACES_EXPORTER": "console"}) == [True, True, True]
