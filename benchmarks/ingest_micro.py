@@ -75,6 +75,7 @@ async def pipeline_run(
         state_database=f"bench_state_{tag}",
     )
     await pipeline.sink(connector(source)).ensure_schema()  # schema outside the timing
+    await pipeline.dead.ensure_schema()  # and the cursors' tables
     started = time.perf_counter()
     report = await pipeline.run(connector(source))
     seconds = time.perf_counter() - started

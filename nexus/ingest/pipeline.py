@@ -82,6 +82,10 @@ class Pipeline:
     vectors: VectorStore | None = None  # for sinks that embed text (Connector.vectors)
     in_flight: int = 8  # batches fetched but not yet stored, at most
     coalesce_records: int = 200_000  # records stored in one write, at most (unless one batch)
+    # While a backfill is still fetching, a write waits this long at most for the next pages to
+    # join it: each write costs the store a part per table and a checkpoint, whatever its size.
+    # Live connectors (Connector.live: a trade stream) never wait.
+    linger_seconds: float = 0.1
     retry: RetryPolicy | None = None
     # domain -> database the sinks write (tests use their own); the state (cursors) database
     databases: Mapping[str, str] = field(default_factory=dict)
@@ -149,7 +153,7 @@ class Pipeline:
             async with self.stream.lease(connector.name):
                 await self.stream.open(connector.name)
                 # What a killed run left on the stream is stored before anything new is fetched.
-                await self._consume(connector.name, sink, cursors, report, None, on_batch)
+                await self._consume(connector.name, sink, cursors, report, None, on_batch, 0.0)
                 cursor = await cursors.load(connector.name)
                 log.info("ingest started", extra={"source": connector.name, **window.to_json()})
                 await self._produce_and_consume(
@@ -207,8 +211,11 @@ class Pipeline:
                 done.set()
 
         producer = asyncio.create_task(produce(), name=f"ingest-{connector.name}")
+        linger = 0.0 if connector.live else self.linger_seconds
         try:
-            await self._consume(connector.name, sink, cursors, report, done, on_batch, slots)
+            await self._consume(
+                connector.name, sink, cursors, report, done, on_batch, linger, slots
+            )
         finally:
             if not producer.done():
                 producer.cancel()
@@ -223,12 +230,14 @@ class Pipeline:
         report: RunReport,
         done: asyncio.Event | None,
         on_batch: Callable[[RunReport], None] | None,
+        linger: float,
         slots: asyncio.Semaphore | None = None,
     ) -> None:
         """Store batches until the stream is empty (`done` None) or the producer finished and
         the stream is drained."""
         while True:
-            entry = await self.stream.read(name, 0.05)
+            # Draining what a killed run left (no producer yet): only what is there already.
+            entry = await self.stream.read(name, 0.05 if done is not None else 0)
             if entry is None:
                 if done is None or done.is_set():
                     # The producer may have added its last batch just before finishing.
@@ -239,18 +248,26 @@ class Pipeline:
                     continue
             # Batches already waiting are stored together: one write and one checkpoint (the
             # last batch's cursor) instead of one per page, when the source outpaces the store.
+            # While the producer is still fetching, wait up to `linger` for its next pages.
             entries = [entry]
             waiting = len(entry[1].records)
-            while waiting < self.coalesce_records:
+            until = time.monotonic() + linger
+            # (At most `in_flight` batches: the producer waits for their slots to fetch more.)
+            while waiting < self.coalesce_records and len(entries) < self.in_flight:
                 more = await self.stream.read(name, 0)
+                left = until - time.monotonic()
+                if more is None and left > 0 and done is not None and not done.is_set():
+                    more = await self.stream.read(name, min(left, 0.02))
+                    if more is None:
+                        continue
                 if more is None:
                     break
                 entries.append(more)
                 waiting += len(more[1].records)
             await self.store_batch(name, sink, cursors, _joined(entries), report, len(entries))
-            for entry_id, _ in entries:
-                await self.stream.ack(name, entry_id)
-                if slots is not None:
+            await self.stream.ack(name, *(entry_id for entry_id, _ in entries))
+            if slots is not None:
+                for _ in entries:
                     slots.release()
             if on_batch is not None:
                 on_batch(report)
