@@ -82,10 +82,12 @@ class Pipeline:
     vectors: VectorStore | None = None  # for sinks that embed text (Connector.vectors)
     in_flight: int = 8  # batches fetched but not yet stored, at most
     coalesce_records: int = 200_000  # records stored in one write, at most (unless one batch)
-    # While a backfill is still fetching, a write waits this long at most for the next pages to
-    # join it: each write costs the store a part per table and a checkpoint, whatever its size.
-    # Live connectors (Connector.live: a trade stream) never wait.
+    # While a backfill is still fetching, a write of fewer than `linger_records` waits this
+    # long at most for the next pages to join it: each write costs the store a part per table
+    # and a checkpoint, whatever its size (a larger write goes at once: the store works while
+    # the source fetches). Live connectors (Connector.live: a trade stream) never wait.
     linger_seconds: float = 0.1
+    linger_records: int = 10_000
     retry: RetryPolicy | None = None
     # domain -> database the sinks write (tests use their own); the state (cursors) database
     databases: Mapping[str, str] = field(default_factory=dict)
@@ -256,7 +258,13 @@ class Pipeline:
             while waiting < self.coalesce_records and len(entries) < self.in_flight:
                 more = await self.stream.read(name, 0)
                 left = until - time.monotonic()
-                if more is None and left > 0 and done is not None and not done.is_set():
+                if (
+                    more is None
+                    and left > 0
+                    and waiting < self.linger_records
+                    and done is not None
+                    and not done.is_set()
+                ):
                     more = await self.stream.read(name, min(left, 0.02))
                     if more is None:
                         continue
