@@ -187,13 +187,14 @@ class Pipeline:
         on_batch: Callable[[RunReport], None] | None,
     ) -> None:
         slots = asyncio.Semaphore(self.in_flight)
-        done = asyncio.Event()
+        feed = _Feed()
 
         async def produce() -> None:
             try:
                 async for batch in source.fetch(http, cursor, window):
                     await slots.acquire()
                     await self.stream.add(connector.name, batch)
+                    feed.added.set()
             except BadPayload as error:
                 # A response the source could not read and did not isolate: kept, run ended.
                 await self.dead.add(
@@ -210,13 +211,14 @@ class Pipeline:
                 report.dead_letters += 1
                 raise
             finally:
-                done.set()
+                feed.done.set()
+                feed.added.set()
 
         producer = asyncio.create_task(produce(), name=f"ingest-{connector.name}")
         linger = 0.0 if connector.live else self.linger_seconds
         try:
             await self._consume(
-                connector.name, sink, cursors, report, done, on_batch, linger, slots
+                connector.name, sink, cursors, report, feed, on_batch, linger, slots
             )
         finally:
             if not producer.done():
@@ -230,20 +232,34 @@ class Pipeline:
         sink: Sink,
         cursors: CursorStore,
         report: RunReport,
-        done: asyncio.Event | None,
+        feed: _Feed | None,
         on_batch: Callable[[RunReport], None] | None,
         linger: float,
         slots: asyncio.Semaphore | None = None,
     ) -> None:
-        """Store batches until the stream is empty (`done` None) or the producer finished and
-        the stream is drained."""
+        """Store batches until the stream is empty (`feed` None: draining what a killed run
+        left) or the producer finished and the stream is drained.
+
+        The producer is in this process: the stream is read without blocking, and the consumer
+        waits for the producer's signal instead (a blocking XREADGROUP that times out costs up
+        to 100 ms: Redis checks blocked clients' timeouts ten times a second)."""
+
+        async def next_entry(wait: float) -> tuple[str, Batch] | None:
+            if feed is not None:
+                feed.added.clear()
+            entry = await self.stream.read(name, 0)
+            if entry is None and feed is not None and not feed.done.is_set() and wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(feed.added.wait(), wait)
+                entry = await self.stream.read(name, 0)
+            return entry
+
         while True:
-            # Draining what a killed run left (no producer yet): only what is there already.
-            entry = await self.stream.read(name, 0.05 if done is not None else 0)
+            entry = await next_entry(0.05)
             if entry is None:
-                if done is None or done.is_set():
-                    # The producer may have added its last batch just before finishing.
-                    entry = await self.stream.read(name, 0.01) if done is not None else None
+                if feed is None or feed.done.is_set():
+                    # Everything the producer added is on the stream before `done` is set.
+                    entry = await self.stream.read(name, 0) if feed is not None else None
                     if entry is None:
                         return
                 else:
@@ -256,19 +272,12 @@ class Pipeline:
             until = time.monotonic() + linger
             # (At most `in_flight` batches: the producer waits for their slots to fetch more.)
             while waiting < self.coalesce_records and len(entries) < self.in_flight:
-                more = await self.stream.read(name, 0)
                 left = until - time.monotonic()
-                if (
-                    more is None
-                    and left > 0
-                    and waiting < self.linger_records
-                    and done is not None
-                    and not done.is_set()
-                ):
-                    more = await self.stream.read(name, min(left, 0.02))
-                    if more is None:
-                        continue
+                lingering = left > 0 and waiting < self.linger_records
+                more = await next_entry(min(left, 0.02) if lingering else 0)
                 if more is None:
+                    if lingering and feed is not None and not feed.done.is_set():
+                        continue
                     break
                 entries.append(more)
                 waiting += len(more[1].records)
@@ -350,6 +359,14 @@ class Pipeline:
             "batch stored",
             extra={"source": name, "records": len(batch.records), "batches": report.batches},
         )
+
+
+@dataclass(slots=True)
+class _Feed:
+    """The producer's signals to the consumer: a batch was added; it has finished."""
+
+    added: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def _joined(entries: list[tuple[str, Batch]]) -> Batch:
