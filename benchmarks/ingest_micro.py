@@ -152,9 +152,9 @@ async def main() -> None:
         median = statistics.median(s for _, s in runs)
         rate = runs[0][0] / median
         share = f" ({rate / bulk:.0%} of bulk)" if name.startswith("sec: pipeline") else ""
-        sent = requests.get(name)
-        floor = f" ({sent / 10:.1f} s at 10/s)" if name.startswith("sec: pipeline") else ""
-        print(f"| {name} | {runs[0][0]:,} | {'-' if sent is None else sent}{floor} | "
+        asked = requests.get(name)
+        floor = f" ({asked / 10:.1f} s at 10/s)" if asked and name.startswith("sec: pipe") else ""
+        print(f"| {name} | {runs[0][0]:,} | {'-' if asked is None else asked}{floor} | "
               f"{median:.2f} s | {rate:,.0f}{share} |")
     if latencies:
         print(f"\nsocial.posts publish-to-subscriber latency: median "
