@@ -97,6 +97,7 @@ async def pipeline_run(
     )
     # Schemas first: the timed part is the ingestion itself.
     await pipeline.sink(connector("fred")).ensure_schema()
+    await pipeline.dead.ensure_schema()  # and the cursors' tables
     started = time.perf_counter()
     report = await pipeline.run(connector("fred"), Window(only=tuple(series)))
     seconds = time.perf_counter() - started

@@ -81,6 +81,7 @@ async def pipeline_run(
     )
     # Schemas first: the timed part is the ingestion itself.
     await pipeline.sink(connector(source)).ensure_schema()
+    await pipeline.dead.ensure_schema()  # and the cursors' tables
     window = Window(since=dt.datetime(2014, 1, 1, tzinfo=dt.UTC)) if source == "binance" \
         else Window()
     started = time.perf_counter()

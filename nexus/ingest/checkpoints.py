@@ -15,6 +15,7 @@ import uuid
 from typing import Any, Protocol
 
 from nexus.ingest.records import Cursor, DeadLetter
+from nexus.ingest.schema import ensure
 from nexus.stores.analytics import AnalyticsStore
 
 DATABASE = "ingest"
@@ -48,8 +49,7 @@ class CursorStore:
         self.database = database
 
     async def ensure_schema(self) -> None:
-        for statement in statements(self.database):
-            await self.store.command(statement)
+        await ensure(self.store, statements(self.database))
 
     async def load(self, source: str) -> Cursor:
         rows = await self.store.query(
@@ -91,8 +91,7 @@ class AnalyticsDeadLetters:
         self.database = database
 
     async def ensure_schema(self) -> None:
-        for statement in statements(self.database):
-            await self.store.command(statement)
+        await ensure(self.store, statements(self.database))
 
     async def add(self, letters: list[DeadLetter]) -> None:
         if not letters:

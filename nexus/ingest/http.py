@@ -10,8 +10,10 @@ stays under it instead of bouncing off 429s.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
+import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -72,6 +74,13 @@ class TokenBucket:
                 await asyncio.sleep((1 - self.tokens) / self.rate.per_second)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process, shared by every run's client: building one
+    reads the CA bundle (tens of milliseconds), once per run otherwise."""
+    return httpx.create_ssl_context()  # what httpx builds by default (SSL_CERT_FILE honoured)
+
+
 class SourceHttp:
     """GET with rate limiting and retries; JSON/text answers, typed errors.
 
@@ -99,6 +108,7 @@ class SourceHttp:
             timeout=self.retry.timeout_seconds,
             transport=transport,
             follow_redirects=True,
+            verify=_tls_context(),
         )
         self.requests = 0  # sent, retries included
         self.retries = 0

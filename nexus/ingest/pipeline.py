@@ -23,7 +23,7 @@ from nexus.ingest.checkpoints import DATABASE as STATE_DATABASE
 from nexus.ingest.checkpoints import CursorStore, DeadLetterStore
 from nexus.ingest.errors import BadPayload, IngestError
 from nexus.ingest.http import RetryPolicy, SourceHttp
-from nexus.ingest.records import Batch, DeadLetter, Window
+from nexus.ingest.records import Batch, DeadLetter, DomainEvent, Window
 from nexus.ingest.source import Connector, Sink, Source, SourceConfig
 from nexus.ingest.stream import RecordStream
 from nexus.stores.analytics import AnalyticsStore
@@ -82,6 +82,12 @@ class Pipeline:
     vectors: VectorStore | None = None  # for sinks that embed text (Connector.vectors)
     in_flight: int = 8  # batches fetched but not yet stored, at most
     coalesce_records: int = 200_000  # records stored in one write, at most (unless one batch)
+    # While a backfill is still fetching, a write of fewer than `linger_records` waits this
+    # long at most for the next pages to join it: each write costs the store a part per table
+    # and a checkpoint, whatever its size (a larger write goes at once: the store works while
+    # the source fetches). Live connectors (Connector.live: a trade stream) never wait.
+    linger_seconds: float = 0.1
+    linger_records: int = 10_000
     retry: RetryPolicy | None = None
     # domain -> database the sinks write (tests use their own); the state (cursors) database
     databases: Mapping[str, str] = field(default_factory=dict)
@@ -149,7 +155,7 @@ class Pipeline:
             async with self.stream.lease(connector.name):
                 await self.stream.open(connector.name)
                 # What a killed run left on the stream is stored before anything new is fetched.
-                await self._consume(connector.name, sink, cursors, report, None, on_batch)
+                await self._consume(connector.name, sink, cursors, report, None, on_batch, 0.0)
                 cursor = await cursors.load(connector.name)
                 log.info("ingest started", extra={"source": connector.name, **window.to_json()})
                 await self._produce_and_consume(
@@ -181,13 +187,14 @@ class Pipeline:
         on_batch: Callable[[RunReport], None] | None,
     ) -> None:
         slots = asyncio.Semaphore(self.in_flight)
-        done = asyncio.Event()
+        feed = _Feed()
 
         async def produce() -> None:
             try:
                 async for batch in source.fetch(http, cursor, window):
                     await slots.acquire()
                     await self.stream.add(connector.name, batch)
+                    feed.added.set()
             except BadPayload as error:
                 # A response the source could not read and did not isolate: kept, run ended.
                 await self.dead.add(
@@ -204,11 +211,15 @@ class Pipeline:
                 report.dead_letters += 1
                 raise
             finally:
-                done.set()
+                feed.done.set()
+                feed.added.set()
 
         producer = asyncio.create_task(produce(), name=f"ingest-{connector.name}")
+        linger = 0.0 if connector.live else self.linger_seconds
         try:
-            await self._consume(connector.name, sink, cursors, report, done, on_batch, slots)
+            await self._consume(
+                connector.name, sink, cursors, report, feed, on_batch, linger, slots
+            )
         finally:
             if not producer.done():
                 producer.cancel()
@@ -221,39 +232,83 @@ class Pipeline:
         sink: Sink,
         cursors: CursorStore,
         report: RunReport,
-        done: asyncio.Event | None,
+        feed: _Feed | None,
         on_batch: Callable[[RunReport], None] | None,
+        linger: float,
         slots: asyncio.Semaphore | None = None,
     ) -> None:
-        """Store batches until the stream is empty (`done` None) or the producer finished and
-        the stream is drained."""
+        """Store batches until the stream is empty (`feed` None: draining what a killed run
+        left) or the producer finished and the stream is drained.
+
+        The producer is in this process: the stream is read without blocking, and the consumer
+        waits for the producer's signal instead (a blocking XREADGROUP that times out costs up
+        to 100 ms: Redis checks blocked clients' timeouts ten times a second)."""
+
+        async def next_entry(wait: float) -> tuple[str, Batch] | None:
+            if feed is not None:
+                feed.added.clear()
+            entry = await self.stream.read(name, 0)
+            if entry is None and feed is not None and not feed.done.is_set() and wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(feed.added.wait(), wait)
+                entry = await self.stream.read(name, 0)
+            return entry
+
         while True:
-            entry = await self.stream.read(name, 0.05)
+            entry = await next_entry(0.05)
             if entry is None:
-                if done is None or done.is_set():
-                    # The producer may have added its last batch just before finishing.
-                    entry = await self.stream.read(name, 0.01) if done is not None else None
+                if feed is None or feed.done.is_set():
+                    # Everything the producer added is on the stream before `done` is set.
+                    entry = await self.stream.read(name, 0) if feed is not None else None
                     if entry is None:
                         return
                 else:
                     continue
             # Batches already waiting are stored together: one write and one checkpoint (the
             # last batch's cursor) instead of one per page, when the source outpaces the store.
+            # While the producer is still fetching, wait up to `linger` for its next pages.
             entries = [entry]
             waiting = len(entry[1].records)
-            while waiting < self.coalesce_records:
-                more = await self.stream.read(name, 0)
+            until = time.monotonic() + linger
+            # (At most `in_flight` batches: the producer waits for their slots to fetch more.)
+            while waiting < self.coalesce_records and len(entries) < self.in_flight:
+                left = until - time.monotonic()
+                lingering = left > 0 and waiting < self.linger_records
+                more = await next_entry(min(left, 0.02) if lingering else 0)
                 if more is None:
+                    if lingering and feed is not None and not feed.done.is_set():
+                        continue
                     break
                 entries.append(more)
                 waiting += len(more[1].records)
             await self.store_batch(name, sink, cursors, _joined(entries), report, len(entries))
-            for entry_id, _ in entries:
-                await self.stream.ack(name, entry_id)
-                if slots is not None:
+            await self.stream.ack(name, *(entry_id for entry_id, _ in entries))
+            if slots is not None:
+                for _ in entries:
                     slots.release()
             if on_batch is not None:
                 on_batch(report)
+
+    async def _publish(self, events: list[DomainEvent]) -> int:
+        """Publish a batch's events, in order; how many went out. Over Redis, all in one
+        pipeline (a batch of transfers can raise hundreds of whale alerts)."""
+        many = getattr(self.bus, "publish_many", None)
+        if many is not None and len(events) > 1:
+            try:
+                await many([(event.channel, event.event, event.retain) for event in events])
+            except StoreUnavailable:  # events are live updates: late is lost anyway
+                log.warning("events not published", extra={"events": len(events)})
+                return 0
+            return len(events)
+        published = 0
+        for event in events:
+            try:
+                await self.bus.publish(event.channel, event.event, retain=event.retain)
+            except StoreUnavailable:
+                log.warning("event not published", extra={"channel": event.channel})
+            else:
+                published += 1
+        return published
 
     async def _new_letters(self, name: str, letters: list[DeadLetter]) -> list[DeadLetter]:
         """`letters` less those already waiting (a scheduled run that meets the same unknown
@@ -288,13 +343,7 @@ class Pipeline:
                     DeadLetter(name, "store", reason, record.to_json())
                     for record, reason in written.rejected
                 ]
-                for event in written.events:
-                    try:
-                        await self.bus.publish(event.channel, event.event, retain=event.retain)
-                    except StoreUnavailable:  # events are live updates: late is lost anyway
-                        log.warning("event not published", extra={"channel": event.channel})
-                    else:
-                        report.events += 1
+                report.events += await self._publish(written.events)
         if letters:
             await self.dead.add(await self._new_letters(name, letters))
             report.dead_letters += len(letters)
@@ -310,6 +359,14 @@ class Pipeline:
             "batch stored",
             extra={"source": name, "records": len(batch.records), "batches": report.batches},
         )
+
+
+@dataclass(slots=True)
+class _Feed:
+    """The producer's signals to the consumer: a batch was added; it has finished."""
+
+    added: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def _joined(entries: list[tuple[str, Batch]]) -> Batch:

@@ -75,3 +75,6 @@ class Connector:
     fake: Callable[[], ASGIApp] | None = None
     # The sink embeds text (micro's posts): it is built as sink(store, database, vectors).
     vectors: bool = False
+    # The source streams as things happen (a WebSocket, a filtered stream): each batch is
+    # stored as it comes, never held back for the next to join it (Pipeline.linger_seconds).
+    live: bool = False

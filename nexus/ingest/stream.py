@@ -17,6 +17,7 @@ killed run re-fetches from the last checkpoint.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -33,6 +34,7 @@ log = logging.getLogger("nexus.ingest.stream")
 
 GROUP = "nexus-ingest"
 CONSUMER = "ingest"  # one consumer per source at a time (the lease), so one fixed name
+READ_AHEAD = 16  # entries one XREADGROUP returns at most (COUNT); pending until acknowledged
 
 
 class RecordStream(Protocol):
@@ -49,7 +51,9 @@ class RecordStream(Protocol):
         (`wait_seconds` 0: only one already there)."""
         ...
 
-    async def ack(self, source: str, entry: str) -> None: ...
+    async def ack(self, source: str, *entries: str) -> None:
+        """The entries are stored and checkpointed: gone from the stream."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -79,7 +83,7 @@ class InProcessRecordStream:
         except TimeoutError:
             return None
 
-    async def ack(self, source: str, entry: str) -> None:
+    async def ack(self, source: str, *entries: str) -> None:
         return None
 
     async def close(self) -> None:
@@ -97,7 +101,11 @@ class RedisRecordStream:
         self.lease_seconds = lease_seconds or float(
             os.environ.get("NEXUS_INGEST_LEASE_SECONDS", "15")
         )
-        self.backlog: dict[str, bool] = {}
+        # source -> the id after which to read pending entries (a killed run's), until none
+        self.backlog: dict[str, str | None] = {}
+        # Entries read ahead (XREADGROUP with COUNT): delivered to this consumer, so pending
+        # until acknowledged; a process killed with some here reads them again as backlog.
+        self.ahead: dict[str, collections.deque[tuple[str, Batch]]] = {}
 
     def key(self, source: str) -> str:
         return f"{self.prefix}ingest:stream:{source}"
@@ -137,37 +145,45 @@ class RedisRecordStream:
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
-        self.backlog[source] = True  # first: entries delivered to a run that died before acking
+        self.backlog[source] = "0"  # first: entries delivered to a run that died before acking
+        self.ahead[source] = collections.deque()
 
     async def add(self, source: str, batch: Batch) -> None:
         # orjson: a page of 100,000 observations is megabytes of JSON each way.
         await self.client.xadd(self.key(source), {"batch": orjson.dumps(batch.to_json())})
 
     async def read(self, source: str, wait_seconds: float) -> tuple[str, Batch] | None:
-        if self.backlog.get(source):
-            entry = await self._read(source, "0", None)
-            if entry is not None:
-                return entry
-            self.backlog[source] = False
-        block = None if wait_seconds <= 0 else max(1, int(wait_seconds * 1000))
-        return await self._read(source, ">", block)
+        ahead = self.ahead.setdefault(source, collections.deque())
+        if ahead:
+            return ahead.popleft()
+        while not ahead and (after := self.backlog.get(source)) is not None:
+            await self._read(source, after, None)
+        if not ahead:
+            block = None if wait_seconds <= 0 else max(1, int(wait_seconds * 1000))
+            await self._read(source, ">", block)
+        return ahead.popleft() if ahead else None
 
-    async def _read(self, source: str, start: str, block: int | None) -> tuple[str, Batch] | None:
+    async def _read(self, source: str, start: str, block: int | None) -> None:
+        """Up to READ_AHEAD entries in one XREADGROUP, queued on `ahead`. Reading the backlog
+        (`start` an id: pending entries after it), moves it on, or ends it when none is left."""
         answer: Any = await self.client.xreadgroup(
-            GROUP, CONSUMER, {self.key(source): start}, count=1, block=block
+            GROUP, CONSUMER, {self.key(source): start}, count=READ_AHEAD, block=block
         )
-        entries = answer[0][1] if answer else []
-        if not entries:
-            return None
-        entry_id, fields = entries[0]
-        entry = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
-        raw = fields.get(b"batch") or fields.get("batch")
-        return entry, Batch.from_json(orjson.loads(raw))
+        last = None
+        for entry_id, fields in answer[0][1] if answer else []:
+            last = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+            raw = fields.get(b"batch") or fields.get("batch") if fields else None
+            if raw is not None:  # None: a pending entry deleted meanwhile (no fields)
+                self.ahead[source].append((last, Batch.from_json(orjson.loads(raw))))
+        if start != ">":
+            self.backlog[source] = last  # pending ids only grow: read on after the last one
 
-    async def ack(self, source: str, entry: str) -> None:
+    async def ack(self, source: str, *entries: str) -> None:
+        if not entries:
+            return
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.xack(self.key(source), GROUP, entry)
-            pipe.xdel(self.key(source), entry)  # stored: the stream keeps only what is not
+            pipe.xack(self.key(source), GROUP, *entries)
+            pipe.xdel(self.key(source), *entries)  # stored: the stream keeps only what is not
             await pipe.execute()
 
     async def close(self) -> None:

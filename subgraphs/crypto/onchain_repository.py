@@ -192,7 +192,23 @@ class OnchainRepository:
             "ORDER BY pool, tick_lower, tick_upper",
             ids,
         )
-        by_pool = {row["pool"]: row for row in states}
+        # v3: the last Swap gives the pool's active liquidity; a Mint or Burn since, on a
+        # range holding that Swap's tick, moved it by its liquidity delta (as the pool
+        # contract does); earlier ones are already in the Swap's figure.
+        since_swap = await self.store.query(
+            "SELECT m.pool AS pool, sum(m.range_liquidity) AS delta FROM ("
+            f"SELECT pool, block_number, log_index, tick_lower, tick_upper, range_liquidity "
+            f"{events} AND kind IN ('mint', 'burn') AND tick_lower IS NOT NULL) AS m "
+            f"INNER JOIN (SELECT pool, argMax(tick, {latest}) AS tick, max({latest}) AS swapped "
+            f"{events} AND kind = 'swap' GROUP BY pool) AS s ON m.pool = s.pool "
+            "WHERE (m.block_number, m.log_index) > s.swapped AND m.tick_lower <= s.tick "
+            "AND s.tick < m.tick_upper GROUP BY m.pool",
+            ids,
+        )
+        deltas = {row["pool"]: float(row["delta"]) for row in since_swap}
+        by_pool = {
+            row["pool"]: {**row, "liquidity_delta": deltas.get(row["pool"])} for row in states
+        }
         pool_ranges: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
         for row in ranges:
             pool_ranges[row["pool"]].append(
@@ -236,6 +252,8 @@ def _chain_pool(
     at = state["last_at"]
     assert isinstance(at, dt.datetime)
     liquidity = state["last_liquidity"]
+    if isinstance(liquidity, float):
+        liquidity += float(state.get("liquidity_delta") or 0.0)  # type: ignore[arg-type]
     return PoolRecord(
         id=str(meta["address"]),
         protocol=str(meta["protocol"]),

@@ -184,7 +184,8 @@ class LiquidityPool:
 
     @strawberry.field(
         description="v3: liquidity L active at the current price (units of sqrt(token0 x "
-        "token1)); chain pools report the last Swap's value; null for v2."
+        "token1)); chain pools: the last Swap's value plus the liquidity of Mints and Burns "
+        "since on ranges holding the current tick; null for v2."
     )
     def liquidity(self) -> float | None:
         if self.record.protocol == V2:

@@ -104,11 +104,21 @@ class MicroWriter:
         return fresh
 
     async def store_companies(self, companies: Sequence[CompanyRecord]) -> None:
-        if companies:
+        """Store the companies, and add a stock (ticker, EDGAR's company name) for each ticker
+        `stocks` does not list yet, so `stock(symbol:)` finds a company ingested from EDGAR;
+        listed stocks keep their names."""
+        if not companies:
+            return
+        await self.store.insert(
+            f"{self.database}.companies",
+            ["symbol", "cik", "name"],
+            [[c.symbol, c.cik, c.name] for c in companies],
+        )
+        listed = await self._existing("stocks", "symbol", [c.symbol for c in companies])
+        new = {c.symbol: c.name for c in companies if c.symbol not in listed}
+        if new:
             await self.store.insert(
-                f"{self.database}.companies",
-                ["symbol", "cik", "name"],
-                [[c.symbol, c.cik, c.name] for c in companies],
+                f"{self.database}.stocks", ["symbol", "name"], [list(pair) for pair in new.items()]
             )
 
     async def store_filings(self, filings: Sequence[FilingRecord]) -> list[FilingRecord]:

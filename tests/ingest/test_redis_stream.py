@@ -12,7 +12,8 @@ import redis.asyncio as redis
 from nexus.ingest.checkpoints import RedisDeadLetters
 from nexus.ingest.errors import AlreadyRunning
 from nexus.ingest.records import Batch, DeadLetter, Record
-from nexus.ingest.stream import RedisRecordStream
+from nexus.ingest.stream import READ_AHEAD, RedisRecordStream
+from nexus.stores.bus import RedisBus
 from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.redis
@@ -51,6 +52,48 @@ async def test_a_batch_read_but_not_acknowledged_is_read_again_after_a_crash(pre
     assert seen == [1, 2]  # the pending one first, then the undelivered one, each once
     assert await second.client.xlen(second.key("fred")) == 0  # stored entries are deleted
     await second.close()
+
+
+async def test_entries_read_ahead_and_acknowledged_together_are_stored_once(prefix: str) -> None:
+    # More batches than one XREADGROUP returns; some joined and acknowledged in one call, then
+    # the process dies holding read-ahead entries it never stored.
+    first = RedisRecordStream(REDIS_URL, prefix=prefix)
+    await first.open("fred")
+    for n in range(1, READ_AHEAD + 6):
+        await first.add("fred", batch(n))
+    joined = [await first.read("fred", 0.1) for _ in range(3)]
+    await first.ack("fred", *(entry[0] for entry in joined if entry is not None))
+    later = await first.read("fred", 0)
+    assert later is not None and later[1].cursor == {"n": 4}
+    await first.close()
+
+    second = RedisRecordStream(REDIS_URL, prefix=prefix)
+    await second.open("fred")
+    seen = []
+    while (entry := await second.read("fred", 0.05)) is not None:
+        seen.append(entry[1].cursor["n"])
+        await second.ack("fred", entry[0])
+    assert seen == list(range(4, READ_AHEAD + 6))  # each unacknowledged batch once, in order
+    assert await second.client.xlen(second.key("fred")) == 0
+    await second.close()
+
+
+async def test_a_batch_of_events_is_published_in_order_in_one_pipeline(prefix: str) -> None:
+    bus = RedisBus(REDIS_URL)
+    subscription = await bus.subscribe(f"{prefix}whales.*")
+    await bus.wait_subscribed()
+    events = [(f"{prefix}whales.USDC", {"n": n}, n == 2) for n in range(3)]
+    assert await bus.publish_many(events) == 3
+    received = []
+    async for message in subscription:
+        received.append(message.event["n"])
+        if len(received) == 3:
+            break
+    assert received == [0, 1, 2]
+    assert await bus.last([f"{prefix}whales.USDC"]) == [{"n": 2}]  # the retained one
+    await subscription.close()
+    await bus.client.delete(f"nexus:last:{prefix}whales.USDC")
+    await bus.close()
 
 
 async def test_one_process_at_a_time_ingests_a_source(prefix: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from nexus.config import ConfigError
 from nexus.ingest.connectors.address_book import DEFAULT, AddressBook
-from nexus.ingest.connectors.ethereum_fake import WALLETS
+from nexus.ingest.connectors.ethereum_fake import USDT, WALLETS
 from tests.ingest_crypto.conftest import CryptoIngest
 
 
@@ -28,6 +28,29 @@ async def test_a_custom_file_labels_exchange_wallets(ingest: CryptoIngest, tmp_p
         (WALLETS[0], "Kraken")
     }
     assert all(r["recipient_exchange"] in ("", "Kraken") for r in labels)  # Binance unknown now
+
+
+async def test_a_token_listed_without_metadata_is_asked_for_it_on_chain(
+    ingest: CryptoIngest, tmp_path: Path
+) -> None:
+    tokens = {**DEFAULT["tokens"], USDT: {"price": "USDT", "peg_usd": 1.0},  # no symbol/decimals
+              "0x" + "5e" * 20: {}}  # a contract without symbol()/decimals(): reverts
+    path = tmp_path / "addresses.json"
+    # A pool names its tokens by symbol: those stay listed in full (USDT's pool is left out).
+    pools = {a: p for a, p in DEFAULT["pools"].items() if "USDT" not in (p["token0"], p["token1"])}
+    path.write_text(json.dumps({**DEFAULT, "tokens": tokens, "pools": pools}))
+
+    report = await ingest.run("ethereum", NEXUS_ETHEREUM_ADDRESSES_FILE=str(path))
+
+    assert report.error is None
+    usdt = await ingest.rows(
+        "SELECT token, amount, amount_raw, price_usd FROM {db}.transfers "
+        f"WHERE token_address = '{USDT}'"
+    )
+    assert usdt  # stored, under the symbol and with the decimals the contract told
+    assert all(r["token"] == "USDT" for r in usdt)
+    assert all(r["amount"] == int(r["amount_raw"]) / 10**6 for r in usdt)
+    assert all(r["price_usd"] == 1.0 for r in usdt)  # the file's peg still applies
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from typing import Any
 
 from nexus.events import CLOCK_CHANNEL, MarketClockTick, encode
 from nexus.ingest.connectors.ethereum_fake import BINANCE, FIRST_BLOCK, USDT, WETH_USDT_V2
+from nexus.ingest.connectors.ethereum_sink import POOL_EVENT_COLUMNS
 from nexus.ingest.connectors.evm_logs import TRANSFER, V2_SYNC
 from nexus.stores.bus import InProcessBus
 from subgraphs.crypto import subgraph
@@ -180,6 +181,48 @@ async def test_pools_read_from_chain_events_show_their_last_reserves(
     assert pool["blockNumber"] == int(last_sync["blockNumber"], 16)
     listed = await execute(ingest, "{ pools { id synthetic } }")
     assert {"id": WETH_USDT_V2, "synthetic": False} in listed["data"]["pools"]
+
+
+async def test_v3_liquidity_is_the_last_swap_moved_by_mints_and_burns_in_range_since(
+    ingest: CryptoIngest,
+) -> None:
+    for statement in statements(ingest.database):
+        await ingest.analytics.command(statement)
+    pool = "0x" + "ab" * 20
+    await ingest.analytics.insert(
+        f"{ingest.database}.chain_pools", ["address", "protocol", "token0", "token1", "fee"],
+        [[pool, "uniswap_v3", "WETH", "USDT", 0.003]],
+    )
+    at = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    await ingest.analytics.insert(
+        f"{ingest.database}.chain_blocks", ["number", "hash", "at", "version"],
+        [[number, f"0xb{number}", at, 1] for number in range(1, 5)],
+    )
+
+    def event(block: int, index: int, kind: str, **values: Any) -> list[Any]:
+        row = {"block_number": block, "block_hash": f"0xb{block}", "log_index": index,
+               "transaction_hash": f"0xt{block}{index}", "at": at, "pool": pool, "kind": kind,
+               "amount0": 0.0, "amount1": 0.0, "reserve0": None, "reserve1": None,
+               "sqrt_price": None, "liquidity": None, "tick": None, "tick_lower": None,
+               "tick_upper": None, "range_liquidity": 0.0, **values}
+        return [row[column] for column in POOL_EVENT_COLUMNS]
+
+    def position(block: int, index: int, kind: str, lower: int, upper: int, delta: float):
+        return event(block, index, kind, tick_lower=lower, tick_upper=upper,
+                     range_liquidity=delta)
+
+    await ingest.analytics.insert(f"{ingest.database}.pool_events", POOL_EVENT_COLUMNS, [
+        position(1, 0, "mint", -100, 100, 999.0),  # before the swap: in its liquidity already
+        event(2, 0, "swap", sqrt_price=1.0, liquidity=1000.0, tick=10),
+        position(3, 0, "mint", 0, 20, 50.0),  # holds tick 10: active
+        position(3, 1, "mint", 20, 40, 70.0),  # above the price: not active
+        position(4, 0, "burn", -10, 15, -20.0),  # holds tick 10: active
+        position(4, 1, "burn", 10, 30, -5.0),  # tickLower 10 <= 10 < 30: active
+    ])
+
+    response = await execute(ingest, f'{{ pool(id: "{pool}") {{ protocol liquidity }} }}')
+
+    assert response["data"]["pool"] == {"protocol": "UNISWAP_V3", "liquidity": 1025.0}
 
 
 async def test_the_whale_subscription_receives_an_ingested_transfer(

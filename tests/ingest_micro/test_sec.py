@@ -27,6 +27,10 @@ async def test_backfill_follows_older_files_and_a_rerun_changes_nothing(ingest: 
         f"SELECT symbol, cik, name FROM {ingest.database}.companies FINAL"
     )
     assert companies == [{"symbol": "GME", "cik": 1326380, "name": "GameStop Corp."}]
+    stocks = await ingest.pipeline.analytics.query(
+        f"SELECT symbol, name FROM {ingest.database}.stocks FINAL"
+    )
+    assert stocks == [{"symbol": "GME", "name": "GameStop Corp."}]  # a new ticker is a stock
     facts = await ingest.count("facts")
     # Revenue, net income and shares outstanding; AccountsPayableCurrent is not kept.
     document = fixtures.company_facts("GME")["facts"]
@@ -45,6 +49,20 @@ async def test_backfill_follows_older_files_and_a_rerun_changes_nothing(ingest: 
     assert again.rows == 0
     assert await ingest.count("filings") == len(expected)
     assert await ingest.count("facts") == facts
+
+
+async def test_a_listed_stock_keeps_its_name(ingest: Ingest) -> None:
+    await ingest.writer.ensure_schema()
+    await ingest.pipeline.analytics.insert(
+        f"{ingest.database}.stocks", ["symbol", "name"], [["GME", "GameStop"]]
+    )
+
+    assert (await ingest.run("sec", GME)).error is None
+
+    stocks = await ingest.pipeline.analytics.query(
+        f"SELECT symbol, name FROM {ingest.database}.stocks FINAL"
+    )
+    assert stocks == [{"symbol": "GME", "name": "GameStop"}]
 
 
 async def test_429_500_and_a_timeout_are_retried(ingest: Ingest) -> None:

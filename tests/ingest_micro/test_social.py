@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 
+import httpx
 import pytest
 
 from nexus.events import SOCIAL_CHANNEL, SocialPost, decode
@@ -134,6 +135,33 @@ async def test_the_filtered_stream_skips_keep_alives_and_quarantines_a_cut_line(
     # stored each post once.
     assert (await ingest.hits())["/x-stream/2/tweets/search/stream"] >= 2
     assert report.rows == len(fixtures.x_posts())
+
+
+async def test_the_stream_rules_are_synced_to_the_configured_query(ingest: Ingest) -> None:
+    rules_url = f"{ingest.server.url}/x-stream/2/tweets/search/stream/rules"
+    auth = {"Authorization": "Bearer test"}
+    async with httpx.AsyncClient(headers=auth) as client:
+        listed = (await client.get(rules_url)).json().get("data", [])
+        if listed:  # the fake is shared: start from no rules
+            await client.post(rules_url, json={"delete": {"ids": [r["id"] for r in listed]}})
+        await client.post(rules_url, json={"add": [
+            {"value": "$OLD", "tag": "nexus-alpha"},  # ours, from an older configuration
+            {"value": "from:someone", "tag": "another app"},  # not ours: left alone
+        ]})
+    ingest.pipeline.env = {**ingest.pipeline.env, "NEXUS_X_STREAM_SECONDS": "1",
+                           "NEXUS_X_QUERY": "$GME OR $AMC"}
+
+    assert (await ingest.run("x-stream")).error is None
+
+    async with httpx.AsyncClient(headers=auth) as client:
+        synced = (await client.get(rules_url)).json()["data"]
+    assert sorted((r["value"], r["tag"]) for r in synced) == [
+        ("$GME OR $AMC", "nexus-alpha"), ("from:someone", "another app")]
+
+    assert (await ingest.run("x-stream")).error is None  # in agreement: nothing changes
+
+    async with httpx.AsyncClient(headers=auth) as client:
+        assert (await client.get(rules_url)).json()["data"] == synced
 
 
 async def test_reddit_follows_after_skips_posts_without_cashtags_and_resumes(

@@ -10,14 +10,17 @@ label them; NEXUS_ETHEREUM_ADDRESSES_FILE names a JSON file of the same shape to
      "exchanges": {"0x28c6...": "Binance"}}
 
 `price` is the symbol whose last trade or daily close values the token in US dollars (WETH is
-priced as ETH); `peg_usd` is used when no price is on record (USDC: 1.0).
+priced as ETH); `peg_usd` is used when no price is on record (USDC: 1.0). A token given without
+`symbol` or `decimals` (`"0x...": {}`) is ingested too: the source asks the token contract
+(`symbol()`, `decimals()` through `eth_call`) before reading logs. Pools name their tokens by
+symbol, so a pool's tokens must be listed with theirs.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -86,11 +89,23 @@ class AddressBook:
     tokens: Mapping[str, TokenInfo]  # by contract address, lower case
     pools: Mapping[str, PoolInfo]
     exchanges: Mapping[str, str]  # wallet address -> exchange name
+    # Tokens listed without symbol or decimals: address -> what the file gave (price, peg_usd)
+    unresolved: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def contracts(self) -> list[str]:
         """Every contract whose logs ingestion reads."""
-        return sorted({*self.tokens, *self.pools})
+        return sorted({*self.tokens, *self.pools, *self.unresolved})
+
+    def learned(self, address: str, symbol: str, decimals: int) -> AddressBook:
+        """The book with an unresolved token's metadata, as its contract told it."""
+        given = self.unresolved[address]
+        token = TokenInfo(
+            address, symbol.upper(), decimals, str(given.get("price") or symbol).upper(),
+            float(given["peg_usd"]) if given.get("peg_usd") is not None else None,
+        )
+        rest = {a: t for a, t in self.unresolved.items() if a != address}
+        return AddressBook({**self.tokens, address: token}, self.pools, self.exchanges, rest)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AddressBook:
@@ -108,13 +123,18 @@ class AddressBook:
     @classmethod
     def parse(cls, document: Any) -> AddressBook:
         try:
+            listed = document.get("tokens", {})
+            unresolved = {
+                _checked(address): dict(t) for address, t in listed.items()
+                if "symbol" not in t or "decimals" not in t
+            }
             tokens = {
                 _checked(address): TokenInfo(
                     _checked(address), str(t["symbol"]).upper(), int(t["decimals"]),
                     str(t.get("price", t["symbol"])).upper(),
                     float(t["peg_usd"]) if t.get("peg_usd") is not None else None,
                 )
-                for address, t in document.get("tokens", {}).items()
+                for address, t in listed.items() if _checked(address) not in unresolved
             }
             by_symbol = {token.symbol: token for token in tokens.values()}
             pools = {
@@ -136,7 +156,7 @@ class AddressBook:
         for pool in pools.values():
             if pool.protocol not in ("uniswap_v2", "uniswap_v3"):
                 raise ConfigError(f"{ADDRESSES_FILE}: unknown pool protocol {pool.protocol!r}")
-        return cls(tokens, pools, exchanges)
+        return cls(tokens, pools, exchanges, unresolved)
 
 
 def _checked(address: str) -> str:

@@ -32,5 +32,6 @@ CONNECTORS = [
         rate=Rate(5, 1),  # connections, not requests: Binance allows 5 messages a second
         interval_seconds=60.0,  # each run streams NEXUS_BINANCE_STREAM_SECONDS
         fake=binance_fake,
+        live=True,
     ),
 ]

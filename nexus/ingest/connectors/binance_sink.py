@@ -16,6 +16,7 @@ from typing import Any
 from nexus.events import MarketTick, encode, market_channel
 from nexus.ingest.connectors.binance_source import KLINE_KIND, TRADE_KIND
 from nexus.ingest.records import DomainEvent, Record, Written
+from nexus.ingest.schema import ensure
 from nexus.stores.analytics import AnalyticsStore
 from subgraphs.crypto.ddl import statements
 
@@ -47,8 +48,7 @@ class BinanceSink:
         self.database = database
 
     async def ensure_schema(self) -> None:
-        for statement in statements(self.database):
-            await self.store.command(statement)
+        await ensure(self.store, statements(self.database))
 
     async def write(self, records: list[Record]) -> Written:
         rejected: list[tuple[Record, str]] = []

@@ -5,6 +5,7 @@ chain of USDT/WETH transfers and Uniswap v2/v3 events of the default address boo
   `eth_getLogs` (address and topic filters as a node applies them), as geth answers them.
 - A query over more than `max_range` blocks or matching more than `max_logs` logs answers
   JSON-RPC error -32005 ("query returned more than 10000 results"), as Infura does.
+- `eth_call` of `symbol()` / `decimals()` answers for the default book's tokens (others revert).
 - An unknown method answers -32601; a body that is not JSON-RPC, -32700 / -32600.
 - `POST /_chain` steers the chain: {"head": N} or {"advance": K} moves the head; {"reorg": D}
   replaces the last D blocks with other ones (other hashes, other logs): a reorganisation;
@@ -26,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from nexus.ingest.connectors.address_book import DEFAULT
 from nexus.ingest.connectors.evm_logs import (
     TRANSFER,
     V2_SWAP,
@@ -176,6 +178,20 @@ def _limit_exceeded(first: int, last: int) -> dict[str, Any]:
             "data": {"from": hex(first), "to": hex(middle)}}
 
 
+def _token_call(call: Any) -> dict[str, Any]:
+    """`eth_call` of ERC-20 `symbol()` / `decimals()` on the default book's tokens, as a node
+    answers them (an ABI string; one word); a contract without them reverts."""
+    token = DEFAULT["tokens"].get(str(call.get("to", "")).lower()) if isinstance(call, dict) \
+        else None
+    data = str(call.get("data", ""))[:10] if isinstance(call, dict) else ""
+    if token is not None and data == "0x95d89b41":
+        text = token["symbol"].encode()
+        return {"result": "0x" + word(32) + word(len(text)) + text.hex().ljust(64, "0")}
+    if token is not None and data == "0x313ce567":
+        return {"result": "0x" + word(int(token["decimals"]))}
+    return {"error": {"code": 3, "message": "execution reverted"}}
+
+
 def ethereum_fake(chain: FakeChain | None = None) -> Starlette:
     chain = chain or FakeChain()
 
@@ -197,6 +213,8 @@ def ethereum_fake(chain: FakeChain | None = None) -> Starlette:
         elif method == "eth_getLogs":
             found = chain.get_logs(params[0])
             answer["error" if isinstance(found, dict) else "result"] = found
+        elif method == "eth_call":
+            answer.update(_token_call(params[0] if params else {}))
         else:
             answer["error"] = {"code": -32601, "message": f"the method {method} does not exist/"
                                "is not available"}

@@ -20,6 +20,7 @@ from nexus.config import ConfigError
 from nexus.events import WhaleTransfer, encode, whale_channel
 from nexus.ingest.connectors.ethereum_source import BLOCK, POOL_EVENT, REWIND, TRANSFER_KIND
 from nexus.ingest.records import DomainEvent, Record, Written
+from nexus.ingest.schema import ensure
 from nexus.stores.analytics import AnalyticsStore
 from subgraphs.crypto.ddl import statements
 from subgraphs.crypto.onchain_ddl import canonical
@@ -74,8 +75,7 @@ class EthereumSink:
         return cls(store, database, whale_threshold(os.environ))
 
     async def ensure_schema(self) -> None:
-        for statement in statements(self.database):
-            await self.store.command(statement)
+        await ensure(self.store, statements(self.database))
 
     async def write(self, records: list[Record]) -> Written:
         rejected: list[tuple[Record, str]] = []

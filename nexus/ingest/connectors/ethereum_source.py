@@ -31,7 +31,7 @@ from nexus.ingest.connectors.evm_logs import (
     decode,
 )
 from nexus.ingest.connectors.json_rpc import Block, JsonRpc, RangeTooLarge
-from nexus.ingest.errors import IngestError, SourceUnavailable
+from nexus.ingest.errors import IngestError, SourceRefused, SourceUnavailable
 from nexus.ingest.http import SourceHttp
 from nexus.ingest.records import Batch, Cursor, DeadLetter, Record, Window
 from nexus.ingest.source import SourceConfig
@@ -74,6 +74,8 @@ class EthereumSource:
 
     async def fetch(self, http: SourceHttp, cursor: Cursor, window: Window) -> AsyncIterator[Batch]:
         rpc = JsonRpc(http)
+        for address in sorted(self.book.unresolved):
+            self.book = await _learn_token(rpc, self.book, address)
         ranges = block_ranges(window)
         if ranges:  # re-read given ranges (a dead letter's replay); the cursor stays where it is
             generation = int(cursor.get("generation", 0))
@@ -215,6 +217,48 @@ class EthereumSource:
         if pool is None or pool.protocol != event.protocol:
             return None
         return Record(NAME, POOL_EVENT, key, {**base, **pool_values(pool, event)})
+
+
+SYMBOL_CALL = "0x95d89b41"  # symbol()
+DECIMALS_CALL = "0x313ce567"  # decimals()
+
+
+async def _learn_token(rpc: JsonRpc, book: AddressBook, address: str) -> AddressBook:
+    """The book with `address`'s symbol and decimals read from its contract (ERC-20's optional
+    `symbol()` and `decimals()`); unchanged, with an error logged, when the contract does not
+    answer them (its logs are then dead letters, as any unknown contract's)."""
+    try:
+        symbol = abi_text(await rpc.call("eth_call", [{"to": address, "data": SYMBOL_CALL},
+                                                      "latest"]))
+        raw = await rpc.call("eth_call", [{"to": address, "data": DECIMALS_CALL}, "latest"])
+        decimals = int(str(raw), 16)
+    except (SourceRefused, ValueError) as error:
+        log.error("token metadata unavailable", extra={"source": NAME, "token": address,
+                                                       "reason": str(error)[:200]})
+        return book
+    if not symbol or not 0 <= decimals <= 77:
+        log.error("token metadata unusable", extra={"source": NAME, "token": address,
+                                                    "symbol": symbol, "decimals": decimals})
+        return book
+    log.info("token metadata read from the chain",
+             extra={"source": NAME, "token": address, "symbol": symbol, "decimals": decimals})
+    return book.learned(address, symbol, decimals)
+
+
+def abi_text(result: object) -> str:
+    """An ABI-encoded `string` return value (offset, length, bytes), or a `bytes32` one (older
+    tokens such as MKR), as text."""
+    data = bytes.fromhex(str(result).removeprefix("0x"))
+    if len(data) == 32:
+        return data.rstrip(b"\0").decode("utf-8", "replace").strip()
+    if len(data) < 64:
+        raise ValueError(f"not an ABI string: {str(result)[:80]}")
+    offset = int.from_bytes(data[:32], "big")
+    length = int.from_bytes(data[offset:offset + 32], "big")
+    text = data[offset + 32:offset + 32 + length]
+    if len(text) != length:
+        raise ValueError("ABI string cut short")
+    return text.decode("utf-8", "replace").strip()
 
 
 def block_ranges(window: Window) -> list[tuple[int, int]]:

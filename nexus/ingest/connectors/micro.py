@@ -57,6 +57,7 @@ CONNECTORS = [
         secrets=("Authorization",),
         headers=x.bearer_headers,
         fake=fakes.x_stream_app,
+        live=True,
         vectors=True,
     ),
     Connector(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator
@@ -200,7 +202,63 @@ def x_stream_app(*, keep_alive_seconds: float = 0.05, bad_line: bool = False) ->
 
         return StreamingResponse(lines(), media_type="application/json")
 
-    return Starlette(routes=[Route("/2/tweets/search/stream", stream)])
+    rules: dict[str, dict[str, str]] = {}  # id -> {"id", "value", "tag"}, in creation order
+    ids = itertools.count(1790000000000000100)
+
+    async def get_rules(request: Request) -> Response:
+        if not _bearer(request):
+            return _x_problem(401, "Unauthorized", "Unauthorized")
+        listed = list(rules.values())
+        meta = {"sent": dt.datetime.now(dt.UTC).isoformat(), "result_count": len(listed)}
+        return JSONResponse({"data": listed, "meta": meta} if listed else {"meta": meta})
+
+    async def post_rules(request: Request) -> Response:
+        """X's rule changes: `{"add": [{"value", "tag"}]}` or `{"delete": {"ids": [...]}}`."""
+        if not _bearer(request):
+            return _x_problem(401, "Unauthorized", "Unauthorized")
+        try:
+            body = await request.json()
+        except ValueError:
+            return _x_problem(400, "Invalid Request", "The request body is not JSON.")
+        sent = dt.datetime.now(dt.UTC).isoformat()
+        if isinstance(body, dict) and isinstance(body.get("delete"), dict):
+            gone = [rules.pop(i) for i in body["delete"].get("ids", []) if i in rules]
+            summary = {"deleted": len(gone), "not_deleted": len(body["delete"]["ids"]) - len(gone)}
+            return JSONResponse({"meta": {"sent": sent, "summary": summary}})
+        if not (isinstance(body, dict) and isinstance(body.get("add"), list)):
+            return _x_problem(400, "Invalid Request", "One of add or delete is required.")
+        created: list[dict[str, str]] = []
+        errors: list[dict[str, Any]] = []
+        for rule in body["add"]:
+            value = str(rule.get("value", ""))
+            same = next((r for r in rules.values() if r["value"] == value), None)
+            if same is not None:
+                errors.append({"value": value, "id": same["id"], "title": "DuplicateRule",
+                               "type": "https://api.twitter.com/2/problems/duplicate-rules"})
+                continue
+            if not value.strip() or len(value) > 512:
+                errors.append({"value": value, "title": "Invalid Rule",
+                               "details": ["Rules must be 1 to 512 characters."]})
+                continue
+            new = {"id": str(next(ids)), "value": value}
+            if rule.get("tag"):
+                new["tag"] = str(rule["tag"])
+            rules[new["id"]] = new
+            created.append(new)
+        summary = {"created": len(created), "not_created": len(errors),
+                   "valid": len(created), "invalid": len(errors)}
+        answer: dict[str, Any] = {"meta": {"sent": sent, "summary": summary}}
+        if created:
+            answer["data"] = created
+        if errors:
+            answer["errors"] = errors
+        return JSONResponse(answer, status_code=201 if created else 200)
+
+    return Starlette(routes=[
+        Route("/2/tweets/search/stream", stream),
+        Route("/2/tweets/search/stream/rules", get_rules, methods=["GET"]),
+        Route("/2/tweets/search/stream/rules", post_rules, methods=["POST"]),
+    ])
 
 
 def reddit_app(*, page_size: int = 3) -> Starlette:

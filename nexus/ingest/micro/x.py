@@ -41,6 +41,8 @@ STREAM = "x-stream"
 TOKEN_ENV = "NEXUS_X_BEARER_TOKEN"
 QUERY_ENV = "NEXUS_X_QUERY"
 STREAM_SECONDS_ENV = "NEXUS_X_STREAM_SECONDS"
+RULES_PATH = "2/tweets/search/stream/rules"
+RULE_TAG = "nexus-alpha"  # the stream rule this connector manages; others are left alone
 DEFAULT_QUERY = "($GME OR $AMC OR $BB OR $NOK OR $TSLA) -is:retweet"
 MAX_PAGES = 50  # pages per run (100 posts each): a run is bounded, the next one goes on
 FIELDS = {
@@ -162,6 +164,35 @@ def _max_id(*ids: Any) -> str | None:
     return max(known, key=int) if known else None
 
 
+async def sync_rules(http: SourceHttp, value: str, tag: str = RULE_TAG) -> None:
+    """Make the app's filtered-stream rules hold `value` under `tag`: our rules (by tag) with
+    another value are deleted, the rule added unless some rule has that value already. Rules of
+    other tags are someone else's and stay. Nothing is sent when the rules already agree."""
+    answer = await http.get_json(RULES_PATH)
+    rules = answer.get("data", []) if isinstance(answer, dict) else None
+    if not isinstance(rules, list) or not all(
+        isinstance(rule, dict) and isinstance(rule.get("id"), str) for rule in rules
+    ):
+        raise BadPayload(
+            "stream rules: not a list of rules",
+            request=http.describe(RULES_PATH, None),
+            excerpt=json.dumps(answer)[:300],
+        )
+    stale = [rule["id"] for rule in rules if rule.get("tag") == tag and rule.get("value") != value]
+    if stale:
+        await http.post_json(RULES_PATH, {"delete": {"ids": stale}})
+        log.info("stream rules deleted", extra={"source": STREAM, "rules": len(stale)})
+    if any(rule.get("value") == value for rule in rules):
+        return
+    added = await http.post_json(RULES_PATH, {"add": [{"value": value, "tag": tag}]})
+    errors = added.get("errors", []) if isinstance(added, dict) else []
+    refused = [e for e in errors if isinstance(e, dict) and e.get("title") != "DuplicateRule"]
+    if refused:  # an invalid rule (syntax, length): the stream would match nothing
+        detail = refused[0].get("details") or refused[0].get("title") or "refused"
+        raise SourceRefused(400, f"stream rule {value!r}: {detail}"[:300], request={})
+    log.info("stream rule added", extra={"source": STREAM, "tag": tag})
+
+
 class XStreamSource:
     """The filtered stream for NEXUS_X_STREAM_SECONDS (default 60) per run; a batch per second
     of posts. The stream cannot resume from a cursor: the last id is kept for the logs."""
@@ -170,6 +201,7 @@ class XStreamSource:
 
     def __init__(self, config: SourceConfig) -> None:
         self.has_token = _require_token(config.env)
+        self.rule = config.env.get(QUERY_ENV, "").strip() or DEFAULT_QUERY
         try:
             self.seconds = float(config.env.get(STREAM_SECONDS_ENV, "60"))
         except ValueError:
@@ -180,6 +212,7 @@ class XStreamSource:
             raise _missing_token()
         if not 0 < self.seconds <= 86400:
             raise MissingSetting(f"{STREAM_SECONDS_ENV} must be seconds, from 1 to 86400.")
+        await sync_rules(http, self.rule)
         deadline = time.monotonic() + self.seconds
         failures = 0
         state = dict(cursor)

@@ -23,6 +23,7 @@ from typing import Any
 
 from nexus.events import MacroObservation, encode, macro_channel
 from nexus.ingest.records import DomainEvent, Record, Written
+from nexus.ingest.schema import ensure
 from nexus.stores.analytics import AnalyticsStore
 from subgraphs.macro.ddl import statements
 
@@ -81,8 +82,7 @@ class MacroSink:
         self.database = database
 
     async def ensure_schema(self) -> None:
-        for statement in statements(self.database):
-            await self.store.command(statement)
+        await ensure(self.store, statements(self.database))
 
     async def write(self, records: list[Record]) -> Written:
         series: list[tuple[str, str, str, str]] = []
