@@ -162,7 +162,7 @@ def free_port() -> int:
 def start_server(data_dir: str, port: int) -> Any:
     import uvicorn
 
-    from nexus.app import create_app
+    from nexus.assembly.app import create_app
     from nexus.config import Settings
 
     settings = Settings.from_env({"NEXUS_DATA_DIR": data_dir, "NEXUS_REPLAY": "off"})

@@ -27,7 +27,7 @@ import httpx
 import numpy as np
 
 from engines import rates
-from nexus.app import create_app
+from nexus.assembly.app import create_app
 from nexus.config import Settings
 from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore

@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from nexus.assembly.demo import LOADERS, load_demo
+from nexus.assembly.registry import open_stores
 from nexus.config import Settings
-from nexus.demo.load import LOADERS, load_demo
-from nexus.runtime import open_stores
 from nexus.stores.platform import upgrade
 
 

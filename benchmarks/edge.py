@@ -75,8 +75,8 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int) -> None:
     from graph.edge.demand import DemandControl
     from graph.gateway import create_app
     from graph.in_process import in_process_router
+    from nexus.assembly.registry import open_stores
     from nexus.config import Settings
-    from nexus.runtime import open_stores
     from subgraphs.platform.services import authenticator_for
     from tests.graph.test_entities import SCHEMAS
 
@@ -175,8 +175,8 @@ async def _in_process(data_dir: Path, redis_url: str, iterations: int) -> None:
     from graph.edge.budget import RedisBudget
     from graph.edge.demand import DemandControl, EdgeOutcome
     from graph.in_process import in_process_router
+    from nexus.assembly.registry import open_stores
     from nexus.config import Settings
-    from nexus.runtime import open_stores
     from subgraphs.platform.services import authenticator_for
     from tests.graph.test_entities import SCHEMAS
 

@@ -73,7 +73,7 @@ def start(repo: Path, data_dir: Path) -> Server:
         env.pop(name, None)
     log = (data_dir / "server.log").open("w")
     process = subprocess.Popen(
-        [str(repo / ".venv/bin/python"), "-m", "nexus.cli", "serve", "--port", str(port)],
+        [str(repo / ".venv/bin/python"), "-m", "nexus.assembly.cli", "serve", "--port", str(port)],
         cwd=repo,
         env=env,
         stdout=log,

@@ -32,13 +32,13 @@ from pathlib import Path
 
 import httpx
 
-from nexus.ingest.checkpoints import AnalyticsDeadLetters
-from nexus.ingest.fakes.fred import _dataset, _vintages
-from nexus.ingest.pipeline import Pipeline
-from nexus.ingest.records import Window
-from nexus.ingest.registry import connector
-from nexus.ingest.sinks.macro import FOREVER, fred_date, fred_value
-from nexus.ingest.stream import InProcessRecordStream, RedisRecordStream
+from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
+from nexus.assembly.ingest.fakes.fred import _dataset, _vintages
+from nexus.assembly.ingest.pipeline import Pipeline
+from nexus.assembly.ingest.records import Window
+from nexus.assembly.ingest.registry import connector
+from nexus.assembly.ingest.sinks.macro import FOREVER, fred_date, fred_value
+from nexus.assembly.ingest.stream import InProcessRecordStream, RedisRecordStream
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import Bus, InProcessBus, RedisBus
 from subgraphs.macro.ddl import statements
@@ -50,7 +50,7 @@ DEFAULT_SERIES = "DGS10,DGS2,DGS30,T10Y2Y,SP500,VIXCLS,DCOILWTICO,CPIAUCSL,UNRAT
 def start_fakes() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "nexus.cli", "ingest", "fake-servers", "--port", str(port)],
+        [sys.executable, "-m", "nexus.assembly.cli", "ingest", "fake-servers", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -35,13 +35,13 @@ from pathlib import Path
 import httpx
 
 from benchmarks.ingest import start_fakes
-from nexus.ingest.checkpoints import AnalyticsDeadLetters
-from nexus.ingest.connectors.ethereum_fake import FIRST_BLOCK
-from nexus.ingest.connectors.ethereum_sink import POOL_EVENT_COLUMNS, TRANSFER_COLUMNS
-from nexus.ingest.pipeline import Pipeline
-from nexus.ingest.records import Window
-from nexus.ingest.registry import connector
-from nexus.ingest.stream import InProcessRecordStream, RedisRecordStream
+from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
+from nexus.assembly.ingest.connectors.ethereum_fake import FIRST_BLOCK
+from nexus.assembly.ingest.connectors.ethereum_sink import POOL_EVENT_COLUMNS, TRANSFER_COLUMNS
+from nexus.assembly.ingest.pipeline import Pipeline
+from nexus.assembly.ingest.records import Window
+from nexus.assembly.ingest.registry import connector
+from nexus.assembly.ingest.stream import InProcessRecordStream, RedisRecordStream
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import Bus, InProcessBus, RedisBus
 from subgraphs.crypto.ddl import statements

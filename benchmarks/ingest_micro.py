@@ -31,20 +31,20 @@ import uuid
 from pathlib import Path
 
 from benchmarks.ingest import start_fakes
-from nexus.events import SOCIAL_CHANNEL
-from nexus.ingest.checkpoints import AnalyticsDeadLetters
-from nexus.ingest.http import Rate
-from nexus.ingest.micro import fixtures
-from nexus.ingest.micro.sec import (
+from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
+from nexus.assembly.ingest.http import Rate
+from nexus.assembly.ingest.micro import fixtures
+from nexus.assembly.ingest.micro.sec import (
     parse_company_facts,
     parse_submissions,
     parse_submissions_page,
 )
-from nexus.ingest.micro.sink import _fact, _filing
-from nexus.ingest.pipeline import Pipeline
-from nexus.ingest.registry import connector
-from nexus.ingest.source import Connector
-from nexus.ingest.stream import InProcessRecordStream
+from nexus.assembly.ingest.micro.sink import _fact, _filing
+from nexus.assembly.ingest.pipeline import Pipeline
+from nexus.assembly.ingest.registry import connector
+from nexus.assembly.ingest.source import Connector
+from nexus.assembly.ingest.stream import InProcessRecordStream
+from nexus.events import SOCIAL_CHANNEL
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import InProcessBus
 from nexus.stores.vectors import VectorStore

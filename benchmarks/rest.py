@@ -132,7 +132,7 @@ def _serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         # budget is not enforced: the load would otherwise measure 429s.
         "NEXUS_DEMAND_CONTROL": "measure",
     }
-    command = [sys.executable, "-m", "nexus.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "nexus.assembly.cli", "serve", "--port", str(port)]
     log = data_dir / "serve.log"  # a file, not a pipe: a full pipe would stall the server
     with log.open("wb") as sink:
         server = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)

@@ -230,7 +230,7 @@ async def _main(args: argparse.Namespace) -> None:
         env.pop(name, None)
     log = (work / "server.log").open("w")
     server = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measuring
-        [sys.executable, "-m", "nexus.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "nexus.assembly.cli", "serve", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -114,8 +114,8 @@ def reference(count: int) -> str:
 async def demo(full: bool, text_cache: Path | None = None) -> None:
     import numpy as np
 
+    from nexus.assembly.registry import open_stores
     from nexus.config import Settings
-    from nexus.runtime import open_stores
     from subgraphs.micro import embedding, subgraph
     from subgraphs.micro.demo import load_demo
 

@@ -4,7 +4,7 @@
 
 Each case runs in a fresh Python process and times what the first `yieldCurve(date) { fit }`
 request of each model makes the macro subgraph do (bootstrap one curve, fit Nelson-Siegel and
-Svensson, evaluate at the standard tenors: `nexus.warmup._macro`):
+Svensson, evaluate at the standard tenors: `nexus.assembly.warmup._macro`):
 
 - cold: no warm-up, no persistent cache (what a request met before this change);
 - after warm-up: the app's warm-up thread ran first (`Warmup.start()`; the process waits for it,
@@ -25,7 +25,7 @@ CASE = """
 import json, sys, time
 from pathlib import Path
 mode, cache = sys.argv[1], sys.argv[2]
-from nexus import warmup
+from nexus.assembly import warmup
 if cache != "-":
     warmup.enable_compilation_cache(Path(cache))
 if mode == "warm":

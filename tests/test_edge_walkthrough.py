@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from nexus.app import create_app
+from nexus.assembly.app import create_app
 from nexus.config import Settings
 from nexus.stores.platform import PlatformStore, upgrade
 from subgraphs.platform.models import Plan

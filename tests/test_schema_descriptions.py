@@ -16,7 +16,7 @@ from graphql import (
 from graphql.type.introspection import introspection_types
 from graphql.type.scalars import specified_scalar_types
 
-from nexus.schema_export import client_schema
+from nexus.assembly.schema_export import client_schema
 
 
 def undescribed(sdl: str) -> list[str]:

@@ -11,11 +11,11 @@ import httpx
 import jax
 import pytest
 
-from nexus.app import create_app
+from nexus.assembly.app import create_app
+from nexus.assembly.warmup import Warmup, enable_compilation_cache, warmup_mode
 from nexus.config import Settings
 from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore
-from nexus.warmup import Warmup, enable_compilation_cache, warmup_mode
 
 
 def test_the_mode_is_checked() -> None:

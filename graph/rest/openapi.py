@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document of the REST API, generated from the mapping and the client schema.
 
-Run `nexus export-openapi` (or `python -m graph.rest.openapi`) to print it; the v1 snapshot in
-`tests/rest/openapi_v1.json` is regenerated with `nexus export-openapi --write`.
+Run `nexus export-openapi` to print it (the document over our own subgraphs is built in
+`nexus.assembly.schema_export.openapi_v1`); the v1 snapshot in `tests/rest/openapi_v1.json` is
+regenerated with `nexus export-openapi --write`.
 """
 
 from __future__ import annotations
@@ -318,22 +319,3 @@ def _field_node(selections: SelectionSetNode | None, key: str) -> FieldNode | No
         if isinstance(selection, FieldNode) and (selection.alias or selection.name).value == key:
             return selection
     return None
-
-
-def v1_document() -> dict[str, Any]:
-    """The v1 document over the schema our four subgraphs compose (no server needed)."""
-    from graph.rest.mapping import load_mapping
-    from graph.supergraph import read_supergraph
-    from nexus.schema_export import supergraph
-
-    return openapi_document(load_mapping(), read_supergraph(supergraph()).api_schema)
-
-
-def main() -> None:
-    import json
-
-    print(json.dumps(v1_document(), indent=2))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,4 @@
-"""The platform's HTTP routes beside GraphQL, for the assembly (`nexus.app`) to mount."""
+"""The platform's HTTP routes beside GraphQL, for the assembly (`nexus.assembly.app`) to mount."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from nexus.cli import _parser
+from nexus.assembly.cli import _parser
 from tests.deploy.kustomize import Manifest, render
 from tests.graph.interop.npm import npm_prefix
 

@@ -23,7 +23,7 @@ from graph.gateway import create_app
 from graph.http_router import http_router
 from graph.in_process import compose_schemas, in_process_router
 from graph.subscriptions.session import SubscriptionSettings
-from nexus.app import SubgraphGraphQL
+from nexus.assembly.app import SubgraphGraphQL
 from nexus.auth.router_guard import GuardSettings, RouterGuard
 from nexus.auth.router_identity import HEADER, sign_caller
 from nexus.subgraph import Subgraph

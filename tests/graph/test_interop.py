@@ -139,8 +139,8 @@ async def test_hive_gateway_and_our_router_return_the_same_data(
 
 
 def test_hive_composes_our_four_subgraphs_into_the_same_client_schema() -> None:
-    from nexus.runtime import SUBGRAPH_NAMES
-    from nexus.schema_export import subgraph_sdl as served_sdl
+    from nexus.assembly.registry import SUBGRAPH_NAMES
+    from nexus.assembly.schema_export import subgraph_sdl as served_sdl
 
     # Served as they are: our subgraphs declare Federation v2.9 (nexus.graphql_errors).
     subgraphs = [

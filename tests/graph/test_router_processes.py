@@ -6,8 +6,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from nexus.runtime import SUBGRAPH_NAMES
-from nexus.schema_export import supergraph
+from nexus.assembly.registry import SUBGRAPH_NAMES
+from nexus.assembly.schema_export import supergraph
 from tests.graph.interop.npm import node_modules
 from tests.graph.interop.servers import hive_gateway
 from tests.support.processes import NexusProcess

@@ -10,12 +10,12 @@ from collections.abc import Callable
 
 import pytest
 
+from nexus.assembly.ingest.deadletters import replay
+from nexus.assembly.ingest.fakes.fred import _vintages
+from nexus.assembly.ingest.pipeline import Pipeline
+from nexus.assembly.ingest.records import Window
+from nexus.assembly.ingest.registry import connector
 from nexus.events import MacroObservation, decode
-from nexus.ingest.deadletters import replay
-from nexus.ingest.fakes.fred import _vintages
-from nexus.ingest.pipeline import Pipeline
-from nexus.ingest.records import Window
-from nexus.ingest.registry import connector
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import InProcessBus
 from tests.support.ingest import API_KEY, Databases, faults, hits

@@ -8,8 +8,8 @@ from email.utils import formatdate
 import httpx
 import pytest
 
-from nexus.ingest.errors import SourceRefused
-from nexus.ingest.http import Rate, RetryPolicy, SourceHttp, _retry_after
+from nexus.assembly.ingest.errors import SourceRefused
+from nexus.assembly.ingest.http import Rate, RetryPolicy, SourceHttp, _retry_after
 
 
 def test_retry_after_as_seconds_or_an_http_date() -> None:

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as redis
 
-from nexus.ingest.checkpoints import RedisDeadLetters
-from nexus.ingest.errors import AlreadyRunning
-from nexus.ingest.records import Batch, DeadLetter, Record
-from nexus.ingest.stream import READ_AHEAD, RedisRecordStream
+from nexus.assembly.ingest.checkpoints import RedisDeadLetters
+from nexus.assembly.ingest.errors import AlreadyRunning
+from nexus.assembly.ingest.records import Batch, DeadLetter, Record
+from nexus.assembly.ingest.stream import READ_AHEAD, RedisRecordStream
 from nexus.stores.bus import RedisBus
 from tests.conftest import REDIS_URL
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nexus.ingest.fakes.fred import _vintages
+from nexus.assembly.ingest.fakes.fred import _vintages
 from tests.conftest import REDIS_URL
 from tests.support.ingest import API_KEY, faults
 from tests.support.live import LiveServer
@@ -52,7 +52,7 @@ def environment(data_dir: Path, fakes: LiveServer, redis_url: str) -> dict[str, 
 
 async def ingest(env: dict[str, str], *, kill_after_batches: int | None = None) -> int:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "nexus.cli", "ingest", "fred",
+        sys.executable, "-m", "nexus.assembly.cli", "ingest", "fred",
         env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stderr is not None

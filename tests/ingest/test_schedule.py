@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from nexus.assembly.ingest.checkpoints import CursorStore
+from nexus.assembly.ingest.pipeline import Pipeline
+from nexus.assembly.ingest.registry import connector
+from nexus.assembly.ingest.schedule import Scheduled, ServedSchedule, plan
 from nexus.config import ConfigError
-from nexus.ingest.checkpoints import CursorStore
-from nexus.ingest.pipeline import Pipeline
-from nexus.ingest.registry import connector
-from nexus.ingest.schedule import Scheduled, ServedSchedule, plan
 from nexus.stores.analytics import ChdbStore
 from tests.support.ingest import Databases
 

@@ -9,13 +9,13 @@ from collections.abc import Callable
 
 import pytest
 
-from nexus.ingest.checkpoints import CursorStore
-from nexus.ingest.connectors.treasury import parse_feed
-from nexus.ingest.deadletters import replay
-from nexus.ingest.errors import BadPayload
-from nexus.ingest.pipeline import Pipeline
-from nexus.ingest.records import Window
-from nexus.ingest.registry import connector
+from nexus.assembly.ingest.checkpoints import CursorStore
+from nexus.assembly.ingest.connectors.treasury import parse_feed
+from nexus.assembly.ingest.deadletters import replay
+from nexus.assembly.ingest.errors import BadPayload
+from nexus.assembly.ingest.pipeline import Pipeline
+from nexus.assembly.ingest.records import Window
+from nexus.assembly.ingest.registry import connector
 from nexus.stores.analytics import ChdbStore
 from tests.support.ingest import Databases, demo_path, faults, hits
 from tests.support.live import LiveServer

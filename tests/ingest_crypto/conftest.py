@@ -13,13 +13,13 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from nexus.ingest.checkpoints import AnalyticsDeadLetters
-from nexus.ingest.connectors.binance_fake import binance_fake
-from nexus.ingest.connectors.ethereum_fake import FIRST_BLOCK, FakeChain, ethereum_fake
-from nexus.ingest.fakes import FaultLayer, FaultPlan
-from nexus.ingest.pipeline import Pipeline, RunReport
-from nexus.ingest.registry import connector
-from nexus.ingest.stream import InProcessRecordStream
+from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
+from nexus.assembly.ingest.connectors.binance_fake import binance_fake
+from nexus.assembly.ingest.connectors.ethereum_fake import FIRST_BLOCK, FakeChain, ethereum_fake
+from nexus.assembly.ingest.fakes import FaultLayer, FaultPlan
+from nexus.assembly.ingest.pipeline import Pipeline, RunReport
+from nexus.assembly.ingest.registry import connector
+from nexus.assembly.ingest.stream import InProcessRecordStream
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import InProcessBus
 from tests.support.live import LiveServer

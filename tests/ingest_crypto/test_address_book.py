@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from nexus.assembly.ingest.connectors.address_book import DEFAULT, AddressBook
+from nexus.assembly.ingest.connectors.ethereum_fake import USDT, WALLETS
 from nexus.config import ConfigError
-from nexus.ingest.connectors.address_book import DEFAULT, AddressBook
-from nexus.ingest.connectors.ethereum_fake import USDT, WALLETS
 from tests.ingest_crypto.conftest import CryptoIngest
 
 

@@ -8,12 +8,12 @@ import gzip
 
 import httpx
 
+from nexus.assembly.ingest.connectors.binance_fake import FIRST_TRADE_ID, TRADES
+from nexus.assembly.ingest.connectors.binance_format import weight_pause
+from nexus.assembly.ingest.records import Window
+from nexus.assembly.ingest.registry import connector
 from nexus.demo import DEMO_DATA
 from nexus.events import MarketTick, decode
-from nexus.ingest.connectors.binance_fake import FIRST_TRADE_ID, TRADES
-from nexus.ingest.connectors.binance_format import weight_pause
-from nexus.ingest.records import Window
-from nexus.ingest.registry import connector
 from tests.ingest_crypto.conftest import CryptoIngest
 
 SINCE_2021 = "SELECT symbol, toString(date) AS day, close FROM {db}.candles ORDER BY symbol, day"

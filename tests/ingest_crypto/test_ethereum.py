@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from nexus.assembly.ingest.checkpoints import CursorStore
+from nexus.assembly.ingest.connectors.ethereum_fake import BINANCE, FIRST_BLOCK, USDT, WHALE
+from nexus.assembly.ingest.connectors.evm_logs import TRANSFER
+from nexus.assembly.ingest.deadletters import replay
 from nexus.errors import StoreUnavailable
 from nexus.events import WhaleTransfer, decode
-from nexus.ingest.checkpoints import CursorStore
-from nexus.ingest.connectors.ethereum_fake import BINANCE, FIRST_BLOCK, USDT, WHALE
-from nexus.ingest.connectors.evm_logs import TRANSFER
-from nexus.ingest.deadletters import replay
 from subgraphs.crypto.onchain_ddl import canonical
 from tests.ingest_crypto.conftest import TEST_HEAD, CryptoIngest
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from nexus.ingest.connectors.address_book import AddressBook
-from nexus.ingest.connectors.ethereum_fake import topic, word
-from nexus.ingest.connectors.ethereum_source import pool_values
-from nexus.ingest.connectors.evm_logs import (
+from nexus.assembly.ingest.connectors.address_book import AddressBook
+from nexus.assembly.ingest.connectors.ethereum_fake import topic, word
+from nexus.assembly.ingest.connectors.ethereum_source import pool_values
+from nexus.assembly.ingest.connectors.evm_logs import (
     TRANSFER,
     V3_BURN,
     V3_SWAP,

@@ -9,10 +9,10 @@ import datetime as dt
 import time
 from typing import Any
 
+from nexus.assembly.ingest.connectors.ethereum_fake import BINANCE, FIRST_BLOCK, USDT, WETH_USDT_V2
+from nexus.assembly.ingest.connectors.ethereum_sink import POOL_EVENT_COLUMNS
+from nexus.assembly.ingest.connectors.evm_logs import TRANSFER, V2_SYNC
 from nexus.events import CLOCK_CHANNEL, MarketClockTick, encode
-from nexus.ingest.connectors.ethereum_fake import BINANCE, FIRST_BLOCK, USDT, WETH_USDT_V2
-from nexus.ingest.connectors.ethereum_sink import POOL_EVENT_COLUMNS
-from nexus.ingest.connectors.evm_logs import TRANSFER, V2_SYNC
 from nexus.stores.bus import InProcessBus
 from subgraphs.crypto import subgraph
 from subgraphs.crypto.ddl import statements

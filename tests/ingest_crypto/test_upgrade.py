@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
+from nexus.assembly.demo import load_demo
 from nexus.config import Settings
-from nexus.demo.load import load_demo
 from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore
 from subgraphs.crypto import subgraph

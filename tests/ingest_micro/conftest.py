@@ -16,13 +16,13 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from nexus.ingest.checkpoints import AnalyticsDeadLetters
-from nexus.ingest.fakes import FaultLayer, FaultPlan
-from nexus.ingest.micro import fakes
-from nexus.ingest.pipeline import Pipeline, RunReport
-from nexus.ingest.records import Window
-from nexus.ingest.registry import connector
-from nexus.ingest.stream import InProcessRecordStream
+from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
+from nexus.assembly.ingest.fakes import FaultLayer, FaultPlan
+from nexus.assembly.ingest.micro import fakes
+from nexus.assembly.ingest.pipeline import Pipeline, RunReport
+from nexus.assembly.ingest.records import Window
+from nexus.assembly.ingest.registry import connector
+from nexus.assembly.ingest.stream import InProcessRecordStream
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import InProcessBus
 from nexus.stores.vectors import VectorStore
@@ -120,7 +120,7 @@ async def ingest(
             state_database=f"{database}_state",
         )
         # Quick retries: the faults are scripted, the waits need not be long.
-        from nexus.ingest.http import RetryPolicy
+        from nexus.assembly.ingest.http import RetryPolicy
 
         pipeline.retry = RetryPolicy(attempts=4, base_seconds=0.05, timeout_seconds=0.5)
         yield Ingest(pipeline, server, database, bus, dead)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from nexus.ingest.micro import fixtures
-from nexus.ingest.records import Window
+from nexus.assembly.ingest.micro import fixtures
+from nexus.assembly.ingest.records import Window
 from tests.ingest_micro.conftest import Ingest
 
 GME = Window(only=("GME",))

@@ -11,9 +11,9 @@ import logging
 import httpx
 import pytest
 
+from nexus.assembly.ingest.checkpoints import CursorStore
+from nexus.assembly.ingest.micro import fixtures
 from nexus.events import SOCIAL_CHANNEL, SocialPost, decode
-from nexus.ingest.checkpoints import CursorStore
-from nexus.ingest.micro import fixtures
 from tests.ingest_micro.conftest import TOKEN, Ingest
 
 RECENT = "/x/2/tweets/search/recent"
@@ -253,7 +253,7 @@ def test_a_429_without_retry_after_waits_for_the_rate_limit_reset() -> None:
 
     import httpx
 
-    from nexus.ingest.http import _rate_limit_reset
+    from nexus.assembly.ingest.http import _rate_limit_reset
 
     x_wait = _rate_limit_reset(httpx.Headers({"x-rate-limit-reset": str(int(time.time()) + 30)}))
     reddit_wait = _rate_limit_reset(httpx.Headers({"x-ratelimit-reset": "420"}))
@@ -277,7 +277,7 @@ async def test_search_and_stream_at_once_store_and_announce_each_post_once(
 
 
 async def test_only_searches_those_cashtags_and_leaves_the_cursor(ingest: Ingest) -> None:
-    from nexus.ingest.records import Window
+    from nexus.assembly.ingest.records import Window
 
     report = await ingest.run("x", Window(only=("nok", "BB")))
 

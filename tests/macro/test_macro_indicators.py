@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from graphql import ExecutionResult
 
+from nexus.assembly.ingest.pipeline import Pipeline
+from nexus.assembly.ingest.records import Window
+from nexus.assembly.ingest.registry import connector
 from nexus.config import Settings
 from nexus.demo import DEMO_DATA
-from nexus.ingest.pipeline import Pipeline
-from nexus.ingest.records import Window
-from nexus.ingest.registry import connector
 from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import InProcessBus

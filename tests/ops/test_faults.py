@@ -24,7 +24,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from nexus.schema_export import supergraph
+from nexus.assembly.schema_export import supergraph
 from tests.support.processes import NexusProcess, router_headers
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from graph.graphiql import ASSETS_DIR, ASSETS_PATH
-from nexus.app import SubgraphGraphQL
+from nexus.assembly.app import SubgraphGraphQL
 from nexus.config import Settings
 from nexus.stores import Stores
 from nexus.subgraph import Subgraph

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from nexus.schema_export import supergraph
+from nexus.assembly.schema_export import supergraph
 from tests.support.processes import NexusProcess, free_port
 
 

@@ -22,9 +22,9 @@ from graph.compose import SubgraphSDL, compose_supergraph
 from graph.executor import HttpTransport
 from graph.in_process import router_for_subgraphs, subgraph_sdl
 from graph.router import Router
+from nexus.assembly.registry import load_subgraph
 from nexus.config import Settings
 from nexus.logs import JsonFormatter
-from nexus.runtime import load_subgraph
 from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.platform import PlatformStore, upgrade

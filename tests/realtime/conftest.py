@@ -18,9 +18,9 @@ from graph.gateway import create_app
 from graph.in_process import router_for_subgraphs
 from graph.router import Router
 from graph.subscriptions.session import SubscriptionSettings
+from nexus.assembly.registry import load_subgraph
 from nexus.config import Settings
 from nexus.events import MarketTick, encode, market_channel
-from nexus.runtime import load_subgraph
 from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import RedisBus

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from nexus.assembly.schema_export import supergraph
 from nexus.events import encode, market_channel
-from nexus.schema_export import supergraph
 from nexus.stores.bus import RedisBus
 from tests.realtime.conftest import tick
 from tests.support.live import TransportWsClient

@@ -10,12 +10,12 @@ import uuid
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
+from nexus.assembly.ingest.connectors.ethereum_fake import FIRST_BLOCK, FakeChain, ethereum_fake
+from nexus.assembly.ingest.pipeline import Pipeline
+from nexus.assembly.ingest.registry import connector
+from nexus.assembly.ingest.stream import InProcessRecordStream
 from nexus.events import WhaleTransfer, encode, whale_channel
-from nexus.ingest.checkpoints import AnalyticsDeadLetters
-from nexus.ingest.connectors.ethereum_fake import FIRST_BLOCK, FakeChain, ethereum_fake
-from nexus.ingest.pipeline import Pipeline
-from nexus.ingest.registry import connector
-from nexus.ingest.stream import InProcessRecordStream
 from nexus.stores.analytics import ChdbStore
 from subgraphs.crypto.onchain_ddl import canonical
 from tests.realtime.conftest import Live

@@ -7,8 +7,8 @@ import doctest
 import numpy as np
 import pytest
 
-from nexus.replay import bridge
-from nexus.replay.bridge import MINUTES, day_seed, intraday_path, intraday_volume
+from nexus.assembly.replay import bridge
+from nexus.assembly.replay.bridge import MINUTES, day_seed, intraday_path, intraday_volume
 
 # GME's real candle of 2021-01-27 (split-adjusted), and a calm day of BTC.
 CANDLES = [

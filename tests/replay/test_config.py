@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from nexus.assembly.replay import ReplaySettings
 from nexus.config import ConfigError, Settings
-from nexus.replay import ReplaySettings
 
 SERVER = "http://default:pw@clickhouse:8123"
 

@@ -9,9 +9,9 @@ from collections import defaultdict
 
 import pytest
 
+from nexus.assembly.replay import Replay, ReplayError, ReplaySettings
+from nexus.assembly.replay.feed import MarketClock
 from nexus.events import MarketTick, decode, market_channel
-from nexus.replay import Replay, ReplayError, ReplaySettings
-from nexus.replay.feed import MarketClock
 from nexus.stores import Stores
 from tests.replay.support import END, WALL_CLOCK, received
 

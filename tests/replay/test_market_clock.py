@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nexus.replay import Replay, ReplaySettings
+from nexus.assembly.replay import Replay, ReplaySettings
 from nexus.stores import Stores
 from subgraphs.crypto import subgraph
 from tests.support.graphql import execute

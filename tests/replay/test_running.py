@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from nexus.app import create_app
-from nexus.cli import main
+from nexus.assembly.app import create_app
+from nexus.assembly.cli import main
+from nexus.assembly.replay import ReplaySettings, start_replay
+from nexus.assembly.replay.command import run_replay
 from nexus.config import Settings
 from nexus.errors import StoreUnavailable
-from nexus.replay import ReplaySettings, start_replay
-from nexus.replay.command import run_replay
 from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore, Params, Row
 from nexus.stores.bus import InProcessBus

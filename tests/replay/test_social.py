@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
+from nexus.assembly.replay import Replay, ReplaySettings
 from nexus.events import MentionSpike, SocialPost
-from nexus.replay import Replay, ReplaySettings
 from nexus.stores import Stores
 from subgraphs.micro.generator import INFLUENCERS
 from tests.replay.support import END, WALL_CLOCK, received

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from nexus.assembly.replay.spikes import MentionSpikeDetector
 from nexus.events import SocialPost
-from nexus.replay.spikes import MentionSpikeDetector
 
 MIDNIGHT = dt.datetime(2021, 1, 27, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)

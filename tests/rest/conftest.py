@@ -18,9 +18,9 @@ from graph.edge.trusted import TrustedDocumentGate
 from graph.edge.usage import UsageMeter
 from graph.gateway import create_app
 from graph.in_process import router_for_subgraphs
+from nexus.assembly.registry import SUBGRAPH_NAMES, load_subgraph
 from nexus.auth.keys import DEV_KEY_NAME, generate_key
 from nexus.config import Settings
-from nexus.runtime import SUBGRAPH_NAMES, load_subgraph
 from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.platform import PlatformStore, upgrade

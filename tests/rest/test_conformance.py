@@ -14,7 +14,7 @@ from schemathesis.checks import positive_data_acceptance
 from schemathesis.core.result import Ok
 from starlette.applications import Starlette
 
-from nexus import warmup
+from nexus.assembly import warmup
 from nexus.auth.keys import DEV_KEY_NAME
 from nexus.config import Settings
 from nexus.stores import Stores
@@ -45,8 +45,8 @@ def conformance_app(
         await store.close()
 
     asyncio.run(prepare())
-    # Compile the curve fits first, as `nexus serve` does at start (nexus/warmup.py): a first
-    # Svensson compile can outlast the client's 10 s read timeout on a busy machine.
+    # Compile the curve fits first, as `nexus serve` does at start (nexus/assembly/warmup.py):
+    # a first Svensson compile can outlast the client's 10 s read timeout on a busy machine.
     warmup._macro()
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / DEV_KEY_NAME).write_bytes(signing_key_pem)

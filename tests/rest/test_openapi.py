@@ -15,7 +15,7 @@ import httpx
 import jsonschema
 
 from graph.rest.compat import breaking_changes
-from graph.rest.openapi import v1_document
+from nexus.assembly.schema_export import openapi_v1
 
 SNAPSHOT = Path(__file__).parent / "openapi_v1.json"
 
@@ -25,16 +25,16 @@ def frozen() -> dict[str, Any]:
 
 
 def test_v1_responses_keep_their_shape() -> None:
-    assert breaking_changes(frozen(), v1_document()) == []
+    assert breaking_changes(frozen(), openapi_v1()) == []
 
 
 def test_the_snapshot_is_the_current_document() -> None:
     # An addition is fine, but it must be committed: `nexus export-openapi`.
-    assert v1_document() == frozen()
+    assert openapi_v1() == frozen()
 
 
 def test_a_changed_response_shape_is_caught() -> None:
-    current = v1_document()
+    current = openapi_v1()
     changed = copy.deepcopy(current)
     token = changed["paths"]["/api/v1/tokens/{symbol}"]["get"]["responses"]["200"]
     schema = token["content"]["application/json"]["schema"]
@@ -57,7 +57,7 @@ def test_a_changed_response_shape_is_caught() -> None:
 
 
 def test_schemas_carry_the_graphs_descriptions_and_nullability() -> None:
-    document = v1_document()
+    document = openapi_v1()
     jsonschema.Draft202012Validator.check_schema(document["components"]["schemas"]["Problem"])
     token = document["paths"]["/api/v1/tokens/{symbol}"]["get"]
     body = token["responses"]["200"]["content"]["application/json"]["schema"]
@@ -78,7 +78,7 @@ def test_schemas_carry_the_graphs_descriptions_and_nullability() -> None:
 
 async def test_openapi_and_docs_are_served_offline(client: httpx.AsyncClient) -> None:
     served = await client.get("/api/v1/openapi.json")
-    assert served.status_code == 200 and served.json() == v1_document()
+    assert served.status_code == 200 and served.json() == openapi_v1()
     page = await client.get("/api/docs")
     assert page.status_code == 200 and "https://" not in page.text
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
@@ -88,7 +88,7 @@ async def test_openapi_and_docs_are_served_offline(client: httpx.AsyncClient) ->
 def test_a_method_answering_405_may_become_served() -> None:
     """DELETE /simulations/{id} answered 405 in the first v1 document; serving it (with a 200
     and no 405) is an addition, while removing a served method still breaks v1."""
-    current = v1_document()
+    current = openapi_v1()
     placeholder = copy.deepcopy(current)
     delete = placeholder["paths"]["/api/v1/simulations/{id}"]["delete"]
     delete["responses"] = {"405": {"description": "Not offered."}}

@@ -8,7 +8,7 @@ import httpx
 
 from graph.gateway import create_app
 from graph.http_router import http_router
-from nexus.schema_export import supergraph
+from nexus.assembly.schema_export import supergraph
 
 
 def _closed_port() -> int:

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from nexus.assembly.registry import load_subgraph
 from nexus.config import Settings
-from nexus.runtime import load_subgraph
 from nexus.stores import Stores
 from nexus.stores.analytics import ChdbStore, ClickHouseServerStore
 from tests.support.clickhouse_http import serve_clickhouse_http

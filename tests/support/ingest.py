@@ -15,11 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from nexus.ingest.checkpoints import AnalyticsDeadLetters
-from nexus.ingest.fakes import fake_servers as fake_servers_app
-from nexus.ingest.http import RetryPolicy
-from nexus.ingest.pipeline import Pipeline
-from nexus.ingest.stream import InProcessRecordStream, RecordStream
+from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
+from nexus.assembly.ingest.fakes import fake_servers as fake_servers_app
+from nexus.assembly.ingest.http import RetryPolicy
+from nexus.assembly.ingest.pipeline import Pipeline
+from nexus.assembly.ingest.stream import InProcessRecordStream, RecordStream
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import InProcessBus
 from tests.support.live import LiveServer

@@ -32,7 +32,8 @@ def free_port() -> int:
 
 
 class NexusProcess:
-    """`python -m nexus.cli ARGS --port P` with embedded stores in `data_dir`, logging to a file."""
+    """`python -m nexus.assembly.cli ARGS --port P` with embedded stores in `data_dir`, logging to
+    a file."""
 
     def __init__(
         self,
@@ -58,7 +59,7 @@ class NexusProcess:
         environment.update(env or {})
         with self.log.open("a") as log:  # a restart on the same directory appends
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "nexus.cli", *args, "--port", str(self.port)],
+                [sys.executable, "-m", "nexus.assembly.cli", *args, "--port", str(self.port)],
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,

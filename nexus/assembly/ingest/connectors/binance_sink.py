@@ -1,0 +1,138 @@
+"""Binance records into the crypto store: daily candles, and trades that become live ticks.
+
+Only candles and trades not stored yet (or changed) are inserted, so reads without FINAL see
+no duplicates and a re-run writes nothing. After a batch of trades, each symbol's last trade
+goes out as a MarketTick on `market.{SYMBOL}` (retained) with the day's open, high, low and
+volume so far read back from the stored trades, and the previous day's close from the candles:
+the same event the replay publishes, so `marketUpdates` and `priceAlerts` carry live trades.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from nexus.assembly.ingest.connectors.binance_source import KLINE_KIND, TRADE_KIND
+from nexus.assembly.ingest.records import DomainEvent, Record, Written
+from nexus.assembly.ingest.schema import ensure
+from nexus.events import MarketTick, encode, market_channel
+from nexus.stores.analytics import AnalyticsStore
+from subgraphs.crypto.ddl import statements
+
+CANDLE_COLUMNS = ("symbol", "date", "open", "high", "low", "close", "volume")
+TRADE_COLUMNS = ("symbol", "trade_id", "at", "price", "quantity", "buyer_maker")
+
+
+def _candle(payload: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        str(payload["symbol"]), dt.date.fromisoformat(payload["date"]),
+        *(float(payload[name]) for name in ("open", "high", "low", "close", "volume")),
+    )
+
+
+def _trade(payload: dict[str, Any]) -> tuple[Any, ...]:
+    at_ms = int(payload["at_ms"])
+    at = dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC)
+    return (
+        str(payload["symbol"]), int(payload["trade_id"]), at, float(payload["price"]),
+        float(payload["quantity"]), bool(payload["buyer_maker"]),
+    )
+
+
+class BinanceSink:
+    kinds = frozenset({KLINE_KIND, TRADE_KIND})
+
+    def __init__(self, store: AnalyticsStore, database: str) -> None:
+        self.store = store
+        self.database = database
+
+    async def ensure_schema(self) -> None:
+        await ensure(self.store, statements(self.database))
+
+    async def write(self, records: list[Record]) -> Written:
+        rejected: list[tuple[Record, str]] = []
+        candles: list[tuple[Any, ...]] = []
+        trades: list[tuple[Any, ...]] = []
+        for record in records:
+            try:
+                if record.kind == KLINE_KIND:
+                    candles.append(_candle(record.payload))
+                elif record.kind == TRADE_KIND:
+                    trades.append(_trade(record.payload))
+                else:
+                    rejected.append((record, f"unknown kind {record.kind!r}"))
+            except (KeyError, TypeError, ValueError) as error:
+                rejected.append((record, f"malformed {record.kind}: {error!r}"[:200]))
+        new_candles = await self._new_candles(candles)
+        new_trades = await self._new_trades(trades)
+        await self.store.insert(f"{self.database}.candles", CANDLE_COLUMNS, new_candles)
+        await self.store.insert(f"{self.database}.trades", TRADE_COLUMNS,
+                                [_millisecond_text(row) for row in new_trades])
+        events = await self._ticks(new_trades)
+        return Written(events=events, rejected=rejected, rows=len(new_candles) + len(new_trades))
+
+    async def _new_candles(self, candles: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        if not candles:
+            return []
+        stored = await self.store.query(
+            f"SELECT {', '.join(CANDLE_COLUMNS)} FROM {self.database}.candles FINAL "
+            "WHERE symbol IN {symbols:Array(String)} AND date BETWEEN {first:Date} AND {last:Date}",
+            {"symbols": sorted({c[0] for c in candles}), "first": min(c[1] for c in candles),
+             "last": max(c[1] for c in candles)},
+        )
+        known = {tuple(row[name] for name in CANDLE_COLUMNS) for row in stored}
+        return [c for c in dict.fromkeys(candles) if c not in known]
+
+    async def _new_trades(self, trades: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        if not trades:
+            return []
+        stored = await self.store.query(
+            f"SELECT symbol, trade_id FROM {self.database}.trades "
+            "WHERE symbol IN {symbols:Array(String)} "
+            "AND trade_id BETWEEN {first:UInt64} AND {last:UInt64}",
+            {"symbols": sorted({t[0] for t in trades}), "first": min(t[1] for t in trades),
+             "last": max(t[1] for t in trades)},
+        )
+        known = {(row["symbol"], row["trade_id"]) for row in stored}
+        fresh: dict[tuple[str, int], tuple[Any, ...]] = {}
+        for row in trades:
+            if (row[0], row[1]) not in known:
+                fresh[(row[0], row[1])] = row
+        return list(fresh.values())
+
+    async def _ticks(self, trades: list[tuple[Any, ...]]) -> list[DomainEvent]:
+        """A MarketTick per symbol: its latest new trade, with the day's figures so far."""
+        latest: dict[str, tuple[Any, ...]] = {}
+        for row in trades:
+            if row[0] not in latest or (row[2], row[1]) > (latest[row[0]][2], latest[row[0]][1]):
+                latest[row[0]] = row
+        events = []
+        for symbol, (_, _, at, price, _, _) in latest.items():
+            day = at.date()
+            rows = await self.store.query(
+                "SELECT argMin(price, (at, trade_id)) AS day_open, max(price) AS day_high, "
+                "min(price) AS day_low, sum(quantity) AS day_volume, "
+                f"(SELECT close FROM {self.database}.candles WHERE symbol = {{symbol:String}} "
+                "AND date < {day:Date} ORDER BY date DESC LIMIT 1) AS previous_close "
+                f"FROM {self.database}.trades FINAL WHERE symbol = {{symbol:String}} "
+                "AND toDate(at) = {day:Date} AND at <= {at:DateTime64(3)}",
+                {"symbol": symbol, "day": day, "at": at.strftime("%Y-%m-%d %H:%M:%S.%f")[:23]},
+            )
+            figures: dict[str, Any] = rows[0] if rows else {}
+            day_open = figures.get("day_open") or price
+            tick = MarketTick(
+                symbol=symbol, asset_class="crypto", price=price, open=day_open,
+                high=max(figures.get("day_high") or price, price),
+                low=min(figures.get("day_low") or price, price),
+                previous_close=figures.get("previous_close") or day_open,
+                volume=float(figures.get("day_volume") or 0.0), at=at, published_at=time.time(),
+            )
+            events.append(DomainEvent(market_channel(symbol), encode(tick), retain=True))
+        return events
+
+
+def _millisecond_text(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    # The store's text format drops fractions of a second: trades keep their milliseconds.
+    symbol, trade_id, at, *rest = row
+    return (symbol, trade_id, at.strftime("%Y-%m-%d %H:%M:%S.%f")[:23], *rest)

@@ -1,0 +1,238 @@
+"""Binance spot sources: daily klines over REST (backfill, paged by startTime) and trades over
+the WebSocket stream.
+
+Klines: `GET /api/v3/klines?symbol=BTCUSDT&interval=1d&startTime=..&endTime=..&limit=1000`,
+oldest first; a full page means more may follow from the day after its last candle. Only
+closed days are stored (today's candle still moves). The cursor is the open time of the last
+stored day per pair. Each response's X-MBX-USED-WEIGHT-1M is watched: above 90% of the
+minute's weight limit (NEXUS_BINANCE_WEIGHT_LIMIT, 6000) the source waits for the next minute
+rather than run into 429s and an IP ban (418).
+
+Trades: `/stream?streams=btcusdt@trade/ethusdt@trade` (the combined stream), read for
+NEXUS_BINANCE_STREAM_SECONDS per run (the scheduler starts the next run), flushed as a batch
+every half second; a dropped connection is reopened with backoff. The cursor is the last
+trade id per pair: a trade seen again after a reconnect is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import WebSocketException
+
+from nexus.assembly.ingest.connectors.binance_format import (
+    DAY_MS,
+    WEIGHT_HEADER,
+    FormatError,
+    Kline,
+    Trade,
+    kline,
+    token_of,
+    trade,
+    weight_pause,
+)
+from nexus.assembly.ingest.errors import BadPayload, SourceRefused, SourceUnavailable
+from nexus.assembly.ingest.http import SourceHttp
+from nexus.assembly.ingest.records import Batch, Cursor, DeadLetter, Record, Window
+from nexus.assembly.ingest.source import SourceConfig
+from nexus.config import ConfigError
+
+log = logging.getLogger("nexus.ingest.binance")
+
+KLINES, TRADES = "binance", "binance-trades"
+KLINE_KIND, TRADE_KIND = "binance.kline", "binance.trade"
+PAGE = 1000  # the most klines one request returns
+DEFAULT_START = dt.datetime(2021, 1, 1, tzinfo=dt.UTC)
+BODY_ATTEMPTS = 3
+FLUSH_SECONDS = 0.5
+FLUSH_TRADES = 500
+RECONNECTS = 5
+
+
+def pairs(env: Mapping[str, str], window: Window) -> list[str]:
+    configured = [
+        p.strip().upper() for p in env.get("NEXUS_BINANCE_SYMBOLS", "BTCUSDT,ETHUSDT").split(",")
+        if p.strip()
+    ]
+    if not all(p.isalnum() for p in configured):
+        raise ConfigError("NEXUS_BINANCE_SYMBOLS must be pairs such as BTCUSDT,ETHUSDT")
+    if window.only:  # --only takes pairs or their tokens
+        wanted = {o.upper() for o in window.only}
+        configured = [p for p in configured if p in wanted or token_of(p) in wanted]
+    return configured
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86_400:
+        raise ConfigError(f"{name} must be a number of seconds from 0 to 86400, not {text!r}")
+    return value
+
+
+def _ms(at: dt.datetime) -> int:
+    aware = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    return int(aware.timestamp() * 1000)
+
+
+class BinanceKlines:
+    name = KLINES
+
+    def __init__(self, config: SourceConfig) -> None:
+        self.env = config.env
+        text = config.env.get("NEXUS_BINANCE_WEIGHT_LIMIT", "").strip() or "6000"
+        if not (text.isdigit() and 0 < int(text) <= 1_000_000):
+            raise ConfigError(f"NEXUS_BINANCE_WEIGHT_LIMIT must be a whole number of request "
+                              f"weight a minute, not {text!r}")
+        self.weight_limit = int(text)
+
+    async def fetch(self, http: SourceHttp, cursor: Cursor, window: Window) -> AsyncIterator[Batch]:
+        position = {pair: int(ms) for pair, ms in cursor.items()}
+        now_ms = int(time.time() * 1000)
+        end_ms = _ms(window.until) if window.until else now_ms
+        failures: list[DeadLetter] = []
+        for pair in pairs(self.env, window):
+            if window.since is not None:
+                start_ms = _ms(window.since)
+            elif pair in position:
+                start_ms = position[pair] + DAY_MS
+            else:
+                start_ms = _ms(DEFAULT_START)
+            while start_ms <= end_ms:
+                params = {"symbol": pair, "interval": "1d", "startTime": start_ms,
+                          "endTime": end_ms, "limit": PAGE}
+                try:
+                    page = await self._page(http, params)
+                except SourceRefused as refused:
+                    if refused.status != 400:  # 418 (IP banned), 403 (WAF): stop, not retry
+                        raise
+                    # A pair the exchange does not know (-1121): the others go on.
+                    log.error("pair refused", extra={"source": KLINES, "pair": pair,
+                                                     "reason": str(refused)})
+                    failures.append(DeadLetter(KLINES, "fetch", str(refused),
+                                               {"request": refused.request},
+                                               Window(only=(pair,)).to_json()))
+                    break
+                closed = [k for k in page if k.close_time < now_ms]
+                if closed:
+                    last = max(k.open_time for k in closed)
+                    position[pair] = max(position.get(pair, last), last)
+                token = token_of(pair)
+                records = [
+                    Record(KLINES, KLINE_KIND, f"{token}:{k.date.isoformat()}", {
+                        "symbol": token, "date": k.date.isoformat(), "open": k.open,
+                        "high": k.high, "low": k.low, "close": k.close,
+                        "volume": k.quote_volume,
+                    })
+                    for k in closed
+                ]
+                yield Batch(records, dict(position), failures)
+                failures = []
+                if len(page) < PAGE:
+                    break
+                start_ms = page[-1].open_time + DAY_MS
+        if failures:
+            yield Batch([], dict(position), failures)
+
+    async def _page(self, http: SourceHttp, params: dict[str, Any]) -> list[Kline]:
+        """One page of klines; a body cut short or not in the format is asked for again."""
+        for attempt in range(1, BODY_ATTEMPTS + 1):
+            response = await http.get("/api/v3/klines", params)
+            pause = weight_pause(response.headers.get(WEIGHT_HEADER), self.weight_limit,
+                                 int(time.time() * 1000))
+            if pause:
+                log.warning("request weight near the limit; waiting for the next minute",
+                            extra={"source": KLINES, "wait_s": round(pause, 1)})
+                await asyncio.sleep(pause)
+            try:
+                rows = response.json()
+                if not isinstance(rows, list):
+                    raise FormatError(f"klines are an array, not {type(rows).__name__}")
+                return [kline(row) for row in rows]
+            except (ValueError, FormatError) as error:  # FormatError is a ValueError
+                if attempt == BODY_ATTEMPTS:
+                    raise BadPayload(f"klines unreadable: {error}"[:300],
+                                     request=http.describe("/api/v3/klines", params),
+                                     excerpt=response.text) from None
+                log.warning("klines unreadable; asking again",
+                            extra={"source": KLINES, "attempt": attempt})
+        raise AssertionError("unreachable")
+
+
+class BinanceTrades:
+    name = TRADES
+
+    def __init__(self, config: SourceConfig) -> None:
+        self.env = config.env
+        base = config.base_url.rstrip("/")
+        self.ws_base = "ws" + base[4:] if base.startswith("http") else base
+        self.seconds = _seconds(config.env, "NEXUS_BINANCE_STREAM_SECONDS", 60.0)
+
+    async def fetch(self, http: SourceHttp, cursor: Cursor, window: Window) -> AsyncIterator[Batch]:
+        position = {pair: int(tid) for pair, tid in cursor.items()}
+        wanted = pairs(self.env, window)
+        url = f"{self.ws_base}/stream?streams=" + "/".join(f"{p.lower()}@trade" for p in wanted)
+        deadline = time.monotonic() + self.seconds
+        failed = 0
+        while time.monotonic() < deadline:
+            try:
+                async with connect(url, open_timeout=10, max_size=2**20) as socket:
+                    failed = 0
+                    while time.monotonic() < deadline:
+                        batch = await self._batch(socket, position, deadline)
+                        if batch.records or batch.failures:
+                            yield batch
+            except (OSError, TimeoutError, WebSocketException) as error:
+                failed += 1
+                if failed > RECONNECTS:
+                    raise SourceUnavailable(f"{TRADES}: stream unreachable ({error!r})"[:200]) \
+                        from None
+                wait = random.uniform(0, min(30.0, 0.5 * 2**failed))
+                log.warning("trade stream dropped; reconnecting",
+                            extra={"source": TRADES, "reason": type(error).__name__,
+                                   "wait_s": round(wait, 2)})
+                await asyncio.sleep(min(wait, max(0.0, deadline - time.monotonic())))
+
+    async def _batch(
+        self, socket: Any, position: dict[str, int], deadline: float
+    ) -> Batch:
+        """The trades that arrive in the next FLUSH_SECONDS (or FLUSH_TRADES of them)."""
+        trades: list[Trade] = []
+        failures: list[DeadLetter] = []
+        flush_at = min(deadline, time.monotonic() + FLUSH_SECONDS)
+        while len(trades) < FLUSH_TRADES:
+            remaining = flush_at - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                message = await asyncio.wait_for(socket.recv(), remaining)
+            except TimeoutError:
+                break
+            try:
+                found = trade(message)
+            except FormatError as error:
+                failures.append(DeadLetter(TRADES, "fetch", f"malformed trade: {error}",
+                                           {"excerpt": str(message)[:500]}))
+                continue
+            if found is None or found.trade_id <= position.get(found.pair, -1):
+                continue  # not a trade, or one stored before a reconnect
+            position[found.pair] = found.trade_id
+            trades.append(found)
+        records = [
+            Record(TRADES, TRADE_KIND, f"{t.pair}:{t.trade_id}", {
+                "symbol": token_of(t.pair), "trade_id": t.trade_id, "price": t.price,
+                "quantity": t.quantity, "at_ms": t.at_ms, "buyer_maker": t.buyer_maker,
+            })
+            for t in trades
+        ]
+        return Batch(records, dict(position), failures)

@@ -1,1 +1,0 @@
-"""One module per published format; each exposes `CONNECTORS` (see nexus.ingest.registry)."""
