@@ -10,7 +10,12 @@ Each run ingests the series into a fresh database of one embedded chDB store:
 - pipeline, embedded: in-process stream and bus;
 - pipeline, Redis: Redis Streams (consumer group, acks) and the Redis bus (with --redis);
 - direct bulk insert: the same vintage rows and current values, already parsed, inserted into
-  a fresh database with one INSERT per table: the store's own speed, no fetching, no checks.
+  a fresh database with one INSERT per table: the store's own speed, no fetching, no checks;
+- fetch-only floor: the connector's own `fetch` (same HTTP client, rate bucket, pages, parsing
+  into records) with a sink that discards the batches: no stream, no store, no publish. Any
+  pipeline at least fetches and parses, so with the store working fully in parallel the best
+  end-to-end time is max(fetch, bulk), and without overlap fetch + bulk: the table prints both
+  bounds on the share of bulk a pipeline could reach on this machine.
 
 Latency: a subscriber on `macro.*` receives each series' MacroObservation; the figure is the
 time from the publisher's `published_at` (after the store wrote the batch) to receipt.
@@ -34,10 +39,12 @@ import httpx
 
 from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
 from nexus.assembly.ingest.fakes.fred import _dataset, _vintages
+from nexus.assembly.ingest.http import SourceHttp
 from nexus.assembly.ingest.pipeline import Pipeline
 from nexus.assembly.ingest.records import Window
 from nexus.assembly.ingest.registry import connector
 from nexus.assembly.ingest.sinks.macro import FOREVER, fred_date, fred_value
+from nexus.assembly.ingest.source import Connector, SourceConfig
 from nexus.assembly.ingest.stream import InProcessRecordStream, RedisRecordStream
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import Bus, InProcessBus, RedisBus
@@ -110,6 +117,39 @@ async def pipeline_run(
     return report.rows, seconds, latencies
 
 
+async def fetch_only(
+    store: ChdbStore, connector: Connector, env: dict[str, str], window: Window
+) -> tuple[int, float, int]:
+    """The connector's fetch and parse, as `Pipeline.run` drives it (same SourceHttp, rate,
+    retry policy, headers, empty cursor), every batch discarded: (records, seconds, requests).
+    The lower bound of any pipeline's fetching on this machine."""
+    pipeline = Pipeline(
+        analytics=store, bus=InProcessBus(), stream=InProcessRecordStream(),
+        dead=AnalyticsDeadLetters(store, "unused"), env=env,
+    )  # fmt: skip
+    base_url = pipeline.base_url(connector)
+    source = connector.source(SourceConfig(base_url, env))
+    http = SourceHttp(
+        connector.name, base_url, rate=connector.rate, retry=pipeline.retry_policy(),
+        headers=connector.headers(env), secrets=connector.secrets,
+    )  # fmt: skip
+    records = 0
+    started = time.perf_counter()
+    try:
+        async for batch in source.fetch(http, {}, window):
+            records += len(batch.records)
+    finally:
+        seconds = time.perf_counter() - started
+        await http.close()
+    return records, seconds, http.requests
+
+
+def bounds(bulk: float, fetch: float) -> str:
+    """The best share of bulk's rate a pipeline could reach: sequential (fetch, then store) and
+    with perfect overlap of fetching and storing."""
+    return f"{bulk / (fetch + bulk):.0%} sequential, {bulk / max(fetch, bulk):.0%} overlapped"
+
+
 async def bulk_insert(store: ChdbStore, series: list[str]) -> tuple[int, float]:
     database = f"bench_bulk_{uuid.uuid4().hex[:8]}"
     for statement in statements(database):
@@ -146,6 +186,7 @@ async def main() -> None:
     fakes, url = start_fakes()
     results: dict[str, list[tuple[int, float]]] = {}
     latencies: dict[str, list[float]] = {}
+    floor: list[tuple[int, float, int]] = []  # fetch-only: records, seconds, requests
     try:
         with tempfile.TemporaryDirectory() as directory:
             store = ChdbStore(Path(directory) / "chdb")
@@ -163,6 +204,11 @@ async def main() -> None:
                     rows, seconds, lags = await pipeline_run(store, url, series, redis_url)
                     results.setdefault(name, []).append((rows, seconds))
                     latencies.setdefault(name, []).extend(lags)
+                env = {"NEXUS_INGEST_FAKE_URL": url, "FRED_API_KEY": "benchmark"}
+                records, seconds, requests = await fetch_only(
+                    store, connector("fred"), env, Window(only=tuple(series))
+                )
+                floor.append((records, seconds, requests))
             await store.close()
     finally:
         fakes.kill()
@@ -184,6 +230,15 @@ async def main() -> None:
         rate = rows / median
         share = "" if name == "direct bulk insert" else f" ({rate / bulk:.0%} of bulk)"
         print(f"| {name} | {rows:,} | {median:.2f} s | {rate:,.0f}{share} | {lag} |")
+    rows = results["direct bulk insert"][0][0]
+    fetch = statistics.median(s for _, s, _ in floor)
+    bulk_time = statistics.median(s for _, s in results["direct bulk insert"])
+    print(
+        f"| fetch-only floor ({floor[0][0]:,} records, {floor[0][2]} requests, nothing stored) "
+        f"| {rows:,} | {fetch:.2f} s | {rows / fetch:,.0f} ({rows / fetch / bulk:.0%} of bulk) "
+        f"| - |"
+    )
+    print(f"\nBest possible pipeline vs bulk: {bounds(bulk_time, fetch)}.")
 
 
 if __name__ == "__main__":

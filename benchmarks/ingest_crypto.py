@@ -14,7 +14,10 @@ Each run ingests into a fresh database of one embedded chDB store:
 - pipeline, embedded: in-process stream and bus; pipeline, Redis: Redis Streams and the Redis
   bus (with --redis);
 - direct bulk insert: the rows the pipeline stored, read back, inserted into a fresh database
-  with one INSERT per table: the store's own speed, no fetching, no checks.
+  with one INSERT per table: the store's own speed, no fetching, no checks;
+- fetch-only floor: the connector's own `fetch` and parse of the same pages, batches discarded
+  (no stream, store or publish); the bounds a pipeline could reach are bulk / (fetch + bulk)
+  without overlap and bulk / max(fetch, bulk) with fetching and storing fully in parallel.
 
 Latency: the time from a sink's `published_at` (after the store wrote the batch) to receipt by
 a bus subscriber: whale transfers on `onchain.*`, ticks of the trade stream on `market.*`.
@@ -34,7 +37,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.ingest import start_fakes
+from benchmarks.ingest import bounds, fetch_only, start_fakes
 from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
 from nexus.assembly.ingest.connectors.ethereum_fake import FIRST_BLOCK
 from nexus.assembly.ingest.connectors.ethereum_sink import POOL_EVENT_COLUMNS, TRANSFER_COLUMNS
@@ -58,7 +61,8 @@ async def pipeline_run(
     tag = uuid.uuid4().hex[:8]
     bus: Bus = RedisBus(redis_url) if redis_url else InProcessBus()
     stream = (
-        RedisRecordStream(redis_url, prefix=f"bench-{tag}:") if redis_url
+        RedisRecordStream(redis_url, prefix=f"bench-{tag}:")
+        if redis_url
         else InProcessRecordStream()
     )
     subscription = await bus.subscribe("onchain.*", "market.*")
@@ -73,17 +77,18 @@ async def pipeline_run(
     listener = asyncio.create_task(listen())
     database = f"bench_crypto_{tag}"
     pipeline = Pipeline(
-        analytics=store, bus=bus, stream=stream,
+        analytics=store,
+        bus=bus,
+        stream=stream,
         dead=AnalyticsDeadLetters(store, f"bench_ingest_{tag}"),
-        env={"NEXUS_INGEST_FAKE_URL": fakes, "NEXUS_ETHEREUM_START_BLOCK": str(FIRST_BLOCK),
-             "NEXUS_BINANCE_STREAM_SECONDS": "2"},
-        databases={"crypto": database}, state_database=f"bench_ingest_{tag}",
+        env=_env(fakes),
+        databases={"crypto": database},
+        state_database=f"bench_ingest_{tag}",
     )
     # Schemas first: the timed part is the ingestion itself.
     await pipeline.sink(connector(source)).ensure_schema()
     await pipeline.dead.ensure_schema()  # and the cursors' tables
-    window = Window(since=dt.datetime(2014, 1, 1, tzinfo=dt.UTC)) if source == "binance" \
-        else Window()
+    window = _window(source)
     started = time.perf_counter()
     report = await pipeline.run(connector(source), window)
     seconds = time.perf_counter() - started
@@ -102,8 +107,10 @@ async def bulk_insert(store: ChdbStore, source: str, stored: str) -> tuple[int, 
     for statement in statements(database):
         await store.command(statement)
     tables = {
-        table: [list(row.values()) for row in await store.query(
-            f"SELECT {', '.join(columns)} FROM {stored}.{table}")]
+        table: [
+            list(row.values())
+            for row in await store.query(f"SELECT {', '.join(columns)} FROM {stored}.{table}")
+        ]
         for table, columns in TABLES[source].items()
     }
     started = time.perf_counter()  # the rows are ready: only the inserts are timed
@@ -121,10 +128,12 @@ async def main() -> None:
     fakes, url = start_fakes()
     results: dict[tuple[str, str], list[tuple[int, float]]] = {}
     latencies: dict[tuple[str, str], list[float]] = {}
+    floor: dict[str, list[tuple[int, float, int]]] = {}  # fetch-only: records, s, requests
     try:
         async with httpx.AsyncClient() as client:
-            await client.post(f"{url}/ethereum/_chain",
-                              json={"head": FIRST_BLOCK + args.blocks - 1})
+            await client.post(
+                f"{url}/ethereum/_chain", json={"head": FIRST_BLOCK + args.blocks - 1}
+            )
         with tempfile.TemporaryDirectory() as directory:
             store = ChdbStore(Path(directory) / "chdb")
             await pipeline_run(store, url, "binance-trades", None)  # warm-up
@@ -136,11 +145,16 @@ async def main() -> None:
                     stored = ""
                     for name, redis_url in kinds:
                         stored, rows, seconds, lags = await pipeline_run(
-                            store, url, source, redis_url)
+                            store, url, source, redis_url
+                        )
                         results.setdefault((source, name), []).append((rows, seconds))
                         latencies.setdefault((source, name), []).extend(lags)
                     rows, seconds = await bulk_insert(store, source, stored)
                     results.setdefault((source, "direct bulk insert"), []).append((rows, seconds))
+                    records, seconds, requests = await fetch_only(
+                        store, connector(source), _env(url), _window(source)
+                    )
+                    floor.setdefault(source, []).append((records, seconds, requests))
                 for name, redis_url in kinds:
                     *_, lags = await pipeline_run(store, url, "binance-trades", redis_url)
                     latencies.setdefault(("binance-trades", name), []).extend(lags)
@@ -148,8 +162,10 @@ async def main() -> None:
     finally:
         fakes.kill()
     load = os.getloadavg()[0]
-    print(f"\n{args.blocks} blocks, BTC+ETH klines since 2014, {args.runs} runs each, "
-          f"load average {load:.1f}\n")
+    print(
+        f"\n{args.blocks} blocks, BTC+ETH klines since 2014, {args.runs} runs each, "
+        f"load average {load:.1f}\n"
+    )
     print("| source | path | rows | median time | rows/s | publish-to-subscriber latency |")
     print("|---|---|---|---|---|---|")
     for (source, name), runs in sorted(results.items()):
@@ -158,18 +174,50 @@ async def main() -> None:
         median = statistics.median(s for _, s in runs)
         rate = rows / median
         share = "" if name == "direct bulk insert" else f" ({rate / bulk:.0%} of bulk)"
-        print(f"| {source} | {name} | {rows:,} | {median:.2f} s | {rate:,.0f}{share} | "
-              f"{_lag(latencies.get((source, name)))} |")
+        print(
+            f"| {source} | {name} | {rows:,} | {median:.2f} s | {rate:,.0f}{share} | "
+            f"{_lag(latencies.get((source, name)))} |"
+        )
+    for source, fetched in sorted(floor.items()):
+        bulk_runs = results[(source, "direct bulk insert")]
+        rows = bulk_runs[0][0]
+        fetch = statistics.median(s for _, s, _ in fetched)
+        rate = rows / fetch
+        bulk = statistics.median(r / s for r, s in bulk_runs)
+        print(
+            f"| {source} | fetch-only floor ({fetched[0][0]:,} records, {fetched[0][2]} requests, "
+            f"nothing stored) | {rows:,} | {fetch:.2f} s | {rate:,.0f} ({rate / bulk:.0%} of "
+            f"bulk) | - |"
+        )
     for (source, name), lags in latencies.items():
         if source == "binance-trades":
             print(f"| {source} | {name} | (ticks) | - | - | {_lag(lags)} |")
+    print()
+    for source, fetched in sorted(floor.items()):
+        fetch = statistics.median(s for _, s, _ in fetched)
+        bulk_time = statistics.median(s for _, s in results[(source, "direct bulk insert")])
+        print(f"{source}: best possible pipeline vs bulk: {bounds(bulk_time, fetch)}.")
+
+
+def _window(source: str) -> Window:
+    return Window(since=dt.datetime(2014, 1, 1, tzinfo=dt.UTC)) if source == "binance" else Window()
+
+
+def _env(fakes: str) -> dict[str, str]:
+    return {
+        "NEXUS_INGEST_FAKE_URL": fakes,
+        "NEXUS_ETHEREUM_START_BLOCK": str(FIRST_BLOCK),
+        "NEXUS_BINANCE_STREAM_SECONDS": "2",
+    }
 
 
 def _lag(received: list[float] | None) -> str:
     if not received:
         return "-"
-    return (f"median {1000 * statistics.median(received):.1f} ms, "
-            f"max {1000 * max(received):.1f} ms ({len(received)} events)")
+    return (
+        f"median {1000 * statistics.median(received):.1f} ms, "
+        f"max {1000 * max(received):.1f} ms ({len(received)} events)"
+    )
 
 
 if __name__ == "__main__":

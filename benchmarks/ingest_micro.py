@@ -15,7 +15,9 @@ fresh databases of one embedded chDB store and one Milvus Lite file:
   run, so this is fetch, store, vectors and publish without the encoder (its speed:
   benchmarks/text.py);
 - direct bulk insert: the same rows, already parsed (posts already scored), one INSERT per
-  table: the store's own speed.
+  table: the store's own speed;
+- sec: fetch-only floor: the connector's own `fetch` and parse of the same pages (bucket
+  lifted), batches discarded: no stream, store or publish (bounds as in benchmarks/ingest.py).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import time
 import uuid
 from pathlib import Path
 
-from benchmarks.ingest import start_fakes
+from benchmarks.ingest import bounds, fetch_only, start_fakes
 from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
 from nexus.assembly.ingest.http import Rate
 from nexus.assembly.ingest.micro import fixtures
@@ -41,6 +43,7 @@ from nexus.assembly.ingest.micro.sec import (
 )
 from nexus.assembly.ingest.micro.sink import _fact, _filing
 from nexus.assembly.ingest.pipeline import Pipeline
+from nexus.assembly.ingest.records import Window
 from nexus.assembly.ingest.registry import connector
 from nexus.assembly.ingest.source import Connector
 from nexus.assembly.ingest.stream import InProcessRecordStream
@@ -100,15 +103,22 @@ async def bulk_sec(store: ChdbStore, vectors: VectorStore) -> tuple[int, float]:
     for symbol in fixtures.COMPANIES:
         _, recent, _ = parse_submissions(fixtures.submissions(symbol), symbol)
         cik = fixtures.COMPANIES[symbol][0]
-        older = parse_submissions_page(fixtures.older_submissions(symbol), symbol, cik) if (
-            symbol in fixtures.PAGED) else []
+        older = (
+            parse_submissions_page(fixtures.older_submissions(symbol), symbol, cik)
+            if (symbol in fixtures.PAGED)
+            else []
+        )
         filings += [_filing(row) for row in recent + older]
         if symbol not in fixtures.FOREIGN:
-            facts += [_fact(row) for row in parse_company_facts(fixtures.company_facts(symbol),
-                                                                symbol)]
+            facts += [
+                _fact(row) for row in parse_company_facts(fixtures.company_facts(symbol), symbol)
+            ]
     started = time.perf_counter()
-    await store.insert(f"{writer.database}.filings", FILING_COLUMNS,
-                       [[getattr(f, c) for c in FILING_COLUMNS] for f in filings])
+    await store.insert(
+        f"{writer.database}.filings",
+        FILING_COLUMNS,
+        [[getattr(f, c) for c in FILING_COLUMNS] for f in filings],
+    )
     await store.insert(f"{writer.database}.facts", FACT_COLUMNS, [_fact_row(f) for f in facts])
     return len(filings) + len(facts), time.perf_counter() - started
 
@@ -121,6 +131,7 @@ async def main() -> None:
     results: dict[str, list[tuple[int, float]]] = {}
     requests: dict[str, int] = {}
     latencies: list[float] = []
+    fetched: list[tuple[int, float]] = []  # fetch-only: records, seconds
     unlimited = dataclasses.replace(connector("sec"), rate=Rate(1000, 1))  # benchmark only
     try:
         with tempfile.TemporaryDirectory() as directory:
@@ -129,17 +140,26 @@ async def main() -> None:
             await pipeline_run(store, vectors, url, "x")  # warm-up: model compile, imports
             for _ in range(args.runs):
                 results.setdefault("sec: direct bulk insert", []).append(
-                    await bulk_sec(store, vectors))
-                for name, sec in (("sec: pipeline, embedded (10 requests/s)", "sec"),
-                                  ("sec: pipeline, embedded, limit lifted", unlimited)):
+                    await bulk_sec(store, vectors)
+                )
+                for name, sec in (
+                    ("sec: pipeline, embedded (10 requests/s)", "sec"),
+                    ("sec: pipeline, embedded, limit lifted", unlimited),
+                ):
                     rows, seconds, _, sent = await pipeline_run(store, vectors, url, sec)
                     results.setdefault(name, []).append((rows, seconds))
                     requests[name] = sent
                 rows, seconds, lags, sent = await pipeline_run(store, vectors, url, "x")
                 requests["x: pipeline, embedded (texts cached)"] = sent
                 results.setdefault("x: pipeline, embedded (texts cached)", []).append(
-                    (rows, seconds))
+                    (rows, seconds)
+                )
                 latencies += lags
+                records, seconds, sent = await fetch_only(
+                    store, unlimited, {"NEXUS_INGEST_FAKE_URL": url, **ENV}, Window()
+                )
+                fetched.append((records, seconds))
+                requests["sec: fetch-only floor, limit lifted (nothing stored)"] = sent
             await vectors.close()
             await store.close()
     finally:
@@ -154,12 +174,25 @@ async def main() -> None:
         share = f" ({rate / bulk:.0%} of bulk)" if name.startswith("sec: pipeline") else ""
         asked = requests.get(name)
         floor = f" ({asked / 10:.1f} s at 10/s)" if asked and name.startswith("sec: pipe") else ""
-        print(f"| {name} | {runs[0][0]:,} | {'-' if asked is None else asked}{floor} | "
-              f"{median:.2f} s | {rate:,.0f}{share} |")
+        print(
+            f"| {name} | {runs[0][0]:,} | {'-' if asked is None else asked}{floor} | "
+            f"{median:.2f} s | {rate:,.0f}{share} |"
+        )
+    rows = results["sec: direct bulk insert"][0][0]
+    fetch = statistics.median(s for _, s in fetched)
+    print(
+        f"| sec: fetch-only floor, limit lifted ({fetched[0][0]:,} records, nothing stored) | "
+        f"{rows:,} | {requests['sec: fetch-only floor, limit lifted (nothing stored)']} | "
+        f"{fetch:.2f} s | {rows / fetch:,.0f} ({rows / fetch / bulk:.0%} of bulk) |"
+    )
+    bulk_time = statistics.median(s for _, s in results["sec: direct bulk insert"])
+    print(f"\nsec, limit lifted: best possible pipeline vs bulk: {bounds(bulk_time, fetch)}.")
     if latencies:
-        print(f"\nsocial.posts publish-to-subscriber latency: median "
-              f"{1000 * statistics.median(latencies):.1f} ms, max {1000 * max(latencies):.1f} ms "
-              f"({len(latencies)} events)")
+        print(
+            f"\nsocial.posts publish-to-subscriber latency: median "
+            f"{1000 * statistics.median(latencies):.1f} ms, max {1000 * max(latencies):.1f} ms "
+            f"({len(latencies)} events)"
+        )
 
 
 if __name__ == "__main__":
