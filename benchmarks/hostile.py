@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -339,7 +340,7 @@ def normal_traffic(targets: list[Target], rounds: int, seconds: float) -> None:
                     server.process.kill()
                     server.process.wait()
             print(f"{label}: {rates[label][-1]:,.0f} req/s (load {loads[-1]:.1f})", flush=True)
-    medians = {label: sorted(values)[len(values) // 2] for label, values in rates.items()}
+    medians = {label: statistics.median(values) for label, values in rates.items()}
     for label, values in rates.items():
         print(f"{label:40} median {medians[label]:,.0f} req/s  {values}")
     first, *others = medians
