@@ -2,6 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/hostile.py [--repo PATH] [--timeout 20] [--only NAME]
     PYTHONPATH=. .venv/bin/python benchmarks/hostile.py --normal-traffic OTHER_REPO [--rounds 3]
+    PYTHONPATH=. .venv/bin/python benchmarks/hostile.py --checks-off [--rounds 3]
 
 Starts `nexus serve` from `--repo` (default: this checkout; point it at another worktree, with
 its own .venv, to measure the code before a change) on a fresh data directory, then runs every
@@ -14,6 +15,8 @@ cases it prints the server's memory at start, after the cases and after 5 s idle
 `--normal-traffic OTHER_REPO` instead measures what the checks cost ordinary requests: wrk
 (one thread, 16 connections, 10 s) against `nexus serve` of this checkout and of OTHER_REPO, in
 turn for `--rounds` rounds, on a small cross-subgraph query; it prints requests per second.
+`--checks-off` does the same with this checkout twice: as it is, and with
+NEXUS_HARDENING_CHECKS=off (no request limits, input checks, body or header guard).
 
 Cases known to exhaust memory on unprotected code (5,000 `_entities` representations, nested
 `similar` fan-out) are skipped with `--safe` (use it when measuring old code on a shared box).
@@ -25,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,10 +69,11 @@ class Server:
         return 0.0
 
 
-def start(repo: Path, data_dir: Path) -> Server:
+def start(repo: Path, data_dir: Path, extra_env: dict[str, str] | None = None) -> Server:
     port = free_port()
     env = {**os.environ, "NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": "memory://"}
     env.update({"NEXUS_REPLAY": "off", "NEXUS_EXPOSE_SUBGRAPHS": "on", "PYTHONPATH": str(repo)})
+    env.update(extra_env or {})
     for name in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
         env.pop(name, None)
     log = (data_dir / "server.log").open("w")
@@ -315,23 +320,36 @@ def wrk_rate(server: Server, seconds: float) -> float:
     raise SystemExit(f"wrk printed no rate:\n{output}")
 
 
-def normal_traffic(repos: list[Path], rounds: int, seconds: float) -> None:
-    rates: dict[Path, list[float]] = {repo: [] for repo in repos}
+Target = tuple[str, Path, dict[str, str]]  # label, checkout, extra environment
+
+
+def normal_traffic(targets: list[Target], rounds: int, seconds: float) -> None:
+    rates: dict[str, list[float]] = {label: [] for label, _, _ in targets}
+    loads: list[float] = []
     for _ in range(rounds):
-        for repo in repos:
+        for label, repo, extra_env in targets:
             with tempfile.TemporaryDirectory(prefix="nexus-normal-") as directory:
-                server = start(repo, Path(directory))
+                server = start(repo, Path(directory), extra_env)
                 try:
                     check = httpx.post(server.url + "/graphql", json={"query": NORMAL_QUERY})
                     assert "errors" not in check.json(), check.text
                     wrk_rate(server, 2)  # warm-up
-                    rates[repo].append(wrk_rate(server, seconds))
+                    loads.append(os.getloadavg()[0])
+                    rates[label].append(wrk_rate(server, seconds))
                 finally:
                     server.process.kill()
                     server.process.wait()
-            print(f"{repo}: {rates[repo][-1]:,.0f} req/s", flush=True)
-    for repo, values in rates.items():
-        print(f"{repo!s:40} median {sorted(values)[len(values) // 2]:,.0f} req/s  {values}")
+            print(f"{label}: {rates[label][-1]:,.0f} req/s (load {loads[-1]:.1f})", flush=True)
+    medians = {label: statistics.median(values) for label, values in rates.items()}
+    for label, values in rates.items():
+        print(f"{label:40} median {medians[label]:,.0f} req/s  {values}")
+    first, *others = medians
+    for label in others:
+        change = 100 * (medians[first] / medians[label] - 1) if medians[label] else float("nan")
+        print(
+            f"{first} / {label}: {change:+.1f}% requests per second "
+            f"(load {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} CPUs)"
+        )
 
 
 def main() -> None:
@@ -341,10 +359,22 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="run only cases whose name contains these")
     parser.add_argument("--safe", action="store_true", help="skip memory-exhausting cases")
     parser.add_argument("--normal-traffic", type=Path, help="compare throughput with this repo")
+    parser.add_argument(
+        "--checks-off",
+        action="store_true",
+        help="compare throughput with this checkout's hardening checks on and off "
+        "(NEXUS_HARDENING_CHECKS=off), in turn",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    repo = args.repo.resolve()
     if args.normal_traffic is not None:
-        normal_traffic([args.repo.resolve(), args.normal_traffic.resolve()], args.rounds, 10.0)
+        other = args.normal_traffic.resolve()
+        normal_traffic([(str(repo), repo, {}), (str(other), other, {})], args.rounds, 10.0)
+        return
+    if args.checks_off:
+        off = {"NEXUS_HARDENING_CHECKS": "off"}
+        normal_traffic([("checks on", repo, {}), ("checks off", repo, off)], args.rounds, 10.0)
         return
     with tempfile.TemporaryDirectory(prefix="nexus-hostile-") as directory:
         server = start(args.repo.resolve(), Path(directory))

@@ -5,7 +5,9 @@
         [--router-workers 1] [--hive-fork 1] [--client wrk|python]
 
 Overhead: the same cross-subgraph query (four subgraphs, three entity jumps) through the router,
-against replaying the exact subgraph requests the router made, directly on the Strawberry schemas.
+against replaying the exact subgraph requests the router made, directly on the Strawberry schemas,
+and through the same router with the hardening checks off (NEXUS_HARDENING_CHECKS=off: no request
+limits, no input checks), the three in turn.
 Plan cache: the first plan of an operation runs the pipeline; later runs are cache hits.
 HTTP: the four subgraphs as separate uvicorn processes; `nexus router --supergraph FILE` (with
 `--router-workers` processes; entity cache off, then on) and Hive Gateway (`--hive-fork`
@@ -43,6 +45,7 @@ from typing import Any
 import httpx
 from graphql import parse, print_ast
 
+from graph.limits import RequestLimits
 from graph.planner import QueryPlanner
 from tests.graph.support import router_over
 from tests.graph.test_entities import SCHEMAS, SHOP_QUERY
@@ -59,12 +62,22 @@ async def _timed(calls: int, run: Any) -> list[float]:
 
 async def overhead(iterations: int) -> None:
     router, transport = router_over(SCHEMAS)
+    # The same router with the hardening checks off (request limits, input checks), as
+    # NEXUS_HARDENING_CHECKS=off builds it: what the checks cost this query, side by side.
+    unchecked, _ = router_over(
+        SCHEMAS, limits=RequestLimits.from_env({"NEXUS_HARDENING_CHECKS": "off"})
+    )
+    unchecked.check_inputs = False
     variables = {"first": 3}
     await router.execute(SHOP_QUERY, variables)
+    await unchecked.execute(SHOP_QUERY, variables)
     recorded = list(transport.requests)
 
     async def through_router() -> None:
         await router.execute(SHOP_QUERY, variables)
+
+    async def unchecked_router() -> None:
+        await unchecked.execute(SHOP_QUERY, variables)
 
     # Strawberry pops `__typename` from representations, so each replay gets fresh copies.
     replays = [copy.deepcopy(recorded) for _ in range(iterations)]
@@ -74,13 +87,25 @@ async def overhead(iterations: int) -> None:
             result = await SCHEMAS[service].execute(query, variable_values=subgraph_variables)
             assert not result.errors, result.errors
 
-    routed = await _timed(iterations, through_router)
-    baseline = await _timed(iterations, direct)
+    routed: list[float] = []
+    routed_unchecked: list[float] = []
+    baseline: list[float] = []
+    chunk = max(1, iterations // 10)  # in turn, so that drift in the machine's load hits all
+    for _ in range(iterations // chunk):
+        routed += await _timed(chunk, through_router)
+        routed_unchecked += await _timed(chunk, unchecked_router)
+        baseline += await _timed(chunk, direct)
     routed_ms, direct_ms = statistics.median(routed) * 1e3, statistics.median(baseline) * 1e3
-    print(f"subgraph requests per query: {len(recorded)}")
+    unchecked_ms = statistics.median(routed_unchecked) * 1e3
+    print(f"subgraph requests per query: {len(recorded)} (load {os.getloadavg()[0]:.1f})")
     print(f"router (median)            : {routed_ms:.3f} ms")
+    print(f"router, checks off (median): {unchecked_ms:.3f} ms")
     print(f"direct subgraphs (median)  : {direct_ms:.3f} ms")
     print(f"router overhead            : {100 * (routed_ms - direct_ms) / routed_ms:.1f}% of total")
+    print(
+        f"hardening checks           : {100 * (routed_ms - unchecked_ms) / routed_ms:.1f}% of "
+        f"the router's time (throughput with them: {unchecked_ms / routed_ms:.3f}x)"
+    )
 
 
 def plan_cache(iterations: int) -> None:

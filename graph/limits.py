@@ -31,6 +31,17 @@ from graphql import (
     get_named_type,
 )
 
+
+def checks_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """NEXUS_HARDENING_CHECKS=off, for benchmarks only (to measure what the checks cost normal
+    traffic, side by side): no request limit, no input check, no HTTP body or header guard."""
+    env = os.environ if environ is None else environ
+    value = env.get("NEXUS_HARDENING_CHECKS", "on").strip().lower()
+    if value not in ("on", "off"):
+        raise ValueError(f"NEXUS_HARDENING_CHECKS must be `on` or `off`, not {value!r}")
+    return value == "on"
+
+
 # Argument names that bound the length of a list field.
 LIST_SIZE_ARGUMENTS = ("limit", "first", "last")
 
@@ -64,6 +75,11 @@ class RequestLimits:
         """`NEXUS_MAX_DEPTH`, `NEXUS_MAX_ALIASES`, ...: one variable per field, `off` disables."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
+        if not checks_enabled(env):
+            for spec in fields(cls):
+                if spec.name not in ("assumed_list_size", "list_sizes"):
+                    values[spec.name] = None
+            return cls(**values)
         for spec in fields(cls):
             if spec.name == "list_sizes":
                 continue

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import threading
@@ -28,7 +27,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 log = logging.getLogger("nexus.shutdown")
-gc_log = logging.getLogger("nexus.gc")
 
 DEFAULT_SHUTDOWN_SECONDS = 30.0
 RESTART_CLOSE_CODE = 1012  # RFC 6455 "Service Restart": the client may reconnect
@@ -115,39 +113,6 @@ async def finish_background_work(deadline_seconds: float) -> None:
             log.error("background work not finished cleanly", exc_info=result)
 
 
-SLOW_COLLECTION_SECONDS = 0.05
-_collection_started: list[float] = []
-
-
-def _time_collection(phase: str, info: dict[str, Any]) -> None:
-    """A collection stops every thread, the event loop's too: log the long ones."""
-    if phase == "start":
-        _collection_started[:] = [time.perf_counter()]
-    elif _collection_started:
-        seconds = time.perf_counter() - _collection_started.pop()
-        if seconds > SLOW_COLLECTION_SECONDS:
-            gc_log.warning(
-                "slow garbage collection",
-                extra={"generation": info.get("generation"), "ms": round(seconds * 1000, 1)},
-            )
-
-
-def freeze_startup_heap() -> None:
-    """Move everything alive after startup (JAX, the schemas, the demo catalogues: about
-    300,000 objects) out of the garbage collector's reach. They live as long as the process,
-    yet every full collection walked them all on the event loop: one took 0.65 s, a stall for
-    every client (measured with gc.callbacks beside a 5 ms loop ticker). Frozen, a full
-    collection scans only what requests allocated since. NEXUS_GC_FREEZE=off leaves it (to
-    measure the difference)."""
-    if _time_collection not in gc.callbacks:
-        gc.callbacks.append(_time_collection)
-    if os.environ.get("NEXUS_GC_FREEZE", "on").strip().lower() == "off":
-        return
-    gc.collect()
-    gc.freeze()
-    log.info("startup heap frozen", extra={"objects": gc.get_freeze_count()})
-
-
 def run_server(
     app: Any,
     *,
@@ -175,7 +140,10 @@ def run_server(
 
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
-            freeze_startup_heap()
+            from nexus import heap
+
+            heap.freeze_startup_heap()
+            self._heap_watch = asyncio.create_task(heap.watch_event_loop(), name="loop watch")
 
         async def shutdown(self, sockets: Any = None) -> None:
             await super().shutdown(sockets)

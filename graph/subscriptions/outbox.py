@@ -15,6 +15,8 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from nexus.heap import keeper
+
 log = logging.getLogger("graph.subscriptions")
 
 DEFAULT_LIMIT = 1024
@@ -36,9 +38,11 @@ class Outbox:
         self.overflowed = False
         self.sent = 0
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._drain(), name="outbox")
+        keeper.opened()  # one client connection: the heap keeper counts them
 
     def put(self, message: str) -> None:
         if self.overflowed:
@@ -70,6 +74,9 @@ class Outbox:
 
     async def close(self) -> None:
         if self._task is not None:
+            if not self._closed:
+                self._closed = True
+                keeper.closed_one()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from graph.limits import checks_enabled
 from graph.offload import Serialised
 from graph.router import Router, Subscribed
 from graph.subscriptions.outbox import DEFAULT_LIMIT, Outbox
@@ -34,6 +35,13 @@ class SubscriptionSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SubscriptionSettings:
         env = os.environ if environ is None else environ
         default = cls()
+        if not checks_enabled(env):  # benchmarks only: what the caps cost, side by side
+            default = replace(
+                default,
+                max_message_bytes=2**62,
+                max_operations_per_connection=2**62,
+                max_operations_per_caller=2**62,
+            )
         return cls(
             keepalive_seconds=float(
                 env.get("NEXUS_WS_KEEPALIVE_SECONDS", default.keepalive_seconds)

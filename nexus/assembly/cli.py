@@ -251,22 +251,23 @@ def _serve(
 
 
 def _guarded(app: Any) -> Any:
+    from graph.limits import checks_enabled
     from nexus.http_guard import BodyLimit
 
-    return BodyLimit(app)
+    return BodyLimit(app) if checks_enabled() else app
 
 
 def _http_options() -> dict[str, Any]:
     """Connection limits (nexus.http_guard): keep-alive idle timeout, a cap on concurrent
     connections, header size and read time, WebSocket message size."""
+    from graph.limits import checks_enabled
     from nexus.http_guard import HttpLimits, header_timeout_protocol
 
     limits = HttpLimits.from_env()
-    return {
-        **limits.uvicorn_options(),
-        "http": header_timeout_protocol(limits.header_timeout_seconds),
-        "ws_max_size": 1024 * 1024,
-    }
+    options: dict[str, Any] = {**limits.uvicorn_options(), "ws_max_size": 1024 * 1024}
+    if checks_enabled():
+        options["http"] = header_timeout_protocol(limits.header_timeout_seconds)
+    return options
 
 
 def _subgraph_urls(pairs: list[str]) -> dict[str, str]:
