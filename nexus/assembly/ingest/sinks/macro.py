@@ -186,7 +186,7 @@ class MacroSink:
         known = {(r["series_id"], r["day"], r["since"]): (r["until"], r["value"]) for r in stored}
         latest: dict[tuple[str, str, str], tuple[str, float | None]] = {}
         for sid, day, since, until, value in rows:  # the last of duplicates in a batch wins
-            latest[(sid, day, since)] = (min(until, LAST_DAY), value)
+            latest[(sid, day, since)] = (until if until < LAST_DAY else LAST_DAY, value)
         changed = [(*key, *state) for key, state in latest.items() if known.get(key) != state]
         if changed:
             await self.store.insert(
