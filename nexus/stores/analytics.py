@@ -102,6 +102,31 @@ def _tsv_field(value: Any) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
+def _tsv_column(values: list[Any]) -> list[str]:
+    """One column's TabSeparated fields, by the column's type where it has one (ids, ISO dates,
+    floats with NULLs: a backfill's columns): C-speed `map`s and one escape scan per column
+    instead of a call per value. The fields are exactly `_tsv_field`'s."""
+    types = set(map(type, values))
+    if types == {str}:
+        if _NEEDS_ESCAPE.search("\x00".join(values)) is None:
+            return values
+    elif types == {float}:
+        return list(map(repr, values))
+    elif types == {float, type(None)}:
+        return ["\\N" if value is None else repr(value) for value in values]
+    elif types == {int}:
+        return list(map(str, values))
+    elif types == {dt.date}:
+        return list(map(dt.date.isoformat, values))
+    return list(map(_tsv_field, values))
+
+
+def _tsv_body(rows: Sequence[Sequence[Any]]) -> str:
+    """The rows as a TabSeparated body, encoded column by column."""
+    columns = [_tsv_column(list(column)) for column in zip(*rows, strict=True)]
+    return "\n".join(map("\t".join, zip(*columns, strict=True)))
+
+
 OFF_LOOP_PAYLOAD_BYTES = 64 * 1024  # larger query results are decoded in a worker thread
 
 
@@ -173,7 +198,7 @@ class ChdbStore:
     ) -> None:
         if not rows:
             return
-        body = "\n".join("\t".join(_tsv_field(value) for value in row) for row in rows)
+        body = _tsv_body(rows)
         await self._run(
             f"INSERT INTO {table} ({', '.join(columns)}) FORMAT TabSeparated\n{body}", "CSV", None
         )

@@ -13,8 +13,9 @@ import pytest
 from nexus.assembly.ingest.deadletters import replay
 from nexus.assembly.ingest.fakes.fred import _vintages
 from nexus.assembly.ingest.pipeline import Pipeline
-from nexus.assembly.ingest.records import Window
+from nexus.assembly.ingest.records import Record, Window
 from nexus.assembly.ingest.registry import connector
+from nexus.assembly.ingest.sinks.macro import OBSERVATION, MacroSink
 from nexus.events import MacroObservation, decode
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import InProcessBus
@@ -203,3 +204,36 @@ async def test_the_same_failure_run_after_run_keeps_one_letter(
         assert report.dead_letters == 1  # each run reports it...
 
     assert len(await pipeline.dead.letters("fred")) == 1  # ...the store keeps it once
+
+
+async def test_a_bad_date_rejects_only_its_record(
+    analytics: ChdbStore, databases: Databases
+) -> None:
+    """The sink checks a batch's dates a column at a time; a bad one still rejects only its
+    own record and the rest of the batch is stored."""
+    sink = MacroSink(analytics, databases.macro)
+    await sink.ensure_schema()
+
+    def observation(day: object, since: object = "2024-01-02") -> Record:
+        payload = {
+            "series_id": "DGS10",
+            "date": day,
+            "realtime_start": since,
+            "realtime_end": "9999-12-31",
+            "value": "4.1",
+        }
+        return Record("fred", OBSERVATION, f"DGS10|{day}|{since}", payload)
+
+    good = [observation(f"2024-01-{d:02d}") for d in range(1, 6)]
+    bad = [
+        observation("2024-13-01"),
+        observation(20240106),
+        observation("2024-01-07\n2024-01-08", since=""),  # a join of two days, and an empty one
+    ]
+    written = await sink.write([good[0], bad[0], *good[1:3], bad[1], bad[2], *good[3:]])
+    assert [record for record, _ in written.rejected] == bad
+    assert written.rows == 5
+    rows = await analytics.query(
+        f"SELECT toString(date) AS day FROM {databases.macro}.observations ORDER BY date"
+    )
+    assert [row["day"] for row in rows] == [f"2024-01-{d:02d}" for d in range(1, 6)]

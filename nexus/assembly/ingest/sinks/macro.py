@@ -38,6 +38,7 @@ FOREVER = dt.date(2149, 6, 6)  # ClickHouse's last Date: FRED's 9999-12-31, "sti
 LAST_DAY = FOREVER.isoformat()
 FIRST_CURRENT_DAY = "1970-01-01"  # `observations.date` is a Date: vintages keep earlier days
 ISO_DAY = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
+ISO_DAYS = re.compile(rf"(?:{ISO_DAY.pattern}\n)*{ISO_DAY.pattern}")  # joined by newlines
 VintageRow = tuple[str, str, str, str, float | None]  # series, date, since, until: YYYY-MM-DD
 
 
@@ -51,6 +52,20 @@ def iso_day(text: Any) -> str:
     if not isinstance(text, str) or ISO_DAY.fullmatch(text) is None:
         raise ValueError(f"{text!r} is not a YYYY-MM-DD date")
     return text
+
+
+def _all_days(rows: Sequence[Sequence[Any]]) -> bool:
+    """Whether every date of `rows` (fields 1-3) is a YYYY-MM-DD day, as `iso_day` checks one:
+    each field a 10-character string and their join one match (C loops, no call per field)."""
+    for index in (1, 2, 3):
+        column: list[Any] = [row[index] for row in rows]
+        try:
+            text = "\n".join(column)
+        except TypeError:  # a field that is no string
+            return False
+        if column and (set(map(len, column)) != {10} or ISO_DAYS.fullmatch(text) is None):
+            return False
+    return True
 
 
 def _newest(
@@ -85,6 +100,25 @@ class MacroSink:
         await ensure(self.store, statements(self.database))
 
     async def write(self, records: list[Record]) -> Written:
+        # The observations' dates are checked a column at a time (`_all_days`); only a batch
+        # with a bad one is parsed again, record by record, to reject just those records.
+        series, vintages, yields, rejected = self._parse(records, check_days=False)
+        if not _all_days(vintages):
+            series, vintages, yields, rejected = self._parse(records, check_days=True)
+        events: list[DomainEvent] = []
+        await self._series(series)
+        events += await self._observations(vintages)
+        events += await self._yields(yields)
+        return Written(events, rejected, len(series) + len(vintages) + len(yields))
+
+    def _parse(
+        self, records: list[Record], *, check_days: bool
+    ) -> tuple[
+        list[tuple[str, str, str, str]],
+        list[VintageRow],
+        list[tuple[dt.date, int, float]],
+        list[tuple[Record, str]],
+    ]:
         series: list[tuple[str, str, str, str]] = []
         vintages: list[VintageRow] = []
         yields: list[tuple[dt.date, int, float]] = []
@@ -93,15 +127,16 @@ class MacroSink:
             p = record.payload
             try:
                 if record.kind == OBSERVATION:  # by far the most: kept as checked strings
-                    vintages.append(
-                        (
-                            str(p["series_id"]),
-                            iso_day(p["date"]),
-                            iso_day(p["realtime_start"]),
-                            iso_day(p["realtime_end"]),
-                            fred_value(p["value"]),
-                        )
+                    row = (
+                        str(p["series_id"]),
+                        p["date"],
+                        p["realtime_start"],
+                        p["realtime_end"],
+                        fred_value(p["value"]),
                     )
+                    if check_days:
+                        iso_day(row[1]), iso_day(row[2]), iso_day(row[3])
+                    vintages.append(row)
                 elif record.kind == SERIES:
                     series.append(
                         (str(p["id"]), str(p["title"]), str(p["units"]), str(p["frequency"]))
@@ -115,11 +150,7 @@ class MacroSink:
                     rejected.append((record, f"the macro sink does not store {record.kind!r}"))
             except (KeyError, TypeError, ValueError) as error:
                 rejected.append((record, f"bad {record.kind}: {type(error).__name__}: {error}"))
-        events: list[DomainEvent] = []
-        await self._series(series)
-        events += await self._observations(vintages)
-        events += await self._yields(yields)
-        return Written(events, rejected, len(series) + len(vintages) + len(yields))
+        return series, vintages, yields, rejected
 
     async def _series(self, rows: Sequence[tuple[str, str, str, str]]) -> None:
         if not rows:
@@ -155,7 +186,7 @@ class MacroSink:
         known = {(r["series_id"], r["day"], r["since"]): (r["until"], r["value"]) for r in stored}
         latest: dict[tuple[str, str, str], tuple[str, float | None]] = {}
         for sid, day, since, until, value in rows:  # the last of duplicates in a batch wins
-            latest[(sid, day, since)] = (min(until, LAST_DAY), value)
+            latest[(sid, day, since)] = (until if until < LAST_DAY else LAST_DAY, value)
         changed = [(*key, *state) for key, state in latest.items() if known.get(key) != state]
         if changed:
             await self.store.insert(
