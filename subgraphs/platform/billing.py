@@ -79,7 +79,8 @@ class PlatformUsageSink:
             return
         used = self._keys_to_touch(events)
         async with available(), self.store.sessions.begin() as session:
-            await session.execute(insert(UsageEventRow), rows)
+            # Core, not the ORM's bulk insert: a plain executemany, no per-row ORM bookkeeping.
+            await session.execute(insert(cast(Table, UsageEventRow.__table__)), rows)
             if used:
                 table = cast(Table, ApiKey.__table__)  # Core: a plain executemany
                 keys = table.c
