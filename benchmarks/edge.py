@@ -254,10 +254,15 @@ async def _in_process(data_dir: Path, redis_url: str, iterations: int) -> None:
 
     for name in credentials:  # warm-up: plans, caches, every key looked up once
         await run(name, KEYS)
-    print(f"SHOP_QUERY in-process, CPU ms per request, median of 3 x {iterations}")
-    medians = {}
-    for name in credentials:
-        medians[name] = statistics.median([await run(name, iterations) for _ in range(3)])
+    print(
+        f"SHOP_QUERY in-process, CPU ms per request, median of 3 x {iterations}, the "
+        f"configurations interleaved; load average {_load()}"
+    )
+    runs: dict[str, list[float]] = {name: [] for name in credentials}
+    for _ in range(3):
+        for name in credentials:
+            runs[name].append(await run(name, iterations))
+    medians = {name: statistics.median(values) for name, values in runs.items()}
     for name, ms in medians.items():
         extra = 100 * (ms - medians["no edge"]) / medians["no edge"]
         print(f"  {name:<10} {ms:7.3f} ms   {extra:+5.1f}% vs no edge")
