@@ -1,24 +1,36 @@
 """The edge's price: the same query with no edge at all, then anonymous, with an API key and with
-a JWT, each with cost analysis and the Redis budget debit on.
+a JWT, each with cost analysis, the Redis budget debit and usage metering on.
 
-    PYTHONPATH=. python benchmarks/edge.py [--seconds 10] [--concurrency 16] [--rounds 2]
-    PYTHONPATH=. python benchmarks/edge.py --in-process [--iterations 1000]
+    .venv/bin/python -m benchmarks.edge [--seconds 10] [--concurrency 16] [--rounds 3]
+    .venv/bin/python -m benchmarks.edge --in-process [--iterations 1000]
 
 The router (one uvicorn process, the four test_entities subgraphs in-process, SHOP_QUERY) runs
-once per configuration:
-- `no edge`: no authenticator, no demand control (the router before issue 12);
+once per configuration and round, a fresh process each time:
+- `no edge`: no authenticator, no demand control, no usage metering (the router before issue 12);
 - `anonymous`: demand control measuring (estimate, Redis debit, RateLimit headers); it measures
   rather than enforces because every wrk connection shares one address, so one anonymous
   budget, which the load would spend in a second;
-- `api key`: 1,000 distinct `nxa_` keys in rotation, looked up in the platform store by the real
-  Authenticator (cached per key for 5 s), demand control enforcing on the enterprise plan;
+- `api key`: 1,000 distinct `nxa_` keys in rotation, looked up in the platform store (SQLite in
+  the run's directory) by the real Authenticator, demand control enforcing on the enterprise
+  plan;
 - `jwt`: 1,000 distinct RS256 access tokens in rotation, verified by the real Authenticator.
-Each configuration runs `--rounds` times in turn; the medians are compared with `no edge`.
+Every configuration but `no edge` meters each operation into the platform store (usage rows, and
+each API key's last use), as `nexus serve` does.
+
+Each run starts with a short warm-up (router caches, query plan). For `api key` and `jwt` there
+are then two measured runs of `--seconds`: `cold`, straight after, where each request in the
+rotation is a credential's first use in this process (a store lookup or an RSA verification)
+as long as the run sends fewer requests than there are credentials (the output says when it
+did not); then, after a pass that uses every credential once, `steady`: the 1,000 credentials
+in rotation all known to the process, as on a router that has been up a while (keys stay
+cached for minutes while revocations arrive over Redis, tokens for a minute). The configurations
+run in turn in every round, so load on a shared machine falls on all of them; the medians of the
+steady runs are compared with `no edge`, and the cold runs are reported beside them.
 Load from wrk (`apt-get install wrk`), with a Lua script rotating the credentials.
 
 `--in-process` measures the same four configurations without HTTP: CPU time (process time) per
 request of authenticating the request's credentials and running it through the router, which a
-busy shared machine disturbs far less than throughput.
+busy shared machine disturbs far less than throughput (every credential used once first).
 """
 
 from __future__ import annotations
@@ -27,12 +39,14 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
@@ -73,10 +87,12 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int) -> None:
     from graph.edge.authn import TokenCache
     from graph.edge.budget import RedisBudget
     from graph.edge.demand import DemandControl
+    from graph.edge.usage import UsageMeter
     from graph.gateway import create_app
     from graph.in_process import in_process_router
     from nexus.assembly.registry import open_stores
     from nexus.config import Settings
+    from subgraphs.platform.billing import PlatformUsageSink
     from subgraphs.platform.services import authenticator_for
     from tests.graph.test_entities import SCHEMAS
 
@@ -85,11 +101,14 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int) -> None:
     settings = Settings.from_env({"NEXUS_DATA_DIR": data_dir, "REDIS_URL": redis_url})
     demand = None
     authenticator = None
+    usage = None
     if config != "no edge":
+        stores = open_stores(settings, ["platform"])
         budget = RedisBudget(redis_url, prefix=f"bench:{time.time_ns()}:")
         demand = DemandControl(budget, enforce=config != "anonymous")
-        authenticator = TokenCache(authenticator_for(open_stores(settings, ["platform"])))
-    router = in_process_router(SCHEMAS, demand=demand)
+        authenticator = TokenCache(authenticator_for(stores))
+        usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
+    router = in_process_router(SCHEMAS, demand=demand, usage=usage)
     app = create_app(router, authenticator=authenticator, graphiql=False)
     uvicorn.run(
         app, host="127.0.0.1", port=port, log_level="error", access_log=False, loop="uvloop"
@@ -151,9 +170,16 @@ async def _credentials(data_dir: Path) -> tuple[list[str], list[str]]:
     return [s.secret for s in secrets], tokens
 
 
-def _wrk(
-    url: str, header: str, credentials: list[str], seconds: float, concurrency: int
-) -> tuple[float, float, float]:
+class Run(NamedTuple):
+    """One wrk run."""
+
+    rate: float  # requests per second
+    p50: float  # ms
+    p95: float  # ms
+    requests: int
+
+
+def _wrk(url: str, header: str, credentials: list[str], seconds: float, concurrency: int) -> Run:
     script_text = (
         WRK_SCRIPT.replace("CREDENTIALS", "{" + ",".join(json.dumps(c) for c in credentials) + "}")
         .replace("HEADER", json.dumps(header))
@@ -162,30 +188,52 @@ def _wrk(
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(script_text)
         script.flush()
-        command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "-s", script.name, url]
+        command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "--timeout", "60s"]
+        command += ["-s", script.name, url]
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     [line] = [line for line in output.splitlines() if line.startswith("RESULT ")]
     requests, duration, p50, p95, failed = line.split()[1:]
     assert int(failed) == 0, f"{failed} responses were not 200 or carried errors"
-    return int(requests) / float(duration), float(p50), float(p95)
+    return Run(int(requests) / float(duration), float(p50), float(p95), int(requests))
+
+
+def _use_each_once(url: str, header: str, credentials: list[str], concurrency: int) -> None:
+    """The warm-up pass: one request with each credential, `concurrency` at a time."""
+
+    async def run() -> None:
+        gate = asyncio.Semaphore(concurrency)
+        async with httpx.AsyncClient(timeout=60) as client:
+
+            async def use(credential: str) -> None:
+                async with gate:
+                    response = await client.post(url, json=BODY, headers={header: credential})
+                assert response.status_code == 200 and "errors" not in response.json()
+
+            await asyncio.gather(*(use(credential) for credential in credentials))
+
+    asyncio.run(run())
 
 
 async def _in_process(data_dir: Path, redis_url: str, iterations: int) -> None:
     from graph.edge.authn import TokenCache
     from graph.edge.budget import RedisBudget
     from graph.edge.demand import DemandControl, EdgeOutcome
+    from graph.edge.usage import UsageMeter
     from graph.in_process import in_process_router
     from nexus.assembly.registry import open_stores
     from nexus.config import Settings
+    from subgraphs.platform.billing import PlatformUsageSink
     from subgraphs.platform.services import authenticator_for
     from tests.graph.test_entities import SCHEMAS
 
     keys, tokens = await _credentials(data_dir)
     settings = Settings.from_env({"NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": redis_url})
-    authenticator = TokenCache(authenticator_for(open_stores(settings, ["platform"])))
+    stores = open_stores(settings, ["platform"])
+    authenticator = TokenCache(authenticator_for(stores))
     plain = in_process_router(SCHEMAS)
     budget = RedisBudget(redis_url, prefix=f"bench:{time.time_ns()}:")
-    edged = in_process_router(SCHEMAS, demand=DemandControl(budget, enforce=False))
+    usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
+    edged = in_process_router(SCHEMAS, demand=DemandControl(budget, enforce=False), usage=usage)
     credentials: dict[str, list[dict[str, str]]] = {
         "no edge": [{}],
         "anonymous": [{}],
@@ -206,21 +254,26 @@ async def _in_process(data_dir: Path, redis_url: str, iterations: int) -> None:
 
     for name in credentials:  # warm-up: plans, caches, every key looked up once
         await run(name, KEYS)
-    print(f"SHOP_QUERY in-process, CPU ms per request, median of 3 x {iterations}")
-    medians = {}
-    for name in credentials:
-        medians[name] = statistics.median([await run(name, iterations) for _ in range(3)])
+    print(
+        f"SHOP_QUERY in-process, CPU ms per request, median of 3 x {iterations}, the "
+        f"configurations interleaved; load average {_load()}"
+    )
+    runs: dict[str, list[float]] = {name: [] for name in credentials}
+    for _ in range(3):
+        for name in credentials:
+            runs[name].append(await run(name, iterations))
+    medians = {name: statistics.median(values) for name, values in runs.items()}
     for name, ms in medians.items():
         extra = 100 * (ms - medians["no edge"]) / medians["no edge"]
         print(f"  {name:<10} {ms:7.3f} ms   {extra:+5.1f}% vs no edge")
-    await budget.close()
+    await edged.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--in-process", action="store_true", help="CPU per request, no HTTP")
     parser.add_argument("--iterations", type=int, default=1000)
     args = parser.parse_args()
@@ -247,10 +300,17 @@ def main() -> None:
             "jwt": ("authorization", [f"Bearer {t}" for t in tokens]),
         }
         context = multiprocessing.get_context("spawn")
-        results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in loads}
+        steady: dict[str, list[Run]] = {name: [] for name in loads}
+        cold: dict[str, list[Run]] = {name: [] for name in loads if loads[name][1]}
         print(
             f"SHOP_QUERY, {args.concurrency} connections, {args.seconds:g}s per run, "
-            f"{args.rounds} rounds, {KEYS} distinct keys/tokens in rotation"
+            f"{args.rounds} rounds, {KEYS} distinct keys/tokens in rotation; "
+            f"load average {_load()} at the start"
+        )
+        print(
+            "  cold: each request a credential's first use in a fresh router process "
+            "(while fewer requests than credentials); steady: after a warm-up pass that used "
+            f"each of the {KEYS} once"
         )
         try:
             for round_ in range(args.rounds):
@@ -262,38 +322,64 @@ def main() -> None:
                     server.start()
                     try:
                         url = f"http://127.0.0.1:{port}/graphql"
-                        _wait(url)
-                        _wrk(url, header, credentials, min(2.0, args.seconds), args.concurrency)
-                        results[name].append(
-                            _wrk(url, header, credentials, args.seconds, args.concurrency)
-                        )
-                        rate, p50, p95 = results[name][-1]
-                        print(
-                            f"  round {round_ + 1} {name:<10} {rate:8.1f} req/s   "
-                            f"p50 {p50:6.2f} ms   p95 {p95:6.2f} ms",
-                            flush=True,
-                        )
+                        _wait(url, header, credentials[:1])
+                        # Router warm-up (plan cache, connections) with one credential only.
+                        _wrk(url, header, credentials[:1], min(2.0, args.seconds), args.concurrency)
+                        if credentials:
+                            run = _wrk(url, header, credentials, args.seconds, args.concurrency)
+                            cold[name].append(run)
+                            _report(round_, name, "cold", run)
+                            _use_each_once(url, header, credentials, args.concurrency)
+                        run = _wrk(url, header, credentials, args.seconds, args.concurrency)
+                        steady[name].append(run)
+                        _report(round_, name, "steady" if credentials else "", run)
                     finally:
                         server.terminate()
                         server.join(10)
         finally:
             redis.stop()
-    base = statistics.median(r[0] for r in results["no edge"])
-    print("medians:")
-    for name, runs in results.items():
-        rate = statistics.median(r[0] for r in runs)
-        p50 = statistics.median(r[1] for r in runs)
-        print(
-            f"  {name:<10} {rate:8.1f} req/s  p50 {p50:6.2f} ms  "
-            f"{100 * (rate - base) / base:+6.1f}% vs no edge"
-        )
+    base = statistics.median(r[0] for r in steady["no edge"])
+    print(f"medians (load average {_load()} at the end):")
+    for name, runs in steady.items():
+        _median(name, "steady" if name in cold else "", runs, base)
+    for name, runs in cold.items():
+        _median(name, "cold", runs, base)
 
 
-def _wait(url: str, seconds: float = 60) -> None:
+def _report(round_: int, name: str, kind: str, run: Run) -> None:
+    rate, p50, p95, requests = run
+    note = (
+        f"  ({requests} requests: some repeated a key)"
+        if kind == "cold" and requests > KEYS
+        else ""
+    )
+    print(
+        f"  round {round_ + 1} {name:<10}{kind:<7} {rate:8.1f} req/s   "
+        f"p50 {p50:6.2f} ms   p95 {p95:6.2f} ms{note}",
+        flush=True,
+    )
+
+
+def _median(name: str, kind: str, runs: list[Run], base: float) -> None:
+    rate = statistics.median(r[0] for r in runs)
+    p50 = statistics.median(r[1] for r in runs)
+    low, high = min(r[0] for r in runs), max(r[0] for r in runs)
+    print(
+        f"  {name:<10}{kind:<7} {rate:8.1f} req/s (runs {low:.1f}-{high:.1f})  "
+        f"p50 {p50:6.2f} ms  {100 * (rate - base) / base:+6.1f}% vs no edge"
+    )
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _wait(url: str, header: str, credentials: list[str], seconds: float = 60) -> None:
+    headers = {header: credentials[0]} if credentials else {}
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            if httpx.post(url, json=BODY, timeout=5).status_code == 200:
+            if httpx.post(url, json=BODY, headers=headers, timeout=5).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -41,6 +41,7 @@ class UsageMeter:
         self._queue: deque[UsageEvent] = deque(maxlen=max_queued)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self.dropped = 0
         self.written = 0
 
@@ -57,7 +58,7 @@ class UsageMeter:
             self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval_seconds)
             self._wake.clear()
@@ -75,9 +76,16 @@ class UsageMeter:
                 return
             self.written += len(batch)
 
-    async def close(self) -> None:
+    async def close(self, timeout_seconds: float = 10.0) -> None:
+        """Stops the writer once its batch in flight is written (a batch cancelled mid-write
+        would be lost, or written twice), then writes what is left."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            self._closing = True
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout_seconds)
+            except TimeoutError:
+                self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
         await self.flush()

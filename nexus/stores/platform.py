@@ -4,6 +4,11 @@ One SQLAlchemy async engine per process. `DATABASE_URL` picks the backend; plain
 and `sqlite:///` URLs are mapped to the async drivers (asyncpg, aiosqlite). The schema is
 owned by the Alembic migrations in the repository's `migrations/`, run with `upgrade()`.
 
+Every SQLite connection runs in WAL mode with a busy timeout (`_configure_sqlite`): readers never
+wait for the one writer (the usage meter's batches, mutations), and a writer waits its turn for
+`SQLITE_BUSY_TIMEOUT_MS` instead of failing with "database is locked". The edge's API-key
+lookup is a pure read; `last_used_at` is written by the usage meter's batches.
+
 A store that cannot be reached surfaces as `StoreUnavailable("platform")`: the URL may hold a
 password, so it never appears in an error or a log line.
 """
@@ -36,6 +41,8 @@ from nexus.metrics import observe_store
 from nexus.tracing import tracer
 
 log = logging.getLogger("nexus.stores.platform")
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000  # how long a SQLite writer waits for the write lock
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -106,6 +113,7 @@ class PlatformStore:
         event.listen(engine.sync_engine, "after_cursor_execute", _statement_finished)
         event.listen(engine.sync_engine, "handle_error", _statement_failed)
         if engine.dialect.name == "sqlite":
+            event.listen(engine.sync_engine, "connect", _configure_sqlite)
             # SQLite ignores ON DELETE CASCADE unless asked, per connection.
             event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
 
@@ -161,6 +169,17 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+def _configure_sqlite(dbapi_connection: Any, _record: object) -> None:
+    """Per connection, the store's and the migrations' (which run without foreign keys: a
+    batch migration's table rebuild would cascade): a busy timeout, and WAL journal mode (kept
+    in the file; a no-op where it is already on, "memory" for an in-memory database), so
+    readers and the writer do not block each other."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
 def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -179,6 +198,8 @@ async def downgrade(database_url: str, revision: str) -> None:
 
 async def _migrate(database_url: str, step: Any, revision: str) -> None:
     engine = create_async_engine(async_url(database_url))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _configure_sqlite)
     try:
         async with available(), engine.begin() as connection:
             await connection.run_sync(_run_alembic, step, revision)

@@ -15,19 +15,21 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, insert, select, text
+from sqlalchemy import Table, bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from nexus.errors import BadUserInput, Conflict
 from nexus.stores.platform import PlatformStore, available
 from nexus.usage import UsageEvent
 from subgraphs.platform.billing_models import Invoice, InvoiceLine, UsageEventRow
-from subgraphs.platform.models import Organization, new_id
+from subgraphs.platform.models import ApiKey, Organization, new_id
 
 BILLED_STATUSES = ("ok", "error")  # refused and rate-limited operations are not charged
 MAX_USAGE_DAYS = 93
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)  # an API key's last_used_at, at most this stale
+MAX_REMEMBERED_KEYS = 100_000  # keys whose last write the usage sink remembers
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
@@ -48,12 +50,13 @@ class UsageTotal:
 
 
 class PlatformUsageSink:
-    """Where the router's `UsageMeter` writes: one multi-row INSERT per batch (a Core insert on
-    the table: the ORM's bulk path cost several times as much CPU per row, on the router's
-    request path under load)."""
+    """Where the router's `UsageMeter` writes: one multi-row INSERT per batch, and in the same
+    transaction each API key's `last_used_at` (its latest use in the batch), at most once per
+    `LAST_USED_RESOLUTION` per key from this process. The edge's key lookup stays a pure read."""
 
     def __init__(self, store: PlatformStore) -> None:
         self.store = store
+        self._last_used: dict[str, dt.datetime] = {}  # key id -> last_used_at written by us
 
     async def write(self, events: Sequence[UsageEvent]) -> None:
         rows = [
@@ -74,8 +77,41 @@ class PlatformUsageSink:
         ]
         if not rows:
             return
+        used = self._keys_to_touch(events)
         async with available(), self.store.sessions.begin() as session:
-            await session.execute(insert(UsageEventRow.metadata.tables["usage_events"]), rows)
+            # Core, not the ORM's bulk insert: a plain executemany, no per-row ORM bookkeeping.
+            await session.execute(insert(cast(Table, UsageEventRow.__table__)), rows)
+            if used:
+                table = cast(Table, ApiKey.__table__)  # Core: a plain executemany
+                keys = table.c
+                await session.execute(
+                    update(table)
+                    .where(
+                        keys.id == bindparam("used_key"),
+                        or_(keys.last_used_at.is_(None), keys.last_used_at < bindparam("used_at")),
+                    )
+                    .values(last_used_at=bindparam("used_at")),
+                    [{"used_key": key, "used_at": at} for key, at in sorted(used.items())],
+                )
+        self._last_used.update(used)  # committed
+
+    def _keys_to_touch(self, events: Sequence[UsageEvent]) -> dict[str, dt.datetime]:
+        """Each key's latest use in `events`, for the keys this sink has not written within
+        `LAST_USED_RESOLUTION`."""
+        latest: dict[str, dt.datetime] = {}
+        for event in events:
+            if event.api_key_id is not None:
+                seen = latest.get(event.api_key_id)
+                if seen is None or event.at > seen:
+                    latest[event.api_key_id] = event.at
+        if len(self._last_used) > MAX_REMEMBERED_KEYS:
+            self._last_used.clear()  # at worst one more write per key
+        return {
+            key_id: at
+            for key_id, at in latest.items()
+            if (written := self._last_used.get(key_id)) is None
+            or at - written >= LAST_USED_RESOLUTION
+        }
 
 
 def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import secrets as random
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from nexus.auth import Caller, PlanLimits
 from nexus.auth import secrets as credentials
@@ -23,7 +23,6 @@ from subgraphs.platform.audit import record
 from subgraphs.platform.models import ApiKey, OAuthClient, Organization, Plan, utc_now
 from subgraphs.platform.repository import insert
 
-LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most this often
 MAX_KEYS = 100  # live keys per organisation
 
 
@@ -146,9 +145,11 @@ class Credentials:
         return key
 
     async def caller_for_api_key(self, key_digest: str) -> Caller | None:
-        """The edge's lookup: the live key with this digest as a caller (notes its use)."""
+        """The edge's lookup: the live key with this digest as a caller. A pure read: the key's
+        `last_used_at` is written by the usage meter's batches (`PlatformUsageSink`), not here,
+        so a burst of first uses never queues behind the store's write lock."""
         now = utc_now()
-        async with available(), self._store.sessions.begin() as session:
+        async with available(), self._store.sessions() as session:
             row = (
                 await session.execute(
                     select(ApiKey, Plan)
@@ -157,15 +158,11 @@ class Credentials:
                     .where(ApiKey.key_digest == key_digest)
                 )
             ).first()
-            if row is None:
-                return None
-            key, plan = row
-            if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
-                return None
-            if key.last_used_at is None or key.last_used_at <= now - LAST_USED_RESOLUTION:
-                await session.execute(
-                    update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
-                )
+        if row is None:
+            return None
+        key, plan = row
+        if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+            return None
         limits = plan_limits(plan)
         return Caller(
             kind="api_key",

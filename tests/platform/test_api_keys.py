@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from graph.edge.usage import UsageMeter
 from nexus.auth.authenticator import Authenticator
 from nexus.stores.platform import PlatformStore
+from nexus.usage import UsageEvent
+from subgraphs.platform.billing import PlatformUsageSink
 from subgraphs.platform.models import ApiKey
 from tests.platform.conftest import GraphQL, codes, create_watchlist, sign_up
 
@@ -54,7 +57,7 @@ async def test_the_secret_is_shown_once_and_stored_as_a_hash(
 
 
 async def test_a_key_acts_within_its_scopes_and_records_its_last_use(
-    graphql: GraphQL, authenticator: Authenticator
+    graphql: GraphQL, authenticator: Authenticator, store: PlatformStore
 ) -> None:
     account = await sign_up(graphql, authenticator)
     await create_watchlist(graphql, account, [("TOKEN", "BTC")])
@@ -82,8 +85,17 @@ async def test_a_key_acts_within_its_scopes_and_records_its_last_use(
     assert written.data == {
         "createWatchlist": {"name": "By key", "owner": {"email": "ada@example.com"}}
     }
+    # The lookup is a pure read: a key's use is noted by the router's usage meter, whose batch
+    # writes each key's last use along with the usage rows.
     assert listed.data is not None
-    assert all(key["lastUsedAt"] is not None for key in listed.data["apiKeys"])
+    assert [key["lastUsedAt"] for key in listed.data["apiKeys"]] == [None, None]
+    meter = UsageMeter(PlatformUsageSink(store))
+    for caller in (read_key, write_key):
+        meter.record(UsageEvent.of(caller, None, 1, 1, "ok"))
+    await meter.close()
+    used = await graphql(LIST, account.caller)
+    assert used.data is not None
+    assert all(key["lastUsedAt"] is not None for key in used.data["apiKeys"])
 
 
 async def test_revoking_a_key_is_listed_and_audited(
