@@ -23,9 +23,12 @@ rotation is a credential's first use in this process (a store lookup or an RSA v
 as long as the run sends fewer requests than there are credentials (the output says when it
 did not); then, after a pass that uses every credential once, `steady`: the 1,000 credentials
 in rotation all known to the process, as on a router that has been up a while (keys stay
-cached for minutes while revocations arrive over Redis, tokens for a minute). The configurations
-run in turn in every round, so load on a shared machine falls on all of them; the medians of the
-steady runs are compared with `no edge`, and the cold runs are reported beside them.
+cached for minutes while revocations arrive over Redis, tokens for a minute). `no edge` and
+`anonymous` do the same work unmeasured before their one run (a run of `--seconds`, then as many
+requests as there are credentials), so every compared run follows the same warm-up. The
+configurations run in turn in every round, so load on a shared machine falls on all of them;
+the medians of the steady runs are compared with `no edge`, and the cold runs are reported
+beside them.
 Load from wrk (`apt-get install wrk`), with a Lua script rotating the credentials.
 
 `--in-process` measures the same four configurations without HTTP: CPU time (process time) per
@@ -197,16 +200,20 @@ def _wrk(url: str, header: str, credentials: list[str], seconds: float, concurre
     return Run(int(requests) / float(duration), float(p50), float(p95), int(requests))
 
 
-def _use_each_once(url: str, header: str, credentials: list[str], concurrency: int) -> None:
-    """The warm-up pass: one request with each credential, `concurrency` at a time."""
+def _use_each_once(
+    url: str, header: str, credentials: list[str] | list[None], concurrency: int
+) -> None:
+    """The warm-up pass: one request with each credential (None: without one), `concurrency`
+    at a time."""
 
     async def run() -> None:
         gate = asyncio.Semaphore(concurrency)
         async with httpx.AsyncClient(timeout=60) as client:
 
-            async def use(credential: str) -> None:
+            async def use(credential: str | None) -> None:
+                headers = {} if credential is None else {header: credential}
                 async with gate:
-                    response = await client.post(url, json=BODY, headers={header: credential})
+                    response = await client.post(url, json=BODY, headers=headers)
                 assert response.status_code == 200 and "errors" not in response.json()
 
             await asyncio.gather(*(use(credential) for credential in credentials))
@@ -330,6 +337,11 @@ def main() -> None:
                             cold[name].append(run)
                             _report(round_, name, "cold", run)
                             _use_each_once(url, header, credentials, args.concurrency)
+                        else:
+                            # The same warm-up as the credentialed configurations' cold run
+                            # and pass, unmeasured: every steady run follows the same work.
+                            _wrk(url, header, credentials, args.seconds, args.concurrency)
+                            _use_each_once(url, header, [None] * KEYS, args.concurrency)
                         run = _wrk(url, header, credentials, args.seconds, args.concurrency)
                         steady[name].append(run)
                         _report(round_, name, "steady" if credentials else "", run)
