@@ -36,6 +36,7 @@ from graph.planner.fetch_graph import (
     SelectionSet,
     same_arguments,
 )
+from graph.planner.jump_choice import cheapest_jumps
 from graph.planner.operation import (
     INTROSPECTION_FIELDS,
     Conditions,
@@ -79,9 +80,12 @@ def list_depth(type_: GraphQLOutputType) -> int:
 
 
 class Walker:
-    def __init__(self, supergraph: Supergraph, operation: NormalizedOperation) -> None:
+    def __init__(
+        self, supergraph: Supergraph, operation: NormalizedOperation, *, trial_depth: int = 0
+    ) -> None:
         self.supergraph = supergraph
         self.operation = operation
+        self.trial_depth = trial_depth  # how many trial walks (costing a choice) this is inside
         self.fetch_graph = FetchGraph()
         self._context_variables = 0  # names `contextualArgument_N` within this operation
 
@@ -134,10 +138,11 @@ class Walker:
             except UnsatisfiableFieldError as error:
                 self._reenter(position, type_name, remote, error)
                 return
+            targets = cheapest_jumps(self, position, type_name, remote, targets, keys)
             for (graph, entity_type), served in targets.items():
                 key = keys[graph, entity_type]
                 assert key is not None
-                self._jump(position, type_name, graph, entity_type, served, key)
+                self.jump(position, type_name, graph, entity_type, served, key)
 
     def _reenter(
         self,
@@ -158,7 +163,7 @@ class Walker:
                 continue
             key = self._key_for(parent, parent_type, graph, parent_type)
             if key is not None and self._serves(parent, graph, parent_type, narrowed):
-                self._jump(parent, parent_type, graph, parent_type, [narrowed], key)
+                self.jump(parent, parent_type, graph, parent_type, [narrowed], key)
                 return
         self._reenter(parent, parent_type, [narrowed], error)
 
@@ -259,7 +264,7 @@ class Walker:
                 f'types cannot be found from subgraph "{position.group.subgraph}"; add @key to '
                 "the interface where it is defined."
             )
-        self._jump(position, type_name, target, type_name, rest, key, typename_in_parent=False)
+        self.jump(position, type_name, target, type_name, rest, key, typename_in_parent=False)
 
     def _owned_by_implementation(self, position: Position, interface: str, field: str) -> bool:
         """Whether the supergraph says an implementation of `interface` that may be here gets
@@ -344,7 +349,7 @@ class Walker:
             named = own
         self.plan_fields(child, named, list(field.children))
 
-    def _jump(
+    def jump(
         self,
         position: Position,
         type_name: str,
@@ -365,7 +370,7 @@ class Walker:
         parts = split_by_requirements(fields, lambda f: self._required(type_name, graph, f))
         if len(parts) > 1:
             for part in parts:
-                self._jump(position, type_name, graph, entity_type, part, key)
+                self.jump(position, type_name, graph, entity_type, part, key)
             return
         field_sets = [key.fields]
         for field in fields:
