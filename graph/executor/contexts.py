@@ -21,9 +21,14 @@ def by_context(
     groups: dict[str, tuple[dict[str, Any], Found]] = {}
     for at, obj in found:
         values = {read.variable: _value(data, at, read.sources) for read in reads}
+        if any(value is _NO_SOURCE for value in values.values()):
+            continue  # below no ancestor this fetch reads (another type condition's fetch)
         identity = json.dumps(values, sort_keys=True, default=str)
         groups.setdefault(identity, (values, []))[1].append((at, obj))
     return list(groups.values())
+
+
+_NO_SOURCE = object()
 
 
 def _value(data: dict[str, Any], at: Path, sources: tuple[ContextSource, ...]) -> Any:
@@ -34,7 +39,7 @@ def _value(data: dict[str, Any], at: Path, sources: tuple[ContextSource, ...]) -
         typename = ancestor.get("__typename")
         if typename is None or typename in source.types:
             return _cut(ancestor[source.key], source.shape)
-    return None
+    return _NO_SOURCE
 
 
 def _at(data: Any, path: Path) -> Any:

@@ -149,6 +149,27 @@ async def test_the_plan_reads_each_members_field() -> None:
     )
 
 
+async def test_different_arguments_per_member_make_two_calls_each_for_its_own() -> None:
+    router, transport = router_over(CATALOG)
+    query = (
+        "{ media { ... on Book { copies { label(upper: true) } } "
+        "... on Film { copies { label } } } }"
+    )
+    assert await router.execute(query) == {
+        "data": {
+            "media": [
+                {"copies": [{"label": "DUNE #C1"}]},
+                {"copies": [{"label": "Alien #c2"}, {"label": "Alien #c3"}]},
+            ]
+        }
+    }
+    calls = [v for _, q, v in transport.requests if v and "label" in q]
+    assert sorted((v["contextualArgument_0"], len(v["representations"])) for v in calls) == [
+        ("Alien", 2),
+        ("Dune", 1),
+    ]
+
+
 def test_the_supergraph_is_what_apollo_composition_writes() -> None:
     supergraph = compose_schemas(CATALOG)
     assert '@link(url: "https://specs.apollo.dev/context/v0.1", for: SECURITY)' in supergraph
@@ -406,6 +427,81 @@ async def test_a_context_set_on_an_interface_reads_each_implementation() -> None
     }
     plan = str(router.planner.plan(router.prepare(query, None)[0].document))
     assert "$contextualArgument_0 = owners.@.currency on Fund, Person" in plan
+
+
+@strawberry.federation.type(keys=["id"])
+class Tag:
+    id: strawberry.ID
+
+    @strawberry.field(description="Where the tagged animal was seen.")
+    def seen_in(
+        self,
+        city: Annotated[
+            str | None, strawberry.argument(directives=[FromContext(field="$site { city }")])
+        ] = None,
+    ) -> str:
+        return f"{self.id} in {city}"
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> "Tag":
+        return Tag(id=id)
+
+
+@strawberry.federation.type(keys=["id"], directives=[Context(name="site")])
+class Cat:
+    id: strawberry.ID
+    city: str
+    tags: list[Tag]
+
+
+@strawberry.federation.type(keys=["id"])
+class Dog:
+    id: strawberry.ID
+    tags: list[Tag]
+
+
+@strawberry.federation.type(keys=["id"], directives=[Context(name="site")])
+class Zoo:
+    id: strawberry.ID
+    city: str
+    animals: list[Annotated[Cat | Dog, strawberry.union("Animal")]]
+
+
+@strawberry.type(name="Query")
+class ZooQuery:
+    @strawberry.field
+    def zoos(self) -> list[Zoo]:
+        cat = Cat(id=strawberry.ID("cat"), city="Oslo", tags=[Tag(id=strawberry.ID("t1"))])
+        dog = Dog(id=strawberry.ID("dog"), tags=[Tag(id=strawberry.ID("t2"))])
+        return [Zoo(id=strawberry.ID("z1"), city="Rome", animals=[cat, dog])]
+
+
+ZOO = {
+    "zoo": strawberry.federation.Schema(
+        query=ZooQuery, types=[Cat, Dog, Tag], federation_version="2.8"
+    )
+}
+
+
+async def test_a_member_without_the_context_reads_the_zoo_above_it() -> None:
+    """The cat sets the context itself, the dog does not: the dog's tags read the zoo's."""
+    router, transport = router_over(ZOO)
+    query = "{ zoos { animals { ... on Cat { tags { seenIn } } ... on Dog { tags { seenIn } } } } }"
+    assert await router.execute(query) == {
+        "data": {
+            "zoos": [
+                {
+                    "animals": [
+                        {"tags": [{"seenIn": "t1 in Oslo"}]},
+                        {"tags": [{"seenIn": "t2 in Rome"}]},
+                    ]
+                }
+            ]
+        }
+    }
+    assert len([q for _, q, _ in transport.requests if "seenIn" in q]) == 2  # one per city
+    plan = str(router.planner.plan(router.prepare(query, None)[0].document))
+    assert ("$contextualArgument_0 = zoos.@.animals.@.city on Cat | zoos.@.city on Zoo") in plan
 
 
 def _compose(sdl: str) -> str:

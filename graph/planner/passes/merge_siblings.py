@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+
+from graph.planner.errors import FetchGraphError
 from graph.planner.fetch_graph import FetchGraph, FetchGroup
 from graph.planner.nodes import ContextRead
 from graph.planner.requirements import representations_agree
@@ -28,7 +31,18 @@ def _mergeable(fetch_graph: FetchGraph, first: FetchGroup, second: FetchGroup) -
         and not fetch_graph.depends_transitively(second, first)
         and representations_agree(first.requires, second.requires)
         and _same_fields_if_rewritten(first, second)
+        and _selections_agree(first, second)
     )
+
+
+def _selections_agree(first: FetchGroup, second: FetchGroup) -> bool:
+    """No response key would name two different fields (`label(upper: true)` from one type
+    condition, `label` from another): those stay two calls."""
+    try:
+        copy.deepcopy(first.selections).merge(second.selections)
+    except FetchGraphError:
+        return False
+    return True
 
 
 def _same_variables(first: FetchGroup, second: FetchGroup) -> bool:
