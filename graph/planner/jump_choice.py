@@ -19,7 +19,7 @@ from itertools import product
 from typing import TYPE_CHECKING
 
 from graph.planner.choose import jump_options
-from graph.planner.errors import UnsatisfiableFieldError
+from graph.planner.errors import PlannerError
 from graph.planner.fetch_graph import FetchGraph
 from graph.planner.operation import OperationField
 from graph.planner.passes import optimise_fetch_graph
@@ -99,9 +99,9 @@ def _cost(
             key = keys[graph, entity_type]
             assert key is not None
             trial.jump(start, type_name, graph, entity_type, served, key)
-    except UnsatisfiableFieldError:
+        optimise_fetch_graph(trial.fetch_graph)
+    except PlannerError:  # this assignment cannot be planned (or clashes): not a candidate
         return None
-    optimise_fetch_graph(trial.fetch_graph)
     return len(trial.fetch_graph.groups), _longest_chain(trial.fetch_graph)
 
 
