@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from graph.compose.contexts import check_contexts, parse_reference
 from graph.compose.enums import enum_usage, kept_values
 from graph.compose.errors import CompositionError
 from graph.compose.fieldsets import missing_fields, top_level_names
@@ -42,6 +43,7 @@ def merge_subgraphs(subgraphs: Sequence[SubgraphSchema]) -> ComposedSupergraph:
     _add_interface_object_fields(types)
     for subgraph in ordered:
         _check_field_sets(subgraph, errors)
+        check_contexts(subgraph, ordered, errors)
     if errors:
         raise CompositionError(errors)
     return ComposedSupergraph(graphs=graphs, types=types)
@@ -300,13 +302,14 @@ def _from_context(holders: list[tuple[SubgraphSchema, Field]], argument: str) ->
 
 
 def _context_arguments(subgraph: str, field: Field) -> tuple[tuple[str, str, str, str], ...]:
-    """`@fromContext(field: "$ctx { currency }")` as (`subgraph__ctx`, name, type, selection)."""
+    """`@fromContext(field: "$ctx { currency }")` as (`subgraph__ctx`, name, type, selection),
+    the selection as written after the name (`" { currency }"`), as Apollo composition does."""
     found = []
     for argument in field.arguments.values():
-        if argument.from_context is None:
-            continue
-        context, _, selection = argument.from_context.strip().lstrip("$").partition(" ")
-        found.append((f"{subgraph}__{context}", argument.name, argument.type, selection.strip()))
+        reference = parse_reference(argument.from_context or "")
+        if reference is not None:
+            context, selection = reference
+            found.append((f"{subgraph}__{context}", argument.name, argument.type, selection))
     return tuple(found)
 
 

@@ -22,6 +22,13 @@ LINK = "https://specs.apollo.dev/link/v1.0"
 JOIN = "https://specs.apollo.dev/join/v0.5"
 INACCESSIBLE = "https://specs.apollo.dev/inaccessible/v0.2"
 TAG = "https://specs.apollo.dev/tag/v0.3"
+CONTEXT = "https://specs.apollo.dev/context/v0.1"
+# as Apollo composition links the context feature (Federation 2.8) when a subgraph sets one
+CONTEXT_DEFINITIONS = (
+    "directive @context(name: String!) repeatable on INTERFACE | OBJECT | UNION",
+    "directive @context__fromContext(field: context__ContextFieldValue) on ARGUMENT_DEFINITION",
+)
+CONTEXT_SCALAR = "scalar context__ContextFieldValue"
 
 _LOCATIONS = (
     "FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | "
@@ -33,8 +40,6 @@ directive @join__directive(graphs: [join__Graph!], name: String!, args: join__Di
 directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE
 
 directive @join__field(graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, type: String, external: Boolean, override: String, usedOverridden: Boolean, overrideLabel: String, contextArguments: [join__ContextArgument!]) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
-
-directive @join__context(name: String!) repeatable on INTERFACE | OBJECT | UNION
 
 directive @join__graph(name: String!, url: String!) on ENUM_VALUE
 
@@ -88,6 +93,10 @@ def print_supergraph(supergraph: ComposedSupergraph) -> str:
     if uses_tag:
         links.append(f'  @link(url: "{TAG}")')
         definitions.append(TAG_DEFINITION)
+    uses_context = any(t.contexts for t in types.values())
+    if uses_context:
+        links.append(f'  @link(url: "{CONTEXT}", for: SECURITY)')
+        definitions += CONTEXT_DEFINITIONS
     used = features(_all_policies(types.values()))
     for feature in sorted(used):
         links.append(f"  {LINKS[feature]}")
@@ -113,6 +122,8 @@ def print_supergraph(supergraph: ComposedSupergraph) -> str:
         for definition in DEFINITIONS[feature]:
             if definition.startswith("scalar "):
                 printed[definition.split(" ")[1]] = definition
+    if uses_context:
+        printed["context__ContextFieldValue"] = CONTEXT_SCALAR
     for block in MACHINERY_TYPES.split("\n\n"):
         if block.startswith("enum link__Purpose"):
             printed["link__Purpose"] = MACHINERY_TYPES[MACHINERY_TYPES.index(block) :]
@@ -184,7 +195,7 @@ def _print_type(type_def: SuperType) -> str:
         f"  @join__unionMember(graph: {graph}, member: {print_string(member)})"
         for graph, member in type_def.members
     ]
-    lines += [f"  @join__context(name: {print_string(c)})" for c in type_def.contexts]
+    lines += [f"  @context(name: {print_string(c)})" for c in type_def.contexts]
     lines += [f"  {directive}" for directive in _directive_list(type_def)]
     text = _description(type_def.description, "") + head + "\n" + "\n".join(lines)
     if type_def.kind == "scalar":

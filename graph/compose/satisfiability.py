@@ -23,6 +23,7 @@ from graphql import (
 )
 
 from graph.planner.errors import PlannerError
+from graph.planner.jump_choice import MAX_TRIAL_DEPTH
 from graph.planner.operation import NormalizedOperation, OperationField
 from graph.planner.walk import Position, Provided, Walker, provided_tree
 from graph.supergraph.model import Supergraph
@@ -163,7 +164,8 @@ def _landing(
     # objects arriving by a plain field do not satisfy @requires; by an entity jump they do
     for requires_satisfied in (False, True):
         operation = NormalizedOperation("query", None, type_name, {}, ())
-        walker = Walker(supergraph, operation)
+        # reachability only: the greedy choice of jump is enough, no trial walks
+        walker = Walker(supergraph, operation, trial_depth=MAX_TRIAL_DEPTH)
         group = walker.fetch_graph.new_group(graph, (), entity=False, depends_on=[])
         position = Position(group, group.selections, (), provided, requires_satisfied)
         try:

@@ -56,7 +56,7 @@ def jump_targets(
         return known[target]
 
     every = {id(f): _targets(supergraph, type_name, f.name) for f in fields}
-    options = {id(f): [t for t in every[id(f)] if entered(t)] for f in fields}
+    options = jump_options(supergraph, type_name, fields, lambda g, t: entered((g, t)))
     while remaining:
         counts: dict[tuple[str, str], int] = {}
         for f in remaining:
@@ -89,6 +89,18 @@ def jump_targets(
         chosen[best] = [f for f in remaining if best in options[id(f)]]
         remaining = [f for f in remaining if best not in options[id(f)]]
     return chosen
+
+
+def jump_options(
+    supergraph: Supergraph,
+    type_name: str,
+    fields: Sequence[OperationField],
+    usable: Callable[[str, str], bool],
+) -> dict[int, list[tuple[str, str]]]:
+    """The (subgraph, entity type) targets each field (by `id`) could be fetched from."""
+    return {
+        id(f): [t for t in _targets(supergraph, type_name, f.name) if usable(*t)] for f in fields
+    }
 
 
 def _targets(supergraph: Supergraph, type_name: str, field_name: str) -> list[tuple[str, str]]:

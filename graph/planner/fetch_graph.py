@@ -5,13 +5,13 @@ Selections are mutable while the walk adds fields; `freeze` turns them into plan
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from graphql import ArgumentNode, print_ast
 
 from graph.planner.errors import FetchGraphError
-from graph.planner.nodes import FieldSelection, InlineFragment, Selection
-from graph.planner.operation import Conditions
+from graph.planner.nodes import ContextRead, FieldSelection, InlineFragment, Selection
+from graph.planner.operation import Conditions, OperationField
 
 
 def same_arguments(first: tuple[ArgumentNode, ...], second: tuple[ArgumentNode, ...]) -> bool:
@@ -139,8 +139,8 @@ class FetchGroup:
     root_order: int = 0  # position among root fetches (mutations run in this order)
     # object type -> the interface name its representation carries (@interfaceObject targets)
     typename_rewrites: dict[str, str] = field(default_factory=dict)
-    # @fromContext: (variable, the ancestor's path, its key holding the value) and types
-    context_reads: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
+    # @fromContext: where each variable's value is read, and the variables' types
+    context_reads: list[ContextRead] = field(default_factory=list)
     context_variables: dict[str, str] = field(default_factory=dict)
     # the plan runs this fetch only when these hold (None until a field is added)
     conditions: Conditions | None = None
@@ -177,3 +177,19 @@ class FetchGraph:
                 seen.add(current.id)
                 stack.extend(current.depends_on)
         return False
+
+
+def unshadowed(target: SelectionSet, field: OperationField) -> OperationField:
+    """`field`, aliased when the selection already uses its name for another field or other
+    arguments (a client's `weight` beside a required `weight(unit: "lb")`)."""
+    alias = None
+    while True:
+        taken = target.items.get(alias or field.name)
+        if not isinstance(taken, FieldSel) or (
+            taken.name == field.name and same_arguments(taken.arguments, field.arguments)
+        ):
+            break
+        alias = f"{alias or field.name}_"
+    if alias is None:
+        return field
+    return replace(field, alias=alias, response_key=alias)

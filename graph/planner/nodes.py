@@ -35,6 +35,26 @@ class InlineFragment:
 Selection = FieldSelection | InlineFragment
 
 
+ValueShape = tuple[tuple[str, "ValueShape"], ...]  # the keys an input object keeps, nested
+
+
+@dataclass(frozen=True, slots=True)
+class ContextSource:
+    """A @fromContext value's source: the ancestor at `path` when it is one of `types`, its
+    `key`; cut to `shape` when the argument takes an input object (`{ prop { id } }`)."""
+
+    path: tuple[str, ...]
+    types: frozenset[str]
+    key: str
+    shape: ValueShape = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRead:
+    variable: str
+    sources: tuple[ContextSource, ...]  # nearest ancestor first: the first that applies wins
+
+
 @dataclass(frozen=True, slots=True)
 class Fetch:
     """One subgraph request; with `requires` it is an `_entities` call over representations."""
@@ -49,8 +69,9 @@ class Fetch:
     # because the subgraph knows the interface only as an @interfaceObject
     typename_rewrites: tuple[tuple[str, str], ...] = ()
     internal_aliases: bool = False  # some selection's `client_key` must be restored
-    # @fromContext: (variable, the ancestor's path, its key); one call per distinct value set
-    context_reads: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+    # @fromContext values, each read from the nearest ancestor setting its context; one call
+    # per distinct set of values
+    context_reads: tuple[ContextRead, ...] = ()
     kind: Literal["Fetch"] = "Fetch"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from graph.planner.nodes import (
     Condition,
+    ContextSource,
     Fetch,
     FieldSelection,
     Flatten,
@@ -13,6 +14,7 @@ from graph.planner.nodes import (
     Selection,
     Sequence,
     Subscription,
+    ValueShape,
 )
 
 _INDENT = "  "
@@ -53,11 +55,24 @@ def _node(node: PlanNode, depth: int) -> str:
     raise TypeError(f"not a plan node: {node!r}")
 
 
+def _context_source(source: ContextSource) -> str:
+    """`users.@.currency on User`, with the kept keys of an input object: `prop { id }`."""
+
+    def keys(shape: ValueShape) -> str:
+        return " ".join(k + (f" {{ {keys(inner)} }}" if inner else "") for k, inner in shape)
+
+    text = ".".join((*source.path, source.key))
+    if source.shape:
+        text += f" {{ {keys(source.shape)} }}"
+    return f"{text} on {', '.join(sorted(source.types))}"
+
+
 def _fetch(fetch: Fetch, depth: int) -> str:
     pad = _INDENT * depth
     lines = [f'{pad}Fetch(service: "{fetch.service}") {{']
-    for variable, ancestor_path, key in fetch.context_reads:  # @fromContext values
-        lines.append(f"{pad}{_INDENT}${variable} = {'.'.join((*ancestor_path, key))}")
+    for read in fetch.context_reads:  # @fromContext values, nearest ancestor first
+        sources = " | ".join(_context_source(source) for source in read.sources)
+        lines.append(f"{pad}{_INDENT}${read.variable} = {sources}")
     if fetch.requires:
         lines += _selection_set(fetch.requires, depth + 1)
         lines[-1] += " =>"

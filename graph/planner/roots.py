@@ -48,7 +48,7 @@ def fetches_from(walker: Walker, graph: str, field: OperationField, used: list[s
     fetched from); infinite when `graph` cannot serve all of it."""
     from graph.planner.walk import Position, Walker
 
-    trial = Walker(walker.supergraph, walker.operation)
+    trial = Walker(walker.supergraph, walker.operation, trial_depth=walker.trial_depth + 1)
     group = trial.fetch_graph.new_group(graph, (), entity=False, depends_on=[])
     start = Position(group, group.selections, ())
     try:

@@ -11,31 +11,29 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from graphql import (
-    ArgumentNode,
     FieldNode,
     GraphQLList,
     GraphQLNonNull,
     GraphQLOutputType,
     GraphQLString,
     InlineFragmentNode,
-    NameNode,
     SelectionSetNode,
     TypeNode,
-    VariableNode,
     parse,
     parse_type,
     type_from_ast,
 )
 
 from graph.planner.choose import entity_keys, jump_targets
+from graph.planner.context_reads import read_contexts
 from graph.planner.errors import UnsatisfiableFieldError
 from graph.planner.fetch_graph import (
     FetchGraph,
     FetchGroup,
-    FieldSel,
     SelectionSet,
-    same_arguments,
+    unshadowed,
 )
+from graph.planner.jump_choice import cheapest_jumps
 from graph.planner.operation import (
     INTROSPECTION_FIELDS,
     Conditions,
@@ -79,11 +77,14 @@ def list_depth(type_: GraphQLOutputType) -> int:
 
 
 class Walker:
-    def __init__(self, supergraph: Supergraph, operation: NormalizedOperation) -> None:
+    def __init__(
+        self, supergraph: Supergraph, operation: NormalizedOperation, *, trial_depth: int = 0
+    ) -> None:
         self.supergraph = supergraph
         self.operation = operation
+        self.trial_depth = trial_depth  # how many trial walks (costing a choice) this is inside
         self.fetch_graph = FetchGraph()
-        self._context_variables = 0  # names `contextualArgument_N` within this operation
+        self._context_variables: dict[tuple[str, ...], str] = {}  # see `context_variable`
 
     def walk(self) -> FetchGraph:
         roots: list[FetchGroup] = []
@@ -134,10 +135,11 @@ class Walker:
             except UnsatisfiableFieldError as error:
                 self._reenter(position, type_name, remote, error)
                 return
+            targets = cheapest_jumps(self, position, type_name, remote, targets, keys)
             for (graph, entity_type), served in targets.items():
                 key = keys[graph, entity_type]
                 assert key is not None
-                self._jump(position, type_name, graph, entity_type, served, key)
+                self.jump(position, type_name, graph, entity_type, served, key)
 
     def _reenter(
         self,
@@ -158,7 +160,7 @@ class Walker:
                 continue
             key = self._key_for(parent, parent_type, graph, parent_type)
             if key is not None and self._serves(parent, graph, parent_type, narrowed):
-                self._jump(parent, parent_type, graph, parent_type, [narrowed], key)
+                self.jump(parent, parent_type, graph, parent_type, [narrowed], key)
                 return
         self._reenter(parent, parent_type, [narrowed], error)
 
@@ -222,8 +224,12 @@ class Walker:
         for concrete in implementations:
             relevant = [f for f in fields if f.applies_to is None or concrete in f.applies_to]
             if relevant:
-                fragment = position.target.fragment(concrete)
-                self.plan_fields(replace(position, target=fragment), concrete, relevant)
+                fragment = replace(position, target=position.target.fragment(concrete))
+                contexts = self.supergraph.types[concrete].contexts
+                if contexts:  # a member or implementation sets a context for what is below
+                    scopes = tuple((context, fragment, concrete) for context in contexts)
+                    fragment = replace(fragment, contexts=scopes + position.contexts)
+                self.plan_fields(fragment, concrete, relevant)
 
     def _plan_interface_object(
         self, position: Position, type_name: str, fields: list[OperationField]
@@ -259,7 +265,7 @@ class Walker:
                 f'types cannot be found from subgraph "{position.group.subgraph}"; add @key to '
                 "the interface where it is defined."
             )
-        self._jump(position, type_name, target, type_name, rest, key, typename_in_parent=False)
+        self.jump(position, type_name, target, type_name, rest, key, typename_in_parent=False)
 
     def _owned_by_implementation(self, position: Position, interface: str, field: str) -> bool:
         """Whether the supergraph says an implementation of `interface` that may be here gets
@@ -279,6 +285,8 @@ class Walker:
         fields: list[OperationField],
     ) -> bool:
         is_interface = self.supergraph.types[type_name].kind == "interface"
+        if any(self.supergraph.types[c].contexts for c in implementations):
+            return False  # each implementation's fragment carries the contexts it sets
         for field in fields:
             if field.name == "__typename":
                 continue
@@ -344,7 +352,7 @@ class Walker:
             named = own
         self.plan_fields(child, named, list(field.children))
 
-    def _jump(
+    def jump(
         self,
         position: Position,
         type_name: str,
@@ -365,7 +373,7 @@ class Walker:
         parts = split_by_requirements(fields, lambda f: self._required(type_name, graph, f))
         if len(parts) > 1:
             for part in parts:
-                self._jump(position, type_name, graph, entity_type, part, key)
+                self.jump(position, type_name, graph, entity_type, part, key)
             return
         field_sets = [key.fields]
         for field in fields:
@@ -382,19 +390,22 @@ class Walker:
             chain=position.chain | {(type_name, graph)},
         )
         required = [
-            _unshadowed(position.target, field)
+            unshadowed(position.target, field)
             for field_set in field_sets
             for field in self._field_set(type_name, field_set)
         ]
         self.plan_fields(requirement, type_name, required)
-        fields, reads, scopes = self._context_reads(position, entity_type, graph, fields)
+        contextual = read_contexts(self, position, entity_type, graph, fields)
+        fields = contextual.fields
         created = self.fetch_graph.groups[before:]
         group = self.fetch_graph.new_group(
-            graph, position.path, entity=True, depends_on=[position.group, *scopes, *created]
+            graph,
+            position.path,
+            entity=True,
+            depends_on=[position.group, *contextual.scopes, *created],
         )
-        for variable, ancestor_path, value_key, type_ref in reads:
-            group.context_reads.append((variable, ancestor_path, value_key))
-            group.context_variables[variable] = type_ref
+        group.context_reads += contextual.reads
+        group.context_variables.update(contextual.variable_types)
         conditions = position.conditions | frozenset.intersection(*(f.conditions for f in fields))
         group.restrict(conditions)
         if entity_type != type_name:
@@ -418,36 +429,16 @@ class Walker:
             fields = [replace(f, applies_to=None) for f in fields]
         self.plan_fields(entity, entity_type, fields)
 
-    def _context_reads(
-        self, position: Position, type_name: str, graph: str, fields: list[OperationField]
-    ) -> tuple[list[OperationField], list[tuple[str, tuple[str, ...], str, str]], list[FetchGroup]]:
-        """`fields` with their @fromContext arguments as variables, what fills each variable
-        (read from the nearest ancestor of the context's type, whose fetch now selects it) and
-        the groups holding those ancestors."""
-        reads: list[tuple[str, tuple[str, ...], str, str]] = []
-        scopes: list[FetchGroup] = []
-        rewritten = []
-        for field in fields:
-            in_graph = self.supergraph.field_in(type_name, field.name, graph)
-            arguments = list(field.arguments)
-            for argument in in_graph.context_arguments if in_graph else ():
-                scope = next((s for s in position.contexts if s[0] == argument.context), None)
-                if scope is None:
-                    raise UnsatisfiableFieldError(
-                        f'"{type_name}.{field.name}" takes "{argument.name}" from the context '
-                        f'"{argument.context}", but it is not selected below an object of a '
-                        "type carrying that @context."
-                    )
-                _, ancestor, ancestor_type = scope
-                selected = self._field_set(ancestor_type, argument.selection.strip()[1:-1])
-                self.plan_fields(ancestor, ancestor_type, selected)
-                variable = f"contextualArgument_{self._context_variables}"
-                self._context_variables += 1
-                reads.append((variable, ancestor.path, selected[0].response_key, argument.type))
-                scopes.append(ancestor.group)
-                arguments.append(_variable_argument(argument.name, variable))
-            rewritten.append(replace(field, arguments=tuple(arguments)))
-        return rewritten, reads, scopes
+    def context_variable(self, use: tuple[str, ...]) -> str:
+        """The variable of a @fromContext value: one per `use` (where the jump fetches from,
+        the field's response key, the argument), so the jumps to one field from several type
+        conditions share it, and their fetches can merge."""
+        if use not in self._context_variables:
+            self._context_variables[use] = f"contextualArgument_{len(self._context_variables)}"
+        return self._context_variables[use]
+
+    def field_set_of(self, type_name: str, selection_set: SelectionSetNode) -> list[OperationField]:
+        return self._operation_fields(type_name, selection_set, None)
 
     def _required(self, type_name: str, graph: str, field: OperationField) -> list[OperationField]:
         """The fields `field`'s @requires in `graph` names (those at its top level)."""
@@ -509,11 +500,6 @@ def _parse_type(type_ref: str) -> TypeNode:
     return parse_type(type_ref)
 
 
-def _variable_argument(name: str, variable: str) -> ArgumentNode:
-    value = VariableNode(name=NameNode(value=variable))
-    return ArgumentNode(name=NameNode(value=name), value=value)
-
-
 def _named(type_ref: str) -> str:
     return type_ref.strip("[]!")
 
@@ -522,22 +508,6 @@ def _named(type_ref: str) -> str:
 def _parse_field_set(field_set: str) -> SelectionSetNode:
     operation = parse("{" + field_set + "}").definitions[0]
     return operation.selection_set  # type: ignore[attr-defined]
-
-
-def _unshadowed(target: SelectionSet, field: OperationField) -> OperationField:
-    """`field`, aliased when the selection already uses its name for another field or other
-    arguments (a client's `weight` beside a required `weight(unit: "lb")`)."""
-    alias = None
-    while True:
-        taken = target.items.get(alias or field.name)
-        if not isinstance(taken, FieldSel) or (
-            taken.name == field.name and same_arguments(taken.arguments, field.arguments)
-        ):
-            break
-        alias = f"{alias or field.name}_"
-    if alias is None:
-        return field
-    return replace(field, alias=alias, response_key=alias)
 
 
 def _add_requirement(target: SelectionSet, fields: list[OperationField]) -> None:

@@ -21,7 +21,14 @@ from graphql import (
 )
 
 _KEPT_DIRECTIVES = frozenset({"deprecated", "specifiedBy", "oneOf"})
-_MACHINERY_PREFIXES = ("join__", "link__", "core__", "requiresScopes__", "policy__")
+_MACHINERY_PREFIXES = (
+    "join__",
+    "link__",
+    "core__",
+    "requiresScopes__",
+    "policy__",
+    "context__",
+)
 
 
 def client_schema_sdl(supergraph_sdl: str) -> str:

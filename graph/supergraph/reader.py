@@ -45,6 +45,7 @@ _KINDS: dict[type, TypeKind] = {
     ScalarTypeDefinitionNode: "scalar",
 }
 _JOIN_URL = "specs.apollo.dev/join/v"
+_CONTEXT_URL = "specs.apollo.dev/context/v"
 
 
 def read_supergraph(sdl: str) -> Supergraph:
@@ -53,6 +54,7 @@ def read_supergraph(sdl: str) -> Supergraph:
     except GraphQLSyntaxError as error:
         raise SupergraphError(f"The supergraph SDL does not parse: {error.message}") from error
     join = _join_prefix(document)
+    context = _context_directive(document)
     subgraphs = _subgraphs(document, join)
     types: dict[str, TypeInfo] = {}
     for definition in document.definitions:
@@ -60,9 +62,9 @@ def read_supergraph(sdl: str) -> Supergraph:
         if kind is None or not isinstance(definition, TypeDefinitionNode):
             continue
         name = definition.name.value
-        if name.startswith((f"{join}__", "link__", "core__")):
+        if name.startswith((f"{join}__", "link__", "core__", f"{context}__")):
             continue
-        types[name] = _read_type(definition, kind, join, subgraphs)
+        types[name] = _read_type(definition, kind, join, subgraphs, context)
     try:
         api_schema = build_api_schema(document)
     except (GraphQLError, TypeError) as error:
@@ -112,6 +114,19 @@ def _join_prefix(document: DocumentNode) -> str:
     )
 
 
+def _context_directive(document: DocumentNode) -> str:
+    """The name @context has here: as the context feature is linked (Apollo composition,
+    `specs.apollo.dev/context/v0.1`), `context` unless renamed."""
+    for definition in document.definitions:
+        if not isinstance(definition, SchemaDefinitionNode):
+            continue
+        for directive in definition.directives or ():
+            args = _arguments(directive)
+            if directive.name.value == "link" and _CONTEXT_URL in str(args.get("url") or ""):
+                return str(args.get("as") or "context")
+    return "context"
+
+
 def _subgraphs(document: DocumentNode, join: str) -> dict[str, SubgraphEndpoint]:
     for definition in document.definitions:
         if isinstance(definition, EnumTypeDefinitionNode) and definition.name.value == (
@@ -132,7 +147,11 @@ def _subgraphs(document: DocumentNode, join: str) -> dict[str, SubgraphEndpoint]
 
 
 def _read_type(
-    node: TypeDefinitionNode, kind: TypeKind, join: str, subgraphs: dict[str, SubgraphEndpoint]
+    node: TypeDefinitionNode,
+    kind: TypeKind,
+    join: str,
+    subgraphs: dict[str, SubgraphEndpoint],
+    context: str,
 ) -> TypeInfo:
     info = TypeInfo(name=node.name.value, kind=kind)
     keys: dict[str, list[EntityKey]] = {}
@@ -154,7 +173,8 @@ def _read_type(
             implements.setdefault(graph, []).append(str(args["interface"]))
         elif directive_name in POLICY_DIRECTIVES:
             info.policies[directive_name] = args
-        elif directive_name == f"{join}__context":
+        # `@context` as composition links it; `@join__context` as this project once printed it
+        elif directive_name in (context, f"{join}__context"):
             info.contexts += (str(args["name"]),)
         elif directive_name == f"{join}__unionMember":
             graph = subgraphs[str(args["graph"])].name

@@ -71,7 +71,7 @@ QUERY = "{ users { id transactions { id amount } } }"
 
 def test_the_context_argument_is_not_in_the_client_schema() -> None:
     supergraph = compose_schemas(SCHEMAS)
-    assert '@join__context(name: "ledger__userContext")' in supergraph
+    assert '@context(name: "ledger__userContext")' in supergraph
     assert "amount: String! @join__field(graph: LEDGER, contextArguments:" in supergraph
 
 
@@ -137,7 +137,7 @@ async def test_plan_reads_the_context_in_the_ancestors_fetch() -> None:
             },
             Flatten(path: "users.@.transactions.@") {
               Fetch(service: "ledger") {
-                $contextualArgument_0 = users.@.currency
+                $contextualArgument_0 = users.@.currency on User
                 {
                   ... on Transaction {
                     __typename

@@ -89,12 +89,12 @@ def test_contexts_compose_and_hide_the_argument_from_clients() -> None:
                         import: ["@key", "@context", "@fromContext"])
     type Query { t: T }
     type T @key(fields: "id") @context(name: "ctx") { id: ID! u: U }
-    type U { v(x: String @fromContext(field: "$ctx { id }")): Int }
+    type U @key(fields: "id") { id: ID! v(x: String @fromContext(field: "$ctx { id }")): Int }
     """
     supergraph = compose_supergraph([SubgraphSDL("a", "http://a", sdl)])
-    assert '@join__context(name: "a__ctx")' in supergraph
+    assert '@context(name: "a__ctx")' in supergraph
     assert (
-        'contextArguments: [{context: "a__ctx", name: "x", type: "String", selection: "{ id }"}]'
+        'contextArguments: [{context: "a__ctx", name: "x", type: "String", selection: " { id }"}]'
         in supergraph
     )
-    assert "type U {\n  v: Int\n}" in client_schema_sdl(supergraph)
+    assert "type U {\n  id: ID!\n  v: Int\n}" in client_schema_sdl(supergraph)

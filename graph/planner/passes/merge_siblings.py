@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+
+from graph.planner.errors import FetchGraphError
 from graph.planner.fetch_graph import FetchGraph, FetchGroup
+from graph.planner.nodes import ContextRead
 from graph.planner.requirements import representations_agree
 
 
@@ -18,8 +22,7 @@ def merge_siblings(fetch_graph: FetchGraph) -> bool:
 
 def _mergeable(fetch_graph: FetchGraph, first: FetchGroup, second: FetchGroup) -> bool:
     return (
-        not first.context_reads  # one variable per call: never share it
-        and not second.context_reads
+        _same_variables(first, second)  # @fromContext values: the calls are split by them
         and first.entity
         and second.entity
         and first.subgraph == second.subgraph
@@ -28,7 +31,35 @@ def _mergeable(fetch_graph: FetchGraph, first: FetchGroup, second: FetchGroup) -
         and not fetch_graph.depends_transitively(second, first)
         and representations_agree(first.requires, second.requires)
         and _same_fields_if_rewritten(first, second)
+        and _selections_agree(first, second)
     )
+
+
+def _selections_agree(first: FetchGroup, second: FetchGroup) -> bool:
+    """No response key would name two different fields (`label(upper: true)` from one type
+    condition, `label` from another): those stay two calls."""
+    try:
+        copy.deepcopy(first.selections).merge(second.selections)
+    except FetchGraphError:
+        return False
+    return True
+
+
+def _same_variables(first: FetchGroup, second: FetchGroup) -> bool:
+    """Both read the same @fromContext variables (or none): jumps to one field from several
+    type conditions (a union's members), each reading its own ancestors."""
+    return {r.variable for r in first.context_reads} == {r.variable for r in second.context_reads}
+
+
+def _merged_reads(first: list[ContextRead], second: list[ContextRead]) -> list[ContextRead]:
+    """Each variable's sources from both, nearest ancestor (longest path) first."""
+    merged = []
+    for read in first:
+        other = next(r for r in second if r.variable == read.variable)
+        sources = list(dict.fromkeys((*read.sources, *other.sources)))
+        sources.sort(key=lambda source: -len(source.path))  # stable: ties keep their order
+        merged.append(ContextRead(read.variable, tuple(sources)))
+    return merged
 
 
 def _same_fields_if_rewritten(first: FetchGroup, second: FetchGroup) -> bool:
@@ -43,6 +74,8 @@ def _merge(fetch_graph: FetchGraph, kept: FetchGroup, dropped: FetchGroup) -> No
     kept.selections.merge(dropped.selections)
     kept.requires.merge(dropped.requires)
     kept.typename_rewrites.update(dropped.typename_rewrites)
+    kept.context_reads = _merged_reads(kept.context_reads, dropped.context_reads)
+    kept.context_variables.update(dropped.context_variables)
     if dropped.conditions is not None:
         kept.restrict(dropped.conditions)
     kept.depends_on = list(dict.fromkeys(d for d in kept.depends_on + dropped.depends_on))
