@@ -3,6 +3,7 @@ exactly what the per-item reference gives: the same events and rows, the same er
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from typing import Any
@@ -35,6 +36,7 @@ from nexus.assembly.ingest.connectors.evm_logs import (
     decode,
     decode_logs,
 )
+from nexus.assembly.ingest.records import Record
 
 POOL = "0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640"  # USDC/WETH 0.05%, v3
 V2_POOL = "0x0d4a11d5eeaac28ec3f61d100daf4d40471f1852"  # WETH/USDT, v2
@@ -228,3 +230,13 @@ def test_days_are_the_utc_days_of_the_reference_at_every_boundary() -> None:
     with pytest.raises(ValueError, match="year"):
         utc_days([253_402_300_800_000])  # past 9999: the reference's own error
     assert dt.date.fromisoformat(utc_days([1_609_459_200_000])[0]) == dt.date(2021, 1, 1)
+
+
+def test_a_record_is_still_a_frozen_value_that_travels_as_json() -> None:
+    payload = {"symbol": "BTC", "close": 1.5}
+    record = Record("binance", "binance.kline", "BTC:2021-01-01", payload)
+    assert record == Record("binance", "binance.kline", "BTC:2021-01-01", dict(payload))
+    assert Record.from_json(orjson.loads(orjson.dumps(record.to_json()))) == record
+    assert dataclasses.replace(record, key="BTC:2021-01-02").key == "BTC:2021-01-02"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.key = "changed"  # type: ignore[misc]
