@@ -17,10 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import operator
 from dataclasses import dataclass
 from typing import Any
 
 DAY_MS = 86_400_000
+EPOCH_DAY = dt.date(1970, 1, 1).toordinal()
+LAST_MS = 253_402_300_800_000  # 10000-01-01T00:00:00Z: the dates `date` can name end before
 QUOTE = "USDT"
 WEIGHT_HEADER = "x-mbx-used-weight-1m"
 
@@ -46,7 +49,11 @@ class Kline:
 
     @property
     def date(self) -> dt.date:
-        return dt.datetime.fromtimestamp(self.open_time / 1000, dt.UTC).date()
+        return _utc_day(self.open_time)
+
+
+def _utc_day(ms: int) -> dt.date:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +99,73 @@ def kline(row: Any) -> Kline:
     if parsed.low > min(parsed.open, parsed.close) or parsed.high < max(parsed.open, parsed.close):
         raise FormatError(f"kline at {parsed.open_time}: low/high do not bound open/close")
     return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class Klines:
+    """A page of klines a column at a time: what `kline` reads from each, in order."""
+
+    open_time: list[int]
+    open: list[float]
+    high: list[float]
+    low: list[float]
+    close: list[float]
+    quote_volume: list[float]
+    close_time: list[int]
+
+
+def utc_days(open_times: list[int]) -> list[str]:
+    """Each time's UTC day, YYYY-MM-DD (`Kline.date`, without a datetime per kline)."""
+    if open_times and not 0 <= min(open_times) <= max(open_times) < LAST_MS:
+        return [_utc_day(t).isoformat() for t in open_times]
+    days = {day: dt.date.fromordinal(EPOCH_DAY + day).isoformat()
+            for day in {t // DAY_MS for t in open_times}}
+    return [days[t // DAY_MS] for t in open_times]
+
+
+def klines(rows: Any) -> Klines:
+    """`kline` of every row, checked a column at a time (a page is up to 1000 klines). A page
+    the column checks doubt is read row by row, so its error is `kline`'s own."""
+    columns = _kline_columns(rows) if isinstance(rows, list) else None
+    if columns is not None:
+        return columns
+    parsed = [kline(row) for row in rows]
+    return Klines(
+        [k.open_time for k in parsed], [k.open for k in parsed], [k.high for k in parsed],
+        [k.low for k in parsed], [k.close for k in parsed], [k.quote_volume for k in parsed],
+        [k.close_time for k in parsed],
+    )
+
+
+def _kline_columns(rows: list[Any]) -> Klines | None:
+    if not rows:
+        return Klines([], [], [], [], [], [], [])
+    if set(map(type, rows)) != {list} or min(map(len, rows)) < 8:
+        return None
+    fields = list(zip(*rows, strict=False))  # as many as the shortest row has
+    open_time, close_time = list(fields[0]), list(fields[6])
+    if set(map(type, open_time)) | set(map(type, close_time)) != {int}:
+        return None  # (bool is a type of its own)
+    if min(open_time) < 0 or min(close_time) < 0:
+        return None
+    numbers: list[list[float]] = []
+    for index in (1, 2, 3, 4, 7):
+        if set(map(type, fields[index])) != {str}:
+            return None
+        try:
+            column = list(map(float, fields[index]))
+        except ValueError:
+            return None
+        # A sum of non-negative finite numbers is finite (short of overflow: then row by row);
+        # a NaN or an infinity makes it so too.
+        if not math.isfinite(sum(column)) or min(column) < 0:
+            return None
+        numbers.append(column)
+    opens, highs, lows, closes, volumes = numbers
+    if not (all(map(operator.le, lows, map(min, opens, closes)))
+            and all(map(operator.ge, highs, map(max, opens, closes)))):
+        return None
+    return Klines(open_time, opens, highs, lows, closes, volumes, close_time)
 
 
 def trade(message: str | bytes) -> Trade | None:

@@ -24,6 +24,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+import orjson
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
@@ -31,11 +32,12 @@ from nexus.assembly.ingest.connectors.binance_format import (
     DAY_MS,
     WEIGHT_HEADER,
     FormatError,
-    Kline,
+    Klines,
     Trade,
-    kline,
+    klines,
     token_of,
     trade,
+    utc_days,
     weight_pause,
 )
 from nexus.assembly.ingest.errors import BadPayload, SourceRefused, SourceUnavailable
@@ -123,28 +125,20 @@ class BinanceKlines:
                                                {"request": refused.request},
                                                Window(only=(pair,)).to_json()))
                     break
-                closed = [k for k in page if k.close_time < now_ms]
-                if closed:
-                    last = max(k.open_time for k in closed)
+                records = _records(pair, page, now_ms)
+                if records:
+                    last = max(t for t, c in zip(page.open_time, page.close_time, strict=True)
+                               if c < now_ms)
                     position[pair] = max(position.get(pair, last), last)
-                token = token_of(pair)
-                records = [
-                    Record(KLINES, KLINE_KIND, f"{token}:{k.date.isoformat()}", {
-                        "symbol": token, "date": k.date.isoformat(), "open": k.open,
-                        "high": k.high, "low": k.low, "close": k.close,
-                        "volume": k.quote_volume,
-                    })
-                    for k in closed
-                ]
                 yield Batch(records, dict(position), failures)
                 failures = []
-                if len(page) < PAGE:
+                if len(page.open_time) < PAGE:
                     break
-                start_ms = page[-1].open_time + DAY_MS
+                start_ms = page.open_time[-1] + DAY_MS
         if failures:
             yield Batch([], dict(position), failures)
 
-    async def _page(self, http: SourceHttp, params: dict[str, Any]) -> list[Kline]:
+    async def _page(self, http: SourceHttp, params: dict[str, Any]) -> Klines:
         """One page of klines; a body cut short or not in the format is asked for again."""
         for attempt in range(1, BODY_ATTEMPTS + 1):
             response = await http.get("/api/v3/klines", params)
@@ -155,10 +149,10 @@ class BinanceKlines:
                             extra={"source": KLINES, "wait_s": round(pause, 1)})
                 await asyncio.sleep(pause)
             try:
-                rows = response.json()
+                rows = orjson.loads(response.content)
                 if not isinstance(rows, list):
                     raise FormatError(f"klines are an array, not {type(rows).__name__}")
-                return [kline(row) for row in rows]
+                return klines(rows)
             except (ValueError, FormatError) as error:  # FormatError is a ValueError
                 if attempt == BODY_ATTEMPTS:
                     raise BadPayload(f"klines unreadable: {error}"[:300],
@@ -167,6 +161,20 @@ class BinanceKlines:
                 log.warning("klines unreadable; asking again",
                             extra={"source": KLINES, "attempt": attempt})
         raise AssertionError("unreachable")
+
+
+def _records(pair: str, page: Klines, now_ms: int) -> list[Record]:
+    """The page's closed days (today's candle still moves) as records."""
+    token = token_of(pair)
+    closed = [i for i, close_time in enumerate(page.close_time) if close_time < now_ms]
+    days = utc_days([page.open_time[i] for i in closed])
+    return [
+        Record(KLINES, KLINE_KIND, f"{token}:{day}", {
+            "symbol": token, "date": day, "open": page.open[i], "high": page.high[i],
+            "low": page.low[i], "close": page.close[i], "volume": page.quote_volume[i],
+        })
+        for i, day in zip(closed, days, strict=True)
+    ]
 
 
 class BinanceTrades:

@@ -15,19 +15,20 @@ answers -32005 (too many results) gets half the range, then the range grows back
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from nexus.assembly.ingest.connectors.address_book import AddressBook, PoolInfo, TokenInfo
+from nexus.assembly.ingest.connectors.address_book import AddressBook, PoolInfo
 from nexus.assembly.ingest.connectors.evm_logs import (
     POOL_TOPICS,
     TRANSFER,
     LogError,
     PoolLog,
     TransferLog,
-    decode,
+    decode_logs,
 )
 from nexus.assembly.ingest.connectors.json_rpc import Block, JsonRpc, RangeTooLarge
 from nexus.assembly.ingest.errors import IngestError, SourceRefused, SourceUnavailable
@@ -154,23 +155,21 @@ class EthereumSource:
     ) -> tuple[list[Record], list[DeadLetter], Block] | None:
         failures: list[DeadLetter] = []
         events: list[tuple[TransferLog | PoolLog, dict[str, Any]]] = []
-        for item in logs:
-            if isinstance(item, dict) and item.get("removed"):
-                continue  # a log the node already knows was reorganised away
-            try:
-                event = decode(item)
-            except LogError as error:
-                failures.append(DeadLetter(NAME, "fetch", f"malformed log: {error}",
+        # Not the logs the node already knows were reorganised away.
+        live = [item for item in logs if not (isinstance(item, dict) and item.get("removed"))]
+        for item, event in zip(live, decode_logs(live), strict=True):
+            if isinstance(event, LogError):
+                failures.append(DeadLetter(NAME, "fetch", f"malformed log: {event}",
                                            {"log": item}, _scope(start, last)))
-                continue
-            if event is not None:
+            elif event is not None:
                 events.append((event, item))
-        blocks: dict[int, Block] = {}
+        stamps: dict[int, tuple[str, str]] = {}  # block -> hash, time: the last log's
         for event, item in events:  # nodes since 2025 put the block's time on each log
             stamp = item.get("blockTimestamp")
             if isinstance(stamp, str) and stamp.startswith("0x"):
-                p = event.position
-                blocks[p.block_number] = Block(p.block_number, p.block_hash, "", int(stamp, 16))
+                stamps[event.position.block_number] = (event.position.block_hash, stamp)
+        blocks = {number: Block(number, block_hash, "", int(stamp, 16))
+                  for number, (block_hash, stamp) in stamps.items()}
         for number in sorted({e.position.block_number for e, _ in events} - set(blocks)):
             blocks[number] = await rpc.block(number)
         blocks[last] = await rpc.block(last)  # the cursor's hash, always from the node
@@ -196,27 +195,30 @@ class EthereumSource:
 
     def _record(self, event: TransferLog | PoolLog, block: Block) -> Record | None:
         p = event.position
-        base = {
-            "block_number": p.block_number, "block_hash": p.block_hash, "log_index": p.log_index,
-            "transaction_hash": p.transaction_hash, "timestamp": block.timestamp,
-        }
         key = f"{p.block_hash}:{p.log_index}"
         if isinstance(event, TransferLog):
             token = self.book.tokens.get(p.address)
             if token is None:
                 return None
+            exchanges = self.book.exchanges
             return Record(NAME, TRANSFER_KIND, key, {
-                **base, "token": token.symbol, "token_address": token.address,
-                "sender": event.sender, "recipient": event.recipient,
-                "amount": event.value / 10**token.decimals, "amount_raw": str(event.value),
-                "price_symbol": token.price_symbol, "peg_usd": token.peg_usd,
-                "sender_exchange": self.book.exchanges.get(event.sender, ""),
-                "recipient_exchange": self.book.exchanges.get(event.recipient, ""),
+                "block_number": p.block_number, "block_hash": p.block_hash,
+                "log_index": p.log_index, "transaction_hash": p.transaction_hash,
+                "timestamp": block.timestamp, "token": token.symbol,
+                "token_address": token.address, "sender": event.sender,
+                "recipient": event.recipient, "amount": event.value / 10**token.decimals,
+                "amount_raw": str(event.value), "price_symbol": token.price_symbol,
+                "peg_usd": token.peg_usd, "sender_exchange": exchanges.get(event.sender, ""),
+                "recipient_exchange": exchanges.get(event.recipient, ""),
             })
         pool = self.book.pools.get(p.address)
         if pool is None or pool.protocol != event.protocol:
             return None
-        return Record(NAME, POOL_EVENT, key, {**base, **pool_values(pool, event)})
+        return Record(NAME, POOL_EVENT, key, {
+            "block_number": p.block_number, "block_hash": p.block_hash, "log_index": p.log_index,
+            "transaction_hash": p.transaction_hash, "timestamp": block.timestamp,
+            **pool_values(pool, event),
+        })
 
 
 SYMBOL_CALL = "0x95d89b41"  # symbol()
@@ -285,30 +287,33 @@ def _block_hashes(batch: Batch) -> list[tuple[int, str]]:
 def pool_values(pool: PoolInfo, event: PoolLog) -> dict[str, Any]:
     """The event in token units: amounts and reserves over 10^decimals, the v3 price as
     sqrt(token1 per token0), liquidity over 10^((d0 + d1) / 2) and ticks on that price scale."""
-    d0, d1 = pool.token0.decimals, pool.token1.decimals
-
-    def tick(raw: int | None) -> int | None:
-        return None if raw is None else round(raw + (d0 - d1) * TICKS_PER_DECADE)
-
-    liquidity_scale = 10 ** ((d0 + d1) / 2)
+    unit0, unit1, shift, price_scale, liquidity_scale = _scales(pool.token0.decimals,
+                                                                pool.token1.decimals)
+    tick, lower, upper = event.tick, event.tick_lower, event.tick_upper
     return {
         "pool": pool.address, "protocol": pool.protocol, "token0": pool.token0.symbol,
         "token1": pool.token1.symbol, "fee": pool.fee, "kind": event.kind,
-        "amount0": _units(event.amount0, pool.token0),
-        "amount1": _units(event.amount1, pool.token1),
-        "reserve0": None if event.reserve0 is None else _units(event.reserve0, pool.token0),
-        "reserve1": None if event.reserve1 is None else _units(event.reserve1, pool.token1),
+        "amount0": event.amount0 / unit0,
+        "amount1": event.amount1 / unit1,
+        "reserve0": None if event.reserve0 is None else event.reserve0 / unit0,
+        "reserve1": None if event.reserve1 is None else event.reserve1 / unit1,
         "sqrt_price": None if event.sqrt_price_x96 is None
-        else event.sqrt_price_x96 / 2**96 * 10 ** ((d0 - d1) / 2),
+        else event.sqrt_price_x96 / 2**96 * price_scale,
         "liquidity": None if event.liquidity is None else event.liquidity / liquidity_scale,
-        "tick": tick(event.tick), "tick_lower": tick(event.tick_lower),
-        "tick_upper": tick(event.tick_upper),
+        "tick": None if tick is None else round(tick + shift),
+        "tick_lower": None if lower is None else round(lower + shift),
+        "tick_upper": None if upper is None else round(upper + shift),
         "range_liquidity": event.range_liquidity / liquidity_scale,
     }
 
 
-def _units(raw: int, token: TokenInfo) -> float:
-    return raw / 10**token.decimals
+@functools.cache
+def _scales(d0: int, d1: int) -> tuple[int, int, float, float, float]:
+    """A pool's constants by its tokens' decimals, computed once: each token's unit (10^d, an
+    int, so a raw amount over it is correctly rounded), the tick shift, the sqrt-price and
+    liquidity scales."""
+    return (10**d0, 10**d1, (d0 - d1) * TICKS_PER_DECADE, 10 ** ((d0 - d1) / 2),
+            10 ** ((d0 + d1) / 2))
 
 
 async def _fork_point(rpc: JsonRpc, recent: list[tuple[int, str]], last: int) -> int:

@@ -11,8 +11,11 @@ Amounts stay integers here (raw token units); the connector applies the decimals
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import re
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain, repeat
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 # topic0 = keccak256 of the canonical signature.
 TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
@@ -43,8 +46,9 @@ class LogError(ValueError):
     """A log whose shape does not match its event's ABI."""
 
 
-@dataclass(frozen=True, slots=True)
-class LogPosition:
+# The decoded logs are named tuples: one is built per log, and a tuple is the cheapest
+# immutable record to build (a frozen dataclass sets each field through object.__setattr__).
+class LogPosition(NamedTuple):
     block_number: int
     block_hash: str
     log_index: int
@@ -52,16 +56,14 @@ class LogPosition:
     address: str  # the emitting contract, lower case
 
 
-@dataclass(frozen=True, slots=True)
-class TransferLog:
+class TransferLog(NamedTuple):
     position: LogPosition
     sender: str
     recipient: str
     value: int  # raw token units
 
 
-@dataclass(frozen=True, slots=True)
-class PoolLog:
+class PoolLog(NamedTuple):
     """One Uniswap event. Amounts are signed from the pool's side: what it received is
     positive, what it paid out negative (v3's convention; v2 swaps are mapped to it)."""
 
@@ -186,3 +188,146 @@ def decode(log: dict[str, Any]) -> TransferLog | PoolLog | None:
             range_liquidity=sign * amount,
         )
     return None
+
+
+def decode_logs(logs: Sequence[Any]) -> list[TransferLog | PoolLog | LogError | None]:
+    """What `decode` makes of each of `logs`, a LogError in place of raising it.
+
+    The fields every log has (topics, block, hashes, index, address) are checked a column at a
+    time: unique values once each, the hashes and topics as one joined string. A batch whose
+    columns do not pass is decoded log by log, and so is a log its event's reader doubts: the
+    answer, errors included, is always `decode`'s own.
+    """
+    positions = _positions(logs)
+    if positions is None:
+        return [_decoded(log) for log in logs]
+    events: list[TransferLog | PoolLog | LogError | None] = []
+    for log, position in zip(logs, positions, strict=True):
+        topics = log["topics"]
+        reader = _READERS.get(topics[0].lower())
+        if reader is None:
+            events.append(None)
+            continue
+        try:
+            events.append(reader(position, topics, log.get("data", "0x")))
+        except LogError:
+            events.append(_decoded(log))  # its error, as `decode` words it
+    return events
+
+
+def _decoded(log: Any) -> TransferLog | PoolLog | LogError | None:
+    try:
+        return decode(log)
+    except LogError as error:
+        return error
+
+
+_WORD_TOPICS = re.compile(r"(?:0x[0-9a-fA-F]{64})*")  # 32-byte 0x words, joined
+_ADDRESS_PAD = "0" * 24  # an address topic's 12 zero bytes before its 20
+
+
+def _positions(logs: Sequence[Any]) -> list[LogPosition] | None:
+    """Each log's position, or None when a column holds something `decode` would check
+    differently (a missing field, a short topic, a non-hex character): decode log by log."""
+    if not logs:
+        return []
+    if set(map(type, logs)) != {dict}:
+        return None
+    try:
+        topics = list(map(itemgetter("topics"), logs))
+        if set(map(type, topics)) != {list} or not all(topics):
+            return None
+        transactions = list(map(itemgetter("transactionHash"), logs))
+        block_hashes = list(map(itemgetter("blockHash"), logs))
+        if not (_all_words(list(chain.from_iterable(topics))) and _all_words(transactions)
+                and _all_words(set(block_hashes))):
+            return None
+        numbers = _each(logs, "blockNumber")
+        indexes = _each(logs, "logIndex")
+    except (KeyError, TypeError, LogError):
+        return None
+    addresses = map(str.lower, map(str, map(dict.get, logs, repeat("address"), repeat(""))))
+    fields = zip(numbers, map(str.lower, block_hashes), indexes, map(str.lower, transactions),
+                 addresses, strict=True)
+    return list(map(tuple.__new__, repeat(LogPosition), fields))
+
+
+def _all_words(values: Iterable[Any]) -> bool:
+    """Whether every value is 0x and 64 hex digits (a hash or a topic), checked as one string;
+    a non-string raises TypeError."""
+    listed = list(values)
+    return set(map(len, listed)) <= {66} and _WORD_TOPICS.fullmatch("".join(listed)) is not None
+
+
+def _each(logs: Sequence[dict[str, Any]], name: str) -> list[int]:
+    """Each log's hex quantity `name`, parsed once per distinct value (blocks hold many logs)."""
+    values = list(map(dict.get, logs, repeat(name)))
+    parsed = {value: _hex_int(value, name) for value in set(values)}
+    return list(map(parsed.__getitem__, values))
+
+
+def _address_topic(topic: str) -> str:
+    # A topic checked as 0x and 64 hex digits: the address is its last 40, lower case.
+    if topic[2:26] != _ADDRESS_PAD:
+        raise LogError("an address topic has bits above 160")
+    return "0x" + topic[26:].lower()
+
+
+def _read_transfer(position: LogPosition, topics: list[str], data: Any) -> TransferLog | None:
+    if len(topics) != 3:
+        return None
+    (value,) = _words(data, 1)
+    return TransferLog(position, _address_topic(topics[1]), _address_topic(topics[2]), value)
+
+
+def _read_v2_sync(position: LogPosition, topics: list[str], data: Any) -> PoolLog:
+    reserve0, reserve1 = _words(data, 2)
+    return PoolLog(position, "uniswap_v2", "sync", reserve0=reserve0, reserve1=reserve1)
+
+
+def _read_v2_swap(position: LogPosition, topics: list[str], data: Any) -> PoolLog:
+    in0, in1, out0, out1 = _words(data, 4)
+    return PoolLog(position, "uniswap_v2", "swap", amount0=in0 - out0, amount1=in1 - out1)
+
+
+def _read_v2_mint(position: LogPosition, topics: list[str], data: Any) -> PoolLog:
+    amount0, amount1 = _words(data, 2)
+    return PoolLog(position, "uniswap_v2", "mint", amount0=amount0, amount1=amount1)
+
+
+def _read_v2_burn(position: LogPosition, topics: list[str], data: Any) -> PoolLog:
+    amount0, amount1 = _words(data, 2)
+    return PoolLog(position, "uniswap_v2", "burn", amount0=-amount0, amount1=-amount1)
+
+
+def _read_v3_swap(position: LogPosition, topics: list[str], data: Any) -> PoolLog:
+    amount0, amount1, sqrt_price, liquidity, tick = _words(data, 5)
+    return PoolLog(
+        position, "uniswap_v3", "swap", amount0=_signed(amount0), amount1=_signed(amount1),
+        sqrt_price_x96=sqrt_price, liquidity=liquidity, tick=_signed(tick, 24),
+    )
+
+
+def _read_v3_range(position: LogPosition, topics: list[str], data: Any) -> PoolLog:
+    if len(topics) != 4:
+        raise LogError("a v3 Mint/Burn has 3 indexed topics")  # `decode` words it
+    mint = topics[0].lower() == V3_MINT
+    lower = _signed_topic(int(topics[2], 16), 24)
+    upper = _signed_topic(int(topics[3], 16), 24)
+    if mint:
+        _sender, amount, amount0, amount1 = _words(data, 4)
+    else:
+        amount, amount0, amount1 = _words(data, 3)
+    sign = 1 if mint else -1
+    return PoolLog(
+        position, "uniswap_v3", "mint" if mint else "burn", amount0=sign * amount0,
+        amount1=sign * amount1, tick_lower=lower, tick_upper=upper,
+        range_liquidity=sign * amount,
+    )
+
+
+_READERS: dict[str, Callable[[LogPosition, list[str], Any], TransferLog | PoolLog | None]] = {
+    TRANSFER: _read_transfer, V2_SYNC: _read_v2_sync, V2_SWAP: _read_v2_swap,
+    V2_MINT: _read_v2_mint, V2_BURN: _read_v2_burn, V3_SWAP: _read_v3_swap,
+    V3_MINT: _read_v3_range, V3_BURN: _read_v3_range,
+}
