@@ -13,10 +13,7 @@ bus, a deleted document stops running within `cache_seconds`.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
-import logging
 import re
 import time
 from collections import OrderedDict
@@ -26,9 +23,8 @@ from typing import Any, Protocol
 from graph.edge.apq import PersistedQueryError
 from nexus.auth.caller import Caller
 from nexus.events import TRUSTED_DOCUMENTS_CHANNEL, EventError, TrustedDocumentsChanged, decode
-from nexus.stores.bus import Bus, RedisBus, delivery
-
-log = logging.getLogger("graph.edge.trusted")
+from nexus.stores.bus import Bus
+from nexus.stores.follower import BusFollower
 
 NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
 _HASH = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
@@ -54,14 +50,13 @@ class TrustedDocumentGate:
         self.cache_seconds = cache_seconds
         self.entries = entries
         self.bus = bus
-        # (organisation, hash) -> (monotonic expiry, document, bus epoch if learnt while
-        # changes could reach us, else None)
+        # (organisation, hash) -> (monotonic expiry, document, the follower's epoch when learnt)
         self._cache: OrderedDict[tuple[str, str], tuple[float, str | None, int | None]] = (
             OrderedDict()
         )
-        self._changes = 0  # change events received, so a racing lookup is not cached
-        self._listener: asyncio.Task[None] | None = None
-        self._listening = asyncio.Event()
+        self._follower = BusFollower(
+            bus, TRUSTED_DOCUMENTS_CHANNEL, self._changed, name="trusted-documents"
+        )
 
     async def document_for(self, caller: Caller, params: Mapping[str, Any]) -> str:
         """The trusted document the request of a restricted `caller` names; raises
@@ -77,85 +72,48 @@ class TrustedDocumentGate:
         return document
 
     async def _lookup(self, organization_id: str, sha256: str) -> str | None:
-        self._listen()
+        self._follower.start()  # follows changes from the first lookup on
         key = (organization_id, sha256)
         now = time.monotonic()
         cached = self._cache.get(key)
         if cached is not None and cached[0] > now and self._trusted(cached[2]):
             return cached[1]
-        seen = self._changes
-        epoch = self._epoch()
-        document = await self.store.document(organization_id, sha256)
+        document, epoch = await self._follower.read(self.store.document(organization_id, sha256))
+        if epoch is None and self.bus is not None:  # never trusted: a change may have passed it
+            self._cache.pop(key, None)
+            return document
         lifetime = (
             self.cache_seconds if document is not None else min(MISS_SECONDS, self.cache_seconds)
         )
-        if seen != self._changes:  # a change arrived during the lookup: it may predate it
-            self._cache.pop(key, None)
-            return document
         self._cache[key] = (time.monotonic() + lifetime, document, epoch)
         self._cache.move_to_end(key)
         if len(self._cache) > self.entries:
             self._cache.popitem(last=False)
         return document
 
-    def _epoch(self) -> int | None:
-        """The bus's reconnection count while changes reach this gate, else None."""
-        if self.bus is None or not self._listening.is_set():
-            return None
-        delivering, epoch = delivery(self.bus)
-        return epoch if delivering else None
-
     def _trusted(self, epoch: int | None) -> bool:
         """Whether an entry learnt at `epoch` has missed no change event: without a bus, the
         cache interval alone; with one, only if it was delivering then and has not dropped
         since."""
-        if self.bus is None:
-            return True
-        return epoch is not None and epoch == self._epoch()
+        return self.bus is None or self._follower.trusts(epoch)
 
-    def _listen(self) -> None:
-        """Follows changes from the first lookup on (it needs the running loop)."""
-        if self.bus is not None and (self._listener is None or self._listener.done()):
-            self._listener = asyncio.create_task(self._follow(self.bus), name="trusted-documents")
-
-    async def _follow(self, bus: Bus) -> None:
-        subscription = await bus.subscribe(TRUSTED_DOCUMENTS_CHANNEL)
-        self._listening.set()
-        try:
-            async for message in subscription:
-                try:
-                    change = decode(message.event)
-                except EventError as error:
-                    log.warning("ignored a trusted document event: %s", error)
-                    continue
-                if isinstance(change, TrustedDocumentsChanged):
-                    self._changes += 1
-                    self._cache.pop((change.organization_id, change.sha256), None)
-        finally:
-            self._listening.clear()
-            with contextlib.suppress(Exception):
-                await subscription.close()
+    def _changed(self, event: dict[str, Any]) -> None:
+        change = decode(event)
+        if not isinstance(change, TrustedDocumentsChanged):
+            raise EventError(f"{type(change).__name__} is not a trusted document change")
+        self._cache.pop((change.organization_id, change.sha256), None)
 
     @property
     def changes(self) -> int:
         """Change events received so far."""
-        return self._changes
+        return self._follower.events
 
     async def ready(self) -> None:
         """Until changes are being received (tests; the edge need not wait)."""
-        if self.bus is None:
-            return
-        self._listen()
-        await self._listening.wait()
-        if isinstance(self.bus, RedisBus):
-            await self.bus.wait_subscribed()
+        await self._follower.ready()
 
     async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._listener
-            self._listener = None
+        await self._follower.close()
 
 
 def _requested_hash(params: Mapping[str, Any]) -> str | None:

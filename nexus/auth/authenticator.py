@@ -21,8 +21,6 @@ unknown or refused keys) the short `cache_seconds` applies. An entry never outli
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -33,7 +31,8 @@ from nexus.auth.caller import ANONYMOUS, ANONYMOUS_PLAN, Caller, CallerKind, Pla
 from nexus.auth.errors import AuthenticationError
 from nexus.auth.keys import TokenIssuer
 from nexus.auth.secrets import digest, is_api_key
-from nexus.stores.bus import Bus, RedisBus, delivery
+from nexus.stores.bus import Bus
+from nexus.stores.follower import BusFollower
 
 log = logging.getLogger("nexus.auth")
 
@@ -65,7 +64,7 @@ class _KeyEntry:
         self.caller = caller
         self.expires = expires  # monotonic: the end of the long interval (or the short one)
         self.fallback = fallback  # monotonic: the end of the short interval
-        self.epoch = epoch  # the bus's reconnection count when looked up; None: not listening
+        self.epoch = epoch  # the follower's epoch when looked up; None: not kept long
 
 
 class CredentialStore(Protocol):
@@ -95,13 +94,10 @@ class Authenticator:
         self._credentials = credentials
         self._cache_seconds = cache_seconds
         self._cache_entries = cache_entries
-        self._bus = bus
         self._verified_seconds = verified_seconds
         self._keys: OrderedDict[str, _KeyEntry] = OrderedDict()
         self._key_digests: dict[str, str] = {}  # api key id -> digest of the cached entry
-        self._revocations = 0  # revocation events received, so a racing lookup is not kept long
-        self._listener: asyncio.Task[None] | None = None
-        self._listening = asyncio.Event()
+        self._revocations = BusFollower(bus, REVOCATIONS, self._revoked, name="auth-revocations")
         self._tokens: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
         self._plans: tuple[float, Mapping[str, PlanLimits]] = (0.0, {})
 
@@ -157,7 +153,7 @@ class Authenticator:
         )
 
     async def _api_key(self, key: str) -> Caller:
-        self._listen()
+        self._revocations.start()  # follows revocations from the first key on
         key_digest = digest(key)
         now = time.monotonic()
         cached = self._keys.get(key_digest)
@@ -165,24 +161,19 @@ class Authenticator:
             caller = cached.caller
             self._keys.move_to_end(key_digest)  # least recently used goes first
         else:
-            seen = self._revocations
-            listening = self._listening.is_set()
-            delivering, epoch = delivery(self._bus) if self._bus is not None else (False, 0)
-            caller = await self._credentials.caller_for_api_key(key_digest)
+            # The epoch is None unless revocations reach us and none arrived during the lookup
+            # (it may have read the key just before the revoking transaction committed).
+            lookup = self._credentials.caller_for_api_key(key_digest)
+            caller, epoch = await self._revocations.read(lookup)
             now = time.monotonic()
             fallback = now + self._cache_seconds
             expires = fallback
-            # Kept long only if revocations reach us and none arrived during the lookup (it
-            # may have read the key just before the revoking transaction committed).
-            trusted = listening and delivering and seen == self._revocations
-            if caller is not None and trusted:
+            if caller is not None and epoch is not None:  # kept long
                 expires = now + self._verified_seconds
             if caller is not None and caller.expires_at is not None:
                 left = caller.expires_at - time.time()
                 expires, fallback = min(expires, now + left), min(fallback, now + left)
-            self._remember_key(
-                key_digest, _KeyEntry(caller, expires, fallback, epoch if trusted else None)
-            )
+            self._remember_key(key_digest, _KeyEntry(caller, expires, fallback, epoch))
         if caller is None:
             raise AuthenticationError("The API key is not valid, revoked or expired.")
         if caller.expires_at is not None and caller.expires_at <= time.time():
@@ -201,52 +192,25 @@ class Authenticator:
                 self._key_digests.pop(evicted.caller.api_key_id, None)
 
     def _fresh(self, entry: _KeyEntry, now: float) -> bool:
-        if entry.epoch is None:
-            return entry.expires > now
-        delivering, epoch = delivery(self._bus) if self._bus is not None else (False, 0)
-        if delivering and epoch == entry.epoch and self._listening.is_set():
+        if entry.epoch is None or self._revocations.trusts(entry.epoch):
             return entry.expires > now
         return entry.fallback > now  # revocations may have been lost: the short interval
 
-    def _listen(self) -> None:
-        """Subscribes to revocations on first use (it needs the running loop)."""
-        if self._bus is not None and (self._listener is None or self._listener.done()):
-            self._listener = asyncio.create_task(self._follow(self._bus), name="auth-revocations")
-
-    async def _follow(self, bus: Bus) -> None:
-        subscription = await bus.subscribe(REVOCATIONS)
-        self._listening.set()
-        try:
-            async for message in subscription:
-                ids = message.event.get("api_key_ids")
-                if message.event.get("type") != "ApiKeysRevoked" or not isinstance(ids, list):
-                    log.warning("ignored a malformed revocation event")
-                    continue
-                self._revocations += 1
-                for key_id in ids:
-                    key_digest = self._key_digests.pop(str(key_id), None)
-                    if key_digest is not None:
-                        self._keys.pop(key_digest, None)
-        finally:
-            self._listening.clear()
-            with contextlib.suppress(Exception):
-                await subscription.close()
+    def _revoked(self, event: dict[str, Any]) -> None:
+        ids = event.get("api_key_ids")
+        if event.get("type") != "ApiKeysRevoked" or not isinstance(ids, list):
+            raise ValueError("a malformed revocation event")
+        for key_id in ids:
+            key_digest = self._key_digests.pop(str(key_id), None)
+            if key_digest is not None:
+                self._keys.pop(key_digest, None)
 
     async def ready(self) -> None:
         """Until revocations are being received (tests; the edge need not wait)."""
-        if self._bus is None:
-            return
-        self._listen()
-        await self._listening.wait()
-        if isinstance(self._bus, RedisBus):
-            await self._bus.wait_subscribed()
+        await self._revocations.ready()
 
     async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._listener
-            self._listener = None
+        await self._revocations.close()
 
     async def plan(self, name: str) -> PlanLimits:
         """The plan `name` from the store (cached like keys); the anonymous plan if unknown."""
