@@ -44,46 +44,54 @@ class ApiKeyLookups:
 
     def __init__(self, store: PlatformStore) -> None:
         self._store = store
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the state below is of
         self._gathering: dict[str, asyncio.Future[Caller | None]] | None = None
-        self._reading: asyncio.Lock | None = None  # one batch's query at a time
+        self._reading = asyncio.Lock()  # one batch's query at a time
         self._readers: set[asyncio.Task[None]] = set()  # held until done (the loop holds weakly)
 
     async def caller_for(self, key_digest: str) -> Caller | None:
         """The caller of the live (unrevoked, unexpired) key with this digest, else None."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new event loop (tests): nothing of the old one is kept
+            self._loop, self._gathering, self._reading = loop, None, asyncio.Lock()
         batch = self._gathering
         if batch is None or len(batch) >= MAX_BATCH:
             batch = self._gathering = {}
             # The task starts on a later turn of the loop: lookups made meanwhile join.
-            reader = asyncio.get_running_loop().create_task(self._read(batch), name="key-lookup")
+            reader = loop.create_task(self._read(batch), name="key-lookup")
             self._readers.add(reader)
             reader.add_done_callback(self._readers.discard)
         future = batch.get(key_digest)
         if future is None:
-            future = batch[key_digest] = asyncio.get_running_loop().create_future()
+            future = batch[key_digest] = loop.create_future()
         # Shielded: one request giving up must not cancel the answer others wait for.
         return await asyncio.shield(future)
 
     async def _read(self, batch: dict[str, asyncio.Future[Caller | None]]) -> None:
-        if self._reading is None:
-            self._reading = asyncio.Lock()
-        async with self._reading:
-            if self._gathering is batch:  # closed: lookups from now on gather the next batch
-                self._gathering = None
-            try:
+        try:
+            async with self._reading:
+                self._close(batch)
                 callers = await self._callers(batch)
-            except BaseException as error:
-                for future in batch.values():
-                    if not future.done():
-                        if isinstance(error, asyncio.CancelledError):
-                            future.cancel()
-                        else:
-                            future.set_exception(error)
+        except BaseException as error:
+            self._close(batch)
+            for future in batch.values():
+                if future.done():
+                    continue
                 if isinstance(error, asyncio.CancelledError):
-                    raise
-                return
-            for key_digest, future in batch.items():
-                if not future.done():
-                    future.set_result(callers.get(key_digest))
+                    future.cancel()
+                else:
+                    future.set_exception(error)
+            if isinstance(error, asyncio.CancelledError):
+                raise
+            return
+        for key_digest, future in batch.items():
+            if not future.done():
+                future.set_result(callers.get(key_digest))
+
+    def _close(self, batch: dict[str, asyncio.Future[Caller | None]]) -> None:
+        """Lookups from now on gather the next batch."""
+        if self._gathering is batch:
+            self._gathering = None
 
     async def _callers(self, digests: Iterable[str]) -> Mapping[str, Caller]:
         query = (

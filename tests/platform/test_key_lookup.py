@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from nexus.auth.authenticator import Authenticator
 from nexus.auth.secrets import digest
+from nexus.errors import StoreUnavailable
 from nexus.stores import Stores
 from subgraphs.platform.credentials import Credentials
+from subgraphs.platform.key_lookup import ApiKeyLookups
 from tests.platform.conftest import GraphQL, sign_up
 
 KEYS = 30
@@ -79,3 +83,26 @@ async def test_a_lookup_after_a_revocation_commits_sees_it(
     )
     assert gone.errors is None
     assert await credentials.caller_for_api_key(digest(secret)) is None
+
+
+async def test_a_failed_read_fails_its_lookups_and_the_next_one_reads_again(
+    graphql: GraphQL, authenticator: Authenticator, stores: Stores
+) -> None:
+    account = await sign_up(graphql, authenticator)
+    created = await graphql(CREATE, account.caller, name="partner")
+    assert created.data is not None, created.errors
+    key_digest = digest(created.data["createApiKey"]["secret"])
+    store = stores.require_platform()
+    lookups = ApiKeyLookups(store)
+    real_engine = store.engine
+    store.engine = create_async_engine("sqlite+aiosqlite:////nonexistent/dir/platform.db")
+    try:
+        failed = await asyncio.gather(
+            lookups.caller_for(key_digest), lookups.caller_for(key_digest), return_exceptions=True
+        )
+    finally:
+        await store.engine.dispose()
+        store.engine = real_engine
+    assert [type(error) for error in failed] == [StoreUnavailable, StoreUnavailable]
+    caller = await lookups.caller_for(key_digest)
+    assert caller is not None and caller.organization_id == account.caller.organization_id
