@@ -20,6 +20,7 @@ from nexus.stores.bus import Bus
 from nexus.stores.platform import PlatformStore, available
 from subgraphs.platform import validation
 from subgraphs.platform.audit import record
+from subgraphs.platform.key_lookup import ApiKeyLookups
 from subgraphs.platform.models import ApiKey, OAuthClient, Organization, Plan, utc_now
 from subgraphs.platform.repository import insert
 
@@ -44,6 +45,7 @@ class Credentials:
     def __init__(self, store: PlatformStore, bus: Bus | None = None) -> None:
         self._store = store
         self._bus = bus  # where revoked API keys are announced to every authenticator
+        self._key_lookups = ApiKeyLookups(store)
 
     async def plan_of(self, organization_id: str) -> Plan:
         async with available(), self._store.sessions() as session:
@@ -147,33 +149,9 @@ class Credentials:
     async def caller_for_api_key(self, key_digest: str) -> Caller | None:
         """The edge's lookup: the live key with this digest as a caller. A pure read: the key's
         `last_used_at` is written by the usage meter's batches (`PlatformUsageSink`), not here,
-        so a burst of first uses never queues behind the store's write lock."""
-        now = utc_now()
-        async with available(), self._store.sessions() as session:
-            row = (
-                await session.execute(
-                    select(ApiKey, Plan)
-                    .join(Organization, Organization.id == ApiKey.organization_id)
-                    .join(Plan, Plan.name == Organization.plan)
-                    .where(ApiKey.key_digest == key_digest)
-                )
-            ).first()
-        if row is None:
-            return None
-        key, plan = row
-        if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
-            return None
-        limits = plan_limits(plan)
-        return Caller(
-            kind="api_key",
-            user_id=key.created_by,  # a key acts for the member who made it
-            organization_id=key.organization_id,
-            scopes=scope_set(key.scopes) & limits.scopes,
-            plan=limits,
-            api_key_id=key.id,
-            expires_at=None if key.expires_at is None else key.expires_at.timestamp(),
-            trusted_documents_only=key.trusted_documents_only,
-        )
+        so a burst of first uses never queues behind the store's write lock; and first uses
+        that arrive together are read in one query (`ApiKeyLookups`)."""
+        return await self._key_lookups.caller_for(key_digest)
 
     # OAuth clients.
 
