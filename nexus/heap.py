@@ -128,12 +128,13 @@ def freeze_startup_heap() -> None:
     gc.freeze()
     keeper.enabled = mode == "on"
     keeper.thawed_at = time.monotonic()
+    keeper.frozen_at_thaw = gc.get_freeze_count()
     gc_log.info("startup heap frozen", extra={"objects": gc.get_freeze_count()})
 
 
 class Keeper:
-    """Freeze what full collections find alive; thaw (collect it all once) when enough of it
-    may have died.
+    """Freeze what full collections find alive once it is worth it; thaw (collect it all once)
+    when enough of it may have died.
 
     Why: Python runs a full collection whenever the objects promoted to the oldest generation
     since the last one exceed a quarter of those it holds. With the startup heap frozen, the
@@ -144,18 +145,26 @@ class Keeper:
     event loop, so every client waits (measured: see README, Performance, Subscriptions).
 
     What: right after a full collection, everything left in the collector's generations is
-    alive and has been for a while (connections, their tasks, caches): `gc.freeze()` moves it
-    to the permanent generation, which no collection walks. The next full collections scan
-    only what was promoted since: milliseconds.
+    alive: connections, their tasks, caches, and the requests in flight at that moment. When
+    that is at least FREEZE_AT_OBJECTS objects, `gc.freeze()` moves it to the permanent
+    generation, which no collection walks; the next full collections scan only what was
+    promoted since. Fewer survivors cost a full collection milliseconds to walk, so they are
+    left where they are.
 
-    The cost: a frozen object that later becomes cyclic garbage (a closed connection's
-    objects refer to each other) is not reclaimed while frozen. So the keeper thaws
-    (`gc.unfreeze()`, one full collection, freeze again: one pause like those it saves) once
-    as many subscription connections have closed since the last thaw as are open (at least
-    THAW_AFTER_CLOSED), or THAW_SECONDS after a freeze if nothing else did: what is frozen
-    beyond the live set stays bounded by about one live set of connections, or ten minutes
-    of survivors."""
+    The cost: a frozen object that later becomes cyclic garbage is not reclaimed while frozen:
+    a closed connection's objects, and the requests in flight at the freeze (a parsed GraphQL
+    document is a cycle: its tokens link to each other). Freezing after every full collection
+    froze the requests in flight each time: under the soak's steady queries (5 subscribers)
+    about 30 objects, 6-8 KB, per query, never reclaimed before the ten-minute thaw (README,
+    Performance, Soak). Hence the threshold: a few subscribers do not make the keeper freeze.
+    And it thaws (`gc.unfreeze()`, one full collection, freeze again: one pause like those it
+    saves) once as many subscription connections have closed since the last thaw as are open
+    (at least THAW_AFTER_CLOSED), once more has been frozen since the last thaw than was
+    frozen then (what is frozen at most doubles between thaws, so frozen garbage stays below
+    the live heap of the last thaw, and each thaw's walk is paid for by as many objects
+    frozen), or THAW_SECONDS after a freeze if nothing else did."""
 
+    FREEZE_AT_OBJECTS = 20_000
     THAW_AFTER_CLOSED = 500
     THAW_SECONDS = 600.0
 
@@ -166,12 +175,22 @@ class Keeper:
         self.freezes = 0  # full collections frozen after, since the last thaw
         self.thaws = 0
         self.thawed_at = 0.0
+        self.frozen_at_thaw = 0  # gc.get_freeze_count() after the last thaw (or startup)
+        self.survivors = 0  # unfrozen objects left by the last full collection
+        self._due: str | None = None  # a thaw the loop watcher runs (not inside a collection)
 
     def collected(self, generation: int) -> None:
         """From the collection clock, after each collection."""
-        if self.enabled and generation == 2:
-            gc.freeze()  # what a full collection leaves is alive: nothing left to collect
-            self.freezes += 1
+        if not self.enabled or generation != 2:
+            return
+        # What a full collection leaves is alive: nothing left to collect.
+        self.survivors = len(gc.get_objects(generation=2))
+        if self.survivors < self.FREEZE_AT_OBJECTS:
+            return  # cheap to walk; freezing would keep the requests in flight (see above)
+        gc.freeze()
+        self.freezes += 1
+        if gc.get_freeze_count() > 2 * self.frozen_at_thaw:
+            self._due = "frozen doubled"
 
     def opened(self) -> None:
         self.open += 1
@@ -185,8 +204,12 @@ class Keeper:
             self.thaw("connections closed")
 
     def tick(self) -> None:
-        """From the loop watcher: thaw what has been frozen THAW_SECONDS."""
-        if self.enabled and self.freezes and time.monotonic() - self.thawed_at > self.THAW_SECONDS:
+        """From the loop watcher: thaw when due, or what has been frozen THAW_SECONDS."""
+        if not self.enabled or not self.freezes:
+            return
+        if self._due is not None:
+            self.thaw(self._due)
+        elif time.monotonic() - self.thawed_at > self.THAW_SECONDS:
             self.thaw("interval")
 
     def thaw(self, reason: str) -> None:
@@ -213,6 +236,8 @@ class Keeper:
         self.freezes = 0
         self.thaws += 1
         self.thawed_at = time.monotonic()
+        self.frozen_at_thaw = gc.get_freeze_count()
+        self._due = None
 
 
 keeper = Keeper()
