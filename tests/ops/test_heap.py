@@ -148,15 +148,16 @@ def test_requests_in_flight_are_not_frozen_with_a_small_live_heap() -> None:
     assert report["freezes"] == 0
 
 
-def test_what_is_frozen_at_most_doubles_between_thaws() -> None:
+def test_what_is_frozen_at_most_triples_between_thaws() -> None:
     """60 requests large enough to be frozen (3.6 million cyclic objects in all): the thaws
-    keep the frozen heap within twice the startup heap, or the startup heap and one request."""
+    keep the frozen heap within three times the startup heap, or the startup heap and one
+    request."""
     report = _run(BULK)
     startup, request, most, thaws = (
         int(str(report[k])) for k in ("startup", "request", "most_frozen", "thaws")
     )
     assert request >= 30_000
-    assert most <= max(2 * startup, startup + request)
+    assert most <= max(3 * startup, startup + request)
     assert thaws >= 30
 
 
