@@ -53,7 +53,7 @@ class GcClock:
         self.collections[generation] += 1
         if generation == 2:
             self.full_seconds += seconds
-        keeper.collected(generation)
+        keeper.collected(generation, cpu_seconds)
         if seconds > SLOW_COLLECTION_SECONDS:
             gc_log.warning(
                 "slow garbage collection",
@@ -63,7 +63,8 @@ class GcClock:
                     # The collector's own work; `ms` beyond it is waiting for a CPU.
                     "cpu_ms": round(cpu_seconds * 1000, 1),
                     "collected": info.get("collected"),
-                    "tracked": len(gc.get_objects()),  # a list of pointers: ms, on a slow path
+                    # Not len(gc.get_objects()): the list holds a reference to every object,
+                    # and another thread may be building one (a tuple being resized) meanwhile.
                     "frozen": gc.get_freeze_count(),
                 },
             )
@@ -146,17 +147,21 @@ class Keeper:
 
     What: right after a full collection, everything left in the collector's generations is
     alive: connections, their tasks, caches, and the requests in flight at that moment. When
-    that is at least FREEZE_AT_OBJECTS objects, `gc.freeze()` moves it to the permanent
-    generation, which no collection walks; the next full collections scan only what was
-    promoted since. Fewer survivors cost a full collection milliseconds to walk, so they are
-    left where they are.
+    the collection took FREEZE_AT_CPU_SECONDS of CPU or more (it walked that many objects),
+    `gc.freeze()` moves what it left to the permanent generation, which no collection walks;
+    the next full collections scan only what was promoted since. A cheaper collection leaves
+    its survivors where they are: walking them again costs no more than this one did. (CPU
+    time, not a count of survivors: `gc.get_objects()` in a collection callback holds a
+    reference to every object while other threads run, and one building a tuple then fails
+    with "SystemError: bad argument to internal function", as the replay feed did.)
 
     The cost: a frozen object that later becomes cyclic garbage is not reclaimed while frozen:
     a closed connection's objects, and the requests in flight at the freeze (a parsed GraphQL
     document is a cycle: its tokens link to each other). Freezing after every full collection
     froze the requests in flight each time: under the soak's steady queries (5 subscribers)
     about 30 objects, 6-8 KB, per query, never reclaimed before the ten-minute thaw (README,
-    Performance, Soak). Hence the threshold: a few subscribers do not make the keeper freeze.
+    Performance, Soak). Hence the threshold: steady queries with a few subscribers do not make
+    the keeper freeze.
     And it thaws (`gc.unfreeze()`, one full collection, freeze again: one pause like those it
     saves) once as many subscription connections have closed since the last thaw as are open
     (at least THAW_AFTER_CLOSED), once the frozen heap has grown to THAW_AT_GROWTH times what
@@ -166,7 +171,7 @@ class Keeper:
     which must not make a thaw, a half-second pause, in the middle of their traffic), or
     THAW_SECONDS after a freeze if nothing else did."""
 
-    FREEZE_AT_OBJECTS = 20_000
+    FREEZE_AT_CPU_SECONDS = SLOW_COLLECTION_SECONDS
     THAW_AT_GROWTH = 3
     THAW_AFTER_CLOSED = 500
     THAW_SECONDS = 600.0
@@ -179,18 +184,17 @@ class Keeper:
         self.thaws = 0
         self.thawed_at = 0.0
         self.frozen_at_thaw = 0  # gc.get_freeze_count() after the last thaw (or startup)
-        self.survivors = 0  # unfrozen objects left by the last full collection
+        self.skipped = 0  # full collections too cheap to freeze after, since the last thaw
         self._due: str | None = None  # a thaw the loop watcher runs (not inside a collection)
 
-    def collected(self, generation: int) -> None:
-        """From the collection clock, after each collection."""
+    def collected(self, generation: int, cpu_seconds: float) -> None:
+        """From the collection clock, after each collection (`cpu_seconds`: its CPU time)."""
         if not self.enabled or generation != 2:
             return
-        # What a full collection leaves is alive: nothing left to collect.
-        self.survivors = len(gc.get_objects(generation=2))
-        if self.survivors < self.FREEZE_AT_OBJECTS:
-            return  # cheap to walk; freezing would keep the requests in flight (see above)
-        gc.freeze()
+        if cpu_seconds < self.FREEZE_AT_CPU_SECONDS:
+            self.skipped += 1  # cheap to walk; freezing would keep the requests in flight
+            return
+        gc.freeze()  # what a full collection leaves is alive: nothing left to collect
         self.freezes += 1
         if gc.get_freeze_count() > self.THAW_AT_GROWTH * self.frozen_at_thaw:
             self._due = "frozen heap grew"
@@ -237,6 +241,7 @@ class Keeper:
         )
         self.closed = 0
         self.freezes = 0
+        self.skipped = 0
         self.thaws += 1
         self.thawed_at = time.monotonic()
         self.frozen_at_thaw = gc.get_freeze_count()
