@@ -159,7 +159,7 @@ class Keeper:
     a closed connection's objects, and the requests in flight at the freeze (a parsed GraphQL
     document is a cycle: its tokens link to each other). Freezing after every full collection
     froze the requests in flight each time: under the soak's steady queries (5 subscribers)
-    about 30 objects, 6-8 KB, per query, never reclaimed before the ten-minute thaw (README,
+    about 30 objects, 5-6 KB, per query, never reclaimed before the ten-minute thaw (README,
     Performance, Soak). Hence the threshold: steady queries with a few subscribers do not make
     the keeper freeze.
     And it thaws (`gc.unfreeze()`, one full collection, freeze again: one pause like those it
