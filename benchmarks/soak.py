@@ -19,10 +19,11 @@ errors. It stops by itself (bounded by `--minutes`).
 
 With `--trace`, the server runs under benchmarks/soak_probe.py: tracemalloc from the end of
 the first interval (several times slower: on a loaded 2-core machine a few hundred queries a
-minute), and each line also shows the Python heap allocated since then and still alive, and
-the objects the collector tracks (frozen ones included); the end lists the 20 tracebacks and
-object types that grew most from the first interval to the last. A Python heap that grows
-with RSS is a leak in Python code; RSS growing alone is native (chDB, XLA, the allocator).
+minute), and each line also shows the Python heap allocated since then and still alive, the
+objects the collector tracks and how many of them are frozen (a frozen count that grows is
+what the heap keeper froze); the end lists the 20 tracebacks and (unfrozen) object types that
+grew most from the first interval to the last. A Python heap that grows with RSS is a leak in
+Python code; RSS growing alone is native (chDB, XLA, the allocator).
 For growth per query without HTTP, see benchmarks/memory_per_query.py.
 """
 
@@ -128,7 +129,7 @@ def _growth(trace_dir: Path, first: int, last: int) -> None:
     before = dict(json.loads((trace_dir / f"stats-{first}.json").read_text())["gc_tracked_by_type"])
     after = dict(json.loads((trace_dir / f"stats-{last}.json").read_text())["gc_tracked_by_type"])
     grown = sorted(((after[k] - before.get(k, 0), k) for k in after), reverse=True)[:20]
-    print("objects tracked by the collector, growth by type (top 20):")
+    print("objects tracked by the collector and not frozen, growth by type (top 20):")
     for count, name in grown:
         print(f"  {count:+,} {name} ({after[name]:,})")
 
@@ -266,7 +267,7 @@ async def _main(args: argparse.Namespace) -> None:
         print(
             f"{'min':>5} {'RSS MiB':>8} {'fds':>5} {'queries':>8} {'p50 ms':>7} {'p99 ms':>7} "
             f"{'mutations':>9} {'events':>7} {'load':>5}  errors"
-            + (f"; {'traced MiB':>10} {'gc objects':>10}" if args.trace else "")
+            + (f"; {'traced MiB':>10} {'gc objects':>10} {'frozen':>8}" if args.trace else "")
         )
         tasks = [asyncio.create_task(soak.query_worker(n)) for n in range(args.workers)]
         tasks.append(asyncio.create_task(soak.mutation_worker()))
@@ -290,8 +291,10 @@ async def _main(args: argparse.Namespace) -> None:
                 probes += 1
                 stats = await asyncio.to_thread(_probe, server.pid, trace_dir, probes)
                 if stats is not None:
-                    objects = sum(n for _, n in stats["gc_tracked_by_type"])
-                    heap = f"; {stats['python_heap_bytes'] / 2**20:>10.1f} {objects:>10,}"
+                    frozen = stats["frozen_objects"]
+                    objects = sum(n for _, n in stats["gc_tracked_by_type"]) + frozen
+                    heap = f"; {stats['python_heap_bytes'] / 2**20:>10.1f} {objects:>10,} "
+                    heap += f"{frozen:>8,}"
             print(
                 f"{(time.monotonic() - started) / 60:>5.1f} {rss:>8} {fds:>5} {len(ordered):>8} "
                 f"{p50:>7.1f} {p99:>7.1f} {window.mutations:>9} {window.events:>7} "

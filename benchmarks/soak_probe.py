@@ -7,9 +7,12 @@ allocation, default 12): tracing the startup (imports, the demo load) would slow
 and growth only needs what is allocated after a warm-up. That and each later SIGUSR1 write,
 in DIR, `snap-N.tracemalloc` (compare two with `Snapshot.compare_to(old, "traceback")`) and
 `stats-N.json`: the Python heap tracemalloc sees (bytes allocated since tracing started and
-still alive), the objects the garbage collector tracks by type (frozen ones included:
-unfrozen for the count, frozen again) and the process's RSS. A Python heap flat while RSS
-grows points at native memory (chDB, XLA, the allocator's arenas).
+still alive), the objects the garbage collector tracks by type (not the frozen ones:
+unfreezing them to look would change what the heap keeper does) and how many are frozen, and
+the process's RSS. A Python heap flat while RSS grows points at native memory (chDB, XLA, the
+allocator's arenas); a frozen count that grows, at objects the keeper froze (nexus/heap.py).
+A diagnostic only: `gc.get_objects()` holds a reference to every object while other threads
+run, which can fail one that is resizing a tuple it is building (SystemError).
 """
 
 from __future__ import annotations
@@ -33,16 +36,10 @@ def _rss_kib() -> int:
 
 
 def _type_counts() -> Counter[str]:
-    frozen = gc.get_freeze_count()
-    if frozen:
-        gc.unfreeze()  # the permanent generation is invisible to gc.get_objects()
-    try:
-        return Counter(
-            f"{type(item).__module__}.{type(item).__qualname__}" for item in gc.get_objects()
-        )
-    finally:
-        if frozen:
-            gc.freeze()
+    """Tracked objects by type; the frozen ones are invisible to gc.get_objects()."""
+    return Counter(
+        f"{type(item).__module__}.{type(item).__qualname__}" for item in gc.get_objects()
+    )
 
 
 def main() -> int:
@@ -63,6 +60,7 @@ def main() -> int:
             "python_heap_peak_bytes": peak,
             "tracemalloc_overhead_bytes": tracemalloc.get_tracemalloc_memory(),
             "rss_kib": _rss_kib(),
+            "frozen_objects": gc.get_freeze_count(),
             "gc_tracked_by_type": _type_counts().most_common(300),
         }
         partial = out / f"stats-{taken}.json.part"
