@@ -16,6 +16,15 @@ Every `--interval` seconds it prints the server's resident memory and open file 
 the queries' p50/p99 and count in that interval, errors (by code) and subscription events; at
 the end, a summary of the drift. A steady run shows RSS and fds flat after warm-up, and no
 errors. It stops by itself (bounded by `--minutes`).
+
+With `--trace`, the server runs under benchmarks/soak_probe.py: tracemalloc from the end of
+the first interval (several times slower: on a loaded 2-core machine a few hundred queries a
+minute), and each line also shows the Python heap allocated since then and still alive, the
+objects the collector tracks and how many of them are frozen (a frozen count that grows is
+what the heap keeper froze); the end lists the 20 tracebacks and (unfrozen) object types that
+grew most from the first interval to the last. A Python heap that grows with RSS is a leak in
+Python code; RSS growing alone is native (chDB, XLA, the allocator).
+For growth per query without HTTP, see benchmarks/memory_per_query.py.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -33,6 +43,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from websockets.asyncio.client import connect
@@ -88,6 +99,39 @@ def _fd_kinds(pid: int) -> str:
                 kinds["files"] += 1
     threads = len(os.listdir(f"/proc/{pid}/task"))
     return ", ".join(f"{kind} {n}" for kind, n in kinds.most_common()) + f"; threads {threads}"
+
+
+def _probe(pid: int, trace_dir: Path, number: int) -> dict[str, Any] | None:
+    """Ask the probe for snapshot `number` (SIGUSR1) and read its stats, or None if it is late."""
+    os.kill(pid, signal.SIGUSR1)
+    path = trace_dir / f"stats-{number}.json"
+    for _ in range(1200):  # a snapshot of a big heap takes seconds on a loaded machine
+        if path.exists():
+            stats: dict[str, Any] = json.loads(path.read_text())
+            return stats
+        time.sleep(0.1)
+    return None
+
+
+def _growth(trace_dir: Path, first: int, last: int) -> None:
+    """The 20 tracebacks and object types that grew most from snapshot `first` to `last`."""
+    import tracemalloc
+
+    old = tracemalloc.Snapshot.load(str(trace_dir / f"snap-{first}.tracemalloc"))
+    new = tracemalloc.Snapshot.load(str(trace_dir / f"snap-{last}.tracemalloc"))
+    noise = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    diffs = new.filter_traces(noise).compare_to(old.filter_traces(noise), "traceback")
+    print(f"Python heap growth by traceback, snapshot {first} -> {last} (top 20):")
+    for diff in diffs[:20]:
+        print(f"  +{diff.size_diff / 1024:,.1f} KiB ({diff.count_diff:+,} blocks)")
+        for line in diff.traceback.format(limit=6, most_recent_first=True):
+            print(f"      {line}")
+    before = dict(json.loads((trace_dir / f"stats-{first}.json").read_text())["gc_tracked_by_type"])
+    after = dict(json.loads((trace_dir / f"stats-{last}.json").read_text())["gc_tracked_by_type"])
+    grown = sorted(((after[k] - before.get(k, 0), k) for k in after), reverse=True)[:20]
+    print("objects tracked by the collector and not frozen, growth by type (top 20):")
+    for count, name in grown:
+        print(f"  {count:+,} {name} ({after[name]:,})")
 
 
 def _codes(response: httpx.Response) -> list[str]:
@@ -192,9 +236,14 @@ async def _main(args: argparse.Namespace) -> None:
     }
     for name in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL", "NEXUS_REPLAY"):
         env.pop(name, None)
+    command = [sys.executable, "-m", "nexus.assembly.cli", "serve", "--port", str(port)]
+    trace_dir = work / "trace"
+    if args.trace:
+        env["SOAK_TRACE_DIR"] = str(trace_dir)
+        command[2] = "benchmarks.soak_probe"
     log = (work / "server.log").open("w")
     server = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measuring
-        [sys.executable, "-m", "nexus.assembly.cli", "serve", "--port", str(port)],
+        command,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -218,6 +267,7 @@ async def _main(args: argparse.Namespace) -> None:
         print(
             f"{'min':>5} {'RSS MiB':>8} {'fds':>5} {'queries':>8} {'p50 ms':>7} {'p99 ms':>7} "
             f"{'mutations':>9} {'events':>7} {'load':>5}  errors"
+            + (f"; {'traced MiB':>10} {'gc objects':>10} {'frozen':>8}" if args.trace else "")
         )
         tasks = [asyncio.create_task(soak.query_worker(n)) for n in range(args.workers)]
         tasks.append(asyncio.create_task(soak.mutation_worker()))
@@ -225,6 +275,7 @@ async def _main(args: argparse.Namespace) -> None:
         started = time.monotonic()
         end = started + args.minutes * 60
         samples: list[tuple[int, int]] = [_proc(server.pid)]
+        probes = 0
         fds_at_start = _fd_kinds(server.pid)
         while time.monotonic() < end:
             await asyncio.sleep(min(args.interval, max(0.0, end - time.monotonic())))
@@ -235,10 +286,19 @@ async def _main(args: argparse.Namespace) -> None:
             p50 = 1000 * statistics.median(ordered) if ordered else float("nan")
             p99 = 1000 * ordered[int(0.99 * (len(ordered) - 1))] if ordered else float("nan")
             errors = ", ".join(f"{code} {n}" for code, n in window.errors.most_common()) or "-"
+            heap = ""
+            if args.trace:
+                probes += 1
+                stats = await asyncio.to_thread(_probe, server.pid, trace_dir, probes)
+                if stats is not None:
+                    frozen = stats["frozen_objects"]
+                    objects = sum(n for _, n in stats["gc_tracked_by_type"]) + frozen
+                    heap = f"; {stats['python_heap_bytes'] / 2**20:>10.1f} {objects:>10,} "
+                    heap += f"{frozen:>8,}"
             print(
                 f"{(time.monotonic() - started) / 60:>5.1f} {rss:>8} {fds:>5} {len(ordered):>8} "
                 f"{p50:>7.1f} {p99:>7.1f} {window.mutations:>9} {window.events:>7} "
-                f"{os.getloadavg()[0]:>5.1f}  {errors}",
+                f"{os.getloadavg()[0]:>5.1f}  {errors}{heap}",
                 flush=True,
             )
         soak.stop.set()
@@ -256,6 +316,8 @@ async def _main(args: argparse.Namespace) -> None:
             + (", ".join(f"{c} {n}" for c, n in soak.all_errors.most_common()) or "none")
         )
         print(f"fds at start: {fds_at_start}\nfds at the end: {_fd_kinds(server.pid)}")
+        if args.trace and probes >= 2:
+            _growth(trace_dir, 1, probes)
     finally:
         server.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -274,6 +336,11 @@ def main() -> None:
         type=Path,
         default=Path("var/bench-soak"),
         help="the server's data directory (demo data loaded on first run)",
+    )
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="run the server under tracemalloc; print its Python heap and what grew",
     )
     asyncio.run(_main(parser.parse_args()))
 

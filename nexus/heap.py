@@ -53,7 +53,7 @@ class GcClock:
         self.collections[generation] += 1
         if generation == 2:
             self.full_seconds += seconds
-        keeper.collected(generation)
+        keeper.collected(generation, cpu_seconds)
         if seconds > SLOW_COLLECTION_SECONDS:
             gc_log.warning(
                 "slow garbage collection",
@@ -63,7 +63,8 @@ class GcClock:
                     # The collector's own work; `ms` beyond it is waiting for a CPU.
                     "cpu_ms": round(cpu_seconds * 1000, 1),
                     "collected": info.get("collected"),
-                    "tracked": len(gc.get_objects()),  # a list of pointers: ms, on a slow path
+                    # Not len(gc.get_objects()): the list holds a reference to every object,
+                    # and another thread may be building one (a tuple being resized) meanwhile.
                     "frozen": gc.get_freeze_count(),
                 },
             )
@@ -128,12 +129,13 @@ def freeze_startup_heap() -> None:
     gc.freeze()
     keeper.enabled = mode == "on"
     keeper.thawed_at = time.monotonic()
+    keeper.frozen_at_thaw = gc.get_freeze_count()
     gc_log.info("startup heap frozen", extra={"objects": gc.get_freeze_count()})
 
 
 class Keeper:
-    """Freeze what full collections find alive; thaw (collect it all once) when enough of it
-    may have died.
+    """Freeze what full collections find alive once it is worth it; thaw (collect it all once)
+    when enough of it may have died.
 
     Why: Python runs a full collection whenever the objects promoted to the oldest generation
     since the last one exceed a quarter of those it holds. With the startup heap frozen, the
@@ -144,18 +146,33 @@ class Keeper:
     event loop, so every client waits (measured: see README, Performance, Subscriptions).
 
     What: right after a full collection, everything left in the collector's generations is
-    alive and has been for a while (connections, their tasks, caches): `gc.freeze()` moves it
-    to the permanent generation, which no collection walks. The next full collections scan
-    only what was promoted since: milliseconds.
+    alive: connections, their tasks, caches, and the requests in flight at that moment. When
+    the collection took FREEZE_AT_CPU_SECONDS of CPU or more (it walked that many objects),
+    `gc.freeze()` moves what it left to the permanent generation, which no collection walks;
+    the next full collections scan only what was promoted since. A cheaper collection leaves
+    its survivors where they are: walking them again costs no more than this one did. (CPU
+    time, not a count of survivors: `gc.get_objects()` in a collection callback holds a
+    reference to every object while other threads run, and one building a tuple then fails
+    with "SystemError: bad argument to internal function", as the replay feed did.)
 
-    The cost: a frozen object that later becomes cyclic garbage (a closed connection's
-    objects refer to each other) is not reclaimed while frozen. So the keeper thaws
-    (`gc.unfreeze()`, one full collection, freeze again: one pause like those it saves) once
-    as many subscription connections have closed since the last thaw as are open (at least
-    THAW_AFTER_CLOSED), or THAW_SECONDS after a freeze if nothing else did: what is frozen
-    beyond the live set stays bounded by about one live set of connections, or ten minutes
-    of survivors."""
+    The cost: a frozen object that later becomes cyclic garbage is not reclaimed while frozen:
+    a closed connection's objects, and the requests in flight at the freeze (a parsed GraphQL
+    document is a cycle: its tokens link to each other). Freezing after every full collection
+    froze the requests in flight each time: under the soak's steady queries (5 subscribers)
+    about 30 objects, 5-6 KB, per query, never reclaimed before the ten-minute thaw (README,
+    Performance, Soak). Hence the threshold: steady queries with a few subscribers do not make
+    the keeper freeze.
+    And it thaws (`gc.unfreeze()`, one full collection, freeze again: one pause like those it
+    saves) once as many subscription connections have closed since the last thaw as are open
+    (at least THAW_AFTER_CLOSED), once the frozen heap has grown to THAW_AT_GROWTH times what
+    it was after the last thaw (so frozen garbage stays below twice the live heap of the last
+    thaw, and each thaw's walk is paid for by twice as many objects frozen; 3, not 2: the
+    startup heap is about 370,000 objects and 1,000 subscription clients add about 330,000,
+    which must not make a thaw, a half-second pause, in the middle of their traffic), or
+    THAW_SECONDS after a freeze if nothing else did."""
 
+    FREEZE_AT_CPU_SECONDS = SLOW_COLLECTION_SECONDS
+    THAW_AT_GROWTH = 3
     THAW_AFTER_CLOSED = 500
     THAW_SECONDS = 600.0
 
@@ -166,12 +183,21 @@ class Keeper:
         self.freezes = 0  # full collections frozen after, since the last thaw
         self.thaws = 0
         self.thawed_at = 0.0
+        self.frozen_at_thaw = 0  # gc.get_freeze_count() after the last thaw (or startup)
+        self.skipped = 0  # full collections too cheap to freeze after, since the last thaw
+        self._due: str | None = None  # a thaw the loop watcher runs (not inside a collection)
 
-    def collected(self, generation: int) -> None:
-        """From the collection clock, after each collection."""
-        if self.enabled and generation == 2:
-            gc.freeze()  # what a full collection leaves is alive: nothing left to collect
-            self.freezes += 1
+    def collected(self, generation: int, cpu_seconds: float) -> None:
+        """From the collection clock, after each collection (`cpu_seconds`: its CPU time)."""
+        if not self.enabled or generation != 2:
+            return
+        if cpu_seconds < self.FREEZE_AT_CPU_SECONDS:
+            self.skipped += 1  # cheap to walk; freezing would keep the requests in flight
+            return
+        gc.freeze()  # what a full collection leaves is alive: nothing left to collect
+        self.freezes += 1
+        if gc.get_freeze_count() > self.THAW_AT_GROWTH * self.frozen_at_thaw:
+            self._due = "frozen heap grew"
 
     def opened(self) -> None:
         self.open += 1
@@ -185,8 +211,12 @@ class Keeper:
             self.thaw("connections closed")
 
     def tick(self) -> None:
-        """From the loop watcher: thaw what has been frozen THAW_SECONDS."""
-        if self.enabled and self.freezes and time.monotonic() - self.thawed_at > self.THAW_SECONDS:
+        """From the loop watcher: thaw when due, or what has been frozen THAW_SECONDS."""
+        if not self.enabled or not self.freezes:
+            return
+        if self._due is not None:
+            self.thaw(self._due)
+        elif time.monotonic() - self.thawed_at > self.THAW_SECONDS:
             self.thaw("interval")
 
     def thaw(self, reason: str) -> None:
@@ -211,8 +241,11 @@ class Keeper:
         )
         self.closed = 0
         self.freezes = 0
+        self.skipped = 0
         self.thaws += 1
         self.thawed_at = time.monotonic()
+        self.frozen_at_thaw = gc.get_freeze_count()
+        self._due = None
 
 
 keeper = Keeper()
