@@ -149,6 +149,46 @@ def test_requests_in_flight_are_not_frozen_with_a_small_live_heap() -> None:
     assert report["freezes"] == 0
 
 
+MANY_CLIENTS = """
+import gc, json, weakref
+from nexus import heap
+
+class Token:
+    pass
+
+def parsed_document(n):
+    tokens = [Token() for _ in range(n)]
+    for before, after in zip(tokens, tokens[1:]):
+        before.next, after.prev = after, before
+    return tokens
+
+heap.freeze_startup_heap()
+clients = max(heap.keeper.FREEZE_WITH_CONNECTIONS, heap.keeper.THAW_AFTER_CLOSED)
+for _ in range(clients):
+    heap.keeper.opened()  # as many subscription clients as make the keeper freeze regardless
+in_flight = parsed_document(2_000)  # cheap to walk: under the CPU threshold
+probe = weakref.ref(in_flight[0])
+gc.collect()
+del in_flight
+gc.collect()
+report = {"freezes": heap.keeper.freezes, "kept_while_clients_stay": probe() is not None}
+for _ in range(clients):
+    heap.keeper.closed_one()
+report["reclaimed_after_clients_left"] = probe() is None
+print(json.dumps(report))
+"""
+
+
+def test_with_many_clients_open_every_full_collection_freezes_until_they_leave() -> None:
+    """With 500 subscription clients open (100 or more), a full collection freezes what it leaves even when it
+    was cheap (their events would otherwise grow the unfrozen heap into 50-100 ms pauses); what
+    it froze of a request in flight is reclaimed once the clients leave."""
+    report = _run(MANY_CLIENTS)
+    assert report["freezes"] >= 1
+    assert report["kept_while_clients_stay"] is True
+    assert report["reclaimed_after_clients_left"] is True
+
+
 def test_what_is_frozen_at_most_triples_between_thaws() -> None:
     """12 requests large enough to be frozen (3.6 million cyclic objects in all): the thaws
     keep the frozen heap within three times the startup heap, or the startup heap and one
