@@ -180,9 +180,9 @@ print(json.dumps(report))
 
 
 def test_with_many_clients_open_every_full_collection_freezes_until_they_leave() -> None:
-    """With 500 subscription clients open (100 or more), a full collection freezes what it leaves even when it
-    was cheap (their events would otherwise grow the unfrozen heap into 50-100 ms pauses); what
-    it froze of a request in flight is reclaimed once the clients leave."""
+    """With 500 subscription clients open (100 or more), a full collection freezes what it
+    leaves even when it was cheap (their events would otherwise grow the unfrozen heap into
+    50-100 ms pauses); what it froze of a request in flight is reclaimed once they leave."""
     report = _run(MANY_CLIENTS)
     assert report["freezes"] >= 1
     assert report["kept_while_clients_stay"] is True
