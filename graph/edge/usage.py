@@ -62,12 +62,19 @@ class UsageMeter:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval_seconds)
             self._wake.clear()
-            await self.flush()
+            # Only what was queued when the writer woke: events that arrive during the writes
+            # wait for the next interval (or a full batch). Chasing them wrote a transaction per
+            # few requests under steady traffic instead of one per interval.
+            await self.flush(limit=len(self._queue))
 
-    async def flush(self) -> None:
-        """Write everything queued, a batch at a time; a failed batch goes back to the queue."""
-        while self._queue:
-            batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
+    async def flush(self, limit: int | None = None) -> None:
+        """Write everything queued (at most `limit` events), a batch at a time; a failed batch
+        goes back to the queue."""
+        left = float("inf") if limit is None else limit
+        while self._queue and left > 0:
+            size = int(min(self.batch_size, len(self._queue), left))
+            batch = [self._queue.popleft() for _ in range(size)]
+            left -= size
             try:
                 await self.sink.write(batch)
             except Exception:

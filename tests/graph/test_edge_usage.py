@@ -3,6 +3,7 @@ batches, off the request path."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import httpx
@@ -12,6 +13,7 @@ from graph.edge.demand import DemandControl
 from graph.edge.usage import UsageEvent, UsageMeter
 from graph.gateway import create_app
 from graph.in_process import in_process_router
+from nexus.auth.caller import ANONYMOUS
 from tests.graph.edge_support import SCHEMAS, authenticator
 
 
@@ -92,3 +94,31 @@ async def test_operations_are_metered_with_demand_control_off() -> None:
     ] == [("key-1", "pro", "Board", 3, "ok"), ("key-1", "pro", None, 41, "ok")]
     returned = len(large.json()["data"]["quotes"])
     assert (events[0].actual_cost, events[1].actual_cost) == (3, returned)
+
+
+class SlowSink(ListSink):
+    """A store that takes 10 ms a write."""
+
+    async def write(self, events: Sequence[UsageEvent]) -> None:
+        await asyncio.sleep(0.01)
+        await super().write(events)
+
+
+async def test_steady_traffic_is_written_once_per_interval_not_once_per_write() -> None:
+    """Events that arrive while a batch is being written wait for the next interval: under
+    steady traffic the store sees one transaction per interval, not one every few requests."""
+    sink = SlowSink()
+    meter = UsageMeter(sink, interval_seconds=0.2)
+    event = UsageEvent.of(ANONYMOUS, "Board", 3, 3, "ok")
+    recorded = 0
+    deadline = asyncio.get_running_loop().time() + 0.7
+    while asyncio.get_running_loop().time() < deadline:  # about one event every 2 ms
+        meter.record(event)
+        recorded += 1
+        await asyncio.sleep(0.002)
+    writes_while_recording = len(sink.batches)
+    await meter.close()
+    # 0.7 s at one write per 0.2 s: 3 (4 on a machine that stretches the sleeps), where
+    # chasing the events that arrive during each 10 ms write made it one write per ~10 ms.
+    assert 1 <= writes_while_recording <= 4
+    assert sum(len(batch) for batch in sink.batches) == recorded  # nothing lost at close
