@@ -5,7 +5,9 @@ publish-to-subscriber latency of whale alerts and of live ticks from the trade s
     .venv/bin/python -m benchmarks.ingest_crypto [--blocks 2000] [--runs 3]
         [--redis redis://127.0.0.1:6379/0]
 
-The fake servers run as their own process (`nexus ingest fake-servers`), as a remote API would.
+The fake servers run as their own process (`nexus ingest fake-servers --cache-responses`), as a
+remote API would; a warm-up pass fetches every page once, and the timed runs get the bytes the
+fakes built then (a real source's CPU is not ours; `--uncached-fakes`: built again each time).
 Each run ingests into a fresh database of one embedded chDB store:
 
 - ethereum: `--blocks` blocks of the fake chain (ERC-20 transfers and Uniswap events), 500
@@ -38,6 +40,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.ingest import bounds, fetch_only, start_fakes
+from nexus import heap
 from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
 from nexus.assembly.ingest.connectors.ethereum_fake import FIRST_BLOCK
 from nexus.assembly.ingest.connectors.ethereum_sink import POOL_EVENT_COLUMNS, TRANSFER_COLUMNS
@@ -124,8 +127,11 @@ async def main() -> None:
     parser.add_argument("--blocks", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--redis", default=None, help="also run on Redis Streams and bus")
+    parser.add_argument(
+        "--uncached-fakes", action="store_true", help="the fakes build every answer again"
+    )
     args = parser.parse_args()
-    fakes, url = start_fakes()
+    fakes, url = start_fakes(cache_responses=not args.uncached_fakes)
     results: dict[tuple[str, str], list[tuple[int, float]]] = {}
     latencies: dict[tuple[str, str], list[float]] = {}
     floor: dict[str, list[tuple[int, float, int]]] = {}  # fetch-only: records, s, requests
@@ -137,6 +143,11 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as directory:
             store = ChdbStore(Path(directory) / "chdb")
             await pipeline_run(store, url, "binance-trades", None)  # warm-up
+            for source in ("ethereum", "binance"):  # every page requested once before timing
+                await fetch_only(store, connector(source), _env(url), _window(source))
+            # As `nexus ingest` does (NEXUS_GC_FREEZE=off: not), the startup heap frozen.
+            heap.freeze_startup_heap()
+            watch = asyncio.create_task(heap.watch_event_loop())
             kinds = [("pipeline, embedded", None)]
             if args.redis:
                 kinds.append(("pipeline, Redis Streams + Redis bus", args.redis))
@@ -158,13 +169,15 @@ async def main() -> None:
                 for name, redis_url in kinds:
                     *_, lags = await pipeline_run(store, url, "binance-trades", redis_url)
                     latencies.setdefault(("binance-trades", name), []).extend(lags)
+            watch.cancel()
             await store.close()
     finally:
         fakes.kill()
     load = os.getloadavg()[0]
+    fakes_mode = "fakes build every answer" if args.uncached_fakes else "fakes' answers cached"
     print(
         f"\n{args.blocks} blocks, BTC+ETH klines since 2014, {args.runs} runs each, "
-        f"load average {load:.1f}\n"
+        f"{fakes_mode}, load average {load:.1f}\n"
     )
     print("| source | path | rows | median time | rows/s | publish-to-subscriber latency |")
     print("|---|---|---|---|---|---|")
