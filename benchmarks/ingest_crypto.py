@@ -12,7 +12,7 @@ Each run ingests into a fresh database of one embedded chDB store:
 
 - ethereum: `--blocks` blocks of the fake chain (ERC-20 transfers and Uniswap events), 500
   blocks per `eth_getLogs` (the default); binance: every daily kline of BTCUSDT and ETHUSDT
-  since 2014;
+  from 2014 to 2022-11-16 (the day after the fake's last candle);
 - pipeline, embedded: in-process stream and bus; pipeline, Redis: Redis Streams and the Redis
   bus (with --redis);
 - direct bulk insert: the rows the pipeline stored, read back, inserted into a fresh database
@@ -42,6 +42,7 @@ import httpx
 from benchmarks.ingest import bounds, fetch_only, start_fakes
 from nexus import heap
 from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
+from nexus.assembly.ingest.connectors.binance_fake import TRADES_START_MS
 from nexus.assembly.ingest.connectors.ethereum_fake import FIRST_BLOCK
 from nexus.assembly.ingest.connectors.ethereum_sink import POOL_EVENT_COLUMNS, TRANSFER_COLUMNS
 from nexus.assembly.ingest.pipeline import Pipeline
@@ -213,7 +214,12 @@ async def main() -> None:
 
 
 def _window(source: str) -> Window:
-    return Window(since=dt.datetime(2014, 1, 1, tzinfo=dt.UTC)) if source == "binance" else Window()
+    if source != "binance":
+        return Window()
+    # Until the day after the fake's last candle, not now: the same requests every run (the
+    # fakes' cache replays them), the same candles.
+    until = dt.datetime.fromtimestamp(TRADES_START_MS / 1000, dt.UTC)
+    return Window(since=dt.datetime(2014, 1, 1, tzinfo=dt.UTC), until=until)
 
 
 def _env(fakes: str) -> dict[str, str]:
