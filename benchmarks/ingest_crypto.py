@@ -126,12 +126,20 @@ async def bulk_insert(store: ChdbStore, source: str, stored: str) -> tuple[int, 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--blocks", type=int, default=2000)
+    parser.add_argument(
+        "--blocks-per-request",
+        type=int,
+        default=500,
+        help="eth_getLogs range (NEXUS_ETHEREUM_BLOCKS_PER_REQUEST; the fake node answers up to "
+        "5,000 blocks and 10,000 logs)",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--redis", default=None, help="also run on Redis Streams and bus")
     parser.add_argument(
         "--uncached-fakes", action="store_true", help="the fakes build every answer again"
     )
     args = parser.parse_args()
+    BLOCKS_PER_REQUEST["n"] = args.blocks_per_request
     fakes, url = start_fakes(cache_responses=not args.uncached_fakes)
     results: dict[tuple[str, str], list[tuple[int, float]]] = {}
     latencies: dict[tuple[str, str], list[float]] = {}
@@ -177,7 +185,8 @@ async def main() -> None:
     load = os.getloadavg()[0]
     fakes_mode = "fakes build every answer" if args.uncached_fakes else "fakes' answers cached"
     print(
-        f"\n{args.blocks} blocks, BTC+ETH klines since 2014, {args.runs} runs each, "
+        f"\n{args.blocks} blocks ({args.blocks_per_request} a request), BTC+ETH klines since "
+        f"2014, {args.runs} runs each, "
         f"{fakes_mode}, load average {load:.1f}\n"
     )
     print("| source | path | rows | median time | rows/s | publish-to-subscriber latency |")
@@ -222,8 +231,12 @@ def _window(source: str) -> Window:
     return Window(since=dt.datetime(2014, 1, 1, tzinfo=dt.UTC), until=until)
 
 
+BLOCKS_PER_REQUEST = {"n": 500}  # --blocks-per-request
+
+
 def _env(fakes: str) -> dict[str, str]:
     return {
+        "NEXUS_ETHEREUM_BLOCKS_PER_REQUEST": str(BLOCKS_PER_REQUEST["n"]),
         "NEXUS_INGEST_FAKE_URL": fakes,
         "NEXUS_ETHEREUM_START_BLOCK": str(FIRST_BLOCK),
         "NEXUS_BINANCE_STREAM_SECONDS": "2",
