@@ -4,7 +4,11 @@ FRED server, against a direct bulk insert of the same rows; publish-to-subscribe
     .venv/bin/python -m benchmarks.ingest [--series DGS10,DGS2,...] [--runs 3]
         [--redis redis://127.0.0.1:6379/0]
 
-The fake servers run as their own process (`nexus ingest fake-servers`), as a remote API would.
+The fake servers run as their own process (`nexus ingest fake-servers --cache-responses`), as a
+remote API would. A warm-up pass fetches every page once before the timed runs, and the fakes
+answer the timed runs' requests (the same pages) with the bytes they built then: a real source
+builds its pages on its own machine, not on the two cores this benchmark measures.
+`--uncached-fakes` lets the fakes build every answer again in the timed runs (as before).
 Each run ingests the series into a fresh database of one embedded chDB store:
 
 - pipeline, embedded: in-process stream and bus;
@@ -37,6 +41,7 @@ from pathlib import Path
 
 import httpx
 
+from nexus import heap
 from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
 from nexus.assembly.ingest.fakes.fred import _dataset, _vintages
 from nexus.assembly.ingest.http import SourceHttp
@@ -54,10 +59,15 @@ from tests.support.processes import free_port
 DEFAULT_SERIES = "DGS10,DGS2,DGS30,T10Y2Y,SP500,VIXCLS,DCOILWTICO,CPIAUCSL,UNRATE,GDP"
 
 
-def start_fakes() -> tuple[subprocess.Popen[bytes], str]:
+def start_fakes(*, cache_responses: bool = True) -> tuple[subprocess.Popen[bytes], str]:
+    """The fake servers as their own process; with `cache_responses`, each answer is built once
+    (on the warm-up pass) and its bytes replayed to the timed runs, as a remote API's own CPU
+    is not the ingesting machine's."""
     port = free_port()
+    command = [sys.executable, "-m", "nexus.assembly.cli", "ingest", "fake-servers"]
+    command += ["--port", str(port), *(["--cache-responses"] if cache_responses else [])]
     process = subprocess.Popen(
-        [sys.executable, "-m", "nexus.assembly.cli", "ingest", "fake-servers", "--port", str(port)],
+        command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -181,9 +191,12 @@ async def main() -> None:
     parser.add_argument("--series", default=DEFAULT_SERIES)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--redis", default=None, help="also run on Redis Streams and bus")
+    parser.add_argument(
+        "--uncached-fakes", action="store_true", help="the fakes build every answer again"
+    )
     args = parser.parse_args()
     series = [s for s in args.series.split(",") if s]
-    fakes, url = start_fakes()
+    fakes, url = start_fakes(cache_responses=not args.uncached_fakes)
     results: dict[str, list[tuple[int, float]]] = {}
     latencies: dict[str, list[float]] = {}
     floor: list[tuple[int, float, int]] = []  # fetch-only: records, seconds, requests
@@ -194,6 +207,12 @@ async def main() -> None:
             await pipeline_run(store, url, series[:1], None)  # warm-up: imports, connections
             for name in series:
                 _vintages(name)  # the fake's rows, built once (cached) outside every timing
+            env = {"NEXUS_INGEST_FAKE_URL": url, "FRED_API_KEY": "benchmark"}
+            # Warm-up: every page requested once (with --cache-responses, built once).
+            await fetch_only(store, connector("fred"), env, Window(only=tuple(series)))
+            # As `nexus ingest` does (NEXUS_GC_FREEZE=off: not), the startup heap frozen.
+            heap.freeze_startup_heap()
+            watch = asyncio.create_task(heap.watch_event_loop())
             kinds = [("pipeline, embedded", None)]
             if args.redis:
                 kinds.append(("pipeline, Redis Streams + Redis bus", args.redis))
@@ -204,16 +223,20 @@ async def main() -> None:
                     rows, seconds, lags = await pipeline_run(store, url, series, redis_url)
                     results.setdefault(name, []).append((rows, seconds))
                     latencies.setdefault(name, []).extend(lags)
-                env = {"NEXUS_INGEST_FAKE_URL": url, "FRED_API_KEY": "benchmark"}
                 records, seconds, requests = await fetch_only(
                     store, connector("fred"), env, Window(only=tuple(series))
                 )
                 floor.append((records, seconds, requests))
+            watch.cancel()
             await store.close()
     finally:
         fakes.kill()
     load = os.getloadavg()[0]
-    print(f"\n{len(series)} FRED series, {args.runs} runs each, load average {load:.1f}\n")
+    fakes_mode = "fakes build every answer" if args.uncached_fakes else "fakes' answers cached"
+    print(
+        f"\n{len(series)} FRED series, {args.runs} runs each, {fakes_mode}, "
+        f"load average {load:.1f}\n"
+    )
     print("| path | rows | median time | rows/s | publish-to-subscriber latency |")
     print("|---|---|---|---|---|")
     bulk = statistics.median(rows / s for rows, s in results["direct bulk insert"])

@@ -5,12 +5,14 @@ publish-to-subscriber latency of whale alerts and of live ticks from the trade s
     .venv/bin/python -m benchmarks.ingest_crypto [--blocks 2000] [--runs 3]
         [--redis redis://127.0.0.1:6379/0]
 
-The fake servers run as their own process (`nexus ingest fake-servers`), as a remote API would.
+The fake servers run as their own process (`nexus ingest fake-servers --cache-responses`), as a
+remote API would; a warm-up pass fetches every page once, and the timed runs get the bytes the
+fakes built then (a real source's CPU is not ours; `--uncached-fakes`: built again each time).
 Each run ingests into a fresh database of one embedded chDB store:
 
 - ethereum: `--blocks` blocks of the fake chain (ERC-20 transfers and Uniswap events), 500
   blocks per `eth_getLogs` (the default); binance: every daily kline of BTCUSDT and ETHUSDT
-  since 2014;
+  from 2014 to 2022-11-16 (the day after the fake's last candle);
 - pipeline, embedded: in-process stream and bus; pipeline, Redis: Redis Streams and the Redis
   bus (with --redis);
 - direct bulk insert: the rows the pipeline stored, read back, inserted into a fresh database
@@ -38,7 +40,9 @@ from pathlib import Path
 import httpx
 
 from benchmarks.ingest import bounds, fetch_only, start_fakes
+from nexus import heap
 from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
+from nexus.assembly.ingest.connectors.binance_fake import TRADES_START_MS
 from nexus.assembly.ingest.connectors.ethereum_fake import FIRST_BLOCK
 from nexus.assembly.ingest.connectors.ethereum_sink import POOL_EVENT_COLUMNS, TRANSFER_COLUMNS
 from nexus.assembly.ingest.pipeline import Pipeline
@@ -122,10 +126,21 @@ async def bulk_insert(store: ChdbStore, source: str, stored: str) -> tuple[int, 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--blocks", type=int, default=2000)
+    parser.add_argument(
+        "--blocks-per-request",
+        type=int,
+        default=500,
+        help="eth_getLogs range (NEXUS_ETHEREUM_BLOCKS_PER_REQUEST; the fake node answers up to "
+        "5,000 blocks and 10,000 logs)",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--redis", default=None, help="also run on Redis Streams and bus")
+    parser.add_argument(
+        "--uncached-fakes", action="store_true", help="the fakes build every answer again"
+    )
     args = parser.parse_args()
-    fakes, url = start_fakes()
+    BLOCKS_PER_REQUEST["n"] = args.blocks_per_request
+    fakes, url = start_fakes(cache_responses=not args.uncached_fakes)
     results: dict[tuple[str, str], list[tuple[int, float]]] = {}
     latencies: dict[tuple[str, str], list[float]] = {}
     floor: dict[str, list[tuple[int, float, int]]] = {}  # fetch-only: records, s, requests
@@ -137,6 +152,11 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as directory:
             store = ChdbStore(Path(directory) / "chdb")
             await pipeline_run(store, url, "binance-trades", None)  # warm-up
+            for source in ("ethereum", "binance"):  # every page requested once before timing
+                await fetch_only(store, connector(source), _env(url), _window(source))
+            # As `nexus ingest` does (NEXUS_GC_FREEZE=off: not), the startup heap frozen.
+            heap.freeze_startup_heap()
+            watch = asyncio.create_task(heap.watch_event_loop())
             kinds = [("pipeline, embedded", None)]
             if args.redis:
                 kinds.append(("pipeline, Redis Streams + Redis bus", args.redis))
@@ -158,13 +178,16 @@ async def main() -> None:
                 for name, redis_url in kinds:
                     *_, lags = await pipeline_run(store, url, "binance-trades", redis_url)
                     latencies.setdefault(("binance-trades", name), []).extend(lags)
+            watch.cancel()
             await store.close()
     finally:
         fakes.kill()
     load = os.getloadavg()[0]
+    fakes_mode = "fakes build every answer" if args.uncached_fakes else "fakes' answers cached"
     print(
-        f"\n{args.blocks} blocks, BTC+ETH klines since 2014, {args.runs} runs each, "
-        f"load average {load:.1f}\n"
+        f"\n{args.blocks} blocks ({args.blocks_per_request} a request), BTC+ETH klines since "
+        f"2014, {args.runs} runs each, "
+        f"{fakes_mode}, load average {load:.1f}\n"
     )
     print("| source | path | rows | median time | rows/s | publish-to-subscriber latency |")
     print("|---|---|---|---|---|---|")
@@ -200,11 +223,20 @@ async def main() -> None:
 
 
 def _window(source: str) -> Window:
-    return Window(since=dt.datetime(2014, 1, 1, tzinfo=dt.UTC)) if source == "binance" else Window()
+    if source != "binance":
+        return Window()
+    # Until the day after the fake's last candle, not now: the same requests every run (the
+    # fakes' cache replays them), the same candles.
+    until = dt.datetime.fromtimestamp(TRADES_START_MS / 1000, dt.UTC)
+    return Window(since=dt.datetime(2014, 1, 1, tzinfo=dt.UTC), until=until)
+
+
+BLOCKS_PER_REQUEST = {"n": 500}  # --blocks-per-request
 
 
 def _env(fakes: str) -> dict[str, str]:
     return {
+        "NEXUS_ETHEREUM_BLOCKS_PER_REQUEST": str(BLOCKS_PER_REQUEST["n"]),
         "NEXUS_INGEST_FAKE_URL": fakes,
         "NEXUS_ETHEREUM_START_BLOCK": str(FIRST_BLOCK),
         "NEXUS_BINANCE_STREAM_SECONDS": "2",

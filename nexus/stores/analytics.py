@@ -91,7 +91,7 @@ def _tsv_field(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return value.isoformat(" ", "seconds")[:19]  # YYYY-MM-DD hh:mm:ss; strftime: 3x slower
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
@@ -118,6 +118,8 @@ def _tsv_column(values: list[Any]) -> list[str]:
         return list(map(str, values))
     elif types == {dt.date}:
         return list(map(dt.date.isoformat, values))
+    elif types == {dt.datetime}:  # event times: a row each (transfers, blocks, trades)
+        return [value.isoformat(" ", "seconds")[:19] for value in values]
     return list(map(_tsv_field, values))
 
 

@@ -237,3 +237,46 @@ async def test_a_bad_date_rejects_only_its_record(
         f"SELECT toString(date) AS day FROM {databases.macro}.observations ORDER BY date"
     )
     assert [row["day"] for row in rows] == [f"2024-01-{d:02d}" for d in range(1, 6)]
+
+
+async def test_a_bad_value_or_field_rejects_only_its_record_in_a_mixed_batch(
+    analytics: ChdbStore, databases: Databases
+) -> None:
+    """A missing field or a value FRED would never send (not finite, not a number) rejects
+    only its record; the series, the other observations and FRED's "." (no value) are
+    stored."""
+    sink = MacroSink(analytics, databases.macro)
+    await sink.ensure_schema()
+
+    def observation(day: int, value: object, **fields: object) -> Record:
+        payload = {
+            "series_id": "DGS10",
+            "date": f"2024-01-{day:02d}",
+            "realtime_start": "2024-01-02",
+            "realtime_end": "9999-12-31",
+            "value": value,
+            **fields,
+        }
+        return Record("fred", OBSERVATION, f"DGS10|{day}", payload)
+
+    series = Record(
+        "fred",
+        "macro.series",
+        "DGS10",
+        {"id": "DGS10", "title": "10-Year", "units": "Percent", "frequency": "Daily"},
+    )
+    good = [observation(1, "4.1"), observation(2, "."), observation(3, 4.2)]
+    bad = [observation(4, "4.3"), observation(5, "inf"), observation(6, "abc")]
+    del bad[0].payload["realtime_end"]
+    written = await sink.write([series, good[0], bad[0], good[1], bad[1], good[2], bad[2]])
+    assert [record for record, _ in written.rejected] == bad
+    assert written.rows == 4  # the series and three vintages
+    rows = await analytics.query(
+        f"SELECT toString(date) AS day, value FROM {databases.macro}.observations ORDER BY date"
+    )
+    assert [(row["day"], row["value"]) for row in rows] == [
+        ("2024-01-01", 4.1),
+        ("2024-01-03", 4.2),
+    ]
+    clean = await sink.write([series, *good])  # written again: nothing refused
+    assert clean.rejected == [] and clean.rows == 4

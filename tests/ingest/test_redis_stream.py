@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 
+import orjson
 import pytest
 import redis.asyncio as redis
 
@@ -123,3 +124,30 @@ async def test_dead_letters_are_kept_listed_and_removed(prefix: str) -> None:
     await letters.remove([fred.id])
     assert [letter.source for letter in await letters.letters()] == ["treasury"]
     await letters.close()
+
+
+async def test_entries_another_process_left_come_back_equal_in_either_encoding(
+    prefix: str,
+) -> None:
+    # The producer's own batches are read back from memory; another process's (a killed run,
+    # or an earlier version's `Batch.to_json` objects) are decoded from Redis, equal to them.
+    letter = DeadLetter("fred", "fetch", "truncated body", {"request": "/fred/series"})
+    sent = Batch(
+        [Record("fred", "macro.observation", "DGS10/2024-01-02", {"value": "3.95"})],
+        {"since": "2024-01-02"},
+        [letter],
+    )
+    first = RedisRecordStream(REDIS_URL, prefix=prefix)
+    await first.open("fred")
+    await first.add("fred", sent)
+    await first.client.xadd(first.key("fred"), {"batch": orjson.dumps(sent.to_json())})
+    await first.close()
+
+    second = RedisRecordStream(REDIS_URL, prefix=prefix)
+    await second.open("fred")
+    received = []
+    while (entry := await second.read("fred", 0.05)) is not None:
+        received.append(entry[1])
+        await second.ack("fred", entry[0])
+    await second.close()
+    assert received == [sent, sent]

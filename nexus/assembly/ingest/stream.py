@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import orjson
 
 from nexus.assembly.ingest.errors import AlreadyRunning
-from nexus.assembly.ingest.records import Batch
+from nexus.assembly.ingest.records import Batch, DeadLetter, Record
 
 log = logging.getLogger("nexus.ingest.stream")
 
@@ -106,6 +106,11 @@ class RedisRecordStream:
         # Entries read ahead (XREADGROUP with COUNT): delivered to this consumer, so pending
         # until acknowledged; a process killed with some here reads them again as backlog.
         self.ahead: dict[str, collections.deque[tuple[str, Batch]]] = {}
+        # Entries this process added and has not read back: the producer runs in the consumer's
+        # process, so the batch it reads back is taken from here instead of decoded again
+        # (JSON to records: 0.1-0.2 s of a 70,000-row FRED run). What the stream holds is the
+        # same: a killed run's entries, read by the next process, are decoded from Redis.
+        self.added: dict[str, Batch] = {}
 
     def key(self, source: str) -> str:
         return f"{self.prefix}ingest:stream:{source}"
@@ -150,7 +155,8 @@ class RedisRecordStream:
 
     async def add(self, source: str, batch: Batch) -> None:
         # orjson: a page of 100,000 observations is megabytes of JSON each way.
-        await self.client.xadd(self.key(source), {"batch": orjson.dumps(batch.to_json())})
+        entry_id = await self.client.xadd(self.key(source), {"batch": _encoded(batch)})
+        self.added[entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)] = batch
 
     async def read(self, source: str, wait_seconds: float) -> tuple[str, Batch] | None:
         ahead = self.ahead.setdefault(source, collections.deque())
@@ -172,9 +178,10 @@ class RedisRecordStream:
         last = None
         for entry_id, fields in answer[0][1] if answer else []:
             last = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+            mine = self.added.pop(last, None)
             raw = fields.get(b"batch") or fields.get("batch") if fields else None
             if raw is not None:  # None: a pending entry deleted meanwhile (no fields)
-                self.ahead[source].append((last, Batch.from_json(orjson.loads(raw))))
+                self.ahead[source].append((last, mine or _decoded(raw)))
         if start != ">":
             self.backlog[source] = last  # pending ids only grow: read on after the last one
 
@@ -187,7 +194,33 @@ class RedisRecordStream:
             await pipe.execute()
 
     async def close(self) -> None:
+        self.added.clear()
         await self.client.aclose()
+
+
+def _encoded(batch: Batch) -> bytes:
+    """A batch as a stream entry: its records as [source, kind, key, payload] arrays (no
+    object with the same four names per record)."""
+    return orjson.dumps(
+        {
+            "rows": [(r.source, r.kind, r.key, r.payload) for r in batch.records],
+            "cursor": batch.cursor,
+            "failures": [failure.to_json() for failure in batch.failures],
+        }
+    )
+
+
+def _decoded(raw: bytes | str) -> Batch:
+    """A stream entry as a batch: the arrays `_encoded` writes, or `Batch.to_json`'s objects
+    (entries an earlier version left on the stream)."""
+    value = orjson.loads(raw)
+    if "rows" not in value:
+        return Batch.from_json(value)
+    return Batch(
+        [Record(*row) for row in value["rows"]],
+        value["cursor"],
+        [DeadLetter.from_json(item) for item in value.get("failures", [])],
+    )
 
 
 _REFRESH = """

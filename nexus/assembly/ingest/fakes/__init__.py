@@ -16,6 +16,13 @@ Each fault is consumed by one request, in order:
 - `truncate`: the real response cut in half, Content-Length matching (a malformed body);
 - `drop`: the real headers, then half the body and the connection closed (a transport error);
 - `html`: 200 with an HTML page instead of the format (a captive portal, a CDN error).
+
+`fake_servers(cache_responses=True)` (`nexus ingest fake-servers --cache-responses`, for the
+benchmarks only) answers a request it answered before (same method, path, query and body) with
+the bytes it sent then, under the fault layer: a real source builds its pages on its own
+machine, while these fakes build them in Python on the benchmark's own cores. A cached answer
+skips the fake's own bookkeeping (Binance's request weight); a request to a control path
+(`/_chain`, `/_limits`) clears the cache. The tests' fakes never cache.
 """
 
 from __future__ import annotations
@@ -136,15 +143,73 @@ class FaultLayer:
         await JSONResponse(answer)(scope, receive, send)
 
 
-def fake_servers() -> ASGIApp:
-    """Every registered connector's fake app, mounted at /NAME, behind the fault layer."""
+class ResponseCache:
+    """ASGI middleware: replays the 200 answers of requests it has seen (benchmarks only)."""
+
+    def __init__(self, app: ASGIApp, entries: int = 1024) -> None:
+        self.app = app
+        self.entries = entries
+        self.answers: dict[tuple[str, str, bytes, bytes], tuple[Message, bytes]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if path.rsplit("/", 1)[-1].startswith("_"):  # /_chain, /_limits: the fake's state moves
+            self.answers.clear()
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            body.extend(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        key = (scope["method"], path, scope.get("query_string", b""), bytes(body))
+        cached = self.answers.get(key)
+        if cached is not None:
+            await send(cached[0])
+            await send({"type": "http.response.body", "body": cached[1], "more_body": False})
+            return
+        started: dict[str, Any] = {}
+        sent = bytearray()
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started.update(message)
+            else:
+                sent.extend(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, replay, capture)
+        if started.get("status") == 200:
+            if len(self.answers) >= self.entries:
+                self.answers.pop(next(iter(self.answers)))
+            self.answers[key] = (dict(started), bytes(sent))
+
+
+def fake_servers(*, cache_responses: bool = False) -> ASGIApp:
+    """Every registered connector's fake app, mounted at /NAME, behind the fault layer (and,
+    for benchmarks, a cache of their answers under it)."""
     from nexus.assembly.ingest.registry import connectors
 
     routes: list[Route | Mount] = [Route("/", _index)]
     for name, connector in connectors().items():
         if connector.fake is not None:
             routes.append(Mount(f"/{name}", app=connector.fake()))
-    return FaultLayer(Starlette(routes=routes), FaultPlan())
+    app: ASGIApp = Starlette(routes=routes)
+    if cache_responses:
+        app = ResponseCache(app)
+    return FaultLayer(app, FaultPlan())
 
 
 async def _index(request: Request) -> Response:
