@@ -28,7 +28,10 @@ cached for minutes while revocations arrive over Redis, tokens for a minute). `n
 requests as there are credentials), so every compared run follows the same warm-up. The
 configurations run in turn in every round, so load on a shared machine falls on all of them;
 the medians of the steady runs are compared with `no edge`, and the cold runs are reported
-beside them.
+beside them. Each measured run also gives the router process's CPU time per request (user +
+system, from /proc, so Linux only): the server is one process, so its throughput is about the
+inverse of that while it has a core to itself, and CPU time is far less disturbed than
+throughput when other work shares the machine.
 Load from wrk (`apt-get install wrk`), with a Lua script rotating the credentials.
 
 `--in-process` measures the same four configurations without HTTP: CPU time (process time) per
@@ -180,9 +183,27 @@ class Run(NamedTuple):
     p50: float  # ms
     p95: float  # ms
     requests: int
+    cpu_ms: float | None = None  # the router process's CPU time per request, ms
 
 
-def _wrk(url: str, header: str, credentials: list[str], seconds: float, concurrency: int) -> Run:
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of process `pid` (Linux /proc), None where unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wrk(
+    url: str,
+    header: str,
+    credentials: list[str],
+    seconds: float,
+    concurrency: int,
+    server: int | None = None,
+) -> Run:
+    """One wrk run; with `server` (the router's pid) also its CPU time per request."""
     script_text = (
         WRK_SCRIPT.replace("CREDENTIALS", "{" + ",".join(json.dumps(c) for c in credentials) + "}")
         .replace("HEADER", json.dumps(header))
@@ -193,11 +214,18 @@ def _wrk(url: str, header: str, credentials: list[str], seconds: float, concurre
         script.flush()
         command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "--timeout", "60s"]
         command += ["-s", script.name, url]
+        cpu_before = _cpu_seconds(server)
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        cpu_after = _cpu_seconds(server)
     [line] = [line for line in output.splitlines() if line.startswith("RESULT ")]
     requests, duration, p50, p95, failed = line.split()[1:]
     assert int(failed) == 0, f"{failed} responses were not 200 or carried errors"
-    return Run(int(requests) / float(duration), float(p50), float(p95), int(requests))
+    cpu_ms = (
+        None
+        if cpu_before is None or cpu_after is None or not int(requests)
+        else (cpu_after - cpu_before) / int(requests) * 1e3
+    )
+    return Run(int(requests) / float(duration), float(p50), float(p95), int(requests), cpu_ms)
 
 
 def _use_each_once(
@@ -327,13 +355,16 @@ def main() -> None:
                         target=_serve, args=(name, str(data_dir), redis.url, port)
                     )
                     server.start()
+                    pid = server.pid
                     try:
                         url = f"http://127.0.0.1:{port}/graphql"
                         _wait(url, header, credentials[:1])
                         # Router warm-up (plan cache, connections) with one credential only.
                         _wrk(url, header, credentials[:1], min(2.0, args.seconds), args.concurrency)
                         if credentials:
-                            run = _wrk(url, header, credentials, args.seconds, args.concurrency)
+                            run = _wrk(
+                                url, header, credentials, args.seconds, args.concurrency, pid
+                            )
                             cold[name].append(run)
                             _report(round_, name, "cold", run)
                             _use_each_once(url, header, credentials, args.concurrency)
@@ -342,7 +373,7 @@ def main() -> None:
                             # and pass, unmeasured: every steady run follows the same work.
                             _wrk(url, header, credentials, args.seconds, args.concurrency)
                             _use_each_once(url, header, [None] * KEYS, args.concurrency)
-                        run = _wrk(url, header, credentials, args.seconds, args.concurrency)
+                        run = _wrk(url, header, credentials, args.seconds, args.concurrency, pid)
                         steady[name].append(run)
                         _report(round_, name, "steady" if credentials else "", run)
                     finally:
@@ -350,35 +381,45 @@ def main() -> None:
                         server.join(10)
         finally:
             redis.stop()
-    base = statistics.median(r[0] for r in steady["no edge"])
+    base = statistics.median(r.rate for r in steady["no edge"])
+    base_cpus = [r.cpu_ms for r in steady["no edge"] if r.cpu_ms is not None]
+    base_cpu = statistics.median(base_cpus) if base_cpus else None
     print(f"medians (load average {_load()} at the end):")
     for name, runs in steady.items():
-        _median(name, "steady" if name in cold else "", runs, base)
+        _median(name, "steady" if name in cold else "", runs, base, base_cpu)
     for name, runs in cold.items():
-        _median(name, "cold", runs, base)
+        _median(name, "cold", runs, base, base_cpu)
 
 
 def _report(round_: int, name: str, kind: str, run: Run) -> None:
-    rate, p50, p95, requests = run
     note = (
-        f"  ({requests} requests: some repeated a key)"
-        if kind == "cold" and requests > KEYS
+        f"  ({run.requests} requests: some repeated a key)"
+        if kind == "cold" and run.requests > KEYS
         else ""
     )
+    cpu = "" if run.cpu_ms is None else f"   router CPU {run.cpu_ms:5.2f} ms/req"
     print(
-        f"  round {round_ + 1} {name:<10}{kind:<7} {rate:8.1f} req/s   "
-        f"p50 {p50:6.2f} ms   p95 {p95:6.2f} ms{note}",
+        f"  round {round_ + 1} {name:<10}{kind:<7} {run.rate:8.1f} req/s   "
+        f"p50 {run.p50:6.2f} ms   p95 {run.p95:6.2f} ms{cpu}{note}",
         flush=True,
     )
 
 
-def _median(name: str, kind: str, runs: list[Run], base: float) -> None:
-    rate = statistics.median(r[0] for r in runs)
-    p50 = statistics.median(r[1] for r in runs)
-    low, high = min(r[0] for r in runs), max(r[0] for r in runs)
+def _median(name: str, kind: str, runs: list[Run], base: float, base_cpu: float | None) -> None:
+    rate = statistics.median(r.rate for r in runs)
+    p50 = statistics.median(r.p50 for r in runs)
+    low, high = min(r.rate for r in runs), max(r.rate for r in runs)
+    cpus = [r.cpu_ms for r in runs if r.cpu_ms is not None]
+    cpu = ""
+    if cpus and base_cpu:
+        median_cpu = statistics.median(cpus)
+        cpu = (
+            f"  router CPU {median_cpu:5.2f} ms/req "
+            f"({100 * (median_cpu - base_cpu) / base_cpu:+5.1f}%)"
+        )
     print(
         f"  {name:<10}{kind:<7} {rate:8.1f} req/s (runs {low:.1f}-{high:.1f})  "
-        f"p50 {p50:6.2f} ms  {100 * (rate - base) / base:+6.1f}% vs no edge"
+        f"p50 {p50:6.2f} ms  {100 * (rate - base) / base:+6.1f}% vs no edge{cpu}"
     )
 
 
