@@ -2,10 +2,12 @@
 a JWT, each with cost analysis, the Redis budget debit and usage metering on.
 
     .venv/bin/python -m benchmarks.edge [--seconds 10] [--concurrency 16] [--rounds 3]
-    .venv/bin/python -m benchmarks.edge --in-process [--iterations 1000]
+        [--plain-subgraphs]
+    .venv/bin/python -m benchmarks.edge --in-process [--iterations 1000] [--plain-subgraphs]
 
-The router (one uvicorn process, the four test_entities subgraphs in-process, SHOP_QUERY) runs
-once per configuration and round, a fresh process each time:
+The router (one uvicorn process, the four test_entities subgraphs in-process with the document
+caches our subgraphs keep, `--plain-subgraphs` without them as before; SHOP_QUERY) runs once
+per configuration and round, a fresh process each time:
 - `no edge`: no authenticator, no demand control, no usage metering (the router before issue 12);
 - `anonymous`: demand control measuring (estimate, Redis debit, RateLimit headers); it measures
   rather than enforces because every wrk connection shares one address, so one anonymous
@@ -87,9 +89,10 @@ end
 """
 
 
-def _serve(config: str, data_dir: str, redis_url: str, port: int) -> None:
+def _serve(config: str, data_dir: str, redis_url: str, port: int, plain: bool) -> None:
     import uvicorn
 
+    from benchmarks.subgraph_documents import shop_schemas
     from graph.edge.authn import TokenCache
     from graph.edge.budget import RedisBudget
     from graph.edge.demand import DemandControl
@@ -100,7 +103,6 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int) -> None:
     from nexus.config import Settings
     from subgraphs.platform.billing import PlatformUsageSink
     from subgraphs.platform.services import authenticator_for
-    from tests.graph.test_entities import SCHEMAS
 
     # The router's bus on Redis, as deployed: revocations reach its authenticator, which keeps
     # verified keys for minutes.
@@ -114,7 +116,7 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int) -> None:
         demand = DemandControl(budget, enforce=config != "anonymous")
         authenticator = TokenCache(authenticator_for(stores))
         usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
-    router = in_process_router(SCHEMAS, demand=demand, usage=usage)
+    router = in_process_router(shop_schemas(not plain), demand=demand, usage=usage)
     app = create_app(router, authenticator=authenticator, graphiql=False)
     uvicorn.run(
         app, host="127.0.0.1", port=port, log_level="error", access_log=False, loop="uvloop"
@@ -249,7 +251,8 @@ def _use_each_once(
     asyncio.run(run())
 
 
-async def _in_process(data_dir: Path, redis_url: str, iterations: int) -> None:
+async def _in_process(data_dir: Path, redis_url: str, iterations: int, plain: bool) -> None:
+    from benchmarks.subgraph_documents import shop_schemas
     from graph.edge.authn import TokenCache
     from graph.edge.budget import RedisBudget
     from graph.edge.demand import DemandControl, EdgeOutcome
@@ -259,16 +262,17 @@ async def _in_process(data_dir: Path, redis_url: str, iterations: int) -> None:
     from nexus.config import Settings
     from subgraphs.platform.billing import PlatformUsageSink
     from subgraphs.platform.services import authenticator_for
-    from tests.graph.test_entities import SCHEMAS
 
     keys, tokens = await _credentials(data_dir)
     settings = Settings.from_env({"NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": redis_url})
     stores = open_stores(settings, ["platform"])
     authenticator = TokenCache(authenticator_for(stores))
-    plain = in_process_router(SCHEMAS)
+    bare = in_process_router(shop_schemas(not plain))
     budget = RedisBudget(redis_url, prefix=f"bench:{time.time_ns()}:")
     usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
-    edged = in_process_router(SCHEMAS, demand=DemandControl(budget, enforce=False), usage=usage)
+    edged = in_process_router(
+        shop_schemas(not plain), demand=DemandControl(budget, enforce=False), usage=usage
+    )
     credentials: dict[str, list[dict[str, str]]] = {
         "no edge": [{}],
         "anonymous": [{}],
@@ -278,7 +282,7 @@ async def _in_process(data_dir: Path, redis_url: str, iterations: int) -> None:
     variables = BODY["variables"]
 
     async def run(name: str, count: int) -> float:
-        router = plain if name == "no edge" else edged
+        router = bare if name == "no edge" else edged
         rotation = credentials[name]
         start = time.process_time()
         for n in range(count):
@@ -311,6 +315,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--in-process", action="store_true", help="CPU per request, no HTTP")
     parser.add_argument("--iterations", type=int, default=1000)
+    parser.add_argument(
+        "--plain-subgraphs",
+        action="store_true",
+        help="the test subgraphs without the document caches our subgraphs keep (as before)",
+    )
     args = parser.parse_args()
 
     from tests.support.processes import free_port
@@ -323,7 +332,7 @@ def main() -> None:
         redis.start()
         if args.in_process:
             try:
-                asyncio.run(_in_process(data_dir, redis.url, args.iterations))
+                asyncio.run(_in_process(data_dir, redis.url, args.iterations, args.plain_subgraphs))
             finally:
                 redis.stop()
             return
@@ -352,7 +361,8 @@ def main() -> None:
                 for name, (header, credentials) in loads.items():
                     port = free_port()
                     server = context.Process(
-                        target=_serve, args=(name, str(data_dir), redis.url, port)
+                        target=_serve,
+                        args=(name, str(data_dir), redis.url, port, args.plain_subgraphs),
                     )
                     server.start()
                     pid = server.pid

@@ -27,7 +27,8 @@ from tests.graph.test_entities import SCHEMA_ARGS, SHOP_QUERY
 VARIABLES = {"first": 3}
 
 
-def _router(cached: bool) -> Router:
+def shop_schemas(cached: bool) -> dict[str, strawberry.federation.Schema]:
+    """The four test subgraphs of SHOP_QUERY; `cached`: with our subgraphs' document caches."""
     schemas = {}
     for name, args in SCHEMA_ARGS.items():
         arguments: dict[str, Any] = dict(args)
@@ -37,7 +38,11 @@ def _router(cached: bool) -> Router:
                 lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
             ]
         schemas[name] = strawberry.federation.Schema(**arguments)
-    return in_process_router(schemas)
+    return schemas
+
+
+def _router(cached: bool) -> Router:
+    return in_process_router(shop_schemas(cached))
 
 
 async def _main(queries: int, rounds: int) -> None:
