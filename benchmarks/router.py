@@ -2,17 +2,19 @@
 
     PYTHONPATH=. python benchmarks/router.py [--iterations 2000]
     PYTHONPATH=. python benchmarks/router.py --http [--seconds 10] [--concurrency 32] [--rounds 3]
-        [--router-workers 1] [--hive-fork 1] [--client wrk|python]
+        [--router-workers 1] [--hive-fork 1] [--client wrk|python] [--plain-subgraphs]
 
 Overhead: the same cross-subgraph query (four subgraphs, three entity jumps) through the router,
 against replaying the exact subgraph requests the router made, directly on the Strawberry schemas,
 and through the same router with the hardening checks off (NEXUS_HARDENING_CHECKS=off: no request
 limits, no input checks), the three in turn.
 Plan cache: the first plan of an operation runs the pipeline; later runs are cache hits.
-HTTP: the four subgraphs as separate uvicorn processes; `nexus router --supergraph FILE` (with
-`--router-workers` processes; entity cache off, then on) and Hive Gateway (`--hive-fork`
-processes, on its own planner and on Hive Router's) in front of them, the same query at the same
-client load, each gateway measured in turn for `--rounds` rounds: requests/s, p50 and p99.
+HTTP: the four subgraphs as separate uvicorn processes (with the document caches our subgraphs
+keep, nexus.graphql_errors.SubgraphSchema; `--plain-subgraphs` without, as before);
+`nexus router --supergraph FILE` (with `--router-workers` processes; entity cache off, then on)
+and Hive Gateway (`--hive-fork` processes, on its own planner and on Hive Router's) in front of
+them, the same query at the same client load, each gateway measured in turn for `--rounds`
+rounds: requests/s, p50 and p99.
 Each run also reads /proc (Linux): the CPU per client request of the gateway's processes, the
 subgraphs, the client and everything else on the machine (other work: how loaded it was), and
 how many subgraph requests a client request caused (identical ones in flight are shared, by both
@@ -158,15 +160,28 @@ def cold_plans(samples: int) -> None:
     )
 
 
-def _serve_subgraph(name: str, port: int, served: Any) -> None:
+def _serve_subgraph(name: str, port: int, served: Any, plain: bool) -> None:
     import strawberry
     import uvicorn
     from strawberry.asgi import GraphQL
+    from strawberry.extensions import ParserCache, ValidationCache
 
+    from nexus.graphql_errors import DOCUMENT_CACHE_SIZE
     from tests.graph.test_entities import SCHEMA_ARGS
 
-    # Federation v2.9: the newest version Hive Gateway's composition reads.
-    schema = strawberry.federation.Schema(**SCHEMA_ARGS[name], federation_version="2.9")
+    # Federation v2.9: the newest version Hive Gateway's composition reads. The document caches
+    # our subgraphs keep (nexus.graphql_errors.SubgraphSchema), unless `plain`.
+    extensions: list[Any] = (
+        []
+        if plain
+        else [
+            lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        ]
+    )
+    schema = strawberry.federation.Schema(
+        **SCHEMA_ARGS[name], federation_version="2.9", extensions=extensions
+    )
     graphql = GraphQL(schema, graphql_ide=None)
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -423,7 +438,13 @@ def subgraph_ceiling(bench: Bench, urls: dict[str, str], pids: dict[str, int]) -
 
 
 def compare_with_hive_gateway(
-    seconds: float, concurrency: int, rounds: int, client: str, workers: int, hive_forks: int
+    seconds: float,
+    concurrency: int,
+    rounds: int,
+    client: str,
+    workers: int,
+    hive_forks: int,
+    plain: bool = False,
 ) -> None:
     from graph.compose import SubgraphSDL, compose_supergraph
     from graph.in_process import subgraph_sdl
@@ -435,7 +456,7 @@ def compare_with_hive_gateway(
     ports = {name: free_port() for name in SCHEMAS}
     served = {name: context.RawValue("q", 0) for name in SCHEMAS}
     processes = {
-        name: context.Process(target=_serve_subgraph, args=(name, port, served[name]))
+        name: context.Process(target=_serve_subgraph, args=(name, port, served[name], plain))
         for name, port in ports.items()
     }
     urls = {name: f"http://127.0.0.1:{port}/graphql" for name, port in ports.items()}
@@ -549,6 +570,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=2000)
     parser.add_argument("--http", action="store_true", help="compare with Hive Gateway")
+    parser.add_argument(
+        "--plain-subgraphs",
+        action="store_true",
+        help="--http: the subgraphs without the document caches ours keep (as before)",
+    )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="runs of each gateway, in turn")
@@ -574,6 +600,7 @@ def main() -> None:
             args.client,
             args.router_workers,
             args.hive_fork,
+            args.plain_subgraphs,
         )
         return
     asyncio.run(overhead(args.iterations))
