@@ -13,8 +13,8 @@ per configuration and round, a fresh process each time:
   rather than enforces because every wrk connection shares one address, so one anonymous
   budget, which the load would spend in a second;
 - `api key`: 1,000 distinct `nxa_` keys in rotation, looked up in the platform store (SQLite in
-  the run's directory) by the real Authenticator, demand control enforcing on the enterprise
-  plan;
+  the run's directory) by the real Authenticator, demand control enforcing on the `bench` plan
+  (the enterprise plan's limits with a budget the run cannot spend);
 - `jwt`: 1,000 distinct RS256 access tokens in rotation, verified by the real Authenticator.
 Every configuration but `no edge` meters each operation into the platform store (usage rows, and
 each API key's last use), as `nexus serve` does.
@@ -61,6 +61,7 @@ import httpx
 from tests.graph.test_entities import SHOP_QUERY
 
 KEYS = 1_000
+BENCH_PLAN = "bench"
 BODY = {"query": SHOP_QUERY, "variables": {"first": 3}}
 
 WRK_SCRIPT = """
@@ -124,13 +125,16 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int, plain: bool) -
 
 
 async def _credentials(data_dir: Path) -> tuple[list[str], list[str]]:
-    """1,000 API keys of one enterprise organisation, and 1,000 access tokens of its owner."""
+    """1,000 API keys of one organisation, and 1,000 access tokens of its owner, on the `bench`
+    plan: the enterprise plan's limits but a budget no run spends (the enterprise plan's
+    1,000,000 cost units a minute are spent in under a minute by one caller's tokens at a few
+    hundred requests a second: the rest would be 429s)."""
     from sqlalchemy import insert
 
     from nexus.auth.secrets import new_api_key
     from nexus.config import Settings
     from nexus.stores.platform import PlatformStore, upgrade
-    from subgraphs.platform.models import ApiKey, Organization, User, new_id
+    from subgraphs.platform.models import ApiKey, Organization, Plan, User, new_id
     from subgraphs.platform.services import services_for
 
     settings = Settings.from_env({"NEXUS_DATA_DIR": str(data_dir)})
@@ -140,9 +144,22 @@ async def _credentials(data_dir: Path) -> tuple[list[str], list[str]]:
     secrets = [new_api_key() for _ in range(KEYS)]
     scopes = "market:read platform:read"
     async with store.sessions.begin() as session:
+        enterprise = await session.get(Plan, "enterprise")
+        assert enterprise is not None
+        await session.execute(
+            insert(Plan).values(
+                name=BENCH_PLAN,
+                cost_per_minute=10**12,
+                max_operation_cost=enterprise.max_operation_cost,
+                max_subscriptions=enterprise.max_subscriptions,
+                scopes=enterprise.scopes,
+                monthly_price_cents=0,
+                overage_cents_per_1000=0,
+            )
+        )
         await session.execute(
             insert(Organization).values(
-                id=organization, name="Bench", slug="bench", plan="enterprise"
+                id=organization, name="Bench", slug="bench", plan=BENCH_PLAN
             )
         )
         await session.execute(
@@ -171,7 +188,7 @@ async def _credentials(data_dir: Path) -> tuple[list[str], list[str]]:
             subject=user,
             organization_id=organization,
             scopes=scopes.split(),
-            extra={"plan": "enterprise"},
+            extra={"plan": BENCH_PLAN},
         )[0]
         for _ in range(KEYS)
     ]
