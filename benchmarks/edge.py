@@ -95,7 +95,7 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int, plain: bool) -
 
     from benchmarks.subgraph_documents import shop_schemas
     from graph.edge.authn import TokenCache
-    from graph.edge.budget import RedisBudget
+    from graph.edge.budget import open_budget
     from graph.edge.demand import DemandControl
     from graph.edge.usage import UsageMeter
     from graph.gateway import create_app
@@ -113,7 +113,7 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int, plain: bool) -
     usage = None
     if config != "no edge":
         stores = open_stores(settings, ["platform"])
-        budget = RedisBudget(redis_url, prefix=f"bench:{time.time_ns()}:")
+        budget = open_budget(redis_url, prefix=f"bench:{time.time_ns()}:")
         demand = DemandControl(budget, enforce=config != "anonymous")
         authenticator = TokenCache(authenticator_for(stores))
         usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
@@ -271,7 +271,7 @@ def _use_each_once(
 async def _in_process(data_dir: Path, redis_url: str, iterations: int, plain: bool) -> None:
     from benchmarks.subgraph_documents import shop_schemas
     from graph.edge.authn import TokenCache
-    from graph.edge.budget import RedisBudget
+    from graph.edge.budget import open_budget
     from graph.edge.demand import DemandControl, EdgeOutcome
     from graph.edge.usage import UsageMeter
     from graph.in_process import in_process_router
@@ -285,7 +285,7 @@ async def _in_process(data_dir: Path, redis_url: str, iterations: int, plain: bo
     stores = open_stores(settings, ["platform"])
     authenticator = TokenCache(authenticator_for(stores))
     bare = in_process_router(shop_schemas(not plain))
-    budget = RedisBudget(redis_url, prefix=f"bench:{time.time_ns()}:")
+    budget = open_budget(redis_url, prefix=f"bench:{time.time_ns()}:")
     usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
     edged = in_process_router(
         shop_schemas(not plain), demand=DemandControl(budget, enforce=False), usage=usage

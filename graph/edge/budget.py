@@ -4,10 +4,16 @@ One bucket per caller (`Caller.rate_key`), shared by every router process throug
 Lua script reads, refills, debits and writes the bucket atomically, on Redis's own clock (so
 router hosts need no synchronised clocks). The embedded default (`REDIS_URL=memory://`) keeps
 the buckets in this process with the same arithmetic.
+
+`LeasedBudget` (what `open_budget` gives for Redis) spares callers whose operations are small
+against their plan a round trip per request: it takes a slice of their budget from the shared
+bucket at a time and debits it in this process for up to a second.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 import math
 import time
@@ -86,7 +92,7 @@ local at = tonumber(state[2]) or now_ms
 tokens = math.min(limit, tokens + math.max(0, now_ms - at) * limit / window)
 local allowed = 0
 if cost <= tokens then
-  tokens = tokens - cost
+  tokens = math.min(limit, tokens - cost)
   allowed = 1
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now_ms)
@@ -131,8 +137,103 @@ class RedisBudget:
         await self.client.aclose()
 
 
+@dataclass(slots=True)
+class _Lease:
+    units: int  # cost units taken from the shared bucket and not spent yet
+    shared: int  # what the shared bucket held right after the slice was taken
+    limit: int  # the plan's units per window when it was taken
+    expires: float  # time.monotonic()
+
+
+class LeasedBudget:
+    """The shared Redis budget, with a round trip per slice instead of per operation for
+    callers whose operations are small against their plan.
+
+    An operation of at most a tenth of a slice (a slice is SLICE_SHARE of the caller's budget
+    per window) is debited from a slice this process took from the shared bucket; when the
+    slice is spent or SLICE_SECONDS old, one script call takes the next one and gives back what
+    is left of the old (and debits the operation). When the bucket cannot give a whole slice,
+    the operation is debited exactly, as are larger operations (the free plan's 10,000 units
+    a minute make a 100-unit slice: operations over 10 units go to Redis every time). So the
+    budget stays one across processes: a process may hold at most one slice per caller that
+    others cannot spend (given back at its next operation for that caller), and an operation
+    is never allowed beyond what the shared bucket gave. The reported remaining units are the
+    bucket's when the slice was taken plus what is left of it (refills since are not counted
+    until the next slice)."""
+
+    SLICE_SHARE = 0.01  # of the plan's units per window
+    SLICE_SECONDS = 1.0
+    SMALL_SHARE = 0.1  # of a slice: the largest operation served from a slice
+
+    def __init__(self, shared: RedisBudget, *, max_keys: int = 100_000) -> None:
+        self.shared = shared
+        self.window = shared.window
+        self.max_keys = max_keys
+        self._leases: dict[str, _Lease] = {}
+        self._taking: dict[str, asyncio.Future[None]] = {}  # slices being taken, per caller
+
+    async def debit(self, key: str, cost: int, limit: int) -> Debit:
+        size = int(limit * self.SLICE_SHARE)
+        if cost <= 0 or limit <= 0 or cost > size * self.SMALL_SHARE:
+            return await self.shared.debit(key, cost, limit)
+        while True:
+            served = self._from_slice(key, cost, limit)
+            if served is not None:
+                return served
+            taking = self._taking.get(key)
+            if taking is None:
+                break
+            await asyncio.shield(taking)  # another operation is taking the caller's next slice
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._taking[key] = done
+        try:
+            return await self._take_slice(key, cost, limit, size)
+        finally:
+            del self._taking[key]
+            done.set_result(None)
+
+    def _from_slice(self, key: str, cost: int, limit: int) -> Debit | None:
+        lease = self._leases.get(key)
+        if (
+            lease is None
+            or lease.limit != limit
+            or lease.units < cost
+            or lease.expires <= time.monotonic()
+        ):
+            return None
+        lease.units -= cost
+        return self._allowed(limit, lease.shared + lease.units)
+
+    async def _take_slice(self, key: str, cost: int, limit: int, size: int) -> Debit:
+        old = self._leases.pop(key, None)
+        held = old.units if old is not None else 0  # given back with this call
+        taken = await self.shared.debit(key, cost + size - held, limit)
+        if taken.allowed:
+            self._leases[key] = _Lease(
+                size, taken.remaining, limit, time.monotonic() + self.SLICE_SECONDS
+            )
+            if len(self._leases) > self.max_keys:
+                del self._leases[next(iter(self._leases))]
+            return self._allowed(limit, taken.remaining + size)
+        # Not a whole slice left: this operation alone, what was held given back.
+        exact = await self.shared.debit(key, cost - held, limit)
+        if exact.allowed or not held:
+            return exact
+        await self.shared.debit(key, -held, limit)  # refused: give back what was held anyway
+        return dataclasses.replace(exact, remaining=exact.remaining + held)
+
+    def _allowed(self, limit: int, remaining: int) -> Debit:
+        rate = limit / self.window
+        return Debit(True, limit, remaining, 0.0, max(0, limit - remaining) / rate, self.window)
+
+    async def close(self) -> None:
+        self._leases.clear()
+        await self.shared.close()
+
+
 def open_budget(url: str, *, prefix: str = "nexus:budget:") -> Budget:
-    """The budget store for `REDIS_URL`: Redis, or this process for `memory://`."""
+    """The budget store for `REDIS_URL`: Redis (slices leased per caller, `LeasedBudget`), or
+    this process for `memory://`."""
     if url.startswith("memory://"):
         return InProcessBudget()
-    return RedisBudget(url, prefix=prefix)
+    return LeasedBudget(RedisBudget(url, prefix=prefix))
