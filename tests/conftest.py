@@ -20,6 +20,7 @@ import pytest
 
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.vectors import VectorStore
+from tests.support.redis_server import RedisServer
 
 POSTGRES_URL = os.environ.get(
     "NEXUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -111,3 +112,12 @@ def micro_load(analytics: ChdbStore, vectors: VectorStore) -> dict[str, int]:
     from subgraphs.micro.demo import load_demo
 
     return asyncio.run(load_demo(analytics, vectors))
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A Redis server of the module's own (the machine's `redis-server`, a free port)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -106,14 +105,6 @@ async def test_over_budget_the_caller_gets_429_with_retry_after() -> None:
             "/graphql", json=_quotes(20), headers={"authorization": "Bearer jwt-bob"}
         )
         assert other.status_code == 200
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.redis

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,14 +18,6 @@ from tests.support.redis_server import RedisServer
 
 ALERTS = "subscription { alerts }"
 SETTINGS = SubscriptionSettings(keepalive_seconds=30, init_timeout_seconds=5)
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
 
 
 async def _next_for(client: TransportWsClient, id: str) -> dict[str, object]:
