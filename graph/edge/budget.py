@@ -225,6 +225,9 @@ class LeasedBudget:
         return dataclasses.replace(exact, remaining=exact.remaining + held)
 
     def _allowed(self, limit: int, remaining: int) -> Debit:
+        # At most the quota: with Redis unreachable the shared budget lets everything through
+        # undebited (reporting the whole quota left), and the slice was never taken from it.
+        remaining = min(remaining, limit)
         rate = limit / self.window
         return Debit(True, limit, remaining, 0.0, max(0, limit - remaining) / rate, self.window)
 

@@ -98,3 +98,13 @@ async def test_two_routers_taking_slices_spend_one_budget(
             await router.close()
     refilled = (time.monotonic() - started) * limit / window
     assert limit - 20 <= allowed <= limit + refilled + 10
+
+
+async def test_with_redis_unreachable_operations_pass_and_report_no_more_than_the_quota() -> None:
+    budget = open_budget("redis://127.0.0.1:1/0")
+    try:
+        debits = [await budget.debit("caller", 10, 1_000_000) for _ in range(3)]
+    finally:
+        await budget.close()
+    assert all(debit.allowed for debit in debits)
+    assert all(debit.remaining <= 1_000_000 for debit in debits)
