@@ -54,16 +54,17 @@ print(json.dumps(report))
 """
 
 
-def run(mode: str) -> dict[str, object]:
+def _run(scenario: str, mode: str = "on") -> dict[str, object]:
+    """`scenario` in a fresh interpreter with NEXUS_GC_FREEZE=`mode`: its last line's JSON."""
     env = {**os.environ, "NEXUS_GC_FREEZE": mode, "PYTHONPATH": str(REPO)}
     output = subprocess.run(
-        [sys.executable, "-c", SCENARIO], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", scenario], env=env, capture_output=True, text=True, check=True
     ).stdout
     return dict(json.loads(output.splitlines()[-1]))
 
 
 def test_a_full_collection_freezes_what_it_leaves_and_closed_clients_are_reclaimed() -> None:
-    report = run("on")
+    report = _run(SCENARIO, "on")
     assert report["enabled"] is True
     # 40,000 live objects no longer walked by the next full collection.
     assert isinstance(report["unfrozen_after_full"], int)
@@ -75,19 +76,22 @@ def test_a_full_collection_freezes_what_it_leaves_and_closed_clients_are_reclaim
     assert report["thaws"] == 1
 
 
-REQUESTS = """
+# What the request scenarios share: a request in flight, cyclic as graphql-core's linked tokens.
+IN_FLIGHT = """
 import gc, json, weakref
 from nexus import heap
 
 class Token:
     pass
 
-def parsed_document(n):  # a request in flight: cyclic, as graphql-core's linked tokens
+def parsed_document(n):
     tokens = [Token() for _ in range(n)]
     for before, after in zip(tokens, tokens[1:]):
         before.next, after.prev = after, before
     return tokens
+"""
 
+REQUESTS = """
 heap.freeze_startup_heap()
 startup = gc.get_freeze_count()
 probes = []
@@ -106,24 +110,12 @@ print(json.dumps({
 """
 
 BULK = """
-import gc, json
-from nexus import heap
-
-class Node:
-    pass
-
-def bulk_request(n):
-    nodes = [Node() for _ in range(n)]
-    for a, b in zip(nodes, nodes[1:]):
-        a.next, b.prev = b, a
-    return nodes
-
 heap.freeze_startup_heap()
 heap.keeper.FREEZE_AT_CPU_SECONDS = 0.0  # as if each collection walked a large live heap
 startup = gc.get_freeze_count()
 most = 0
 for _ in range(12):  # large requests in flight during full collections: frozen
-    in_flight = bulk_request(150_000)
+    in_flight = parsed_document(150_000)
     gc.collect()
     del in_flight
     heap.keeper.tick()
@@ -132,36 +124,16 @@ print(json.dumps({"startup": startup, "most_frozen": most, "thaws": heap.keeper.
 """
 
 
-def _run(scenario: str) -> dict[str, object]:
-    env = {**os.environ, "NEXUS_GC_FREEZE": "on", "PYTHONPATH": str(REPO)}
-    output = subprocess.run(
-        [sys.executable, "-c", scenario], env=env, capture_output=True, text=True, check=True
-    ).stdout
-    return dict(json.loads(output.splitlines()[-1]))
-
-
 def test_requests_in_flight_are_not_frozen_with_a_small_live_heap() -> None:
     """300 requests, each in flight (600,000 cyclic objects in all) during a full collection:
     every one is reclaimed once answered, nothing frozen since startup."""
-    report = _run(REQUESTS)
+    report = _run(IN_FLIGHT + REQUESTS)
     assert report["requests_kept"] == 0
     assert report["frozen_since_startup"] == 0
     assert report["freezes"] == 0
 
 
 MANY_CLIENTS = """
-import gc, json, weakref
-from nexus import heap
-
-class Token:
-    pass
-
-def parsed_document(n):
-    tokens = [Token() for _ in range(n)]
-    for before, after in zip(tokens, tokens[1:]):
-        before.next, after.prev = after, before
-    return tokens
-
 heap.freeze_startup_heap()
 clients = max(heap.keeper.FREEZE_WITH_CONNECTIONS, heap.keeper.THAW_AFTER_CLOSED)
 for _ in range(clients):
@@ -183,7 +155,7 @@ def test_with_many_clients_open_every_full_collection_freezes_until_they_leave()
     """With 500 subscription clients open (100 or more), a full collection freezes what it
     leaves even when it was cheap (their events would otherwise grow the unfrozen heap into
     50-100 ms pauses); what it froze of a request in flight is reclaimed once they leave."""
-    report = _run(MANY_CLIENTS)
+    report = _run(IN_FLIGHT + MANY_CLIENTS)
     assert report["freezes"] >= 1
     assert report["kept_while_clients_stay"] is True
     assert report["reclaimed_after_clients_left"] is True
@@ -193,7 +165,7 @@ def test_what_is_frozen_at_most_triples_between_thaws() -> None:
     """12 requests large enough to be frozen (3.6 million cyclic objects in all): the thaws
     keep the frozen heap within three times the startup heap, or the startup heap and one
     request."""
-    report = _run(BULK)
+    report = _run(IN_FLIGHT + BULK)
     startup, most, thaws = (int(str(report[k])) for k in ("startup", "most_frozen", "thaws"))
     request = 150_001  # one request's objects: its nodes and their list
     assert most <= max(3 * startup, startup + request)
@@ -201,7 +173,7 @@ def test_what_is_frozen_at_most_triples_between_thaws() -> None:
 
 
 def test_startup_mode_freezes_only_the_startup_heap() -> None:
-    report = run("startup")
+    report = _run(SCENARIO, "startup")
     assert report["enabled"] is False
     assert isinstance(report["unfrozen_after_full"], int)
     assert report["unfrozen_after_full"] >= 40_000  # the next full collection walks them all
