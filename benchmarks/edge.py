@@ -58,6 +58,7 @@ from typing import NamedTuple
 
 import httpx
 
+from benchmarks.procstat import cpu_seconds, stat
 from tests.graph.test_entities import SHOP_QUERY
 
 KEYS = 1_000
@@ -205,15 +206,6 @@ class Run(NamedTuple):
     cpu_ms: float | None = None  # the router process's CPU time per request, ms
 
 
-def _cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU time of process `pid` (Linux /proc), None where unreadable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _wrk(
     url: str,
     header: str,
@@ -233,9 +225,10 @@ def _wrk(
         script.flush()
         command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "--timeout", "60s"]
         command += ["-s", script.name, url]
-        cpu_before = _cpu_seconds(server)
+        pids = [server] if server is not None and stat(server) is not None else []  # /proc: Linux
+        cpu_before = cpu_seconds(pids) if pids else None
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        cpu_after = _cpu_seconds(server)
+        cpu_after = cpu_seconds(pids) if pids else None
     [line] = [line for line in output.splitlines() if line.startswith("RESULT ")]
     requests, duration, p50, p95, failed = line.split()[1:]
     assert int(failed) == 0, f"{failed} responses were not 200 or carried errors"

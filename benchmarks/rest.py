@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks.procstat import cpu_seconds
 from graph.rest.mapping import load_mapping
 
 # (label, REST path, persisted operation, its variables)
@@ -116,13 +117,6 @@ def _load_python(url: str, body: dict[str, Any] | None, seconds: float, concurre
     return len(ordered) / seconds, p50 * 1e3, p95 * 1e3, len(ordered)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU the process has used (Linux /proc): the server's cost, which on a
-    shared machine says more than throughput, since other load steals the cores unevenly."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -183,9 +177,9 @@ def main(seconds: float, concurrency: int, rounds: int) -> None:
                         ("REST", base + path, None),
                         ("GraphQL", f"{base}/graphql", body),
                     ):
-                        before = _cpu_seconds(server.pid)
+                        before = cpu_seconds([server.pid])
                         run = load(url, payload, seconds, concurrency)
-                        cpu[name].append((_cpu_seconds(server.pid) - before) / run[3] * 1e3)
+                        cpu[name].append((cpu_seconds([server.pid]) - before) / run[3] * 1e3)
                         runs[name].append(run)
                 per_request = {}
                 for name, samples in runs.items():

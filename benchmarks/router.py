@@ -47,6 +47,7 @@ from typing import Any
 import httpx
 from graphql import parse, print_ast
 
+from benchmarks.procstat import TICKS, cpu_seconds, stat
 from graph.limits import RequestLimits
 from graph.planner import QueryPlanner
 from tests.graph.support import router_over
@@ -192,22 +193,11 @@ def _serve_subgraph(name: str, port: int, served: Any, plain: bool) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _stat(pid: int | str) -> list[str] | None:
-    """/proc/PID/stat's fields after the command name (Linux), or None once it is gone."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
 def _tree(root: int) -> list[int]:
     """`root` and every process descended from it (worker processes, Node forks)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
-        fields = _stat(entry) if entry.isdigit() else None
+        fields = stat(entry) if entry.isdigit() else None
         if fields is not None:
             children.setdefault(int(fields[1]), []).append(int(entry))
     found, pending = [], [root]
@@ -218,21 +208,11 @@ def _tree(root: int) -> list[int]:
     return found
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU seconds the processes have used so far."""
-    total = 0
-    for pid in pids:
-        fields = _stat(pid)
-        if fields is not None:
-            total += int(fields[11]) + int(fields[12])
-    return total / _TICKS
-
-
 def _machine_busy_seconds() -> float:
     """CPU seconds every process on the machine has used (all cores, from /proc/stat)."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
     idle = values[3] + values[4]  # idle, iowait
-    return (sum(values[:8]) - idle) / _TICKS
+    return (sum(values[:8]) - idle) / TICKS
 
 
 def _children_cpu_seconds() -> float:
@@ -351,17 +331,17 @@ def _measure(bench: Bench, url: str, body: dict[str, Any], gateway_pid: int) -> 
     gateway = _tree(gateway_pid)
     own = [os.getpid()] if bench.client == "python" else []  # the Python client runs here
     before = (
-        _cpu_seconds(gateway),
-        _cpu_seconds(bench.subgraph_pids),
-        _children_cpu_seconds() + _cpu_seconds(own),
+        cpu_seconds(gateway),
+        cpu_seconds(bench.subgraph_pids),
+        _children_cpu_seconds() + cpu_seconds(own),
         _machine_busy_seconds(),
         sum(counter.value for counter in bench.served),
     )
     rate, p50, p99 = load(url, body, bench.seconds, bench.concurrency)
     after = (
-        _cpu_seconds(gateway),
-        _cpu_seconds(bench.subgraph_pids),
-        _children_cpu_seconds() + _cpu_seconds(own),
+        cpu_seconds(gateway),
+        cpu_seconds(bench.subgraph_pids),
+        _children_cpu_seconds() + cpu_seconds(own),
         _machine_busy_seconds(),
         sum(counter.value for counter in bench.served),
     )
