@@ -9,9 +9,11 @@ The router (one uvicorn process, the four test_entities subgraphs in-process wit
 caches our subgraphs keep, `--plain-subgraphs` without them as before; SHOP_QUERY) runs once
 per configuration and round, a fresh process each time:
 - `no edge`: no authenticator, no demand control, no usage metering (the router before issue 12);
-- `anonymous`: demand control measuring (estimate, Redis debit, RateLimit headers); it measures
-  rather than enforces because every wrk connection shares one address, so one anonymous
-  budget, which the load would spend in a second;
+- `anonymous`: no credentials, demand control enforcing (estimate, Redis debit, RateLimit
+  headers) on the store's `anonymous` plan, which this run's store gives the `bench` plan's
+  budget: every wrk connection shares one address, so one anonymous budget, which the real
+  anonymous plan's 1,000 units a minute would leave empty within a second (the rest refused
+  with 429, in this process, without a Redis round trip: tests/graph/test_edge_budget_slices.py);
 - `api key`: 1,000 distinct `nxa_` keys in rotation, looked up in the platform store (SQLite in
   the run's directory) by the real Authenticator, demand control enforcing on the `bench` plan
   (the enterprise plan's limits with a budget the run cannot spend);
@@ -115,7 +117,7 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int, plain: bool) -
     if config != "no edge":
         stores = open_stores(settings, ["platform"])
         budget = open_budget(redis_url, prefix=f"bench:{time.time_ns()}:")
-        demand = DemandControl(budget, enforce=config != "anonymous")
+        demand = DemandControl(budget)
         authenticator = TokenCache(authenticator_for(stores))
         usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
     router = in_process_router(shop_schemas(not plain), demand=demand, usage=usage)
@@ -129,8 +131,9 @@ async def _credentials(data_dir: Path) -> tuple[list[str], list[str]]:
     """1,000 API keys of one organisation, and 1,000 access tokens of its owner, on the `bench`
     plan: the enterprise plan's limits but a budget no run spends (the enterprise plan's
     1,000,000 cost units a minute are spent in under a minute by one caller's tokens at a few
-    hundred requests a second: the rest would be 429s)."""
-    from sqlalchemy import insert
+    hundred requests a second: the rest would be 429s). The store's `anonymous` plan gets the
+    same budget and per-operation maximum (its scopes stay market data only)."""
+    from sqlalchemy import insert, update
 
     from nexus.auth.secrets import new_api_key
     from nexus.config import Settings
@@ -157,6 +160,11 @@ async def _credentials(data_dir: Path) -> tuple[list[str], list[str]]:
                 monthly_price_cents=0,
                 overage_cents_per_1000=0,
             )
+        )
+        await session.execute(
+            update(Plan)
+            .where(Plan.name == "anonymous")
+            .values(cost_per_minute=10**12, max_operation_cost=enterprise.max_operation_cost)
         )
         await session.execute(
             insert(Organization).values(
@@ -281,7 +289,7 @@ async def _in_process(data_dir: Path, redis_url: str, iterations: int, plain: bo
     budget = open_budget(redis_url, prefix=f"bench:{time.time_ns()}:")
     usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
     edged = in_process_router(
-        shop_schemas(not plain), demand=DemandControl(budget, enforce=False), usage=usage
+        shop_schemas(not plain), demand=DemandControl(budget), usage=usage
     )
     credentials: dict[str, list[dict[str, str]]] = {
         "no edge": [{}],

@@ -7,7 +7,9 @@ the buckets in this process with the same arithmetic.
 
 `LeasedBudget` (what `open_budget` gives for Redis) spares callers whose operations are small
 against their plan a round trip per request: it takes a slice of their budget from the shared
-bucket at a time and debits it in this process for up to ten seconds.
+bucket at a time and debits it in this process for up to ten seconds. It also remembers a
+bucket found empty, so a caller past its budget (a client flooding the API) is refused in this
+process until the refill could pay for its operation, not with a round trip per request.
 """
 
 from __future__ import annotations
@@ -137,6 +139,15 @@ class RedisBudget:
         await self.client.aclose()
 
 
+@dataclass(frozen=True, slots=True)
+class _Empty:
+    """A bucket the shared store refused an operation from."""
+
+    tokens: float  # at most what the bucket held after the refusal (Redis reports it floored)
+    at: float  # time.monotonic() of the refusal
+    limit: int  # the plan's units per window then
+
+
 @dataclass(slots=True)
 class _Lease:
     units: int  # cost units taken from the shared bucket and not spent yet
@@ -159,7 +170,14 @@ class LeasedBudget:
     others cannot spend (given back at its next operation for that caller), and an operation
     is never allowed beyond what the shared bucket gave. The reported remaining units are the
     bucket's when the slice was taken plus what is left of it (refills since are not counted
-    until the next slice: the figure errs low, by at most SLICE_SECONDS of refill)."""
+    until the next slice: the figure errs low, by at most SLICE_SECONDS of refill).
+
+    A refusal from the shared bucket is remembered: until the refill since then could pay for
+    an operation, that operation is refused here with the same Retry-After, without a round
+    trip (a caller's bucket only fills by its refill; other processes only spend from it, so
+    the bucket holds at most what the refusal left plus the refill). The one exception: a
+    slice another process gives back early; an operation it would have paid for is refused
+    for at most that operation's refill time."""
 
     SLICE_SHARE = 0.01  # of the plan's units per window
     # A key in a rotation of 1,000 at a few hundred requests a second comes round every few
@@ -172,12 +190,19 @@ class LeasedBudget:
         self.window = shared.window
         self.max_keys = max_keys
         self._leases: dict[str, _Lease] = {}
+        self._empty: dict[str, _Empty] = {}  # callers whose bucket was found empty
         self._taking: dict[str, asyncio.Future[None]] = {}  # slices being taken, per caller
 
     async def debit(self, key: str, cost: int, limit: int) -> Debit:
         size = int(limit * self.SLICE_SHARE)
-        if cost <= 0 or limit <= 0 or cost > size * self.SMALL_SHARE:
+        if cost <= 0 or limit <= 0:
             return await self.shared.debit(key, cost, limit)
+        if key in self._empty:
+            refused = self._known_refusal(key, cost, limit)
+            if refused is not None:
+                return refused
+        if cost > size * self.SMALL_SHARE:
+            return await self._exact(key, cost, limit)
         while True:
             served = self._from_slice(key, cost, limit)
             if served is not None:
@@ -219,10 +244,37 @@ class LeasedBudget:
             return self._allowed(limit, taken.remaining + size)
         # Not a whole slice left: this operation alone, what was held given back.
         exact = await self.shared.debit(key, cost - held, limit)
-        if exact.allowed or not held:
-            return exact
-        await self.shared.debit(key, -held, limit)  # refused: give back what was held anyway
-        return dataclasses.replace(exact, remaining=exact.remaining + held)
+        if not exact.allowed and held:
+            await self.shared.debit(key, -held, limit)  # refused: give back what was held anyway
+            exact = dataclasses.replace(exact, remaining=exact.remaining + held)
+        self._note(key, exact)
+        return exact
+
+    async def _exact(self, key: str, cost: int, limit: int) -> Debit:
+        debit = await self.shared.debit(key, cost, limit)
+        self._note(key, debit)
+        return debit
+
+    def _note(self, key: str, debit: Debit) -> None:
+        """Remember a refusal (what the bucket held, at most); forget it once allowed."""
+        if debit.allowed:
+            self._empty.pop(key, None)
+            return
+        self._empty[key] = _Empty(debit.remaining + 1, time.monotonic(), debit.limit)
+        if len(self._empty) > self.max_keys:
+            del self._empty[next(iter(self._empty))]
+
+    def _known_refusal(self, key: str, cost: int, limit: int) -> Debit | None:
+        """The refusal of `cost` while the bucket found empty cannot have refilled enough for
+        it; None when it may have (ask the shared bucket)."""
+        empty = self._empty[key]
+        rate = limit / self.window
+        held = min(float(limit), empty.tokens + (time.monotonic() - empty.at) * rate)
+        if empty.limit != limit or cost <= held:
+            return None
+        return Debit(
+            False, limit, int(held), (cost - held) / rate, (limit - held) / rate, self.window
+        )
 
     def _allowed(self, limit: int, remaining: int) -> Debit:
         # At most the quota: with Redis unreachable the shared budget lets everything through
@@ -233,6 +285,7 @@ class LeasedBudget:
 
     async def close(self) -> None:
         self._leases.clear()
+        self._empty.clear()
         await self.shared.close()
 
 

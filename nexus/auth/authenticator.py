@@ -21,6 +21,7 @@ unknown or refused keys) the short `cache_seconds` applies. An entry never outli
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import OrderedDict
@@ -100,6 +101,7 @@ class Authenticator:
         self._revocations = BusFollower(bus, REVOCATIONS, self._revoked, name="auth-revocations")
         self._tokens: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
         self._plans: tuple[float, Mapping[str, PlanLimits]] = (0.0, {})
+        self._anonymous = ANONYMOUS  # with the store's anonymous plan once read
 
     async def authenticate(self, headers: Mapping[str, str]) -> Caller:
         """The caller the request's headers identify. Header names are matched case-blind."""
@@ -107,7 +109,7 @@ class Authenticator:
         authorization = lowered.get("authorization")
         api_key = lowered.get("x-api-key")
         if authorization is None and api_key is None:
-            return ANONYMOUS
+            return await self.anonymous()
         if authorization is not None:
             scheme, _, credential = authorization.strip().partition(" ")
             credential = credential.strip()
@@ -219,6 +221,23 @@ class Authenticator:
             plans = await self._credentials.plans()
             self._plans = (time.monotonic() + self._cache_seconds, plans)
         return plans.get(name) or plans.get(ANONYMOUS_PLAN.name) or ANONYMOUS_PLAN
+
+    async def anonymous(self) -> Caller:
+        """The caller without credentials, on the store's `anonymous` plan (cached like every
+        plan). Public market data must not depend on the platform store: when it cannot be read,
+        the last plan read (at first the built-in one) stays, and the store is asked again after
+        the cache interval, not on every request."""
+        try:
+            plan = await self.plan(ANONYMOUS_PLAN.name)
+        except Exception as error:
+            log.warning("plans unavailable (%s); anonymous plan unchanged", type(error).__name__)
+            self._plans = (time.monotonic() + self._cache_seconds, self._plans[1])
+            return self._anonymous
+        if plan != self._anonymous.plan:
+            self._anonymous = (
+                ANONYMOUS if plan == ANONYMOUS_PLAN else dataclasses.replace(ANONYMOUS, plan=plan)
+            )
+        return self._anonymous
 
     def _remember(self, cache: OrderedDict[str, Any], key: str, entry: Any) -> None:
         cache[key] = entry

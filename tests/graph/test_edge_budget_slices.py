@@ -4,6 +4,7 @@ across router processes."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -108,3 +109,46 @@ async def test_with_redis_unreachable_operations_pass_and_report_no_more_than_th
         await budget.close()
     assert all(debit.allowed for debit in debits)
     assert all(debit.remaining <= 1_000_000 for debit in debits)
+
+
+async def test_a_bucket_found_empty_refuses_here_until_the_refill_could_pay(
+    redis_server: RedisServer,
+) -> None:
+    """A caller past its budget (a client flooding the API) is refused without a round trip
+    per request, with the Retry-After Redis gave, until the refill since the refusal could pay
+    for the operation; then Redis is asked again and allows it. An operation the refill can
+    already pay for is asked of Redis at once."""
+    # 6,000 units per 6 s window: 1,000 units a second; 1,000-unit operations are large.
+    budget = _leased(redis_server.url, f"test:{uuid.uuid4().hex}:", window=6.0)
+    await budget.debit("warm-up", 1, 1)
+    try:
+        spent = [await budget.debit("caller", 1_000, 6_000) for _ in range(7)]
+        assert [debit.allowed for debit in spent] == [True] * 6 + [False]
+        first = spent[-1]
+        assert 0 < first.retry_after <= 1.0
+        _reset_stats(redis_server.url)
+        flood = [await budget.debit("caller", 1_000, 6_000) for _ in range(200)]
+        assert _script_calls(redis_server.url) == 0
+        assert not any(debit.allowed for debit in flood)
+        # What they report follows the refill since the refusal (Redis's figures, held here).
+        assert all(0 < debit.retry_after <= first.retry_after for debit in flood)
+        assert all(first.remaining <= debit.remaining < 1_000 for debit in flood)
+        assert [d.retry_after for d in flood] == sorted(
+            (d.retry_after for d in flood), reverse=True
+        )
+
+        await asyncio.sleep(flood[-1].retry_after + 0.05)
+        _reset_stats(redis_server.url)
+        again = await budget.debit("caller", 1_000, 6_000)
+        assert again.allowed
+        assert _script_calls(redis_server.url) == 1
+
+        while (await budget.debit("caller", 1_000, 6_000)).allowed:
+            pass  # empty again
+        await asyncio.sleep(0.01)  # 10 units of refill
+        _reset_stats(redis_server.url)
+        small = await budget.debit("caller", 1, 6_000)  # the refill can pay for it: asked
+        assert small.allowed
+        assert _script_calls(redis_server.url) >= 1
+    finally:
+        await budget.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from nexus.auth import ANONYMOUS
 from nexus.auth.authenticator import Authenticator
@@ -102,6 +103,39 @@ async def test_a_good_token_is_a_user_caller(
 async def test_no_credentials_is_the_anonymous_caller(authenticator: Authenticator) -> None:
     assert await authenticator.authenticate({}) is ANONYMOUS
     assert await authenticator.authenticate({"Accept": "application/json"}) is ANONYMOUS
+
+
+async def test_anonymous_callers_get_the_stores_anonymous_plan(stores: Stores) -> None:
+    """The anonymous plan is a row like the others: an operator's change reaches anonymous
+    callers within the plan cache's interval; with the plans unreadable, anonymous callers keep
+    the plan last read (public market data does not go down with the platform store)."""
+    authenticator = Authenticator(
+        services_for(stores.settings).issuer,
+        Credentials(stores.require_platform()),
+        cache_seconds=0.05,
+    )
+    platform = stores.require_platform()
+
+    async def execute(statement: str) -> None:
+        async with platform.sessions.begin() as session:
+            await session.execute(text(statement))
+
+    await execute("UPDATE plans SET cost_per_minute = 5000 WHERE name = 'anonymous'")
+    caller = await authenticator.authenticate({})
+    assert not caller.authenticated
+    assert (caller.plan.name, caller.plan.cost_per_minute) == ("anonymous", 5_000)
+    assert await authenticator.authenticate({}) is caller  # one caller per plan, not per request
+
+    await execute("ALTER TABLE plans RENAME TO plans_gone")
+    try:
+        await asyncio.sleep(0.06)
+        caller = await authenticator.authenticate({})
+        assert caller.plan.cost_per_minute == 5_000
+    finally:
+        await execute("ALTER TABLE plans_gone RENAME TO plans")
+    await execute("UPDATE plans SET cost_per_minute = 1000 WHERE name = 'anonymous'")
+    await asyncio.sleep(0.06)
+    assert await authenticator.authenticate({}) is ANONYMOUS  # the built-in plan's values again
 
 
 BAD_TOKENS = {
