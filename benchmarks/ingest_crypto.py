@@ -198,7 +198,7 @@ async def main() -> None:
         rate = rows / median
         share = "" if name == "direct bulk insert" else f" ({rate / bulk:.0%} of bulk)"
         print(
-            f"| {source} | {name} | {rows:,} | {median:.2f} s | {rate:,.0f}{share} | "
+            f"| {source} | {name} | {rows:,} | {median:.3f} s | {rate:,.0f}{share} | "
             f"{_lag(latencies.get((source, name)))} |"
         )
     for source, fetched in sorted(floor.items()):
@@ -209,7 +209,7 @@ async def main() -> None:
         bulk = statistics.median(r / s for r, s in bulk_runs)
         print(
             f"| {source} | fetch-only floor ({fetched[0][0]:,} records, {fetched[0][2]} requests, "
-            f"nothing stored) | {rows:,} | {fetch:.2f} s | {rate:,.0f} ({rate / bulk:.0%} of "
+            f"nothing stored) | {rows:,} | {fetch:.3f} s | {rate:,.0f} ({rate / bulk:.0%} of "
             f"bulk) | - |"
         )
     for (source, name), lags in latencies.items():

@@ -9,6 +9,7 @@ from nexus.assembly.ingest.checkpoints import CursorStore
 from nexus.assembly.ingest.connectors.ethereum_fake import BINANCE, FIRST_BLOCK, USDT, WHALE
 from nexus.assembly.ingest.connectors.evm_logs import TRANSFER
 from nexus.assembly.ingest.deadletters import replay
+from nexus.assembly.ingest.registry import connector
 from nexus.errors import StoreUnavailable
 from nexus.events import WhaleTransfer, decode
 from subgraphs.crypto.onchain_ddl import canonical
@@ -186,3 +187,26 @@ async def test_a_node_that_keeps_failing_ends_the_run_without_moving_the_cursor(
     assert await transfers(ingest) == []
     assert (await ingest.run("ethereum")).error is None
     assert len(await transfers(ingest)) == len(expected_transfers(ingest))
+
+
+async def test_weth_is_valued_at_eths_last_trade_else_its_last_daily_close(
+    ingest: CryptoIngest,
+) -> None:
+    await ingest.pipeline().sink(connector("ethereum")).ensure_schema()
+    await ingest.analytics.command(
+        f"INSERT INTO {ingest.database}.candles (symbol, date, open, high, low, close, volume) "
+        "VALUES ('ETH', '2024-01-01', 1, 1, 1, 2000, 1), ('ETH', '2024-01-02', 1, 1, 1, 2100, 1), "
+        "('BTC', '2024-01-03', 1, 1, 1, 40000, 1)"
+    )
+    await ingest.run("ethereum", NEXUS_ETHEREUM_MAX_BLOCKS="20")  # the first batch
+    weth = "SELECT DISTINCT price_usd FROM {db}.transfers WHERE token = 'WETH'"
+    assert [r["price_usd"] for r in await ingest.rows(weth)] == [2100.0]  # the last close
+
+    # A trade, even one older than the last close's day, is the later price.
+    await ingest.analytics.command(
+        f"INSERT INTO {ingest.database}.trades (symbol, trade_id, at, price, quantity, "
+        "buyer_maker) VALUES ('ETH', 7, '2023-12-31 10:00:00.000', 2222.5, 1, 0), "
+        "('ETH', 6, '2023-12-31 11:00:00.000', 2100.25, 1, 0)"
+    )
+    await ingest.run("ethereum")  # the next batches, with a sink that reads prices again
+    assert sorted(r["price_usd"] for r in await ingest.rows(weth)) == [2100.0, 2100.25]

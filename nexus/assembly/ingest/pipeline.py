@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from nexus.assembly.ingest.checkpoints import DATABASE as STATE_DATABASE
-from nexus.assembly.ingest.checkpoints import CursorStore, DeadLetterStore
+from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters, CursorStore, DeadLetterStore
 from nexus.assembly.ingest.errors import BadPayload, IngestError
 from nexus.assembly.ingest.http import RetryPolicy, SourceHttp
 from nexus.assembly.ingest.records import Batch, DeadLetter, DomainEvent, Window
@@ -150,7 +150,8 @@ class Pipeline:
         )
         try:
             await cursors.ensure_schema()
-            await self.dead.ensure_schema()
+            if not _beside(self.dead, cursors):
+                await self.dead.ensure_schema()
             await sink.ensure_schema()
             async with self.stream.lease(connector.name):
                 await self.stream.open(connector.name)
@@ -376,6 +377,16 @@ def _joined(entries: list[tuple[str, Batch]]) -> Batch:
         [record for _, batch in entries for record in batch.records],
         entries[-1][1].cursor,  # batches are in order: the last cursor covers them all
         [failure for _, batch in entries for failure in batch.failures],
+    )
+
+
+def _beside(dead: DeadLetterStore, cursors: CursorStore) -> bool:
+    """The dead letters are in the cursors' database of the same store (the embedded default):
+    one schema (`checkpoints.statements`), checked once per run, not twice."""
+    return (
+        isinstance(dead, AnalyticsDeadLetters)
+        and dead.store is cursors.store
+        and dead.database == cursors.database
     )
 
 

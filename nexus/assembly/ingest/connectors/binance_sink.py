@@ -26,8 +26,9 @@ TRADE_COLUMNS = ("symbol", "trade_id", "at", "price", "quantity", "buyer_maker")
 
 def _candle(payload: dict[str, Any]) -> tuple[Any, ...]:
     return (
-        str(payload["symbol"]), dt.date.fromisoformat(payload["date"]),
-        *(float(payload[name]) for name in ("open", "high", "low", "close", "volume")),
+        str(payload["symbol"]), dt.date.fromisoformat(payload["date"]), float(payload["open"]),
+        float(payload["high"]), float(payload["low"]), float(payload["close"]),
+        float(payload["volume"]),
     )
 
 

@@ -63,6 +63,21 @@ def _at(timestamp: Any) -> dt.datetime:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC)
 
 
+class _Times:
+    """`_at` of each distinct timestamp once (a block's logs share its time)."""
+
+    def __init__(self) -> None:
+        self.known: dict[Any, dt.datetime] = {}
+
+    def __call__(self, timestamp: Any) -> dt.datetime:
+        if type(timestamp) is not int:
+            return _at(timestamp)  # (raises for what is not a timestamp)
+        at = self.known.get(timestamp)
+        if at is None:
+            at = self.known[timestamp] = _at(timestamp)
+        return at
+
+
 class EthereumSink:
     kinds = frozenset({REWIND, BLOCK, TRANSFER_KIND, POOL_EVENT})
 
@@ -84,22 +99,23 @@ class EthereumSink:
 
     async def write(self, records: list[Record]) -> Written:
         rejected: list[tuple[Record, str]] = []
-        transfers: list[tuple[Record, dict[str, Any]]] = []
+        transfers: list[tuple[Record, dict[str, Any], dt.datetime]] = []
         pool_rows: list[list[Any]] = []
         pools: dict[str, list[Any]] = {}
         blocks: list[list[Any]] = []
         rewinds: list[dict[str, Any]] = []
+        at = _Times()  # a block's logs share its time: one datetime per block, not per row
         for record in records:
             try:
                 row = record.payload
                 if record.kind == TRANSFER_KIND:
-                    transfers.append((record, {**row, "at": _at(row["timestamp"])}))
+                    transfers.append((record, row, at(row["timestamp"])))
                 elif record.kind == POOL_EVENT:
-                    pool_rows.append(_pool_event_row(row))
+                    pool_rows.append(_pool_event_row(row, at(row["timestamp"])))
                     pools[row["pool"]] = [row["pool"], row["protocol"], row["token0"],
                                           row["token1"], float(row["fee"])]
                 elif record.kind == BLOCK:
-                    blocks.append([int(row["number"]), str(row["hash"]), _at(row["timestamp"]),
+                    blocks.append([int(row["number"]), str(row["hash"]), at(row["timestamp"]),
                                    2 * int(row["generation"]) + 1])
                 elif record.kind == REWIND:
                     rewinds.append({"first": int(row["from_block"]), "last": int(row["to_block"]),
@@ -108,28 +124,30 @@ class EthereumSink:
                     rejected.append((record, f"unknown kind {record.kind!r}"))
             except (KeyError, TypeError, ValueError) as error:
                 rejected.append((record, f"malformed {record.kind}: {error!r}"[:200]))
-        prices = await self._prices({row["price_symbol"] for _, row in transfers})
-        transfer_rows, whales = [], []
-        for record, row in transfers:
+        prices = await self._prices({row["price_symbol"] for _, row, _ in transfers})
+        transfer_rows: list[list[Any]] = []
+        whales: list[tuple[dict[str, Any], dt.datetime, float, float]] = []
+        for record, row, time_at in transfers:
             try:
                 price = prices.get(row["price_symbol"]) or row.get("peg_usd")
-                value = float(row["amount"]) * price if price else None
+                amount = float(row["amount"])
+                value = amount * price if price else None
                 transfer_rows.append([
                     int(row["block_number"]), str(row["block_hash"]), int(row["log_index"]),
-                    str(row["transaction_hash"]), row["at"], str(row["token"]),
+                    str(row["transaction_hash"]), time_at, str(row["token"]),
                     str(row["token_address"]), str(row["sender"]), str(row["recipient"]),
-                    float(row["amount"]), str(row["amount_raw"]), price, value,
+                    amount, str(row["amount_raw"]), price, value,
                     str(row["sender_exchange"]), str(row["recipient_exchange"]),
                 ])
             except (KeyError, TypeError, ValueError) as error:
                 rejected.append((record, f"malformed transfer: {error!r}"[:200]))
                 continue
             if value is not None and price is not None and value >= self.whale_usd:
-                whales.append((row, price, value))
+                whales.append((row, time_at, price, value))
         # Only transfers no canonical block held before alert: a batch written again is silent.
-        stored = await self._stored([row for row, _, _ in whales])
+        stored = await self._stored([row for row, _, _, _ in whales])
         events = [
-            _whale_event(row, price, value) for row, price, value in whales
+            _whale_event(row, time_at, price, value) for row, time_at, price, value in whales
             if (row["block_hash"], row["log_index"]) not in stored
         ]
         db = self.database
@@ -160,20 +178,19 @@ class EthereumSink:
                        if now - self._prices_read.get(s, (-PRICE_SECONDS, None))[0]
                        >= PRICE_SECONDS)
         if stale:
-            wanted = {"symbols": stale}
-            closes = await self.store.query(
-                f"SELECT symbol, argMax(close, date) AS price FROM {self.database}.candles "
-                "WHERE symbol IN {symbols:Array(String)} GROUP BY symbol",
-                wanted,
-            )
-            trades = await self.store.query(
-                "SELECT symbol, argMax(price, (at, trade_id)) AS price "
-                f"FROM {self.database}.trades WHERE symbol IN {{symbols:Array(String)}} "
-                "GROUP BY symbol",
-                wanted,
-            )
-            found = {row["symbol"]: row["price"] for row in closes}
-            found.update((row["symbol"], row["price"]) for row in trades)  # a trade is later
+            # One read for both: the last close (rank 0), then the last trade (rank 1), later.
+            found = {
+                row["symbol"]: row["price"]
+                for row in sorted(await self.store.query(
+                    f"SELECT symbol, 0 AS rank, argMax(close, date) AS price "
+                    f"FROM {self.database}.candles WHERE symbol IN {{symbols:Array(String)}} "
+                    "GROUP BY symbol UNION ALL "
+                    "SELECT symbol, 1 AS rank, argMax(price, (at, trade_id)) AS price "
+                    f"FROM {self.database}.trades WHERE symbol IN {{symbols:Array(String)}} "
+                    "GROUP BY symbol",
+                    {"symbols": stale},
+                ), key=lambda row: int(row["rank"]))
+            }
             self._prices_read.update((s, (now, found.get(s))) for s in stale)
         return {s: price for s in symbols if (price := self._prices_read[s][1]) is not None}
 
@@ -189,22 +206,30 @@ class EthereumSink:
         return {(row["block_hash"], row["log_index"]) for row in found}
 
 
-def _pool_event_row(row: dict[str, Any]) -> list[Any]:
-    def optional(name: str, kind: type) -> Any:
-        value = row.get(name)
-        return None if value is None else kind(value)
-
+def _pool_event_row(row: dict[str, Any], at: dt.datetime) -> list[Any]:
+    get = row.get
+    reserve0, reserve1, sqrt_price, liquidity, tick, tick_lower, tick_upper = (
+        get("reserve0"), get("reserve1"), get("sqrt_price"), get("liquidity"), get("tick"),
+        get("tick_lower"), get("tick_upper"),
+    )
     return [
         int(row["block_number"]), str(row["block_hash"]), int(row["log_index"]),
-        str(row["transaction_hash"]), _at(row["timestamp"]), str(row["pool"]), str(row["kind"]),
-        float(row["amount0"]), float(row["amount1"]), optional("reserve0", float),
-        optional("reserve1", float), optional("sqrt_price", float), optional("liquidity", float),
-        optional("tick", int), optional("tick_lower", int), optional("tick_upper", int),
+        str(row["transaction_hash"]), at, str(row["pool"]), str(row["kind"]),
+        float(row["amount0"]), float(row["amount1"]),
+        None if reserve0 is None else float(reserve0),
+        None if reserve1 is None else float(reserve1),
+        None if sqrt_price is None else float(sqrt_price),
+        None if liquidity is None else float(liquidity),
+        None if tick is None else int(tick),
+        None if tick_lower is None else int(tick_lower),
+        None if tick_upper is None else int(tick_upper),
         float(row["range_liquidity"]),
     ]
 
 
-def _whale_event(row: dict[str, Any], price: float, value: float) -> DomainEvent:
+def _whale_event(
+    row: dict[str, Any], at: dt.datetime, price: float, value: float
+) -> DomainEvent:
     event = WhaleTransfer(
         token=str(row["token"]), token_address=str(row["token_address"]),
         block_number=int(row["block_number"]), block_hash=str(row["block_hash"]),
@@ -213,6 +238,6 @@ def _whale_event(row: dict[str, Any], price: float, value: float) -> DomainEvent
         price_usd=price, value_usd=value,
         sender_exchange=str(row["sender_exchange"]) or None,
         recipient_exchange=str(row["recipient_exchange"]) or None,
-        at=row["at"], published_at=time.time(),
+        at=at, published_at=time.time(),
     )
     return DomainEvent(whale_channel(event.token), encode(event))
