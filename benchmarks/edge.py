@@ -2,7 +2,7 @@
 a JWT, each with cost analysis, the Redis budget debit and usage metering on.
 
     .venv/bin/python -m benchmarks.edge [--seconds 10] [--concurrency 16] [--rounds 3]
-        [--plain-subgraphs]
+        [--plain-subgraphs] [--postgres postgresql://postgres@127.0.0.1:5432/test]
     .venv/bin/python -m benchmarks.edge --in-process [--iterations 1000] [--plain-subgraphs]
     .venv/bin/python -m benchmarks.edge --pieces [--iterations 1000]
 
@@ -20,7 +20,10 @@ per configuration and round, a fresh process each time:
   (the enterprise plan's limits with a budget the run cannot spend);
 - `jwt`: 1,000 distinct RS256 access tokens in rotation, verified by the real Authenticator.
 Every configuration but `no edge` meters each operation into the platform store (usage rows, and
-each API key's last use), as `nexus serve` does.
+each API key's last use), as `nexus serve` does. The platform store is SQLite in the run's
+directory (the embedded default), or with `--postgres` a database created on that PostgreSQL
+server for the run (as deployed beside Redis): SQLite's batched writes run in a thread that
+contends with the busy event loop, which costs the router far more CPU than asyncpg's.
 
 Each run starts with a short warm-up (router caches, query plan). For `api key` and `jwt` there
 are then two measured runs of `--seconds`: `cold`, straight after, where each request in the
@@ -41,7 +44,9 @@ Load from wrk (`apt-get install wrk`), with a Lua script rotating the credential
 
 `--in-process` measures the same four configurations without HTTP: CPU time (process time) per
 request of authenticating the request's credentials and running it through the router, which a
-busy shared machine disturbs far less than throughput (every credential used once first).
+busy shared machine disturbs far less than throughput (every credential used once first), each
+run's usage rows written within it; and `jwt, usage not written`, the JWT row with the usage
+events queued and batched but dropped instead of written, which shows the platform store's share.
 
 `--pieces` times each piece of the edge alone, in-process, CPU microseconds per call (median
 of 5 rounds of `--iterations` calls, the pieces interleaved): authentication of each kind of
@@ -56,25 +61,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
+import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import httpx
 
 from benchmarks.procstat import cpu_seconds, stat
 from tests.graph.test_entities import SHOP_QUERY
 
+if TYPE_CHECKING:
+    from graph.edge.usage import UsageMeter
+    from graph.router import Router
+    from nexus.config import Settings
+
 KEYS = 1_000
 BENCH_PLAN = "bench"
+# Cost units a minute: more than any run spends (the plans table holds 32-bit integers).
+BENCH_BUDGET = 2_000_000_000
 BODY = {"query": SHOP_QUERY, "variables": {"first": 3}}
 
 WRK_SCRIPT = """
@@ -104,8 +118,6 @@ end
 
 
 def _serve(config: str, data_dir: str, redis_url: str, port: int, plain: bool) -> None:
-    import uvicorn
-
     from benchmarks.subgraph_documents import shop_schemas
     from graph.edge.authn import TokenCache
     from graph.edge.budget import open_budget
@@ -114,13 +126,13 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int, plain: bool) -
     from graph.gateway import create_app
     from graph.in_process import in_process_router
     from nexus.assembly.registry import open_stores
-    from nexus.config import Settings
+    from nexus.shutdown import run_server
     from subgraphs.platform.billing import PlatformUsageSink
     from subgraphs.platform.services import authenticator_for
 
     # The router's bus on Redis, as deployed: revocations reach its authenticator, which keeps
     # verified keys for minutes.
-    settings = Settings.from_env({"NEXUS_DATA_DIR": data_dir, "REDIS_URL": redis_url})
+    settings = _settings(data_dir, redis_url)
     demand = None
     authenticator = None
     usage = None
@@ -132,8 +144,15 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int, plain: bool) -
         usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
     router = in_process_router(shop_schemas(not plain), demand=demand, usage=usage)
     app = create_app(router, authenticator=authenticator, graphiql=False)
-    uvicorn.run(
-        app, host="127.0.0.1", port=port, log_level="error", access_log=False, loop="uvloop"
+    # As `nexus serve` and `nexus router` run it (the startup heap frozen, the heap keeper on).
+    run_server(
+        app,
+        host="127.0.0.1",
+        port=port,
+        shutdown_seconds=1.0,
+        log_level="error",
+        access_log=False,
+        loop="uvloop",
     )
 
 
@@ -146,12 +165,11 @@ async def _credentials(data_dir: Path) -> tuple[list[str], list[str]]:
     from sqlalchemy import insert, update
 
     from nexus.auth.secrets import new_api_key
-    from nexus.config import Settings
     from nexus.stores.platform import PlatformStore, upgrade
     from subgraphs.platform.models import ApiKey, Organization, Plan, User, new_id
     from subgraphs.platform.services import services_for
 
-    settings = Settings.from_env({"NEXUS_DATA_DIR": str(data_dir)})
+    settings = _settings(data_dir)
     await upgrade(settings.database_url)
     store = PlatformStore.from_url(settings.database_url)
     organization, user = new_id(), new_id()
@@ -163,7 +181,7 @@ async def _credentials(data_dir: Path) -> tuple[list[str], list[str]]:
         await session.execute(
             insert(Plan).values(
                 name=BENCH_PLAN,
-                cost_per_minute=10**12,
+                cost_per_minute=BENCH_BUDGET,
                 max_operation_cost=enterprise.max_operation_cost,
                 max_subscriptions=enterprise.max_subscriptions,
                 scopes=enterprise.scopes,
@@ -174,7 +192,7 @@ async def _credentials(data_dir: Path) -> tuple[list[str], list[str]]:
         await session.execute(
             update(Plan)
             .where(Plan.name == "anonymous")
-            .values(cost_per_minute=10**12, max_operation_cost=enterprise.max_operation_cost)
+            .values(cost_per_minute=BENCH_BUDGET, max_operation_cost=enterprise.max_operation_cost)
         )
         await session.execute(
             insert(Organization).values(
@@ -212,6 +230,50 @@ async def _credentials(data_dir: Path) -> tuple[list[str], list[str]]:
         for _ in range(KEYS)
     ]
     return [s.secret for s in secrets], tokens
+
+
+# The platform store's URL for this run (set by `main`; spawned routers inherit it): a
+# database `--postgres` created, else SQLite in the run's directory.
+DATABASE_ENV = "NEXUS_BENCH_DATABASE_URL"
+
+
+def _settings(data_dir: str | Path, redis_url: str | None = None) -> Settings:
+    from nexus.config import Settings
+
+    env = {"NEXUS_DATA_DIR": str(data_dir)}
+    if redis_url is not None:
+        env["REDIS_URL"] = redis_url
+    if database_url := os.environ.get(DATABASE_ENV):
+        env["DATABASE_URL"] = database_url
+    return Settings.from_env(env)
+
+
+@contextlib.contextmanager
+def _platform_database(admin_url: str | None) -> Iterator[None]:
+    """With `admin_url` (a PostgreSQL server's URL), a fresh database for the run, dropped at
+    the end; without, the run's SQLite file."""
+    if admin_url is None:
+        yield
+        return
+    import asyncpg
+    from sqlalchemy import make_url
+
+    name = f"nexus_bench_{secrets.token_hex(6)}"
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(admin_url)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    os.environ[DATABASE_ENV] = make_url(admin_url).set(database=name).render_as_string(False)
+    try:
+        yield
+    finally:
+        del os.environ[DATABASE_ENV]
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 class Run(NamedTuple):
@@ -287,51 +349,70 @@ async def _in_process(data_dir: Path, redis_url: str, iterations: int, plain: bo
     from graph.edge.usage import UsageMeter
     from graph.in_process import in_process_router
     from nexus.assembly.registry import open_stores
-    from nexus.config import Settings
     from subgraphs.platform.billing import PlatformUsageSink
     from subgraphs.platform.services import authenticator_for
 
     keys, tokens = await _credentials(data_dir)
-    settings = Settings.from_env({"NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": redis_url})
+    settings = _settings(data_dir, redis_url)
     stores = open_stores(settings, ["platform"])
     authenticator = TokenCache(authenticator_for(stores))
     bare = in_process_router(shop_schemas(not plain))
     budget = open_budget(redis_url, prefix=f"bench:{time.time_ns()}:")
     usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
     edged = in_process_router(shop_schemas(not plain), demand=DemandControl(budget), usage=usage)
-    credentials: dict[str, list[dict[str, str]]] = {
-        "no edge": [{}],
-        "anonymous": [{}],
-        "api key": [{"x-api-key": key} for key in keys],
-        "jwt": [{"authorization": f"Bearer {token}"} for token in tokens],
+    # The same edge with usage events queued and batched but never written: the store's share.
+    unwritten = UsageMeter(_Unwritten())
+    unwritten_router = in_process_router(
+        shop_schemas(not plain),
+        demand=DemandControl(open_budget(redis_url, prefix=f"bench:{time.time_ns()}:u:")),
+        usage=unwritten,
+    )
+    jwts = [{"authorization": f"Bearer {token}"} for token in tokens]
+    configurations: dict[str, tuple[Router, UsageMeter | None, list[dict[str, str]]]] = {
+        "no edge": (bare, None, [{}]),
+        "anonymous": (edged, usage, [{}]),
+        "api key": (edged, usage, [{"x-api-key": key} for key in keys]),
+        "jwt": (edged, usage, jwts),
+        "jwt, usage not written": (unwritten_router, unwritten, jwts),
     }
     variables = BODY["variables"]
 
     async def run(name: str, count: int) -> float:
-        router = bare if name == "no edge" else edged
-        rotation = credentials[name]
+        router, meter, rotation = configurations[name]
+        if meter is not None:
+            await meter.flush()  # what earlier runs queued is theirs
         start = time.process_time()
         for n in range(count):
             caller = await authenticator.authenticate(rotation[n % len(rotation)])
             outcome = EdgeOutcome()
             await router.execute(SHOP_QUERY, variables, caller=caller, outcome=outcome)
+        if meter is not None:
+            await meter.flush()  # this run's usage rows, written
         return (time.process_time() - start) / count * 1e3
 
-    for name in credentials:  # warm-up: plans, caches, every key looked up once
+    for name in configurations:  # warm-up: plans, caches, every key looked up once
         await run(name, KEYS)
     print(
         f"SHOP_QUERY in-process, CPU ms per request, median of 3 x {iterations}, the "
-        f"configurations interleaved; load average {_load()}"
+        f"configurations interleaved, platform store {_store_name()}; load average {_load()}"
     )
-    runs: dict[str, list[float]] = {name: [] for name in credentials}
+    runs: dict[str, list[float]] = {name: [] for name in configurations}
     for _ in range(3):
-        for name in credentials:
+        for name in configurations:
             runs[name].append(await run(name, iterations))
     medians = {name: statistics.median(values) for name, values in runs.items()}
     for name, ms in medians.items():
         extra = 100 * (ms - medians["no edge"]) / medians["no edge"]
-        print(f"  {name:<10} {ms:7.3f} ms   {extra:+5.1f}% vs no edge")
+        print(f"  {name:<22} {ms:7.3f} ms   {extra:+5.1f}% vs no edge")
     await edged.close()
+    await unwritten_router.close()
+
+
+class _Unwritten:
+    """A usage sink that drops what it is given."""
+
+    async def write(self, events: object) -> None:
+        return None
 
 
 async def _pieces(data_dir: Path, redis_url: str, iterations: int) -> None:
@@ -342,12 +423,11 @@ async def _pieces(data_dir: Path, redis_url: str, iterations: int) -> None:
     from graph.edge.usage import UsageEvent, UsageMeter
     from graph.in_process import in_process_router
     from nexus.assembly.registry import open_stores
-    from nexus.config import Settings
     from subgraphs.platform.billing import PlatformUsageSink
     from subgraphs.platform.services import authenticator_for
 
     keys, tokens = await _credentials(data_dir)
-    settings = Settings.from_env({"NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": redis_url})
+    settings = _settings(data_dir, redis_url)
     stores = open_stores(settings, ["platform"])
     authenticator = TokenCache(authenticator_for(stores))
     router = in_process_router(shop_schemas(True))
@@ -437,7 +517,8 @@ async def _pieces(data_dir: Path, redis_url: str, iterations: int) -> None:
         meter._queue.clear()  # queued events are never written
     print(
         f"The edge's pieces alone, in-process, microseconds per call (median of 5 rounds of "
-        f"{iterations}; `wall` includes waiting on Redis or the store); load average {_load()}"
+        f"{iterations}; `wall` includes waiting on Redis or the store), platform store "
+        f"{_store_name()}; load average {_load()}"
     )
     for name, values in rounds.items():
         cpu = statistics.median(v[0] for v in values)
@@ -455,6 +536,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--in-process", action="store_true", help="CPU per request, no HTTP")
     parser.add_argument("--pieces", action="store_true", help="each piece of the edge alone")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="the platform store on this PostgreSQL server (a database created for the run and "
+        "dropped after, e.g. postgresql://postgres@127.0.0.1:5432/test), as deployed beside "
+        "Redis; default: SQLite in the run's directory (the embedded default)",
+    )
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument(
         "--plain-subgraphs",
@@ -466,7 +554,7 @@ def main() -> None:
     from tests.support.processes import free_port
     from tests.support.redis_server import RedisServer
 
-    with tempfile.TemporaryDirectory() as directory:
+    with tempfile.TemporaryDirectory() as directory, _platform_database(args.postgres):
         data_dir = Path(directory)
         redis = RedisServer(data_dir / "redis-work")
         (data_dir / "redis-work").mkdir()
@@ -495,8 +583,8 @@ def main() -> None:
         cold: dict[str, list[Run]] = {name: [] for name in loads if loads[name][1]}
         print(
             f"SHOP_QUERY, {args.concurrency} connections, {args.seconds:g}s per run, "
-            f"{args.rounds} rounds, {KEYS} distinct keys/tokens in rotation; "
-            f"load average {_load()} at the start"
+            f"{args.rounds} rounds, {KEYS} distinct keys/tokens in rotation, platform store "
+            f"{_store_name()}; load average {_load()} at the start"
         )
         print(
             "  cold: each request a credential's first use in a fresh router process "
@@ -578,6 +666,10 @@ def _median(name: str, kind: str, runs: list[Run], base: float, base_cpu: float 
         f"  {name:<10}{kind:<7} {rate:8.1f} req/s (runs {low:.1f}-{high:.1f})  "
         f"p50 {p50:6.2f} ms  {100 * (rate - base) / base:+6.1f}% vs no edge{cpu}"
     )
+
+
+def _store_name() -> str:
+    return "PostgreSQL" if os.environ.get(DATABASE_ENV) else "SQLite"
 
 
 def _load() -> str:

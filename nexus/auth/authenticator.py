@@ -21,6 +21,7 @@ unknown or refused keys) the short `cache_seconds` applies. An entry never outli
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time
@@ -102,6 +103,7 @@ class Authenticator:
         self._tokens: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
         self._plans: tuple[float, Mapping[str, PlanLimits]] = (0.0, {})
         self._anonymous = ANONYMOUS  # with the store's anonymous plan once read
+        self._plans_read: asyncio.Future[Mapping[str, PlanLimits]] | None = None
 
     async def authenticate(self, headers: Mapping[str, str]) -> Caller:
         """The caller the request's headers identify. Header names are matched case-blind."""
@@ -215,12 +217,20 @@ class Authenticator:
         await self._revocations.close()
 
     async def plan(self, name: str) -> PlanLimits:
-        """The plan `name` from the store (cached like keys); the anonymous plan if unknown."""
+        """The plan `name` from the store (cached like keys); the anonymous plan if unknown.
+        One read at a time: the requests that find the cache expired together wait for the
+        same read instead of each reading the plans table."""
         expires, plans = self._plans
         if expires <= time.monotonic():
-            plans = await self._credentials.plans()
-            self._plans = (time.monotonic() + self._cache_seconds, plans)
+            if self._plans_read is None or self._plans_read.done():
+                self._plans_read = asyncio.ensure_future(self._read_plans())
+            plans = await asyncio.shield(self._plans_read)  # a cancelled caller stops no one
         return plans.get(name) or plans.get(ANONYMOUS_PLAN.name) or ANONYMOUS_PLAN
+
+    async def _read_plans(self) -> Mapping[str, PlanLimits]:
+        plans = await self._credentials.plans()
+        self._plans = (time.monotonic() + self._cache_seconds, plans)
+        return plans
 
     async def anonymous(self) -> Caller:
         """The caller without credentials, on the store's `anonymous` plan (cached like every

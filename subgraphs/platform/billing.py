@@ -49,6 +49,23 @@ class UsageTotal:
     actual_cost: int
 
 
+USAGE_TABLE = UsageEventRow.__tablename__
+# The columns `PlatformUsageSink.write` fills, in the order of its rows (the id is generated).
+USAGE_COLUMNS = (
+    "at",
+    "organization_id",
+    "user_id",
+    "api_key_id",
+    "client_id",
+    "caller_kind",
+    "plan",
+    "operation_name",
+    "estimated_cost",
+    "actual_cost",
+    "status",
+)
+
+
 class PlatformUsageSink:
     """Where the router's `UsageMeter` writes: one multi-row INSERT per batch, and in the same
     transaction each API key's `last_used_at` (its latest use in the batch), at most once per
@@ -59,28 +76,42 @@ class PlatformUsageSink:
         self._last_used: dict[str, dt.datetime] = {}  # key id -> last_used_at written by us
 
     async def write(self, events: Sequence[UsageEvent]) -> None:
-        rows = [
-            {
-                "at": e.at,
-                "organization_id": e.organization_id,
-                "user_id": e.user_id,
-                "api_key_id": e.api_key_id,
-                "client_id": e.client_id,
-                "caller_kind": e.caller_kind,
-                "plan": e.plan,
-                "operation_name": (e.operation_name or "")[:200] or None,
-                "estimated_cost": e.estimated_cost,
-                "actual_cost": e.actual_cost,
-                "status": e.status,
-            }
+        rows = [  # in USAGE_COLUMNS' order
+            (
+                e.at.astimezone(dt.UTC),
+                e.organization_id,
+                e.user_id,
+                e.api_key_id,
+                e.client_id,
+                e.caller_kind,
+                e.plan,
+                (e.operation_name or "")[:200] or None,
+                e.estimated_cost,
+                e.actual_cost,
+                e.status,
+            )
             for e in events
         ]
         if not rows:
             return
         used = self._keys_to_touch(events)
         async with available(), self.store.sessions.begin() as session:
-            # Core, not the ORM's bulk insert: a plain executemany, no per-row ORM bookkeeping.
-            await session.execute(insert(cast(Table, UsageEventRow.__table__)), rows)
+            connection = await session.connection()
+            if connection.dialect.name == "postgresql":
+                # COPY on the session's own connection, in its transaction (which SQLAlchemy's
+                # asyncpg adapter begins at the first statement, hence the SELECT): asyncpg
+                # sends the rows in the binary format, with no statement or bind processing
+                # per row. The router's CPU per event: about a third of the executemany's.
+                await connection.exec_driver_sql("SELECT 1")
+                driver = (await connection.get_raw_connection()).driver_connection
+                assert driver is not None and driver.is_in_transaction()
+                await driver.copy_records_to_table(USAGE_TABLE, records=rows, columns=USAGE_COLUMNS)
+            else:
+                # Core, not the ORM's bulk insert: a plain executemany, no per-row ORM bookkeeping.
+                await session.execute(
+                    insert(cast(Table, UsageEventRow.__table__)),
+                    [dict(zip(USAGE_COLUMNS, row, strict=True)) for row in rows],
+                )
             if used:
                 table = cast(Table, ApiKey.__table__)  # Core: a plain executemany
                 keys = table.c

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from graph.edge.usage import UsageMeter
 from nexus.auth.authenticator import Authenticator
@@ -206,3 +206,36 @@ async def test_an_interrupted_close_leaves_nothing_and_the_rerun_completes(
     monkeypatch.setattr(billing, "_invoice", real)
     closed = await close_month(store, "2026-11", now=AFTER_NOVEMBER)
     assert closed.invoiced >= 2
+
+
+async def test_a_usage_batch_that_fails_leaves_no_rows_and_is_written_once_again(
+    store: PlatformStore, graphql: GraphQL, authenticator: Authenticator
+) -> None:
+    """The usage rows (COPY on PostgreSQL, executemany on SQLite) and the keys' last use are one
+    transaction: when the second part fails, none of the rows stays, so the meter's retry of the
+    batch writes each once."""
+    ada = await sign_up(graphql, authenticator)
+    keyed = replace(ada.caller, kind="api_key", api_key_id="key-7")
+    events = [_event(keyed, NOVEMBER + dt.timedelta(minutes=n), n) for n in range(5)]
+    sink = PlatformUsageSink(store)
+
+    async def execute(statement: str) -> None:
+        async with store.sessions.begin() as session:
+            await session.execute(text(statement))
+
+    async def written() -> tuple[int, int]:
+        async with store.sessions() as session:
+            row = (
+                await session.execute(text("SELECT count(*), sum(actual_cost) FROM usage_events"))
+            ).one()
+        return int(row[0]), int(row[1] or 0)
+
+    await execute("ALTER TABLE api_keys RENAME TO api_keys_gone")
+    try:
+        with pytest.raises(Exception, match="unavailable|api_keys"):  # the UPDATE failed
+            await sink.write(events)
+        assert await written() == (0, 0)
+    finally:
+        await execute("ALTER TABLE api_keys_gone RENAME TO api_keys")
+    await sink.write(events)
+    assert await written() == (5, sum(range(5)))

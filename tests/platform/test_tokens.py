@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from nexus.auth import ANONYMOUS
 from nexus.auth.authenticator import Authenticator
@@ -136,6 +136,29 @@ async def test_anonymous_callers_get_the_stores_anonymous_plan(stores: Stores) -
     await execute("UPDATE plans SET cost_per_minute = 1000 WHERE name = 'anonymous'")
     await asyncio.sleep(0.06)
     assert await authenticator.authenticate({}) is ANONYMOUS  # the built-in plan's values again
+
+
+async def test_requests_that_find_the_plans_expired_together_read_them_once(
+    stores: Stores,
+) -> None:
+    platform = stores.require_platform()
+    authenticator = Authenticator(
+        services_for(stores.settings).issuer, Credentials(platform), cache_seconds=60
+    )
+    reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM plans" in statement:
+            reads.append(statement)
+
+    event.listen(platform.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        callers = await asyncio.gather(*(authenticator.authenticate({}) for _ in range(20)))
+        again = await authenticator.authenticate({})
+    finally:
+        event.remove(platform.engine.sync_engine, "before_cursor_execute", count)
+    assert len(reads) == 1
+    assert {caller.plan.name for caller in [*callers, again]} == {"anonymous"}
 
 
 BAD_TOKENS = {
