@@ -232,7 +232,7 @@ async def test_a_usage_batch_that_fails_leaves_no_rows_and_is_written_once_again
 
     await execute("ALTER TABLE api_keys RENAME TO api_keys_gone")
     try:
-        with pytest.raises(Exception, match="unavailable|api_keys"):  # the UPDATE failed
+        with pytest.raises(Exception, match=r"unavailable|api_keys"):  # the UPDATE failed
             await sink.write(events)
         assert await written() == (0, 0)
     finally:
