@@ -65,7 +65,6 @@ import contextlib
 import json
 import multiprocessing
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -255,25 +254,16 @@ def _platform_database(admin_url: str | None) -> Iterator[None]:
     if admin_url is None:
         yield
         return
-    import asyncpg
     from sqlalchemy import make_url
 
-    name = f"nexus_bench_{secrets.token_hex(6)}"
+    from tests.support.postgres import throwaway_database
 
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(admin_url)
+    with throwaway_database(admin_url, "nexus_bench_") as name:
+        os.environ[DATABASE_ENV] = make_url(admin_url).set(database=name).render_as_string(False)
         try:
-            await connection.execute(statement)
+            yield
         finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    os.environ[DATABASE_ENV] = make_url(admin_url).set(database=name).render_as_string(False)
-    try:
-        yield
-    finally:
-        del os.environ[DATABASE_ENV]
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            del os.environ[DATABASE_ENV]
 
 
 class Run(NamedTuple):

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +25,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from nexus.assembly.schema_export import supergraph
+from tests.support.postgres import throwaway_database
 from tests.support.processes import NexusProcess, router_headers
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -176,23 +177,12 @@ def test_a_subgraph_killed_under_load_nulls_only_its_fields_and_recovers(
 
 @pytest.fixture
 def postgres_database() -> Iterator[str]:
-    name = f"nexus_faults_{secrets.token_hex(6)}"
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(POSTGRES_URL)
+    with contextlib.ExitStack() as stack:
         try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    except OSError:
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    try:
+            name = stack.enter_context(throwaway_database(POSTGRES_URL, "nexus_faults_"))
+        except OSError:
+            pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
         yield name
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def terminate_backends(database: str) -> int:
