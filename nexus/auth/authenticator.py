@@ -222,9 +222,14 @@ class Authenticator:
         same read instead of each reading the plans table."""
         expires, plans = self._plans
         if expires <= time.monotonic():
-            if self._plans_read is None or self._plans_read.done():
-                self._plans_read = asyncio.ensure_future(self._read_plans())
-            plans = await asyncio.shield(self._plans_read)  # a cancelled caller stops no one
+            reading = self._plans_read
+            if (
+                reading is None
+                or reading.done()
+                or reading.get_loop() is not asyncio.get_running_loop()
+            ):
+                self._plans_read = reading = asyncio.ensure_future(self._read_plans())
+            plans = await asyncio.shield(reading)  # a cancelled caller stops no one
         return plans.get(name) or plans.get(ANONYMOUS_PLAN.name) or ANONYMOUS_PLAN
 
     async def _read_plans(self) -> Mapping[str, PlanLimits]:
