@@ -80,9 +80,11 @@ from benchmarks.procstat import cpu_seconds, stat
 from tests.graph.test_entities import SHOP_QUERY
 
 if TYPE_CHECKING:
+    from graph.edge.authn import Authenticator
     from graph.edge.usage import UsageMeter
     from graph.router import Router
     from nexus.config import Settings
+    from nexus.stores import Stores
 
 KEYS = 1_000
 BENCH_PLAN = "bench"
@@ -118,28 +120,21 @@ end
 
 def _serve(config: str, data_dir: str, redis_url: str, port: int, plain: bool) -> None:
     from benchmarks.subgraph_documents import shop_schemas
-    from graph.edge.authn import TokenCache
     from graph.edge.budget import open_budget
     from graph.edge.demand import DemandControl
     from graph.edge.usage import UsageMeter
     from graph.gateway import create_app
     from graph.in_process import in_process_router
-    from nexus.assembly.registry import open_stores
     from nexus.shutdown import run_server
     from subgraphs.platform.billing import PlatformUsageSink
-    from subgraphs.platform.services import authenticator_for
 
-    # The router's bus on Redis, as deployed: revocations reach its authenticator, which keeps
-    # verified keys for minutes.
-    settings = _settings(data_dir, redis_url)
     demand = None
     authenticator = None
     usage = None
     if config != "no edge":
-        stores = open_stores(settings, ["platform"])
+        stores, authenticator = _platform(data_dir, redis_url)
         budget = open_budget(redis_url, prefix=f"bench:{time.time_ns()}:")
         demand = DemandControl(budget)
-        authenticator = TokenCache(authenticator_for(stores))
         usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
     router = in_process_router(shop_schemas(not plain), demand=demand, usage=usage)
     app = create_app(router, authenticator=authenticator, graphiql=False)
@@ -234,6 +229,18 @@ async def _credentials(data_dir: Path) -> tuple[list[str], list[str]]:
 # The platform store's URL for this run (set by `main`; spawned routers inherit it): a
 # database `--postgres` created, else SQLite in the run's directory.
 DATABASE_ENV = "NEXUS_BENCH_DATABASE_URL"
+
+
+def _platform(data_dir: str | Path, redis_url: str) -> tuple[Stores, Authenticator]:
+    """The run's platform store, and the edge's authenticator over it (JWTs remembered as the
+    router remembers them), with the router's bus on Redis as deployed: revocations reach the
+    authenticator, which keeps verified keys for minutes."""
+    from graph.edge.authn import TokenCache
+    from nexus.assembly.registry import open_stores
+    from subgraphs.platform.services import authenticator_for
+
+    stores = open_stores(_settings(data_dir, redis_url), ["platform"])
+    return stores, TokenCache(authenticator_for(stores))
 
 
 def _settings(data_dir: str | Path, redis_url: str | None = None) -> Settings:
@@ -333,19 +340,14 @@ def _use_each_once(
 
 async def _in_process(data_dir: Path, redis_url: str, iterations: int, plain: bool) -> None:
     from benchmarks.subgraph_documents import shop_schemas
-    from graph.edge.authn import TokenCache
     from graph.edge.budget import open_budget
     from graph.edge.demand import DemandControl, EdgeOutcome
     from graph.edge.usage import UsageMeter
     from graph.in_process import in_process_router
-    from nexus.assembly.registry import open_stores
     from subgraphs.platform.billing import PlatformUsageSink
-    from subgraphs.platform.services import authenticator_for
 
     keys, tokens = await _credentials(data_dir)
-    settings = _settings(data_dir, redis_url)
-    stores = open_stores(settings, ["platform"])
-    authenticator = TokenCache(authenticator_for(stores))
+    stores, authenticator = _platform(data_dir, redis_url)
     bare = in_process_router(shop_schemas(not plain))
     budget = open_budget(redis_url, prefix=f"bench:{time.time_ns()}:")
     usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
@@ -407,19 +409,14 @@ class _Unwritten:
 
 async def _pieces(data_dir: Path, redis_url: str, iterations: int) -> None:
     from benchmarks.subgraph_documents import shop_schemas
-    from graph.edge.authn import TokenCache
     from graph.edge.budget import InProcessBudget, LeasedBudget, RedisBudget
     from graph.edge.demand import rate_limit_headers
     from graph.edge.usage import UsageEvent, UsageMeter
     from graph.in_process import in_process_router
-    from nexus.assembly.registry import open_stores
     from subgraphs.platform.billing import PlatformUsageSink
-    from subgraphs.platform.services import authenticator_for
 
     keys, tokens = await _credentials(data_dir)
-    settings = _settings(data_dir, redis_url)
-    stores = open_stores(settings, ["platform"])
-    authenticator = TokenCache(authenticator_for(stores))
+    stores, authenticator = _platform(data_dir, redis_url)
     router = in_process_router(shop_schemas(True))
     variables: dict[str, Any] = dict(cast(dict[str, Any], BODY["variables"]))
     planned = await router._plan(SHOP_QUERY, variables, None)
@@ -496,7 +493,7 @@ async def _pieces(data_dir: Path, redis_url: str, iterations: int) -> None:
     rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in pieces}
     for round_ in range(6):  # the first round warms up and is not counted
         for name, (piece, per_call) in pieces.items():
-            count = max(1, iterations // per_call) if per_call > 1 else iterations
+            count = max(1, iterations // per_call)
             cpu, wall = time.process_time(), time.perf_counter()
             for _ in range(count):
                 await piece()
@@ -549,15 +546,13 @@ def main() -> None:
         redis = RedisServer(data_dir / "redis-work")
         (data_dir / "redis-work").mkdir()
         redis.start()
-        if args.pieces:
+        if args.pieces or args.in_process:
             try:
-                asyncio.run(_pieces(data_dir, redis.url, args.iterations))
-            finally:
-                redis.stop()
-            return
-        if args.in_process:
-            try:
-                asyncio.run(_in_process(data_dir, redis.url, args.iterations, args.plain_subgraphs))
+                asyncio.run(
+                    _pieces(data_dir, redis.url, args.iterations)
+                    if args.pieces
+                    else _in_process(data_dir, redis.url, args.iterations, args.plain_subgraphs)
+                )
             finally:
                 redis.stop()
             return
