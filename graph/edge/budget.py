@@ -197,8 +197,9 @@ class LeasedBudget:
         size = int(limit * self.SLICE_SHARE)
         if cost <= 0 or limit <= 0:
             return await self.shared.debit(key, cost, limit)
-        if key in self._empty:
-            refused = self._known_refusal(key, cost, limit)
+        empty = self._empty.get(key)
+        if empty is not None:
+            refused = self._known_refusal(empty, cost, limit)
             if refused is not None:
                 return refused
         if cost > size * self.SMALL_SHARE:
@@ -264,10 +265,9 @@ class LeasedBudget:
         if len(self._empty) > self.max_keys:
             del self._empty[next(iter(self._empty))]
 
-    def _known_refusal(self, key: str, cost: int, limit: int) -> Debit | None:
-        """The refusal of `cost` while the bucket found empty cannot have refilled enough for
-        it; None when it may have (ask the shared bucket)."""
-        empty = self._empty[key]
+    def _known_refusal(self, empty: _Empty, cost: int, limit: int) -> Debit | None:
+        """The refusal of `cost` while the bucket found `empty` cannot have refilled enough
+        for it; None when it may have (ask the shared bucket)."""
         rate = limit / self.window
         held = min(float(limit), empty.tokens + (time.monotonic() - empty.at) * rate)
         if empty.limit != limit or cost <= held:

@@ -139,12 +139,9 @@ async def test_anonymous_callers_get_the_stores_anonymous_plan(stores: Stores) -
 
 
 async def test_requests_that_find_the_plans_expired_together_read_them_once(
-    stores: Stores,
+    stores: Stores, authenticator: Authenticator
 ) -> None:
     platform = stores.require_platform()
-    authenticator = Authenticator(
-        services_for(stores.settings).issuer, Credentials(platform), cache_seconds=60
-    )
     reads: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
