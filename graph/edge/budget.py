@@ -7,7 +7,10 @@ the buckets in this process with the same arithmetic.
 
 `LeasedBudget` (what `open_budget` gives for Redis) spares callers whose operations are small
 against their plan a round trip per request: it takes a slice of their budget from the shared
-bucket at a time and debits it in this process for up to ten seconds. It also remembers a
+bucket at a time and debits it in this process for up to ten seconds; a slice still in use
+halfway through is topped up in the background, the slices of every caller due at the same time
+in one script call (a thousand API keys in rotation: one round trip every half second, not a
+hundred a second). It also remembers a
 bucket found empty, so a caller past its budget (a client flooding the API) is refused in this
 process until the refill could pay for its operation, not with a round trip per request.
 """
@@ -15,6 +18,7 @@ process until the refill could pay for its operation, not with a round trip per 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import math
@@ -108,6 +112,35 @@ return {allowed, math.floor(tokens), retry, reset}
 """
 
 
+# The same bucket rule for many buckets at once, taking units only where a bucket holds them all
+# (a slice topped up). KEYS: the buckets; ARGV[1]: window (ms), then per bucket its limit and
+# the units to take. Returns per bucket taken (0/1) and the tokens left.
+_TOP_UP_SCRIPT = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local window = tonumber(ARGV[1])
+local results = {}
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[2 * i])
+  local take = tonumber(ARGV[2 * i + 1])
+  local state = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(state[1]) or limit
+  local at = tonumber(state[2]) or now_ms
+  tokens = math.min(limit, tokens + math.max(0, now_ms - at) * limit / window)
+  local taken = 0
+  if take <= tokens then
+    tokens = tokens - take
+    taken = 1
+  end
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'at', now_ms)
+  redis.call('PEXPIRE', key, window)
+  results[#results + 1] = taken
+  results[#results + 1] = math.floor(tokens)
+end
+return results
+"""
+
+
 class RedisBudget:
     """Buckets in Redis under `prefix`; one round trip (EVALSHA) per debit. When Redis cannot be
     reached the operation is let through (logged): the budget protects the service, an outage of
@@ -120,6 +153,7 @@ class RedisBudget:
         self.prefix = prefix
         self.window = window
         self._script = self.client.register_script(_DEBIT_SCRIPT)
+        self._top_up_script = self.client.register_script(_TOP_UP_SCRIPT)
 
     async def debit(self, key: str, cost: int, limit: int) -> Debit:
         if limit <= 0:
@@ -134,6 +168,16 @@ class RedisBudget:
         return Debit(
             bool(allowed), limit, int(tokens), int(retry) / 1000, int(reset) / 1000, self.window
         )
+
+    async def take_each(self, takes: list[tuple[str, int, int]]) -> list[tuple[bool, int]]:
+        """For each (key, units, limit): whether the bucket held `units` and gave them, and the
+        units it holds after; one round trip for all. Raises when Redis cannot be reached."""
+        keys = [self.prefix + key for key, _, _ in takes]
+        args: list[int] = [int(self.window * 1000)]
+        for _, units, limit in takes:
+            args += [limit, units]
+        flat = await self._top_up_script(keys=keys, args=args)
+        return [(bool(flat[i]), int(flat[i + 1])) for i in range(0, len(flat), 2)]
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -154,6 +198,7 @@ class _Lease:
     shared: int  # what the shared bucket held right after the slice was taken
     limit: int  # the plan's units per window when it was taken
     expires: float  # time.monotonic()
+    due: bool = False  # queued for a top-up (or its top-up was refused: it runs out instead)
 
 
 class LeasedBudget:
@@ -177,13 +222,23 @@ class LeasedBudget:
     trip (a caller's bucket only fills by its refill; other processes only spend from it, so
     the bucket holds at most what the refusal left plus the refill). The one exception: a
     slice another process gives back early; an operation it would have paid for is refused
-    for at most that operation's refill time."""
+    for at most that operation's refill time.
+
+    A slice used after half its time is topped up in the background: every TOP_UP_SECONDS one
+    script call takes, for each caller due, what its slice has spent (so it is whole again,
+    never more) and restarts its time; operations go on from the slice meanwhile, and what
+    they spend during the round trip is counted against the top-up. A bucket that cannot give
+    the whole top-up gives nothing: the slice runs out or expires, and the next operation takes
+    a new one or is debited exactly as above. So a caller in steady use never waits for Redis,
+    and a thousand callers due together cost one round trip, not a thousand."""
 
     SLICE_SHARE = 0.01  # of the plan's units per window
     # A key in a rotation of 1,000 at a few hundred requests a second comes round every few
     # seconds: a slice outlives that, so most of its operations stay in this process.
     SLICE_SECONDS = 10.0
     SMALL_SHARE = 0.1  # of a slice: the largest operation served from a slice
+    TOP_UP_SECONDS = 0.5  # how long callers due for a top-up are gathered into one call
+    TOP_UP_BATCH = 500  # callers per script call at most
 
     def __init__(self, shared: RedisBudget, *, max_keys: int = 100_000) -> None:
         self.shared = shared
@@ -192,6 +247,8 @@ class LeasedBudget:
         self._leases: dict[str, _Lease] = {}
         self._empty: dict[str, _Empty] = {}  # callers whose bucket was found empty
         self._taking: dict[str, asyncio.Future[None]] = {}  # slices being taken, per caller
+        self._due: dict[str, _Lease] = {}  # slices to top up in the next script call
+        self._topping_up: asyncio.Task[None] | None = None
 
     async def debit(self, key: str, cost: int, limit: int) -> Debit:
         size = int(limit * self.SLICE_SHARE)
@@ -222,15 +279,54 @@ class LeasedBudget:
 
     def _from_slice(self, key: str, cost: int, limit: int) -> Debit | None:
         lease = self._leases.get(key)
-        if (
-            lease is None
-            or lease.limit != limit
-            or lease.units < cost
-            or lease.expires <= time.monotonic()
-        ):
+        now = time.monotonic()
+        if lease is None or lease.limit != limit or lease.units < cost or lease.expires <= now:
             return None
         lease.units -= cost
+        if not lease.due and lease.expires - now < self.SLICE_SECONDS / 2:
+            lease.due = True
+            self._due[key] = lease
+            if self._topping_up is None or self._topping_up.done():
+                self._topping_up = asyncio.get_running_loop().create_task(
+                    self._top_ups(), name="budget top-ups"
+                )
         return self._allowed(limit, lease.shared + lease.units)
+
+    async def _top_ups(self) -> None:
+        """Tops up the slices due, all those gathered in TOP_UP_SECONDS in one call."""
+        while self._due:
+            await asyncio.sleep(self.TOP_UP_SECONDS)
+            due, self._due = self._due, {}
+            batch = [(key, lease) for key, lease in due.items() if self._leases.get(key) is lease]
+            for start in range(0, len(batch), self.TOP_UP_BATCH):
+                await self._top_up(batch[start : start + self.TOP_UP_BATCH])
+
+    async def _top_up(self, batch: list[tuple[str, _Lease]]) -> None:
+        takes = [
+            (key, int(lease.limit * self.SLICE_SHARE) - lease.units, lease.limit)
+            for key, lease in batch
+        ]
+        try:
+            results = await self.shared.take_each(takes)
+        except Exception as error:  # the slices run out or expire; the next take says more
+            log.warning(
+                "cost budget store unavailable (%s); slices not topped up", type(error).__name__
+            )
+            return
+        now = time.monotonic()
+        for (key, lease), (_, units, limit), (taken, tokens) in zip(
+            batch, takes, results, strict=True
+        ):
+            if not taken:
+                continue  # stays due: runs out or expires, then a new slice or exact debits
+            if self._leases.get(key) is not lease:  # replaced during the call: give it back
+                await self.shared.debit(key, -units, limit)
+                continue
+            # Spent during the call came out of what the slice held before: whole again.
+            lease.units += units
+            lease.shared = tokens
+            lease.expires = now + self.SLICE_SECONDS
+            lease.due = False
 
     async def _take_slice(self, key: str, cost: int, limit: int, size: int) -> Debit:
         old = self._leases.pop(key, None)
@@ -284,8 +380,14 @@ class LeasedBudget:
         return Debit(True, limit, remaining, 0.0, max(0, limit - remaining) / rate, self.window)
 
     async def close(self) -> None:
+        if self._topping_up is not None:
+            self._topping_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._topping_up
+            self._topping_up = None
         self._leases.clear()
         self._empty.clear()
+        self._due.clear()
         await self.shared.close()
 
 
