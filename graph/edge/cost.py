@@ -70,6 +70,8 @@ class CostModel:
         self._weights: dict[tuple[str, str], int | None] = {}
         self._list_sizes: dict[tuple[str, str], _ListSize | None] = {}
         self._estimates: OrderedDict[tuple[str, str | None, str], int] = OrderedDict()
+        # id(shape) -> (shape, program): plans' shapes live as long as their cached plans
+        self._programs: dict[int, tuple[ResponseShape, tuple[_Node, ...]]] = {}
 
     def weight(self, parent: str, field: str, returned: str, composite: bool) -> int:
         key = (parent, field)
@@ -132,30 +134,69 @@ class CostModel:
         if not isinstance(data, dict):
             return 0
         total = 0
-        for field in shape.fields:
-            if field.introspection or field.name == "__typename":
-                continue
-            cost = self._actual_field(field, data.get(field.response_key))
+        for node in self._program(shape):
+            cost = _actual(node, data.get(node[0]))
             total += cost + (MUTATION_WEIGHT if mutation else 0)
         return total
 
-    def _actual_field(self, field: ShapeField, value: Any) -> int:
-        if value is None:
-            return 0
-        if isinstance(value, list):
-            return sum(self._actual_field(field, item) for item in value)
+    def _program(self, shape: ResponseShape) -> tuple[_Node, ...]:
+        """The shape's fields with their weights, each kept only where it or a field below it
+        can cost something (most leaves cost 0), built once per plan's shape."""
+        entry = self._programs.get(id(shape))
+        if entry is not None and entry[0] is shape:
+            return entry[1]
+        program = tuple(
+            self._node(field)
+            for field in shape.fields
+            if not field.introspection and field.name != "__typename"
+        )
+        self._programs[id(shape)] = (shape, program)
+        if len(self._programs) > 4096:
+            del self._programs[next(iter(self._programs))]
+        return program
+
+    def _node(self, field: ShapeField) -> _Node:
         composite = field.children is not None
         own = self.weight(field.parent_type, field.name, field.named_type, composite)
-        if not composite or not isinstance(value, dict):
-            return own
-        runtime = value.get("__typename") or field.named_type
-        for child in field.children or ():
-            if child.name == "__typename" or (
-                child.applies_to is not None and runtime not in child.applies_to
-            ):
-                continue
-            own += self._actual_field(child, value.get(child.response_key))
+        children = tuple(
+            node
+            for child in field.children or ()
+            if child.name != "__typename" and _costs(node := self._node(child))
+        )
+        return (field.response_key, own, composite, field.applies_to, field.named_type, children)
+
+
+# A field of a response shape as the actual cost walks it: response key, own weight, whether
+# it returns an object, the types it applies to (None: all), its named type, its children.
+_Node = tuple[str, int, bool, frozenset[str] | None, str, tuple[Any, ...]]
+
+
+def _costs(node: _Node) -> bool:
+    """Whether the field can add to a cost: a weight of its own or a child with one."""
+    return node[1] != 0 or bool(node[5])
+
+
+def _actual(node: _Node, value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, list):
+        total = 0
+        for item in value:
+            total += _actual(node, item)
+        return total
+    _, own, composite, _, named_type, children = node
+    if not composite or not children or not isinstance(value, dict):
         return own
+    runtime = None
+    for child in children:
+        applies_to = child[3]
+        if applies_to is not None:
+            if runtime is None:  # a shaped object of an abstract field knows its type
+                runtime = value.get("__typename") or getattr(value, "typename", named_type)
+            if runtime not in applies_to:
+                continue
+        own += _actual(child, value.get(child[0]))
+    return own
 
 
 class _Estimator:

@@ -13,6 +13,16 @@ from graph.planner.shape import ResponseShape, ShapeField, Wrapper
 Errors = list[dict[str, Any]]
 
 
+class TypedObject(dict[str, Any]):
+    """An object of an abstract field as the client sees it, which remembers its runtime type
+    (the client need not select `__typename`): the actual cost weighs it by its own type.
+    Encoded as the plain object it is."""
+
+    __slots__ = ("typename",)
+
+    typename: str
+
+
 class _Invalid:
     """A non-null position came back null: the parent must become null."""
 
@@ -35,12 +45,18 @@ def _object(
     runtime_type: str,
     path: list[Any],
     errors: Errors,
+    abstract: bool = False,
 ) -> dict[str, Any] | _Invalid:
     grouped: dict[str, list[ShapeField]] = {}
     for field in fields:
         if field.applies_to is None or runtime_type in field.applies_to:
             grouped.setdefault(field.response_key, []).append(field)
-    out: dict[str, Any] = {}
+    out: dict[str, Any]
+    if abstract:
+        out = TypedObject()
+        out.typename = runtime_type
+    else:
+        out = {}
     for key, group in grouped.items():
         field = group[0]
         if field.name == "__typename":
@@ -102,7 +118,7 @@ def _value(
         _hidden_error(field, "an object type", path, errors)
         return None
     runtime_type = typename or field.named_type
-    shaped = _object(children, value, runtime_type, path, errors)
+    shaped = _object(children, value, runtime_type, path, errors, field.abstract)
     return None if shaped is INVALID else shaped
 
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
+from typing import Annotated
 
 import httpx
 import pytest
+import strawberry
+from strawberry.federation.schema_directives import Cost, ListSize
 
 from graph.edge.budget import Budget, InProcessBudget, RedisBudget, open_budget
 from graph.edge.demand import DemandControl
@@ -61,6 +64,66 @@ async def test_estimated_and_actual_costs_follow_the_directives(
             "/graphql", json={"query": query}, headers={"authorization": "Bearer jwt-bob"}
         )
     assert response.json()["extensions"]["cost"] == {"estimated": estimated, "actual": actual}
+
+
+@strawberry.type
+class Coupon:
+    amount: float
+
+
+@strawberry.type
+class Bond:
+    id: strawberry.ID
+    rating: str = strawberry.field(directives=[Cost(weight=3)])
+    coupons: list[Coupon]
+
+
+@strawberry.type
+class Cash:
+    id: strawberry.ID
+    rating: str  # same name as Bond's, no weight: a Cash costs 1 whatever it selects
+
+
+@strawberry.type
+class HoldingsQuery:
+    @strawberry.field(directives=[ListSize(assumed_size=10)])
+    def holdings(self) -> list[Annotated[Bond | Cash, strawberry.union("Holding")] | None]:
+        coupon = Coupon(amount=1.5)
+        return [
+            Bond(id=strawberry.ID("b1"), rating="AA", coupons=[coupon, coupon]),
+            Cash(id=strawberry.ID("c1"), rating="n/a"),
+            None,
+            Bond(id=strawberry.ID("b2"), rating="B", coupons=[]),
+        ]
+
+    @strawberry.field
+    def grid(self) -> list[list[Cash]]:
+        cash = Cash(id=strawberry.ID("c"), rating="n/a")
+        return [[cash, cash], [cash]]
+
+
+async def test_the_actual_cost_counts_each_object_by_its_own_type_and_real_list_lengths() -> None:
+    """A union's members weighed by the type each item has (Bond.rating costs 3, Cash.rating
+    nothing), nulls free, lists of lists at their real lengths."""
+    schema = strawberry.federation.Schema(query=HoldingsQuery, types=[Bond, Cash])
+    # Measured, not enforced: the estimate (lists at their assumed sizes) is over the plan's.
+    demand = DemandControl(InProcessBudget(), enforce=False)
+    router = in_process_router({"holdings": schema}, demand=demand)
+    app = create_app(router, authenticator=authenticator())
+    query = """{
+      holdings { ... on Bond { rating coupons { amount } } ... on Cash { rating } }
+      grid { id }
+    }"""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://nexus"
+    ) as client:
+        response = await client.post(
+            "/graphql", json={"query": query}, headers={"authorization": "Bearer jwt-bob"}
+        )
+    body = response.json()
+    assert body["data"]["holdings"][2] is None
+    # Bonds: 1 + 3 (rating) + 1 per coupon: 6 and 4; the Cash 1; the null 0; grid: 3 Cash.
+    assert body["extensions"]["cost"]["actual"] == 6 + 1 + 0 + 4 + 3
 
 
 async def test_an_operation_over_the_plans_maximum_is_refused_before_it_runs() -> None:
