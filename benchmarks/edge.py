@@ -5,6 +5,7 @@ a JWT, each with cost analysis, the Redis budget debit and usage metering on.
         [--plain-subgraphs] [--postgres postgresql://postgres@127.0.0.1:5432/test]
     .venv/bin/python -m benchmarks.edge --in-process [--iterations 1000] [--plain-subgraphs]
     .venv/bin/python -m benchmarks.edge --pieces [--iterations 1000]
+    .venv/bin/python -m benchmarks.edge --one-process [--seconds 2] [--rounds 15] [--postgres URL]
 
 The router (one uvicorn process, the four test_entities subgraphs in-process with the document
 caches our subgraphs keep, `--plain-subgraphs` without them as before; SHOP_QUERY) runs once
@@ -47,6 +48,15 @@ request of authenticating the request's credentials and running it through the r
 busy shared machine disturbs far less than throughput (every credential used once first), each
 run's usage rows written within it; and `jwt, usage not written`, the JWT row with the usage
 events queued and batched but dropped instead of written, which shows the platform store's share.
+
+`--one-process` serves `no edge` and the edge (anonymous, API key and JWT callers) from one
+router process, on two paths, and alternates short wrk runs between the four configurations,
+round after round (each round in a rotated order, 1 s apart so each run's usage rows are written
+before the next starts). On a shared machine whose speed drifts by tens of percent within
+minutes, and differs between processes started minutes apart, this compares the four under the
+same conditions: each configuration's requests per second against `no edge`'s in the same
+round, the median of those ratios over the rounds (and the medians of rates and CPU time per
+request). Steady rotation only (every credential used once before the first round).
 
 `--pieces` times each piece of the edge alone, in-process, CPU microseconds per call (median
 of 5 rounds of `--iterations` calls, the pieces interleaved): authentication of each kind of
@@ -148,6 +158,112 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int, plain: bool) -
         access_log=False,
         loop="uvloop",
     )
+
+
+def _serve_both(data_dir: str, redis_url: str, port: int, plain: bool) -> None:
+    """`no edge` at /bare/graphql and the edge at /edge/graphql, in one router process (both
+    paths rewritten to /graphql the same way)."""
+    from benchmarks.subgraph_documents import shop_schemas
+    from graph.edge.budget import open_budget
+    from graph.edge.demand import DemandControl
+    from graph.edge.usage import UsageMeter
+    from graph.gateway import create_app
+    from graph.in_process import in_process_router
+    from nexus.shutdown import run_server
+    from subgraphs.platform.billing import PlatformUsageSink
+
+    stores, authenticator = _platform(data_dir, redis_url)
+    budget = open_budget(redis_url, prefix=f"bench:{time.time_ns()}:")
+    usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
+    edged = in_process_router(shop_schemas(not plain), demand=DemandControl(budget), usage=usage)
+    apps = {
+        "/bare": create_app(in_process_router(shop_schemas(not plain)), graphiql=False),
+        "/edge": create_app(edged, authenticator=authenticator, graphiql=False),
+    }
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await apps["/edge"](scope, receive, send)
+            return
+        path: str = scope["path"]
+        inner = apps[path[:5]]
+        scope = dict(scope, path=path[5:], raw_path=path[5:].encode())
+        await inner(scope, receive, send)
+
+    run_server(
+        app,
+        host="127.0.0.1",
+        port=port,
+        shutdown_seconds=1.0,
+        log_level="error",
+        access_log=False,
+        loop="uvloop",
+    )
+
+
+def _one_process(data_dir: Path, redis_url: str, args: argparse.Namespace) -> None:
+    from tests.support.processes import free_port
+
+    keys, tokens = asyncio.run(_credentials(data_dir))
+    loads: dict[str, tuple[str, str, list[str]]] = {
+        "no edge": ("/bare/graphql", "authorization", []),
+        "anonymous": ("/edge/graphql", "authorization", []),
+        "api key": ("/edge/graphql", "x-api-key", keys),
+        "jwt": ("/edge/graphql", "authorization", [f"Bearer {t}" for t in tokens]),
+    }
+    port = free_port()
+    context = multiprocessing.get_context("spawn")
+    server = context.Process(
+        target=_serve_both, args=(str(data_dir), redis_url, port, args.plain_subgraphs)
+    )
+    server.start()
+    base = f"http://127.0.0.1:{port}"
+    runs: dict[str, list[Run]] = {name: [] for name in loads}
+    try:
+        _wait(base + "/bare/graphql", "authorization", [])
+        for path, header, credentials in loads.values():  # warm-up: plans, every credential
+            _wait(base + path, header, credentials[:1])
+            _wrk(base + path, header, credentials[:1], 1.0, args.concurrency)
+            _use_each_once(base + path, header, credentials or [None] * KEYS, args.concurrency)
+        print(
+            f"SHOP_QUERY, one router process serving `no edge` and the edge, "
+            f"{args.concurrency} connections, {args.seconds:g}s per run, {args.rounds} rounds "
+            f"(configurations alternated, order rotated each round), {KEYS} distinct keys/tokens "
+            f"in rotation (steady), platform store {_store_name()}; load average {_load()}"
+        )
+        names = list(loads)
+        for round_ in range(args.rounds):
+            order = names[round_ % len(names) :] + names[: round_ % len(names)]
+            line = []
+            for name in order:
+                path, header, credentials = loads[name]
+                time.sleep(1.1)  # the usage meter writes the last run's rows (every 1 s)
+                run = _wrk(
+                    base + path, header, credentials, args.seconds, args.concurrency, server.pid
+                )
+                runs[name].append(run)
+                line.append(f"{name} {run.rate:.0f} req/s {run.cpu_ms or 0:.2f} ms")
+            print(f"  round {round_ + 1:>2}: " + " | ".join(line), flush=True)
+    finally:
+        server.terminate()
+        server.join(10)
+    base_runs = runs["no edge"]
+    print(f"medians over {args.rounds} rounds (load average {_load()} at the end):")
+    for name, named_runs in runs.items():
+        ratios = [r.rate / b.rate for r, b in zip(named_runs, base_runs, strict=True)]
+        cpu = [
+            r.cpu_ms / b.cpu_ms
+            for r, b in zip(named_runs, base_runs, strict=True)
+            if r.cpu_ms and b.cpu_ms
+        ]
+        rate = statistics.median(r.rate for r in named_runs)
+        within = sum(ratio >= 0.9 for ratio in ratios)
+        print(
+            f"  {name:<10} {rate:8.1f} req/s   vs no edge in the same round: median "
+            f"{100 * (statistics.median(ratios) - 1):+6.1f}% (rounds {100 * (min(ratios) - 1):+.1f}"
+            f"..{100 * (max(ratios) - 1):+.1f}%, within 10% in {within} of {len(ratios)})"
+            + (f"   router CPU/request {100 * (statistics.median(cpu) - 1):+6.1f}%" if cpu else "")
+        )
 
 
 async def _credentials(data_dir: Path) -> tuple[list[str], list[str]]:
@@ -524,6 +640,11 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true", help="CPU per request, no HTTP")
     parser.add_argument("--pieces", action="store_true", help="each piece of the edge alone")
     parser.add_argument(
+        "--one-process",
+        action="store_true",
+        help="no edge and the edge in one router process, short runs alternated",
+    )
+    parser.add_argument(
         "--postgres",
         metavar="URL",
         help="the platform store on this PostgreSQL server (a database created for the run and "
@@ -546,6 +667,12 @@ def main() -> None:
         redis = RedisServer(data_dir / "redis-work")
         (data_dir / "redis-work").mkdir()
         redis.start()
+        if args.one_process:
+            try:
+                _one_process(data_dir, redis.url, args)
+            finally:
+                redis.stop()
+            return
         if args.pieces or args.in_process:
             try:
                 asyncio.run(
