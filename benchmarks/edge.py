@@ -51,8 +51,9 @@ events queued and batched but dropped instead of written, which shows the platfo
 
 `--one-process` serves `no edge` and the edge (anonymous, API key and JWT callers) from one
 router process, on two paths, and alternates short wrk runs between the four configurations,
-round after round (each round in a rotated order, 1 s apart so each run's usage rows are written
-before the next starts). On a shared machine whose speed drifts by tens of percent within
+round after round (each round in a rotated order; before each run, every credential of its
+configuration used once, unmeasured, as in the steady rows above, then 1 s for the usage rows
+to be written). On a shared machine whose speed drifts by tens of percent within
 minutes, and differs between processes started minutes apart, this compares the four under the
 same conditions: each configuration's requests per second against `no edge`'s in the same
 round, the median of those ratios over the rounds (and the medians of rates and CPU time per
@@ -237,7 +238,11 @@ def _one_process(data_dir: Path, redis_url: str, args: argparse.Namespace) -> No
             line = []
             for name in order:
                 path, header, credentials = loads[name]
-                time.sleep(1.1)  # the usage meter writes the last run's rows (every 1 s)
+                # Keys and tokens in rotation, as on a router in steady use: each used once
+                # just before (their slices would have expired since the last round), then
+                # the usage meter's rows of that pass written (it writes every 1 s).
+                _use_each_once(base + path, header, credentials or [None] * KEYS, args.concurrency)
+                time.sleep(1.1)
                 run = _wrk(
                     base + path, header, credentials, args.seconds, args.concurrency, server.pid
                 )
