@@ -129,14 +129,14 @@ end
 """
 
 
-def _serve(config: str, data_dir: str, redis_url: str, port: int, plain: bool) -> None:
+def _app(config: str, data_dir: str, redis_url: str, plain: bool) -> Any:
+    """The router app of one configuration: `no edge`, or the edge (any other name)."""
     from benchmarks.subgraph_documents import shop_schemas
     from graph.edge.budget import open_budget
     from graph.edge.demand import DemandControl
     from graph.edge.usage import UsageMeter
     from graph.gateway import create_app
     from graph.in_process import in_process_router
-    from nexus.shutdown import run_server
     from subgraphs.platform.billing import PlatformUsageSink
 
     demand = None
@@ -148,8 +148,14 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int, plain: bool) -
         demand = DemandControl(budget)
         usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
     router = in_process_router(shop_schemas(not plain), demand=demand, usage=usage)
-    app = create_app(router, authenticator=authenticator, graphiql=False)
-    # As `nexus serve` and `nexus router` run it (the startup heap frozen, the heap keeper on).
+    return create_app(router, authenticator=authenticator, graphiql=False)
+
+
+def _run_router(app: Any, port: int) -> None:
+    """As `nexus serve` and `nexus router` run it (the startup heap frozen, the heap keeper
+    on)."""
+    from nexus.shutdown import run_server
+
     run_server(
         app,
         host="127.0.0.1",
@@ -161,25 +167,16 @@ def _serve(config: str, data_dir: str, redis_url: str, port: int, plain: bool) -
     )
 
 
+def _serve(config: str, data_dir: str, redis_url: str, port: int, plain: bool) -> None:
+    _run_router(_app(config, data_dir, redis_url, plain), port)
+
+
 def _serve_both(data_dir: str, redis_url: str, port: int, plain: bool) -> None:
     """`no edge` at /bare/graphql and the edge at /edge/graphql, in one router process (both
     paths rewritten to /graphql the same way)."""
-    from benchmarks.subgraph_documents import shop_schemas
-    from graph.edge.budget import open_budget
-    from graph.edge.demand import DemandControl
-    from graph.edge.usage import UsageMeter
-    from graph.gateway import create_app
-    from graph.in_process import in_process_router
-    from nexus.shutdown import run_server
-    from subgraphs.platform.billing import PlatformUsageSink
-
-    stores, authenticator = _platform(data_dir, redis_url)
-    budget = open_budget(redis_url, prefix=f"bench:{time.time_ns()}:")
-    usage = UsageMeter(PlatformUsageSink(stores.require_platform()))
-    edged = in_process_router(shop_schemas(not plain), demand=DemandControl(budget), usage=usage)
     apps = {
-        "/bare": create_app(in_process_router(shop_schemas(not plain)), graphiql=False),
-        "/edge": create_app(edged, authenticator=authenticator, graphiql=False),
+        "/bare": _app("no edge", data_dir, redis_url, plain),
+        "/edge": _app("edge", data_dir, redis_url, plain),
     }
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -191,15 +188,7 @@ def _serve_both(data_dir: str, redis_url: str, port: int, plain: bool) -> None:
         scope = dict(scope, path=path[5:], raw_path=path[5:].encode())
         await inner(scope, receive, send)
 
-    run_server(
-        app,
-        host="127.0.0.1",
-        port=port,
-        shutdown_seconds=1.0,
-        log_level="error",
-        access_log=False,
-        loop="uvloop",
-    )
+    _run_router(app, port)
 
 
 def _one_process(data_dir: Path, redis_url: str, args: argparse.Namespace) -> None:
