@@ -320,7 +320,8 @@ class LeasedBudget:
             if not taken:
                 continue  # stays due: runs out or expires, then a new slice or exact debits
             if self._leases.get(key) is not lease:  # replaced during the call: give it back
-                await self.shared.debit(key, -units, limit)
+                if units:
+                    await self.shared.debit(key, -units, limit)
                 continue
             # Spent during the call came out of what the slice held before: whole again.
             lease.units += units
