@@ -7,7 +7,8 @@ the buckets in this process with the same arithmetic.
 
 `LeasedBudget` (what `open_budget` gives for Redis) spares callers whose operations are small
 against their plan a round trip per request: it takes a slice of their budget from the shared
-bucket at a time and debits it in this process for up to ten seconds; a slice still in use
+bucket at a time (the slices of callers arriving together in one script call) and debits it in
+this process for up to ten seconds; a slice still in use
 halfway through is topped up in the background, the slices of every caller due at the same time
 in one script call (a thousand API keys in rotation: one round trip every half second, not a
 hundred a second). It also remembers a
@@ -208,7 +209,8 @@ class LeasedBudget:
     An operation of at most a tenth of a slice (a slice is SLICE_SHARE of the caller's budget
     per window) is debited from a slice this process took from the shared bucket; when the
     slice is spent or SLICE_SECONDS old, one script call takes the next one and gives back what
-    is left of the old (and debits the operation). When the bucket cannot give a whole slice,
+    is left of the old (and debits the operation); the slices of callers asking in the same
+    turn of the event loop go in one call. When the bucket cannot give a whole slice,
     the operation is debited exactly, as are larger operations (the free plan's 10,000 units
     a minute make a 100-unit slice: operations over 10 units go to Redis every time). So the
     budget stays one across processes: a process may hold at most one slice per caller that
@@ -248,6 +250,9 @@ class LeasedBudget:
         self._empty: dict[str, _Empty] = {}  # callers whose bucket was found empty
         self._taking: dict[str, asyncio.Future[None]] = {}  # slices being taken, per caller
         self._due: dict[str, _Lease] = {}  # slices to top up in the next script call
+        # slices asked for in this turn of the event loop, sent together
+        self._takes: list[tuple[str, int, int, asyncio.Future[tuple[bool, int]]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
         self._topping_up: asyncio.Task[None] | None = None
 
     async def debit(self, key: str, cost: int, limit: int) -> Debit:
@@ -332,14 +337,14 @@ class LeasedBudget:
     async def _take_slice(self, key: str, cost: int, limit: int, size: int) -> Debit:
         old = self._leases.pop(key, None)
         held = old.units if old is not None else 0  # given back with this call
-        taken = await self.shared.debit(key, cost + size - held, limit)
-        if taken.allowed:
+        allowed, remaining = await self._take(key, cost + size - held, limit)
+        if allowed:
             self._leases[key] = _Lease(
-                size, taken.remaining, limit, time.monotonic() + self.SLICE_SECONDS
+                size, remaining, limit, time.monotonic() + self.SLICE_SECONDS
             )
             if len(self._leases) > self.max_keys:
                 del self._leases[next(iter(self._leases))]
-            return self._allowed(limit, taken.remaining + size)
+            return self._allowed(limit, remaining + size)
         # Not a whole slice left: this operation alone, what was held given back.
         exact = await self.shared.debit(key, cost - held, limit)
         if not exact.allowed and held:
@@ -352,6 +357,39 @@ class LeasedBudget:
         debit = await self.shared.debit(key, cost, limit)
         self._note(key, debit)
         return debit
+
+    def _take(self, key: str, units: int, limit: int) -> asyncio.Future[tuple[bool, int]]:
+        """Takes `units` from the caller's bucket if it holds them all: whether it did and what
+        the bucket holds after. The takes asked in one turn of the event loop (callers arriving
+        together, as their batched key lookups return) go to Redis in one script call."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[bool, int]] = loop.create_future()
+        self._takes.append((key, units, limit, future))
+        if len(self._takes) == 1:
+            task = loop.create_task(self._send_takes(), name="budget slices")
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        return future
+
+    async def _send_takes(self) -> None:
+        batch, self._takes = self._takes, []
+        try:
+            for start in range(0, len(batch), self.TOP_UP_BATCH):
+                part = batch[start : start + self.TOP_UP_BATCH]
+                try:
+                    results = await self.shared.take_each([take[:3] for take in part])
+                except Exception as error:  # as RedisBudget.debit: let through, not debited
+                    log.warning(
+                        "cost budget store unavailable (%s); not debited", type(error).__name__
+                    )
+                    results = [(True, limit) for _, _, limit, _ in part]
+                for (*_, future), result in zip(part, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+        finally:
+            for *_, future in batch:
+                if not future.done():
+                    future.cancel()
 
     def _note(self, key: str, debit: Debit) -> None:
         """Remember a refusal (what the bucket held, at most); forget it once allowed."""
@@ -381,6 +419,10 @@ class LeasedBudget:
         return Debit(True, limit, remaining, 0.0, max(0, limit - remaining) / rate, self.window)
 
     async def close(self) -> None:
+        for task in list(self._sending):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         if self._topping_up is not None:
             self._topping_up.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -36,10 +36,16 @@ def _leased(url: str, prefix: str, window: float = 60.0) -> LeasedBudget:
     return LeasedBudget(RedisBudget(url, prefix=prefix, window=window))
 
 
+async def _load_scripts(budget: LeasedBudget) -> None:
+    """Both scripts loaded into Redis (each first call is a failed EVALSHA, then a load)."""
+    await budget.shared.debit("warm-up", 1, 1)
+    await budget.shared.take_each([("warm-up", 0, 1)])
+
+
 async def test_small_operations_cost_a_round_trip_per_slice(redis_server: RedisServer) -> None:
     budget = open_budget(redis_server.url, prefix=f"test:{uuid.uuid4().hex}:")
     assert isinstance(budget, LeasedBudget)
-    await budget.debit("warm-up", 1, 1)  # the script loaded into Redis (a failed EVALSHA first)
+    await _load_scripts(budget)
     _reset_stats(redis_server.url)
     try:
         # 1,000 operations of 10 units against 1,000,000 a minute: one slice of 10,000 units.
@@ -56,7 +62,7 @@ async def test_small_operations_cost_a_round_trip_per_slice(redis_server: RedisS
 
 async def test_large_operations_are_debited_in_redis_each_time(redis_server: RedisServer) -> None:
     budget = _leased(redis_server.url, f"test:{uuid.uuid4().hex}:")
-    await budget.debit("warm-up", 1, 1)
+    await _load_scripts(budget)
     _reset_stats(redis_server.url)
     try:
         # The free plan's 10,000 a minute make 100-unit slices: a 1,550-unit operation is large.
@@ -65,6 +71,35 @@ async def test_large_operations_are_debited_in_redis_each_time(redis_server: Red
         await budget.close()
     assert [debit.allowed for debit in debits] == [True] * 6 + [False]
     assert _script_calls(redis_server.url) == 7
+
+
+async def test_first_slices_of_callers_arriving_together_are_taken_in_one_call(
+    redis_server: RedisServer,
+) -> None:
+    """100 API keys' first operations arriving together (as when their batched lookups
+    return): one script call takes all 100 slices, and Redis holds exactly what was taken."""
+    url = redis_server.url
+    prefix = f"test:{uuid.uuid4().hex}:"
+    budget = _leased(url, prefix, window=3_600.0)  # slow refill: 278 units a second
+    limit = 1_000_000  # slices of 10,000 units
+    await _load_scripts(budget)
+    try:
+        _reset_stats(url)
+        debits = await asyncio.gather(*(budget.debit(f"key:{n}", 10, limit) for n in range(100)))
+        assert _script_calls(url) == 1
+        assert all(debit.allowed for debit in debits)
+        # Told: the bucket after the take (10 + 10,000) plus the slice held here.
+        assert {debit.remaining for debit in debits} == {limit - 10}
+        client = redis.Redis.from_url(url)
+        for n in range(5):
+            tokens = float(client.hget(f"{prefix}key:{n}", "tokens") or 0)
+            assert limit - 10_010 <= tokens <= limit - 10_010 + 100
+        _reset_stats(url)
+        again = [await budget.debit(f"key:{n}", 10, limit) for n in range(100)]
+        assert _script_calls(url) == 0  # served from the slices
+        assert all(debit.allowed for debit in again)
+    finally:
+        await budget.close()
 
 
 async def test_slices_in_use_are_topped_up_together_in_one_call(
@@ -80,8 +115,7 @@ async def test_slices_in_use_are_topped_up_together_in_one_call(
     budget.TOP_UP_SECONDS = 0.1
     limit = 1_000_000  # slices of 10,000 units
     callers = [f"key:{n}" for n in range(200)]
-    await budget.debit("warm-up", 1, 1)  # both scripts loaded (a failed EVALSHA first)
-    await budget.shared.take_each([("warm-up", 0, 1)])
+    await _load_scripts(budget)
     try:
         _reset_stats(url)
         for caller in callers:  # each takes its slice: 10 units plus 10,000 held
@@ -132,9 +166,9 @@ async def test_a_top_up_counts_what_was_spent_meanwhile_and_takes_nothing_from_a
         during.extend([await budget.debit("caller", 10, limit) for _ in range(3)])
         return taken
 
-    budget.shared.take_each = with_operations_meanwhile  # type: ignore[method-assign]
     try:
         assert (await budget.debit("caller", 10, limit)).allowed  # 10, and a slice of 120
+        budget.shared.take_each = with_operations_meanwhile  # type: ignore[method-assign]
         clock[0] += 0.6 * budget.SLICE_SECONDS
         assert (await budget.debit("caller", 10, limit)).allowed  # from the slice: now due
         await asyncio.sleep(0.05)
@@ -223,7 +257,7 @@ async def test_a_bucket_found_empty_refuses_here_until_the_refill_could_pay(
     already pay for is asked of Redis at once."""
     # 6,000 units per 6 s window: 1,000 units a second; 1,000-unit operations are large.
     budget = _leased(redis_server.url, f"test:{uuid.uuid4().hex}:", window=6.0)
-    await budget.debit("warm-up", 1, 1)
+    await _load_scripts(budget)
     try:
         spent = [await budget.debit("caller", 1_000, 6_000) for _ in range(7)]
         assert [debit.allowed for debit in spent] == [True] * 6 + [False]
