@@ -35,12 +35,14 @@ in rotation all known to the process, as on a router that has been up a while (k
 cached for minutes while revocations arrive over Redis, tokens for a minute). `no edge` and
 `anonymous` do the same work unmeasured before their one run (a run of `--seconds`, then as many
 requests as there are credentials), so every compared run follows the same warm-up. The
-configurations run in turn in every round, so load on a shared machine falls on all of them;
-the medians of the steady runs are compared with `no edge`, and the cold runs are reported
-beside them. Each measured run also gives the router process's CPU time per request (user +
-system, from /proc, so Linux only): the server is one process, so its throughput is about the
-inverse of that while it has a core to itself, and CPU time is far less disturbed than
-throughput when other work shares the machine.
+configurations run in turn in every round, so load on a shared machine falls on all of them,
+each round in a rotated order (a router measured later in a round ran slower: give `--rounds`
+a multiple of 4 so each configuration takes each place equally often); the medians of the
+steady runs are compared with `no edge`, and the cold runs are reported beside them. Each
+measured run also gives the router process's CPU time per request (user + system, from /proc,
+so Linux only): the server is one process, so its throughput is about the inverse of that
+while it has a core to itself, and CPU time is far less disturbed than throughput when other
+work shares the machine.
 Load from wrk (`apt-get install wrk`), with a Lua script rotating the credentials.
 
 `--in-process` measures the same four configurations without HTTP: CPU time (process time) per
@@ -698,8 +700,13 @@ def main() -> None:
             f"each of the {KEYS} once"
         )
         try:
+            names = list(loads)
             for round_ in range(args.rounds):
-                for name, (header, credentials) in loads.items():
+                # Each round in a rotated order: a router measured later in a round ran slower
+                # (four identical `no edge` routers in this order: -4%, -12%, -17% against the
+                # first), so each configuration takes every place in turn.
+                for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+                    header, credentials = loads[name]
                     port = free_port()
                     server = context.Process(
                         target=_serve,
