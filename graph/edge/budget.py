@@ -8,12 +8,11 @@ the buckets in this process with the same arithmetic.
 `LeasedBudget` (what `open_budget` gives for Redis) spares callers whose operations are small
 against their plan a round trip per request: it takes a slice of their budget from the shared
 bucket at a time (the slices of callers arriving together in one script call) and debits it in
-this process for up to ten seconds; a slice still in use
-halfway through is topped up in the background, the slices of every caller due at the same time
-in one script call (a thousand API keys in rotation: one round trip every half second, not a
-hundred a second). It also remembers a
-bucket found empty, so a caller past its budget (a client flooding the API) is refused in this
-process until the refill could pay for its operation, not with a round trip per request.
+this process for up to ten seconds; a slice still in use halfway through is topped up in the
+background, the slices of every caller due at the same time in one script call (a thousand API
+keys in rotation: one round trip every half second, not a hundred a second). It also remembers
+a bucket found empty, so a caller past its budget (a client flooding the API) is refused in
+this process until the refill could pay for its operation, not with a round trip per request.
 """
 
 from __future__ import annotations
@@ -240,7 +239,7 @@ class LeasedBudget:
     SLICE_SECONDS = 10.0
     SMALL_SHARE = 0.1  # of a slice: the largest operation served from a slice
     TOP_UP_SECONDS = 0.5  # how long callers due for a top-up are gathered into one call
-    TOP_UP_BATCH = 500  # callers per script call at most
+    TOP_UP_BATCH = 500  # slices per script call at most
 
     def __init__(self, shared: RedisBudget, *, max_keys: int = 100_000) -> None:
         self.shared = shared
@@ -251,7 +250,7 @@ class LeasedBudget:
         self._taking: dict[str, asyncio.Future[None]] = {}  # slices being taken, per caller
         self._due: dict[str, _Lease] = {}  # slices to top up in the next script call
         # slices asked for in this turn of the event loop, sent together
-        self._takes: list[tuple[str, int, int, asyncio.Future[tuple[bool, int]]]] = []
+        self._takes: list[tuple[str, int, int, asyncio.Future[tuple[bool, int] | None]]] = []
         self._sending: set[asyncio.Task[None]] = set()
         self._topping_up: asyncio.Task[None] | None = None
 
@@ -303,41 +302,31 @@ class LeasedBudget:
             await asyncio.sleep(self.TOP_UP_SECONDS)
             due, self._due = self._due, {}
             batch = [(key, lease) for key, lease in due.items() if self._leases.get(key) is lease]
-            for start in range(0, len(batch), self.TOP_UP_BATCH):
-                await self._top_up(batch[start : start + self.TOP_UP_BATCH])
-
-    async def _top_up(self, batch: list[tuple[str, _Lease]]) -> None:
-        takes = [
-            (key, int(lease.limit * self.SLICE_SHARE) - lease.units, lease.limit)
-            for key, lease in batch
-        ]
-        try:
-            results = await self.shared.take_each(takes)
-        except Exception as error:  # the slices run out or expire; the next take says more
-            log.warning(
-                "cost budget store unavailable (%s); slices not topped up", type(error).__name__
-            )
-            return
-        now = time.monotonic()
-        for (key, lease), (_, units, limit), (taken, tokens) in zip(
-            batch, takes, results, strict=True
-        ):
-            if not taken:
-                continue  # stays due: runs out or expires, then a new slice or exact debits
-            if self._leases.get(key) is not lease:  # replaced during the call: give it back
-                if units:
-                    await self.shared.debit(key, -units, limit)
-                continue
-            # Spent during the call came out of what the slice held before: whole again.
-            lease.units += units
-            lease.shared = tokens
-            lease.expires = now + self.SLICE_SECONDS
-            lease.due = False
+            takes = [
+                (key, int(lease.limit * self.SLICE_SHARE) - lease.units, lease.limit)
+                for key, lease in batch
+            ]
+            results = await asyncio.gather(*(self._take(*take) for take in takes))
+            now = time.monotonic()
+            for (key, lease), (_, units, limit), result in zip(batch, takes, results, strict=True):
+                if result is None or not result[0]:
+                    # Stays due: runs out or expires, then a new slice or exact debits.
+                    continue
+                if self._leases.get(key) is not lease:  # replaced during the call: give it back
+                    if units:
+                        await self.shared.debit(key, -units, limit)
+                    continue
+                # Spent during the call came out of what the slice held before: whole again.
+                lease.units += units
+                lease.shared = result[1]
+                lease.expires = now + self.SLICE_SECONDS
+                lease.due = False
 
     async def _take_slice(self, key: str, cost: int, limit: int, size: int) -> Debit:
         old = self._leases.pop(key, None)
         held = old.units if old is not None else 0  # given back with this call
-        allowed, remaining = await self._take(key, cost + size - held, limit)
+        # With Redis unreachable, let through undebited (as RedisBudget.debit does).
+        allowed, remaining = await self._take(key, cost + size - held, limit) or (True, limit)
         if allowed:
             self._leases[key] = _Lease(
                 size, remaining, limit, time.monotonic() + self.SLICE_SECONDS
@@ -358,12 +347,13 @@ class LeasedBudget:
         self._note(key, debit)
         return debit
 
-    def _take(self, key: str, units: int, limit: int) -> asyncio.Future[tuple[bool, int]]:
+    def _take(self, key: str, units: int, limit: int) -> asyncio.Future[tuple[bool, int] | None]:
         """Takes `units` from the caller's bucket if it holds them all: whether it did and what
-        the bucket holds after. The takes asked in one turn of the event loop (callers arriving
-        together, as their batched key lookups return) go to Redis in one script call."""
+        the bucket holds after (None: Redis unreachable, nothing taken). The takes asked in one
+        turn of the event loop (callers arriving together, as their batched key lookups return;
+        the slices due for a top-up) go to Redis in one script call."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[tuple[bool, int]] = loop.create_future()
+        future: asyncio.Future[tuple[bool, int] | None] = loop.create_future()
         self._takes.append((key, units, limit, future))
         if len(self._takes) == 1:
             task = loop.create_task(self._send_takes(), name="budget slices")
@@ -376,13 +366,14 @@ class LeasedBudget:
         try:
             for start in range(0, len(batch), self.TOP_UP_BATCH):
                 part = batch[start : start + self.TOP_UP_BATCH]
+                results: list[tuple[bool, int] | None]
                 try:
-                    results = await self.shared.take_each([take[:3] for take in part])
-                except Exception as error:  # as RedisBudget.debit: let through, not debited
+                    results = list(await self.shared.take_each([take[:3] for take in part]))
+                except Exception as error:
                     log.warning(
                         "cost budget store unavailable (%s); not debited", type(error).__name__
                     )
-                    results = [(True, limit) for _, _, limit, _ in part]
+                    results = [None] * len(part)
                 for (*_, future), result in zip(part, results, strict=True):
                     if not future.done():
                         future.set_result(result)
