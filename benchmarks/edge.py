@@ -59,7 +59,7 @@ to be written). On a shared machine whose speed drifts by tens of percent within
 minutes, and differs between processes started minutes apart, this compares the four under the
 same conditions: each configuration's requests per second against `no edge`'s in the same
 round, the median of those ratios over the rounds (and the medians of rates and CPU time per
-request). Steady rotation only (every credential used once before the first round).
+request). Steady rotation only (every credential used once before each run).
 
 `--pieces` times each piece of the edge alone, in-process, CPU microseconds per call (median
 of 5 rounds of `--iterations` calls, the pieces interleaved): authentication of each kind of
@@ -213,10 +213,9 @@ def _one_process(data_dir: Path, redis_url: str, args: argparse.Namespace) -> No
     runs: dict[str, list[Run]] = {name: [] for name in loads}
     try:
         _wait(base + "/bare/graphql", "authorization", [])
-        for path, header, credentials in loads.values():  # warm-up: plans, every credential
+        for path, header, credentials in loads.values():  # warm-up: plans, connections
             _wait(base + path, header, credentials[:1])
             _wrk(base + path, header, credentials[:1], 1.0, args.concurrency)
-            _use_each_once(base + path, header, credentials or [None] * KEYS, args.concurrency)
         print(
             f"SHOP_QUERY, one router process serving `no edge` and the edge, "
             f"{args.concurrency} connections, {args.seconds:g}s per run, {args.rounds} rounds "
