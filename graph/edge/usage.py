@@ -2,8 +2,10 @@
 queued in memory and written in batches by one background task.
 
 Recording never waits and never fails a request: the queue is bounded (the oldest events are
-dropped, counted and logged when the sink falls that far behind), a failed write is retried with
-the next batch, and closing the meter flushes what is left.
+dropped, counted and logged when the sink falls that far behind), a failed write is retried after
+a pause that doubles with each failure in a row (up to `max_backoff_seconds`; a full queue does
+not cut it short: a sink that is down is not hammered), and closing the meter flushes what is
+left.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class UsageMeter:
         batch_size: int = 500,
         interval_seconds: float = 1.0,
         max_queued: int = 100_000,
+        max_backoff_seconds: float = 30.0,
     ) -> None:
         self.sink = sink
         self.batch_size = batch_size
@@ -42,8 +45,10 @@ class UsageMeter:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self.max_backoff_seconds = max_backoff_seconds
         self.dropped = 0
         self.written = 0
+        self.failures = 0  # failed writes in a row (0: the last write succeeded)
 
     def record(self, event: UsageEvent) -> None:
         """Queue `event` (never blocks); the writer starts on first use."""
@@ -58,10 +63,19 @@ class UsageMeter:
             self._wake.set()
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._closing:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval_seconds)
-            self._wake.clear()
+            # After a failed write, wait out the backoff even if the queue fills (each event
+            # past the batch size sets the wake): retrying at once made a sink that was down
+            # (an unmigrated store) a loop of failing writes, a third of the router's CPU.
+            pause = self.interval_seconds if not self.failures else self._backoff()
+            until = loop.time() + pause
+            while not self._closing and (left := until - loop.time()) > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), left)
+                self._wake.clear()
+                if not self.failures and len(self._queue) >= self.batch_size:
+                    break  # a full batch is written at once, unless backing off
             # Only what was queued when the writer woke: events that arrive during the writes
             # wait for the next interval (or a full batch). Chasing them wrote a transaction per
             # few requests under steady traffic instead of one per interval.
@@ -78,10 +92,26 @@ class UsageMeter:
             try:
                 await self.sink.write(batch)
             except Exception:
-                log.exception("usage write failed; retrying with the next batch")
+                self.failures += 1
+                if self.failures == 1:
+                    log.exception("usage write failed; retrying with backoff")
+                else:
+                    log.warning(
+                        "usage write failed again",
+                        extra={"failures": self.failures, "queued": len(self._queue) + size},
+                    )
                 self._queue.extendleft(reversed(batch))
                 return
+            if self.failures:
+                log.info("usage writes resumed", extra={"failures": self.failures})
+            self.failures = 0
             self.written += len(batch)
+
+    def _backoff(self) -> float:
+        """Seconds before retrying after `failures` failed writes in a row: the interval,
+        doubled per failure after the first, at most `max_backoff_seconds`."""
+        doubled = self.interval_seconds * 2 ** min(self.failures - 1, 30)
+        return min(doubled, max(self.max_backoff_seconds, self.interval_seconds))
 
     async def close(self, timeout_seconds: float = 10.0) -> None:
         """Stops the writer once its batch in flight is written (a batch cancelled mid-write

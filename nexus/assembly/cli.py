@@ -303,11 +303,18 @@ def _router(
     from graph.reload import DEFAULT_POLL_SECONDS, SupergraphReloader
     from nexus.auth.router_identity import router_secret
     from nexus.shutdown import run_server
+    from nexus.stores.platform import async_url
     from nexus.tracing import TraceContextMiddleware
     from subgraphs.platform.billing import PlatformUsageSink
     from subgraphs.platform.services import authenticator_for
     from subgraphs.platform.trusted_documents import TrustedDocuments
 
+    # The embedded platform store (SQLite, the default) is migrated at start, as `nexus serve`
+    # does; unmigrated, every key lookup and usage write failed. A server store (PostgreSQL) is
+    # migrated by `nexus migrate`, the deployment's job, which replicas starting together must
+    # not race.
+    if async_url(settings.database_url).get_backend_name() == "sqlite":
+        asyncio.run(_migrate(settings, "head", downgrade=False))
     edge = EdgeSettings.from_env()
     signer = CallerSigner(router_secret(os.environ.get("NEXUS_ROUTER_SECRET"), settings.data_dir))
     # Callers are authenticated against the platform store (DATABASE_URL): its keys and plans;

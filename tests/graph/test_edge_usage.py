@@ -122,3 +122,42 @@ async def test_steady_traffic_is_written_once_per_interval_not_once_per_write() 
     # chasing the events that arrive during each 10 ms write made it one write per ~10 ms.
     assert 1 <= writes_while_recording <= 4
     assert sum(len(batch) for batch in sink.batches) == recorded  # nothing lost at close
+
+
+class DownSink(ListSink):
+    """A store that refuses every write until `up` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.up = False
+        self.attempts = 0
+
+    async def write(self, events: Sequence[UsageEvent]) -> None:
+        self.attempts += 1
+        if not self.up:
+            raise ConnectionError("store down")
+        await super().write(events)
+
+
+async def test_a_sink_that_is_down_is_retried_with_backoff_and_loses_nothing() -> None:
+    """Full batches keep arriving while the store is down: the meter waits out a doubling pause
+    between tries instead of retrying at each event (a loop of failing writes), and writes
+    everything once the store is back."""
+    sink = DownSink()
+    meter = UsageMeter(sink, batch_size=5, interval_seconds=0.05, max_backoff_seconds=0.2)
+    event = UsageEvent.of(ANONYMOUS, "Board", 3, 3, "ok")
+    recorded = 0
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 0.8
+    while loop.time() < deadline:  # a full batch every few milliseconds
+        meter.record(event)
+        recorded += 1
+        await asyncio.sleep(0.001)
+    # Tries at about 0.05, 0.1, 0.2, 0.4, 0.6 s and then every 0.2 s: 5 or 6 in 0.8 s, where
+    # retrying on every full batch made it hundreds.
+    assert 2 <= sink.attempts <= 8
+    assert meter.failures == sink.attempts and meter.written == 0
+    sink.up = True
+    await meter.close()
+    assert meter.failures == 0
+    assert sum(len(batch) for batch in sink.batches) == recorded == meter.written

@@ -1,6 +1,9 @@
 """Acceptance: the four subgraphs as separate processes behind `nexus router --supergraph FILE`
 answer the cross-subgraph query with the demo data, as the in-process router does."""
 
+import contextlib
+import sqlite3
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -118,3 +121,28 @@ def test_a_subgraph_down_only_nulls_the_fields_it_owns(
     assert by_key["WALCL"] == {"__typename": "Series", "latest": None}
     assert {e["extensions"]["code"] for e in response["errors"]} == {"SUBGRAPH_UNAVAILABLE"}
     assert {e["extensions"]["serviceName"] for e in response["errors"]} == {"macro"}
+
+
+def test_operations_served_by_nexus_router_are_metered_into_its_embedded_store(
+    processes: dict[str, NexusProcess],
+) -> None:
+    """`nexus router` on the embedded default migrates its platform store at start, so each
+    operation's usage row is written (within the meter's 1 s interval)."""
+    router = processes["router"]
+    query = 'query MeteredByTheRouter { token(symbol: "BTC") { name } }'
+    answer = httpx.post(f"{router.url}/graphql", json={"query": query}, timeout=60).json()
+    assert answer["data"] == {"token": {"name": "Bitcoin"}} and "errors" not in answer
+    cost = answer["extensions"]["cost"]  # demand control measures (the module's setting)
+    database = router.log.parent / "platform.db"
+    rows: list[tuple[str, str, int, int]] = []
+    deadline = time.monotonic() + 15
+    while not rows and time.monotonic() < deadline:
+        time.sleep(0.2)
+        with contextlib.closing(sqlite3.connect(database)) as db:
+            rows = db.execute(
+                "SELECT caller_kind, status, estimated_cost, actual_cost FROM usage_events"
+                " WHERE operation_name = ?",
+                ("MeteredByTheRouter",),
+            ).fetchall()
+    assert rows == [("anonymous", "ok", cost["estimated"], cost["actual"])]
+    assert "usage write failed" not in router.log.read_text()
