@@ -2,7 +2,7 @@
 
     PYTHONPATH=. python benchmarks/router.py [--iterations 2000]
     PYTHONPATH=. python benchmarks/router.py --http [--seconds 10] [--concurrency 32] [--rounds 3]
-        [--router-workers 1] [--hive-fork 1] [--client wrk|python] [--plain-subgraphs]
+        [--router-workers 1] [--hive-fork 1] [--client wrk|python] [--plain-subgraphs] [--floor]
 
 Overhead: the same cross-subgraph query (four subgraphs, three entity jumps) through the router,
 against replaying the exact subgraph requests the router made, directly on the Strawberry schemas,
@@ -14,7 +14,10 @@ keep, nexus.graphql_errors.SubgraphSchema; `--plain-subgraphs` without, as befor
 `nexus router --supergraph FILE` (with `--router-workers` processes; entity cache off, then on)
 and Hive Gateway (`--hive-fork` processes, on its own planner and on Hive Router's) in front of
 them, the same query at the same client load, each gateway measured in turn for `--rounds`
-rounds: requests/s, p50 and p99.
+rounds: requests/s, p50 and p99. `--floor` adds the Python floor: as many processes as the router,
+on the same server stack (uvicorn, uvloop, httptools), each sending the plan's subgraph requests
+(aiohttp, identical ones in flight shared) and replying with the router's answer already encoded:
+the least a Python gateway spends per request here, whatever its planner and executor.
 Each run also reads /proc (Linux): the CPU per client request of the gateway's processes, the
 subgraphs, the client and everything else on the machine (other work: how loaded it was), and
 how many subgraph requests a client request caused (identical ones in flight are shared, by both
@@ -193,6 +196,136 @@ def _serve_subgraph(name: str, port: int, served: Any, plain: bool) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
+# The floor: what any Python gateway on our server stack spends per request at the least.
+# A plan as nested steps: ("fetch", service, JSON body) | ("sequence" | "parallel", [steps]).
+Step = tuple[Any, ...]
+
+
+async def _floor_plan() -> tuple[Step, bytes]:
+    """The benchmark query's plan with each fetch's request body as the router sends it, and
+    the router's answer (encoded)."""
+    import orjson
+
+    from graph.planner.nodes import Fetch, Flatten, Parallel, Sequence
+
+    router, transport = router_over(SCHEMAS)
+    answer = orjson.dumps(await router.execute(SHOP_QUERY, {"first": 3}))
+    planned = await router._plan(SHOP_QUERY, {"first": 3}, None)
+    pending = list(transport.requests)
+
+    def step(node: Any) -> Step:
+        if isinstance(node, Fetch | Flatten):
+            fetch = node if isinstance(node, Fetch) else node.node
+            index = next(
+                i
+                for i, (service, query, _) in enumerate(pending)
+                if (service, query) == (fetch.service, fetch.operation)
+            )
+            service, query, variables = pending.pop(index)
+            body = {"query": query, **({"variables": variables} if variables else {})}
+            return ("fetch", service, orjson.dumps(body))
+        kind = "sequence" if isinstance(node, Sequence) else "parallel"
+        assert isinstance(node, Sequence | Parallel), node
+        return (kind, [step(child) for child in node.nodes])
+
+    assert not isinstance(planned, dict), planned
+    return step(planned.plan.node), answer
+
+
+def _serve_floor_worker(port: int, plan: Step, urls: dict[str, str], answer: bytes) -> None:
+    """One floor process: uvicorn (uvloop, httptools, as `nexus router` serves) and a bare ASGI
+    app that reads and parses the request, sends the plan's subgraph requests in its order with
+    aiohttp (identical requests in flight shared, as the gateways share them), parses each
+    answer and replies with the router's answer, already encoded: no document or plan lookup,
+    no variables, representations, merging, shaping, edge, metrics or logs."""
+    import socket
+
+    import aiohttp
+    import orjson
+    import uvicorn
+    import uvloop
+
+    in_flight: dict[tuple[str, bytes], asyncio.Future[Any]] = {}
+    session: aiohttp.ClientSession | None = None
+    headers = {"content-type": "application/json"}
+
+    async def fetch(service: str, body: bytes) -> Any:
+        shared = in_flight.get((service, body))
+        if shared is not None:
+            return await asyncio.shield(shared)
+        future = in_flight[(service, body)] = asyncio.get_running_loop().create_future()
+        try:
+            assert session is not None
+            async with session.post(urls[service], data=body, headers=headers) as response:
+                future.set_result(orjson.loads(await response.read()))
+        except BaseException as error:
+            future.set_exception(error)
+            raise
+        finally:
+            del in_flight[(service, body)]
+        return future.result()
+
+    async def run(step: Step) -> None:
+        if step[0] == "fetch":
+            await fetch(step[1], step[2])
+        elif step[0] == "sequence":
+            for child in step[1]:
+                await run(child)
+        else:
+            await asyncio.gather(*(run(child) for child in step[1]))
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        orjson.loads(b"".join(chunks))
+        await run(plan)
+        start = {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+        await send(start)
+        await send({"type": "http.response.body", "body": answer})
+
+    async def main() -> None:
+        nonlocal session
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # one port, N processes
+        listener.bind(("127.0.0.1", port))
+        config = uvicorn.Config(
+            app,
+            loop="none",
+            http="httptools",
+            lifespan="off",
+            log_level="error",
+            access_log=False,
+        )
+        await uvicorn.Server(config).serve(sockets=[listener])
+
+    uvloop.run(main())
+
+
+def _serve_floor(port: int, workers: int, plan: Step, urls: dict[str, str], answer: bytes) -> None:
+    """`workers` floor processes on `port` (children of this one, so the benchmark's CPU
+    accounting counts them all)."""
+    context = multiprocessing.get_context("fork")  # this process is fresh (spawned), no threads
+    processes = [
+        context.Process(target=_serve_floor_worker, args=(port, plan, urls, answer))
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+
+
 def _tree(root: int) -> list[int]:
     """`root` and every process descended from it (worker processes, Node forks)."""
     children: dict[int, list[int]] = {}
@@ -206,6 +339,12 @@ def _tree(root: int) -> list[int]:
         found.append(pid)
         pending.extend(children.get(pid, ()))
     return found
+
+
+def _terminate_tree(root: int) -> None:
+    for pid in _tree(root):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 15)
 
 
 def _machine_busy_seconds() -> float:
@@ -425,6 +564,7 @@ def compare_with_hive_gateway(
     workers: int,
     hive_forks: int,
     plain: bool = False,
+    floor: bool = False,
 ) -> None:
     from graph.compose import SubgraphSDL, compose_supergraph
     from graph.in_process import subgraph_sdl
@@ -470,6 +610,19 @@ def compare_with_hive_gateway(
             stack.callback(router.stop)
             router.wait("/healthz", 90)
             targets[name] = (f"{router.url}/graphql", router.process.pid)
+        if floor:
+            # The floor: the least any Python gateway on this server stack spends (see
+            # _serve_floor_worker), with as many processes as `nexus router`.
+            plan, answer = asyncio.run(_floor_plan())
+            port = free_port()
+            launcher = context.Process(
+                target=_serve_floor, args=(port, workers, plan, urls, answer)
+            )
+            launcher.start()
+            stack.callback(launcher.join, 10)
+            stack.callback(_terminate_tree, launcher.pid or 0)
+            _wait_until(f"http://127.0.0.1:{port}/graphql", body)
+            targets["python floor"] = (f"http://127.0.0.1:{port}/graphql", launcher.pid or 0)
         for name, runtime in (("hive gateway", False), ("hive (router)", True)):
             log = Path(directory) / f"{name}.log"
             url = stack.enter_context(
@@ -483,6 +636,7 @@ def compare_with_hive_gateway(
             )
             targets[name] = (url, _pid_listening_on(url))
         answers = [httpx.post(url, json=body, timeout=30).json() for url, _ in targets.values()]
+        # (The floor replies with the router's answer whatever it fetched: checked here, too.)
         assert all(
             answer.get("data") == answers[0]["data"] and "errors" not in answer
             for answer in answers
@@ -565,6 +719,11 @@ def main() -> None:
         "--hive-fork", type=int, default=1, help="Hive Gateway's `--fork` (processes)"
     )
     parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="--http: also measure the Python floor (the plan's fetches and a canned answer)",
+    )
+    parser.add_argument(
         "--client",
         choices=["wrk", "python"],
         default="wrk" if shutil.which("wrk") else "python",
@@ -581,6 +740,7 @@ def main() -> None:
             args.router_workers,
             args.hive_fork,
             args.plain_subgraphs,
+            args.floor,
         )
         return
     asyncio.run(overhead(args.iterations))
