@@ -23,7 +23,15 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+)
 
 log = logging.getLogger("nexus.tracing")
 
@@ -86,8 +94,14 @@ def span(
     """A span around the block, current inside it; an exception marks it as an error. Spans
     other than SERVER ones are not made when configure_tracing found no exporter: the block
     gets a non-recording span and runs in the current one."""
-    if _exported is False and kind is not SpanKind.SERVER:
-        yield trace.INVALID_SPAN
+    if _exported is False:
+        if kind is not SpanKind.SERVER:
+            yield trace.INVALID_SPAN
+            return
+        # The SERVER span without the SDK's recording machinery (attributes, events, the span
+        # processors' calls): its ids are all log lines and outgoing `traceparent` headers use.
+        with trace.use_span(_unexported_span(), end_on_exit=False) as current:
+            yield current
         return
     with tracer.start_as_current_span(
         name, kind=kind, attributes=attributes, record_exception=False
@@ -97,6 +111,30 @@ def span(
         except BaseException as error:
             current.set_status(Status(StatusCode.ERROR, type(error).__name__))
             raise
+
+
+def spans_recorded() -> bool:
+    """Whether spans other than each request's SERVER span are made (see `span`): callers on
+    a hot path skip building their span's name and attributes when they are not."""
+    return _exported is not False
+
+
+_ids = RandomIdGenerator()
+
+
+def _unexported_span() -> trace.Span:
+    """A non-recording span with fresh ids, in the current trace when there is one (a caller's
+    `traceparent`), else in a new, sampled one: what the SDK's default sampler would make."""
+    parent = trace.get_current_span().get_span_context()
+    if parent.is_valid:
+        context = SpanContext(
+            parent.trace_id, _ids.generate_span_id(), False, parent.trace_flags, parent.trace_state
+        )
+    else:
+        context = SpanContext(
+            _ids.generate_trace_id(), _ids.generate_span_id(), False, TraceFlags(TraceFlags.SAMPLED)
+        )
+    return NonRecordingSpan(context)
 
 
 def inject_headers(headers: MutableMapping[str, str]) -> None:

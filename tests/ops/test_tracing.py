@@ -168,18 +168,32 @@ def test_without_an_exporter_only_the_request_span_is_made() -> None:
     import subprocess
     import sys
 
+    # Printed: the SERVER span has ids, the CLIENT span inside it is recorded, both are in one
+    # trace; then, under a caller's traceparent, the SERVER span's trace id and the traceparent
+    # a subgraph request would carry (the caller's trace, this span's id).
     script = (
         "import json, sys\n"
+        "from opentelemetry import context, propagate\n"
         "from opentelemetry.trace import SpanKind\n"
-        "from nexus.tracing import configure_tracing, span\n"
+        "from nexus.tracing import configure_tracing, inject_headers, span\n"
         "configure_tracing('nexus-test', json.loads(sys.argv[1]))\n"
         "with span('POST /graphql', kind=SpanKind.SERVER) as server:\n"
         "    with span('fetch crypto', kind=SpanKind.CLIENT) as fetch:\n"
-        "        print(json.dumps([server.is_recording(), fetch.is_recording(),\n"
+        "        print(json.dumps([server.get_span_context().is_valid, fetch.is_recording(),\n"
         "            fetch.get_span_context().trace_id == server.get_span_context().trace_id]))\n"
+        "parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'\n"
+        "caller = {'traceparent': parent}\n"
+        "token = context.attach(propagate.extract(caller))\n"
+        "with span('POST /graphql', kind=SpanKind.SERVER) as server:\n"
+        "    headers = {}\n"
+        "    inject_headers(headers)\n"
+        "    ids = server.get_span_context()\n"
+        "    print(json.dumps([format(ids.trace_id, '032x'), format(ids.span_id, '016x'),\n"
+        "        headers.get('traceparent')]))\n"
+        "context.detach(token)\n"
     )
 
-    def recording(environ: dict[str, str]) -> list[bool]:
+    def printed(environ: dict[str, str]) -> tuple[list[bool], list[str]]:
         run = subprocess.run(
             [sys.executable, "-c", script, json.dumps(environ)],
             capture_output=True,
@@ -187,7 +201,13 @@ def test_without_an_exporter_only_the_request_span_is_made() -> None:
             check=True,
             cwd=Path(__file__).resolve().parents[2],
         )
-        return list(json.loads(run.stdout.splitlines()[0]))
+        lines = run.stdout.splitlines()
+        return json.loads(lines[0]), json.loads(lines[1])
 
-    assert recording({}) == [True, False, False]
-    assert recording({"OTEL_TRACES_EXPORTER": "console"}) == [True, True, True]
+    console = {"OTEL_TRACES_EXPORTER": "console"}
+    for environ, made in (({}, [True, False, False]), (console, [True, True, True])):
+        recorded, (trace_id, span_id, traceparent) = printed(environ)
+        assert recorded == made
+        assert trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"  # the caller's trace continues
+        assert span_id not in ("00f067aa0ba902b7", "0" * 16)  # in a span of its own
+        assert traceparent == f"00-{trace_id}-{span_id}-01"
