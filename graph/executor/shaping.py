@@ -31,7 +31,7 @@ INVALID = _Invalid()
 
 
 def shape_response(shape: ResponseShape, data: dict[str, Any], errors: Errors) -> Any:
-    result = _object(shape.fields, data, shape.root_type, [], errors)
+    result = _object(shape.fields, data, shape.root_type, None, errors)
     for error in errors:  # every error a client sees carries a code, whoever raised it
         extensions = error.setdefault("extensions", {})
         if isinstance(extensions, dict):
@@ -39,36 +39,70 @@ def shape_response(shape: ResponseShape, data: dict[str, Any], errors: Errors) -
     return None if result is INVALID else result
 
 
-def _object(
-    fields: tuple[ShapeField, ...],
-    source: dict[str, Any],
-    runtime_type: str,
-    path: list[Any],
-    errors: Errors,
-    abstract: bool = False,
-) -> dict[str, Any] | _Invalid:
+# A response position's path, built only when an error needs it: (parent, key) pairs, so each
+# field and list item costs a tuple instead of a copy of the whole path so far.
+Path = tuple[Any, Any] | None
+
+
+def _path_list(path: Path) -> list[Any]:
+    keys: list[Any] = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    keys.reverse()
+    return keys
+
+
+# The fields of a selection that apply to a runtime type, grouped by response key (merged
+# children of same-keyed fields joined), kept per selection (its tuple, held here so that its id
+# stays its own) and type: shaping reads them for every object of every response.
+_Entries = list[tuple[str, ShapeField, tuple[ShapeField, ...] | None]]
+_GROUPS: dict[tuple[int, str], tuple[tuple[ShapeField, ...], _Entries]] = {}
+_GROUPS_LIMIT = 4096
+
+
+def _grouped(fields: tuple[ShapeField, ...], runtime_type: str) -> _Entries:
+    cached = _GROUPS.get((id(fields), runtime_type))
+    if cached is not None and cached[0] is fields:
+        return cached[1]
     grouped: dict[str, list[ShapeField]] = {}
     for field in fields:
         if field.applies_to is None or runtime_type in field.applies_to:
             grouped.setdefault(field.response_key, []).append(field)
+    entries: _Entries = []
+    for key, group in grouped.items():
+        children = None
+        if group[0].children is not None:
+            children = tuple(c for g in group for c in (g.children or ()))
+        entries.append((key, group[0], children))
+    if len(_GROUPS) >= _GROUPS_LIMIT:  # plans of many documents: start again
+        _GROUPS.clear()
+    _GROUPS[(id(fields), runtime_type)] = (fields, entries)
+    return entries
+
+
+def _object(
+    fields: tuple[ShapeField, ...],
+    source: dict[str, Any],
+    runtime_type: str,
+    path: Path,
+    errors: Errors,
+    abstract: bool = False,
+) -> dict[str, Any] | _Invalid:
     out: dict[str, Any]
     if abstract:
         out = TypedObject()
         out.typename = runtime_type
     else:
         out = {}
-    for key, group in grouped.items():
-        field = group[0]
+    for key, field, children in _grouped(fields, runtime_type):
         if field.name == "__typename":
             out[key] = runtime_type
             continue
         if field.introspection:
             out[key] = source.get(key)
             continue
-        children = None
-        if field.children is not None:
-            children = tuple(c for g in group for c in (g.children or ()))
-        value = _value(field, field.wrappers, source.get(key), children, [*path, key], errors)
+        value = _value(field, field.wrappers, source.get(key), children, (path, key), errors)
         if value is INVALID:
             return INVALID
         out[key] = value
@@ -80,7 +114,7 @@ def _value(
     wrappers: tuple[Wrapper, ...],
     value: Any,
     children: tuple[ShapeField, ...] | None,
-    path: list[Any],
+    path: Path,
     errors: Errors,
 ) -> Any:
     if wrappers and wrappers[0] == "non_null":
@@ -96,7 +130,7 @@ def _value(
             return None
         items = []
         for index, item in enumerate(value):
-            shaped = _value(field, wrappers[1:], item, children, [*path, index], errors)
+            shaped = _value(field, wrappers[1:], item, children, (path, index), errors)
             if shaped is INVALID:
                 return None
             items.append(shaped)
@@ -122,19 +156,20 @@ def _value(
     return None if shaped is INVALID else shaped
 
 
-def _hidden_error(field: ShapeField, what: str, path: list[Any], errors: Errors) -> None:
+def _hidden_error(field: ShapeField, what: str, at: Path, errors: Errors) -> None:
     """A subgraph returned an @inaccessible enum value or object type: it stays unnamed."""
     errors.append(
         {
             "message": f"A subgraph returned {what} of {field.named_type} that clients cannot "
             f"see (it is @inaccessible) for {field.parent_type}.{field.name}.",
-            "path": path,
+            "path": _path_list(at),
             "extensions": {"code": "RESPONSE_VALIDATION_FAILED"},
         }
     )
 
 
-def _null_error(field: ShapeField, path: list[Any], errors: Errors) -> None:
+def _null_error(field: ShapeField, at: Path, errors: Errors) -> None:
+    path = _path_list(at)
     for error in errors:
         error_path = error.get("path")
         if isinstance(error_path, list) and error_path[: len(path)] == path:
