@@ -19,11 +19,10 @@ import logging
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import (
     NonRecordingSpan,
     SpanContext,
@@ -32,6 +31,9 @@ from opentelemetry.trace import (
     StatusCode,
     TraceFlags,
 )
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.id_generator import IdGenerator
 
 log = logging.getLogger("nexus.tracing")
 
@@ -72,8 +74,9 @@ def configure_tracing(service_name: str, environ: Mapping[str, str] | None = Non
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
         exported = True
     trace.set_tracer_provider(provider)
-    global _exported
+    global _exported, _ids
     _exported = exported
+    _ids = provider.id_generator  # the ids of unexported SERVER spans, as the SDK makes them
     if exported:
         log.info("exporting traces", extra={"service": resource.attributes.get("service.name")})
     return exported
@@ -119,12 +122,13 @@ def spans_recorded() -> bool:
     return _exported is not False
 
 
-_ids = RandomIdGenerator()
+_ids: IdGenerator | None = None  # the installed provider's (set by configure_tracing)
 
 
 def _unexported_span() -> trace.Span:
     """A non-recording span with fresh ids, in the current trace when there is one (a caller's
     `traceparent`), else in a new, sampled one: what the SDK's default sampler would make."""
+    assert _ids is not None  # spans are unexported only once configure_tracing ran
     parent = trace.get_current_span().get_span_context()
     if parent.is_valid:
         context = SpanContext(
