@@ -17,7 +17,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,6 +36,9 @@ class AnalyticsStore(Protocol):
     """ClickHouse SQL, asynchronously. `round_trips` counts calls that reached the engine."""
 
     round_trips: int
+    # Whether one query parameter may carry megabytes (a batch's rows, read with the `format`
+    # table function): in-process chDB, yes; over HTTP a parameter travels in the URL.
+    large_parameters: bool
 
     async def command(self, sql: str, params: Params | None = None) -> None: ...
 
@@ -143,6 +146,8 @@ def _arrow_rows(payload: bytes) -> list[Row]:
 class ChdbStore:
     """ClickHouse in-process (chDB), one session on one data path, one worker thread."""
 
+    large_parameters = True
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.round_trips = 0
@@ -173,11 +178,14 @@ class ChdbStore:
         return bytes(result.bytes())
 
     async def _run(self, sql: str, fmt: str, params: Params | None) -> bytes:
+        return await self._on_worker(_verb(sql), self._execute, sql, fmt, params)
+
+    async def _on_worker(self, verb: str, call: Callable[..., bytes], *args: Any) -> bytes:
         self.round_trips += 1
         loop = asyncio.get_running_loop()
         try:
-            with store_query("analytics", "clickhouse", _verb(sql)):
-                return await loop.run_in_executor(self._worker, self._execute, sql, fmt, params)
+            with store_query("analytics", "clickhouse", verb):
+                return await loop.run_in_executor(self._worker, call, *args)
         except OSError as error:
             log.error("chDB unavailable: %s", type(error).__name__)
             raise StoreUnavailable("analytics") from error
@@ -198,12 +206,17 @@ class ChdbStore:
     async def insert(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
+        """The rows are encoded on the store's worker thread, not on the event loop: a
+        backfill's body of megabytes takes tens of milliseconds to build, and the loop (a
+        sink preparing its next rows, other requests) goes on meanwhile. `rows` must not
+        change until the insert returns."""
         if not rows:
             return
-        body = _tsv_body(rows)
-        await self._run(
-            f"INSERT INTO {table} ({', '.join(columns)}) FORMAT TabSeparated\n{body}", "CSV", None
-        )
+        head = f"INSERT INTO {table} ({', '.join(columns)}) FORMAT TabSeparated\n"
+        await self._on_worker("INSERT", self._insert, head, rows)
+
+    def _insert(self, head: str, rows: Sequence[Sequence[Any]]) -> bytes:
+        return self._execute(head + _tsv_body(rows), "CSV")
 
     async def close(self) -> None:
         if self._session is not None:
@@ -214,6 +227,8 @@ class ChdbStore:
 
 class ClickHouseServerStore:
     """A ClickHouse server over HTTP through clickhouse-connect."""
+
+    large_parameters = False
 
     def __init__(self, url: str, *, connect_timeout: float = 5.0) -> None:
         parts = urlsplit(url)

@@ -13,7 +13,7 @@ import pytest
 from nexus.assembly.ingest.deadletters import replay
 from nexus.assembly.ingest.fakes.fred import _vintages
 from nexus.assembly.ingest.pipeline import Pipeline
-from nexus.assembly.ingest.records import Record, Window
+from nexus.assembly.ingest.records import DomainEvent, Record, Window
 from nexus.assembly.ingest.registry import connector
 from nexus.assembly.ingest.sinks.macro import OBSERVATION, MacroSink
 from nexus.events import MacroObservation, decode
@@ -207,7 +207,7 @@ async def test_the_same_failure_run_after_run_keeps_one_letter(
 
 
 async def test_a_bad_date_rejects_only_its_record(
-    analytics: ChdbStore, databases: Databases
+    analytics: ChdbStore, databases: Databases, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The sink checks a batch's dates a column at a time; a bad one still rejects only its
     own record and the rest of the batch is stored."""
@@ -230,7 +230,9 @@ async def test_a_bad_date_rejects_only_its_record(
         observation(20240106),
         observation("2024-01-07\n2024-01-08", since=""),  # a join of two days, and an empty one
     ]
-    written = await sink.write([good[0], bad[0], *good[1:3], bad[1], bad[2], *good[3:]])
+    with caplog.at_level(logging.INFO, logger="nexus.ingest"):
+        written = await sink.write([good[0], bad[0], *good[1:3], bad[1], bad[2], *good[3:]])
+    assert "checked record by record" in caplog.text  # the store refused the batch as a whole
     assert [record for record, _ in written.rejected] == bad
     assert written.rows == 5
     rows = await analytics.query(
@@ -280,3 +282,95 @@ async def test_a_bad_value_or_field_rejects_only_its_record_in_a_mixed_batch(
     ]
     clean = await sink.write([series, *good])  # written again: nothing refused
     assert clean.rejected == [] and clean.rows == 4
+
+
+def _observation_records(series_id: str, vintages: list[dict[str, str]]) -> list[Record]:
+    """Records as the FRED connector builds them from an observations page."""
+    return [
+        Record(
+            "fred",
+            OBSERVATION,
+            f"{series_id}|{row['date']}|{row['realtime_start']}",
+            {"series_id": series_id, **row},
+        )
+        for row in vintages
+    ]
+
+
+async def test_the_store_side_write_stores_what_the_row_by_row_write_stores(
+    analytics: ChdbStore,
+    databases: Databases,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """chDB checks and deduplicates a clean batch itself (`large_parameters`); a ClickHouse
+    server's sink does it row by row in Python. Both must store the same vintages and current
+    values and raise the same events: on a backfill (with a duplicate key in the batch: the
+    last wins), on a re-run (nothing new) and on a revision (one new vintage)."""
+    series = Record(
+        "fred",
+        "macro.series",
+        "GDP",
+        {"id": "GDP", "title": "Gross Domestic Product", "units": "Bil. $", "frequency": "Q"},
+    )
+    gdp, dgs10 = _vintages("GDP"), _vintages("DGS10")[:500]
+    duplicate = {**dgs10[10], "value": "9.99"}  # the same key again, later in the batch
+    backfill = [
+        series,
+        *_observation_records("GDP", gdp),
+        *_observation_records("DGS10", [*dgs10, duplicate]),
+    ]
+    newest = max(row["date"] for row in gdp)
+    revision = _observation_records(
+        "GDP",
+        [
+            {"date": newest, "realtime_start": "2031-01-02", "realtime_end": "9999-12-31",
+             "value": "123456.5"},
+        ],
+    )  # fmt: skip
+    in_store = MacroSink(analytics, databases.macro)
+    row_by_row = MacroSink(analytics, f"{databases.macro}_rows")
+
+    async def state(sink: MacroSink) -> tuple[list[tuple[object, ...]], ...]:
+        tables = []
+        for sql in (
+            "SELECT series_id, date, realtime_start, realtime_end, value "
+            "FROM {db}.observation_vintages FINAL ORDER BY series_id, date, realtime_start",
+            "SELECT series_id, date, value FROM {db}.observations FINAL ORDER BY series_id, date",
+            "SELECT (SELECT count() FROM {db}.observation_vintages) AS vintages, "
+            "(SELECT count() FROM {db}.observations) AS current",  # as stored: no FINAL
+        ):
+            rows = await analytics.query(sql.format(db=sink.database))
+            tables.append([tuple(row.values()) for row in rows])
+        return tuple(tables)
+
+    def shown(events: list[DomainEvent]) -> list[tuple[str, object, object, object]]:
+        seen = [decode(event.event) for event in events]
+        return [
+            (e.series_id, e.date, e.value, e.realtime_start)
+            for e in seen
+            if isinstance(e, MacroObservation)
+        ]
+
+    outcomes = {}
+    for sink, in_store_side in ((in_store, True), (row_by_row, False)):
+        monkeypatch.setattr(analytics, "large_parameters", in_store_side)
+        await sink.ensure_schema()
+        steps = []
+        for batch in (backfill, backfill, revision):
+            with caplog.at_level(logging.DEBUG, logger="nexus.ingest"):
+                written = await sink.write(batch)
+            steps.append((written.rows, written.rejected, shown(written.events), await state(sink)))
+        outcomes[in_store_side] = steps
+    assert outcomes[True] == outcomes[False]
+    assert "record by record" not in caplog.text  # every batch took the store-side write
+
+    (rows, _, events, (vintages, current, counts)), again, revised = outcomes[True]
+    assert rows == 1 + len(gdp) + len(dgs10) + 1
+    assert len(vintages) == len(gdp) + len(dgs10)
+    assert ("DGS10", dt.date.fromisoformat(dgs10[10]["date"]), 9.99) in current
+    assert [e[0] for e in events] == ["DGS10", "GDP"]
+    assert again[2] == [] and again[3] == (vintages, current, counts)  # a re-run: nothing new
+    assert revised[2] == [("GDP", newest, 123456.5, "2031-01-02")]
+    assert counts == [(len(vintages), len(current))]  # stored once each, duplicate included
+    assert revised[3][2] == [(len(vintages) + 1, len(current) + 1)]

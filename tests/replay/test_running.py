@@ -55,6 +55,7 @@ class BorrowedStore:
     def __init__(self, store: ChdbStore) -> None:
         self.store = store
         self.round_trips = 0
+        self.large_parameters = store.large_parameters
 
     async def query(self, sql: str, params: Params | None = None) -> list[Row]:
         return await self.store.query(sql, params)
