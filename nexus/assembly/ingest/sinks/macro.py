@@ -188,25 +188,23 @@ class MacroSink:
         day = "'^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'"
         return f"""INSERT INTO {self.database}.observation_vintages
             (series_id, date, realtime_start, realtime_end, value)
-        SELECT series_id, toDate32(date), toDate32(realtime_start), toDate32(state.1), state.2
+        SELECT series_id, toDate32(date), toDate32(realtime_start), toDate32(until), number
         FROM (
-            SELECT series_id, date, realtime_start, argMax((until, number), n) AS state
-            FROM (
-                SELECT series_id, date, realtime_start, rowNumberInAllBlocks() AS n,
-                    if(realtime_end >= '{LAST_DAY}', '{LAST_DAY}', realtime_end) AS until,
-                    if(value IS NULL OR value = '.', NULL, toFloat64(value)) AS number
-                FROM format(JSONEachRow,
-                    'series_id String, date String, realtime_start String, realtime_end String,
-                     value Nullable(String)',
-                    {{data:String}})
-                WHERE throwIf(NOT (match(date, {day}) AND match(realtime_start, {day})
-                        AND match(realtime_end, {day})), 'a date is not YYYY-MM-DD') = 0
-                    AND throwIf(number IS NOT NULL AND NOT isFinite(number),
-                        'a value is not finite') = 0
-            )
-            GROUP BY series_id, date, realtime_start
+            SELECT series_id, date, realtime_start, rowNumberInAllBlocks() AS n,
+                if(realtime_end >= '{LAST_DAY}', '{LAST_DAY}', realtime_end) AS until,
+                if(value IS NULL OR value = '.', NULL, toFloat64(value)) AS number
+            FROM format(JSONEachRow,
+                'series_id String, date String, realtime_start String, realtime_end String,
+                 value Nullable(String)',
+                {{data:String}})
+            WHERE throwIf(NOT (match(date, {day}) AND match(realtime_start, {day})
+                    AND match(realtime_end, {day})), 'a date is not YYYY-MM-DD') = 0
+                AND throwIf(number IS NOT NULL AND NOT isFinite(number),
+                    'a value is not finite') = 0
+            ORDER BY n DESC
+            LIMIT 1 BY series_id, date, realtime_start
         )
-        WHERE (series_id, date, realtime_start, state.1, state.2) NOT IN (
+        WHERE (series_id, date, realtime_start, until, number) NOT IN (
             SELECT series_id, toString(date), toString(realtime_start),
                 toString(realtime_end), value
             FROM {self.database}.observation_vintages FINAL
