@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from nexus.errors import StoreUnavailable
@@ -29,6 +29,7 @@ from nexus.metrics import store_query
 log = logging.getLogger("nexus.analytics")
 
 Row = dict[str, Any]
+R = TypeVar("R")
 Params = Mapping[str, Any]
 
 
@@ -43,6 +44,10 @@ class AnalyticsStore(Protocol):
     async def command(self, sql: str, params: Params | None = None) -> None: ...
 
     async def query(self, sql: str, params: Params | None = None) -> list[Row]: ...
+
+    async def insert_select(self, sql: str, params: Params | None = None) -> int:
+        """Run an `INSERT ... SELECT`; how many rows it wrote."""
+        ...
 
     async def insert(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
@@ -172,15 +177,17 @@ class ChdbStore:
         return self._worker.submit(self._execute, sql, fmt, params).result()
 
     def _execute(self, sql: str, fmt: str, params: Params | None = None) -> bytes:
+        return bytes(self._result(sql, fmt, params).bytes())
+
+    def _result(self, sql: str, fmt: str, params: Params | None) -> Any:
         session = self._open()
         bound = {name: _param_text(value) for name, value in (params or {}).items()}
-        result = session.query(sql, fmt, params=bound) if bound else session.query(sql, fmt)
-        return bytes(result.bytes())
+        return session.query(sql, fmt, params=bound) if bound else session.query(sql, fmt)
 
     async def _run(self, sql: str, fmt: str, params: Params | None) -> bytes:
         return await self._on_worker(_verb(sql), self._execute, sql, fmt, params)
 
-    async def _on_worker(self, verb: str, call: Callable[..., bytes], *args: Any) -> bytes:
+    async def _on_worker(self, verb: str, call: Callable[..., R], *args: Any) -> R:
         self.round_trips += 1
         loop = asyncio.get_running_loop()
         try:
@@ -192,6 +199,12 @@ class ChdbStore:
 
     async def command(self, sql: str, params: Params | None = None) -> None:
         await self._run(sql, "CSV", params)
+
+    async def insert_select(self, sql: str, params: Params | None = None) -> int:
+        return await self._on_worker("INSERT", self._written, sql, params)
+
+    def _written(self, sql: str, params: Params | None) -> int:
+        return int(self._result(sql, "CSV", params).rows_written())
 
     async def query(self, sql: str, params: Params | None = None) -> list[Row]:
 
@@ -272,6 +285,10 @@ class ClickHouseServerStore:
 
     async def command(self, sql: str, params: Params | None = None) -> None:
         await self._call("command", sql, parameters=_bound(params))
+
+    async def insert_select(self, sql: str, params: Params | None = None) -> int:
+        summary = await self._call("command", sql, parameters=_bound(params))
+        return int(getattr(summary, "written_rows", 0) or 0)
 
     async def query(self, sql: str, params: Params | None = None) -> list[Row]:
         result = await self._call("query", sql, parameters=_bound(params))

@@ -5,15 +5,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import logging
+import uuid
 
 import httpx
+import pytest
 
 from nexus.assembly.ingest.connectors.binance_fake import FIRST_TRADE_ID, TRADES
 from nexus.assembly.ingest.connectors.binance_format import weight_pause
-from nexus.assembly.ingest.records import Window
+from nexus.assembly.ingest.connectors.binance_sink import BinanceSink
+from nexus.assembly.ingest.connectors.binance_source import KLINE_KIND
+from nexus.assembly.ingest.records import Record, Window
 from nexus.assembly.ingest.registry import connector
 from nexus.demo import DEMO_DATA
 from nexus.events import MarketTick, decode
+from nexus.stores.analytics import ChdbStore
 from tests.ingest_crypto.conftest import CryptoIngest
 
 SINCE_2021 = "SELECT symbol, toString(date) AS day, close FROM {db}.candles ORDER BY symbol, day"
@@ -117,3 +123,58 @@ async def test_streamed_trades_are_stored_once_and_published_as_live_ticks(
     await ticks.close()
     again = await ingest.run("binance-trades")  # the stream sends the same trades again
     assert (again.error, again.rows, again.events) == (None, 0, 0)
+
+
+async def test_the_store_side_candle_write_stores_what_the_row_by_row_write_stores(
+    analytics: ChdbStore,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """chDB checks and deduplicates a backfill's candles itself; a ClickHouse server's sink
+    does it row by row. Both store the same candles (a day sent twice in a batch: the last
+    wins) and count the same new rows, on a backfill, a re-run and one revised day; a batch
+    with a malformed candle is written record by record, refusing just that one."""
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(40)]
+
+    def candle(symbol: str, day: dt.date, close: float) -> Record:
+        payload = {"symbol": symbol, "date": day.isoformat(), "open": close - 1.0,
+                   "high": close + 2.0, "low": close - 3.0, "close": close, "volume": 1e6}
+        return Record("binance", KLINE_KIND, f"{symbol}:{day}", payload)
+
+    backfill = [candle(s, d, 100.0 + i) for s in ("BTC", "ETH") for i, d in enumerate(days)]
+    backfill.append(candle("BTC", days[5], 555.5))  # the same day again, later in the batch
+    revision = [candle("ETH", days[-1], 777.0)]
+    tag = uuid.uuid4().hex[:8]
+    outcomes = {}
+    for in_store, database in ((True, f"t_crypto_{tag}"), (False, f"t_crypto_{tag}_rows")):
+        monkeypatch.setattr(analytics, "large_parameters", in_store)
+        sink = BinanceSink(analytics, database)
+        await sink.ensure_schema()
+        steps = []
+        for batch in (backfill, backfill, revision):
+            with caplog.at_level(logging.INFO, logger="nexus.ingest.binance"):
+                written = await sink.write(batch)
+            stored = await analytics.query(
+                f"SELECT symbol, date, open, high, low, close, volume FROM {database}.candles "
+                "FINAL ORDER BY symbol, date"
+            )
+            count = await analytics.query(f"SELECT count() AS n FROM {database}.candles")
+            steps.append((written.rows, [tuple(r.values()) for r in stored], count[0]["n"]))
+        outcomes[in_store] = steps
+    assert outcomes[True] == outcomes[False]
+    assert "record by record" not in caplog.text
+    (rows, candles, count), (again, _, count_again), (revised, after, count_after) = outcomes[True]
+    assert rows == count == len(candles) == 80  # one row per day, the duplicate included
+    assert ("BTC", days[5], 554.5, 557.5, 552.5, 555.5, 1e6) in candles
+    assert (again, count_again) == (0, 80)
+    assert (revised, count_after) == (1, 81) and after[-1][5] == 777.0
+
+    monkeypatch.setattr(analytics, "large_parameters", True)
+    bad = candle("BTC", days[0], 1.0)
+    bad.payload["close"] = "not a price"
+    sink = BinanceSink(analytics, f"t_crypto_{tag}_bad")
+    await sink.ensure_schema()
+    with caplog.at_level(logging.INFO, logger="nexus.ingest.binance"):
+        written = await sink.write([*backfill[:3], bad])
+    assert "candles checked record by record" in caplog.text
+    assert [record for record, _ in written.rejected] == [bad] and written.rows == 3

@@ -63,6 +63,9 @@ class BorrowedStore:
     async def command(self, sql: str, params: Params | None = None) -> None:
         await self.store.command(sql, params)
 
+    async def insert_select(self, sql: str, params: Params | None = None) -> int:
+        return await self.store.insert_select(sql, params)
+
     async def insert(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:

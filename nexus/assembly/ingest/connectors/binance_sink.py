@@ -10,17 +10,24 @@ the same event the replay publishes, so `marketUpdates` and `priceAlerts` carry 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from typing import Any
+
+import orjson
 
 from nexus.assembly.ingest.connectors.binance_source import KLINE_KIND, TRADE_KIND
 from nexus.assembly.ingest.records import DomainEvent, Record, Written
 from nexus.assembly.ingest.schema import ensure
+from nexus.errors import StoreUnavailable
 from nexus.events import MarketTick, encode, market_channel
 from nexus.stores.analytics import AnalyticsStore
 from subgraphs.crypto.ddl import statements
 
 CANDLE_COLUMNS = ("symbol", "date", "open", "high", "low", "close", "volume")
+DAY = "'^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'"  # YYYY-MM-DD, as a SQL string
+BLOCK_ROWS = 1_000_000  # rows a write reads as one block, at most: inserted whole or not at all
+log = logging.getLogger("nexus.ingest.binance")
 TRADE_COLUMNS = ("symbol", "trade_id", "at", "price", "quantity", "buyer_maker")
 
 
@@ -52,6 +59,10 @@ class BinanceSink:
         await ensure(self.store, statements(self.database))
 
     async def write(self, records: list[Record]) -> Written:
+        if self.store.large_parameters and all(r.kind == KLINE_KIND for r in records):
+            stored = await self._candles_in_store([r.payload for r in records])
+            if stored is not None:
+                return Written(events=[], rejected=[], rows=stored)
         rejected: list[tuple[Record, str]] = []
         candles: list[tuple[Any, ...]] = []
         trades: list[tuple[Any, ...]] = []
@@ -73,6 +84,51 @@ class BinanceSink:
         events = await self._ticks(new_trades)
         return Written(events=events, rejected=rejected, rows=len(new_candles) + len(new_trades))
 
+    async def _candles_in_store(self, payloads: list[dict[str, Any]]) -> int | None:
+        """A backfill's candles checked, deduplicated (the last of a day wins) and written by
+        the store itself, from one JSON parameter: how many were new or changed. None, with
+        nothing written, where a payload fails the checks (not a kline's seven fields, a day
+        not YYYY-MM-DD, a price or volume not a finite number): the caller then writes the
+        batch record by record, refusing just the bad records."""
+        if not payloads or set(map(len, payloads)) != {len(CANDLE_COLUMNS)}:
+            return None
+        try:
+            symbols = sorted({payload["symbol"] for payload in payloads})
+            data = orjson.dumps(payloads).decode()
+        except (KeyError, TypeError):
+            return None
+        if not all(isinstance(symbol, str) for symbol in symbols):
+            return None
+        figures = ", ".join(CANDLE_COLUMNS[2:])
+        finite = " AND ".join(f"isFinite(ifNull({name}, nan))" for name in CANDLE_COLUMNS[2:])
+        columns = ", ".join(CANDLE_COLUMNS)
+        try:
+            return await self.store.insert_select(
+                f"""INSERT INTO {self.database}.candles ({columns})
+                SELECT symbol, toDate(date), {figures} FROM (
+                    SELECT *, rowNumberInAllBlocks() AS n FROM format(JSONEachRow,
+                        'symbol String, date String, open Nullable(Float64),
+                         high Nullable(Float64), low Nullable(Float64),
+                         close Nullable(Float64), volume Nullable(Float64)',
+                        {{data:String}})
+                    WHERE throwIf(NOT (match(date, {DAY}) AND {finite}), 'not a kline') = 0
+                    ORDER BY n DESC
+                    LIMIT 1 BY symbol, date
+                )
+                WHERE (symbol, toDate(date), {figures}) NOT IN (
+                    SELECT {columns} FROM {self.database}.candles FINAL
+                    WHERE symbol IN {{symbols:Array(String)}})
+                SETTINGS input_format_skip_unknown_fields = 0,
+                    max_block_size = {BLOCK_ROWS}, min_insert_block_size_rows = {BLOCK_ROWS}""",
+                {"data": data, "symbols": symbols},
+            )
+        except StoreUnavailable:
+            raise
+        except Exception as error:  # a payload the checks refused: record by record
+            log.info("candles checked record by record",
+                     extra={"reason": str(error).split("\n", 1)[0][:300]})
+            return None
+
     async def _new_candles(self, candles: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         if not candles:
             return []
@@ -83,7 +139,8 @@ class BinanceSink:
              "last": max(c[1] for c in candles)},
         )
         known = {tuple(row[name] for name in CANDLE_COLUMNS) for row in stored}
-        return [c for c in dict.fromkeys(candles) if c not in known]
+        last_of_day = {candle[:2]: candle for candle in candles}  # a day twice: the last wins
+        return [c for c in last_of_day.values() if c not in known]
 
     async def _new_trades(self, trades: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         if not trades:
