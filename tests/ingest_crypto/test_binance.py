@@ -7,6 +7,7 @@ import datetime as dt
 import gzip
 import logging
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -14,9 +15,11 @@ import pytest
 from nexus.assembly.ingest.connectors.binance_fake import FIRST_TRADE_ID, TRADES
 from nexus.assembly.ingest.connectors.binance_format import weight_pause
 from nexus.assembly.ingest.connectors.binance_sink import BinanceSink
-from nexus.assembly.ingest.connectors.binance_source import KLINE_KIND
-from nexus.assembly.ingest.records import Record, Window
+from nexus.assembly.ingest.connectors.binance_source import KLINE_KIND, PAGE
+from nexus.assembly.ingest.http import SourceHttp
+from nexus.assembly.ingest.records import Batch, Record, Window
 from nexus.assembly.ingest.registry import connector
+from nexus.assembly.ingest.source import SourceConfig
 from nexus.demo import DEMO_DATA
 from nexus.events import MarketTick, decode
 from nexus.stores.analytics import ChdbStore
@@ -178,3 +181,47 @@ async def test_the_store_side_candle_write_stores_what_the_row_by_row_write_stor
         written = await sink.write([*backfill[:3], bad])
     assert "candles checked record by record" in caplog.text
     assert [record for record, _ in written.rejected] == [bad] and written.rows == 3
+
+
+async def test_pairs_paged_at_once_yield_what_one_at_a_time_yields_and_never_run_ahead(
+    ingest: CryptoIngest,
+) -> None:
+    """Pairs are paged concurrently (NEXUS_BINANCE_CONCURRENT_PAIRS): the records and the final
+    cursor are those of paging one pair after another, each pair's days arrive in order, and
+    every batch's cursor holds only days already yielded (a checkpoint never runs ahead of the
+    batches before it); an unknown pair among them is one dead letter."""
+    since = Window(since=dt.datetime(2015, 1, 1, tzinfo=dt.UTC))
+
+    async def fetched(concurrent: str) -> tuple[list[Batch], dict[str, Any]]:
+        env = {**ingest.env, "NEXUS_BINANCE_SYMBOLS": "BTCUSDT,DOGEUSDT,ETHUSDT",
+               "NEXUS_BINANCE_CONCURRENT_PAIRS": concurrent}
+        klines = connector("binance")
+        pipeline = ingest.pipeline(**env)
+        base_url = pipeline.base_url(klines)
+        http = SourceHttp("binance", base_url, rate=klines.rate, retry=pipeline.retry_policy(),
+                          headers=klines.headers(env), secrets=klines.secrets)
+        try:
+            batches = [b async for b in klines.source(SourceConfig(base_url, env)).fetch(
+                http, {}, since)]
+        finally:
+            await http.close()
+        return batches, batches[-1].cursor
+
+    one_by_one, last_cursor = await fetched("1")
+    at_once, cursor = await fetched("4")
+    assert cursor == last_cursor and set(cursor) == {"BTCUSDT", "ETHUSDT"}
+
+    def keys(batches: list[Batch]) -> list[str]:
+        return sorted(record.key for batch in batches for record in batch.records)
+
+    assert keys(at_once) == keys(one_by_one) and len(keys(at_once)) > 2 * PAGE
+    assert [len(b.failures) for b in at_once].count(1) == 1  # DOGEUSDT: -1121
+    yielded: dict[str, str] = {}
+    for batch in at_once:
+        for record in batch.records:
+            symbol, day = record.payload["symbol"], record.payload["date"]
+            assert day > yielded.get(symbol, "")  # each pair's days in order
+            yielded[symbol] = day
+        for pair, open_ms in batch.cursor.items():
+            day = dt.datetime.fromtimestamp(open_ms / 1000, dt.UTC).date().isoformat()
+            assert day == yielded[pair.removesuffix("USDT")]  # no day the batches lack

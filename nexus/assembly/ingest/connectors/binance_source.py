@@ -97,44 +97,84 @@ class BinanceKlines:
             raise ConfigError(f"NEXUS_BINANCE_WEIGHT_LIMIT must be a whole number of request "
                               f"weight a minute, not {text!r}")
         self.weight_limit = int(text)
+        text = config.env.get("NEXUS_BINANCE_CONCURRENT_PAIRS", "").strip() or "4"
+        if not (text.isdigit() and 1 <= int(text) <= 32):
+            raise ConfigError(f"NEXUS_BINANCE_CONCURRENT_PAIRS must be a whole number of pairs "
+                              f"from 1 to 32, not {text!r}")
+        self.concurrent_pairs = int(text)
 
     async def fetch(self, http: SourceHttp, cursor: Cursor, window: Window) -> AsyncIterator[Batch]:
+        """Each pair's pages in order, up to `concurrent_pairs` pairs paged at once (a backfill
+        of many pairs waits on the exchange per pair, not per page of every pair). A batch's
+        cursor holds the positions of the pages yielded so far, so it never runs ahead of
+        what the batches before it carry."""
         position = {pair: int(ms) for pair, ms in cursor.items()}
         now_ms = int(time.time() * 1000)
         end_ms = _ms(window.until) if window.until else now_ms
         failures: list[DeadLetter] = []
-        for pair in pairs(self.env, window):
-            if window.since is not None:
-                start_ms = _ms(window.since)
-            elif pair in position:
-                start_ms = position[pair] + DAY_MS
-            else:
-                start_ms = _ms(DEFAULT_START)
-            while start_ms <= end_ms:
-                params = {"symbol": pair, "interval": "1d", "startTime": start_ms,
-                          "endTime": end_ms, "limit": PAGE}
+        wanted = pairs(self.env, window)
+        pages: asyncio.Queue[tuple[str, Klines | DeadLetter | Exception | None]]
+        pages = asyncio.Queue(maxsize=self.concurrent_pairs)
+        turns = asyncio.Semaphore(self.concurrent_pairs)
+
+        async def page_through(pair: str) -> None:
+            async with turns:
                 try:
-                    page = await self._page(http, params)
-                except SourceRefused as refused:
-                    if refused.status != 400:  # 418 (IP banned), 403 (WAF): stop, not retry
-                        raise
-                    # A pair the exchange does not know (-1121): the others go on.
-                    log.error("pair refused", extra={"source": KLINES, "pair": pair,
-                                                     "reason": str(refused)})
-                    failures.append(DeadLetter(KLINES, "fetch", str(refused),
-                                               {"request": refused.request},
-                                               Window(only=(pair,)).to_json()))
-                    break
-                records = _records(pair, page, now_ms)
-                if records:
-                    last = max(t for t, c in zip(page.open_time, page.close_time, strict=True)
-                               if c < now_ms)
-                    position[pair] = max(position.get(pair, last), last)
-                yield Batch(records, dict(position), failures)
-                failures = []
-                if len(page.open_time) < PAGE:
-                    break
-                start_ms = page.open_time[-1] + DAY_MS
+                    if window.since is not None:
+                        start_ms = _ms(window.since)
+                    elif pair in position:
+                        start_ms = position[pair] + DAY_MS
+                    else:
+                        start_ms = _ms(DEFAULT_START)
+                    while start_ms <= end_ms:
+                        params = {"symbol": pair, "interval": "1d", "startTime": start_ms,
+                                  "endTime": end_ms, "limit": PAGE}
+                        try:
+                            page = await self._page(http, params)
+                        except SourceRefused as refused:
+                            if refused.status != 400:  # 418 (IP banned), 403 (WAF): stop
+                                raise
+                            # A pair the exchange does not know (-1121): the others go on.
+                            log.error("pair refused", extra={"source": KLINES, "pair": pair,
+                                                             "reason": str(refused)})
+                            await pages.put((pair, DeadLetter(
+                                KLINES, "fetch", str(refused), {"request": refused.request},
+                                Window(only=(pair,)).to_json())))
+                            break
+                        await pages.put((pair, page))
+                        if len(page.open_time) < PAGE:
+                            break
+                        start_ms = page.open_time[-1] + DAY_MS
+                except asyncio.CancelledError:
+                    raise  # the run is over: nothing waits for this pair's pages
+                except Exception as error:  # raised where the batches are yielded: the run ends
+                    await pages.put((pair, error))
+                    return
+                await pages.put((pair, None))  # this pair is done
+
+        tasks = [asyncio.create_task(page_through(pair)) for pair in wanted]
+        try:
+            running = len(tasks)
+            while running:
+                pair, item = await pages.get()
+                if item is None:
+                    running -= 1
+                elif isinstance(item, Exception):
+                    raise item
+                elif isinstance(item, DeadLetter):
+                    failures.append(item)
+                else:
+                    records = _records(pair, item, now_ms)
+                    if records:
+                        last = max(t for t, c in zip(item.open_time, item.close_time,
+                                                     strict=True) if c < now_ms)
+                        position[pair] = max(position.get(pair, last), last)
+                    yield Batch(records, dict(position), failures)
+                    failures = []
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         if failures:
             yield Batch([], dict(position), failures)
 
