@@ -19,14 +19,13 @@ import orjson
 from nexus.assembly.ingest.connectors.binance_source import KLINE_KIND, TRADE_KIND
 from nexus.assembly.ingest.records import DomainEvent, Record, Written
 from nexus.assembly.ingest.schema import ensure
+from nexus.assembly.ingest.sinks.store_side import ONE_BLOCK, SQL_ISO_DAY, first_line
 from nexus.errors import StoreUnavailable
 from nexus.events import MarketTick, encode, market_channel
 from nexus.stores.analytics import AnalyticsStore
 from subgraphs.crypto.ddl import statements
 
 CANDLE_COLUMNS = ("symbol", "date", "open", "high", "low", "close", "volume")
-DAY = "'^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'"  # YYYY-MM-DD, as a SQL string
-BLOCK_ROWS = 1_000_000  # rows a write reads as one block, at most: inserted whole or not at all
 log = logging.getLogger("nexus.ingest.binance")
 TRADE_COLUMNS = ("symbol", "trade_id", "at", "price", "quantity", "buyer_maker")
 
@@ -111,22 +110,20 @@ class BinanceSink:
                          high Nullable(Float64), low Nullable(Float64),
                          close Nullable(Float64), volume Nullable(Float64)',
                         {{data:String}})
-                    WHERE throwIf(NOT (match(date, {DAY}) AND {finite}), 'not a kline') = 0
+                    WHERE throwIf(NOT (match(date, {SQL_ISO_DAY}) AND {finite}), 'not a kline') = 0
                     ORDER BY n DESC
                     LIMIT 1 BY symbol, date
                 )
                 WHERE (symbol, toDate(date), {figures}) NOT IN (
                     SELECT {columns} FROM {self.database}.candles FINAL
                     WHERE symbol IN {{symbols:Array(String)}})
-                SETTINGS input_format_skip_unknown_fields = 0,
-                    max_block_size = {BLOCK_ROWS}, min_insert_block_size_rows = {BLOCK_ROWS}""",
+                SETTINGS input_format_skip_unknown_fields = 0, {ONE_BLOCK}""",
                 {"data": data, "symbols": symbols},
             )
         except StoreUnavailable:
             raise
         except Exception as error:  # a payload the checks refused: record by record
-            log.info("candles checked record by record",
-                     extra={"reason": str(error).split("\n", 1)[0][:300]})
+            log.info("candles checked record by record", extra={"reason": first_line(error)})
             return None
 
     async def _new_candles(self, candles: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

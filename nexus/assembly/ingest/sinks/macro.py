@@ -27,6 +27,7 @@ import orjson
 
 from nexus.assembly.ingest.records import DomainEvent, Record, Written
 from nexus.assembly.ingest.schema import ensure
+from nexus.assembly.ingest.sinks.store_side import ONE_BLOCK, SQL_ISO_DAY, first_line
 from nexus.errors import StoreUnavailable
 from nexus.events import MacroObservation, encode, macro_channel
 from nexus.stores.analytics import AnalyticsStore
@@ -46,7 +47,6 @@ ISO_DAY = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 ISO_DAYS = re.compile(rf"(?:{ISO_DAY.pattern}\n)*{ISO_DAY.pattern}")  # joined by newlines
 T = TypeVar("T")
 log = logging.getLogger("nexus.ingest")
-BLOCK_ROWS = 1_000_000  # rows a write reads as one block, at most (a batch: 200,000)
 VintageRow = tuple[str, str, str, str, float | None]  # series, date, since, until: YYYY-MM-DD
 
 
@@ -119,16 +119,10 @@ class MacroSink:
             series, vintages, yields, rejected = self._parse(records, check_days=True)
         # The tables' inserts are started as soon as their rows are known and awaited
         # together: the store writes one table while this process prepares the next.
-        inserts = _Inserts(self.store)
-        try:
+        async with _Inserts(self.store) as inserts:
             await self._series(series, inserts)
             events = await self._observations(vintages, inserts)
             events += await self._yields(yields, inserts)
-        except BaseException:
-            # None left running; this error, not theirs, is the one raised.
-            await asyncio.gather(*inserts.running, return_exceptions=True)
-            raise
-        await _settled(*inserts.running)
         return Written(events, rejected, len(series) + len(vintages) + len(yields))
 
     async def _write_in_store(self, records: list[Record]) -> Written | None:
@@ -155,16 +149,14 @@ class MacroSink:
             _by_record("a series id is not a string")
             return None
         series, _, yields, rejected = self._parse(others, check_days=True)
-        inserts = _Inserts(self.store)
-        try:
+        async with _Inserts(self.store) as inserts:
             await self._series(series, inserts)
             try:
                 await self.store.command(self._vintages_sql, {"data": data, "ids": ids})
             except StoreUnavailable:
                 raise
             except Exception as error:  # a payload the checks refused: record by record
-                await asyncio.gather(*inserts.running, return_exceptions=True)
-                _by_record(str(error).split("\n", 1)[0][:300])
+                _by_record(first_line(error))
                 return None
             newest = await self.store.query(self._newest_sql, {"ids": ids})
             await self.store.command(self._current_sql, {"ids": ids})
@@ -172,10 +164,6 @@ class MacroSink:
                 (row["series_id"], row["newest"], row["value"], row["since"]) for row in newest
             )
             events += await self._yields(yields, inserts)
-        except BaseException:
-            await asyncio.gather(*inserts.running, return_exceptions=True)
-            raise
-        await _settled(*inserts.running)
         return Written(events, rejected, len(series) + len(payloads) + len(yields))
 
     @property
@@ -185,7 +173,7 @@ class MacroSink:
         number nor "."/null, a field not a vintage's) fails the statement, and nothing is
         written: the payloads are one block (`max_block_size`), inserted whole or not at all.
         Duplicates in the batch: the last one wins, as in `_observations`."""
-        day = "'^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'"
+        day = SQL_ISO_DAY
         return f"""INSERT INTO {self.database}.observation_vintages
             (series_id, date, realtime_start, realtime_end, value)
         SELECT series_id, toDate32(date), toDate32(realtime_start), toDate32(until), number
@@ -209,8 +197,7 @@ class MacroSink:
                 toString(realtime_end), value
             FROM {self.database}.observation_vintages FINAL
             WHERE series_id IN {{ids:Array(String)}})
-        SETTINGS transform_null_in = 1, input_format_skip_unknown_fields = 0,
-            max_block_size = {BLOCK_ROWS}, min_insert_block_size_rows = {BLOCK_ROWS}"""
+        SETTINGS transform_null_in = 1, input_format_skip_unknown_fields = 0, {ONE_BLOCK}"""
 
     @property
     def _fresh_sql(self) -> str:
@@ -381,11 +368,22 @@ def _by_record(reason: str) -> None:
 
 
 class _Inserts:
-    """A write's inserts, started without waiting; the write awaits them all at its end."""
+    """A write's inserts, started without waiting and all awaited when the `async with` block
+    ends: none is left running. An error of the block is the one raised; otherwise the first
+    insert's error, if any."""
 
     def __init__(self, store: AnalyticsStore) -> None:
         self.store = store
         self.running: list[asyncio.Future[None]] = []
+
+    async def __aenter__(self) -> _Inserts:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            await _settled(*self.running)
+        else:
+            await asyncio.gather(*self.running, return_exceptions=True)
 
     async def start(self, table: str, columns: list[str], rows: Sequence[Sequence[Any]]) -> None:
         """Start inserting `rows`; returns once the insert is on the store's own thread."""
