@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import httpx
 import pytest
 
@@ -69,8 +72,19 @@ async def test_a_rerun_changes_nothing_and_alerts_nothing(ingest: CryptoIngest) 
 
 
 async def test_whale_events_name_the_transfer_that_crossed_the_threshold(
-    ingest: CryptoIngest,
+    ingest: CryptoIngest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """... and say when they were published: after their batch's rows were stored (the
+    canonical blocks, a write's last insert), not when the sink built them."""
+    stored_at: list[float] = []
+    insert = ingest.analytics.insert
+
+    async def timed_insert(table: str, columns: Any, rows: Any) -> None:
+        await insert(table, columns, rows)
+        if table.endswith(".chain_blocks"):
+            stored_at.append(time.time())
+
+    monkeypatch.setattr(ingest.analytics, "insert", timed_insert)
     subscription = await ingest.bus.subscribe("onchain.whales.*")
     report = await ingest.run("ethereum")
     stored = {(r["block_hash"], r["log_index"]): r for r in await transfers(ingest)}
@@ -81,6 +95,7 @@ async def test_whale_events_name_the_transfer_that_crossed_the_threshold(
         message = await iterator.__anext__()
         event = decode(message.event)
         assert isinstance(event, WhaleTransfer)
+        assert event.published_at >= stored_at[0]
         assert message.channel == f"onchain.whales.{event.token}"
         row = stored[(event.block_hash, event.log_index)]
         assert (event.value_usd, event.sender, event.recipient) == (

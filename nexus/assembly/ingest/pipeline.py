@@ -292,7 +292,13 @@ class Pipeline:
 
     async def _publish(self, events: list[DomainEvent]) -> int:
         """Publish a batch's events, in order; how many went out. Over Redis, all in one
-        pipeline (a batch of transfers can raise hundreds of whale alerts)."""
+        pipeline (a batch of transfers can raise hundreds of whale alerts). An event's
+        `published_at` is set here, when it is published: a sink builds its events before
+        its last inserts, which are no part of the delivery."""
+        now = time.time()
+        for event in events:
+            if "published_at" in event.event:
+                event.event["published_at"] = now
         many = getattr(self.bus, "publish_many", None)
         if many is not None and len(events) > 1:
             try:
