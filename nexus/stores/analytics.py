@@ -176,6 +176,11 @@ class ChdbStore:
         """
         return self._worker.submit(self._execute, sql, fmt, params).result()
 
+    def written_blocking(self, sql: str, params: Params | None = None) -> int:
+        """`insert_select` for a caller off the event loop (the ClickHouse-HTTP test fixture's
+        `X-ClickHouse-Summary`): the rows the statement wrote."""
+        return self._worker.submit(self._written, sql, params).result()
+
     def _execute(self, sql: str, fmt: str, params: Params | None = None) -> bytes:
         return bytes(self._result(sql, fmt, params).bytes())
 

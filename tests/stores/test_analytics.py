@@ -119,3 +119,19 @@ def test_the_url_picks_the_adapter(tmp_path: object) -> None:
     assert isinstance(open_analytics("http://127.0.0.1:8123"), ClickHouseServerStore)
     with pytest.raises(ValueError, match="chdb://PATH"):
         open_analytics("mysql://x")
+
+
+async def test_insert_select_says_how_many_rows_it_wrote(store: AnalyticsStore) -> None:
+    table = f"scratch.written_{uuid.uuid4().hex[:8]}"
+    await store.command("CREATE DATABASE IF NOT EXISTS scratch")
+    await store.command(f"CREATE TABLE {table} (n UInt64) ENGINE = MergeTree ORDER BY n")
+    first = await store.insert_select(
+        f"INSERT INTO {table} SELECT number FROM numbers({{count:UInt64}})", {"count": 5}
+    )
+    again = await store.insert_select(
+        f"INSERT INTO {table} SELECT number FROM numbers(7) WHERE number NOT IN "
+        f"(SELECT n FROM {table})"
+    )
+    assert (first, again) == (5, 2)
+    assert await store.query(f"SELECT count() AS n FROM {table}") == [{"n": 7}]
+    await store.command(f"DROP TABLE {table}")

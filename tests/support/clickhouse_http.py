@@ -9,6 +9,7 @@ asks for Native), TabSeparated otherwise, as a real server does.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import tempfile
 import threading
@@ -23,6 +24,7 @@ from starlette.responses import Response
 from nexus.stores.analytics import ChdbStore
 
 _FORMAT = re.compile(r"\bFORMAT\s+(\w+)\s*$", re.IGNORECASE)
+_INSERT_SELECT = re.compile(r"\s*INSERT\s+INTO\s+[\w.]+(\s*\([^)]*\))?\s+SELECT\b", re.IGNORECASE)
 _INSERT_NATIVE = re.compile(
     r"^\s*INSERT\s+INTO\s+(?P<table>[\w.`]+)\s*(?P<columns>\([^)]*\))?\s*FORMAT\s+Native\s*$",
     re.IGNORECASE,
@@ -65,17 +67,26 @@ class ClickHouseHttp:
             # clickhouse-connect sends `INSERT ... FORMAT Native`, a newline, then binary rows.
             first_line, _, body = body.partition(b"\n")
             sql = first_line.decode()
+        summary: str | None = None  # an INSERT ... SELECT: no result, a summary of rows written
         try:
             if _INSERT_NATIVE.match(sql):
                 payload = self._insert_native(sql, body)
             else:
                 statement = (sql + "\n" + body.decode()).strip() if body else sql.strip()
-                payload = self._run(statement, params)
+                if _INSERT_SELECT.match(statement):  # the summary says how many rows it wrote
+                    written = self.store.written_blocking(statement, params or None)
+                    payload, summary = b"", json.dumps({"written_rows": str(written)})
+                else:
+                    payload = self._run(statement, params)
         except Exception as error:  # the server answers an error with status 500 and its text
             response = Response(f"Code: 1. DB::Exception: {error}", status_code=500)
             await response(scope, receive, send)
             return
-        headers = {"X-ClickHouse-Summary": "{}", "X-ClickHouse-Format": "Native"}
+        headers = (
+            {"X-ClickHouse-Summary": summary}
+            if summary is not None
+            else {"X-ClickHouse-Summary": "{}", "X-ClickHouse-Format": "Native"}
+        )
         await Response(payload, headers=headers)(scope, receive, send)
 
     def _run(self, statement: str, params: dict[str, str]) -> bytes:
