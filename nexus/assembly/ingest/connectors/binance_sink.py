@@ -14,12 +14,15 @@ import logging
 import time
 from typing import Any
 
-import orjson
-
 from nexus.assembly.ingest.connectors.binance_source import KLINE_KIND, TRADE_KIND
 from nexus.assembly.ingest.records import DomainEvent, Record, Written
 from nexus.assembly.ingest.schema import ensure
-from nexus.assembly.ingest.sinks.store_side import ONE_BLOCK, SQL_ISO_DAY, first_line
+from nexus.assembly.ingest.sinks.store_side import (
+    ONE_BLOCK,
+    SQL_ISO_DAY,
+    first_line,
+    json_batch,
+)
 from nexus.errors import StoreUnavailable
 from nexus.events import MarketTick, encode, market_channel
 from nexus.stores.analytics import AnalyticsStore
@@ -89,15 +92,10 @@ class BinanceSink:
         nothing written, where a payload fails the checks (not a kline's seven fields, a day
         not YYYY-MM-DD, a price or volume not a finite number): the caller then writes the
         batch record by record, refusing just the bad records."""
-        if not payloads or set(map(len, payloads)) != {len(CANDLE_COLUMNS)}:
+        batch = json_batch(payloads, len(CANDLE_COLUMNS), "symbol") if payloads else None
+        if not isinstance(batch, tuple):
             return None
-        try:
-            symbols = sorted({payload["symbol"] for payload in payloads})
-            data = orjson.dumps(payloads).decode()
-        except (KeyError, TypeError):
-            return None
-        if not all(isinstance(symbol, str) for symbol in symbols):
-            return None
+        symbols, data = batch
         figures = ", ".join(CANDLE_COLUMNS[2:])
         finite = " AND ".join(f"isFinite(ifNull({name}, nan))" for name in CANDLE_COLUMNS[2:])
         columns = ", ".join(CANDLE_COLUMNS)

@@ -23,11 +23,14 @@ import time
 from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
-import orjson
-
 from nexus.assembly.ingest.records import DomainEvent, Record, Written
 from nexus.assembly.ingest.schema import ensure
-from nexus.assembly.ingest.sinks.store_side import ONE_BLOCK, SQL_ISO_DAY, first_line
+from nexus.assembly.ingest.sinks.store_side import (
+    ONE_BLOCK,
+    SQL_ISO_DAY,
+    first_line,
+    json_batch,
+)
 from nexus.errors import StoreUnavailable
 from nexus.events import MacroObservation, encode, macro_channel
 from nexus.stores.analytics import AnalyticsStore
@@ -136,18 +139,11 @@ class MacroSink:
         others = [record for record in records if record.kind != OBSERVATION]
         if not payloads:
             return None
-        if set(map(len, payloads)) != {5}:
-            _by_record("a payload has fields missing or more than a vintage's")
+        batch = json_batch(payloads, 5, "series_id")
+        if isinstance(batch, str):
+            _by_record(batch)
             return None
-        try:
-            ids = sorted({payload["series_id"] for payload in payloads})
-            data = orjson.dumps(payloads).decode()
-        except (KeyError, TypeError) as error:  # an id that is no string, a value no JSON
-            _by_record(f"{type(error).__name__}: {error}")
-            return None
-        if not all(isinstance(sid, str) for sid in ids):
-            _by_record("a series id is not a string")
-            return None
+        ids, data = batch
         series, _, yields, rejected = self._parse(others, check_days=True)
         async with _Inserts(self.store) as inserts:
             await self._series(series, inserts)
