@@ -130,6 +130,29 @@ async def test_depth_limit() -> None:
     assert transport.requests == []
 
 
+async def test_a_request_seen_before_is_still_checked_for_its_own_variables() -> None:
+    """The router remembers the coerced variables of a request that passed (the same
+    document and variables are not coerced and fan-out-checked again); other variables for
+    the same document are checked as the first were, refused ones every time, and each
+    request gets answers for its own variables."""
+    router, transport = router_over(SCHEMAS, RequestLimits(max_list_fan_out=30))
+    query = "query($n: Int) { topProducts(first: $n) { upc reviews { body } } }"
+    two = await router.execute(query, {"n": 2})
+    assert [p["upc"] for p in two["data"]["topProducts"]] == ["1", "2"]
+    assert await router.execute(query, {"n": 2}) == two
+    assert (await router.execute(query, {"n": 1}))["data"]["topProducts"] == [
+        two["data"]["topProducts"][0]
+    ]
+    fetched = len(transport.requests)
+    for _ in range(2):  # 3 products + 3 x 10 reviews could resolve 33 objects: over 30
+        refused = await router.execute(query, {"n": 3})
+        assert refused["errors"][0]["extensions"]["code"] == "MAX_LIST_FAN_OUT_EXCEEDED"
+        wrong = await router.execute(query, {"n": "two"})
+        assert wrong["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert len(transport.requests) == fetched  # the refused ones reached no subgraph
+    assert await router.execute(query, {"n": 2}) == two
+
+
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
