@@ -30,5 +30,7 @@ class OverrideLabels:
         self.roll = roll
 
     def for_request(self) -> frozenset[str]:
+        if not self.percentages:  # no label left to chance (most supergraphs): the same set
+            return self.enabled
         on = {label for label, percent in self.percentages.items() if self.roll() * 100 < percent}
         return frozenset(on) | self.enabled
