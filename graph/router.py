@@ -593,12 +593,12 @@ VARIABLES_KEY_BYTES = 4096
 def _variables_key(
     document: str, operation_name: str | None, variables: Mapping[str, Any] | None
 ) -> tuple[str, str | None, bytes] | None:
-    """The `_checked_variables` cache key (variables as JSON with sorted keys: `1` and `1.0`
-    stay apart, as coercion tells them apart), or None for variables not worth remembering
-    (long) or not plain JSON (an in-process caller's own objects)."""
+    """The `_checked_variables` cache key (the variables as JSON with sorted keys), or None
+    for variables not worth remembering (long) or not plain JSON (an in-process caller's own
+    objects, integers beyond 64 bits, nesting deeper than orjson encodes)."""
     try:
         text = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
-    except TypeError:  # orjson.JSONEncodeError: not JSON, nested too deep
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
         return None
     if len(text) > VARIABLES_KEY_BYTES:
         return None
