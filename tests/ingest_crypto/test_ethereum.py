@@ -11,8 +11,12 @@ import pytest
 from nexus.assembly.ingest.checkpoints import CursorStore
 from nexus.assembly.ingest.connectors.ethereum_fake import BINANCE, FIRST_BLOCK, USDT, WHALE
 from nexus.assembly.ingest.connectors.evm_logs import TRANSFER
+from nexus.assembly.ingest.connectors.json_rpc import JsonRpc
 from nexus.assembly.ingest.deadletters import replay
+from nexus.assembly.ingest.http import SourceHttp
+from nexus.assembly.ingest.records import Batch, Window
 from nexus.assembly.ingest.registry import connector
+from nexus.assembly.ingest.source import SourceConfig
 from nexus.errors import StoreUnavailable
 from nexus.events import WhaleTransfer, decode
 from subgraphs.crypto.onchain_ddl import canonical
@@ -167,6 +171,64 @@ async def test_a_node_refusing_a_large_range_gets_smaller_ones(ingest: CryptoIng
     report = await ingest.run("ethereum")
     assert report.error is None and report.batches > 3
     assert len(await transfers(ingest)) == len(expected_transfers(ingest))
+
+
+@pytest.mark.parametrize(
+    ("blocks", "max_logs"), [("10", None), ("20", 30)], ids=["whole ranges", "halved ranges"]
+)
+async def test_ranges_read_at_once_yield_what_one_range_at_a_time_yields(
+    ingest: CryptoIngest, monkeypatch: pytest.MonkeyPatch, blocks: str, max_logs: int | None
+) -> None:
+    """Ranges are read concurrently (NEXUS_ETHEREUM_CONCURRENT_RANGES): the batches are those
+    of reading one range after another, in block order, each batch's cursor the last block of
+    its range; also when the node refuses large ranges (halving drops the ranges read ahead,
+    which are read again)."""
+    if max_logs is not None:
+        ingest.chain.max_logs = max_logs
+    in_flight = {"now": 0, "most": 0}
+    logs = JsonRpc.logs
+
+    async def counted(self: JsonRpc, *args: Any) -> list[dict[str, Any]]:
+        in_flight["now"] += 1
+        in_flight["most"] = max(in_flight["most"], in_flight["now"])
+        try:
+            return await logs(self, *args)
+        finally:
+            in_flight["now"] -= 1
+
+    monkeypatch.setattr(JsonRpc, "logs", counted)
+
+    async def fetched(concurrent: str) -> tuple[list[Batch], int]:
+        env = {**ingest.env, "NEXUS_ETHEREUM_CONCURRENT_RANGES": concurrent,
+               "NEXUS_ETHEREUM_BLOCKS_PER_REQUEST": blocks}
+        source = connector("ethereum")
+        pipeline = ingest.pipeline(**env)
+        base_url = pipeline.base_url(source)
+        http = SourceHttp("ethereum", base_url, rate=source.rate, retry=pipeline.retry_policy(),
+                          headers=source.headers(env), secrets=source.secrets)
+        in_flight["most"] = 0
+        try:
+            batches = [b async for b in source.source(SourceConfig(base_url, env)).fetch(
+                http, {}, Window())]
+        finally:
+            await http.close()
+        return batches, in_flight["most"]
+
+    one_by_one, most_alone = await fetched("1")
+    at_once, most_at_once = await fetched("4")
+    assert most_alone == 1 and most_at_once > 1
+    assert [b.cursor for b in at_once] == [b.cursor for b in one_by_one]
+    assert [[r.key for r in b.records] for b in at_once] == [
+        [r.key for r in b.records] for b in one_by_one
+    ]
+    # 60 blocks: 6 ranges of 10; 20-block ranges (about 50 logs) refused, so more than 3
+    assert len(at_once) == 6 if max_logs is None else len(at_once) > 3
+    ends = [int(b.cursor["block"]) for b in at_once]
+    assert ends == sorted(ends) and ends[-1] == TEST_HEAD
+    for batch, end in zip(at_once, ends, strict=True):
+        numbers = [int(r.payload.get("block_number", r.payload.get("number", 0)))
+                   for r in batch.records]
+        assert max(numbers) == end  # the range's last block (always read for its hash)
 
 
 async def test_a_malformed_log_is_dead_lettered_and_the_rest_stored(

@@ -10,14 +10,20 @@ carries an `ethereum.rewind` record so the sink retires every block above the fo
 half: rows only count once their block is canonical (subgraphs/crypto/onchain_ddl.py).
 
 A batch is one `eth_getLogs` range (NEXUS_ETHEREUM_BLOCKS_PER_REQUEST blocks). A node that
-answers -32005 (too many results) gets half the range, then the range grows back.
+answers -32005 (too many results) gets half the range, then the range grows back. Up to
+NEXUS_ETHEREUM_CONCURRENT_RANGES ranges are read at once (within the connector's request rate:
+a remote node's round trips overlap); their batches are yielded in block order, so a batch's
+cursor never runs ahead of the batches before it. A range that must be read again (halved, or
+the chain moved under it) drops the ranges read ahead of it, which are then read again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import math
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -69,6 +75,7 @@ class EthereumSource:
         self.step = _int_env(env, "NEXUS_ETHEREUM_BLOCKS_PER_REQUEST", 500, 1, 100_000)
         self.max_blocks = _int_env(env, "NEXUS_ETHEREUM_MAX_BLOCKS", 10_000, 1, 10_000_000)
         self.confirmations = _int_env(env, "NEXUS_ETHEREUM_CONFIRMATIONS", 0, 0, 10_000)
+        self.concurrent = _int_env(env, "NEXUS_ETHEREUM_CONCURRENT_RANGES", 4, 1, 32)
         start = env.get("NEXUS_ETHEREUM_START_BLOCK", "").strip()
         self.start_block = _int_env(env, "NEXUS_ETHEREUM_START_BLOCK", 0, 0, 2**40) if start \
             else None
@@ -121,34 +128,54 @@ class EthereumSource:
     async def _read(
         self, rpc: JsonRpc, start: int, end: int, generation: int, rewind: Record | None
     ) -> AsyncIterator[Batch]:
-        """Batches of blocks `start`..`end`, each with the block it ends at as its cursor."""
+        """Batches of blocks `start`..`end`, each with the block it ends at as its cursor, in
+        block order; up to `concurrent` ranges are read at once."""
         step = self.step
         moving = 0
-        while start <= end:
-            last = min(start + step - 1, end)
-            try:
-                logs = await rpc.logs(start, last, self.book.contracts, [[TRANSFER, *POOL_TOPICS]])
-            except RangeTooLarge:
-                if last == start:
-                    raise SourceUnavailable(f"{NAME}: block {start} alone exceeds the node's "
-                                            "log limit") from None
-                step = max(1, (last - start + 1) // 2)
-                log.info("log range too large; halving", extra={"source": NAME, "blocks": step})
-                continue
-            batch = await self._batch(rpc, logs, start, last, generation)
-            if batch is None:  # the chain moved while we read the range: read it again
-                moving += 1
-                if moving > MOVING_CHAIN_ATTEMPTS:
-                    raise SourceUnavailable(f"{NAME}: blocks {start}-{last} kept changing")
-                continue
-            moving = 0
-            records, failures, end_block = batch
-            if rewind is not None:
-                records.insert(0, rewind)
-                rewind = None
-            yield Batch(records, {"block": end_block.number, "hash": end_block.hash}, failures)
-            start = last + 1
-            step = min(self.step, step * 2)
+        ahead: deque[tuple[int, asyncio.Task[_Read]]] = deque()  # (range's last block, read)
+        try:
+            while start <= end:
+                following = ahead[-1][0] + 1 if ahead else start
+                while len(ahead) < self.concurrent and following <= end:
+                    last = min(following + step - 1, end)
+                    read = asyncio.ensure_future(self._range(rpc, following, last, generation))
+                    ahead.append((last, read))
+                    following = last + 1
+                last, read = ahead.popleft()
+                try:
+                    batch = await read
+                except RangeTooLarge:
+                    await _dropped(ahead)  # read again at the new step
+                    if last == start:
+                        raise SourceUnavailable(f"{NAME}: block {start} alone exceeds the "
+                                                "node's log limit") from None
+                    step = max(1, (last - start + 1) // 2)
+                    log.info("log range too large; halving",
+                             extra={"source": NAME, "blocks": step})
+                    continue
+                if batch is None:  # the chain moved while we read the range: read it again
+                    await _dropped(ahead)  # (read while it moved: read again after it)
+                    moving += 1
+                    if moving > MOVING_CHAIN_ATTEMPTS:
+                        raise SourceUnavailable(f"{NAME}: blocks {start}-{last} kept changing")
+                    continue
+                moving = 0
+                records, failures, end_block = batch
+                if rewind is not None:
+                    records.insert(0, rewind)
+                    rewind = None
+                yield Batch(records, {"block": end_block.number, "hash": end_block.hash},
+                            failures)
+                start = last + 1
+                step = min(self.step, step * 2)
+        finally:
+            await _dropped(ahead)
+
+    async def _range(self, rpc: JsonRpc, start: int, last: int, generation: int) -> _Read:
+        """One range's logs and blocks as a batch; None when the chain moved under the read;
+        raises RangeTooLarge for a range the node will not answer whole."""
+        logs = await rpc.logs(start, last, self.book.contracts, [[TRANSFER, *POOL_TOPICS]])
+        return await self._batch(rpc, logs, start, last, generation)
 
     async def _batch(
         self, rpc: JsonRpc, logs: list[dict[str, Any]], start: int, last: int, generation: int
@@ -273,6 +300,19 @@ def block_ranges(window: Window) -> list[tuple[int, int]]:
             raise IngestError(f"ethereum --only takes blocks:FIRST-LAST ranges, not {entry!r}")
         ranges.append((int(first), int(last)))
     return ranges
+
+
+_Read = tuple[list[Record], list[DeadLetter], Block] | None
+
+
+async def _dropped(ahead: deque[tuple[int, asyncio.Task[_Read]]]) -> None:
+    """Cancel the ranges read ahead and wait for them (their errors, if any, are dropped too:
+    each range that matters is read again)."""
+    reads = [read for _, read in ahead]
+    ahead.clear()
+    for read in reads:
+        read.cancel()
+    await asyncio.gather(*reads, return_exceptions=True)
 
 
 def _scope(first: int, last: int) -> dict[str, Any]:
