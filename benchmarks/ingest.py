@@ -59,13 +59,17 @@ from tests.support.processes import free_port
 DEFAULT_SERIES = "DGS10,DGS2,DGS30,T10Y2Y,SP500,VIXCLS,DCOILWTICO,CPIAUCSL,UNRATE,GDP"
 
 
-def start_fakes(*, cache_responses: bool = True) -> tuple[subprocess.Popen[bytes], str]:
+def start_fakes(
+    *, cache_responses: bool = True, latency_ms: float = 0.0
+) -> tuple[subprocess.Popen[bytes], str]:
     """The fake servers as their own process; with `cache_responses`, each answer is built once
     (on the warm-up pass) and its bytes replayed to the timed runs, as a remote API's own CPU
-    is not the ingesting machine's."""
+    is not the ingesting machine's; `latency_ms`: each request waits that long first (a
+    remote API's round trip)."""
     port = free_port()
     command = [sys.executable, "-m", "nexus.assembly.cli", "ingest", "fake-servers"]
     command += ["--port", str(port), *(["--cache-responses"] if cache_responses else [])]
+    command += ["--latency-ms", str(latency_ms)] if latency_ms else []
     process = subprocess.Popen(
         command,
         stdout=subprocess.DEVNULL,

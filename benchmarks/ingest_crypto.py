@@ -3,11 +3,14 @@ the fake Ethereum node and the fake Binance, against a direct bulk insert of the
 publish-to-subscriber latency of whale alerts and of live ticks from the trade stream.
 
     .venv/bin/python -m benchmarks.ingest_crypto [--blocks 2000] [--runs 3]
-        [--redis redis://127.0.0.1:6379/0]
+        [--redis redis://127.0.0.1:6379/0] [--latency-ms 0] [--concurrency 1,4]
 
 The fake servers run as their own process (`nexus ingest fake-servers --cache-responses`), as a
 remote API would; a warm-up pass fetches every page once, and the timed runs get the bytes the
 fakes built then (a real source's CPU is not ours; `--uncached-fakes`: built again each time).
+`--latency-ms`: every request to the fakes waits that long first, as a remote API's round trip
+does; `--concurrency 1,4` then runs the pipelines once per value of NEXUS_ETHEREUM_CONCURRENT_RANGES
+and NEXUS_BINANCE_CONCURRENT_PAIRS (ranges and pairs read at once), side by side.
 Each run ingests into a fresh database of one embedded chDB store:
 
 - ethereum: `--blocks` blocks of the fake chain (ERC-20 transfers and Uniswap events), 500
@@ -60,7 +63,7 @@ TABLES: dict[str, dict[str, tuple[str, ...]]] = {
 
 
 async def pipeline_run(
-    store: ChdbStore, fakes: str, source: str, redis_url: str | None
+    store: ChdbStore, fakes: str, source: str, redis_url: str | None, concurrency: str = ""
 ) -> tuple[str, int, float, list[float]]:
     tag = uuid.uuid4().hex[:8]
     bus: Bus = RedisBus(redis_url) if redis_url else InProcessBus()
@@ -85,7 +88,7 @@ async def pipeline_run(
         bus=bus,
         stream=stream,
         dead=AnalyticsDeadLetters(store, f"bench_ingest_{tag}"),
-        env=_env(fakes),
+        env=_env(fakes, concurrency),
         databases={"crypto": database},
         state_database=f"bench_ingest_{tag}",
     )
@@ -138,9 +141,18 @@ async def main() -> None:
     parser.add_argument(
         "--uncached-fakes", action="store_true", help="the fakes build every answer again"
     )
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="each request to the fakes waits this long"
+    )
+    parser.add_argument(
+        "--concurrency",
+        default="",
+        help="comma-separated values of NEXUS_ETHEREUM_CONCURRENT_RANGES and "
+        "NEXUS_BINANCE_CONCURRENT_PAIRS to run the pipelines with (default: the connectors' own)",
+    )
     args = parser.parse_args()
     BLOCKS_PER_REQUEST["n"] = args.blocks_per_request
-    fakes, url = start_fakes(cache_responses=not args.uncached_fakes)
+    fakes, url = start_fakes(cache_responses=not args.uncached_fakes, latency_ms=args.latency_ms)
     results: dict[tuple[str, str], list[tuple[int, float]]] = {}
     latencies: dict[tuple[str, str], list[float]] = {}
     floor: dict[str, list[tuple[int, float, int]]] = {}  # fetch-only: records, s, requests
@@ -157,15 +169,21 @@ async def main() -> None:
             # As `nexus ingest` does (NEXUS_GC_FREEZE=off: not), the startup heap frozen.
             heap.freeze_startup_heap()
             watch = asyncio.create_task(heap.watch_event_loop())
-            kinds = [("pipeline, embedded", None)]
+            paths = [("pipeline, embedded", None)]
             if args.redis:
-                kinds.append(("pipeline, Redis Streams + Redis bus", args.redis))
+                paths.append(("pipeline, Redis Streams + Redis bus", args.redis))
+            at_once = [value.strip() for value in args.concurrency.split(",") if value.strip()]
+            kinds = [
+                (f"{name}, {value} at once" if value else name, redis_url, value)
+                for name, redis_url in paths
+                for value in at_once or [""]
+            ]
             for _ in range(args.runs):
                 for source in ("ethereum", "binance"):
                     stored = ""
-                    for name, redis_url in kinds:
+                    for name, redis_url, concurrency in kinds:
                         stored, rows, seconds, lags = await pipeline_run(
-                            store, url, source, redis_url
+                            store, url, source, redis_url, concurrency
                         )
                         results.setdefault((source, name), []).append((rows, seconds))
                         latencies.setdefault((source, name), []).extend(lags)
@@ -175,7 +193,7 @@ async def main() -> None:
                         store, connector(source), _env(url), _window(source)
                     )
                     floor.setdefault(source, []).append((records, seconds, requests))
-                for name, redis_url in kinds:
+                for name, redis_url, _ in kinds:
                     *_, lags = await pipeline_run(store, url, "binance-trades", redis_url)
                     latencies.setdefault(("binance-trades", name), []).extend(lags)
             watch.cancel()
@@ -184,6 +202,8 @@ async def main() -> None:
         fakes.kill()
     load = os.getloadavg()[0]
     fakes_mode = "fakes build every answer" if args.uncached_fakes else "fakes' answers cached"
+    if args.latency_ms:
+        fakes_mode += f", {args.latency_ms:g} ms a request"
     print(
         f"\n{args.blocks} blocks ({args.blocks_per_request} a request), BTC+ETH klines since "
         f"2014, {args.runs} runs each, "
@@ -234,8 +254,11 @@ def _window(source: str) -> Window:
 BLOCKS_PER_REQUEST = {"n": 500}  # --blocks-per-request
 
 
-def _env(fakes: str) -> dict[str, str]:
+def _env(fakes: str, concurrency: str = "") -> dict[str, str]:
+    names = ("NEXUS_ETHEREUM_CONCURRENT_RANGES", "NEXUS_BINANCE_CONCURRENT_PAIRS")
+    at_once = dict.fromkeys(names, concurrency) if concurrency else {}
     return {
+        **at_once,
         "NEXUS_ETHEREUM_BLOCKS_PER_REQUEST": str(BLOCKS_PER_REQUEST["n"]),
         "NEXUS_INGEST_FAKE_URL": fakes,
         "NEXUS_ETHEREUM_START_BLOCK": str(FIRST_BLOCK),

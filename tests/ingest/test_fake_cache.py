@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 
 from nexus.assembly.ingest.connectors.ethereum_fake import FIRST_BLOCK
-from nexus.assembly.ingest.fakes import fake_servers
+from nexus.assembly.ingest.fakes import Latency, fake_servers
 
 LOGS = {
     "jsonrpc": "2.0",
@@ -49,3 +49,30 @@ async def test_without_the_flag_binance_counts_the_weight_of_every_request() -> 
             for _ in range(2)
         ]
         assert int(weights[1]) == int(weights[0]) + 2
+
+
+async def test_latency_delays_each_request_to_a_fake_api_but_not_the_control_paths() -> None:
+    """`--latency-ms` (the benchmarks' remote round trip): every request to a fake API waits
+    first and is then answered as without it; the fault layer's and the fakes' control paths
+    answer at once."""
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    app = fake_servers()
+    delayed = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=Latency(app, 0.05, sleep)), base_url="http://fake"
+    )
+    plain = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://fake")
+    async with delayed, plain:
+        answer = await delayed.post("/ethereum/", json=LOGS)
+        assert waits == [0.05]
+        assert answer.content == (await plain.post("/ethereum/", json=LOGS)).content
+        await delayed.get("/_faults")
+        await delayed.get("/ethereum/_chain")
+        assert waits == [0.05]
+        await delayed.get("/binance/api/v3/klines", params={"symbol": "BTCUSDT", "interval": "1d"})
+        assert waits == [0.05, 0.05]
+    assert not isinstance(fake_servers(latency_seconds=0), Latency)
+    assert isinstance(fake_servers(latency_seconds=0.02), Latency)

@@ -4,7 +4,7 @@ nexus ingest list
 nexus ingest SOURCE [--since DATE] [--until DATE] [--only KEY,KEY]
 nexus ingest --schedule [--config FILE] [--sources NAME,NAME]
 nexus ingest dead-letters [--source NAME] [--limit N] [--replay]
-nexus ingest fake-servers [--host H] [--port N] [--cache-responses]
+nexus ingest fake-servers [--host H] [--port N] [--cache-responses] [--latency-ms MS]
 """
 
 from __future__ import annotations
@@ -131,7 +131,16 @@ def _subcommand(args: list[str], settings: Settings) -> int:
             help="answer a repeated request with the bytes sent before (benchmarks: the fakes' "
             "own page building off the measured run)",
         )
+        parser.add_argument(
+            "--latency-ms",
+            type=float,
+            default=0.0,
+            help="make each request to a fake API wait this many milliseconds first, as a "
+            "remote API's round trip does (benchmarks; 0 to 10,000)",
+        )
         parsed = parser.parse_args(rest)
+        if not 0 <= parsed.latency_ms <= 10_000:
+            parser.error("--latency-ms must be 0 to 10,000 milliseconds")
         import uvicorn
 
         from nexus.assembly.ingest.fakes import fake_servers
@@ -142,7 +151,9 @@ def _subcommand(args: list[str], settings: Settings) -> int:
             file=sys.stderr,
         )
         uvicorn.run(
-            fake_servers(cache_responses=parsed.cache_responses),
+            fake_servers(
+                cache_responses=parsed.cache_responses, latency_seconds=parsed.latency_ms / 1000
+            ),
             host=parsed.host,
             port=parsed.port,
             log_level="warning",

@@ -23,6 +23,8 @@ the bytes it sent then, under the fault layer: a real source builds its pages on
 machine, while these fakes build them in Python on the benchmark's own cores. A cached answer
 skips the fake's own bookkeeping (Binance's request weight); a request to a control path
 (`/_chain`, `/_limits`) clears the cache. The tests' fakes never cache.
+`fake_servers(latency_seconds=S)` (`--latency-ms`, benchmarks) makes every request to a fake
+API wait S seconds first, as a remote API's round trip does.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter, defaultdict, deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -197,9 +200,30 @@ class ResponseCache:
             self.answers[key] = (dict(started), bytes(sent))
 
 
-def fake_servers(*, cache_responses: bool = False) -> ASGIApp:
+class Latency:
+    """ASGI middleware: each HTTP request to a fake API waits `seconds` before it is served,
+    as a remote API's round trip does (the benchmarks' `--latency-ms`); the control paths
+    (`/_faults`, a fake's `/_chain` or `/_limits`) answer at once."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        seconds: float,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.app = app
+        self.seconds = seconds
+        self.sleep = sleep
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "/_" not in scope["path"] and scope["path"] != "/":
+            await self.sleep(self.seconds)
+        await self.app(scope, receive, send)
+
+
+def fake_servers(*, cache_responses: bool = False, latency_seconds: float = 0.0) -> ASGIApp:
     """Every registered connector's fake app, mounted at /NAME, behind the fault layer (and,
-    for benchmarks, a cache of their answers under it)."""
+    for benchmarks, a cache of their answers under it and a round trip's latency before it)."""
     from nexus.assembly.ingest.registry import connectors
 
     routes: list[Route | Mount] = [Route("/", _index)]
@@ -209,7 +233,8 @@ def fake_servers(*, cache_responses: bool = False) -> ASGIApp:
     app: ASGIApp = Starlette(routes=routes)
     if cache_responses:
         app = ResponseCache(app)
-    return FaultLayer(app, FaultPlan())
+    app = FaultLayer(app, FaultPlan())
+    return Latency(app, latency_seconds) if latency_seconds > 0 else app
 
 
 async def _index(request: Request) -> Response:
