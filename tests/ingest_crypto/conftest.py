@@ -17,8 +17,11 @@ from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
 from nexus.assembly.ingest.connectors.binance_fake import binance_fake
 from nexus.assembly.ingest.connectors.ethereum_fake import FIRST_BLOCK, FakeChain, ethereum_fake
 from nexus.assembly.ingest.fakes import FaultLayer, FaultPlan
+from nexus.assembly.ingest.http import SourceHttp
 from nexus.assembly.ingest.pipeline import Pipeline, RunReport
+from nexus.assembly.ingest.records import Batch, Window
 from nexus.assembly.ingest.registry import connector
+from nexus.assembly.ingest.source import SourceConfig
 from nexus.assembly.ingest.stream import InProcessRecordStream
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import InProcessBus
@@ -48,6 +51,20 @@ class CryptoIngest:
 
     async def run(self, name: str, **env: str) -> RunReport:
         return await self.pipeline(**env).run(connector(name))
+
+    async def fetched(self, name: str, window: Window, **env: str) -> list[Batch]:
+        """What source `name` yields from an empty cursor, as the pipeline drives it (the same
+        HTTP client, rate and retry policy), nothing stored."""
+        source = connector(name)
+        pipeline = self.pipeline(**env)
+        base_url = pipeline.base_url(source)
+        config = SourceConfig(base_url, {**self.env, **env})
+        http = SourceHttp(name, base_url, rate=source.rate, retry=pipeline.retry_policy(),
+                          headers=source.headers(config.env), secrets=source.secrets)
+        try:
+            return [batch async for batch in source.source(config).fetch(http, {}, window)]
+        finally:
+            await http.close()
 
     async def faults(self, path: str, *faults: str) -> None:
         async with httpx.AsyncClient() as client:

@@ -16,10 +16,8 @@ from nexus.assembly.ingest.connectors.binance_fake import FIRST_TRADE_ID, TRADES
 from nexus.assembly.ingest.connectors.binance_format import weight_pause
 from nexus.assembly.ingest.connectors.binance_sink import BinanceSink
 from nexus.assembly.ingest.connectors.binance_source import KLINE_KIND, PAGE
-from nexus.assembly.ingest.http import SourceHttp
 from nexus.assembly.ingest.records import Batch, Record, Window
 from nexus.assembly.ingest.registry import connector
-from nexus.assembly.ingest.source import SourceConfig
 from nexus.demo import DEMO_DATA
 from nexus.events import MarketTick, decode
 from nexus.stores.analytics import ChdbStore
@@ -193,18 +191,10 @@ async def test_pairs_paged_at_once_yield_what_one_at_a_time_yields_and_never_run
     since = Window(since=dt.datetime(2015, 1, 1, tzinfo=dt.UTC))
 
     async def fetched(concurrent: str) -> tuple[list[Batch], dict[str, Any]]:
-        env = {**ingest.env, "NEXUS_BINANCE_SYMBOLS": "BTCUSDT,DOGEUSDT,ETHUSDT",
-               "NEXUS_BINANCE_CONCURRENT_PAIRS": concurrent}
-        klines = connector("binance")
-        pipeline = ingest.pipeline(**env)
-        base_url = pipeline.base_url(klines)
-        http = SourceHttp("binance", base_url, rate=klines.rate, retry=pipeline.retry_policy(),
-                          headers=klines.headers(env), secrets=klines.secrets)
-        try:
-            batches = [b async for b in klines.source(SourceConfig(base_url, env)).fetch(
-                http, {}, since)]
-        finally:
-            await http.close()
+        batches = await ingest.fetched(
+            "binance", since, NEXUS_BINANCE_SYMBOLS="BTCUSDT,DOGEUSDT,ETHUSDT",
+            NEXUS_BINANCE_CONCURRENT_PAIRS=concurrent,
+        )
         return batches, batches[-1].cursor
 
     one_by_one, last_cursor = await fetched("1")

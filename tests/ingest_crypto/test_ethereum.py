@@ -13,10 +13,8 @@ from nexus.assembly.ingest.connectors.ethereum_fake import BINANCE, FIRST_BLOCK,
 from nexus.assembly.ingest.connectors.evm_logs import TRANSFER
 from nexus.assembly.ingest.connectors.json_rpc import JsonRpc
 from nexus.assembly.ingest.deadletters import replay
-from nexus.assembly.ingest.http import SourceHttp
 from nexus.assembly.ingest.records import Batch, Window
 from nexus.assembly.ingest.registry import connector
-from nexus.assembly.ingest.source import SourceConfig
 from nexus.errors import StoreUnavailable
 from nexus.events import WhaleTransfer, decode
 from subgraphs.crypto.onchain_ddl import canonical
@@ -199,19 +197,11 @@ async def test_ranges_read_at_once_yield_what_one_range_at_a_time_yields(
     monkeypatch.setattr(JsonRpc, "logs", counted)
 
     async def fetched(concurrent: str) -> tuple[list[Batch], int]:
-        env = {**ingest.env, "NEXUS_ETHEREUM_CONCURRENT_RANGES": concurrent,
-               "NEXUS_ETHEREUM_BLOCKS_PER_REQUEST": blocks}
-        source = connector("ethereum")
-        pipeline = ingest.pipeline(**env)
-        base_url = pipeline.base_url(source)
-        http = SourceHttp("ethereum", base_url, rate=source.rate, retry=pipeline.retry_policy(),
-                          headers=source.headers(env), secrets=source.secrets)
         in_flight["most"] = 0
-        try:
-            batches = [b async for b in source.source(SourceConfig(base_url, env)).fetch(
-                http, {}, Window())]
-        finally:
-            await http.close()
+        batches = await ingest.fetched(
+            "ethereum", Window(), NEXUS_ETHEREUM_CONCURRENT_RANGES=concurrent,
+            NEXUS_ETHEREUM_BLOCKS_PER_REQUEST=blocks,
+        )
         return batches, in_flight["most"]
 
     one_by_one, most_alone = await fetched("1")
