@@ -44,7 +44,6 @@ import httpx
 from nexus import heap
 from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
 from nexus.assembly.ingest.fakes.fred import _dataset, _vintages
-from nexus.assembly.ingest.http import SourceHttp
 from nexus.assembly.ingest.pipeline import Pipeline
 from nexus.assembly.ingest.records import Window
 from nexus.assembly.ingest.registry import connector
@@ -141,12 +140,8 @@ async def fetch_only(
         analytics=store, bus=InProcessBus(), stream=InProcessRecordStream(),
         dead=AnalyticsDeadLetters(store, "unused"), env=env,
     )  # fmt: skip
-    base_url = pipeline.base_url(connector)
-    source = connector.source(SourceConfig(base_url, env))
-    http = SourceHttp(
-        connector.name, base_url, rate=connector.rate, retry=pipeline.retry_policy(),
-        headers=connector.headers(env), secrets=connector.secrets,
-    )  # fmt: skip
+    source = connector.source(SourceConfig(pipeline.base_url(connector), env))
+    http = pipeline.http(connector)
     records = 0
     started = time.perf_counter()
     try:

@@ -17,7 +17,6 @@ from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
 from nexus.assembly.ingest.connectors.binance_fake import binance_fake
 from nexus.assembly.ingest.connectors.ethereum_fake import FIRST_BLOCK, FakeChain, ethereum_fake
 from nexus.assembly.ingest.fakes import FaultLayer, FaultPlan
-from nexus.assembly.ingest.http import SourceHttp
 from nexus.assembly.ingest.pipeline import Pipeline, RunReport
 from nexus.assembly.ingest.records import Batch, Window
 from nexus.assembly.ingest.registry import connector
@@ -57,10 +56,8 @@ class CryptoIngest:
         HTTP client, rate and retry policy), nothing stored."""
         source = connector(name)
         pipeline = self.pipeline(**env)
-        base_url = pipeline.base_url(source)
-        config = SourceConfig(base_url, {**self.env, **env})
-        http = SourceHttp(name, base_url, rate=source.rate, retry=pipeline.retry_policy(),
-                          headers=source.headers(config.env), secrets=source.secrets)
+        config = SourceConfig(pipeline.base_url(source), pipeline.env)
+        http = pipeline.http(source)
         try:
             return [batch async for batch in source.source(config).fetch(http, {}, window)]
         finally:

@@ -107,6 +107,18 @@ class Pipeline:
             return connector.sink(self.analytics, database, self.vectors)
         return connector.sink(self.analytics, database)
 
+    def http(self, connector: Connector) -> SourceHttp:
+        """The HTTP client a run of `connector` fetches with: its URL, request rate, retry
+        policy, headers and the secrets kept out of logs."""
+        return SourceHttp(
+            connector.name,
+            self.base_url(connector),
+            rate=connector.rate,
+            retry=self.retry_policy(),
+            headers=connector.headers(self.env),
+            secrets=connector.secrets,
+        )
+
     def retry_policy(self) -> RetryPolicy:
         if self.retry is not None:
             return self.retry
@@ -140,14 +152,7 @@ class Pipeline:
         source = connector.source(SourceConfig(base_url, self.env))
         sink = self.sink(connector)
         cursors = CursorStore(self.analytics, self.state_database)
-        http = SourceHttp(
-            connector.name,
-            base_url,
-            rate=connector.rate,
-            retry=self.retry_policy(),
-            headers=connector.headers(self.env),
-            secrets=connector.secrets,
-        )
+        http = self.http(connector)
         try:
             await cursors.ensure_schema()
             if not _beside(self.dead, cursors):
