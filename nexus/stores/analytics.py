@@ -37,9 +37,9 @@ class AnalyticsStore(Protocol):
     """ClickHouse SQL, asynchronously. `round_trips` counts calls that reached the engine."""
 
     round_trips: int
-    # Whether one query parameter may carry megabytes (a batch's rows, read with the `format`
-    # table function): in-process chDB, yes; over HTTP a parameter travels in the URL.
-    large_parameters: bool
+    # Whether a statement may read rows handed over in the process (`insert_batch`, an Arrow
+    # table read as `BATCH`): in-process chDB, yes; a server, no.
+    reads_batches: bool
 
     async def command(self, sql: str, params: Params | None = None) -> None: ...
 
@@ -49,11 +49,21 @@ class AnalyticsStore(Protocol):
         """Run an `INSERT ... SELECT`; how many rows it wrote."""
         ...
 
+    async def insert_batch(self, sql: str, batch: Any, params: Params | None = None) -> int:
+        """Run an `INSERT ... SELECT` that reads `batch` (an Arrow table) as `BATCH`; how many
+        rows it wrote. Only where `reads_batches`."""
+        ...
+
     async def insert(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None: ...
 
     async def close(self) -> None: ...
+
+
+# How a statement names the Arrow table handed to `insert_batch`: chDB's Python() table
+# function, which finds the table by this name on the calling thread's stack.
+BATCH = "Python(nexus_batch)"
 
 
 def open_analytics(url: str) -> AnalyticsStore:
@@ -137,6 +147,49 @@ def _tsv_body(rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(map("\t".join, zip(*columns, strict=True)))
 
 
+# A column's Python types -> the Arrow type chDB reads it as (None: NULL, as `\\N` in a text
+# body); datetimes go as the text a TabSeparated body holds (`_tsv_field`), read the same way.
+# Anything else (lists, integers past Int64, mixed types) makes the whole insert text.
+_ARROW_TYPES = {
+    str: "string", float: "float64", int: "int64", bool: "bool_", dt.date: "date32",
+    dt.datetime: "string",
+}
+
+
+# Below this many values (rows x columns) an insert goes as text: reading an Arrow table costs
+# chDB about 3 ms more per statement than a TabSeparated body, which 5,000 candles (35,000
+# values) repay twice over and 1,000 do not (an A/B of `insert`, 2026-12-07).
+ARROW_MIN_VALUES = 10_000
+
+
+def _arrow_table(rows: Sequence[Sequence[Any]]) -> Any | None:
+    """The rows as an Arrow table of columns c0, c1, ... for chDB's `Python()` table function,
+    or None where they go as text: fewer than `ARROW_MIN_VALUES`, or a column of a type the
+    text body must carry (see `_ARROW_TYPES`).
+
+    Columns go to the engine as they are, with no text to write and parse again: about a third
+    less time than a TabSeparated body for 5,000 candles, two thirds less for FRED's 70,245
+    vintages (the benchmarks' bulk inserts)."""
+    if not rows or len(rows) * len(rows[0]) < ARROW_MIN_VALUES:
+        return None
+    import pyarrow as pa
+
+    arrays = []
+    for column in zip(*rows, strict=True):
+        values = list(column)
+        kinds = set(map(type, values))
+        kinds.discard(type(None))
+        if len(kinds) != 1 or (kind := kinds.pop()) not in _ARROW_TYPES:
+            return None
+        if kind is dt.datetime:
+            values = [None if value is None else _tsv_field(value) for value in values]
+        try:
+            arrays.append(pa.array(values, type=getattr(pa, _ARROW_TYPES[kind])()))
+        except (OverflowError, pa.ArrowException):  # an integer past Int64
+            return None
+    return pa.Table.from_arrays(arrays, names=[f"c{index}" for index in range(len(arrays))])
+
+
 OFF_LOOP_PAYLOAD_BYTES = 64 * 1024  # larger query results are decoded in a worker thread
 
 
@@ -151,7 +204,7 @@ def _arrow_rows(payload: bytes) -> list[Row]:
 class ChdbStore:
     """ClickHouse in-process (chDB), one session on one data path, one worker thread."""
 
-    large_parameters = True
+    reads_batches = True
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -211,6 +264,13 @@ class ChdbStore:
     def _written(self, sql: str, params: Params | None) -> int:
         return int(self._result(sql, "CSV", params).rows_written())
 
+    async def insert_batch(self, sql: str, batch: Any, params: Params | None = None) -> int:
+        return await self._on_worker("INSERT", self._written_batch, sql, batch, params)
+
+    def _written_batch(self, sql: str, batch: Any, params: Params | None) -> int:
+        nexus_batch = batch  # noqa: F841 -- read by `BATCH` in `sql`
+        return self._written(sql, params)
+
     async def query(self, sql: str, params: Params | None = None) -> list[Row]:
 
         payload = await self._run(sql, "ArrowStream", params)
@@ -230,11 +290,16 @@ class ChdbStore:
         change until the insert returns."""
         if not rows:
             return
-        head = f"INSERT INTO {table} ({', '.join(columns)}) FORMAT TabSeparated\n"
-        await self._on_worker("INSERT", self._insert, head, rows)
+        await self._on_worker("INSERT", self._insert, table, columns, rows)
 
-    def _insert(self, head: str, rows: Sequence[Sequence[Any]]) -> bytes:
-        return self._execute(head + _tsv_body(rows), "CSV")
+    def _insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        head = f"INSERT INTO {table} ({', '.join(columns)})"
+        batch = _arrow_table(rows)
+        if batch is None:
+            self._execute(f"{head} FORMAT TabSeparated\n{_tsv_body(rows)}", "CSV")
+        else:
+            names = ", ".join(batch.column_names)
+            self._written_batch(f"{head} SELECT {names} FROM {BATCH}", batch, None)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -246,7 +311,7 @@ class ChdbStore:
 class ClickHouseServerStore:
     """A ClickHouse server over HTTP through clickhouse-connect."""
 
-    large_parameters = False
+    reads_batches = False
 
     def __init__(self, url: str, *, connect_timeout: float = 5.0) -> None:
         parts = urlsplit(url)
@@ -294,6 +359,9 @@ class ClickHouseServerStore:
     async def insert_select(self, sql: str, params: Params | None = None) -> int:
         summary = await self._call("command", sql, parameters=_bound(params))
         return int(getattr(summary, "written_rows", 0) or 0)
+
+    async def insert_batch(self, sql: str, batch: Any, params: Params | None = None) -> int:
+        raise NotImplementedError("a ClickHouse server reads no in-process batch (reads_batches)")
 
     async def query(self, sql: str, params: Params | None = None) -> list[Row]:
         result = await self._call("query", sql, parameters=_bound(params))

@@ -206,12 +206,14 @@ async def test_the_same_failure_run_after_run_keeps_one_letter(
     assert len(await pipeline.dead.letters("fred")) == 1  # ...the store keeps it once
 
 
+@pytest.mark.parametrize("refused_by", ["store", "batch"])
 async def test_a_bad_date_rejects_only_its_record(
-    analytics: ChdbStore, databases: Databases, caplog: pytest.LogCaptureFixture
+    analytics: ChdbStore, databases: Databases, caplog: pytest.LogCaptureFixture, refused_by: str
 ) -> None:
     """The sink checks a batch's dates a column at a time; a bad one still rejects only its
-    own record and the rest of the batch is stored."""
-    sink = MacroSink(analytics, databases.macro)
+    own record and the rest of the batch is stored, whether the store's checks refused the
+    batch (dates that are text but no day) or building it did (a date that is a number)."""
+    sink = MacroSink(analytics, f"{databases.macro}_{refused_by}")
     await sink.ensure_schema()
 
     def observation(day: object, since: object = "2024-01-02") -> Record:
@@ -227,16 +229,16 @@ async def test_a_bad_date_rejects_only_its_record(
     good = [observation(f"2024-01-{d:02d}") for d in range(1, 6)]
     bad = [
         observation("2024-13-01"),
-        observation(20240106),
+        observation(20240106 if refused_by == "batch" else "20240106"),
         observation("2024-01-07\n2024-01-08", since=""),  # a join of two days, and an empty one
     ]
     with caplog.at_level(logging.INFO, logger="nexus.ingest"):
         written = await sink.write([good[0], bad[0], *good[1:3], bad[1], bad[2], *good[3:]])
-    assert "checked record by record" in caplog.text  # the store refused the batch as a whole
+    assert "checked record by record" in caplog.text  # the batch was refused as a whole
     assert [record for record, _ in written.rejected] == bad
     assert written.rows == 5
     rows = await analytics.query(
-        f"SELECT toString(date) AS day FROM {databases.macro}.observations ORDER BY date"
+        f"SELECT toString(date) AS day FROM {sink.database}.observations ORDER BY date"
     )
     assert [row["day"] for row in rows] == [f"2024-01-{d:02d}" for d in range(1, 6)]
 
@@ -354,7 +356,7 @@ async def test_the_store_side_write_stores_what_the_row_by_row_write_stores(
 
     outcomes = {}
     for sink, in_store_side in ((in_store, True), (row_by_row, False)):
-        monkeypatch.setattr(analytics, "large_parameters", in_store_side)
+        monkeypatch.setattr(analytics, "reads_batches", in_store_side)
         await sink.ensure_schema()
         steps = []
         for batch in (backfill, backfill, revision):

@@ -148,7 +148,7 @@ async def test_the_store_side_candle_write_stores_what_the_row_by_row_write_stor
     tag = uuid.uuid4().hex[:8]
     outcomes = {}
     for in_store, database in ((True, f"t_crypto_{tag}"), (False, f"t_crypto_{tag}_rows")):
-        monkeypatch.setattr(analytics, "large_parameters", in_store)
+        monkeypatch.setattr(analytics, "reads_batches", in_store)
         sink = BinanceSink(analytics, database)
         await sink.ensure_schema()
         steps = []
@@ -170,15 +170,21 @@ async def test_the_store_side_candle_write_stores_what_the_row_by_row_write_stor
     assert (again, count_again) == (0, 80)
     assert (revised, count_after) == (1, 81) and after[-1][5] == 777.0
 
-    monkeypatch.setattr(analytics, "large_parameters", True)
-    bad = candle("BTC", days[0], 1.0)
-    bad.payload["close"] = "not a price"
-    sink = BinanceSink(analytics, f"t_crypto_{tag}_bad")
-    await sink.ensure_schema()
-    with caplog.at_level(logging.INFO, logger="nexus.ingest.binance"):
-        written = await sink.write([*backfill[:3], bad])
-    assert "candles checked record by record" in caplog.text
-    assert [record for record, _ in written.rejected] == [bad] and written.rows == 3
+    monkeypatch.setattr(analytics, "reads_batches", True)
+    # Refused before the store (no price), by the store's checks (not finite, not a day):
+    # the batch is written record by record and only the bad record is refused.
+    for n, (field, value) in enumerate(
+        (("close", "not a price"), ("close", float("nan")), ("date", "20210101"))
+    ):
+        bad = candle("BTC", days[0], 1.0)
+        bad.payload[field] = value
+        sink = BinanceSink(analytics, f"t_crypto_{tag}_bad{n}")
+        await sink.ensure_schema()
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="nexus.ingest.binance"):
+            written = await sink.write([*backfill[:3], bad])
+        assert "candles checked record by record" in caplog.text
+        assert [record for record, _ in written.rejected] == [bad] and written.rows == 3
 
 
 async def test_pairs_paged_at_once_yield_what_one_at_a_time_yields_and_never_run_ahead(

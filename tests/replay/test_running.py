@@ -55,7 +55,7 @@ class BorrowedStore:
     def __init__(self, store: ChdbStore) -> None:
         self.store = store
         self.round_trips = 0
-        self.large_parameters = store.large_parameters
+        self.reads_batches = store.reads_batches
 
     async def query(self, sql: str, params: Params | None = None) -> list[Row]:
         return await self.store.query(sql, params)
@@ -65,6 +65,9 @@ class BorrowedStore:
 
     async def insert_select(self, sql: str, params: Params | None = None) -> int:
         return await self.store.insert_select(sql, params)
+
+    async def insert_batch(self, sql: str, batch: Any, params: Params | None = None) -> int:
+        return await self.store.insert_batch(sql, batch, params)
 
     async def insert(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]

@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import uvicorn
@@ -135,3 +136,69 @@ async def test_insert_select_says_how_many_rows_it_wrote(store: AnalyticsStore) 
     assert (first, again) == (5, 2)
     assert await store.query(f"SELECT count() AS n FROM {table}") == [{"n": 7}]
     await store.command(f"DROP TABLE {table}")
+
+
+async def test_a_large_insert_goes_as_columns_and_stores_what_text_stores(
+    analytics: ChdbStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """chDB takes a large insert as Arrow columns (`ARROW_MIN_VALUES`), a small one or one with
+    a value Arrow cannot carry as text: every way stores the same values, NULLs, awkward
+    characters, dates and times included."""
+    from nexus.stores import analytics as module
+
+    await analytics.command("CREATE DATABASE IF NOT EXISTS scratch")
+    columns = ["symbol", "day", "at", "price", "volume", "trades", "maker", "note"]
+    awkward = "tab\there, newline\nthere, quote ' and backslash \\"
+    start = dt.datetime(2021, 1, 27, 14, 30, 5, tzinfo=dt.UTC)
+    rows = [
+        [
+            "GME" if i % 2 else awkward,
+            dt.date(2021, 1, 1) + dt.timedelta(days=i % 400),
+            start + dt.timedelta(seconds=i),
+            347.51 + i,
+            None if i % 7 == 0 else 1e6 + i,
+            i,
+            i % 3 == 0,
+            None if i % 5 == 0 else f"note {i}",
+        ]
+        for i in range(module.ARROW_MIN_VALUES // len(columns) + 10)
+    ]
+    big = [[*rows[1][:5], 2**64 - 1, *rows[1][6:]]]  # past Int64: as text
+
+    def expected(inserted: list[list[Any]]) -> list[dict[str, Any]]:
+        """The rows as a query reads them back (a bool as 0 or 1), in the table's order."""
+        as_read = [dict(zip(columns, [*row[:6], int(row[6]), row[7]], strict=True))
+                   for row in inserted]
+        return sorted(as_read, key=lambda row: (row["day"], row["trades"]))
+
+    async def stored(way: str, inserted: list[list[Any]]) -> list[dict[str, Any]]:
+        table = f"scratch.{way}_{uuid.uuid4().hex[:8]}"
+        await analytics.command(
+            f"CREATE TABLE {table} (symbol LowCardinality(String), day Date, "
+            "at DateTime64(3, 'UTC'), price Float64, volume Nullable(Float64), trades UInt64, "
+            "maker UInt8, note Nullable(String)) ENGINE = MergeTree ORDER BY (day, trades)"
+        )
+        await analytics.insert(table, columns, inserted)
+        found = await analytics.query(f"SELECT * FROM {table} ORDER BY day, trades")
+        await analytics.command(f"DROP TABLE {table}")
+        return found
+
+    taken: list[bool] = []
+    arrow_table = module._arrow_table
+
+    def spy(values: list[list[Any]]) -> Any:
+        table = arrow_table(values)
+        taken.append(table is not None)
+        return table
+
+    monkeypatch.setattr(module, "_arrow_table", spy)
+    as_columns = await stored("columns", rows)
+    small = await stored("small", rows[:3])
+    past_int64 = await stored("big", big)
+    assert taken == [True, False, False]
+    monkeypatch.setattr(module, "_arrow_table", lambda values: None)  # all of it as text
+    as_text = await stored("text", rows)
+
+    assert as_columns == as_text == expected(rows)
+    assert small == expected(rows[:3])
+    assert past_int64 == expected(big) and past_int64[0]["trades"] == 2**64 - 1

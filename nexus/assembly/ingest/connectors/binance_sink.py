@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
+import re
 import time
 from typing import Any
 
@@ -20,25 +22,32 @@ from nexus.assembly.ingest.schema import ensure
 from nexus.assembly.ingest.sinks.store_side import (
     ONE_BLOCK,
     SQL_ISO_DAY,
+    arrow_batch,
     first_line,
-    json_batch,
 )
 from nexus.errors import StoreUnavailable
 from nexus.events import MarketTick, encode, market_channel
-from nexus.stores.analytics import AnalyticsStore
+from nexus.stores.analytics import BATCH, AnalyticsStore
 from subgraphs.crypto.ddl import statements
 
 CANDLE_COLUMNS = ("symbol", "date", "open", "high", "low", "close", "volume")
+# A kline payload's fields as the store-side write reads them (`arrow_batch`).
+KLINE_FIELDS = {
+    "symbol": "string", "date": "string", **dict.fromkeys(CANDLE_COLUMNS[2:], "float64"),
+}
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 log = logging.getLogger("nexus.ingest.binance")
 TRADE_COLUMNS = ("symbol", "trade_id", "at", "price", "quantity", "buyer_maker")
 
 
 def _candle(payload: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        str(payload["symbol"]), dt.date.fromisoformat(payload["date"]), float(payload["open"]),
-        float(payload["high"]), float(payload["low"]), float(payload["close"]),
-        float(payload["volume"]),
-    )
+    figures = [float(payload[name]) for name in CANDLE_COLUMNS[2:]]
+    if not all(map(math.isfinite, figures)):  # as the store-side write's check
+        raise ValueError("a price or volume is not a finite number")
+    day = payload["date"]
+    if not (isinstance(day, str) and ISO_DAY.fullmatch(day)):  # 3.11 reads 20210101 too
+        raise ValueError(f"a day is not YYYY-MM-DD: {day!r}"[:80])
+    return (str(payload["symbol"]), dt.date.fromisoformat(day), *figures)
 
 
 def _trade(payload: dict[str, Any]) -> tuple[Any, ...]:
@@ -61,7 +70,7 @@ class BinanceSink:
         await ensure(self.store, statements(self.database))
 
     async def write(self, records: list[Record]) -> Written:
-        if self.store.large_parameters and all(r.kind == KLINE_KIND for r in records):
+        if self.store.reads_batches and all(r.kind == KLINE_KIND for r in records):
             stored = await self._candles_in_store([r.payload for r in records])
             if stored is not None:
                 return Written(events=[], rejected=[], rows=stored)
@@ -88,26 +97,25 @@ class BinanceSink:
 
     async def _candles_in_store(self, payloads: list[dict[str, Any]]) -> int | None:
         """A backfill's candles checked, deduplicated (the last of a day wins) and written by
-        the store itself, from one JSON parameter: how many were new or changed. None, with
+        the store itself, from one Arrow table: how many were new or changed. None, with
         nothing written, where a payload fails the checks (not a kline's seven fields, a day
         not YYYY-MM-DD, a price or volume not a finite number): the caller then writes the
         batch record by record, refusing just the bad records."""
-        batch = json_batch(payloads, len(CANDLE_COLUMNS), "symbol") if payloads else None
-        if not isinstance(batch, tuple):
+        if not payloads:
             return None
-        symbols, data = batch
+        batch = arrow_batch(payloads, KLINE_FIELDS, "symbol")
+        if isinstance(batch, str):
+            log.info("candles checked record by record", extra={"reason": batch})
+            return None
+        symbols, table = batch
         figures = ", ".join(CANDLE_COLUMNS[2:])
         finite = " AND ".join(f"isFinite(ifNull({name}, nan))" for name in CANDLE_COLUMNS[2:])
         columns = ", ".join(CANDLE_COLUMNS)
         try:
-            return await self.store.insert_select(
+            return await self.store.insert_batch(
                 f"""INSERT INTO {self.database}.candles ({columns})
                 SELECT symbol, toDate(date), {figures} FROM (
-                    SELECT *, rowNumberInAllBlocks() AS n FROM format(JSONEachRow,
-                        'symbol String, date String, open Nullable(Float64),
-                         high Nullable(Float64), low Nullable(Float64),
-                         close Nullable(Float64), volume Nullable(Float64)',
-                        {{data:String}})
+                    SELECT {columns}, rowNumberInAllBlocks() AS n FROM {BATCH}
                     WHERE throwIf(NOT (match(date, {SQL_ISO_DAY}) AND {finite}), 'not a kline') = 0
                     ORDER BY n DESC
                     LIMIT 1 BY symbol, date
@@ -115,8 +123,9 @@ class BinanceSink:
                 WHERE (symbol, toDate(date), {figures}) NOT IN (
                     SELECT {columns} FROM {self.database}.candles FINAL
                     WHERE symbol IN {{symbols:Array(String)}})
-                SETTINGS input_format_skip_unknown_fields = 0, {ONE_BLOCK}""",
-                {"data": data, "symbols": symbols},
+                SETTINGS {ONE_BLOCK}""",
+                table,
+                {"symbols": symbols},
             )
         except StoreUnavailable:
             raise

@@ -28,16 +28,20 @@ from nexus.assembly.ingest.schema import ensure
 from nexus.assembly.ingest.sinks.store_side import (
     ONE_BLOCK,
     SQL_ISO_DAY,
+    arrow_batch,
     first_line,
-    json_batch,
 )
 from nexus.errors import StoreUnavailable
 from nexus.events import MacroObservation, encode, macro_channel
-from nexus.stores.analytics import AnalyticsStore
+from nexus.stores.analytics import BATCH, AnalyticsStore
 from subgraphs.macro.ddl import statements
 
 SERIES = "macro.series"
 OBSERVATION = "macro.observation"
+# An observation payload's fields as the store-side write reads them (`arrow_batch`): FRED's
+# vintage, its value a decimal string, "." (no value) or null.
+VINTAGE_FIELDS = dict.fromkeys(("series_id", "date", "realtime_start", "realtime_end", "value"),
+                               "string")
 PAR_YIELD = "macro.par_yield"
 
 IN_WINDOW = "series_id IN {ids:Array(String)} AND date >= {start:Date} AND date <= {end:Date}"
@@ -111,7 +115,7 @@ class MacroSink:
         await ensure(self.store, statements(self.database))
 
     async def write(self, records: list[Record]) -> Written:
-        if self.store.large_parameters:
+        if self.store.reads_batches:
             written = await self._write_in_store(records)
             if written is not None:
                 return written
@@ -130,25 +134,25 @@ class MacroSink:
 
     async def _write_in_store(self, records: list[Record]) -> Written | None:
         """The batch's observations checked, deduplicated and written by the store itself:
-        their payloads go to it as one JSON parameter, read by the `format` table function,
-        and three statements do what `_observations` does a row at a time in Python (this
-        process's CPU per observation is one pass to pick the payloads and orjson's). None
+        their payloads go to it as one Arrow table (`arrow_batch`), and three statements do
+        what `_observations` does a row at a time in Python (this process's CPU per
+        observation is one pass to pick the payloads and one per field to build columns). None
         (nothing written, nothing refused) where a payload fails a check: the caller then
         writes the batch record by record, refusing just the bad records."""
         payloads = [record.payload for record in records if record.kind == OBSERVATION]
         others = [record for record in records if record.kind != OBSERVATION]
         if not payloads:
             return None
-        batch = json_batch(payloads, 5, "series_id")
+        batch = arrow_batch(payloads, VINTAGE_FIELDS, "series_id", frozenset({"value"}))
         if isinstance(batch, str):
             _by_record(batch)
             return None
-        ids, data = batch
+        ids, table = batch
         series, _, yields, rejected = self._parse(others, check_days=True)
         async with _Inserts(self.store) as inserts:
             await self._series(series, inserts)
             try:
-                await self.store.command(self._vintages_sql, {"data": data, "ids": ids})
+                await self.store.insert_batch(self._vintages_sql, table, {"ids": ids})
             except StoreUnavailable:
                 raise
             except Exception as error:  # a payload the checks refused: record by record
@@ -164,7 +168,7 @@ class MacroSink:
 
     @property
     def _vintages_sql(self) -> str:
-        """New or changed vintages of the payloads in {data}, of the series {ids}; a payload
+        """New or changed vintages of the payloads in the batch, of the series {ids}; a payload
         that is not one FRED would publish (a date not YYYY-MM-DD, a value neither a finite
         number nor "."/null, a field not a vintage's) fails the statement, and nothing is
         written: the payloads are one block (`max_block_size`), inserted whole or not at all.
@@ -177,10 +181,7 @@ class MacroSink:
             SELECT series_id, date, realtime_start, rowNumberInAllBlocks() AS n,
                 if(realtime_end >= '{LAST_DAY}', '{LAST_DAY}', realtime_end) AS until,
                 if(value IS NULL OR value = '.', NULL, toFloat64(value)) AS number
-            FROM format(JSONEachRow,
-                'series_id String, date String, realtime_start String, realtime_end String,
-                 value Nullable(String)',
-                {{data:String}})
+            FROM {BATCH}
             WHERE throwIf(NOT (match(date, {day}) AND match(realtime_start, {day})
                     AND match(realtime_end, {day})), 'a date is not YYYY-MM-DD') = 0
                 AND throwIf(number IS NOT NULL AND NOT isFinite(number),
@@ -193,7 +194,7 @@ class MacroSink:
                 toString(realtime_end), value
             FROM {self.database}.observation_vintages FINAL
             WHERE series_id IN {{ids:Array(String)}})
-        SETTINGS transform_null_in = 1, input_format_skip_unknown_fields = 0, {ONE_BLOCK}"""
+        SETTINGS transform_null_in = 1, {ONE_BLOCK}"""
 
     @property
     def _fresh_sql(self) -> str:

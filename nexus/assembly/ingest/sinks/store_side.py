@@ -1,12 +1,11 @@
-"""What the sinks' store-side writes share: a batch's payloads go to chDB as one JSON query
-parameter, read by the `format()` table function, and one INSERT ... SELECT checks them,
+"""What the sinks' store-side writes share: a batch's payloads go to chDB as one Arrow table
+(`AnalyticsStore.insert_batch`, read as `BATCH`), and one INSERT ... SELECT checks them,
 keeps the last of duplicate keys and leaves out the rows already stored."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
-
-import orjson
 
 # YYYY-MM-DD, as a SQL string for `match()`.
 SQL_ISO_DAY = "'^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'"
@@ -21,17 +20,30 @@ def first_line(error: BaseException) -> str:
     return str(error).split("\n", 1)[0][:300]
 
 
-def json_batch(payloads: list[dict[str, Any]], width: int, key: str) -> tuple[list[str], str] | str:
-    """The payloads' distinct `key` values (sorted) and the payloads as one JSON text, or why
-    the batch cannot go to the store whole (a payload without `width` fields, a key that is
-    no string, a value that is no JSON): then it is written record by record."""
-    if set(map(len, payloads)) != {width}:
-        return f"a payload has fields missing or more than {width}"
+def arrow_batch(
+    payloads: list[dict[str, Any]],
+    fields: Mapping[str, str],
+    key: str,
+    nullable: frozenset[str] = frozenset(),
+) -> tuple[list[str], Any] | str:
+    """The payloads' distinct `key` values (sorted) and the payloads as an Arrow table of
+    `fields` (name -> pyarrow type: "string", "float64"), or why the batch cannot go to the
+    store whole: a payload without exactly these fields, a value not of its field's type (an
+    integer or a bool is a float64), a missing value (None) in a field not `nullable`. Then
+    it is written record by record. The store's statement checks the values themselves."""
+    import pyarrow as pa
+
+    if set(map(len, payloads)) != {len(fields)}:
+        return f"a payload has fields missing or more than {len(fields)}"
+    columns = {}
     try:
-        keys = sorted({payload[key] for payload in payloads})
-        data = orjson.dumps(payloads).decode()
-    except (KeyError, TypeError) as error:
-        return f"{type(error).__name__}: {error}"
-    if not all(isinstance(value, str) for value in keys):
-        return f"a {key} is not a string"
-    return keys, data
+        for name, kind in fields.items():
+            column = pa.array([payload[name] for payload in payloads], type=getattr(pa, kind)())
+            if column.null_count and name not in nullable:
+                return f"a {name} is missing"
+            columns[name] = column
+    except KeyError as error:
+        return f"KeyError: {error}"
+    except (pa.ArrowException, OverflowError, TypeError) as error:
+        return f"{type(error).__name__}: {error}"[:200]
+    return sorted(set(columns[key].to_pylist())), pa.table(columns)
