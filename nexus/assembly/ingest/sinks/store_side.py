@@ -36,14 +36,17 @@ def arrow_batch(
     if set(map(len, payloads)) != {len(fields)}:
         return f"a payload has fields missing or more than {len(fields)}"
     columns = {}
+    keys: list[Any] = []
     try:
         for name, kind in fields.items():
-            column = pa.array([payload[name] for payload in payloads], type=getattr(pa, kind)())
+            values = [payload[name] for payload in payloads]
+            column = pa.array(values, type=getattr(pa, kind)())
             if column.null_count and name not in nullable:
                 return f"a {name} is missing"
             columns[name] = column
+            keys = values if name == key else keys
     except KeyError as error:
         return f"KeyError: {error}"
     except (pa.ArrowException, OverflowError, TypeError) as error:
         return f"{type(error).__name__}: {error}"[:200]
-    return sorted(set(columns[key].to_pylist())), pa.table(columns)
+    return sorted(set(keys)), pa.table(columns)
