@@ -16,6 +16,7 @@ from nexus.assembly.ingest.pipeline import Pipeline
 from nexus.assembly.ingest.records import DomainEvent, Record, Window
 from nexus.assembly.ingest.registry import connector
 from nexus.assembly.ingest.sinks.macro import OBSERVATION, MacroSink
+from nexus.assembly.ingest.sinks.store_side import OFF_LOOP_PAYLOADS
 from nexus.events import MacroObservation, decode
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.bus import InProcessBus
@@ -315,7 +316,8 @@ async def test_the_store_side_write_stores_what_the_row_by_row_write_stores(
         "GDP",
         {"id": "GDP", "title": "Gross Domestic Product", "units": "Bil. $", "frequency": "Q"},
     )
-    gdp, dgs10 = _vintages("GDP"), _vintages("DGS10")[:500]
+    gdp, dgs10 = _vintages("GDP"), _vintages("DGS10")[:2500]
+    assert len(gdp) + len(dgs10) > OFF_LOOP_PAYLOADS  # the batch is made a table off the loop
     duplicate = {**dgs10[10], "value": "9.99"}  # the same key again, later in the batch
     backfill = [
         series,

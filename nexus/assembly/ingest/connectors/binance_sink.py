@@ -103,7 +103,7 @@ class BinanceSink:
         batch record by record, refusing just the bad records."""
         if not payloads:
             return None
-        batch = arrow_batch(payloads, KLINE_FIELDS, "symbol")
+        batch = await arrow_batch(payloads, KLINE_FIELDS, "symbol")
         if isinstance(batch, str):
             log.info("candles checked record by record", extra={"reason": batch})
             return None

@@ -143,7 +143,7 @@ class MacroSink:
         others = [record for record in records if record.kind != OBSERVATION]
         if not payloads:
             return None
-        batch = arrow_batch(payloads, VINTAGE_FIELDS, "series_id", frozenset({"value"}))
+        batch = await arrow_batch(payloads, VINTAGE_FIELDS, "series_id", frozenset({"value"}))
         if isinstance(batch, str):
             _by_record(batch)
             return None
