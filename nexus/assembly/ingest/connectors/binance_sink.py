@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import re
 import time
 from typing import Any
 
@@ -24,6 +23,7 @@ from nexus.assembly.ingest.sinks.store_side import (
     SQL_ISO_DAY,
     arrow_batch,
     first_line,
+    iso_day,
 )
 from nexus.errors import StoreUnavailable
 from nexus.events import MarketTick, encode, market_channel
@@ -35,7 +35,6 @@ CANDLE_COLUMNS = ("symbol", "date", "open", "high", "low", "close", "volume")
 KLINE_FIELDS = {
     "symbol": "string", "date": "string", **dict.fromkeys(CANDLE_COLUMNS[2:], "float64"),
 }
-ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 log = logging.getLogger("nexus.ingest.binance")
 TRADE_COLUMNS = ("symbol", "trade_id", "at", "price", "quantity", "buyer_maker")
 
@@ -44,10 +43,7 @@ def _candle(payload: dict[str, Any]) -> tuple[Any, ...]:
     figures = [float(payload[name]) for name in CANDLE_COLUMNS[2:]]
     if not all(map(math.isfinite, figures)):  # as the store-side write's check
         raise ValueError("a price or volume is not a finite number")
-    day = payload["date"]
-    if not (isinstance(day, str) and ISO_DAY.fullmatch(day)):  # 3.11 reads 20210101 too
-        raise ValueError(f"a day is not YYYY-MM-DD: {day!r}"[:80])
-    return (str(payload["symbol"]), dt.date.fromisoformat(day), *figures)
+    return (str(payload["symbol"]), dt.date.fromisoformat(iso_day(payload["date"])), *figures)
 
 
 def _trade(payload: dict[str, Any]) -> tuple[Any, ...]:

@@ -26,10 +26,12 @@ from typing import Any, TypeVar
 from nexus.assembly.ingest.records import DomainEvent, Record, Written
 from nexus.assembly.ingest.schema import ensure
 from nexus.assembly.ingest.sinks.store_side import (
+    ISO_DAY,
     ONE_BLOCK,
     SQL_ISO_DAY,
     arrow_batch,
     first_line,
+    iso_day,
 )
 from nexus.errors import StoreUnavailable
 from nexus.events import MacroObservation, encode, macro_channel
@@ -50,7 +52,6 @@ FOREVER = dt.date(2149, 6, 6)  # ClickHouse's last Date: FRED's 9999-12-31, "sti
 
 LAST_DAY = FOREVER.isoformat()
 FIRST_CURRENT_DAY = "1970-01-01"  # `observations.date` is a Date: vintages keep earlier days
-ISO_DAY = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 ISO_DAYS = re.compile(rf"(?:{ISO_DAY.pattern}\n)*{ISO_DAY.pattern}")  # joined by newlines
 T = TypeVar("T")
 log = logging.getLogger("nexus.ingest")
@@ -60,13 +61,6 @@ VintageRow = tuple[str, str, str, str, float | None]  # series, date, since, unt
 def fred_date(text: str) -> dt.date:
     day = dt.date.fromisoformat(text)
     return min(day, FOREVER)
-
-
-def iso_day(text: Any) -> str:
-    """`text` if it is a YYYY-MM-DD day (checked cheaply: no date object is made)."""
-    if not isinstance(text, str) or ISO_DAY.fullmatch(text) is None:
-        raise ValueError(f"{text!r} is not a YYYY-MM-DD date")
-    return text
 
 
 def _all_days(rows: Sequence[Sequence[Any]]) -> bool:

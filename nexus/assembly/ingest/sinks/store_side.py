@@ -5,15 +5,25 @@ keeps the last of duplicate keys and leaves out the rows already stored."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from typing import Any
 
-# YYYY-MM-DD, as a SQL string for `match()`.
+# YYYY-MM-DD, as a SQL string for `match()`, and the same day for a sink's checks in Python.
 SQL_ISO_DAY = "'^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'"
+ISO_DAY = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 # A write's rows read and inserted as one block (a batch is at most 200,000 records), so a
 # statement whose checks fail (`throwIf`) writes nothing: whole or not at all.
 BLOCK_ROWS = 1_000_000
 ONE_BLOCK = f"max_block_size = {BLOCK_ROWS}, min_insert_block_size_rows = {BLOCK_ROWS}"
+
+
+def iso_day(text: Any) -> str:
+    """`text` if it is a YYYY-MM-DD day (checked cheaply: no date object is made; Python
+    3.11's `date.fromisoformat` also reads 20210101)."""
+    if not isinstance(text, str) or ISO_DAY.fullmatch(text) is None:
+        raise ValueError(f"{text!r} is not a YYYY-MM-DD date")
+    return text
 
 
 def first_line(error: BaseException) -> str:
