@@ -19,7 +19,11 @@ Each run ingests the series into a fresh database of one embedded chDB store:
   into records) with a sink that discards the batches: no stream, no store, no publish. Any
   pipeline at least fetches and parses, so with the store working fully in parallel the best
   end-to-end time is max(fetch, bulk), and without overlap fetch + bulk: the table prints both
-  bounds on the share of bulk a pipeline could reach on this machine.
+  bounds on the share of bulk a pipeline could reach on this machine;
+- sink alone: the records that fetch returned, written by the macro sink (`MacroSink.write`)
+  into a fresh database with nothing else running: in one write (the least store work any
+  grouping of the pages can cost) and in one write per page (the most). A pipeline ends only
+  once its last write has, and its writes run one after another on the store's thread.
 
 Latency: a subscriber on `macro.*` receives each series' MacroObservation; the figure is the
 time from the publisher's `published_at` (after the store wrote the batch) to receipt.
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import itertools
 import os
 import statistics
 import subprocess
@@ -45,7 +50,7 @@ from nexus import heap
 from nexus.assembly.ingest.checkpoints import AnalyticsDeadLetters
 from nexus.assembly.ingest.fakes.fred import _dataset, _vintages
 from nexus.assembly.ingest.pipeline import Pipeline
-from nexus.assembly.ingest.records import Window
+from nexus.assembly.ingest.records import Record, Window
 from nexus.assembly.ingest.registry import connector
 from nexus.assembly.ingest.sinks.macro import FOREVER, fred_date, fred_value
 from nexus.assembly.ingest.source import Connector, SourceConfig
@@ -131,11 +136,16 @@ async def pipeline_run(
 
 
 async def fetch_only(
-    store: ChdbStore, connector: Connector, env: dict[str, str], window: Window
+    store: ChdbStore,
+    connector: Connector,
+    env: dict[str, str],
+    window: Window,
+    pages: list[list[Record]] | None = None,
 ) -> tuple[int, float, int]:
     """The connector's fetch and parse, as `Pipeline.run` drives it (same SourceHttp, rate,
-    retry policy, headers, empty cursor), every batch discarded: (records, seconds, requests).
-    The lower bound of any pipeline's fetching on this machine."""
+    retry policy, headers, empty cursor), every batch discarded (or its records appended to
+    `pages`, once the clock has stopped): (records, seconds, requests). The lower bound of any
+    pipeline's fetching on this machine."""
     pipeline = Pipeline(
         analytics=store, bus=InProcessBus(), stream=InProcessRecordStream(),
         dead=AnalyticsDeadLetters(store, "unused"), env=env,
@@ -143,14 +153,57 @@ async def fetch_only(
     source = connector.source(SourceConfig(pipeline.base_url(connector), env))
     http = pipeline.http(connector)
     records = 0
+    fetched: list[list[Record]] = []
     started = time.perf_counter()
     try:
         async for batch in source.fetch(http, {}, window):
             records += len(batch.records)
+            fetched.append(batch.records)
     finally:
         seconds = time.perf_counter() - started
         await http.close()
+    if pages is not None:
+        pages.extend(fetched)
     return records, seconds, http.requests
+
+
+async def sink_alone(store: ChdbStore, pages: list[list[Record]], one_write: bool) -> float:
+    """Seconds the FRED connector's sink takes to write `pages` into a fresh database: all in
+    one write, or a write per page."""
+    pipeline = Pipeline(
+        analytics=store, bus=InProcessBus(), stream=InProcessRecordStream(),
+        dead=AnalyticsDeadLetters(store, "unused"), env={},
+        databases={"macro": f"bench_sink_{uuid.uuid4().hex[:8]}"},
+    )  # fmt: skip
+    sink = pipeline.sink(connector("fred"))
+    await sink.ensure_schema()
+    writes = [[record for page in pages for record in page]] if one_write else pages
+    started = time.perf_counter()
+    for records in writes:
+        await sink.write(records)
+    return time.perf_counter() - started
+
+
+def best_schedule(fetch: float, one: float, many: float, pages: int) -> tuple[float, int]:
+    """The earliest a pipeline could end, and in how many writes, with the sink's costs
+    measured alone (`one`: all records in one write; `many`: a write per page) laid over the
+    fetch: a write costs a fixed part, (many - one) / (pages - 1), plus its share of the rows'
+    part; it starts once its pages are fetched (arriving evenly over `fetch` seconds, each an
+    equal share of the rows) and the write before it has ended. Nothing is shared between
+    fetching and storing (no CPU, no GIL), which flatters the pipeline. Every grouping of the
+    pages, in order, into 1 to 6 writes."""
+    fixed = max(0.0, (many - one) / (pages - 1)) if pages > 1 else 0.0
+    rows = one - fixed
+    best = (float("inf"), 0)
+    cuts = [i / pages for i in range(1, pages)]
+    for writes in range(1, min(6, pages) + 1):
+        for inner in itertools.combinations(cuts, writes - 1):
+            end = done = 0.0
+            for upto in (*inner, 1.0):
+                end = max(end, upto * fetch) + fixed + rows * (upto - done)
+                done = upto
+            best = min(best, (end, writes))
+    return best
 
 
 def bounds(bulk: float, fetch: float) -> str:
@@ -199,6 +252,7 @@ async def main() -> None:
     results: dict[str, list[tuple[int, float]]] = {}
     latencies: dict[str, list[float]] = {}
     floor: list[tuple[int, float, int]] = []  # fetch-only: records, seconds, requests
+    alone: dict[str, list[float]] = {}  # sink alone: seconds, per grouping of the pages
     try:
         with tempfile.TemporaryDirectory() as directory:
             store = ChdbStore(Path(directory) / "chdb")
@@ -222,10 +276,16 @@ async def main() -> None:
                     rows, seconds, lags = await pipeline_run(store, url, series, redis_url)
                     results.setdefault(name, []).append((rows, seconds))
                     latencies.setdefault(name, []).extend(lags)
+                pages: list[list[Record]] = []
                 records, seconds, requests = await fetch_only(
-                    store, connector("fred"), env, Window(only=tuple(series))
+                    store, connector("fred"), env, Window(only=tuple(series)), pages
                 )
                 floor.append((records, seconds, requests))
+                pages_fetched = len(pages)
+                for one_write in (True, False):
+                    grouping = "one write" if one_write else f"a write per page ({len(pages)})"
+                    seconds = await sink_alone(store, pages, one_write)
+                    alone.setdefault(grouping, []).append(seconds)
             watch.cancel()
             await store.close()
     finally:
@@ -260,7 +320,23 @@ async def main() -> None:
         f"| {rows:,} | {fetch:.2f} s | {rows / fetch:,.0f} ({rows / fetch / bulk:.0%} of bulk) "
         f"| - |"
     )
+    for grouping, times in alone.items():
+        median = statistics.median(times)
+        print(
+            f"| sink alone, {grouping} (the fetched records; no fetch, stream, checkpoint "
+            f"or publish) | {rows:,} | {median:.2f} s | {rows / median:,.0f} "
+            f"({rows / median / bulk:.0%} of bulk) | - |"
+        )
     print(f"\nBest possible pipeline vs bulk: {bounds(bulk_time, fetch)}.")
+    one = statistics.median(alone["one write"])
+    many_name = next(name for name in alone if name != "one write")
+    many = statistics.median(alone[many_name])
+    end, writes = best_schedule(fetch, one, many, pages_fetched)
+    print(
+        f"With this sink's costs (one write {one:.2f} s, {many_name} {many:.2f} s) laid over the "
+        f"fetch, pages arriving evenly and nothing shared: at best {writes} write(s), ending at "
+        f"{end:.2f} s = {bulk_time / end:.0%} of bulk."
+    )
 
 
 if __name__ == "__main__":
