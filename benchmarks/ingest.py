@@ -283,7 +283,7 @@ async def main() -> None:
                 floor.append((records, seconds, requests))
                 pages_fetched = len(pages)
                 for one_write in (True, False):
-                    grouping = "one write" if one_write else f"a write per page ({len(pages)})"
+                    grouping = "one write" if one_write else f"a write per page ({pages_fetched})"
                     seconds = await sink_alone(store, pages, one_write)
                     alone.setdefault(grouping, []).append(seconds)
             watch.cancel()
