@@ -144,8 +144,8 @@ async def fetch_only(
 ) -> tuple[int, float, int]:
     """The connector's fetch and parse, as `Pipeline.run` drives it (same SourceHttp, rate,
     retry policy, headers, empty cursor), every batch discarded (or its records appended to
-    `pages`, once the clock has stopped): (records, seconds, requests). The lower bound of any
-    pipeline's fetching on this machine."""
+    `pages`): (records, seconds, requests). The lower bound of any pipeline's fetching on this
+    machine."""
     pipeline = Pipeline(
         analytics=store, bus=InProcessBus(), stream=InProcessRecordStream(),
         dead=AnalyticsDeadLetters(store, "unused"), env=env,
@@ -153,29 +153,22 @@ async def fetch_only(
     source = connector.source(SourceConfig(pipeline.base_url(connector), env))
     http = pipeline.http(connector)
     records = 0
-    fetched: list[list[Record]] = []
     started = time.perf_counter()
     try:
         async for batch in source.fetch(http, {}, window):
             records += len(batch.records)
-            fetched.append(batch.records)
+            if pages is not None:
+                pages.append(batch.records)
     finally:
         seconds = time.perf_counter() - started
         await http.close()
-    if pages is not None:
-        pages.extend(fetched)
     return records, seconds, http.requests
 
 
 async def sink_alone(store: ChdbStore, pages: list[list[Record]], one_write: bool) -> float:
     """Seconds the FRED connector's sink takes to write `pages` into a fresh database: all in
     one write, or a write per page."""
-    pipeline = Pipeline(
-        analytics=store, bus=InProcessBus(), stream=InProcessRecordStream(),
-        dead=AnalyticsDeadLetters(store, "unused"), env={},
-        databases={"macro": f"bench_sink_{uuid.uuid4().hex[:8]}"},
-    )  # fmt: skip
-    sink = pipeline.sink(connector("fred"))
+    sink = connector("fred").sink(store, f"bench_sink_{uuid.uuid4().hex[:8]}")
     await sink.ensure_schema()
     writes = [[record for page in pages for record in page]] if one_write else pages
     started = time.perf_counter()
@@ -252,7 +245,7 @@ async def main() -> None:
     results: dict[str, list[tuple[int, float]]] = {}
     latencies: dict[str, list[float]] = {}
     floor: list[tuple[int, float, int]] = []  # fetch-only: records, seconds, requests
-    alone: dict[str, list[float]] = {}  # sink alone: seconds, per grouping of the pages
+    alone: dict[bool, list[float]] = {True: [], False: []}  # sink alone, by one_write: seconds
     try:
         with tempfile.TemporaryDirectory() as directory:
             store = ChdbStore(Path(directory) / "chdb")
@@ -282,10 +275,8 @@ async def main() -> None:
                 )
                 floor.append((records, seconds, requests))
                 pages_fetched = len(pages)
-                for one_write in (True, False):
-                    grouping = "one write" if one_write else f"a write per page ({pages_fetched})"
-                    seconds = await sink_alone(store, pages, one_write)
-                    alone.setdefault(grouping, []).append(seconds)
+                for one_write, times in alone.items():
+                    times.append(await sink_alone(store, pages, one_write))
             watch.cancel()
             await store.close()
     finally:
@@ -320,7 +311,9 @@ async def main() -> None:
         f"| {rows:,} | {fetch:.2f} s | {rows / fetch:,.0f} ({rows / fetch / bulk:.0%} of bulk) "
         f"| - |"
     )
-    for grouping, times in alone.items():
+    groupings = {True: "one write", False: f"a write per page ({pages_fetched})"}
+    for one_write, times in alone.items():
+        grouping = groupings[one_write]
         median = statistics.median(times)
         print(
             f"| sink alone, {grouping} (the fetched records; no fetch, stream, checkpoint "
@@ -328,14 +321,12 @@ async def main() -> None:
             f"({rows / median / bulk:.0%} of bulk) | - |"
         )
     print(f"\nBest possible pipeline vs bulk: {bounds(bulk_time, fetch)}.")
-    one = statistics.median(alone["one write"])
-    many_name = next(name for name in alone if name != "one write")
-    many = statistics.median(alone[many_name])
+    one, many = (statistics.median(alone[one_write]) for one_write in (True, False))
     end, writes = best_schedule(fetch, one, many, pages_fetched)
     print(
-        f"With this sink's costs (one write {one:.2f} s, {many_name} {many:.2f} s) laid over the "
-        f"fetch, pages arriving evenly and nothing shared: at best {writes} write(s), ending at "
-        f"{end:.2f} s = {bulk_time / end:.0%} of bulk."
+        f"With this sink's costs (one write {one:.2f} s, {groupings[False]} {many:.2f} s) laid "
+        f"over the fetch, pages arriving evenly and nothing shared: at best {writes} write(s), "
+        f"ending at {end:.2f} s = {bulk_time / end:.0%} of bulk."
     )
 
 
