@@ -17,7 +17,11 @@ them, the same query at the same client load, each gateway measured in turn for 
 rounds: requests/s, p50 and p99. `--floor` adds the Python floor: as many processes as the router,
 on the same server stack (uvicorn, uvloop, httptools), each sending the plan's subgraph requests
 (aiohttp, identical ones in flight shared) and replying with the router's answer already encoded:
-the least a Python gateway spends per request here, whatever its planner and executor.
+the least a Python gateway spends per request here, whatever its planner and executor; and
+the data floor beside it, which also does the data work no gateway can skip (the root fetches'
+variables from the client's, representations collected from the answers, entities merged,
+the result projected onto the client's selections and encoded: its answer must be the
+router's).
 Each run also reads /proc (Linux): the CPU per client request of the gateway's processes, the
 subgraphs, the client and everything else on the machine (other work: how loaded it was), and
 how many subgraph requests a client request caused (identical ones in flight are shared, by both
@@ -43,6 +47,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
@@ -198,15 +203,21 @@ def _serve_subgraph(name: str, port: int, served: Any, plain: bool) -> None:
 
 # The floor: what any Python gateway on our server stack spends per request at the least.
 # A plan as nested steps: ("fetch", service, JSON body) | ("sequence" | "parallel", [steps]).
+# The data floor's plan adds what a gateway must do with data (`_data_step`):
+# ("root", service, operation, variable names) | ("flatten", service, operation, path, key
+# fields), the same "sequence" | "parallel" around them.
 Step = tuple[Any, ...]
 
 
-async def _floor_plan() -> tuple[Step, bytes]:
-    """The benchmark query's plan with each fetch's request body as the router sends it, and
+async def _floor_plan() -> tuple[Step, Step, dict[str, Any], bytes]:
+    """The benchmark query's plan with each fetch's request body as the router sends it; the
+    same plan for the data floor (operations, paths and representation fields); the client's
+    selections as a projection (response key -> its own projection, or None for a leaf); and
     the router's answer (encoded)."""
     import orjson
 
-    from graph.planner.nodes import Fetch, Flatten, Parallel, Sequence
+    from graph.planner.nodes import Fetch, FieldSelection, Flatten, InlineFragment, Parallel
+    from graph.planner.nodes import Sequence as SequenceNode
 
     router, transport = router_over(SCHEMAS)
     answer = orjson.dumps(await router.execute(SHOP_QUERY, {"first": 3}))
@@ -224,20 +235,134 @@ async def _floor_plan() -> tuple[Step, bytes]:
             service, query, variables = pending.pop(index)
             body = {"query": query, **({"variables": variables} if variables else {})}
             return ("fetch", service, orjson.dumps(body))
-        kind = "sequence" if isinstance(node, Sequence) else "parallel"
-        assert isinstance(node, Sequence | Parallel), node
+        kind = "sequence" if isinstance(node, SequenceNode) else "parallel"
+        assert isinstance(node, SequenceNode | Parallel), node
         return (kind, [step(child) for child in node.nodes])
 
+    def data_step(node: Any) -> Step:
+        if isinstance(node, Fetch):
+            return ("root", node.service, node.operation, node.variable_usages)
+        if isinstance(node, Flatten):
+            fields = []
+            for selection in node.node.requires:  # `... on T { __typename key fields }`
+                assert isinstance(selection, InlineFragment), selection
+                for field in selection.selections:
+                    assert isinstance(field, FieldSelection) and field.selections is None
+                    fields.append(field.name)
+            return ("flatten", node.node.service, node.node.operation, node.path, tuple(fields))
+        kind = "sequence" if isinstance(node, SequenceNode) else "parallel"
+        return (kind, [data_step(child) for child in node.nodes])
+
+    def projection(selections: Any) -> dict[str, Any]:
+        shape: dict[str, Any] = {}
+        for selection in selections.selections:
+            key = (selection.alias or selection.name).value
+            inner = selection.selection_set
+            shape[key] = projection(inner) if inner is not None else None
+        return shape
+
     assert not isinstance(planned, dict), planned
-    return step(planned.plan.node), answer
+    operation = parse(SHOP_QUERY).definitions[0]
+    client = projection(operation.selection_set)  # type: ignore[attr-defined]
+    node = planned.plan.node
+    return step(node), data_step(node), client, answer
 
 
-def _serve_floor_worker(port: int, plan: Step, urls: dict[str, str], answer: bytes) -> None:
+async def data_floor_answer(
+    plan: Step,
+    client: dict[str, Any],
+    variables: dict[str, Any],
+    fetch: Callable[[str, bytes], Awaitable[Any]],
+) -> bytes:
+    """The data floor's answer to one request (see `_serve_floor_worker`): `plan` run with
+    `fetch` (service, request body -> the answer decoded, which may be shared with other
+    requests: read, never changed), the data merged, projected onto `client` and encoded."""
+    import orjson
+
+    merged: dict[int, dict[str, Any]] = {}  # id(an object as fetched) -> it with its entities
+
+    def view(item: dict[str, Any]) -> dict[str, Any]:
+        return merged.get(id(item), item)
+
+    def objects_at(value: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
+        if not path:
+            return [value] if isinstance(value, dict) else []
+        head, rest = path[0], path[1:]
+        if head == "@":
+            found = []
+            for item in value or ():
+                found += objects_at(item, rest)
+            return found
+        return objects_at(view(value).get(head), rest) if isinstance(value, dict) else []
+
+    def project(value: Any, shape: dict[str, Any] | None) -> Any:
+        if shape is None or value is None:
+            return value
+        if isinstance(value, list):
+            return [project(item, shape) for item in value]
+        value = view(value)
+        return {key: project(value.get(key), inner) for key, inner in shape.items()}
+
+    async def run(step: Step, data: dict[str, Any]) -> None:
+        kind = step[0]
+        if kind == "root":
+            _, service, operation, usages = step
+            body: dict[str, Any] = {"query": operation}
+            if usages:
+                body["variables"] = {name: variables.get(name) for name in usages}
+            data.update((await fetch(service, orjson.dumps(body)))["data"])
+        elif kind == "flatten":
+            _, service, operation, path, fields = step
+            objects = objects_at(data, path)
+            slots: dict[tuple[Any, ...], int] = {}
+            representations: list[dict[str, Any]] = []
+            places = []
+            for item in objects:
+                seen = view(item)
+                key = tuple(seen.get(field) for field in fields)
+                slot = slots.get(key)
+                if slot is None:
+                    slot = slots[key] = len(representations)
+                    representations.append(dict(zip(fields, key, strict=True)))
+                places.append(slot)
+            if not representations:
+                return
+            body = {"query": operation, "variables": {"representations": representations}}
+            entities = (await fetch(service, orjson.dumps(body)))["data"]["_entities"]
+            for item, slot in zip(objects, places, strict=True):
+                merged[id(item)] = {**view(item), **entities[slot]}
+        elif kind == "sequence":
+            for child in step[1]:
+                await run(child, data)
+        else:
+            await asyncio.gather(*(run(child, data) for child in step[1]))
+
+    data: dict[str, Any] = {}
+    await run(plan, data)
+    return orjson.dumps({"data": project(data, client)})
+
+
+def _serve_floor_worker(
+    port: int,
+    plan: Step,
+    urls: dict[str, str],
+    answer: bytes,
+    data_plan: Step | None = None,
+    client: dict[str, Any] | None = None,
+) -> None:
     """One floor process: uvicorn (uvloop, httptools, as `nexus router` serves) and a bare ASGI
     app that reads and parses the request, sends the plan's subgraph requests in its order with
     aiohttp (identical requests in flight shared, as the gateways share them), parses each
     answer and replies with the router's answer, already encoded: no document or plan lookup,
-    no variables, representations, merging, shaping, edge, metrics or logs."""
+    no variables, representations, merging, shaping, edge, metrics or logs.
+
+    With `data_plan` (the data floor), the data work no gateway can skip, and nothing else:
+    the root fetches' variables taken from the client's, each entity fetch's representations
+    collected from the answers so far along its path (deduplicated, as the router sends them),
+    the entities merged into the objects they belong to, the merged data projected onto the
+    client's selections (`client`: the fields the subgraphs were asked for only as keys
+    dropped) and encoded. A shared fetch shares its decoded answer: the data floor merges
+    without changing it (each merged object a new dict), so no request sees another's."""
     import socket
 
     import aiohttp
@@ -283,15 +408,20 @@ def _serve_floor_worker(port: int, plan: Step, urls: dict[str, str], answer: byt
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
-        orjson.loads(b"".join(chunks))
-        await run(plan)
+        request = orjson.loads(b"".join(chunks))
+        if data_plan is None:
+            await run(plan)
+            reply = answer
+        else:
+            variables = request.get("variables") or {}
+            reply = await data_floor_answer(data_plan, client or {}, variables, fetch)
         start = {
             "type": "http.response.start",
             "status": 200,
             "headers": [(b"content-type", b"application/json")],
         }
         await send(start)
-        await send({"type": "http.response.body", "body": answer})
+        await send({"type": "http.response.body", "body": reply})
 
     async def main() -> None:
         nonlocal session
@@ -312,13 +442,12 @@ def _serve_floor_worker(port: int, plan: Step, urls: dict[str, str], answer: byt
     uvloop.run(main())
 
 
-def _serve_floor(port: int, workers: int, plan: Step, urls: dict[str, str], answer: bytes) -> None:
+def _serve_floor(port: int, workers: int, *args: Any) -> None:
     """`workers` floor processes on `port` (children of this one, so the benchmark's CPU
-    accounting counts them all)."""
+    accounting counts them all); `args` as `_serve_floor_worker` takes them after the port."""
     context = multiprocessing.get_context("fork")  # this process is fresh (spawned), no threads
     processes = [
-        context.Process(target=_serve_floor_worker, args=(port, plan, urls, answer))
-        for _ in range(workers)
+        context.Process(target=_serve_floor_worker, args=(port, *args)) for _ in range(workers)
     ]
     for process in processes:
         process.start()
@@ -611,18 +740,24 @@ def compare_with_hive_gateway(
             router.wait("/healthz", 90)
             targets[name] = (f"{router.url}/graphql", router.process.pid)
         if floor:
-            # The floor: the least any Python gateway on this server stack spends (see
-            # _serve_floor_worker), with as many processes as `nexus router`.
-            plan, answer = asyncio.run(_floor_plan())
-            port = free_port()
-            launcher = context.Process(
-                target=_serve_floor, args=(port, workers, plan, urls, answer)
-            )
-            launcher.start()
-            stack.callback(launcher.join, 10)
-            stack.callback(_terminate_tree, launcher.pid or 0)
-            _wait_until(f"http://127.0.0.1:{port}/graphql", body)
-            targets["python floor"] = (f"http://127.0.0.1:{port}/graphql", launcher.pid or 0)
+            # The floors: the least any Python gateway on this server stack spends (see
+            # _serve_floor_worker), with as many processes as `nexus router`; without, then
+            # with the data work every gateway does (variables, representations, merging,
+            # projecting onto the client's selections, encoding).
+            plan, data_plan, client_shape, answer = asyncio.run(_floor_plan())
+            for name, extra in (
+                ("python floor", ()),
+                ("python floor + data", (data_plan, client_shape)),
+            ):
+                port = free_port()
+                launcher = context.Process(
+                    target=_serve_floor, args=(port, workers, plan, urls, answer, *extra)
+                )
+                launcher.start()
+                stack.callback(launcher.join, 10)
+                stack.callback(_terminate_tree, launcher.pid or 0)
+                _wait_until(f"http://127.0.0.1:{port}/graphql", body)
+                targets[name] = (f"http://127.0.0.1:{port}/graphql", launcher.pid or 0)
         for name, runtime in (("hive gateway", False), ("hive (router)", True)):
             log = Path(directory) / f"{name}.log"
             url = stack.enter_context(
@@ -636,7 +771,8 @@ def compare_with_hive_gateway(
             )
             targets[name] = (url, _pid_listening_on(url))
         answers = [httpx.post(url, json=body, timeout=30).json() for url, _ in targets.values()]
-        # (The floor replies with the router's answer whatever it fetched: checked here, too.)
+        # (The floor replies with the router's answer whatever it fetched: checked here, too;
+        # the data floor builds its own answer, which must be the router's.)
         assert all(
             answer.get("data") == answers[0]["data"] and "errors" not in answer
             for answer in answers
@@ -721,7 +857,8 @@ def main() -> None:
     parser.add_argument(
         "--floor",
         action="store_true",
-        help="--http: also measure the Python floor (the plan's fetches and a canned answer)",
+        help="--http: also measure the Python floors (the plan's fetches and a canned answer; "
+        "the same with the data work)",
     )
     parser.add_argument(
         "--client",
