@@ -203,7 +203,7 @@ def _serve_subgraph(name: str, port: int, served: Any, plain: bool) -> None:
 
 # The floor: what any Python gateway on our server stack spends per request at the least.
 # A plan as nested steps: ("fetch", service, JSON body) | ("sequence" | "parallel", [steps]).
-# The data floor's plan adds what a gateway must do with data (`_data_step`):
+# The data floor's plan (`_floor_plan`'s `data_step`) adds what a gateway does with data:
 # ("root", service, operation, variable names) | ("flatten", service, operation, path, key
 # fields), the same "sequence" | "parallel" around them.
 Step = tuple[Any, ...]
