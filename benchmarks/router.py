@@ -3,6 +3,7 @@
     PYTHONPATH=. python benchmarks/router.py [--iterations 2000]
     PYTHONPATH=. python benchmarks/router.py --http [--seconds 10] [--concurrency 32] [--rounds 3]
         [--router-workers 1] [--hive-fork 1] [--client wrk|python] [--plain-subgraphs] [--floor]
+    PYTHONPATH=. python benchmarks/router.py --client-cpu [--iterations 2000] [--rounds 3]
 
 Overhead: the same cross-subgraph query (four subgraphs, three entity jumps) through the router,
 against replaying the exact subgraph requests the router made, directly on the Strawberry schemas,
@@ -16,12 +17,12 @@ and Hive Gateway (`--hive-fork` processes, on its own planner and on Hive Router
 them, the same query at the same client load, each gateway measured in turn for `--rounds`
 rounds: requests/s, p50 and p99. `--floor` adds the Python floor: as many processes as the router,
 on the same server stack (uvicorn, uvloop, httptools), each sending the plan's subgraph requests
-(aiohttp, identical ones in flight shared) and replying with the router's answer already encoded:
-the least a Python gateway spends per request here, whatever its planner and executor; and
-the data floor beside it, which also does the data work no gateway can skip (the root fetches'
-variables from the client's, representations collected from the answers, entities merged,
-the result projected onto the client's selections and encoded: its answer must be the
-router's).
+(the router's HTTP client, identical ones in flight shared) and replying with the router's
+answer already encoded: the least a Python gateway spends per request here, whatever its
+planner and executor; and the data floor beside it, which also does the data work no gateway
+can skip (the root fetches' variables from the client's, representations collected from the
+answers, entities merged, the result projected onto the client's selections and encoded: its
+answer must be the router's).
 Each run also reads /proc (Linux): the CPU per client request of the gateway's processes, the
 subgraphs, the client and everything else on the machine (other work: how loaded it was), and
 how many subgraph requests a client request caused (identical ones in flight are shared, by both
@@ -29,6 +30,10 @@ gateways). Subgraph ceiling: each of the plan's subgraph requests sent straight 
 with the same client, no gateway: the subgraphs' CPU per set of the plan's fetches, so the rate
 no gateway could pass without sharing requests on this machine.
 Cold plan: the planner's time for a 40-field query over the four subgraphs with nothing cached.
+Client CPU (`--client-cpu`): the router's HTTP client for subgraphs (graph/executor/wire.py)
+against aiohttp configured as the router configures it for https:// subgraphs, in turn, the
+same requests to one uvicorn server answering a subgraph-sized JSON body: the client process's
+CPU per request.
 The load comes from wrk when it is on PATH (`apt-get install wrk`): a Python client spends more
 CPU per request than either gateway, so on a small machine it measures itself.
 """
@@ -167,6 +172,96 @@ def cold_plans(samples: int) -> None:
         f"{statistics.median(timings) * 1e3:.2f} ms, min {ordered[0] * 1e3:.2f} ms, "
         f"max {ordered[-1] * 1e3:.2f} ms over {samples} plans"
     )
+
+
+_ANSWER = json.dumps(
+    {"data": {"products": [{"upc": str(n), "name": f"product {n}", "price": n} for n in range(24)]}}
+).encode()
+
+
+def _serve_answer(port: int) -> None:
+    import uvicorn
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        start = {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+        await send(start)
+        await send({"type": "http.response.body", "body": _ANSWER})
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
+
+
+def client_cpu(requests: int, rounds: int, concurrency: int = 16) -> None:
+    """`--client-cpu` (see the module's docstring)."""
+    import uvloop
+
+    from graph.executor.http import PooledClient
+    from graph.executor.wire import WireClient
+    from tests.support.processes import free_port
+
+    port = free_port()
+    server = multiprocessing.get_context("spawn").Process(target=_serve_answer, args=(port,))
+    server.start()
+    url = f"http://127.0.0.1:{port}/graphql"
+    body = b'{"query":"{ products { upc name price } }"}'
+    try:
+        _wait_until(url, {"query": "{ x }"})
+
+        async def measure(kind: str) -> tuple[float, float]:
+            pooled = PooledClient(timeout=10.0, max_connections=32, headers={})
+            if kind == "aiohttp":  # the session the router opens for https:// subgraphs
+                session = pooled._open()
+
+                async def post() -> tuple[int, bytes]:
+                    async with session.post(url, data=body) as response:
+                        return response.status, await response.read()
+            else:
+                wire = WireClient(timeout=10.0, max_connections=32, headers=pooled.headers)
+
+                async def post() -> tuple[int, bytes]:
+                    return await wire.post(url, body)
+
+            async def worker(count: int) -> None:
+                for _ in range(count):
+                    assert await post() == (200, _ANSWER)
+
+            await worker(concurrency)  # connections opened, code warm
+            cpu, wall = time.process_time(), time.perf_counter()
+            await asyncio.gather(*(worker(requests // concurrency) for _ in range(concurrency)))
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            await (session.close() if kind == "aiohttp" else wire.close())
+            sent = requests // concurrency * concurrency
+            return cpu / sent * 1e6, sent / wall
+
+        figures: dict[str, list[tuple[float, float]]] = {"aiohttp": [], "wire": []}
+        for _ in range(rounds):
+            for kind in figures:
+                figures[kind].append(uvloop.run(measure(kind)))
+        print(
+            f"subgraph client, {requests} POSTs per round ({concurrency} at a time, "
+            f"{len(_ANSWER)}-byte answers), {rounds} rounds in turn: client CPU per request"
+        )
+        for kind, runs in figures.items():
+            cpu = sorted(run[0] for run in runs)
+            rate = sorted(run[1] for run in runs)
+            print(
+                f"  {kind:8s} {cpu[0]:6.1f}-{cpu[-1]:6.1f} us CPU/request  "
+                f"({rate[0]:,.0f}-{rate[-1]:,.0f} requests/s)"
+            )
+        ratio = statistics.median(r[0] for r in figures["aiohttp"]) / statistics.median(
+            r[0] for r in figures["wire"]
+        )
+        print(f"  wire client: {ratio:.1f}x less CPU per request than aiohttp (medians)")
+    finally:
+        server.terminate()
+        server.join()
 
 
 def _serve_subgraph(name: str, port: int, served: Any, plain: bool) -> None:
@@ -352,7 +447,8 @@ def _serve_floor_worker(
 ) -> None:
     """One floor process: uvicorn (uvloop, httptools, as `nexus router` serves) and a bare ASGI
     app that reads and parses the request, sends the plan's subgraph requests in its order with
-    aiohttp (identical requests in flight shared, as the gateways share them), parses each
+    the router's HTTP client (graph/executor/wire.py; identical requests in flight shared, as
+    the gateways share them), parses each
     answer and replies with the router's answer, already encoded: no document or plan lookup,
     no variables, representations, merging, shaping, edge, metrics or logs.
 
@@ -365,14 +461,15 @@ def _serve_floor_worker(
     without changing it (each merged object a new dict), so no request sees another's."""
     import socket
 
-    import aiohttp
     import orjson
     import uvicorn
     import uvloop
 
+    from graph.executor.wire import WireClient
+
     in_flight: dict[tuple[str, bytes], asyncio.Future[Any]] = {}
-    session: aiohttp.ClientSession | None = None
     headers = {"content-type": "application/json"}
+    wire = WireClient(timeout=10.0, max_connections=32, headers=headers)
 
     async def fetch(service: str, body: bytes) -> Any:
         shared = in_flight.get((service, body))
@@ -380,9 +477,7 @@ def _serve_floor_worker(
             return await asyncio.shield(shared)
         future = in_flight[(service, body)] = asyncio.get_running_loop().create_future()
         try:
-            assert session is not None
-            async with session.post(urls[service], data=body, headers=headers) as response:
-                future.set_result(orjson.loads(await response.read()))
+            future.set_result(orjson.loads((await wire.post(urls[service], body))[1]))
         except BaseException as error:
             future.set_exception(error)
             raise
@@ -424,8 +519,6 @@ def _serve_floor_worker(
         await send({"type": "http.response.body", "body": reply})
 
     async def main() -> None:
-        nonlocal session
-        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # one port, N processes
         listener.bind(("127.0.0.1", port))
@@ -866,7 +959,15 @@ def main() -> None:
         default="wrk" if shutil.which("wrk") else "python",
         help="load generator (default: wrk when it is on PATH)",
     )
+    parser.add_argument(
+        "--client-cpu",
+        action="store_true",
+        help="the router's subgraph HTTP client against aiohttp: CPU per request",
+    )
     args = parser.parse_args()
+    if args.client_cpu:
+        client_cpu(args.iterations * 5, args.rounds)
+        return
     if args.http:
         cold_plans(20)
         compare_with_hive_gateway(
