@@ -1,8 +1,7 @@
 """HTTP transport: pooled keep-alive connections POSTing GraphQL-over-HTTP to each subgraph's URL.
 
-`http://` subgraphs go through the router's own HTTP/1.1 client (graph/executor/wire.py: about
-a quarter of aiohttp's CPU per request, which was a large part of the router's own work under
-load); `https://` ones through aiohttp (a third of httpx's CPU per request).
+`http://` subgraphs go through the router's own HTTP/1.1 client (graph/executor/wire.py: under
+a third of aiohttp's CPU per request); `https://` ones through aiohttp (a third of httpx's).
 """
 
 from __future__ import annotations

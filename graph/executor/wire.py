@@ -5,9 +5,10 @@ A subgraph request is one write (request line, headers and body together) and on
 response; the client keeps at most `max_connections` connections to each host and port, hands
 a connection freed by one request straight to the next waiting one, and never reuses a
 connection whose request failed, timed out or was cancelled (a late answer can never reach
-another request). Against aiohttp it spends about a quarter of the CPU per request
-(`benchmarks/router.py --client-cpu` measures both side by side), which under load is a large
-part of the router's own work. `https://` subgraphs go through aiohttp (graph/executor/http.py).
+another request). It spends under a third of aiohttp's CPU per request (29 against about
+100 us here; `benchmarks/router.py --client-cpu` measures both side by side), which is a large
+part of the router's own work for a request whose fetches are not shared. `https://`
+subgraphs go through aiohttp (graph/executor/http.py).
 """
 
 from __future__ import annotations
