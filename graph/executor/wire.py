@@ -84,6 +84,9 @@ class _Connection(asyncio.Protocol):
         self.chunks.append(body)
 
     def on_message_complete(self) -> None:
+        if 100 <= self.status < 200:  # an interim answer (100 Continue, 103 Early Hints)
+            self.chunks, self.status, self.delimited = [], 0, False
+            return  # the final answer follows on the same connection
         self.reusable = self.parser.should_keep_alive()
         waiter, self.waiter = self.waiter, None
         if waiter is not None and not waiter.done():

@@ -136,7 +136,7 @@ async def test_headers_that_would_break_the_request_are_refused() -> None:
         WireClient(timeout=1, max_connections=1, headers={"Content-Length": "5"})
 
 
-async def test_chunked_and_close_delimited_bodies_arrive_whole() -> None:
+async def test_chunked_close_delimited_and_interim_answers_arrive_whole() -> None:
     async def chunked(index: int, head: bytes, body: bytes) -> tuple[bytes, bool]:
         if index == 0:
             reply = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
@@ -144,13 +144,16 @@ async def test_chunked_and_close_delimited_bodies_arrive_whole() -> None:
             return reply, False
         if index == 1:
             return b'HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n{"until":"close"}', True
+        if index == 2:  # interim answers first: the final one is the request's
+            return b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n" + ok(body), False
         return ok(body), False
 
     wire = client()
     async with server(chunked) as (url, seen):
         assert await wire.post(url, b"{}") == (200, b'{"a":[1]}')
         assert await wire.post(url, b"{}") == (200, b'{"until":"close"}')
-        assert await wire.post(url, b"{}") == (200, b"{}")  # a fresh connection after the close
+        assert await wire.post(url, b"[2]") == (200, b"[2]")  # a fresh connection after the close
+        assert await wire.post(url, b"[3]") == (200, b"[3]")  # kept alive after the interim one
         await wire.close()
     assert seen.connections == 2
 
