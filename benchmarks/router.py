@@ -910,10 +910,14 @@ def compare_with_hive_gateway(
             ratio = f"{run.rate / hive:.2f}x hive gateway; " if name != "hive gateway" else ""
             shared = cores * 1e3 / max(1e-3, run.subgraphs_ms + run.client_ms)
             share = run.gateway_ms / max(1e-3, run.gateway_ms + run.subgraphs_ms + run.client_ms)
+            # What 6x would leave this gateway: the CPU per request at 6x hive gateway's rate,
+            # less the subgraphs' and the client's share at this gateway's sharing.
+            left = cores * 1e3 / (6 * hive) - run.subgraphs_ms - run.client_ms
             print(
                 f"  {name:<22} {ratio}ceiling at its sharing {shared:,.0f} req/s, reached "
                 f"{100 * run.rate / shared:.0f}%; the gateway's own CPU {run.gateway_ms:.2f} ms "
-                f"per request = {100 * share:.0f}% of the CPU the request cost"
+                f"per request = {100 * share:.0f}% of the CPU the request cost; 6x would "
+                f"leave it {left:.2f} ms"
             )
 
 
