@@ -22,9 +22,9 @@ from urllib.parse import unquote, urlsplit
 import httptools
 
 # A connection idle longer than this is closed instead of reused: servers close idle
-# keep-alive connections after a few seconds (uvicorn and Node after 5), and a request written
-# just as the server closes would fail. Seconds.
-IDLE_SECONDS = 2.0
+# keep-alive connections after a few seconds (gunicorn after 2, uvicorn and Node after 5), and
+# a request written just as the server closes would fail. Seconds.
+IDLE_SECONDS = 1.0
 
 
 class _Connection(asyncio.Protocol):

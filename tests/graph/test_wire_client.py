@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from graph.executor import HttpTransport
+from graph.executor import HttpTransport, wire
 from graph.executor.wire import WireClient
 
 HEADERS = {"accept": "application/json", "content-type": "application/json"}
@@ -171,6 +171,20 @@ async def test_connection_close_and_idle_closes_by_the_server_are_survived() -> 
             await asyncio.sleep(0.02)  # the server's close arrives while the connection idles
         await wire.close()
     assert seen.connections == 6
+
+
+async def test_a_connection_idle_too_long_is_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Servers close idle keep-alive connections; one idle longer than the client's limit is
+    closed by the client rather than written to as the server closes it."""
+    monkeypatch.setattr(wire, "IDLE_SECONDS", 0.1)
+    reused = client(max_connections=1)
+    async with server() as (url, seen):
+        assert await reused.post(url, b"[1]") == (200, b"[1]")
+        assert await reused.post(url, b"[2]") == (200, b"[2]")  # reused at once
+        await asyncio.sleep(0.2)
+        assert await reused.post(url, b"[3]") == (200, b"[3]")  # idle too long: a new one
+        await reused.close()
+    assert seen.connections == 2
 
 
 @pytest.mark.parametrize(
