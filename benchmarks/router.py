@@ -448,9 +448,9 @@ def _serve_floor_worker(
     """One floor process: uvicorn (uvloop, httptools, as `nexus router` serves) and a bare ASGI
     app that reads and parses the request, sends the plan's subgraph requests in its order with
     the router's HTTP client (graph/executor/wire.py; identical requests in flight shared, as
-    the gateways share them), parses each
-    answer and replies with the router's answer, already encoded: no document or plan lookup,
-    no variables, representations, merging, shaping, edge, metrics or logs.
+    the gateways share them), parses each answer and replies with the router's answer, already
+    encoded: no document or plan lookup, no variables, representations, merging, shaping, edge,
+    metrics or logs.
 
     With `data_plan` (the data floor), the data work no gateway can skip, and nothing else:
     the root fetches' variables taken from the client's, each entity fetch's representations
