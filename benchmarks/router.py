@@ -179,6 +179,17 @@ _ANSWER = json.dumps(
 ).encode()
 
 
+async def _send_json(send: Any, body: bytes) -> None:
+    """An ASGI 200 response carrying `body` as JSON."""
+    start = {
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"content-type", b"application/json")],
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": body})
+
+
 def _serve_answer(port: int) -> None:
     import uvicorn
 
@@ -187,13 +198,7 @@ def _serve_answer(port: int) -> None:
             return
         while (await receive()).get("more_body"):
             pass
-        start = {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"application/json")],
-        }
-        await send(start)
-        await send({"type": "http.response.body", "body": _ANSWER})
+        await _send_json(send, _ANSWER)
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
@@ -510,13 +515,7 @@ def _serve_floor_worker(
         else:
             variables = request.get("variables") or {}
             reply = await data_floor_answer(data_plan, client or {}, variables, fetch)
-        start = {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"application/json")],
-        }
-        await send(start)
-        await send({"type": "http.response.body", "body": reply})
+        await _send_json(send, reply)
 
     async def main() -> None:
         listener = socket.socket()
