@@ -4,6 +4,8 @@
     PYTHONPATH=. python benchmarks/router.py --http [--seconds 10] [--concurrency 32] [--rounds 3]
         [--router-workers 1] [--hive-fork 1] [--client wrk|python] [--plain-subgraphs] [--floor]
     PYTHONPATH=. python benchmarks/router.py --client-cpu [--iterations 2000] [--rounds 3]
+    PYTHONPATH=. python benchmarks/router.py --variants default NAME=VALUE[,NAME=VALUE] ...
+        [--rounds 30] [--seconds 2] [--router-workers 1]
 
 Overhead: the same cross-subgraph query (four subgraphs, three entity jumps) through the router,
 against replaying the exact subgraph requests the router made, directly on the Strawberry schemas,
@@ -34,6 +36,11 @@ Client CPU (`--client-cpu`): the router's HTTP client for subgraphs (graph/execu
 against aiohttp configured as the router configures it for https:// subgraphs, in turn, the
 same requests to one uvicorn server answering a subgraph-sized JSON body: the client process's
 CPU per request.
+Variants (`--variants`, wrk only): one `nexus router` per environment in front of the same
+subgraphs (entity cache and demand control off), short wrk runs in turn with the order
+alternating each round, so that the machine's drift reaches every variant alike: CPU per
+request, rate, the ratio to the first variant within each round, and garbage collections per
+request (from each router's /metrics).
 The load comes from wrk when it is on PATH (`apt-get install wrk`): a Python client spends more
 CPU per request than either gateway, so on a small machine it measures itself.
 """
@@ -777,21 +784,17 @@ def subgraph_ceiling(bench: Bench, urls: dict[str, str], pids: dict[str, int]) -
     return ceiling
 
 
-def compare_with_hive_gateway(
-    seconds: float,
-    concurrency: int,
-    rounds: int,
-    client: str,
-    workers: int,
-    hive_forks: int,
-    plain: bool = False,
-    floor: bool = False,
-) -> None:
+SHOP_BODY = {"query": SHOP_QUERY, "variables": {"first": 3}}
+
+
+def _start_subgraphs(
+    stack: contextlib.ExitStack, directory: Path, plain: bool
+) -> tuple[dict[str, str], dict[str, int], list[Any], Path]:
+    """The four benchmark subgraphs, each a uvicorn process (stopped when `stack` closes), and
+    their supergraph written in `directory`: (urls, pids, request counters, supergraph file)."""
     from graph.compose import SubgraphSDL, compose_supergraph
     from graph.in_process import subgraph_sdl
-    from tests.graph.interop.npm import node_modules
-    from tests.graph.interop.servers import free_port, hive_gateway
-    from tests.support.processes import NexusProcess
+    from tests.graph.interop.servers import free_port
 
     context = multiprocessing.get_context("spawn")
     ports = {name: free_port() for name in SCHEMAS}
@@ -804,18 +807,125 @@ def compare_with_hive_gateway(
     subgraphs = [
         SubgraphSDL(name, urls[name], subgraph_sdl(schema)) for name, schema in SCHEMAS.items()
     ]
-    body = {"query": SHOP_QUERY, "variables": {"first": 3}}
+    supergraph_file = directory / "supergraph.graphql"
+    supergraph_file.write_text(compose_supergraph(subgraphs))
+    for process in processes.values():
+        process.start()
+        stack.callback(process.join, 10)
+        stack.callback(process.terminate)
+    for url in urls.values():
+        _wait_until(url, {"query": "{ __typename }"})
+    pids = {name: process.pid or 0 for name, process in processes.items()}
+    return urls, pids, list(served.values()), supergraph_file
+
+
+def compare_router_variants(
+    variants: list[str], seconds: float, concurrency: int, rounds: int, workers: int
+) -> None:
+    """`nexus router` (entity cache and demand control off, as in the Hive comparison) once per
+    environment variant, in front of the same subgraphs; wrk runs of `seconds` taken in turn,
+    the order alternating each round, for `rounds` rounds: each variant's CPU per request and
+    rate (median and quartiles), each variant's CPU per request over the first's in the same
+    round, and its garbage collections per request (its /metrics; with several worker processes
+    one process answers it, so the counts are that process's over all their requests)."""
+    import re
+
+    from benchmarks.procstat import cpu_seconds
+    from tests.support.processes import NexusProcess
+
     with tempfile.TemporaryDirectory() as directory, contextlib.ExitStack() as stack:
-        supergraph_file = Path(directory) / "supergraph.graphql"
-        supergraph_file.write_text(compose_supergraph(subgraphs))
-        for process in processes.values():
-            process.start()
-            stack.callback(process.join, 10)
-            stack.callback(process.terminate)
-        for url in urls.values():
-            _wait_until(url, {"query": "{ __typename }"})
-        pids = {name: process.pid or 0 for name, process in processes.items()}
-        bench = Bench(list(pids.values()), list(served.values()), seconds, concurrency, client)
+        *_, supergraph_file = _start_subgraphs(stack, Path(directory), False)
+        targets: dict[str, tuple[str, list[int]]] = {}
+        for number, variant in enumerate(variants):
+            env = {"NEXUS_ENTITY_CACHE": "off", "NEXUS_DEMAND_CONTROL": "off"}
+            if variant != "default":
+                env.update(item.partition("=")[::2] for item in variant.split(","))
+            router = NexusProcess(
+                ["router", "--supergraph", str(supergraph_file), "--workers", str(workers)],
+                Path(directory) / f"nexus-{number}",
+                "router",
+                env=env,
+            )
+            stack.callback(router.stop)
+            router.wait("/healthz", 90)
+            targets[variant] = (router.url, [router.process.pid])
+        answers = [
+            httpx.post(f"{url}/graphql", json=SHOP_BODY, timeout=30).json()
+            for url, _ in targets.values()
+        ]
+        assert all(a == answers[0] and "errors" not in a for a in answers), answers
+        for variant, (url, [pid]) in targets.items():
+            _load_wrk(f"{url}/graphql", SHOP_BODY, 3, concurrency)  # warm-up
+            targets[variant] = (url, _tree(pid))  # with its worker processes
+
+        def collections(url: str) -> list[float]:
+            text = httpx.get(f"{url}/metrics", timeout=10).text
+            pattern = r'python_gc_collections_total\{generation="(\d)"\} (\S+)'
+            return [float(value) for _, value in sorted(re.findall(pattern, text))]
+
+        before = {variant: collections(url) for variant, (url, _) in targets.items()}
+        cpu: dict[str, list[float]] = {variant: [] for variant in targets}
+        rates: dict[str, list[float]] = {variant: [] for variant in targets}
+        names = list(targets)
+        for round_ in range(rounds):
+            order = names if round_ % 2 == 0 else names[::-1]
+            for variant in order:
+                url, pids = targets[variant]
+                start = cpu_seconds(pids)
+                rate, _, _ = _load_wrk(f"{url}/graphql", SHOP_BODY, seconds, concurrency)
+                cpu[variant].append((cpu_seconds(pids) - start) * 1e3 / (rate * seconds))
+                rates[variant].append(rate)
+        print(
+            f"nexus router, {workers} process(es) per variant, SHOP_QUERY, {concurrency} "
+            f"connections, {rounds} rounds of {seconds:g} s per variant in turn (the order "
+            f"alternating), load average {os.getloadavg()[0]:.1f} at the end"
+        )
+        print(
+            "| variant | CPU per request, median (quartiles) | req/s, median | over the first, "
+            "per round: median (quartiles) | collections per request (gen 0 / 1 / 2) |"
+        )
+        print("|---|---|---|---|---|")
+        for variant in names:
+            url, _ = targets[variant]
+            served = sum(rates[variant]) * seconds
+            per = [
+                f"{(b - a) / served:.4f}"
+                for a, b in zip(before[variant], collections(url), strict=True)
+            ]
+            ratios = [b / a for a, b in zip(cpu[names[0]], cpu[variant], strict=True)]
+            print(
+                f"| {variant} | {_quartiles(cpu[variant], 'ms', 3)} | "
+                f"{statistics.median(rates[variant]):,.0f} | {_quartiles(ratios, '', 3)} | "
+                f"{' / '.join(per)} |"
+            )
+
+
+def _quartiles(values: list[float], unit: str, digits: int) -> str:
+    ordered = sorted(values)
+    q1, q3 = ordered[len(ordered) // 4], ordered[(3 * len(ordered)) // 4]
+    unit = f" {unit}" if unit else ""
+    return f"{statistics.median(ordered):.{digits}f}{unit} ({q1:.{digits}f}-{q3:.{digits}f})"
+
+
+def compare_with_hive_gateway(
+    seconds: float,
+    concurrency: int,
+    rounds: int,
+    client: str,
+    workers: int,
+    hive_forks: int,
+    plain: bool = False,
+    floor: bool = False,
+) -> None:
+    from tests.graph.interop.npm import node_modules
+    from tests.graph.interop.servers import free_port, hive_gateway
+    from tests.support.processes import NexusProcess
+
+    context = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory() as directory, contextlib.ExitStack() as stack:
+        urls, pids, served, supergraph_file = _start_subgraphs(stack, Path(directory), plain)
+        bench = Bench(list(pids.values()), served, seconds, concurrency, client)
+        body = SHOP_BODY
         # The router as deployed: `nexus router --supergraph FILE --workers N`, entity cache
         # off, then on (NEXUS_ENTITY_CACHE=on: repeated entities come from its in-process LRU).
         targets: dict[str, tuple[str, int]] = {}
@@ -963,6 +1073,13 @@ def main() -> None:
         help="load generator (default: wrk when it is on PATH)",
     )
     parser.add_argument(
+        "--variants",
+        nargs="+",
+        metavar="NAME=VALUE[,NAME=VALUE]",
+        help="compare `nexus router` under these environments (`default`: as configured), "
+        "in turn, with wrk: CPU per request, rate, garbage collections",
+    )
+    parser.add_argument(
         "--client-cpu",
         action="store_true",
         help="the router's subgraph HTTP client against aiohttp: CPU per request",
@@ -970,6 +1087,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.client_cpu:
         client_cpu(args.iterations * 5, args.rounds)
+        return
+    if args.variants:
+        compare_router_variants(
+            args.variants, args.seconds, args.concurrency, args.rounds, args.router_workers
+        )
         return
     if args.http:
         cold_plans(20)

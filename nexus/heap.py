@@ -20,12 +20,15 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from nexus.config import ConfigError
+
 gc_log = logging.getLogger("nexus.gc")
 loop_log = logging.getLogger("nexus.loop")
 
 SLOW_COLLECTION_SECONDS = 0.05
 TICK_SECONDS = 0.02  # how often the watcher wakes
 STALL_SECONDS = 0.1  # a tick this late is logged
+YOUNG_THRESHOLD = 10_000  # NEXUS_GC_YOUNG_THRESHOLD's default (Python's: 700)
 
 
 class GcClock:
@@ -110,8 +113,31 @@ def freeze_mode(environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
     mode = env.get("NEXUS_GC_FREEZE", "on").strip().lower()
     if mode not in ("on", "startup", "off"):
-        raise ValueError(f"NEXUS_GC_FREEZE must be `on`, `startup` or `off`, not {mode!r}")
+        raise ConfigError(f"NEXUS_GC_FREEZE must be `on`, `startup` or `off`, not {mode!r}")
     return mode
+
+
+def young_threshold(environ: Mapping[str, str] | None = None) -> int:
+    """NEXUS_GC_YOUNG_THRESHOLD: container objects allocated (less those freed) between two
+    collections of the youngest generation. With Python's default, 700, a router under load
+    ran a young collection every three requests, and so (each one promoting what the requests
+    in flight held, and the frozen heap leaving the oldest generation small) a full collection
+    every few hundred requests, several a second, each walking every object not frozen. At
+    10,000 one router process ran about 35 times fewer young and 27 times fewer full
+    collections and spent 4-6% less CPU per request (README, Performance, "Garbage
+    collection"); a young collection still walks at most about 10,000 objects, well under a
+    millisecond."""
+    env = os.environ if environ is None else environ
+    text = env.get("NEXUS_GC_YOUNG_THRESHOLD", str(YOUNG_THRESHOLD)).strip()
+    try:
+        threshold = int(text)
+    except ValueError:
+        threshold = 0
+    if not 100 <= threshold <= 1_000_000:
+        raise ConfigError(
+            f"NEXUS_GC_YOUNG_THRESHOLD must be a whole number from 100 to 1000000, not {text!r}"
+        )
+    return threshold
 
 
 def freeze_startup_heap() -> None:
@@ -122,6 +148,8 @@ def freeze_startup_heap() -> None:
     collection scans only what requests allocated since. With NEXUS_GC_FREEZE=on (the
     default) `keeper` then keeps freezing what full collections find alive."""
     time_collections()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(young_threshold(), older, oldest)
     mode = freeze_mode()
     if mode == "off":
         return

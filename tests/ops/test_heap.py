@@ -14,6 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from nexus.config import ConfigError, Settings
+
 REPO = Path(__file__).resolve().parents[2]
 
 SCENARIO = """
@@ -54,9 +58,12 @@ print(json.dumps(report))
 """
 
 
-def _run(scenario: str, mode: str = "on") -> dict[str, object]:
-    """`scenario` in a fresh interpreter with NEXUS_GC_FREEZE=`mode`: its last line's JSON."""
-    env = {**os.environ, "NEXUS_GC_FREEZE": mode, "PYTHONPATH": str(REPO)}
+def _run(scenario: str, mode: str = "on", **variables: str) -> dict[str, object]:
+    """`scenario` in a fresh interpreter with NEXUS_GC_FREEZE=`mode` (and `variables`, else
+    NEXUS_GC_YOUNG_THRESHOLD unset): its last line's JSON."""
+    env = {**os.environ, "NEXUS_GC_FREEZE": mode, "PYTHONPATH": str(REPO), **variables}
+    if "NEXUS_GC_YOUNG_THRESHOLD" not in variables:
+        env.pop("NEXUS_GC_YOUNG_THRESHOLD", None)
     output = subprocess.run(
         [sys.executable, "-c", scenario], env=env, capture_output=True, text=True, check=True
     ).stdout
@@ -179,3 +186,39 @@ def test_startup_mode_freezes_only_the_startup_heap() -> None:
     assert report["unfrozen_after_full"] >= 40_000  # the next full collection walks them all
     assert report["garbage_kept_while_frozen"] is False  # collected as usual
     assert report["thaws"] == 0
+
+
+THRESHOLD = """
+import gc, json
+from nexus import heap
+before = gc.get_threshold()
+heap.freeze_startup_heap()
+print(json.dumps({"before": before, "after": gc.get_threshold()}))
+"""
+
+
+def test_servers_collect_the_young_generation_every_10000_objects_unless_told_otherwise() -> None:
+    report = _run(THRESHOLD, "on")
+    assert report["before"] == [700, 10, 10]  # Python's defaults
+    assert report["after"] == [10_000, 10, 10]
+    # Set whether or not the heap is frozen.
+    report = _run(THRESHOLD, "off", NEXUS_GC_YOUNG_THRESHOLD="700")
+    assert report["after"] == [700, 10, 10]
+
+
+def test_a_bad_gc_setting_stops_the_command_with_the_variable_named() -> None:
+    for variable, value in (
+        ("NEXUS_GC_YOUNG_THRESHOLD", "lots"),
+        ("NEXUS_GC_YOUNG_THRESHOLD", "50"),
+        ("NEXUS_GC_FREEZE", "sometimes"),
+    ):
+        with pytest.raises(ConfigError, match=variable):
+            Settings.from_env({variable: value})
+        env = {**os.environ, variable: value, "PYTHONPATH": str(REPO)}
+        finished = subprocess.run(
+            [sys.executable, "-m", "nexus.assembly.cli", "migrate"],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert finished.returncode == 2
+        assert finished.stderr.startswith(f"nexus: {variable} must be")
+        assert "Traceback" not in finished.stderr
