@@ -43,7 +43,8 @@ class Settings:
         env = os.environ if environ is None else environ
         from nexus import heap  # its settings are read where the heap is set up; checked here
 
-        heap.freeze_mode(env), heap.young_threshold(env)
+        heap.freeze_mode(env)
+        heap.young_threshold(env)
         data_dir = Path(env.get("NEXUS_DATA_DIR", "./var")).resolve()
         analytics_url = env.get("ANALYTICS_URL", f"chdb://{data_dir / 'analytics'}")
         return cls(

@@ -206,7 +206,7 @@ def test_servers_collect_the_young_generation_every_10000_objects_unless_told_ot
     assert report["after"] == [700, 10, 10]
 
 
-def test_a_bad_gc_setting_stops_the_command_with_the_variable_named() -> None:
+def test_a_bad_gc_setting_stops_the_command_with_the_variable_named(tmp_path: Path) -> None:
     for variable, value in (
         ("NEXUS_GC_YOUNG_THRESHOLD", "lots"),
         ("NEXUS_GC_YOUNG_THRESHOLD", "50"),
@@ -215,6 +215,7 @@ def test_a_bad_gc_setting_stops_the_command_with_the_variable_named() -> None:
         with pytest.raises(ConfigError, match=variable):
             Settings.from_env({variable: value})
         env = {**os.environ, variable: value, "PYTHONPATH": str(REPO)}
+        env["NEXUS_DATA_DIR"] = str(tmp_path)  # where a migration would go, were it to run
         finished = subprocess.run(
             [sys.executable, "-m", "nexus.assembly.cli", "migrate"],
             env=env, capture_output=True, text=True, timeout=120,
