@@ -211,3 +211,57 @@ def test_without_an_exporter_only_the_request_span_is_made() -> None:
         assert trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"  # the caller's trace continues
         assert span_id not in ("00f067aa0ba902b7", "0" * 16)  # in a span of its own
         assert traceparent == f"00-{trace_id}-{span_id}-01"
+
+
+def test_with_the_sdk_disabled_no_span_is_made_and_no_trace_is_carried_on() -> None:
+    """OTEL_SDK_DISABLED=true: no span at all (the SERVER one neither), so log lines carry no
+    ids and subgraph requests no `traceparent`, even under a caller's; the request itself is
+    served as usual. In a fresh interpreter, as the tracer provider is set once per process."""
+    import subprocess
+    import sys
+
+    script = (
+        "import asyncio, json\n"
+        "from opentelemetry.trace import SpanKind\n"
+        "from nexus.tracing import (TraceContextMiddleware, configure_tracing, current_ids,\n"
+        "    inject_headers, span, spans_recorded)\n"
+        "print(json.dumps(configure_tracing('nexus-test', {'OTEL_SDK_DISABLED': 'true'})))\n"
+        "seen = {}\n"
+        "async def app(scope, receive, send):\n"
+        "    with span('graphql.request') as inner:\n"
+        "        headers = {}\n"
+        "        inject_headers(headers)\n"
+        "        seen.update(ids=current_ids(), headers=headers, recording=inner.is_recording(),\n"
+        "                    recorded=spans_recorded())\n"
+        "    await send({'type': 'http.response.start', 'status': 200, 'headers': []})\n"
+        "    await send({'type': 'http.response.body', 'body': b'ok'})\n"
+        "sent = []\n"
+        "async def send(message):\n"
+        "    sent.append(message['type'])\n"
+        "async def receive():\n"
+        "    return {'type': 'http.request', 'body': b''}\n"
+        "parent = b'00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'\n"
+        "scope = {'type': 'http', 'method': 'POST', 'path': '/graphql',\n"
+        "         'headers': [(b'traceparent', parent)]}\n"
+        "asyncio.run(TraceContextMiddleware(app)(scope, receive, send))\n"
+        "with span('POST /graphql', kind=SpanKind.SERVER) as server:\n"
+        "    seen['server_valid'] = server.get_span_context().is_valid\n"
+        "print(json.dumps({**seen, 'sent': sent}))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    exported, seen = (json.loads(line) for line in run.stdout.splitlines()[-2:])
+    assert exported is False
+    assert seen == {
+        "ids": None,  # no trace or span id for log lines
+        "headers": {},  # no traceparent to subgraphs, not even the caller's
+        "recording": False,
+        "recorded": False,  # hot paths skip building span names and attributes
+        "server_valid": False,
+        "sent": ["http.response.start", "http.response.body"],  # served as usual
+    }
