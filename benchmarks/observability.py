@@ -30,14 +30,18 @@ async def _measure(mode: str, iterations: int) -> float:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+    from nexus.tracing import configure_tracing
     from tests.graph.support import router_over
     from tests.graph.test_entities import SCHEMAS, SHOP_QUERY
 
-    if mode != "off":
+    # As the `nexus` commands configure it: off, or on with no exporter; with every span
+    # exported, the SDK's provider and an in-memory exporter (every span made and recorded).
+    if mode == "on, exported":
         provider = TracerProvider()
-        if mode == "on, exported":
-            provider.add_span_processor(BatchSpanProcessor(InMemorySpanExporter()))
+        provider.add_span_processor(BatchSpanProcessor(InMemorySpanExporter()))
         trace.set_tracer_provider(provider)
+    else:
+        configure_tracing("nexus-benchmark", {"OTEL_SDK_DISABLED": str(mode == "off").lower()})
     router, _ = router_over(SCHEMAS)
     variables = {"first": 3}
     for _ in range(50):  # warm: plan cache, imports
