@@ -799,7 +799,7 @@ def _start_subgraphs(
     their supergraph written in `directory`: (urls, pids, request counters, supergraph file)."""
     from graph.compose import SubgraphSDL, compose_supergraph
     from graph.in_process import subgraph_sdl
-    from tests.graph.interop.servers import free_port
+    from tests.support.processes import free_port
 
     context = multiprocessing.get_context("spawn")
     ports = {name: free_port() for name in SCHEMAS}
