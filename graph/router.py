@@ -211,7 +211,9 @@ class Router:
             estimated = self.costs.estimate(
                 planned.document_text, planned.parsed.document, planned.operation, planned.coerced
             )
-            refused = await self.demand.admit(caller, estimated, outcome)
+            refused = await self.demand.admit(
+                caller, estimated, outcome, lambda: self._dearest(planned)
+            )
             if refused is not None:
                 self._meter(planned, operation_name, caller, estimated, 0, refused)
                 return refused
@@ -237,6 +239,11 @@ class Router:
             # operation's costs (the estimate is cached per document, so this stays cheap).
             self._meter_unpriced(planned, operation_name, caller, response)
         return response
+
+    def _dearest(self, planned: Planned) -> list[tuple[str, int]]:
+        """The operation's dearest root fields and their estimated costs (a refusal names
+        them)."""
+        return self.costs.dearest(planned.parsed.document, planned.operation, planned.coerced)
 
     def _meter_unpriced(
         self, planned: Planned, operation_name: str | None, caller: Caller, response: Response
@@ -333,7 +340,9 @@ class Router:
                     planned.operation,
                     planned.coerced,
                 )
-                refused = await self.demand.admit(caller, estimated, None)
+                refused = await self.demand.admit(
+                    caller, estimated, None, lambda: self._dearest(planned)
+                )
                 if refused is not None:
                     await self.subscription_quota.release(lease)
                     return refused

@@ -129,6 +129,32 @@ class CostModel:
             self._estimates.popitem(last=False)
         return estimate
 
+    def dearest(
+        self,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any],
+        count: int = 3,
+    ) -> list[tuple[str, int]]:
+        """The operation's `count` dearest root fields (as the request names them: alias or
+        name) and each one's estimated cost, dearest first: what a refusal points the caller
+        to. Not cached (only refusals ask)."""
+        root = self.supergraph.api_schema.get_root_type(operation.operation)
+        if root is None:
+            return []
+        estimator = _Estimator(self, document, variables)
+        mutation = operation.operation is OperationType.MUTATION
+        costs = []
+        for selection in operation.selection_set.selections:
+            if not isinstance(selection, FieldNode) or selection.name.value.startswith("__"):
+                continue
+            definition = root.fields.get(selection.name.value)
+            if definition is not None:
+                name = (selection.alias or selection.name).value
+                cost = estimator.field(selection, root.name, definition)
+                costs.append((name, cost + (MUTATION_WEIGHT if mutation else 0)))
+        return sorted(costs, key=lambda item: -item[1])[:count]
+
     def actual(self, shape: ResponseShape, data: Any, mutation: bool = False) -> int:
         """The cost of the response actually sent: the same weights, lists at their length."""
         if not isinstance(data, dict):

@@ -5,6 +5,7 @@ caller's budget, and say so in the response (status, IETF RateLimit headers, `ex
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,18 +52,31 @@ class DemandControl:
         self.default_list_size = default_list_size  # items, for lists without @listSize
 
     async def admit(
-        self, caller: Caller, estimated: int, outcome: EdgeOutcome | None
+        self,
+        caller: Caller,
+        estimated: int,
+        outcome: EdgeOutcome | None,
+        dearest: Callable[[], list[tuple[str, int]]] | None = None,
     ) -> dict[str, Any] | None:
         """None when the operation may run (its estimated cost debited); else the error
-        response to send (the outcome then holds its status and headers)."""
+        response to send (the outcome then holds its status and headers). `dearest` names the
+        operation's dearest root fields and their costs, for the refusal's message."""
         plan = caller.plan
         if outcome is not None:
             outcome.estimated = estimated
         if self.enforce and estimated > plan.max_operation_cost:
+            fields = dearest() if dearest is not None else []
+            named = ", ".join(f"`{name}` {cost}" for name, cost in fields)
             return _refused(
                 f"The operation's estimated cost is {estimated} cost units; the "
-                f"{plan.name} plan allows at most {plan.max_operation_cost} per operation. "
-                "Select fewer fields or pass smaller list sizes (`first`, `limit`).",
+                f"{plan.name} plan allows at most {plan.max_operation_cost} per operation."
+                + (f" Dearest fields: {named}." if named else "")
+                + " Select fewer fields or pass smaller list sizes (`first`, `limit`)"
+                + (
+                    ", or sign in or send an API key: every other plan allows more."
+                    if not caller.authenticated
+                    else "."
+                ),
                 "COST_ESTIMATED_TOO_EXPENSIVE",
                 estimated,
             )

@@ -138,6 +138,34 @@ async def test_an_operation_over_the_plans_maximum_is_refused_before_it_runs() -
     assert log.built == []
 
 
+async def test_a_refusal_names_the_dearest_fields_and_tells_anonymous_callers_of_keys() -> None:
+    """The message points at what to cut: the root fields dearest first, as the request names
+    them (an alias), each with its estimate; an anonymous caller is also told that signing in
+    or a key raises the limit (its plan's maximum is 500 here, the pro key's 40)."""
+    query = """{
+      few: quotes(first: 30) { symbol }
+      movers { symbol }
+      history { symbol }
+    }"""
+    many = "{ a: quotes(first: 300) { symbol } b: quotes(first: 250) { symbol } }"
+    log = ContextLog()
+    async with _client(InProcessBudget(), log) as client:
+        keyed = (await client.post("/graphql", json={"query": query}, headers=KEY)).json()
+        anonymous = (await client.post("/graphql", json={"query": many})).json()
+    [error] = keyed["errors"]
+    assert error["extensions"]["code"] == "COST_ESTIMATED_TOO_EXPENSIVE"
+    assert "estimated cost is 66 cost units" in error["message"]
+    assert "Dearest fields: `history` 31, `few` 30, `movers` 5." in error["message"]
+    assert "API key" not in error["message"]
+    [error] = anonymous["errors"]
+    assert "estimated cost is 550 cost units" in error["message"]
+    assert "the anonymous plan allows at most 500" in error["message"]
+    assert "Dearest fields: `a` 300, `b` 250." in error["message"]
+    assert "sign in or send an API key" in error["message"]
+    assert "data" not in keyed and "data" not in anonymous
+    assert log.built == []  # refused before any subgraph was asked
+
+
 async def _spend(clients: list[httpx.AsyncClient]) -> list[httpx.Response]:
     """Four operations of 20 units each against a budget of 60 a minute, across `clients`."""
     return [
