@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from graphql import GraphQLSchema, type_from_ast
+from graphql import GraphQLNonNull, GraphQLSchema, type_from_ast
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from graph.rest.docs import ASSETS_DIR, ASSETS_PATH, DOCS_PATH, docs_html
 from graph.rest.mapping import PREFIX, Endpoint, RestMapping, Unsupported, load_mapping
 from graph.rest.openapi import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, openapi_document
-from graph.rest.params import BadParameter, coerce_parameter, parse_date
+from graph.rest.params import BadParameter, coerce_parameter, described, parse_date
 from graph.rest.problems import problem, problem_from_errors
 
 log = logging.getLogger("graph.rest")
@@ -105,16 +105,21 @@ def _unsupported(
 def _handler(
     endpoint: Endpoint, schema: GraphQLSchema, run: OperationRunner
 ) -> Callable[[Request], Awaitable[Response]]:
-    types = {
-        d.variable.name.value: type_from_ast(schema, d.type)
-        for d in endpoint.operation.definition.variable_definitions or ()
-    }
+    definitions = endpoint.operation.definition.variable_definitions or ()
+    types = {d.variable.name.value: type_from_ast(schema, d.type) for d in definitions}
+    # Variables a request must give (non-null, no default): a missing parameter is a 400
+    # naming it, not the router's "Variable '$from' ..." about a variable the caller never saw.
+    required = frozenset(
+        d.variable.name.value
+        for d in definitions
+        if isinstance(types[d.variable.name.value], GraphQLNonNull) and d.default_value is None
+    )
 
     async def handle(request: Request) -> Response:
         instance = request.url.path
         try:
             variables = _path_variables(endpoint, request, types)
-            variables.update(_query_variables(endpoint, request, types))
+            variables.update(_query_variables(endpoint, request, types, required))
             page = _page(endpoint, request, variables)
             if endpoint.body is not None:
                 variables[endpoint.body] = await _json_body(request)
@@ -156,12 +161,16 @@ def _path_variables(endpoint: Endpoint, request: Request, types: dict[str, Any])
     }
 
 
-def _query_variables(endpoint: Endpoint, request: Request, types: dict[str, Any]) -> dict[str, Any]:
+def _query_variables(
+    endpoint: Endpoint, request: Request, types: dict[str, Any], required: frozenset[str]
+) -> dict[str, Any]:
     variables = {}
     for name, variable in endpoint.query_params.items():
         values = request.query_params.getlist(name)
         if values:
             variables[variable] = coerce_parameter(name, values, types[variable])
+        elif variable in required:
+            raise BadParameter(f"Parameter `{name}` is required{described(types[variable])}.")
     return variables
 
 

@@ -74,6 +74,26 @@ def coerce_scalar(name: str, text: str, graphql_type: Any) -> Any:
             return text
 
 
+_DESCRIBED = {
+    "Int": "an integer",
+    "Float": "a number",
+    "Boolean": "true or false",
+    "Date": "a date, YYYY-MM-DD",
+    "DateTime": "an ISO 8601 date-time",
+}
+
+
+def described(graphql_type: Any) -> str:
+    """What a parameter of `graphql_type` takes, as a message's tail (", a date, YYYY-MM-DD"),
+    or nothing for text."""
+    if isinstance(graphql_type, GraphQLNonNull):
+        graphql_type = graphql_type.of_type
+    if isinstance(graphql_type, GraphQLEnumType):
+        return f": one of {', '.join(graphql_type.values)}"
+    named = getattr(graphql_type, "name", None)
+    return f": {_DESCRIBED[named]}" if named in _DESCRIBED else ""
+
+
 def parse_date(name: str, text: str) -> datetime.date:
     try:
         if len(text) != 10:

@@ -94,6 +94,12 @@ async def test_bad_parameters_are_400_problems_naming_them(client: httpx.AsyncCl
         "/api/v1/simulations", content="shockBp=100", headers={"content-type": "text/plain"}
     )
     assert not_json.status_code == 415
+    # A required parameter left out is named as the URL names it, with what it takes (not the
+    # router's words about a GraphQL variable the caller never wrote).
+    missing = await client.get("/api/v1/usage", params={"to": "2026-12-08T00:00:00+00:00"})
+    assert missing.status_code == 400 and missing.headers["content-type"] == PROBLEM
+    assert missing.json()["code"] == "BAD_USER_INPUT"
+    assert missing.json()["detail"] == "Parameter `from` is required: an ISO 8601 date-time."
 
 
 async def test_observations_page_by_cursor_with_link_headers(client: httpx.AsyncClient) -> None:
