@@ -20,6 +20,7 @@ import pytest
 
 from nexus.stores.analytics import ChdbStore
 from nexus.stores.vectors import VectorStore
+from tests.support.processes import load_demo_into
 from tests.support.redis_server import RedisServer
 
 POSTGRES_URL = os.environ.get(
@@ -112,6 +113,15 @@ def micro_load(analytics: ChdbStore, vectors: VectorStore) -> dict[str, int]:
     from subgraphs.micro.demo import load_demo
 
     return asyncio.run(load_demo(analytics, vectors))
+
+
+@pytest.fixture(scope="session")
+def demo_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with the whole demo dataset loaded, once per test session: servers
+    started by tests that only need the demo data start from a copy of it
+    (`NexusProcess(..., seed=demo_seed)`). Tests of the first start itself (tests/test_serve.py)
+    start empty."""
+    return load_demo_into(tmp_path_factory.mktemp("demo-seed"))
 
 
 @pytest.fixture(scope="module")

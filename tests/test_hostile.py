@@ -14,6 +14,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,8 +39,9 @@ SERVE_ENV = {
 
 
 @pytest.fixture(scope="module")
-def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NexusProcess]:
-    server = NexusProcess(["serve"], tmp_path_factory.mktemp("hostile-serve"), env=SERVE_ENV)
+def serve(tmp_path_factory: pytest.TempPathFactory, demo_seed: Path) -> Iterator[NexusProcess]:
+    directory = tmp_path_factory.mktemp("hostile-serve")
+    server = NexusProcess(["serve"], directory, env=SERVE_ENV, seed=demo_seed)
     server.wait()
     yield server
     server.stop()

@@ -5,6 +5,7 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -33,14 +34,18 @@ CROSS_SUBGRAPH_QUERY = """
 
 
 @pytest.fixture(scope="module")
-def processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, NexusProcess]]:
+def processes(
+    tmp_path_factory: pytest.TempPathFactory, demo_seed: Path
+) -> Iterator[dict[str, NexusProcess]]:
     root = tmp_path_factory.mktemp("processes")
     started: dict[str, NexusProcess] = {}
     try:
         for name in SUBGRAPH_NAMES:
             # Public: Hive Gateway calls them too, and cannot sign as our router does.
             public = {"NEXUS_SUBGRAPHS_PUBLIC": "on"}
-            started[name] = NexusProcess(["subgraph", name], root / name, name, public)
+            started[name] = NexusProcess(
+                ["subgraph", name], root / name, name, public, seed=demo_seed
+            )
         for process in started.values():
             process.wait("/readyz")
         urls = {name: f"{process.url}/graphql" for name, process in started.items()}

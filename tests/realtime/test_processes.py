@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -29,11 +30,13 @@ def _started(processes: list[NexusProcess], path: str = "/readyz") -> None:
 
 @pytest.fixture(scope="module")
 def two_routers(
-    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory, demo_seed: Path
 ) -> Iterator[list[NexusProcess]]:
     env = {"REDIS_URL": redis_server.url, "NEXUS_REPLAY": "off"}
     root = tmp_path_factory.mktemp("routers")
-    routers = [NexusProcess(["serve"], root / f"r{n}", f"router{n}", env) for n in (1, 2)]
+    routers = [
+        NexusProcess(["serve"], root / f"r{n}", f"router{n}", env, seed=demo_seed) for n in (1, 2)
+    ]
     try:
         _started(routers)
         yield routers
@@ -44,12 +47,12 @@ def two_routers(
 
 @pytest.fixture(scope="module")
 def remote(
-    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory, demo_seed: Path
 ) -> Iterator[NexusProcess]:
     env = {"REDIS_URL": redis_server.url, "NEXUS_REPLAY": "off"}
     root = tmp_path_factory.mktemp("remote")
     subgraphs = {
-        name: NexusProcess(["subgraph", name], root / name, name, env)
+        name: NexusProcess(["subgraph", name], root / name, name, env, seed=demo_seed)
         for name in ("crypto", "micro")
     }
     started = list(subgraphs.values())

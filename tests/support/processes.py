@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,6 +32,27 @@ def free_port() -> int:
         return port
 
 
+def load_demo_into(data_dir: Path) -> Path:
+    """`nexus load-demo` into `data_dir`, as a process of its own (the embedded stores of one
+    data directory, like a server's): a seed for `NexusProcess(..., seed=...)`, so tests whose
+    servers only need the demo data do not each load it again (the micro domain's posts and
+    their encodings take tens of seconds per process)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    environment = {**os.environ, "NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": "memory://"}
+    environment["NEXUS_ROUTER_SECRET"] = TEST_ROUTER_SECRET
+    for variable in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
+        environment.pop(variable, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "nexus.assembly.cli", "load-demo"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return data_dir
+
+
 class NexusProcess:
     """`python -m nexus.assembly.cli ARGS --port P` with embedded stores in `data_dir`, logging to
     a file."""
@@ -42,8 +64,11 @@ class NexusProcess:
         name: str = "server",
         env: dict[str, str] | None = None,
         port: int | None = None,
+        seed: Path | None = None,
     ) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
+        if seed is not None:  # start from a copy of a loaded data directory (`demo_seed`)
+            shutil.copytree(seed, data_dir, symlinks=True, dirs_exist_ok=True)
         self.port = port or free_port()  # a port of its own, or a restarted process's old one
         self.url = f"http://127.0.0.1:{self.port}"
         self.name = name
