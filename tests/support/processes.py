@@ -32,19 +32,29 @@ def free_port() -> int:
         return port
 
 
+def _environment(data_dir: Path, env: dict[str, str]) -> dict[str, str]:
+    """A `nexus` process's environment: embedded stores in `data_dir` (the machine's server
+    URLs left out), the in-process bus, the tests' router secret, then `env`."""
+    environment = {
+        **os.environ,
+        "NEXUS_DATA_DIR": str(data_dir),
+        "REDIS_URL": "memory://",
+        "NEXUS_ROUTER_SECRET": TEST_ROUTER_SECRET,
+    }
+    for variable in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
+        environment.pop(variable, None)
+    return {**environment, **env}
+
+
 def load_demo_into(data_dir: Path) -> Path:
     """`nexus load-demo` into `data_dir`, as a process of its own (the embedded stores of one
     data directory, like a server's): a seed for `NexusProcess(..., seed=...)`, so tests whose
     servers only need the demo data do not each load it again (the micro domain's posts and
     their encodings take tens of seconds per process)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    environment = {**os.environ, "NEXUS_DATA_DIR": str(data_dir), "REDIS_URL": "memory://"}
-    environment["NEXUS_ROUTER_SECRET"] = TEST_ROUTER_SECRET
-    for variable in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
-        environment.pop(variable, None)
     done = subprocess.run(
         [sys.executable, "-m", "nexus.assembly.cli", "load-demo"],
-        env=environment,
+        env=_environment(data_dir, {}),
         capture_output=True,
         text=True,
         timeout=900,
@@ -73,19 +83,10 @@ class NexusProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.name = name
         self.log = data_dir / f"{name}.log"
-        environment = {
-            **os.environ,
-            "NEXUS_DATA_DIR": str(data_dir),
-            "REDIS_URL": "memory://",
-            "NEXUS_ROUTER_SECRET": TEST_ROUTER_SECRET,
-        }
-        for variable in ("DATABASE_URL", "ANALYTICS_URL", "VECTOR_URL"):
-            environment.pop(variable, None)
-        environment.update(env or {})
         with self.log.open("a") as log:  # a restart on the same directory appends
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "nexus.assembly.cli", *args, "--port", str(self.port)],
-                env=environment,
+                env=_environment(data_dir, env or {}),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
