@@ -243,7 +243,9 @@ class Router:
     def _dearest(self, planned: Planned) -> list[tuple[str, int]]:
         """The operation's dearest root fields and their estimated costs (a refusal names
         them)."""
-        return self.costs.dearest(planned.parsed.document, planned.operation, planned.coerced)
+        return self.costs.dearest(
+            planned.document_text, planned.parsed.document, planned.operation, planned.coerced
+        )
 
     def _meter_unpriced(
         self, planned: Planned, operation_name: str | None, caller: Caller, response: Response

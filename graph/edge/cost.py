@@ -70,6 +70,9 @@ class CostModel:
         self._weights: dict[tuple[str, str], int | None] = {}
         self._list_sizes: dict[tuple[str, str], _ListSize | None] = {}
         self._estimates: OrderedDict[tuple[str, str | None, str], int] = OrderedDict()
+        self._dearest: OrderedDict[tuple[str, str | None, str], list[tuple[str, int]]] = (
+            OrderedDict()
+        )
         # id(shape) -> (shape, program): plans' shapes live as long as their cached plans
         self._programs: dict[int, tuple[ResponseShape, tuple[_Node, ...]]] = {}
 
@@ -131,6 +134,7 @@ class CostModel:
 
     def dearest(
         self,
+        text: str,
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: Mapping[str, Any],
@@ -138,7 +142,23 @@ class CostModel:
     ) -> list[tuple[str, int]]:
         """The operation's `count` dearest root fields (as the request names them: alias or
         name) and each one's estimated cost, dearest first: what a refusal points the caller
-        to. Not cached (only refusals ask)."""
+        to. Cached as estimates are (a caller sending the same refused operation again)."""
+        key = (text, operation.name.value if operation.name else None, _variables_key(variables))
+        cached = self._dearest.get(key)
+        if cached is not None:
+            self._dearest.move_to_end(key)
+        else:
+            cached = self._dearest[key] = self._root_costs(operation, document, variables)
+            if len(self._dearest) > 256:
+                self._dearest.popitem(last=False)
+        return cached[:count]
+
+    def _root_costs(
+        self,
+        operation: OperationDefinitionNode,
+        document: DocumentNode,
+        variables: Mapping[str, Any],
+    ) -> list[tuple[str, int]]:
         root = self.supergraph.api_schema.get_root_type(operation.operation)
         if root is None:
             return []
@@ -153,7 +173,7 @@ class CostModel:
                 name = (selection.alias or selection.name).value
                 cost = estimator.field(selection, root.name, definition)
                 costs.append((name, cost + (MUTATION_WEIGHT if mutation else 0)))
-        return sorted(costs, key=lambda item: -item[1])[:count]
+        return sorted(costs, key=lambda item: -item[1])
 
     def actual(self, shape: ResponseShape, data: Any, mutation: bool = False) -> int:
         """The cost of the response actually sent: the same weights, lists at their length."""

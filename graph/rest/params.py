@@ -84,7 +84,7 @@ _DESCRIBED = {
 
 
 def described(graphql_type: Any) -> str:
-    """What a parameter of `graphql_type` takes, as a message's tail (", a date, YYYY-MM-DD"),
+    """What a parameter of `graphql_type` takes, as a message's tail (": a date, YYYY-MM-DD"),
     or nothing for text."""
     if isinstance(graphql_type, GraphQLNonNull):
         graphql_type = graphql_type.of_type
