@@ -923,8 +923,8 @@ def compare_with_hive_gateway(
     floor: bool = False,
 ) -> None:
     from tests.graph.interop.npm import node_modules
-    from tests.graph.interop.servers import free_port, hive_gateway
-    from tests.support.processes import NexusProcess
+    from tests.graph.interop.servers import hive_gateway
+    from tests.support.processes import NexusProcess, free_port
 
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as directory, contextlib.ExitStack() as stack:

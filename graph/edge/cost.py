@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import (
     DocumentNode,
@@ -69,10 +69,8 @@ class CostModel:
         self.default_list_size = default_list_size
         self._weights: dict[tuple[str, str], int | None] = {}
         self._list_sizes: dict[tuple[str, str], _ListSize | None] = {}
-        self._estimates: OrderedDict[tuple[str, str | None, str], int] = OrderedDict()
-        self._dearest: OrderedDict[tuple[str, str | None, str], list[tuple[str, int]]] = (
-            OrderedDict()
-        )
+        self._estimates: OrderedDict[_Key, int] = OrderedDict()
+        self._dearest: OrderedDict[_Key, list[tuple[str, int]]] = OrderedDict()
         # id(shape) -> (shape, program): plans' shapes live as long as their cached plans
         self._programs: dict[int, tuple[ResponseShape, tuple[_Node, ...]]] = {}
 
@@ -121,16 +119,12 @@ class CostModel:
     ) -> int:
         """The operation's estimated cost in cost units (cached per document and the values of
         the variables it uses as slicing arguments)."""
-        key = (text, operation.name.value if operation.name else None, _variables_key(variables))
-        cached = self._estimates.get(key)
-        if cached is not None:
-            self._estimates.move_to_end(key)
-            return cached
-        estimate = _Estimator(self, document, variables).operation(operation)
-        self._estimates[key] = estimate
-        if len(self._estimates) > 4096:
-            self._estimates.popitem(last=False)
-        return estimate
+        return _remembered(
+            self._estimates,
+            4096,
+            _cache_key(text, operation, variables),
+            lambda: _Estimator(self, document, variables).operation(operation),
+        )
 
     def dearest(
         self,
@@ -143,15 +137,13 @@ class CostModel:
         """The operation's `count` dearest root fields (as the request names them: alias or
         name) and each one's estimated cost, dearest first: what a refusal points the caller
         to. Cached as estimates are (a caller sending the same refused operation again)."""
-        key = (text, operation.name.value if operation.name else None, _variables_key(variables))
-        cached = self._dearest.get(key)
-        if cached is not None:
-            self._dearest.move_to_end(key)
-        else:
-            cached = self._dearest[key] = self._root_costs(operation, document, variables)
-            if len(self._dearest) > 256:
-                self._dearest.popitem(last=False)
-        return cached[:count]
+        costs = _remembered(
+            self._dearest,
+            256,
+            _cache_key(text, operation, variables),
+            lambda: self._root_costs(operation, document, variables),
+        )
+        return costs[:count]
 
     def _root_costs(
         self,
@@ -397,6 +389,28 @@ def _default(argument: GraphQLArgument) -> int | None:
         return argument.default_value
     node = argument.ast_node.default_value if argument.ast_node is not None else None
     return int(node.value) if isinstance(node, IntValueNode) else None
+
+
+_Key = tuple[str, str | None, str]
+T = TypeVar("T")
+
+
+def _cache_key(text: str, operation: OperationDefinitionNode, variables: Mapping[str, Any]) -> _Key:
+    """What an estimate depends on: the document, the operation, the variables that size it."""
+    return text, operation.name.value if operation.name else None, _variables_key(variables)
+
+
+def _remembered(cache: OrderedDict[_Key, T], limit: int, key: _Key, make: Callable[[], T]) -> T:
+    """`cache[key]`, made by `make` on a miss; the least recently used of more than `limit`
+    entries dropped."""
+    cached = cache.get(key)
+    if cached is not None:
+        cache.move_to_end(key)
+        return cached
+    made = cache[key] = make()
+    if len(cache) > limit:
+        cache.popitem(last=False)
+    return made
 
 
 def _variables_key(variables: Mapping[str, Any]) -> str:
